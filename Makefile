@@ -1,0 +1,39 @@
+# Bundlecast — `make run` starts the app against the embedded demo store; `make test` runs every test.
+# Both create .venv and install what is missing (system packages through scripts/install-system-deps.sh).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.PHONY: run test setup system-deps lint bench clean
+
+run: setup
+	bash scripts/run-app.sh $(ARGS)
+
+test: setup
+	bash scripts/run-tests.sh $(ARGS)
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Bundlecast needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check app storefront tests bench
+	$(BIN)/mypy
+
+bench: setup
+	bash scripts/run-benchmarks.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""`python -m app` — start Bundlecast."""
+
+from app.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Starts Bundlecast. On a machine with no display it falls back to the headless seeding mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ "$(uname)" = "Linux" ]; then
+  echo "No display found: starting the headless engine instead (Ctrl-C saves and exits)." >&2
+  exec .venv/bin/python -m app --headless "$@"
+fi
+exec .venv/bin/python -m app "$@"

@@ -1,0 +1,1 @@
+"""Bundlecast's store service: catalog, accounts, gates, payments, campaigns, licenses, tracker, web seed."""
