@@ -1,0 +1,130 @@
+"""Database access: the engine and session factory for SQLite or PostgreSQL, and schema migrations.
+
+``Database(url)`` builds a SQLAlchemy engine tuned for the backend (SQLite: WAL, a busy timeout, foreign keys;
+PostgreSQL: psycopg 3). ``migrate()`` brings the schema to the newest version, one numbered step at a time,
+under a lock (an advisory lock on PostgreSQL, SQLite's write lock otherwise) so several processes starting at
+once do not race (FIELD-NOTES: concurrent ``create_all()`` on PostgreSQL kills one of them).
+Sessions are short-lived and used on the thread that opened them (FastAPI's worker threads).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from storefront.errors import StoreError
+from storefront.models import Base, SchemaVersion
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_LOCK_ID = 0x42C0DE  # any constant: the PostgreSQL advisory lock that serializes migrations
+
+
+def _v1_initial(conn: Connection) -> None:
+    Base.metadata.create_all(conn)
+
+
+# Numbered steps; append, never edit a released one. Each runs in the migration's transaction.
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1_initial),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+class DatabaseError(StoreError):
+    code = "database_unavailable"
+    status = 503
+
+
+def normalize_url(url: str) -> str:
+    """Accept the usual ``postgres://`` / ``postgresql://`` spellings; we drive PostgreSQL with psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine: Engine = create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=20,
+                max_overflow=80,
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            # pysqlite's own transaction handling defers BEGIN; we emit BEGIN ourselves so a write
+            # transaction can start IMMEDIATE: one that reads and then writes would otherwise fail with
+            # "database is locked" when another writer committed in between (no busy wait on upgrade).
+            event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            self.engine = create_engine(self.url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session (and writes that need no read-modify-write); commits on success."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that will write: on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def migrate(self) -> int:
+        """Bring the schema to ``SCHEMA_VERSION``; returns the version found before."""
+        with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+            found = 0
+            if inspect(conn).has_table(SchemaVersion.__tablename__):
+                row = conn.execute(select(SchemaVersion.version).where(SchemaVersion.id == 1)).scalar()
+                found = int(row or 0)
+            else:
+                SchemaVersion.__table__.create(conn)  # type: ignore[attr-defined]
+            if found > SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"the database is at schema version {found}, newer than this store ({SCHEMA_VERSION}); "
+                    "upgrade the store"
+                )
+            for version, step in MIGRATIONS:
+                if version > found:
+                    log.info("migrating the store database to schema version %d", version)
+                    step(conn)
+            if found == 0:
+                conn.execute(SchemaVersion.__table__.insert().values(id=1, version=SCHEMA_VERSION))  # type: ignore[attr-defined]
+            elif found < SCHEMA_VERSION:
+                conn.execute(
+                    SchemaVersion.__table__.update().where(SchemaVersion.id == 1).values(version=SCHEMA_VERSION)  # type: ignore[attr-defined]
+                )
+            return found
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+    # Hand transaction control to SQLAlchemy's "begin" event (see Database.__init__).
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,316 @@
+"""The store's database tables (SQLAlchemy 2, typed). Pure declarations; sessions are used on worker threads.
+
+How ``publish`` (and the demo catalog) fill them — call ``storefront.catalog.register_bundle(session, config,
+...)`` rather than writing rows by hand; it does all of this in the caller's transaction:
+- ``Bundle``: one row per bundle; ``id`` is the bundle id used everywhere (URLs, manifest, content dir).
+  ``manifest_payload``/``manifest_signature`` are the ``SignedManifest`` as signed with the store key
+  (``storefront.keys.load_store_key(config)``); ``torrent_data`` the .torrent bytes as created (announce and
+  url-list are rewritten when served, so they may hold any URL). ``cover_path`` is relative to ``data_dir``.
+- ``BundleFile``: one row per file of the torrent, ``index`` = the file's index in the torrent.
+- ``BundleKey``: the AES bundle key, wrapped (AES-GCM) with the wrap key kept outside the database.
+- ``Release``: the releases of a series (episodes); a season license opens present and future ones.
+- ``Campaign``: for campaign-gated bundles; ``Pledge`` rows count as backers while authorized or captured.
+  Demo pledges may have no account (``account_id`` NULL): they count, are captured, and get no license.
+Everything else (accounts, sessions, charges, purchases, licenses, idempotency, e-mail consent) is written by
+the API alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone; we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ChargeStatus(enum.StrEnum):
+    PENDING = "pending"  # written before the provider is called; reconcile resolves it after a crash
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+    DECLINED = "declined"
+    REFUNDED = "refunded"
+    FAILED = "failed"  # never reached the provider, or the provider has no record of it
+
+
+class PurchaseStatus(enum.StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+
+
+class PledgeStatus(enum.StrEnum):
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+
+
+class CampaignState(enum.StrEnum):
+    OPEN = "open"
+    CLOSING = "closing"  # no new pledges; capture or void in progress (resumable)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SessionToken(Base):
+    __tablename__ = "session_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex; the token is not stored
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins, counted per address over a window (kept in the database so workers share them)."""
+
+    __tablename__ = "signin_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Bundle(Base):
+    __tablename__ = "bundles"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), index=True)
+    creator: Mapped[str] = mapped_column(String(200))
+    creator_account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # app.bundle.BundleKind value
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    gate_type: Mapped[str] = mapped_column(String(20))  # app.bundle.GateType value
+    price_cents: Mapped[int | None] = mapped_column(Integer)
+    min_cents: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    cover_path: Mapped[str | None] = mapped_column(String(500))  # relative to data_dir
+    manifest_payload: Mapped[str] = mapped_column(Text)
+    manifest_signature: Mapped[str] = mapped_column(String(200))
+    info_hash_v1: Mapped[str | None] = mapped_column(String(40), index=True)
+    info_hash_v2: Mapped[str | None] = mapped_column(String(64), index=True)
+    torrent_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    total_size: Mapped[int] = mapped_column(Integer, default=0)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)  # .torrent fetches
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    files: Mapped[list[BundleFile]] = relationship(
+        back_populates="bundle", order_by="BundleFile.index", cascade="all, delete-orphan"
+    )
+    releases: Mapped[list[Release]] = relationship(
+        back_populates="bundle", order_by="Release.released_at", cascade="all, delete-orphan"
+    )
+
+
+class BundleFile(Base):
+    __tablename__ = "bundle_files"
+    __table_args__ = (UniqueConstraint("bundle_id", "index"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(1000))
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    bitrate: Mapped[int | None] = mapped_column(Integer)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    release_id: Mapped[str | None] = mapped_column(String(64))
+
+    bundle: Mapped[Bundle] = relationship(back_populates="files")
+
+
+class Release(Base):
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("bundle_id", "release_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id", ondelete="CASCADE"))
+    release_id: Mapped[str] = mapped_column(String(64))  # app.bundle.Release.id
+    title: Mapped[str] = mapped_column(String(300))
+    released_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    bundle: Mapped[Bundle] = relationship(back_populates="releases")
+
+
+class BundleKey(Base):
+    __tablename__ = "bundle_keys"
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id", ondelete="CASCADE"), primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)  # nonce (12) + AES-GCM(wrap key, bundle key)
+
+
+class Charge(Base):
+    """Our record of one payment at the provider; ``id`` is also the provider's idempotency reference."""
+
+    __tablename__ = "charges"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "purchase" | "pledge"
+    provider: Mapped[str] = mapped_column(String(40))
+    provider_ref: Mapped[str | None] = mapped_column(String(100))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)  # the payment provider's fee, once captured
+    status: Mapped[str] = mapped_column(String(20), default=ChargeStatus.PENDING, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Purchase(Base):
+    """One account owns a bundle once: the unique pair stops a second charge even from a second key."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (UniqueConstraint("account_id", "bundle_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id"), index=True)
+    charge_id: Mapped[str] = mapped_column(ForeignKey("charges.id"), unique=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default=PurchaseStatus.PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class License(Base):
+    __tablename__ = "licenses"
+    __table_args__ = (UniqueConstraint("account_id", "bundle_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # "free" | "email" | "purchase" | "campaign"
+    charge_id: Mapped[str | None] = mapped_column(ForeignKey("charges.id"), unique=True)
+    token: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmailSubscription(Base):
+    """The e-mail gate: an address, its consent, and the double opt-in code (stored hashed)."""
+
+    __tablename__ = "email_subscriptions"
+    __table_args__ = (UniqueConstraint("bundle_id", "account_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    consented_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    code_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id"), unique=True)
+    goal_backers: Mapped[int | None] = mapped_column(Integer)
+    goal_cents: Mapped[int | None] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=CampaignState.OPEN, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every pledge: serializes vs closing
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Pledge(Base):
+    __tablename__ = "pledges"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "account_id"),
+        Index("ix_pledges_campaign_status", "campaign_id", "status"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    charge_id: Mapped[str | None] = mapped_column(ForeignKey("charges.id"), unique=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=PledgeStatus.PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """One row per (account, Idempotency-Key): the request's fingerprint and, once done, its stored answer."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # NULL while the first request runs
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TestCardPayment(Base):
+    """The embedded test-card provider's own ledger — it stands for the payment service's books, so it is
+    written in the provider's own transactions, never in ours (that is what reconcile compares against)."""
+
+    __tablename__ = "testcard_payments"
+    __test__ = False  # not a pytest class
+    reference: Mapped[str] = mapped_column(String(32), primary_key=True)  # our Charge.id
+    card_last4: Mapped[str] = mapped_column(String(4))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))  # authorized | captured | voided | refunded
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SchemaVersion(Base):
+    __tablename__ = "schema_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
