@@ -1,0 +1,171 @@
+"""The app's settings catalogue: every user setting declared once (name, type, default), stored as JSON.
+
+``AppSettings`` is the catalogue — a frozen dataclass whose fields are the settings, with their types and
+defaults. ``SettingsStore`` loads and saves it atomically (temp file, fsync, rename) as
+``settings.json`` in the config folder, with a ``version`` number; older files are brought forward by the
+functions in ``MIGRATIONS`` (one per version step, each tested). Unknown keys are dropped, values of the
+wrong type fall back to their default with a log line — a hand-edited file never stops the app from
+starting. Window geometry is not a setting: the UI keeps it apart (QSettings).
+
+No Qt, no threads of its own: called from the main thread at start and when the user saves the Settings page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.engine.settings import EngineSettings, SeedLimitAction
+
+log = logging.getLogger(__name__)
+
+SETTINGS_VERSION = 2
+SETTINGS_FILE_NAME = "settings.json"
+
+
+class SettingsError(Exception):
+    """The settings could not be saved; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """Every user setting with its type and default. Rates are KiB/s, 0 = unlimited."""
+
+    download_dir: str = ""  # "" = the platform's downloads folder / Bundlecast
+    download_rate_limit_kib: int = 0
+    upload_rate_limit_kib: int = 0
+    listen_port: int = 6881
+    seed_ratio_limit: float = 0.0  # 0 = seed for ever
+    seed_time_limit_minutes: int = 0  # 0 = no time limit
+    start_minimized: bool = False
+    close_to_tray: bool = True
+    store_url: str = ""  # "" = start the embedded demo store
+    tray_hint_shown: bool = False  # "Bundlecast keeps seeding in the tray" is told once
+
+    def replace(self, **changes: Any) -> AppSettings:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
+
+    def download_path(self, default: Path) -> Path:
+        """The folder new downloads go to."""
+        return Path(self.download_dir).expanduser() if self.download_dir else default
+
+    def engine_settings(self, base: EngineSettings) -> EngineSettings:
+        """``base`` (network layout, discovery switches) with the user's limits, port and seeding policy."""
+        listen = base.listen_interfaces
+        if base.listen_interfaces == EngineSettings().listen_interfaces:
+            # Only the default layout follows the port setting; tests pass their own loopback interfaces.
+            listen = f"0.0.0.0:{self.listen_port},[::]:{self.listen_port}"
+        return dataclasses.replace(
+            base,
+            listen_interfaces=listen,
+            download_rate_limit=self.download_rate_limit_kib * 1024,
+            upload_rate_limit=self.upload_rate_limit_kib * 1024,
+            seed_ratio_limit=self.seed_ratio_limit or None,
+            seed_time_limit_minutes=self.seed_time_limit_minutes or None,
+            seed_limit_action=SeedLimitAction.PAUSE,
+        )
+
+
+def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 (the prototype) kept limits in bytes/s and called close-to-tray ``minimize_to_tray``."""
+    out = dict(data)
+    for old, new in (("download_limit", "download_rate_limit_kib"), ("upload_limit", "upload_rate_limit_kib")):
+        if old in out:
+            out[new] = int(out.pop(old) or 0) // 1024
+    if "minimize_to_tray" in out:
+        out["close_to_tray"] = bool(out.pop("minimize_to_tray"))
+    return out
+
+
+# MIGRATIONS[n] turns a version-n dict into a version-(n+1) dict.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a stored settings dict forward to ``SETTINGS_VERSION`` (unversioned files count as version 1)."""
+    version = data.get("version", 1)
+    if not isinstance(version, int) or version < 1:
+        version = 1
+    values = {k: v for k, v in data.items() if k != "version"}
+    while version < SETTINGS_VERSION:
+        values = MIGRATIONS[version](values)
+        version += 1
+    return values
+
+
+def _coerce(name: str, expected: type, value: Any, default: Any) -> Any:
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        return value
+    log.warning("Setting %s has an unusable value %r; using the default %r", name, value, default)
+    return default
+
+
+def settings_from_dict(values: dict[str, Any]) -> AppSettings:
+    """Build settings from a current-version dict, ignoring unknown keys and repairing bad values."""
+    defaults = AppSettings()
+    types = {"str": str, "int": int, "float": float, "bool": bool}
+    kwargs: dict[str, Any] = {}
+    for field in dataclasses.fields(AppSettings):
+        if field.name in values:
+            default = getattr(defaults, field.name)
+            kwargs[field.name] = _coerce(field.name, types[str(field.type)], values[field.name], default)
+    return AppSettings(**kwargs)
+
+
+class SettingsStore:
+    """Loads and atomically saves ``AppSettings`` in one config folder."""
+
+    def __init__(self, config_dir: Path) -> None:
+        self._path = config_dir / SETTINGS_FILE_NAME
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def load(self) -> AppSettings:
+        """The saved settings, migrated; defaults when there is no file or it cannot be read."""
+        try:
+            raw = json.loads(self._path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return AppSettings()
+        except (OSError, ValueError) as exc:
+            log.warning("Settings file %s is unreadable (%s); starting with defaults", self._path, exc)
+            return AppSettings()
+        if not isinstance(raw, dict):
+            log.warning("Settings file %s holds no settings; starting with defaults", self._path)
+            return AppSettings()
+        return settings_from_dict(migrate(raw))
+
+    def save(self, settings: AppSettings) -> None:
+        """Write the settings atomically: temp file, fsync, rename, fsync of the folder."""
+        payload = {"version": SETTINGS_VERSION, **dataclasses.asdict(settings)}
+        folder = self._path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(payload, handle, indent=2, sort_keys=True)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                Path(tmp).replace(self._path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            dir_fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise SettingsError(f"Could not save the settings to {self._path}: {exc.strerror or exc}") from exc

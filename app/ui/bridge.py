@@ -1,0 +1,100 @@
+"""The engine → Qt bridge: engine events, delivered on the engine's alert thread, become queued Qt signals.
+
+``EngineBridge`` subscribes to an engine's events. Its callback runs on the alert thread and does nothing
+but emit a signal; because the bridge object lives on the main thread, Qt queues every emission and the
+slots run on the main thread. Stats batches are coalesced: if the UI has not taken the previous batch yet,
+the new one is merged into it (latest snapshot per torrent wins), so a busy UI never builds a backlog.
+
+Built on the main thread; ``_on_event`` runs on the engine's alert thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.engine.events import (
+    EngineEvent,
+    MetadataReceived,
+    StateChanged,
+    StatsUpdated,
+    TorrentAdded,
+    TorrentErrored,
+    TorrentFinished,
+    TorrentRemoved,
+)
+from app.engine.types import SessionTotals, TorrentId, TorrentSnapshot
+
+
+class EventSource(Protocol):
+    """The part of the engine the bridge needs."""
+
+    def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]: ...
+
+
+class EngineBridge(QObject):
+    """Re-emits engine events as Qt signals on the main thread."""
+
+    torrent_added = Signal(str, str)  # id, name
+    metadata_received = Signal(str, str)  # id, name
+    torrent_finished = Signal(str, str)  # id, name
+    torrent_removed = Signal(str)  # id
+    torrent_errored = Signal(str, str)  # id, message
+    state_changed = Signal(str, object)  # id, new TorrentState
+    # tuple[TorrentSnapshot, ...], SessionTotals — only torrents that changed since the last batch
+    stats_updated = Signal(object, object)
+
+    _stats_ready = Signal()
+
+    def __init__(self, engine: EventSource, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: dict[TorrentId, TorrentSnapshot] = {}
+        self._pending_totals: SessionTotals | None = None
+        self._stats_ready.connect(self._flush_stats)
+        self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_event)
+
+    def close(self) -> None:
+        """Stop listening to the engine (before it shuts down)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _on_event(self, event: EngineEvent) -> None:
+        """Alert thread: emit only; never touch widgets here."""
+        match event:
+            case StatsUpdated(snapshots=snapshots, totals=totals):
+                with self._lock:
+                    first = self._pending_totals is None
+                    for snap in snapshots:
+                        self._pending[snap.id] = snap
+                    self._pending_totals = totals
+                if first:
+                    self._stats_ready.emit()
+            case TorrentAdded(torrent_id=tid, name=name):
+                self.torrent_added.emit(tid, name)
+            case MetadataReceived(torrent_id=tid, name=name):
+                self.metadata_received.emit(tid, name)
+            case TorrentFinished(torrent_id=tid, name=name):
+                self.torrent_finished.emit(tid, name)
+            case TorrentRemoved(torrent_id=tid):
+                self.torrent_removed.emit(tid)
+            case TorrentErrored(torrent_id=tid, message=message):
+                self.torrent_errored.emit(tid, message)
+            case StateChanged(torrent_id=tid, new=new):
+                self.state_changed.emit(tid, new)
+            case _:
+                pass
+
+    @Slot()
+    def _flush_stats(self) -> None:
+        with self._lock:
+            snapshots = tuple(self._pending.values())
+            totals = self._pending_totals
+            self._pending = {}
+            self._pending_totals = None
+        if totals is not None:
+            self.stats_updated.emit(snapshots, totals)

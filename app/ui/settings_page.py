@@ -1,0 +1,140 @@
+"""The Settings tab: a form over ``AppSettings`` — download folder, rate limits, listen port, seeding policy,
+tray behaviour and the store URL. *Save* emits ``settings_saved`` with the new settings; the composition root
+persists them and applies them to the engine. Main thread only.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.settings import AppSettings
+
+MAX_RATE_KIB = 10_000_000
+
+
+def _spin(maximum: int, suffix: str, special: str | None = None) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(0, maximum)
+    spin.setSuffix(suffix)
+    if special:
+        spin.setSpecialValueText(special)
+    return spin
+
+
+class SettingsPage(QWidget):
+    """Edits a copy of the settings; nothing changes until *Save*."""
+
+    settings_saved = Signal(object)  # AppSettings
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.download_dir = QLineEdit()
+        self.download_dir.setPlaceholderText("Downloads/Bundlecast")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._choose_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.download_dir, 1)
+        folder_row.addWidget(browse)
+        self.download_limit = _spin(MAX_RATE_KIB, " KiB/s", "Unlimited")
+        self.upload_limit = _spin(MAX_RATE_KIB, " KiB/s", "Unlimited")
+        self.listen_port = _spin(65535, "", "Any free port")
+        self.seed_ratio = QDoubleSpinBox()
+        self.seed_ratio.setRange(0, 100)
+        self.seed_ratio.setSingleStep(0.5)
+        self.seed_ratio.setSpecialValueText("No limit")
+        self.seed_minutes = _spin(100_000, " min", "No limit")
+        self.start_minimized = QCheckBox("Start minimized to the tray")
+        self.close_to_tray = QCheckBox("Closing the window keeps Bundlecast seeding in the tray")
+        self.store_url = QLineEdit()
+        self.store_url.setPlaceholderText("Empty: the built-in demo store")
+        layout = QVBoxLayout(self)
+        for group in self._build_groups(folder_row):
+            layout.addWidget(group)
+        layout.addStretch(1)
+        layout.addLayout(self._build_buttons())
+        self.show_settings(settings)
+
+    def _build_groups(self, folder_row: QHBoxLayout) -> list[QGroupBox]:
+        transfers = QGroupBox("Downloads and network")
+        form = QFormLayout(transfers)
+        form.addRow("Download folder", folder_row)
+        form.addRow("Download limit", self.download_limit)
+        form.addRow("Upload limit", self.upload_limit)
+        form.addRow("Listen port", self.listen_port)
+        seeding = QGroupBox("Seeding")
+        seed_form = QFormLayout(seeding)
+        seed_form.addRow("Stop at ratio", self.seed_ratio)
+        seed_form.addRow("Stop after", self.seed_minutes)
+        desktop = QGroupBox("Desktop")
+        desktop_layout = QVBoxLayout(desktop)
+        desktop_layout.addWidget(self.start_minimized)
+        desktop_layout.addWidget(self.close_to_tray)
+        store = QGroupBox("Store")
+        store_form = QFormLayout(store)
+        store_form.addRow("Store URL", self.store_url)
+        store_form.addRow("", QLabel("A new store URL is used from the next start."))
+        return [transfers, seeding, desktop, store]
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.save_button = QPushButton("Save")
+        self.save_button.clicked.connect(self.save)
+        self.revert_button = QPushButton("Revert")
+        self.revert_button.clicked.connect(lambda: self.show_settings(self._settings))
+        self.saved_label = QLabel()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.saved_label, 1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+        return buttons
+
+    def show_settings(self, settings: AppSettings) -> None:
+        self._settings = settings
+        self.download_dir.setText(settings.download_dir)
+        self.download_limit.setValue(settings.download_rate_limit_kib)
+        self.upload_limit.setValue(settings.upload_rate_limit_kib)
+        self.listen_port.setValue(settings.listen_port)
+        self.seed_ratio.setValue(settings.seed_ratio_limit)
+        self.seed_minutes.setValue(settings.seed_time_limit_minutes)
+        self.start_minimized.setChecked(settings.start_minimized)
+        self.close_to_tray.setChecked(settings.close_to_tray)
+        self.store_url.setText(settings.store_url)
+        self.saved_label.clear()
+
+    def edited_settings(self) -> AppSettings:
+        """The settings as the form shows them."""
+        return self._settings.replace(
+            download_dir=self.download_dir.text().strip(),
+            download_rate_limit_kib=self.download_limit.value(),
+            upload_rate_limit_kib=self.upload_limit.value(),
+            listen_port=self.listen_port.value(),
+            seed_ratio_limit=round(self.seed_ratio.value(), 2),
+            seed_time_limit_minutes=self.seed_minutes.value(),
+            start_minimized=self.start_minimized.isChecked(),
+            close_to_tray=self.close_to_tray.isChecked(),
+            store_url=self.store_url.text().strip().rstrip("/"),
+        )
+
+    def save(self) -> None:
+        self._settings = self.edited_settings()
+        self.saved_label.setText("Saved.")
+        self.settings_saved.emit(self._settings)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Download folder", self.download_dir.text())
+        if folder:
+            self.download_dir.setText(folder)
