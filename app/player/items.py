@@ -1,0 +1,48 @@
+"""What the player is asked to play: one file of a bundle's torrent, and the offer to show when it is locked.
+
+Frozen values built by the UI from the store's bundle detail and the engine's torrent id; safe on any thread.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from app.bundle import ManifestFile
+from app.engine.types import TorrentId
+
+
+class OfferKind(enum.Enum):
+    BUY = "buy"
+    PLEDGE = "pledge"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The bundle's paygate as the player shows it: *Buy* or *Pledge*, with its label (e.g. "Buy — $4.99")."""
+
+    bundle_id: str
+    kind: OfferKind
+    label: str
+    headline: str = "Enjoyed the pilot? Unlock the whole series."
+
+
+@dataclass(frozen=True, slots=True)
+class PlayItem:
+    """One file of a torrent to play: where it is in the torrent, and what the signed manifest says of it."""
+
+    torrent_id: TorrentId
+    file_index: int
+    file: ManifestFile
+    title: str
+    bundle_id: str | None = None
+
+    @property
+    def stream_id(self) -> str:
+        """The file's id on the stream server (URL-safe)."""
+        return f"{self.torrent_id[:20]}-{self.file_index}"
+
+    @property
+    def resume_key(self) -> str:
+        """Where the playback position of this file is remembered."""
+        return f"{self.bundle_id or self.torrent_id}/{self.file.path}"
