@@ -1,0 +1,71 @@
+"""The torrent engine: one libtorrent session behind the ``Engine`` façade. No Qt, nothing else of ours.
+
+Public API (docs/CONTRACTS.md): ``Engine``, ``TorrentStream``, the value types, the events, the errors and
+``EngineSettings``.
+"""
+
+from app.engine.engine import Engine
+from app.engine.errors import (
+    EngineError,
+    InvalidMagnetError,
+    InvalidTorrentError,
+    StorageError,
+    StreamClosedError,
+    StreamTimeoutError,
+    UnknownTorrentError,
+)
+from app.engine.events import (
+    EngineEvent,
+    MetadataReceived,
+    PieceFinished,
+    StateChanged,
+    StatsUpdated,
+    TorrentAdded,
+    TorrentErrored,
+    TorrentFinished,
+    TorrentRemoved,
+)
+from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
+from app.engine.stream import TorrentStream
+from app.engine.types import (
+    ByteRange,
+    FileEntry,
+    PeerEntry,
+    SessionTotals,
+    TorrentId,
+    TorrentSnapshot,
+    TorrentState,
+    TrackerEntry,
+)
+
+__all__ = [
+    "ByteRange",
+    "EncryptionPolicy",
+    "Engine",
+    "EngineError",
+    "EngineEvent",
+    "EngineSettings",
+    "FileEntry",
+    "InvalidMagnetError",
+    "InvalidTorrentError",
+    "MetadataReceived",
+    "PeerEntry",
+    "PieceFinished",
+    "SeedLimitAction",
+    "SessionTotals",
+    "StateChanged",
+    "StatsUpdated",
+    "StorageError",
+    "StreamClosedError",
+    "StreamTimeoutError",
+    "TorrentAdded",
+    "TorrentErrored",
+    "TorrentFinished",
+    "TorrentId",
+    "TorrentRemoved",
+    "TorrentSnapshot",
+    "TorrentState",
+    "TorrentStream",
+    "TrackerEntry",
+    "UnknownTorrentError",
+]

@@ -1,0 +1,185 @@
+"""What the engine does with each libtorrent alert: snapshots, events, resume saves, stream wake-ups.
+
+Every method runs on the engine's alert thread (or on the shutting-down thread during the final count-down),
+looked up by alert type in ``table()``. Torrent ids come from the registry's handle map or the alert's
+info-hashes, never from a blocking handle call per piece.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import libtorrent as lt
+
+from app.engine.events import (
+    MetadataReceived,
+    PieceFinished,
+    StateChanged,
+    StatsUpdated,
+    TorrentAdded,
+    TorrentErrored,
+    TorrentFinished,
+    TorrentRemoved,
+)
+from app.engine.piece_reader import PieceReader
+from app.engine.publisher import Publisher
+from app.engine.registry import Registry
+from app.engine.resume_keeper import FULL_FLAGS, ResumeKeeper
+from app.engine.seed_policy import over_seed_limit
+from app.engine.settings import EngineSettings
+from app.engine.snapshots import SnapshotBook, snapshot_from_status
+from app.engine.storage_errors import describe_error
+from app.engine.stream import PieceSignal
+from app.engine.torrent_source import torrent_id_of
+from app.engine.types import TorrentId
+
+log = logging.getLogger(__name__)
+
+
+class AlertHandlers:
+    """The handler per alert type, sharing the engine's registry, book, keeper and publisher."""
+
+    def __init__(  # noqa: PLR0917 - built once by the engine
+        self,
+        registry: Registry,
+        book: SnapshotBook,
+        keeper: ResumeKeeper,
+        publisher: Publisher,
+        signal: PieceSignal,
+        piece_reader: PieceReader,
+        settings: Callable[[], EngineSettings],
+        stop_seeding: Callable[[TorrentId], None],
+        listen_port: Callable[[], int | None],
+    ) -> None:
+        self._registry = registry
+        self._book = book
+        self._keeper = keeper
+        self._publisher = publisher
+        self._signal = signal
+        self._piece_reader = piece_reader
+        self._settings = settings
+        self._stop_seeding = stop_seeding
+        self._listen_port = listen_port
+
+    def table(self) -> dict[type, Callable[[Any], None]]:
+        return {
+            lt.add_torrent_alert: self.on_added,
+            lt.state_update_alert: self.on_state_update,
+            lt.torrent_checked_alert: self.on_checked,
+            lt.metadata_received_alert: self.on_metadata,
+            lt.torrent_finished_alert: self.on_finished,
+            lt.torrent_removed_alert: self.on_removed,
+            lt.torrent_error_alert: self.on_error,
+            lt.file_error_alert: self.on_error,
+            lt.save_resume_data_alert: self._keeper.on_saved,
+            lt.save_resume_data_failed_alert: self._keeper.on_save_failed,
+            lt.piece_finished_alert: self.on_piece,
+            lt.read_piece_alert: self._piece_reader.deliver,
+            lt.listen_succeeded_alert: self.on_listening,
+            lt.storage_moved_alert: self.on_moved,
+            lt.storage_moved_failed_alert: self.on_error,
+            lt.fastresume_rejected_alert: self.on_resume_rejected,
+            lt.metadata_failed_alert: self.on_logged,
+            lt.performance_alert: self.on_logged,
+        }
+
+    def _id_of(self, alert: Any) -> TorrentId | None:
+        record = self._registry.by_handle(alert.handle)
+        if record is not None:
+            return record.torrent_id
+        return None
+
+    def on_added(self, alert: Any) -> None:
+        if alert.error.value() != 0:
+            return
+        torrent_id = torrent_id_of(alert.params.info_hashes)
+        if self._registry.find(torrent_id) is None:
+            return
+        name = alert.params.ti.name() if alert.params.ti is not None else alert.params.name
+        self._publisher.publish(TorrentAdded(torrent_id, name or torrent_id))
+
+    def on_state_update(self, alert: Any) -> None:
+        changed = []
+        settings = self._settings()
+        for status in alert.status:
+            torrent_id = torrent_id_of(status.info_hashes)
+            record = self._registry.find(torrent_id)
+            if record is None:
+                continue
+            snapshot = snapshot_from_status(torrent_id, status, record.added_at)
+            old = self._book.put(snapshot)
+            changed.append(snapshot)
+            if old is not None and old.state is not snapshot.state:
+                self._publisher.publish(StateChanged(torrent_id, old.state, snapshot.state))
+            if status.need_save_resume:
+                record.needs_save = True
+            if over_seed_limit(status, settings):
+                self._stop_seeding(torrent_id)
+        self._book.set_listen_port(self._listen_port())
+        self._publisher.publish(StatsUpdated(tuple(changed), self._book.totals()))
+
+    def on_checked(self, alert: Any) -> None:
+        record = self._registry.by_handle(alert.handle)
+        if record is None:
+            return
+        record.checked = True
+        if record.recheck_requested:
+            self._keeper.request(record, FULL_FLAGS)
+        else:
+            record.needs_save = True
+
+    def on_metadata(self, alert: Any) -> None:
+        record = self._registry.by_handle(alert.handle)
+        if record is None:
+            return
+        info = alert.handle.torrent_file()
+        name = info.name() if info is not None else record.torrent_id
+        # Saved at once so a crash from here on never fetches the metadata again; guard 3 still applies.
+        alert.handle.save_resume_data(FULL_FLAGS)
+        self._publisher.publish(MetadataReceived(record.torrent_id, name))
+
+    def on_finished(self, alert: Any) -> None:
+        record = self._registry.by_handle(alert.handle)
+        if record is None:
+            return
+        self._keeper.request(record)
+        self._publisher.publish(TorrentFinished(record.torrent_id, alert.torrent_name))
+
+    def on_removed(self, alert: Any) -> None:
+        self._publisher.publish(TorrentRemoved(torrent_id_of(alert.info_hashes)))
+
+    def on_error(self, alert: Any) -> None:
+        torrent_id = self._id_of(alert)
+        if torrent_id is None:
+            return
+        hint = ""
+        for attribute in ("filename", "path"):
+            getter = getattr(alert, attribute, None)
+            if callable(getter):
+                hint = str(getter())
+                break
+        message = describe_error(alert.error, hint)
+        log.warning("torrent %s: %s", torrent_id, message)
+        self._publisher.publish(TorrentErrored(torrent_id, message))
+
+    def on_piece(self, alert: Any) -> None:
+        self._signal.notify()
+        torrent_id = self._id_of(alert)
+        if torrent_id is not None:
+            self._publisher.publish(PieceFinished(torrent_id, int(alert.piece_index)))
+
+    def on_listening(self, alert: Any) -> None:
+        self._book.set_listen_port(self._listen_port())
+
+    def on_moved(self, alert: Any) -> None:
+        record = self._registry.by_handle(alert.handle)
+        if record is not None:
+            self._keeper.request(record, FULL_FLAGS)
+
+    def on_resume_rejected(self, alert: Any) -> None:
+        log.warning("resume data rejected, libtorrent will recheck: %s", alert.message())
+
+    def on_logged(self, alert: Any) -> None:
+        log.info("%s", alert.message())

@@ -1,0 +1,452 @@
+"""The engine façade: one libtorrent session behind a few verbs, frozen snapshots and typed events.
+
+Public methods may be called from any thread; getters that ask libtorrent (files, peers, trackers,
+file_ranges, open_stream) block briefly, so the UI calls them from a worker. Events are delivered on the
+engine's alert thread (see ``alert_pump``). State lives in ``state_dir``: ``session.dat`` (session
+parameters) and ``resume/<id>.resume`` (one atomic file per torrent, see ``resume_keeper``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import libtorrent as lt
+
+from app.engine.alert_handlers import AlertHandlers
+from app.engine.alert_pump import AlertPump
+from app.engine.errors import EngineError, InvalidTorrentError, StorageError, StreamTimeoutError
+from app.engine.events import EngineEvent
+from app.engine.piece_reader import PieceReader
+from app.engine.publisher import Publisher
+from app.engine.reads import file_entries, peer_entries, tracker_entries, verified_ranges
+from app.engine.registry import Registry, TorrentRecord
+from app.engine.resume_keeper import ResumeKeeper
+from app.engine.resume_store import ResumeStore, atomic_write
+from app.engine.session_settings import settings_pack
+from app.engine.settings import EngineSettings, SeedLimitAction
+from app.engine.snapshots import SnapshotBook, snapshot_from_status
+from app.engine.stream import PieceSignal, StreamFile, TorrentStream
+from app.engine.torrent_source import (
+    params_from_bytes,
+    params_from_file,
+    params_from_magnet,
+    torrent_id_of,
+)
+from app.engine.types import (
+    ByteRange,
+    FileEntry,
+    PeerEntry,
+    SessionTotals,
+    TorrentId,
+    TorrentSnapshot,
+    TrackerEntry,
+)
+
+log = logging.getLogger(__name__)
+
+SAVE_CHECK_SECONDS = 2.0
+_AUTO = int(lt.torrent_flags.auto_managed)
+_PAUSED = int(lt.torrent_flags.paused)
+_SEQUENTIAL = int(lt.torrent_flags.sequential_download)
+
+
+class Engine:
+    """Owns the libtorrent session; see docs/CONTRACTS.md for the verbs."""
+
+    def __init__(self, settings: EngineSettings, state_dir: Path) -> None:
+        self._settings = settings
+        self._state_dir = state_dir
+        self._registry = Registry()
+        self._book = SnapshotBook()
+        self._publisher = Publisher()
+        self._signal = PieceSignal()
+        self._piece_reader = PieceReader()
+        self._store = ResumeStore(state_dir / "resume")
+        self._keeper = ResumeKeeper(self._store, self._registry)
+        self._streams: dict[TorrentId, list[TorrentStream]] = {}
+        self._streams_lock = threading.Lock()
+        self._session: lt.session | None = None
+        self._pump: AlertPump | None = None
+        self._last_save_check = 0.0
+
+    # --- life cycle ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load session parameters and every resume file, then start the alert thread."""
+        if self._session is not None:
+            return
+        self._state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        params = self._load_session_params()
+        merged: Any = dict(params.settings)
+        merged.update(settings_pack(self._settings))
+        params.settings = merged
+        self._session = lt.session(params)
+        self._restore_torrents()
+        handlers = AlertHandlers(
+            self._registry,
+            self._book,
+            self._keeper,
+            self._publisher,
+            self._signal,
+            self._piece_reader,
+            lambda: self._settings,
+            self._stop_seeding,
+            lambda: self.listen_port,
+        )
+        self._book.set_listen_port(self.listen_port)
+        self._pump = AlertPump(self._session, handlers.table(), self._tick, self._settings.stats_interval_ms / 1000)
+        self._pump.start()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Pause, ask every torrent for resume data, count the answers down until ``timeout``, then abort."""
+        session, pump = self._session, self._pump
+        if session is None or pump is None:
+            return
+        with self._streams_lock:
+            streams = [s for group in self._streams.values() for s in group]
+        for stream in streams:
+            stream.close()
+        pump.stop()
+        session.pause()
+        missing = self._keeper.save_all_and_wait(pump.pump_once, timeout)
+        if missing:
+            log.warning("shutdown: %d resume answers missing; their previous files stay", missing)
+        try:
+            atomic_write(self._state_dir / "session.dat", lt.write_session_params_buf(session.session_state()))
+        except OSError:
+            log.exception("could not save the session parameters")
+        session.apply_settings({"stop_tracker_timeout": 1})
+        self._session = None
+        self._pump = None
+        del session  # the destructor aborts the session (announces "stopped" within stop_tracker_timeout)
+
+    # --- adding -------------------------------------------------------------------------------------------
+    def add_torrent_file(
+        self, path: Path, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+    ) -> TorrentId:
+        return self._add(params_from_file(Path(path)), save_path, paused, file_priorities)
+
+    def add_torrent_bytes(
+        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+    ) -> TorrentId:
+        return self._add(params_from_bytes(data), save_path, paused, file_priorities)
+
+    def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> TorrentId:
+        return self._add(params_from_magnet(uri), save_path, paused, None)
+
+    def _add(
+        self,
+        params: lt.add_torrent_params,
+        save_path: Path,
+        paused: bool,
+        file_priorities: Sequence[int] | None,
+    ) -> TorrentId:
+        session = self._require_session()
+        info = params.ti
+        torrent_id = torrent_id_of(info.info_hashes() if info is not None else params.info_hashes)
+        with self._registry.lock:
+            if self._registry.find(torrent_id) is not None:
+                return torrent_id
+            params.save_path = str(Path(save_path).expanduser().resolve())
+            if file_priorities is not None:
+                params.file_priorities = self._checked_priorities(info, file_priorities)
+            params.flags = _flags_for(int(params.flags), paused)
+            params.flags &= ~int(lt.torrent_flags.duplicate_is_error)
+            added_at = time.time()
+            params.added_time = int(added_at)
+            record = TorrentRecord(torrent_id, lt.torrent_handle(), added_at)
+            # Persisted before libtorrent sees it: from here on a crash cannot lose the torrent.
+            try:
+                self._keeper.save_new(record, params)
+            except OSError as exc:
+                raise StorageError(f"Cannot save the torrent's state: {exc.strerror or exc}.") from exc
+            try:
+                record.handle = session.add_torrent(params)
+            except RuntimeError as exc:
+                self._store.delete(torrent_id)
+                raise InvalidTorrentError(f"libtorrent refused the torrent: {exc}.") from exc
+            self._registry.add(record)
+            self._book.put(snapshot_from_status(torrent_id, record.handle.status(), added_at))
+        return torrent_id
+
+    def _restore_torrents(self) -> None:
+        session = self._require_session()
+        for loaded in self._store.load_all():
+            params = loaded.params
+            params.flags &= ~int(lt.torrent_flags.duplicate_is_error)
+            try:
+                handle = session.add_torrent(params)
+            except RuntimeError as exc:
+                log.error("could not restore torrent %s: %s", loaded.torrent_id, exc)
+                continue
+            added_at = float(params.added_time or time.time())
+            record = TorrentRecord(loaded.torrent_id, handle, added_at)
+            record.saved_pieces = loaded.verified_pieces
+            record.saved_has_metadata = params.ti is not None
+            self._registry.add(record)
+        for status in session.get_torrent_status(lambda _status: True, 0):
+            known = self._registry.by_handle(status.handle)
+            if known is not None:
+                self._book.put(snapshot_from_status(known.torrent_id, status, known.added_at))
+
+    # --- torrent verbs ------------------------------------------------------------------------------------
+    def pause(self, tid: TorrentId) -> None:
+        record = self._registry.get(tid)
+        record.handle.unset_flags(_AUTO)  # an auto-managed torrent would be resumed by the queue
+        record.handle.pause()
+        self._keeper.request(record)
+
+    def resume(self, tid: TorrentId) -> None:
+        record = self._registry.get(tid)
+        record.handle.set_flags(_AUTO)
+        record.handle.resume()
+        self._keeper.request(record)
+
+    def pause_all(self) -> None:
+        for tid in self._registry.ids():
+            self.pause(tid)
+
+    def resume_all(self) -> None:
+        for tid in self._registry.ids():
+            self.resume(tid)
+
+    def remove(self, tid: TorrentId, *, delete_data: bool = False) -> None:
+        session = self._require_session()
+        record = self._registry.get(tid)
+        self._close_streams(tid)
+        self._registry.pop(tid)
+        option = int(lt.options_t.delete_files) if delete_data else 0
+        session.remove_torrent(record.handle, option)
+        self._store.delete(tid)
+        self._book.drop(tid)
+
+    def force_recheck(self, tid: TorrentId) -> None:
+        record = self._registry.get(tid)
+        record.recheck_requested = True  # the one case where fewer pieces may replace the saved file
+        record.checked = False
+        record.handle.force_recheck()
+
+    def move_storage(self, tid: TorrentId, new_path: Path) -> None:
+        record = self._registry.get(tid)
+        target = Path(new_path).expanduser().resolve()
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot create {target}: {exc.strerror or exc}.") from exc
+        record.handle.move_storage(str(target))
+
+    def set_file_priorities(self, tid: TorrentId, priorities: Sequence[int]) -> None:
+        record = self._registry.get(tid)
+        record.handle.prioritize_files(self._checked_priorities(record.handle.torrent_file(), priorities))
+        self._keeper.request(record)
+
+    def set_torrent_limits(self, tid: TorrentId, *, download: int | None = None, upload: int | None = None) -> None:
+        record = self._registry.get(tid)
+        if download is not None:
+            record.handle.set_download_limit(download if download > 0 else -1)
+        if upload is not None:
+            record.handle.set_upload_limit(upload if upload > 0 else -1)
+
+    def apply_settings(self, settings: EngineSettings) -> None:
+        self._settings = settings
+        pack: Any = settings_pack(settings)
+        self._require_session().apply_settings(pack)
+
+    def connect_peer(self, tid: TorrentId, host: str, port: int) -> None:
+        self._registry.get(tid).handle.connect_peer((host, port))
+
+    def add_web_seed(self, tid: TorrentId, url: str) -> None:
+        self._registry.get(tid).handle.add_url_seed(url)
+
+    # --- reads --------------------------------------------------------------------------------------------
+    def snapshots(self) -> list[TorrentSnapshot]:
+        return self._book.all()
+
+    def snapshot(self, tid: TorrentId) -> TorrentSnapshot:
+        return self._book.get(tid)
+
+    def files(self, tid: TorrentId) -> list[FileEntry]:
+        return file_entries(self._registry.get(tid).handle)
+
+    def peers(self, tid: TorrentId) -> list[PeerEntry]:
+        return peer_entries(self._registry.get(tid).handle)
+
+    def trackers(self, tid: TorrentId) -> list[TrackerEntry]:
+        return tracker_entries(self._registry.get(tid).handle)
+
+    def totals(self) -> SessionTotals:
+        return self._book.totals()
+
+    def file_ranges(self, tid: TorrentId, file_index: int) -> list[ByteRange]:
+        handle = self._registry.get(tid).handle
+        self._check_file_index(handle, file_index)
+        return verified_ranges(handle, file_index)
+
+    def file_path(self, tid: TorrentId, file_index: int) -> Path:
+        handle = self._registry.get(tid).handle
+        info = self._check_file_index(handle, file_index)
+        return Path(handle.status().save_path) / info.files().file_path(file_index)
+
+    def torrent_ids(self) -> list[TorrentId]:
+        return self._registry.ids()
+
+    def has_torrent(self, tid: TorrentId) -> bool:
+        return self._registry.find(tid) is not None
+
+    def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
+        return self._publisher.subscribe(callback)
+
+    @property
+    def listen_port(self) -> int | None:
+        session = self._session
+        if session is None:
+            return None
+        port = session.listen_port()
+        return port or None
+
+    @property
+    def state_dir(self) -> Path:
+        return self._state_dir
+
+    # --- streaming ----------------------------------------------------------------------------------------
+    def open_stream(self, tid: TorrentId, file_index: int, *, timeout: float = 30.0) -> TorrentStream:
+        """A reader of one file that steers the picker while open (see ``stream``)."""
+        record = self._registry.get(tid)
+        handle = record.handle
+        info = self._wait_for_metadata(handle, timeout)
+        self._check_file_index(handle, file_index)
+        files = info.files()
+        if handle.file_priority(file_index) == 0:
+            handle.file_priority(file_index, 4)  # the reader wants it even if the user skipped it
+        with self._registry.lock:
+            if record.open_streams == 0:
+                record.sequential_before_stream = bool(int(handle.flags()) & _SEQUENTIAL)
+                handle.set_flags(_SEQUENTIAL)
+            record.open_streams += 1
+
+        def base_priority() -> int:
+            return max(1, int(handle.file_priority(file_index)))
+
+        stream_file = StreamFile(
+            file_index=file_index,
+            offset=files.file_offset(file_index),
+            size=files.file_size(file_index),
+            piece_length=info.piece_length(),
+            num_pieces=info.num_pieces(),
+            base_priority=base_priority,
+        )
+        stream = TorrentStream(
+            handle, stream_file, self._signal, self._piece_reader, lambda: self._rate_of(tid),
+            self._stream_closed, timeout,
+        )
+        with self._streams_lock:
+            self._streams.setdefault(tid, []).append(stream)
+        return stream
+
+    def _stream_closed(self, stream: TorrentStream) -> None:
+        with self._streams_lock:
+            tid = next((t for t, group in self._streams.items() if stream in group), None)
+            if tid is None:
+                return
+            self._streams[tid].remove(stream)
+            if not self._streams[tid]:
+                del self._streams[tid]
+        found = self._registry.find(tid)
+        if found is None or not found.handle.is_valid():
+            return
+        record = found
+        with self._registry.lock:
+            record.open_streams = max(0, record.open_streams - 1)
+            if record.open_streams:
+                return
+        handle = record.handle
+        handle.clear_piece_deadlines()
+        if not record.sequential_before_stream:
+            handle.unset_flags(_SEQUENTIAL)
+        handle.prioritize_files(handle.get_file_priorities())  # resets the window's piece priorities
+
+    def _close_streams(self, tid: TorrentId) -> None:
+        with self._streams_lock:
+            streams = list(self._streams.get(tid, []))
+        for stream in streams:
+            stream.close()
+
+    def _wait_for_metadata(self, handle: lt.torrent_handle, timeout: float) -> lt.torrent_info:
+        deadline = time.monotonic() + timeout
+        while True:
+            info = handle.torrent_file()
+            if info is not None:
+                return info
+            if time.monotonic() >= deadline:
+                raise StreamTimeoutError("The torrent's metadata did not arrive in time; no peer sent it.")
+            self._signal.wait(self._signal.generation(), 0.2)
+
+    def _rate_of(self, tid: TorrentId) -> int:
+        try:
+            return self._book.get(tid).download_rate
+        except EngineError:
+            return 0
+
+    # --- internals ----------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        session = self._session
+        if session is None:
+            return
+        session.post_torrent_updates()
+        now = time.monotonic()
+        if now - self._last_save_check >= SAVE_CHECK_SECONDS:
+            self._last_save_check = now
+            self._keeper.request_due()
+
+    def _stop_seeding(self, tid: TorrentId) -> None:
+        log.info("torrent %s reached its seeding limit", tid)
+        if self._settings.seed_limit_action is SeedLimitAction.REMOVE:
+            self.remove(tid)
+        else:
+            self.pause(tid)
+
+    def _load_session_params(self) -> lt.session_params:
+        path = self._state_dir / "session.dat"
+        if path.exists():
+            try:
+                return lt.read_session_params(path.read_bytes())
+            except (RuntimeError, OSError) as exc:
+                target = path.with_name(f"session.dat.corrupt-{int(time.time())}")
+                log.error("session parameters unreadable (%s); moved aside to %s", exc, target.name)
+                path.replace(target)
+        return lt.session_params()
+
+    def _require_session(self) -> lt.session:
+        if self._session is None:
+            raise EngineError("The engine is not running.")
+        return self._session
+
+    @staticmethod
+    def _check_file_index(handle: lt.torrent_handle, file_index: int) -> lt.torrent_info:
+        info = handle.torrent_file()
+        if info is None:
+            raise EngineError("The torrent's metadata has not arrived yet; its files are unknown.")
+        if not 0 <= file_index < info.num_files():
+            raise EngineError(f"This torrent has no file number {file_index}.")
+        return info
+
+    @staticmethod
+    def _checked_priorities(info: lt.torrent_info | None, priorities: Sequence[int]) -> list[int]:
+        values = [int(p) for p in priorities]
+        if any(not 0 <= p <= 7 for p in values):
+            raise EngineError("File priorities go from 0 (skip) to 7 (top).")
+        if info is not None and len(values) != info.num_files():
+            raise EngineError(f"Expected {info.num_files()} file priorities, got {len(values)}.")
+        return values
+
+
+def _flags_for(flags: int, paused: bool) -> int:
+    """Paused torrents are not auto-managed (the queue would resume them); running ones are."""
+    if paused:
+        return (flags | _PAUSED) & ~_AUTO
+    return (flags & ~_PAUSED) | _AUTO
+

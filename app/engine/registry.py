@@ -1,0 +1,84 @@
+"""The table of torrents in the session: id → handle plus the engine's own bookkeeping per torrent.
+
+Read and written from any thread under one lock. The bookkeeping is what the resume guards need: whether the
+torrent's first check has finished (saving before it can record 0 pieces, FIELD-NOTES), how many pieces the
+last saved resume file claims, and whether a recheck was asked for (the only time fewer pieces may be saved).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import libtorrent as lt
+
+from app.engine.errors import UnknownTorrentError
+from app.engine.types import TorrentId
+
+
+@dataclass
+class TorrentRecord:
+    torrent_id: TorrentId
+    handle: lt.torrent_handle
+    added_at: float
+    checked: bool = False
+    saved_pieces: int = 0
+    saved_has_metadata: bool = False
+    recheck_requested: bool = False
+    save_pending: bool = False
+    open_streams: int = 0
+    sequential_before_stream: bool = False
+    needs_save: bool = False
+
+
+class Registry:
+    """Thread-safe map of torrent id to its record."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._records: dict[TorrentId, TorrentRecord] = {}
+        self._by_handle: dict[lt.torrent_handle, TorrentRecord] = {}
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+    def add(self, record: TorrentRecord) -> None:
+        with self._lock:
+            self._records[record.torrent_id] = record
+            self._by_handle[record.handle] = record
+
+    def pop(self, torrent_id: TorrentId) -> TorrentRecord | None:
+        with self._lock:
+            record = self._records.pop(torrent_id, None)
+            if record is not None:
+                self._by_handle.pop(record.handle, None)
+            return record
+
+    def by_handle(self, handle: lt.torrent_handle) -> TorrentRecord | None:
+        """The record of a handle (handles hash and compare by torrent), without a call into libtorrent."""
+        with self._lock:
+            return self._by_handle.get(handle)
+
+    def find(self, torrent_id: TorrentId) -> TorrentRecord | None:
+        with self._lock:
+            return self._records.get(torrent_id)
+
+    def get(self, torrent_id: TorrentId) -> TorrentRecord:
+        with self._lock:
+            record = self._records.get(torrent_id)
+        if record is None:
+            raise UnknownTorrentError(f"No torrent with id {torrent_id!r} in this session.")
+        return record
+
+    def ids(self) -> list[TorrentId]:
+        with self._lock:
+            return list(self._records)
+
+    def records(self) -> list[TorrentRecord]:
+        with self._lock:
+            return list(self._records.values())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)

@@ -1,0 +1,108 @@
+"""Decides when resume data is asked for and whether an answer may replace the file on disk.
+
+Runs on the engine's alert thread (periodic saves and save alerts) and on the shutting-down thread (the
+count-down). The three guards of FIELD-NOTES against libtorrent 2.1.1's "0 pieces" resume records:
+1. periodic saves use ``only_if_modified`` and only torrents libtorrent flagged ``need_save_resume``;
+2. no torrent is asked before its first check has finished;
+3. an answer claiming fewer verified pieces (or no metadata where we had it) than the file on disk is
+   refused, unless a recheck was asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import libtorrent as lt
+
+from app.engine.registry import Registry, TorrentRecord
+from app.engine.resume_store import ResumeStore, count_pieces
+from app.engine.torrent_source import torrent_id_of
+
+log = logging.getLogger(__name__)
+
+_FLAGS = lt.save_resume_flags_t
+PERIODIC_FLAGS = int(_FLAGS.only_if_modified) | int(_FLAGS.save_info_dict)
+FULL_FLAGS = int(_FLAGS.save_info_dict) | int(_FLAGS.flush_disk_cache)
+
+
+class ResumeKeeper:
+    """Asks libtorrent for resume data at the right moments and writes the answers through the guards."""
+
+    def __init__(self, store: ResumeStore, registry: Registry) -> None:
+        self._store = store
+        self._registry = registry
+        self._awaiting: set[str] = set()
+        self.files_written = 0
+        self.answers_refused = 0
+
+    def save_new(self, record: TorrentRecord, params: lt.add_torrent_params) -> None:
+        """Persist a torrent the moment it is added (a magnet without metadata included)."""
+        self._store.save(record.torrent_id, params)
+        record.saved_pieces = count_pieces(params)
+        record.saved_has_metadata = params.ti is not None
+        self.files_written += 1
+
+    def request(self, record: TorrentRecord, flags: int = PERIODIC_FLAGS) -> bool:
+        """Ask for resume data if the torrent's first check is over (guard 2); True when asked."""
+        if not record.checked:
+            return False
+        record.needs_save = False
+        record.handle.save_resume_data(flags)
+        return True
+
+    def request_due(self) -> None:
+        """Periodic: ask every checked torrent that libtorrent marked as needing a save (guard 1)."""
+        for record in self._registry.records():
+            if record.needs_save:
+                self.request(record)
+
+    def on_saved(self, alert: Any) -> None:
+        params: lt.add_torrent_params = alert.params
+        torrent_id = torrent_id_of(params.info_hashes)
+        self._awaiting.discard(torrent_id)
+        record = self._registry.find(torrent_id)
+        if record is None:  # removed while the answer was on its way: never resurrect its file
+            return
+        pieces = count_pieces(params)
+        has_metadata = params.ti is not None
+        if not record.recheck_requested and (
+            pieces < record.saved_pieces or (record.saved_has_metadata and not has_metadata)
+        ):
+            self.answers_refused += 1
+            log.warning(
+                "refused resume data for %s claiming %d pieces (file on disk has %d)",
+                torrent_id,
+                pieces,
+                record.saved_pieces,
+            )
+            return
+        self._store.save(torrent_id, params)
+        record.saved_pieces = pieces
+        record.saved_has_metadata = has_metadata
+        record.recheck_requested = False
+        self.files_written += 1
+
+    def on_save_failed(self, alert: Any) -> None:
+        torrent_id = torrent_id_of(alert.handle.info_hashes()) if alert.handle.is_valid() else ""
+        self._awaiting.discard(torrent_id)
+        if alert.error.value() != 0 and "not modified" not in alert.error.message():
+            log.warning("saving resume data failed for %s: %s", torrent_id, alert.error.message())
+
+    def save_all_and_wait(self, pump_once: Callable[[int], None], timeout: float) -> int:
+        """The shutdown count-down: ask every checked torrent, pump answers until all came or time is up.
+
+        Returns how many answers were still missing at the deadline (their older files stay as they are).
+        """
+        self._awaiting.clear()
+        for record in self._registry.records():
+            if self.request(record, FULL_FLAGS | int(_FLAGS.only_if_modified)):
+                self._awaiting.add(record.torrent_id)
+        deadline = time.monotonic() + timeout
+        while self._awaiting and time.monotonic() < deadline:
+            pump_once(100)
+        if self._awaiting:
+            log.warning("shutdown: %d torrents did not answer in time", len(self._awaiting))
+        return len(self._awaiting)

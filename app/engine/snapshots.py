@@ -1,0 +1,132 @@
+"""Frozen snapshots from libtorrent's batched status updates, and the book that keeps the latest ones.
+
+``snapshot_from_status`` is pure. ``SnapshotBook`` is written by the alert thread (state_update_alert after
+``post_torrent_updates``) and read from any thread under a lock; readers never wait on libtorrent.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import libtorrent as lt
+
+from app.engine.errors import UnknownTorrentError
+from app.engine.types import SessionTotals, TorrentId, TorrentSnapshot, TorrentState
+
+_LT = lt.torrent_status.states
+_CHECKING = {_LT.checking_files, _LT.checking_resume_data, _LT.allocating}
+# queued_for_checking is gone from 2.x's state list but kept in the enum; it reads as checking too.
+_CHECKING.add(getattr(_LT, "queued_for_checking", _LT.checking_files))
+
+
+def state_of(status: Any) -> TorrentState:  # noqa: PLR0911 - one answer per state
+    """What a user would call the torrent's current activity."""
+    if status.errc.value() != 0 or status.error:
+        return TorrentState.ERROR
+    if status.moving_storage:
+        return TorrentState.MOVING
+    flags = int(status.flags)
+    paused = bool(flags & int(lt.torrent_flags.paused))
+    auto = bool(flags & int(lt.torrent_flags.auto_managed))
+    if status.state in _CHECKING:
+        return TorrentState.QUEUED if paused and auto else TorrentState.CHECKING
+    if paused:
+        if status.is_finished and status.has_metadata and not auto:
+            return TorrentState.PAUSED
+        if auto:
+            return TorrentState.FINISHED if status.is_finished and status.has_metadata else TorrentState.QUEUED
+        return TorrentState.PAUSED
+    if status.state == _LT.downloading_metadata:
+        return TorrentState.FETCHING_METADATA
+    if status.state == _LT.seeding:
+        return TorrentState.SEEDING
+    if status.state == _LT.finished:
+        return TorrentState.FINISHED
+    return TorrentState.DOWNLOADING
+
+
+def snapshot_from_status(torrent_id: TorrentId, status: Any, added_at: float) -> TorrentSnapshot:
+    """A frozen snapshot of one torrent_status."""
+    state = state_of(status)
+    wanted = int(status.total_wanted)
+    done = int(status.total_wanted_done)
+    rate = int(status.download_payload_rate)
+    eta = None
+    if state is TorrentState.DOWNLOADING and rate > 0 and wanted > done:
+        eta = (wanted - done + rate - 1) // rate
+    downloaded = int(status.all_time_download)
+    uploaded = int(status.all_time_upload)
+    error = None
+    if state is TorrentState.ERROR:
+        error = status.error or status.errc.message()
+    return TorrentSnapshot(
+        id=torrent_id,
+        name=status.name or torrent_id,
+        state=state,
+        progress=float(done) / wanted if wanted > 0 else (1.0 if status.is_finished else 0.0),
+        download_rate=rate,
+        upload_rate=int(status.upload_payload_rate),
+        num_peers=int(status.num_peers),
+        num_seeds=int(status.num_seeds),
+        eta_seconds=eta,
+        ratio=uploaded / downloaded if downloaded > 0 else 0.0,
+        total_size=int(status.total) if status.has_metadata else 0,
+        wanted_size=wanted,
+        wanted_done=done,
+        total_uploaded=uploaded,
+        total_downloaded=downloaded,
+        save_path=status.save_path,
+        has_metadata=bool(status.has_metadata),
+        paused=bool(int(status.flags) & int(lt.torrent_flags.paused)),
+        error=error,
+        added_at=added_at,
+    )
+
+
+class SnapshotBook:
+    """The latest snapshot of every torrent plus the session totals; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshots: dict[TorrentId, TorrentSnapshot] = {}
+        self._listen_port: int | None = None
+
+    def put(self, snapshot: TorrentSnapshot) -> TorrentSnapshot | None:
+        """Store a snapshot and return the one it replaces."""
+        with self._lock:
+            old = self._snapshots.get(snapshot.id)
+            self._snapshots[snapshot.id] = snapshot
+            return old
+
+    def drop(self, torrent_id: TorrentId) -> None:
+        with self._lock:
+            self._snapshots.pop(torrent_id, None)
+
+    def get(self, torrent_id: TorrentId) -> TorrentSnapshot:
+        with self._lock:
+            try:
+                return self._snapshots[torrent_id]
+            except KeyError:
+                raise UnknownTorrentError(f"No torrent with id {torrent_id} in this session.") from None
+
+    def all(self) -> list[TorrentSnapshot]:
+        with self._lock:
+            return sorted(self._snapshots.values(), key=lambda s: (s.added_at, s.id))
+
+    def set_listen_port(self, port: int | None) -> None:
+        with self._lock:
+            self._listen_port = port
+
+    def totals(self) -> SessionTotals:
+        with self._lock:
+            values = list(self._snapshots.values())
+            port = self._listen_port
+        return SessionTotals(
+            download_rate=sum(s.download_rate for s in values),
+            upload_rate=sum(s.upload_rate for s in values),
+            total_downloaded=sum(s.total_downloaded for s in values),
+            total_uploaded=sum(s.total_uploaded for s in values),
+            num_torrents=len(values),
+            listen_port=port,
+        )

@@ -1,0 +1,171 @@
+"""Headless seedbox mode: `python -m app --headless [options] [add SOURCE …]`.
+
+Runs the engine on the user's state dir (``AppPaths``; ``BUNDLECAST_HOME`` or ``--state-dir`` override it),
+adds the given .torrent files or magnet links, prints a compact status line per torrent every few seconds,
+and on SIGINT or SIGTERM saves everything (the engine's shutdown count-down) and exits 0. Runs on the main
+thread; engine events arrive on the engine's alert thread and are only printed.
+
+Options for tests and seedboxes:
+  --state-dir DIR        engine state (session parameters, resume files); default: the app's state dir
+  --download-dir DIR     where added torrents are saved; default: the app's downloads folder
+  --listen ADDR:PORT     listen interface (default 0.0.0.0:6881)
+  --test-network ADDR    loopback test peer on ADDR: DHT, LSD, UPnP, NAT-PMP and uTP off (FIELD-NOTES)
+  --peer HOST:PORT       connect every torrent to this peer, again whenever it has none (repeatable)
+  --upload-limit B/s     per-torrent upload limit for added torrents (0 = unlimited)
+  --download-limit B/s   per-torrent download limit for added torrents
+  --status-interval S    seconds between status lines (default 5)
+Lines on stdout: ``ready port=P torrents=N``, ``added ID NAME``, ``restored ID state=… done=BYTES``,
+``torrent ID state=… progress=… done=… down=… up=… peers=…``, ``finished ID``, ``error ID MESSAGE``, ``saved``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from app.engine import (
+    Engine,
+    EngineError,
+    EngineEvent,
+    EngineSettings,
+    MetadataReceived,
+    TorrentErrored,
+    TorrentFinished,
+    TorrentState,
+)
+from app.paths import AppPaths
+
+PEER_RETRY_SECONDS = 2.0
+
+
+def _parse(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bundlecast --headless", description="Bundlecast seedbox mode.")
+    parser.add_argument("--state-dir", type=Path)
+    parser.add_argument("--download-dir", type=Path)
+    parser.add_argument("--listen")
+    parser.add_argument("--test-network", metavar="ADDR")
+    parser.add_argument("--peer", action="append", default=[])
+    parser.add_argument("--upload-limit", type=int, default=None)
+    parser.add_argument("--download-limit", type=int, default=None)
+    parser.add_argument("--status-interval", type=float, default=5.0)
+    parser.add_argument("command", nargs="?", choices=["add"])
+    parser.add_argument("sources", nargs="*")
+    return parser.parse_args(args)
+
+
+def _settings(options: argparse.Namespace) -> EngineSettings:
+    if options.test_network:
+        port = 0
+        if options.listen:
+            port = int(options.listen.rsplit(":", 1)[1])
+        return EngineSettings.for_loopback_tests(options.test_network, port)
+    if options.listen:
+        return dataclasses.replace(EngineSettings(), listen_interfaces=options.listen)
+    return EngineSettings()
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _on_event(event: EngineEvent) -> None:
+    if isinstance(event, TorrentFinished):
+        _say(f"finished {event.torrent_id}")
+    elif isinstance(event, MetadataReceived):
+        _say(f"metadata {event.torrent_id} {event.name}")
+    elif isinstance(event, TorrentErrored):
+        _say(f"error {event.torrent_id} {event.message}")
+
+
+def _add_sources(engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace) -> int:
+    failures = 0
+    for source in sources:
+        try:
+            if source.startswith("magnet:"):
+                tid = engine.add_magnet(source, download_dir)
+            else:
+                tid = engine.add_torrent_file(Path(source), download_dir)
+            engine.set_torrent_limits(tid, download=options.download_limit, upload=options.upload_limit)
+        except EngineError as exc:
+            print(f"cannot add {source}: {exc}", file=sys.stderr, flush=True)
+            failures += 1
+            continue
+        _say(f"added {tid} {engine.snapshot(tid).name}")
+    return failures
+
+
+def _report_restored(engine: Engine, stop: threading.Event) -> None:
+    """Once the restored torrents finished checking their resume data, say what each one kept."""
+    deadline = time.monotonic() + 60
+    pending = set(engine.torrent_ids())
+    while pending and not stop.is_set() and time.monotonic() < deadline:
+        for tid in sorted(pending):
+            snap = engine.snapshot(tid)
+            if snap.state not in (TorrentState.CHECKING, TorrentState.QUEUED):
+                _say(f"restored {tid} state={snap.state.value} done={snap.wanted_done}")
+                pending.discard(tid)
+        stop.wait(0.05)
+
+
+def _status(engine: Engine) -> None:
+    for snap in engine.snapshots():
+        _say(
+            f"torrent {snap.id} state={snap.state.value} progress={snap.progress:.4f} done={snap.wanted_done} "
+            f"down={snap.download_rate} up={snap.upload_rate} peers={snap.num_peers} name={snap.name}"
+        )
+
+
+def _connect_peers(engine: Engine, peers: list[tuple[str, int]]) -> None:
+    for snap in engine.snapshots():
+        if snap.num_peers == 0 and not snap.paused:
+            for host, port in peers:
+                with contextlib.suppress(EngineError):
+                    engine.connect_peer(snap.id, host, port)
+
+
+def run_headless(args: list[str]) -> int:
+    """Run the seedbox until SIGINT/SIGTERM; returns the process exit code."""
+    options = _parse(args)
+    paths = AppPaths.from_environment()
+    state_dir = options.state_dir or paths.state / "engine"
+    download_dir = (options.download_dir or paths.downloads).resolve()
+    download_dir.mkdir(parents=True, exist_ok=True)
+    peers = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in options.peer]
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    engine = Engine(_settings(options), state_dir)
+    engine.start()
+    engine.subscribe(_on_event)
+    restored = engine.torrent_ids()
+    failures = _add_sources(engine, options.sources, download_dir, options)
+    _say(f"ready port={engine.listen_port or 0} torrents={len(engine.torrent_ids())}")
+    if restored:
+        threading.Thread(target=_report_restored, args=(engine, stop), daemon=True).start()
+    next_status = time.monotonic()
+    next_peers = time.monotonic()
+    while not stop.is_set():
+        now = time.monotonic()
+        if peers and now >= next_peers:
+            next_peers = now + PEER_RETRY_SECONDS
+            _connect_peers(engine, peers)
+        if now >= next_status:
+            next_status = now + options.status_interval
+            _status(engine)
+        stop.wait(0.2)
+    engine.shutdown()
+    _say("saved")
+    return 1 if failures and not engine.torrent_ids() else 0
