@@ -94,6 +94,10 @@ class RateLimited(StoreError):
         self.retry_after = retry_after
 
 
+class AlreadyBacked(StoreError):
+    default_message = "You have already backed this campaign."
+
+
 class PaymentFailed(StoreError):
     default_message = "The payment didn't go through. You weren't charged."
 
@@ -139,31 +143,26 @@ _BY_CODE: dict[str, type[StoreError]] = {
     "insufficient_funds": InsufficientFunds,
     "payment_failed": PaymentFailed,
     "already_owned": AlreadyOwned,
+    "already_pledged": AlreadyBacked,
     "rate_limited": RateLimited,
-    "too_many_requests": RateLimited,
-    "session_expired": SessionExpired,
+    "too_many_attempts": RateLimited,
     "token_expired": SessionExpired,
     "invalid_token": SessionExpired,
     "auth_required": AuthRequired,
-    "unauthorized": AuthRequired,
-    "not_authenticated": AuthRequired,
     "invalid_credentials": WrongCredentials,
-    "wrong_credentials": WrongCredentials,
     "email_taken": AccountExists,
-    "account_exists": AccountExists,
-    "email_exists": AccountExists,
-    "invalid_code": WrongCode,
     "wrong_code": WrongCode,
-    "code_expired": WrongCode,
     "campaign_closed": CampaignClosed,
-    "campaign_not_open": CampaignClosed,
     "forbidden": Forbidden,
+    "not_creator": Forbidden,
     "not_found": NotFound,
-    "bundle_not_found": NotFound,
-    "campaign_not_found": NotFound,
-    "invalid_input": InvalidInput,
-    "validation_error": InvalidInput,
-    "bad_request": InvalidInput,
+    "unknown_bundle": NotFound,
+    "unknown_campaign": NotFound,
+    "internal_error": StoreServerError,
+    "service_unavailable": StoreServerError,
+    # Input the store refused for a reason it explains best itself (shown verbatim, see _SHOW_SERVER_MESSAGE):
+    # invalid_input, invalid_email, weak_password, wrong_amount, below_minimum, above_maximum, wrong_gate,
+    # consent_required, no_code_requested, code_expired — all map through their 4xx status to InvalidInput.
 }
 
 # When the code is unknown to this version, the HTTP status still says what kind of failure it is.

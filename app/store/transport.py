@@ -159,32 +159,38 @@ class Transport:
                 self.retry.sleep(self.retry.delay(attempt))
                 continue
             with response:
+                status = response.status_code
                 retry_after = _retry_after(response)
-                if response.status_code in RETRY_STATUSES and not last:
-                    log.info("store call %s %s answered %d; retrying", method, path, response.status_code)
-                    self.retry.sleep(self.retry.delay(attempt))
-                    continue
-                if (
-                    response.status_code == 429
-                    and retryable
-                    and not last
-                    and retry_after is not None
-                    and retry_after <= MAX_RETRY_AFTER_S
-                ):
-                    self.retry.sleep(retry_after)
-                    continue
                 content = _read_limited(response, max_bytes, f"{method} {url}")
-                if response.status_code >= 400:
-                    raise _error_from(response.status_code, content, retry_after, unauthorized)
-                if raw:
-                    return content
-                if response.status_code == 204 or not content:
-                    return None
-                try:
-                    return json.loads(content)
-                except ValueError as exc:
-                    raise MalformedResponse(detail=f"{method} {path}: not JSON: {exc}") from exc
+            wait = None if last else self._retry_wait(status, content, retry_after, attempt)
+            if wait is not None:
+                log.info("store call %s %s answered %d; retrying in %.1f s", method, path, status, wait)
+                self.retry.sleep(wait)
+                continue
+            if status >= 400:
+                raise _error_from(status, content, retry_after, unauthorized)
+            if raw:
+                return content
+            if status == 204 or not content:
+                return None
+            try:
+                return json.loads(content)
+            except ValueError as exc:
+                raise MalformedResponse(detail=f"{method} {path}: not JSON: {exc}") from exc
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+
+    def _retry_wait(self, status: int, content: bytes, retry_after: float | None, attempt: int) -> float | None:
+        """How long to wait before asking again, or None when this answer is final. Only for retryable calls."""
+        if status in RETRY_STATUSES:
+            return self.retry.delay(attempt)
+        if status == 429 and retry_after is not None and retry_after <= MAX_RETRY_AFTER_S:
+            return retry_after
+        if status == 409 and b"request_in_progress" in content:
+            # The store is still working on this very Idempotency-Key (an earlier attempt of ours): asking
+            # again a little later returns that attempt's answer.
+            return self.retry.delay(attempt)
+        return None
 
 
 def _read_limited(response: requests.Response, max_bytes: int, what: str) -> bytes:
