@@ -15,9 +15,11 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-# Near either end a position is not worth resuming: the start is the start, the end means "watched".
+# Near either end a position is not worth resuming: the start is the start, the end means "watched"
+# (the last 10 s, or the last tenth of a short file).
 _MIN_RESUME_S = 5.0
 _END_MARGIN_S = 10.0
+_END_MARGIN_SHARE = 0.1
 
 
 class ResumePositions:
@@ -45,7 +47,8 @@ class ResumePositions:
 
     def remember(self, key: str, position_s: float, duration_s: float | None) -> None:
         """Save the position of ``key``; near the start or the end it forgets instead."""
-        near_end = duration_s is not None and position_s > duration_s - _END_MARGIN_S
+        margin = min(_END_MARGIN_S, _END_MARGIN_SHARE * duration_s) if duration_s else 0.0
+        near_end = duration_s is not None and position_s > duration_s - margin
         if position_s < _MIN_RESUME_S or near_end:
             if self._positions.pop(key, None) is None:
                 return

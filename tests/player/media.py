@@ -18,7 +18,7 @@ import av
 WIDTH, HEIGHT, FPS = 1280, 720, 25
 
 
-def make_test_video(path: Path, *, seconds: int = 20, video_kbps: int = 2000) -> Path:
+def make_test_video(path: Path, *, seconds: int = 20, video_kbps: int = 2000, seed: int = 7) -> Path:
     """Write a faststart MP4 of ``seconds`` of moving picture and a tone; return its path."""
     if path.exists() and path.stat().st_size > 0:
         return path
@@ -38,7 +38,7 @@ def make_test_video(path: Path, *, seconds: int = 20, video_kbps: int = 2000) ->
         video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         audio = out.add_stream("aac", rate=44100)
         audio.layout = "mono"
-        rng = random.Random(7)
+        rng = random.Random(seed)
         # One luma row pattern per 8-pixel block, rolled a little each frame: cheap to make and to encode,
         # different on every frame. Chroma stays flat grey.
         blocks = bytes(rng.randrange(16, 235) for _ in range(WIDTH // 8 * HEIGHT // 8))

@@ -1,0 +1,336 @@
+"""The player page: the video (or an album's cover), play/pause, the seek bar with downloaded and playable
+ranges, time, volume, fullscreen, a *Buffering… about N s* line, a playlist for albums, and the paygate.
+
+The host (the main window) calls ``play_bundle_file`` or ``play_playlist`` and listens to ``offer_requested``.
+VLC reports on its own threads; ``_on_vlc_thread`` only emits ``_vlc_event``, which Qt queues to the main
+thread (libvlc is not re-entrant). Range and rate queries to the engine run on the task runner, never here.
+Positions are remembered on pause, on switching files and on shutdown; a file starts where it was left.
+Main thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QSlider,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.bundle import License
+from app.player.errors import LicenseRequiredError, PlayerError
+from app.player.items import Offer, PlayItem
+from app.player.playback import FileProgress, Playback
+from app.player.resume import ResumePositions
+from app.player.video import (
+    Buffering,
+    EndReached,
+    LengthChanged,
+    Paused,
+    PlaybackEvent,
+    PlaybackFailed,
+    Playing,
+    TimeChanged,
+    VideoBackend,
+)
+from app.ui.player.offer_panel import OfferPanel
+from app.ui.player.seek_bar import SeekBar
+from app.ui.tasks import TaskRunner
+
+_VIDEO, _COVER, _OFFER = 0, 1, 2
+
+
+def format_clock(ms: int) -> str:
+    seconds = max(ms, 0) // 1000
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _button(text: str, slot: Callable[[], None]) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.clicked.connect(slot)
+    return button
+
+
+class PlayerPage(QWidget):
+    """Plays bundle files streamed by ``Playback``; shows the bundle's offer where the free part ends."""
+
+    offer_requested = Signal(str)
+    playback_failed = Signal(str)
+    _vlc_event = Signal(object)
+
+    def __init__(
+        self,
+        playback: Playback,
+        backend: VideoBackend,
+        resume: ResumePositions,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._playback, self._resume, self._tasks = playback, resume, tasks
+        self._items: list[PlayItem] = []
+        self._index = -1
+        self._license: License | None = None
+        self._offer: Offer | None = None
+        self._time_ms = self._length_ms = 0
+        self._vlc_buffering = False
+        self._progress_pending = False
+        self._last_progress: FileProgress | None = None
+        self._build()
+        self._vlc_event.connect(self._on_vlc_event)
+        self._player = backend.create_player(self._on_vlc_thread)
+        self._player.set_volume(self.volume.value())
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self._refresh_progress)
+
+    def _build(self) -> None:
+        self.video = QFrame()
+        self.video.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)  # VLC draws into its window id
+        self.video.setStyleSheet("background: black;")
+        self.cover = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.cover.setStyleSheet("background: #111111;")
+        self.offer_panel = OfferPanel()
+        self.offer_panel.offer_requested.connect(self.offer_requested)
+        self.stack = QStackedWidget()
+        pages: tuple[QWidget, ...] = (self.video, self.cover, self.offer_panel)
+        for page in pages:
+            self.stack.addWidget(page)
+        self.playlist = QListWidget()
+        self.playlist.setMaximumWidth(260)
+        self.playlist.itemActivated.connect(lambda item: self._start(self.playlist.row(item)))
+        self.play_button = _button("Play", self.toggle_pause)
+        self.seek_bar = SeekBar()
+        self.seek_bar.seek_requested.connect(self.seek)
+        self.time_label = QLabel("0:00 / 0:00")
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setRange(0, 100)
+        self.volume.setValue(80)
+        self.volume.setMaximumWidth(100)
+        self.volume.setAccessibleName("Volume")
+        self.volume.valueChanged.connect(self._on_volume_changed)
+        self.fullscreen_button = _button("Fullscreen", self.toggle_fullscreen)
+        self.title_label = QLabel("Nothing playing")
+        self.buffering_label = QLabel()
+        self.buffering_label.hide()
+        controls = QHBoxLayout()
+        control_widgets: tuple[QWidget, ...] = (
+            self.play_button, self.seek_bar, self.time_label, self.volume, self.fullscreen_button
+        )  # fmt: skip
+        for control in control_widgets:
+            controls.addWidget(control)
+        body = QHBoxLayout()
+        body.addWidget(self.stack, 1)
+        body.addWidget(self.playlist)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.buffering_label)
+        layout.addLayout(controls)
+        self.playlist.hide()
+
+    # --- public API for the host ---
+
+    def play_bundle_file(self, item: PlayItem, *, license: License | None = None, offer: Offer | None = None) -> None:
+        """Play one file of a bundle (the pilot, an episode, a film)."""
+        self.play_playlist([item], license=license, offer=offer)
+
+    def play_playlist(
+        self,
+        items: Sequence[PlayItem],
+        *,
+        license: License | None = None,
+        offer: Offer | None = None,
+        cover: bytes | None = None,
+        start_index: int = 0,
+    ) -> None:
+        """Play ``items`` in order (an album: with its cover), from ``start_index``."""
+        self._leave_current()
+        self._items, self._license, self._offer = list(items), license, offer
+        self.playlist.clear()
+        self.playlist.addItems([item.title for item in self._items])
+        self.playlist.setVisible(len(self._items) > 1)
+        pixmap = QPixmap()
+        if cover:
+            pixmap.loadFromData(cover)
+        self.cover.setPixmap(pixmap.scaled(480, 480, Qt.AspectRatioMode.KeepAspectRatio) if cover else pixmap)
+        self._start(start_index)
+
+    @property
+    def current_item(self) -> PlayItem | None:
+        return self._items[self._index] if 0 <= self._index < len(self._items) else None
+
+    @property
+    def showing_offer(self) -> bool:
+        return self.stack.currentIndex() == _OFFER
+
+    @property
+    def time_ms(self) -> int:
+        return self._time_ms
+
+    def toggle_pause(self) -> None:
+        if self.current_item is None:
+            return
+        if self._player.is_playing:
+            self._player.pause()
+        else:
+            self._player.play()
+
+    def seek(self, fraction: float) -> None:
+        if self.current_item is not None and not self.showing_offer:
+            self._player.seek_fraction(fraction)
+
+    def toggle_fullscreen(self) -> None:
+        top = self.window()
+        if top.isFullScreen():
+            top.showNormal()
+        else:
+            top.showFullScreen()
+
+    def shutdown(self) -> None:
+        """Remember where the user is, stop, and free the VLC player (the app is closing)."""
+        self._leave_current()
+        self._player.release()
+
+    # --- internals ---
+
+    def _start(self, index: int) -> None:
+        self._leave_current()
+        if not 0 <= index < len(self._items):
+            return
+        self._index = index
+        item = self._items[index]
+        self.playlist.setCurrentRow(index)
+        self.title_label.setText(item.title)
+        self._time_ms, self._length_ms, self._last_progress = 0, int((item.file.duration_s or 0) * 1000), None
+        try:
+            url = self._playback.stream_url(item, self._license)
+        except LicenseRequiredError as error:
+            self._show_offer(str(error))
+            return
+        self.stack.setCurrentIndex(_COVER if item.file.media_type.startswith("audio/") else _VIDEO)
+        self._player.set_window(int(self.video.winId()))
+        try:
+            self._player.open(url, start_s=self._resume.position(item.resume_key))
+        except PlayerError as error:
+            self.playback_failed.emit(str(error))
+            return
+        self._tasks.run(lambda: self._playback.start_watching(item))
+        self._timer.start()
+
+    def _leave_current(self) -> None:
+        item = self.current_item
+        if item is None:
+            return
+        self._remember_position()
+        self._timer.stop()
+        self._player.stop()
+        self._playback.release(item)
+        self._tasks.run(self._playback.stop_watching)
+        self._index = -1
+
+    def _remember_position(self) -> None:
+        item = self.current_item
+        if item is not None and (not item.file.locked or self._license is not None):
+            self._resume.remember(item.resume_key, self._time_ms / 1000, self._length_ms / 1000 or None)
+
+    def _on_volume_changed(self, value: int) -> None:
+        self._player.set_volume(value)
+
+    def _show_offer(self, reason: str) -> None:
+        self._timer.stop()
+        self.buffering_label.hide()
+        self.offer_panel.show_offer(self._offer, reason)
+        self.stack.setCurrentIndex(_OFFER)
+
+    def _on_vlc_thread(self, event: PlaybackEvent) -> None:
+        # On a VLC thread: only hand the event over (queued to the main thread).
+        self._vlc_event.emit(event)
+
+    def _on_vlc_event(self, event: PlaybackEvent) -> None:
+        if isinstance(event, Playing):
+            self.play_button.setText("Pause")
+            self._vlc_buffering = False
+        elif isinstance(event, Paused):
+            self.play_button.setText("Play")
+            self._remember_position()
+        elif isinstance(event, Buffering):
+            self._vlc_buffering = event.percent < 100
+        elif isinstance(event, TimeChanged):
+            self._time_ms = event.time_ms
+        elif isinstance(event, LengthChanged) and event.length_ms > 0:
+            self._length_ms = event.length_ms
+        elif isinstance(event, EndReached):
+            self._on_end_reached()
+        elif isinstance(event, PlaybackFailed):
+            self.playback_failed.emit(event.message)
+        self._show_time()
+
+    def _on_end_reached(self) -> None:
+        self._time_ms = self._length_ms
+        self._remember_position()
+        if self._index + 1 < len(self._items):
+            QTimer.singleShot(0, lambda: self._start(self._index + 1))
+            return
+        item = self.current_item
+        if self._offer is not None and item is not None and not item.file.locked:
+            self._show_offer("The free part has ended. Unlock the rest to keep watching.")
+        self.play_button.setText("Play")
+
+    def _show_time(self) -> None:
+        self.time_label.setText(f"{format_clock(self._time_ms)} / {format_clock(self._length_ms)}")
+        if self._length_ms > 0:
+            self.seek_bar.set_position(self._time_ms / self._length_ms)
+        self._show_buffering()
+
+    def _show_buffering(self) -> None:
+        progress, item = self._last_progress, self.current_item
+        starving = bool(
+            progress and item and item.file.bitrate and progress.buffering_s
+            and progress.buffered_ahead < item.file.bitrate / 8
+        )  # fmt: skip
+        if self.showing_offer or not (self._vlc_buffering or starving):
+            self.buffering_label.hide()
+            return
+        estimate = progress.buffering_s if progress else None
+        self.buffering_label.setText(f"Buffering… about {max(1, round(estimate))} s" if estimate else "Buffering…")
+        self.buffering_label.show()
+
+    def _refresh_progress(self) -> None:
+        item = self.current_item
+        if item is None or self._progress_pending:
+            return
+        self._progress_pending = True
+        fraction = self.seek_bar.position
+        self._tasks.run(
+            lambda: self._playback.progress(item, fraction),
+            on_done=lambda progress: self._on_progress(item, progress),
+            on_error=lambda _error: setattr(self, "_progress_pending", False),
+        )
+
+    def _on_progress(self, item: PlayItem, progress: FileProgress) -> None:
+        self._progress_pending = False
+        if item is not self.current_item:
+            return
+        self._last_progress = progress
+        self.seek_bar.set_ranges(progress.downloaded, progress.playable)
+        self._show_buffering()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space:
+            self.toggle_pause()
+        elif event.key() == Qt.Key.Key_Escape and self.window().isFullScreen():
+            self.window().showNormal()
+        else:
+            super().keyPressEvent(event)
