@@ -52,6 +52,7 @@ class StoreConfig:
     signin_window_s: int = 300
     campaign_poll_s: float = 5.0  # how often the server looks for campaigns past their deadline
     idempotency_wait_s: float = 20.0  # how long a duplicate request waits for the first one to finish
+    payment_latency_s: float = 0.0  # test-card provider: simulated network time per call (crash tests)
     cache_dir: Path | None = None  # demo media cache (content engineer); default data_dir/../cache
 
     # --- derived locations -------------------------------------------------------------------------------
@@ -147,5 +148,7 @@ class StoreConfig:
                 password=env.get("BUNDLECAST_SMTP_PASSWORD") or None,
                 starttls=env.get("BUNDLECAST_SMTP_STARTTLS", "") in ("1", "true", "yes"),
             )
+        if env.get("BUNDLECAST_TESTCARD_LATENCY_MS"):
+            values["payment_latency_s"] = float(env["BUNDLECAST_TESTCARD_LATENCY_MS"]) / 1000
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

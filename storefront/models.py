@@ -10,7 +10,8 @@ How ``publish`` (and the demo catalog) fill them — call ``storefront.catalog.r
 - ``BundleKey``: the AES bundle key, wrapped (AES-GCM) with the wrap key kept outside the database.
 - ``Release``: the releases of a series (episodes); a season license opens present and future ones.
 - ``Campaign``: for campaign-gated bundles; ``Pledge`` rows count as backers while authorized or captured.
-  Demo pledges may have no account (``account_id`` NULL): they count, are captured, and get no license.
+  Pledges taken elsewhere (the demo's crowd) are imported with ``storefront.campaigns.record_offline_pledges``:
+  they count toward the goal; the store holds no authorization for them.
 Everything else (accounts, sessions, charges, purchases, licenses, idempotency, e-mail consent) is written by
 the API alone.
 """
@@ -217,7 +218,7 @@ class Purchase(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id"), index=True)
-    charge_id: Mapped[str] = mapped_column(ForeignKey("charges.id"), unique=True)
+    charge_id: Mapped[str | None] = mapped_column(ForeignKey("charges.id"), unique=True)  # None: paid nothing
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default=PurchaseStatus.PENDING)
@@ -263,6 +264,13 @@ class Campaign(Base):
     deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     state: Mapped[str] = mapped_column(String(20), default=CampaignState.OPEN, index=True)
     version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every pledge: serializes vs closing
+    # Running totals (updated in the pledge's own transaction, so progress reads are one row):
+    backers: Mapped[int] = mapped_column(Integer, default=0)
+    pledged_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # Of those, pledges taken elsewhere and imported (the demo's crowd): they count toward the goal but
+    # this store holds no authorization for them, so closing captures nothing for them.
+    offline_backers: Mapped[int] = mapped_column(Integer, default=0)
+    offline_cents: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -290,6 +298,7 @@ class IdempotencyRecord(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
+    charge_id: Mapped[str | None] = mapped_column(String(32), index=True)  # the charge this request started
     status_code: Mapped[int | None] = mapped_column(Integer)  # NULL while the first request runs
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

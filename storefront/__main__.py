@@ -1,0 +1,98 @@
+"""``python -m storefront``: the store's command line.
+
+- ``serve``  — run the store (``--data-dir``, ``--host``, ``--port`` (0 = free), ``--ready-file``, ``--demo``)
+- ``campaign close ID`` — close a campaign now (capture or void every pledge)
+- ``reconcile`` — settle charges left pending by a crash, and report
+- ``publish …`` and ``demo …`` — the creator tools (``storefront.publish``, ``storefront.demo``)
+``DATABASE_URL`` picks the database (default: a SQLite file in the data dir). Runs on the main thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from storefront.config import StoreConfig
+from storefront.errors import StoreError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m storefront", description="The Bundlecast store service.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the store's HTTP service")
+    serve.add_argument("--data-dir", type=Path, default=Path("store-data"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8750, help="0 picks a free port")
+    serve.add_argument("--ready-file", type=Path, help='write {"url": …} here once listening')
+    serve.add_argument("--public-url", help="the URL clients reach the store at (default: the listening URL)")
+    serve.add_argument("--demo", action="store_true", help="demo mode, with the demo catalog built if missing")
+    serve.add_argument("--cache-dir", type=Path, help="where the demo's generated media are cached")
+    campaign = sub.add_parser("campaign", help="campaign tools")
+    campaign_sub = campaign.add_subparsers(dest="action", required=True)
+    close = campaign_sub.add_parser("close", help="close a campaign now")
+    close.add_argument("campaign_id")
+    close.add_argument("--data-dir", type=Path, default=Path("store-data"))
+    reconcile = sub.add_parser("reconcile", help="settle what a crash left pending")
+    reconcile.add_argument("--data-dir", type=Path, default=Path("store-data"))
+    sub.add_parser("publish", help="publish a bundle (see: publish --help)", add_help=False)
+    sub.add_parser("demo", help="build the demo catalog (see: demo --help)", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args_list and args_list[0] in ("publish", "demo"):
+        # The content engineer's tools parse their own options.
+        tool = importlib.import_module(f"storefront.{args_list[0]}")
+        return int(tool.main(args_list[1:]) or 0)
+    args = _parser().parse_args(args_list)
+    commands = {"serve": _serve, "campaign": _campaign_close, "reconcile": _reconcile}
+    try:
+        return commands[args.command](args)
+    except StoreError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from storefront.server import serve
+
+    config = StoreConfig.from_env(args.data_dir, demo=args.demo, cache_dir=args.cache_dir)
+    if args.demo:
+        importlib.import_module("storefront.demo").ensure_demo_catalog(config)
+    serve(config, host=args.host, port=args.port, ready_file=args.ready_file, public_url=args.public_url)
+    return 0
+
+
+def _campaign_close(args: argparse.Namespace) -> int:
+    from storefront.services import build_services
+
+    services = build_services(StoreConfig.from_env(args.data_dir))
+    try:
+        state = services.campaigns.close(args.campaign_id)
+        view = services.campaigns.view(args.campaign_id)
+    finally:
+        services.close()
+    print(f"campaign {args.campaign_id}: {state} — {view['backers']} backers, {view['pledged_cents']} cents pledged")
+    return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from storefront.services import build_services
+
+    services = build_services(StoreConfig.from_env(args.data_dir))
+    try:
+        report = services.reconciler.run()
+    finally:
+        services.close()
+    print(report)
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

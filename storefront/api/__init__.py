@@ -1,0 +1,17 @@
+"""The HTTP API under ``/api/v1``: one router per area, mounted by ``storefront.app.create_app``."""
+
+from fastapi import APIRouter
+
+from storefront.api import accounts, campaigns, catalog, creators, gates, licenses, purchases, store
+
+API_PREFIX = "/api/v1"
+
+
+def build_api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (store, catalog, accounts, gates, purchases, campaigns, licenses, creators):
+        router.include_router(module.router)
+    return router
+
+
+__all__ = ["API_PREFIX", "build_api_router"]

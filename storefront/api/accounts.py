@@ -1,0 +1,34 @@
+"""``POST /accounts`` (sign up), ``POST /sessions`` (sign in), ``DELETE /sessions`` (sign out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from storefront.api.deps import AccountId, Services, Token
+from storefront.api.schemas import Credentials
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post("/accounts", status_code=201)
+def sign_up(body: Credentials, services: Services) -> dict[str, Any]:
+    account = services.accounts.sign_up(body.email, body.password)
+    return {"account_id": account.id, "email": account.email}
+
+
+@router.post("/sessions", status_code=201)
+def sign_in(body: Credentials, services: Services) -> dict[str, Any]:
+    signed_in = services.accounts.sign_in(body.email, body.password)
+    return {
+        "token": signed_in.token,
+        "expires_at": signed_in.expires_at.isoformat(),
+        "account_id": signed_in.account_id,
+    }
+
+
+@router.delete("/sessions", status_code=204)
+def sign_out(services: Services, token: Token, _account: AccountId) -> Response:
+    services.accounts.sign_out(token)
+    return Response(status_code=204)

@@ -1,0 +1,188 @@
+"""The catalog: ``GET /catalog`` (search, kind, sort, pages), ``GET /bundles/{id}`` (detail with the signed
+manifest, magnet and swarm health), ``/bundles/{id}/cover`` and ``/bundles/{id}/torrent``.
+
+The .torrent and magnet always carry the store's CURRENT base URL as tracker and web seed (the embedded store
+gets a new port each launch): announce and url-list sit outside the info dict, so rewriting them at serve time
+keeps the info-hash. Sync endpoints, on the worker threads.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from app.bundle import BundleKind
+from storefront.api.deps import Services
+from storefront.campaigns import campaign_view
+from storefront.config import StoreConfig
+from storefront.errors import InvalidInputError, NotFoundError
+from storefront.models import Bundle, Campaign
+from storefront.purchases import get_bundle
+from storefront.torrents import magnet_uri, rewrite_torrent_urls
+
+router = APIRouter(tags=["catalog"])
+
+_SORTS = {
+    "newest": (Bundle.created_at.desc(), Bundle.id),
+    "title": (Bundle.title, Bundle.id),
+    "popular": (Bundle.downloads.desc(), Bundle.id),
+    "price": (func.coalesce(Bundle.price_cents, Bundle.min_cents, 0), Bundle.id),
+}
+_KINDS = {kind.value for kind in BundleKind}
+
+
+def _summary(bundle: Any, config: StoreConfig) -> dict[str, Any]:
+    """A BundleSummary from a ``Bundle`` or a row with the same column names."""
+    gate: dict[str, Any] = {"type": bundle.gate_type, "currency": bundle.currency}
+    if bundle.price_cents is not None:
+        gate["price_cents"] = bundle.price_cents
+    if bundle.min_cents is not None:
+        gate["min_cents"] = bundle.min_cents
+    return {
+        "id": bundle.id,
+        "title": bundle.title,
+        "creator": bundle.creator,
+        "kind": bundle.kind,
+        "gate": gate,
+        "cover_url": config.api_url(f"/bundles/{bundle.id}/cover") if bundle.cover_path else None,
+        "summary": bundle.summary,
+        "total_size": bundle.total_size,
+    }
+
+
+@router.get("/catalog")
+def catalog(
+    services: Services,
+    *,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    kind: str | None = None,
+    sort: str = "newest",
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 24,
+) -> dict[str, Any]:
+    if sort not in _SORTS:
+        raise InvalidInputError(f"sort is one of {', '.join(_SORTS)}.", code="invalid_sort")
+    if kind is not None and kind not in _KINDS:
+        raise InvalidInputError(f"kind is one of {', '.join(sorted(_KINDS))}.", code="invalid_kind")
+    where = []
+    if kind:
+        where.append(Bundle.kind == kind)
+    if q and q.strip():
+        pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            or_(
+                Bundle.title.ilike(pattern, escape="\\"),
+                Bundle.creator.ilike(pattern, escape="\\"),
+                Bundle.summary.ilike(pattern, escape="\\"),
+            )
+        )
+    columns = (
+        Bundle.id,
+        Bundle.title,
+        Bundle.creator,
+        Bundle.kind,
+        Bundle.gate_type,
+        Bundle.price_cents,
+        Bundle.min_cents,
+        Bundle.currency,
+        Bundle.cover_path,
+        Bundle.summary,
+        Bundle.total_size,
+    )
+    with services.db.session() as session:
+        total = session.scalar(select(func.count()).select_from(Bundle).where(*where)) or 0
+        rows = session.execute(
+            select(*columns).where(*where).order_by(*_SORTS[sort]).limit(per_page).offset((page - 1) * per_page)
+        ).all()
+    items = [_summary(row, services.config) for row in rows]
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@router.get("/bundles/{bundle_id}")
+def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
+    config = services.config
+    with services.db.session() as session:
+        bundle = session.scalar(
+            select(Bundle)
+            .where(Bundle.id == bundle_id)
+            .options(selectinload(Bundle.files), selectinload(Bundle.releases))
+        )
+        if bundle is None:
+            raise NotFoundError(f"There is no bundle {bundle_id!r} in this store.", code="unknown_bundle")
+        campaign = session.scalar(select(Campaign).where(Campaign.bundle_id == bundle_id))
+        detail = _summary(bundle, config)
+        detail.update(
+            description=bundle.description,
+            files=[
+                {
+                    "index": f.index,
+                    "path": f.path,
+                    "size": f.size,
+                    "media_type": f.media_type,
+                    "duration_s": f.duration_s,
+                    "bitrate": f.bitrate,
+                    "locked": f.locked,
+                    "release": f.release_id,
+                }
+                for f in bundle.files
+            ],
+            releases=[
+                {"id": r.release_id, "title": r.title, "released_at": int(r.released_at.timestamp())}
+                for r in bundle.releases
+            ],
+            campaign=campaign_view(campaign) if campaign is not None else None,
+        )
+    swarm = services.swarm.health(bundle.info_hash_v1 or bundle.info_hash_v2 or "")
+    web_seed = config.web_seed_url(bundle.id)
+    detail.update(
+        manifest={"payload": bundle.manifest_payload, "signature": bundle.manifest_signature},
+        torrent_url=config.api_url(f"/bundles/{bundle.id}/torrent"),
+        magnet=magnet_uri(
+            info_hash_v1=bundle.info_hash_v1 or "",
+            info_hash_v2=bundle.info_hash_v2 or "",
+            name=bundle.title,
+            tracker_url=config.tracker_url,
+            web_seed_url=web_seed,
+        ),
+        info_hash_v1=bundle.info_hash_v1,
+        info_hash_v2=bundle.info_hash_v2,
+        web_seed_url=web_seed,
+        tracker_url=config.tracker_url,
+        swarm={"seeders": swarm.seeders, "leechers": swarm.leechers, "completed": swarm.completed},
+    )
+    return detail
+
+
+@router.get("/bundles/{bundle_id}/cover", response_class=FileResponse)
+def cover(bundle_id: str, services: Services) -> FileResponse:
+    with services.db.session() as session:
+        path = get_bundle(session, bundle_id).cover_path
+    data_dir = services.config.data_dir.resolve()
+    full = (data_dir / path).resolve() if path else None
+    if full is None or not full.is_relative_to(data_dir) or not full.is_file():
+        raise NotFoundError("This bundle has no cover image.", code="no_cover")
+    return FileResponse(full, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/bundles/{bundle_id}/torrent")
+def torrent(bundle_id: str, services: Services) -> Response:
+    config = services.config
+    with services.db.write() as session:
+        bundle = get_bundle(session, bundle_id)
+        data = bundle.torrent_data
+        session.execute(update(Bundle).where(Bundle.id == bundle_id).values(downloads=Bundle.downloads + 1))
+    if data is None:
+        path = config.torrent_path(bundle_id)
+        if not path.is_file():
+            raise NotFoundError("This bundle's .torrent is missing on the store.", code="no_torrent")
+        data = path.read_bytes()
+    body = rewrite_torrent_urls(data, tracker_url=config.tracker_url, web_seed_url=config.web_seed_url(bundle_id))
+    return Response(
+        body,
+        media_type="application/x-bittorrent",
+        headers={"Content-Disposition": f'attachment; filename="{bundle_id}.torrent"'},
+    )
