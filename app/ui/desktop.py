@@ -1,0 +1,170 @@
+"""The desktop app's Qt half: builds the window, its pages, the tray and the engine bridge, and wires them.
+
+``app.main`` (the composition root) builds the Qt-free parts — paths, settings, engine, store connection —
+and hands them to ``Desktop``; ``Desktop`` builds every widget and connects the pages' signals to each other
+and to the engine. Pages never reach into each other: this is the only place that knows them all.
+
+Quitting: ``request_quit`` (tray menu, or closing the window without a tray) hides everything and emits
+``quit_requested``; the composition root then leaves the event loop, calls ``close`` and shuts the engine
+down, which saves every torrent's resume data.
+
+Main thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QWidget
+
+from app.engine.settings import EngineSettings
+from app.engine.types import SessionTotals, TorrentSnapshot
+from app.settings import AppSettings, SettingsError, SettingsStore
+from app.ui.bridge import EngineBridge, EventSource
+from app.ui.icons import app_icon
+from app.ui.settings_page import SettingsPage
+from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
+from app.ui.transfers.page import TransferEngine, TransfersPage, parse_source
+from app.ui.tray import TrayIcon
+from app.ui.window import MainWindow
+
+
+class DesktopEngine(TransferEngine, EventSource, Protocol):
+    """Everything the window asks of the engine."""
+
+    def pause_all(self) -> None: ...
+    def resume_all(self) -> None: ...
+    def apply_settings(self, settings: EngineSettings) -> None: ...
+    def snapshots(self) -> list[TorrentSnapshot]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DesktopConfig:
+    """What the composition root decided about this run."""
+
+    config_dir: Path
+    default_download_dir: Path
+    base_engine_settings: EngineSettings  # network layout; the user's settings are applied on top
+
+
+class Desktop(QObject):
+    """Owns the window and everything in it for one run of the app."""
+
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        engine: DesktopEngine,
+        settings_store: SettingsStore,
+        settings: AppSettings,
+        config: DesktopConfig,
+        *,
+        tasks: ThreadPoolTaskRunner | None = None,
+        extra_pages: Callable[[Desktop], list[tuple[QWidget, str]]] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.settings_store = settings_store
+        self.settings = settings
+        self.config = config
+        self.runner = tasks or ThreadPoolTaskRunner(parent=self)
+        self.tasks: TaskRunner = self.runner
+        self.icon = app_icon()
+        self.bridge = EngineBridge(engine, self)
+        self.tray = TrayIcon(self.icon, self)
+        self.window = MainWindow(self.icon, self._closes_to_tray)
+        self.transfers = TransfersPage(engine, self.tasks, self.download_dir, parent=self.window)
+        self.settings_page = SettingsPage(settings, self.window)
+        for page, title in extra_pages(self) if extra_pages else []:
+            self.window.add_page(page, title)
+        self.window.add_page(self.transfers, "Transfers")
+        self.window.add_page(self.settings_page, "Settings")
+        self._geometry = QSettings(str(config.config_dir / "window.ini"), QSettings.Format.IniFormat)
+        self.window.restore_geometry(self._geometry)
+        self._connect()
+        self.transfers.apply_stats(tuple(engine.snapshots()))
+
+    # --- wiring --------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        bridge = self.bridge
+        bridge.stats_updated.connect(self._on_stats)
+        bridge.torrent_removed.connect(self.transfers.remove_row)
+        bridge.torrent_finished.connect(self._on_torrent_finished)
+        self.tray.show_requested.connect(self.window.bring_to_front)
+        self.tray.pause_all_requested.connect(lambda: self.tasks.run(self.engine.pause_all))
+        self.tray.resume_all_requested.connect(lambda: self.tasks.run(self.engine.resume_all))
+        self.tray.quit_requested.connect(self.request_quit)
+        self.window.quit_requested.connect(self.request_quit)
+        self.window.hidden_to_tray.connect(self._on_hidden_to_tray)
+        self.settings_page.settings_saved.connect(self.save_settings)
+
+    def _on_stats(self, snapshots: tuple[TorrentSnapshot, ...], totals: SessionTotals) -> None:
+        self.transfers.apply_stats(snapshots)
+        self.window.set_rates(totals.download_rate, totals.upload_rate)
+        self.tray.set_rates(totals.download_rate, totals.upload_rate)
+
+    def _on_torrent_finished(self, _torrent_id: str, name: str) -> None:
+        self.tray.notify("Download finished", f"“{name}” is complete and seeding.")
+
+    def _closes_to_tray(self) -> bool:
+        return self.settings.close_to_tray and self.tray.available
+
+    def _on_hidden_to_tray(self) -> None:
+        if not self.settings.tray_hint_shown:
+            self.tray.notify(
+                "Bundlecast keeps seeding",
+                "The window is closed but your torrents keep seeding. Quit from the tray icon's menu.",
+            )
+            self.save_settings(self.settings.replace(tray_hint_shown=True))
+
+    # --- verbs ---------------------------------------------------------------------------------------
+    def download_dir(self) -> Path:
+        return self.settings.download_path(self.config.default_download_dir)
+
+    def start(self, sources: list[str]) -> None:
+        """Show the window (unless starting minimized to a tray that exists) and add launch arguments."""
+        if not (self.settings.start_minimized and self.tray.available):
+            self.window.show()
+        self.add_launch_arguments(sources)
+
+    def handle_arguments(self, arguments: list[str]) -> None:
+        """Another launch handed over its arguments: come to the front and add its magnets/torrents."""
+        self.window.bring_to_front()
+        self.add_launch_arguments(arguments)
+
+    def add_launch_arguments(self, arguments: list[str]) -> None:
+        sources = [s for s in map(parse_source, arguments) if s]
+        if sources:
+            self.window.show_page(self.transfers)
+            self.transfers.add_sources(sources)
+
+    def save_settings(self, new: AppSettings) -> None:
+        """Persist the user's settings and apply them to the engine (on a worker: it may block)."""
+        # The Settings page does not show the once-only tray hint flag; never let it reset the flag.
+        new = new.replace(tray_hint_shown=self.settings.tray_hint_shown or new.tray_hint_shown)
+        self.settings = new
+        try:
+            self.settings_store.save(new)
+        except SettingsError as exc:
+            self.settings_page.saved_label.setText(str(exc))
+        engine_settings = new.engine_settings(self.config.base_engine_settings)
+        self.tasks.run(lambda: self.engine.apply_settings(engine_settings))
+
+    def request_quit(self) -> None:
+        """Hide the window and tray, keep the geometry, and ask the composition root to shut down."""
+        self.window.save_geometry(self._geometry)
+        self.window.hide()
+        self.tray.hide()
+        self.quit_requested.emit()
+
+    def close(self) -> None:
+        """Stop listening to the engine and let running work finish (before the engine shuts down)."""
+        self.bridge.close()
+        self.runner.wait_for_done(15_000)
+        self.tray.hide()
+        self.window.deleteLater()

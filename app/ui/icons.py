@@ -1,0 +1,35 @@
+"""The app's icon: the SVG in ``resources/icons`` when present, else the same mark drawn in code (main thread)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QLinearGradient, QPainter, QPen, QPixmap
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+APP_ICON_PATH = RESOURCES / "icons" / "bundlecast.svg"
+
+
+def _drawn_icon(size: int = 64) -> QIcon:
+    # An installed package may not carry resources/; the window and tray still need an icon.
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    gradient = QLinearGradient(0, 0, size, size)
+    gradient.setColorAt(0, QColor("#6d5efc"))
+    gradient.setColorAt(1, QColor("#1fb6c9"))
+    painter.setBrush(gradient)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawRoundedRect(QRectF(2, 2, size - 4, size - 4), size / 5, size / 5)
+    painter.setPen(QPen(QColor("white"), size / 16))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(QRectF(size * 0.22, size * 0.28, size * 0.56, size * 0.47), 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def app_icon() -> QIcon:
+    icon = QIcon(str(APP_ICON_PATH)) if APP_ICON_PATH.exists() else QIcon()
+    return icon if not icon.isNull() else _drawn_icon()

@@ -1,0 +1,239 @@
+"""The store's flows as the window runs them: sign in, get, give e-mail, buy, pledge, download, watch pilot.
+
+``StoreActions`` receives the bundle page's requests (signals with a bundle id), opens the dialog the gate
+needs (window-modal, never blocking the event loop), runs the store calls on the task runner, and reports
+back through signals: ``license_acquired`` (the Library refreshes, the tray tells of a purchase),
+``bundle_added`` (the torrent is in the engine), ``bundle_loaded`` (a bundle page to show), ``error`` (the
+store's own sentence). A failure inside a dialog is shown in that dialog, which stays open.
+
+Main thread; store, keyring and engine calls run on the task runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog, QWidget
+
+from app.bundle import License
+from app.store.models import BundleDetail, GateType, StoreInfo
+from app.ui.store.backend import StoreBackend
+from app.ui.store.bundle_adder import AddedBundle, BundleAdder, Want
+from app.ui.store.dialogs import AccountDialog, EmailGateDialog, PaymentDialog
+from app.ui.tasks import TaskRunner
+from app.ui.units import format_price
+
+
+def user_message(exc: BaseException) -> str:
+    """The sentence to show: a store error's own, or the exception's text — never a traceback."""
+    return str(getattr(exc, "user_message", "") or exc or type(exc).__name__)
+
+
+class StoreActions(QObject):
+    store_connected = Signal(object)  # StoreInfo
+    account_changed = Signal(str)  # e-mail, "" when signed out
+    bundle_loaded = Signal(object, bool)  # BundleDetail, owned
+    license_acquired = Signal(str, str)  # bundle id, title
+    purchase_completed = Signal(str, str)  # bundle id, title
+    pledged = Signal(str, str)  # bundle id, title
+    bundle_added = Signal(str, str, bool)  # bundle id, torrent id, pilot only
+    error = Signal(str)
+
+    def __init__(
+        self,
+        backend: StoreBackend,
+        adder: BundleAdder,
+        tasks: TaskRunner,
+        dialog_parent: Callable[[], QWidget | None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._backend = backend
+        self._adder = adder
+        self._tasks = tasks
+        self._dialog_parent = dialog_parent
+        self.store_info: StoreInfo | None = None
+        self.account_email: str | None = None
+        self.active_dialog: QDialog | None = None
+        self._details: dict[str, BundleDetail] = {}
+
+    # --- connection and account ----------------------------------------------------------------------
+    def connect_store(self) -> None:
+        backend = self._backend
+        self._tasks.run(lambda: (backend.connect(), backend.account_email()), self._on_connected, self._fail)
+
+    def _on_connected(self, result: tuple[StoreInfo, str | None]) -> None:
+        self.store_info, self.account_email = result
+        self.store_connected.emit(self.store_info)
+        self.account_changed.emit(self.account_email or "")
+
+    def with_account(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once signed in, asking for an account first when needed."""
+        if self.account_email:
+            then()
+            return
+        dialog = AccountDialog(self._dialog_parent())
+        self._open(dialog)
+
+        def submit() -> None:
+            email, password, creating = dialog.email.text().strip(), dialog.password.text(), dialog.creating
+
+            def work() -> str:
+                if creating:
+                    self._backend.sign_up(email, password)
+                self._backend.sign_in(email, password)
+                return email
+
+            self._tasks.run(work, lambda e: self._on_signed_in(dialog, e, then), lambda x: dialog.show_error(
+                user_message(x)))
+
+        dialog.submitted.connect(submit)
+
+    def _on_signed_in(self, dialog: QDialog, email: str, then: Callable[[], None]) -> None:
+        self._close(dialog)
+        self.account_email = email
+        self.account_changed.emit(email)
+        then()
+
+    def sign_out(self) -> None:
+        def done(_: object) -> None:
+            self.account_email = None
+            self.account_changed.emit("")
+
+        self._tasks.run(self._backend.sign_out, done, self._fail)
+
+    # --- bundle pages --------------------------------------------------------------------------------
+    def open_bundle(self, bundle_id: str) -> None:
+        backend = self._backend
+
+        def work() -> tuple[BundleDetail, bool]:
+            detail = backend.bundle(bundle_id)
+            owned = bool(self.account_email) and bool(backend.licenses_for_bundle(bundle_id))
+            return detail, owned
+
+        self._tasks.run(work, self._on_bundle_loaded, self._fail)
+
+    def _on_bundle_loaded(self, result: tuple[BundleDetail, bool]) -> None:
+        detail, owned = result
+        self._details[detail.id] = detail
+        self.bundle_loaded.emit(detail, owned)
+
+    # --- gates ---------------------------------------------------------------------------------------
+    def get(self, bundle_id: str) -> None:
+        self.with_account(lambda: self._tasks.run(
+            lambda: self._backend.claim(bundle_id), self._on_license, self._fail))
+
+    def give_email(self, bundle_id: str) -> None:
+        self.with_account(lambda: self._email_dialog(bundle_id))
+
+    def _email_dialog(self, bundle_id: str) -> None:
+        detail = self._details.get(bundle_id)
+        dialog = EmailGateDialog(detail.creator if detail else "The creator", self.account_email or "",
+                                 self._dialog_parent())
+        self._open(dialog)
+
+        def submit() -> None:
+            email = dialog.email.text().strip()
+            if dialog.step == 1:
+                if not dialog.consent.isChecked():
+                    dialog.show_error("Please tick the box to agree to receive e-mail from the creator.")
+                    return
+                self._tasks.run(lambda: self._backend.request_email_code(bundle_id, email),
+                                lambda sent: dialog.ask_code(sent.dev_code),
+                                lambda x: dialog.show_error(user_message(x)))
+            else:
+                code = dialog.code.text().strip()
+                self._tasks.run(lambda: self._backend.confirm_email(bundle_id, email, code),
+                                lambda lic: self._dialog_license(dialog, lic),
+                                lambda x: dialog.show_error(user_message(x)))
+
+        dialog.submitted.connect(submit)
+
+    def buy(self, bundle_id: str) -> None:
+        self.with_account(lambda: self._payment_dialog(bundle_id, pledge=False))
+
+    def pledge(self, bundle_id: str) -> None:
+        self.with_account(lambda: self._payment_dialog(bundle_id, pledge=True))
+
+    def _payment_dialog(self, bundle_id: str, *, pledge: bool) -> None:
+        detail = self._details.get(bundle_id)
+        if detail is None:
+            self.error.emit("Open the bundle's page first.")
+            return
+        gate = detail.gate
+        cards = self.store_info.test_cards if self.store_info and self.store_info.demo else ()
+        if pledge:
+            price = (f"Pledge {format_price(gate.price_cents or 0, gate.currency)} to “{detail.title}”. "
+                     "Your card is only charged if the campaign reaches its goal.")
+        elif gate.type is GateType.PWYW:
+            price = f"Pay what you want for “{detail.title}”."
+        else:
+            price = f"Buy “{detail.title}” for {format_price(gate.price_cents or 0, gate.currency)}."
+        dialog = PaymentDialog("Back this campaign" if pledge else "Buy", price, cards,
+                               min_cents=gate.min_cents if gate.type is GateType.PWYW else None,
+                               parent=self._dialog_parent())
+        self._open(dialog)
+
+        def submit() -> None:
+            card, amount = dialog.card(), dialog.amount_cents()
+            if pledge and detail.campaign is not None:
+                campaign_id = detail.campaign.id
+                self._tasks.run(lambda: self._backend.pledge(campaign_id, card),
+                                lambda _r: self._on_pledged(dialog, detail),
+                                lambda x: dialog.show_error(user_message(x)))
+            else:
+                self._tasks.run(lambda: self._backend.buy(bundle_id, card, amount),
+                                lambda lic: self._dialog_license(dialog, lic, purchase=True),
+                                lambda x: dialog.show_error(user_message(x)))
+
+        dialog.submitted.connect(submit)
+
+    def _on_pledged(self, dialog: QDialog, detail: BundleDetail) -> None:
+        self._close(dialog)
+        self.pledged.emit(detail.id, detail.title)
+        self.open_bundle(detail.id)
+
+    def _dialog_license(self, dialog: QDialog, lic: License, *, purchase: bool = False) -> None:
+        self._close(dialog)
+        self._on_license(lic, purchase=purchase)
+
+    def _on_license(self, lic: License, *, purchase: bool = False) -> None:
+        detail = self._details.get(lic.bundle_id)
+        title = detail.title if detail else lic.bundle_id
+        self.license_acquired.emit(lic.bundle_id, title)
+        if purchase:
+            self.purchase_completed.emit(lic.bundle_id, title)
+        self.download(lic.bundle_id)
+        self.open_bundle(lic.bundle_id)
+
+    # --- downloads -----------------------------------------------------------------------------------
+    def download(self, bundle_id: str, *, recheck: bool = False) -> None:
+        """Add an owned (or free) bundle with every file it may have."""
+        def work() -> AddedBundle:
+            owned = bool(self._backend.licenses_for_bundle(bundle_id))
+            return self._adder.add(bundle_id, Want.ALL if owned else Want.FREE, recheck=recheck)
+
+        self._tasks.run(work, lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, False),
+                        self._fail)
+
+    def watch_pilot(self, bundle_id: str) -> None:
+        self._tasks.run(lambda: self._adder.add(bundle_id, Want.PILOT),
+                        lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, True), self._fail)
+
+    # --- helpers -------------------------------------------------------------------------------------
+    def _open(self, dialog: QDialog) -> None:
+        self.active_dialog = dialog
+        dialog.finished.connect(lambda _r: self._forget(dialog))
+        dialog.open()
+
+    def _forget(self, dialog: QDialog) -> None:
+        if self.active_dialog is dialog:
+            self.active_dialog = None
+        dialog.deleteLater()
+
+    def _close(self, dialog: QDialog) -> None:
+        dialog.accept()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error.emit(user_message(exc))

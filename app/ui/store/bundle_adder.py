@@ -1,0 +1,131 @@
+"""Adds a store bundle to the engine: fetch its .torrent, check it against the signed manifest, pick its files.
+
+``BundleAdder.add(bundle_id, want)`` runs on a worker: it fetches the bundle's detail and .torrent, verifies
+the manifest's signature with the store's pinned key, refuses a .torrent whose info-hash is not the one the
+manifest pins, and adds it to the engine into the download folder with file priorities — only the free
+pilot for *Watch pilot*, the free files for someone who does not own the bundle, everything for an owner.
+Adding a bundle that is already in the engine widens its priorities (never narrows them). The result is
+recorded in the ``LibraryIndex``.
+
+Blocking; worker threads only.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from app.bundle import BundleError, Manifest, SignedManifest, verify_manifest
+from app.engine.types import FileEntry, TorrentId
+from app.store.errors import StoreError
+from app.ui.library.index import LibraryIndex, LibraryRecord
+from app.ui.store.backend import StoreBackend
+from app.ui.store.torrent_meta import TorrentMetaError, read_torrent_meta
+
+NORMAL, SKIP = 4, 0
+
+
+class BundleCheckError(StoreError):
+    """The store's bundle does not match its signed manifest (tampered, or a broken store)."""
+
+    default_message = "This bundle's files don't match what the store signed, so Bundlecast won't download it."
+
+
+class Want(enum.Enum):
+    PILOT = "pilot"  # the first free video only
+    FREE = "free"  # every free file
+    ALL = "all"  # everything (owners)
+
+
+class BundleEngine(Protocol):
+    def add_torrent_bytes(
+        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+    ) -> TorrentId: ...
+    def has_torrent(self, torrent_id: TorrentId) -> bool: ...
+    def files(self, torrent_id: TorrentId) -> list[FileEntry]: ...
+    def set_file_priorities(self, torrent_id: TorrentId, priorities: Sequence[int]) -> None: ...
+    def force_recheck(self, torrent_id: TorrentId) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AddedBundle:
+    bundle_id: str
+    title: str
+    torrent_id: TorrentId
+    manifest: Manifest
+    wanted_paths: tuple[str, ...]
+
+
+def wanted_paths(manifest: Manifest, want: Want) -> set[str]:
+    if want is Want.ALL:
+        return {f.path for f in manifest.files}
+    free = [f for f in manifest.files if not f.locked]
+    if want is Want.PILOT:
+        videos = [f for f in free if f.media_type.startswith("video/")]
+        return {videos[0].path} if videos else {f.path for f in free}
+    return {f.path for f in free}
+
+
+def priorities_for(torrent_paths: Sequence[str], wanted: set[str]) -> list[int]:
+    """One priority per torrent file; a manifest path matches the torrent path relative to the top folder."""
+    return [NORMAL if path in wanted else SKIP for path in torrent_paths]
+
+
+class BundleAdder:
+    def __init__(
+        self, backend: StoreBackend, engine: BundleEngine, index: LibraryIndex, download_dir: Callable[[], Path]
+    ) -> None:
+        self._backend = backend
+        self._engine = engine
+        self._index = index
+        self._download_dir = download_dir
+
+    def verified_manifest(self, payload: str, signature: str) -> Manifest:
+        try:
+            return verify_manifest(SignedManifest(payload=payload, signature=signature), self._backend.public_key())
+        except BundleError as exc:
+            raise BundleCheckError(detail=f"manifest: {exc}") from exc
+
+    def add(self, bundle_id: str, want: Want, *, recheck: bool = False) -> AddedBundle:
+        detail = self._backend.bundle(bundle_id)
+        manifest = self.verified_manifest(detail.manifest.payload, detail.manifest.signature)
+        if manifest.bundle_id != bundle_id:
+            raise BundleCheckError(detail=f"manifest is for {manifest.bundle_id}, not {bundle_id}")
+        torrent = self._backend.download_torrent(bundle_id)
+        try:
+            meta = read_torrent_meta(torrent)
+        except TorrentMetaError as exc:
+            raise BundleCheckError(detail=str(exc)) from exc
+        pinned_v1, pinned_v2 = manifest.info_hash_v1, manifest.info_hash_v2
+        if (pinned_v1 and meta.info_hash_v1 != pinned_v1.lower()) or (
+            pinned_v2 and meta.info_hash_v2 is not None and not meta.info_hash_v2.startswith(pinned_v2.lower())
+        ) or not (pinned_v1 or pinned_v2):
+            raise BundleCheckError(detail=f"info-hash {meta.info_hash_v1} is not the signed one")
+        wanted = wanted_paths(manifest, want)
+        priorities = priorities_for(meta.file_paths, wanted)
+        save_path = self._download_dir()
+        existing = self._engine.has_torrent(meta.info_hash_v1)
+        torrent_id = self._engine.add_torrent_bytes(torrent, save_path, file_priorities=priorities)
+        if existing:
+            current = [entry.priority for entry in self._engine.files(torrent_id)]
+            if len(current) == len(priorities):
+                merged = [max(a, b) for a, b in zip(current, priorities, strict=True)]
+                if merged != current:
+                    self._engine.set_file_priorities(torrent_id, merged)
+            if recheck:
+                self._engine.force_recheck(torrent_id)
+        self._index.put(
+            LibraryRecord(
+                bundle_id=bundle_id,
+                title=manifest.title,
+                kind=str(manifest.kind.value if hasattr(manifest.kind, "value") else manifest.kind),
+                torrent_id=torrent_id,
+                save_path=str(save_path),
+                manifest_payload=detail.manifest.payload,
+                manifest_signature=detail.manifest.signature,
+            )
+        )
+        return AddedBundle(bundle_id, manifest.title, torrent_id, manifest, tuple(sorted(wanted)))

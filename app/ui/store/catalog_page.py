@@ -1,0 +1,161 @@
+"""The store's front page: a grid of bundle cards (cover, title, creator, price), a search box and a kind filter.
+
+The catalog is fetched on the task runner (search is debounced by 300 ms); covers arrive later from the
+``CoverCache`` and are put on their cards. Opening a card emits ``bundle_selected(bundle_id)``.
+
+Main thread; HTTP runs on the task runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.store.models import BundleSummary, CatalogPage, GateType
+from app.ui.banner import Banner
+from app.ui.store.covers import CoverCache
+from app.ui.tasks import TaskRunner
+from app.ui.units import format_price
+
+KINDS = [("All kinds", ""), ("Series", "series"), ("Films", "film"), ("Music", "music"), ("Books", "book"),
+         ("Software", "software"), ("Games", "game")]
+COVER_SIZE = QSize(180, 180)
+BUNDLE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def gate_label(summary: BundleSummary) -> str:
+    gate = summary.gate
+    match gate.type:
+        case GateType.FREE:
+            return "Free"
+        case GateType.EMAIL:
+            return "Free for your e-mail"
+        case GateType.PAID:
+            return format_price(gate.price_cents or 0, gate.currency)
+        case GateType.PWYW:
+            return f"Pay what you want (from {format_price(gate.min_cents or 0, gate.currency)})"
+        case GateType.CAMPAIGN:
+            return f"Campaign · pledge {format_price(gate.price_cents or 0, gate.currency)}"
+    return gate.type.value
+
+
+def _placeholder() -> QPixmap:
+    pixmap = QPixmap(COVER_SIZE)
+    pixmap.fill(QColor("#d9dce3"))
+    return pixmap
+
+
+class CatalogGrid(QWidget):
+    """Search, filter and a grid of cards."""
+
+    bundle_selected = Signal(str)
+    loaded = Signal(int)  # number of cards shown
+
+    def __init__(
+        self,
+        load_catalog: Callable[[str, str | None], CatalogPage],
+        covers: CoverCache,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._load_catalog = load_catalog
+        self._covers = covers
+        self._tasks = tasks
+        self._generation = 0
+        self._items_by_cover: dict[str, list[QListWidgetItem]] = {}
+        covers.cover_ready.connect(self._on_cover_ready)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search the store")
+        self.search.setClearButtonEnabled(True)
+        self.kind = QComboBox()
+        for label, value in KINDS:
+            self.kind.addItem(label, value)
+        self.count_label = QLabel()
+        self.banner = Banner(self)
+        self.grid = QListWidget()
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setIconSize(COVER_SIZE)
+        self.grid.setGridSize(QSize(COVER_SIZE.width() + 36, COVER_SIZE.height() + 72))
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setWordWrap(True)
+        self.grid.setSpacing(8)
+        self.grid.itemActivated.connect(self._open_item)
+        self.grid.itemClicked.connect(self._open_item)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(self.reload)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.kind.currentIndexChanged.connect(lambda _i: self.reload())
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.kind)
+        top.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.grid, 1)
+
+    def reload(self) -> None:
+        """Fetch the catalog for the current search and filter; older answers are dropped."""
+        self._generation += 1
+        generation = self._generation
+        query = self.search.text().strip()
+        kind = self.kind.currentData() or None
+        self.count_label.setText("Loading…")
+        self._tasks.run(
+            lambda: self._load_catalog(query, kind),
+            lambda page: self._show(generation, page),
+            lambda exc: self._show_error(generation, exc),
+        )
+
+    def card_titles(self) -> list[str]:
+        return [self.grid.item(i).text().split("\n", 1)[0] for i in range(self.grid.count())]
+
+    def _show(self, generation: int, page: CatalogPage) -> None:
+        if generation != self._generation:
+            return
+        self.banner.hide()
+        self.grid.clear()
+        self._items_by_cover.clear()
+        for summary in page.items:
+            item = QListWidgetItem(f"{summary.title}\n{summary.creator}\n{gate_label(summary)}")
+            item.setData(BUNDLE_ID_ROLE, summary.id)
+            item.setToolTip(summary.summary)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+            cover = self._covers.request(summary.cover_url)
+            item.setIcon(QIcon(cover or _placeholder()))
+            self._items_by_cover.setdefault(summary.cover_url, []).append(item)
+            self.grid.addItem(item)
+        self.count_label.setText(f"{page.total} bundle{'s' if page.total != 1 else ''}")
+        self.loaded.emit(len(page.items))
+
+    def _show_error(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self.count_label.clear()
+            self.banner.show_error(getattr(exc, "user_message", None) or str(exc))
+
+    def _on_cover_ready(self, url: str, pixmap: QPixmap) -> None:
+        for item in self._items_by_cover.get(url, []):
+            item.setIcon(QIcon(pixmap))
+
+    def _open_item(self, item: QListWidgetItem) -> None:
+        self.bundle_selected.emit(str(item.data(BUNDLE_ID_ROLE)))

@@ -1,0 +1,102 @@
+"""The Store tab: an account bar over a stack of the catalog grid and one bundle's page.
+
+It routes the bundle page's buttons to ``StoreActions`` and shows what the actions report; it never calls
+the store itself. Until the store is reachable (the embedded demo store takes a moment to start the first
+time) it shows what is happening instead of an empty grid.
+
+Main thread only.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from app.store.models import BundleDetail, StoreInfo
+from app.ui.banner import Banner
+from app.ui.store.actions import StoreActions
+from app.ui.store.bundle_page import BundlePage
+from app.ui.store.catalog_page import CatalogGrid
+from app.ui.store.covers import CoverCache
+
+
+class StorePage(QWidget):
+    def __init__(
+        self, actions: StoreActions, grid: CatalogGrid, covers: CoverCache, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.store_actions = actions
+        self.grid = grid
+        self.covers = covers
+        self.bundle_page = BundlePage(self)
+        self.banner = Banner(self)
+        self.store_name = QLabel("Connecting to the store…")
+        self.store_name.setStyleSheet("font-weight: 600;")
+        self.account_label = QLabel()
+        self.sign_in_button = QPushButton("Sign in…")
+        self.sign_out_button = QPushButton("Sign out")
+        self.sign_in_button.clicked.connect(lambda: actions.with_account(lambda: None))
+        self.sign_out_button.clicked.connect(actions.sign_out)
+        bar = QHBoxLayout()
+        bar.addWidget(self.store_name, 1)
+        bar.addWidget(self.account_label)
+        bar.addWidget(self.sign_in_button)
+        bar.addWidget(self.sign_out_button)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(grid)
+        self.stack.addWidget(self.bundle_page)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self._show_account("")
+        self.grid.setEnabled(False)
+
+        grid.bundle_selected.connect(actions.open_bundle)
+        page = self.bundle_page
+        page.back_requested.connect(lambda: self.stack.setCurrentWidget(grid))
+        page.get_requested.connect(actions.get)
+        page.email_requested.connect(actions.give_email)
+        page.buy_requested.connect(actions.buy)
+        page.pledge_requested.connect(actions.pledge)
+        page.download_requested.connect(actions.download)
+        page.watch_pilot_requested.connect(actions.watch_pilot)
+        actions.store_connected.connect(self._on_connected)
+        actions.account_changed.connect(self._show_account)
+        actions.bundle_loaded.connect(self.show_bundle)
+        actions.error.connect(self.banner.show_error)
+        actions.purchase_completed.connect(lambda _b, title: self.banner.show_info(
+            f"Thank you! “{title}” is yours and is downloading."))
+        actions.pledged.connect(lambda _b, title: self.banner.show_info(
+            f"Thank you for backing “{title}”. Your card is charged only if the campaign reaches its goal."))
+        covers.cover_ready.connect(self._on_cover)
+
+    def show_starting(self, text: str) -> None:
+        self.store_name.setText(text)
+
+    def show_unreachable(self, text: str) -> None:
+        self.store_name.setText("Store unavailable")
+        self.banner.show_error(text)
+
+    def _on_connected(self, info: StoreInfo) -> None:
+        self.store_name.setText(info.name + ("  (demo — no real money)" if info.demo else ""))
+        self.banner.hide()
+        self.grid.setEnabled(True)
+        self.grid.reload()
+
+    def _show_account(self, email: str) -> None:
+        self.account_label.setText(f"Signed in as {email}" if email else "Not signed in")
+        self.sign_in_button.setVisible(not email)
+        self.sign_out_button.setVisible(bool(email))
+
+    def show_bundle(self, detail: BundleDetail, owned: bool) -> None:
+        self.bundle_page.show_bundle(detail, owned=owned)
+        cover = self.covers.request(detail.cover_url)
+        if cover is not None:
+            self.bundle_page.set_cover(cover)
+        self.stack.setCurrentWidget(self.bundle_page)
+
+    def _on_cover(self, url: str, pixmap: QPixmap) -> None:
+        detail = self.bundle_page.detail
+        if detail is not None and detail.cover_url == url:
+            self.bundle_page.set_cover(pixmap)

@@ -1,0 +1,1 @@
+"""Session fixtures for the Store and Library tests (filled in with the real storefront)."""
