@@ -289,7 +289,7 @@ class Engine:
     def file_path(self, tid: TorrentId, file_index: int) -> Path:
         handle = self._registry.get(tid).handle
         info = self._check_file_index(handle, file_index)
-        return Path(handle.status().save_path) / info.files().file_path(file_index)
+        return Path(handle.status().save_path) / info.layout().file_path(file_index)
 
     def torrent_ids(self) -> list[TorrentId]:
         return self._registry.ids()
@@ -319,7 +319,7 @@ class Engine:
         handle = record.handle
         info = self._wait_for_metadata(handle, timeout)
         self._check_file_index(handle, file_index)
-        files = info.files()
+        files = info.layout()
         if handle.file_priority(file_index) == 0:
             handle.file_priority(file_index, 4)  # the reader wants it even if the user skipped it
         with self._registry.lock:

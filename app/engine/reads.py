@@ -17,7 +17,7 @@ def file_entries(handle: lt.torrent_handle) -> list[FileEntry]:
     info = handle.torrent_file()
     if info is None:
         return []
-    files = info.files()
+    files = info.layout()
     progress = handle.file_progress(int(lt.file_progress_flags_t.piece_granularity))
     priorities = handle.get_file_priorities()
     return [
@@ -86,7 +86,7 @@ def verified_ranges(handle: lt.torrent_handle, file_index: int) -> list[ByteRang
     info = handle.torrent_file()
     if info is None:
         return []
-    files = info.files()
+    files = info.layout()
     offset = files.file_offset(file_index)
     size = files.file_size(file_index)
     if size == 0:

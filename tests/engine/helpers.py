@@ -40,14 +40,19 @@ def _pseudo_random(size: int, seed: int) -> bytes:
     return bytes(out[:size])
 
 
-def make_torrent(content: Path, piece_size: int = 16384, version: str = "hybrid", name_root: Path | None = None) -> bytes:
+def make_torrent(content: Path, piece_size: int = 16384, version: str = "hybrid") -> bytes:
     """Bencoded .torrent for a file or folder ``content`` (v1, v2 or hybrid)."""
     flags = {"v1": lt.create_torrent.v1_only, "v2": lt.create_torrent.v2_only, "hybrid": 0}[version]
-    files = lt.file_storage()
-    lt.add_files(files, str(content))  # list_files is the new API; add_files is stable on 2.1.1 for tests
-    creator = lt.create_torrent(files, piece_size, flags=flags)
-    lt.set_piece_hashes(creator, str((name_root or content.parent)))
+    entries = lt.list_files(str(content), lambda _path: True)
+    creator = lt.create_torrent(entries, piece_size, flags=flags)
+    lt.set_piece_hashes(creator, str(content.parent))
     return bytes(lt.bencode(creator.generate()))
+
+
+def torrent_file_paths(torrent: bytes) -> list[str]:
+    """The torrent's file paths in libtorrent's file order (pad files included, as indices count them)."""
+    layout = lt.torrent_info(torrent).layout()
+    return [layout.file_path(i).replace(os.sep, "/") for i in range(layout.num_files())]
 
 
 def info_hash_hex(torrent: bytes) -> str:
@@ -57,7 +62,7 @@ def info_hash_hex(torrent: bytes) -> str:
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``predicate`` until true; fail with ``what`` after ``timeout`` seconds (a bound, not an assertion on time)."""
+    """Poll ``predicate`` until true; fail naming ``what`` after ``timeout`` s (a bound, not a timing check)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -66,7 +71,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interva
     raise AssertionError(f"timed out waiting for: {what}")
 
 
-def wait_snapshot(engine: Engine, tid: str, predicate: Callable[[TorrentSnapshot], bool], timeout: float, what: str) -> TorrentSnapshot:
+def wait_snapshot(
+    engine: Engine, tid: str, predicate: Callable[[TorrentSnapshot], bool], timeout: float, what: str
+) -> TorrentSnapshot:
     holder: list[TorrentSnapshot] = []
 
     def check() -> bool:

@@ -1,0 +1,118 @@
+"""A headless Bundlecast engine in a child process (`python -m app --headless …`), for swarm and crash tests.
+
+Its stdout lines are collected on a reader thread; tests wait for lines by prefix. Every process is bounded:
+``stop`` sends SIGTERM and waits, ``kill`` sends SIGKILL (the crash tests), and both reap the child.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class HeadlessEngine:
+    """One headless engine process with its own loopback address and state dir."""
+
+    def __init__(
+        self,
+        home: Path,
+        address: str,
+        port: int = 0,
+        *,
+        sources: list[str] | None = None,
+        download_dir: Path | None = None,
+        peers: list[str] | None = None,
+        upload_limit: int | None = None,
+        status_interval: float = 1.0,
+    ) -> None:
+        self.home = home
+        self.address = address
+        args = [
+            sys.executable,
+            "-m",
+            "app",
+            "--headless",
+            "--test-network",
+            address,
+            "--listen",
+            f"{address}:{port}",
+            "--status-interval",
+            str(status_interval),
+        ]
+        if download_dir is not None:
+            args += ["--download-dir", str(download_dir)]
+        for peer in peers or []:
+            args += ["--peer", peer]
+        if upload_limit is not None:
+            args += ["--upload-limit", str(upload_limit)]
+        if sources:
+            args += ["add", *sources]
+        env = dict(os.environ, BUNDLECAST_HOME=str(home), PYTHONUNBUFFERED="1")
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self.process = subprocess.Popen(
+            args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._stderr: list[str] = []
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        ready = self.wait_for("ready ", 60)
+        self.port = int(ready.split("port=")[1].split()[0])
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / "state" / "engine"
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._stderr.append(line)
+
+    def wait_for(self, prefix: str, timeout: float) -> str:
+        """The next stdout line starting with ``prefix`` (earlier lines are kept in ``lines``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no line {prefix!r} within {timeout} s; stderr: {''.join(self._stderr)[-2000:]}")
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError(f"engine exited before {prefix!r}; stderr: {''.join(self._stderr)[-2000:]}")
+            self.lines.append(line)
+            if line.startswith(prefix):
+                return line
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, wait for a clean exit; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to save anything."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
