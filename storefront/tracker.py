@@ -22,7 +22,10 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import or_, select
 
+from storefront.db import Database
+from storefront.models import Bundle
 from storefront.torrents import bencode
 
 ANNOUNCE_INTERVAL_S = 300  # a small store: frequent announces keep the swarm figures fresh
@@ -74,6 +77,27 @@ class Swarm:
 HashResolver = Callable[[bytes], "tuple[str, str] | None"]
 
 
+def resolver_from_db(database: Database) -> HashResolver:
+    """A resolver that finds a bundle by v1 info-hash or by the 20-byte prefix of its v2 info-hash.
+
+    Bundles published while the server runs (the CLI is another process) are tracked from their first announce.
+    """
+
+    def resolve(info_hash: bytes) -> tuple[str, str] | None:
+        hex_hash = info_hash.hex()
+        with database.session() as session:
+            row = session.execute(
+                select(Bundle.info_hash_v1, Bundle.info_hash_v2).where(
+                    or_(Bundle.info_hash_v1 == hex_hash, Bundle.info_hash_v2.startswith(hex_hash, autoescape=True))
+                )
+            ).first()
+        if row is None or row[0] is None:
+            return None
+        return str(row[0]), str(row[1]) if row[1] else ""
+
+    return resolve
+
+
 class SwarmRegistry:
     """The swarms of the store's bundles: announce, scrape and health figures."""
 
@@ -90,9 +114,9 @@ class SwarmRegistry:
         self._lock = threading.Lock()
         self._swarms: dict[bytes, Swarm] = {}  # v1 hash and truncated v2 hash -> the same Swarm
 
-    def register(self, info_hash_v1: str, info_hash_v2: str | None = None) -> None:
+    def register(self, info_hash_v1: str | None, info_hash_v2: str | None = None) -> None:
         """Track a bundle's torrent under its v1 and (truncated) v2 info-hashes; idempotent."""
-        keys = [bytes.fromhex(info_hash_v1)]
+        keys = [bytes.fromhex(info_hash_v1)] if info_hash_v1 else []
         if info_hash_v2:
             keys.append(bytes.fromhex(info_hash_v2)[:20])
         with self._lock:
