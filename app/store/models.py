@@ -74,6 +74,7 @@ class FileInfo:
     locked: bool
     duration_s: float | None = None
     bitrate: int | None = None
+    release: str | None = None  # the id of the release that added this file
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +109,14 @@ class Campaign:
 
 @dataclass(frozen=True, slots=True)
 class ReleaseInfo:
-    """One scheduled or released part of a bundle (a campaign's episodes). Fields beyond these are ignored."""
+    """One part of a bundle released at a set time (a campaign's episodes); its files name it in `release`."""
 
+    id: str
     title: str
-    path: str | None
-    released: bool
-    release_at: datetime | None
+    released_at: datetime | None
+
+    def is_out(self, now: datetime) -> bool:
+        return self.released_at is not None and self.released_at <= now
 
 
 @dataclass(frozen=True, slots=True)

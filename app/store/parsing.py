@@ -213,6 +213,7 @@ def file_info(f: Fields) -> FileInfo:
         locked=f.flag("locked"),
         duration_s=f.opt_number("duration_s"),
         bitrate=f.opt_integer("bitrate"),
+        release=f.opt_text("release"),
     )
 
 
@@ -237,14 +238,7 @@ def _campaign(f: Fields) -> Campaign:
 
 
 def _release(f: Fields) -> ReleaseInfo:
-    released = f.flag("released", default=False)
-    release_at = f.opt_time("release_at") or f.opt_time("released_at")
-    return ReleaseInfo(
-        title=f.opt_text("title") or "",
-        path=f.opt_text("path") or f.opt_text("file_path"),
-        released=released,
-        release_at=release_at,
-    )
+    return ReleaseInfo(id=f.id("id"), title=f.opt_text("title") or "", released_at=f.opt_time("released_at"))
 
 
 def bundle_detail(data: object) -> BundleDetail:

@@ -64,8 +64,8 @@ BUNDLE_DETAIL: dict[str, Any] = {
         "state": "open",
     },
     "releases": [
-        {"title": "Pilot", "path": "pilot.mp4", "released": True},
-        {"title": "Episode 2", "path": "ep2.mp4", "released": False, "release_at": "2027-01-01T00:00:00Z"},
+        {"id": "r0", "title": "Pilot", "released_at": 1700000000},
+        {"id": "r1", "title": "Episode 2", "released_at": "2099-01-01T00:00:00Z"},
     ],
     "future_field": {"ignored": True},
 }

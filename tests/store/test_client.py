@@ -6,6 +6,7 @@ The same verbs against the real storefront: tests/integration/test_store_client.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -193,7 +194,9 @@ def test_a_bundle_detail_is_parsed_into_frozen_values(client: StoreClient, serve
     assert [f.locked for f in detail.files] == [False, True]
     assert detail.campaign is not None and detail.campaign.goal_backers == 250_000
     assert detail.campaign.deadline.tzinfo is not None
-    assert detail.swarm.seeders == 3 and detail.releases[1].released is False
+    assert detail.swarm.seeders == 3
+    now = datetime.now(UTC)
+    assert detail.releases[0].is_out(now) and not detail.releases[1].is_out(now)
     with pytest.raises(AttributeError):
         detail.title = "changed"  # type: ignore[misc]
 
