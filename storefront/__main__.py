@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import logging
 import sys
@@ -62,8 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from storefront.server import serve
 
-    config = StoreConfig.from_env(args.data_dir, demo=args.demo, cache_dir=args.cache_dir)
+    config = StoreConfig.from_env(args.data_dir, cache_dir=args.cache_dir)
     if args.demo:
+        config = dataclasses.replace(config, demo=True)
         importlib.import_module("storefront.demo").ensure_demo_catalog(config)
     serve(config, host=args.host, port=args.port, ready_file=args.ready_file, public_url=args.public_url)
     return 0

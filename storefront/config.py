@@ -148,6 +148,10 @@ class StoreConfig:
                 password=env.get("BUNDLECAST_SMTP_PASSWORD") or None,
                 starttls=env.get("BUNDLECAST_SMTP_STARTTLS", "") in ("1", "true", "yes"),
             )
+        if env.get("BUNDLECAST_CAMPAIGN_POLL_S"):
+            values["campaign_poll_s"] = float(env["BUNDLECAST_CAMPAIGN_POLL_S"])
+        if env.get("BUNDLECAST_STORE_DEMO", "") in ("1", "true", "yes"):
+            values["demo"] = True
         if env.get("BUNDLECAST_TESTCARD_LATENCY_MS"):
             values["payment_latency_s"] = float(env["BUNDLECAST_TESTCARD_LATENCY_MS"]) / 1000
         values.update(overrides)

@@ -35,7 +35,7 @@ GOOD_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "c
 DECLINED_CARD = {**GOOD_CARD, "number": "4000000000000002"}
 NO_FUNDS_CARD = {**GOOD_CARD, "number": "4000000000009995"}
 CREATOR_EMAIL = "creator@example.com"
-CREATOR_PASSWORD = "creator-password-1"  # noqa: S105 - a test account
+CREATOR_PASSWORD = "creator-password-1"
 
 
 @dataclass
@@ -50,6 +50,7 @@ class SeededStore:
     campaign_race: str = ""  # goal 1 backer, pledges racing the close
     extra_paid: list[str] = field(default_factory=list)
     creator_account_id: str = ""
+    sources: Path = Path()  # the plaintext the bundles were published from: sources/<name>/...
 
 
 def _files(root: Path, spec: dict[str, bytes]) -> Path:
@@ -68,30 +69,53 @@ def seed_store(data_dir: Path, *, extra_paid: int = 0) -> SeededStore:
     creator = services.accounts.sign_up(CREATOR_EMAIL, CREATOR_PASSWORD)
     seeded.creator_account_id = creator.id
     src = data_dir.parent / f"sources-{uuid.uuid4().hex[:6]}"
+    seeded.sources = src
     cover = src / "cover.png"
     cover.parent.mkdir(parents=True, exist_ok=True)
     cover.write_bytes(encode_png(4, 4, bytes(range(48))))
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
 
     def publish(name: str, gate: Gate, kind: BundleKind, lock: tuple[str, ...], **kw: Any) -> str:
-        source = _files(src / name, {"readme.txt": f"{name} readme\n".encode(),
-                                     "media/part1.bin": os.urandom(70_000) + name.encode(),
-                                     "media/part2.bin": os.urandom(30_000)})
-        return publish_bundle(config, source, title=f"{name.title()} Bundle", creator="Test Creator", kind=kind,
-                              gate=gate, lock_globs=lock, summary=f"the {name} test bundle", cover=cover,
-                              piece_size=16384, database=services.db, **kw)
+        source = _files(
+            src / name,
+            {
+                "readme.txt": f"{name} readme\n".encode(),
+                "media/part1.bin": os.urandom(70_000) + name.encode(),
+                "media/part2.bin": os.urandom(30_000),
+            },
+        )
+        return publish_bundle(
+            config,
+            source,
+            title=f"{name.title()} Bundle",
+            creator="Test Creator",
+            kind=kind,
+            gate=gate,
+            lock_globs=lock,
+            summary=f"the {name} test bundle",
+            cover=cover,
+            piece_size=16384,
+            database=services.db,
+            **kw,
+        )
 
     seeded.paid = publish("paid", Gate(GateType.PAID, price_cents=499), BundleKind.MUSIC, ("media/*",))
     seeded.pwyw = publish("pwyw", Gate(GateType.PWYW, min_cents=300), BundleKind.FILM, ("media/*",))
     seeded.free = publish("free", Gate(GateType.FREE), BundleKind.SOFTWARE, ())
     seeded.email = publish("email", Gate(GateType.EMAIL), BundleKind.BOOK, ("media/*",))
     for name, goal in (("campaign_ok", 2), ("campaign_fail", 1000), ("campaign_race", 1)):
-        bundle_id = publish(name.replace("_", "-"), Gate(GateType.CAMPAIGN, price_cents=995), BundleKind.SERIES,
-                            ("media/*",), campaign=CampaignSpec(deadline=later, goal_backers=goal))
+        bundle_id = publish(
+            name.replace("_", "-"),
+            Gate(GateType.CAMPAIGN, price_cents=995),
+            BundleKind.SERIES,
+            ("media/*",),
+            campaign=CampaignSpec(deadline=later, goal_backers=goal),
+        )
         setattr(seeded, name, bundle_id)
     for i in range(extra_paid):
-        seeded.extra_paid.append(publish(f"extra{i}", Gate(GateType.PAID, price_cents=100 + i), BundleKind.GAME,
-                                         ("media/*",)))
+        seeded.extra_paid.append(
+            publish(f"extra{i}", Gate(GateType.PAID, price_cents=100 + i), BundleKind.GAME, ("media/*",))
+        )
     with services.db.write() as session:
         session.execute(update(Bundle).values(creator_account_id=creator.id))
     services.close()
@@ -111,8 +135,20 @@ class StoreProcess:
 
     def start(self, timeout: float = 60.0) -> StoreProcess:
         self.ready_file.unlink(missing_ok=True)
-        argv = [sys.executable, "-m", "storefront", "serve", "--data-dir", str(self.data_dir),
-                "--host", "127.0.0.1", "--port", "0", "--ready-file", str(self.ready_file)]
+        argv = [
+            sys.executable,
+            "-m",
+            "storefront",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--ready-file",
+            str(self.ready_file),
+        ]
         if self.demo:
             argv.append("--demo")
         log = (self.data_dir / "server.log").open("ab")
