@@ -84,7 +84,7 @@ class HeadlessEngine:
             self._stderr.append(line)
 
     def wait_for(self, prefix: str, timeout: float) -> str:
-        """The next stdout line starting with ``prefix`` (earlier lines are kept in ``lines``)."""
+        """The next stdout line starting with ``prefix`` (lines already read are kept in ``lines``)."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -99,6 +99,10 @@ class HeadlessEngine:
             self.lines.append(line)
             if line.startswith(prefix):
                 return line
+
+    def saw(self, prefix: str) -> bool:
+        """Whether a line starting with ``prefix`` was already read."""
+        return any(line.startswith(prefix) for line in self.lines)
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM, wait for a clean exit; returns the exit code."""
