@@ -12,7 +12,7 @@ import pytest
 from app.bundle import StoreKey
 from app.store.errors import LicenseInvalid, StoreError, StoreKeyChanged, VaultUnavailable
 from app.store.vault import AccountToken, LicenseVault, unusable_reason
-from tests.store.conftest import secret_service_items
+from tests.store.keyring_support import secret_service_items
 
 STORE = "https://store.example"
 IssueLicense = Callable[..., tuple[str, str]]
