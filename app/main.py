@@ -1,18 +1,148 @@
 """Composition root: reads settings and paths, builds every part, injects them, and orders shutdown.
 
-Until the desktop window exists this starts the headless engine (`--headless` is the seedbox mode).
+``python -m app [--store URL] [--minimized] [MAGNET | FILE.torrent …]`` opens the window. A second launch
+hands its magnets and .torrent files to the running window and exits. ``--headless`` is the seedbox mode
+(``app.headless.run_headless``). ``--loopback-test ADDRESS`` binds the engine to one loopback address with
+DHT, LSD, UPnP, NAT-PMP and uTP off — for the end-to-end tests, never for users.
+
+Order of things: paths → settings → Qt application and single-instance check → engine (started, its resume
+files loaded) → store connection (the embedded demo store starts in the background) → window. Shutdown runs
+the other way: window closed, workers drained, engine shut down (resume data of every torrent saved), store
+child process stopped.
+
+Runs on the main thread; the parts start their own threads.
 """
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.engine.settings import EngineSettings
+from app.paths import AppPaths
+from app.settings import SettingsStore
+
+if TYPE_CHECKING:
+    from app.store.account import StoreAccount
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchOptions:
+    store_url: str | None = None
+    minimized: bool = False
+    loopback_test_address: str | None = None
+    sources: list[str] = field(default_factory=list)
+
+
+def parse_options(args: list[str]) -> LaunchOptions:
+    parser = argparse.ArgumentParser(prog="bundlecast", description="A BitTorrent client with a store inside.")
+    parser.add_argument("--store", metavar="URL", help="use this store instead of the built-in demo store")
+    parser.add_argument("--minimized", action="store_true", help="start in the tray")
+    parser.add_argument("--loopback-test", metavar="ADDRESS", help=argparse.SUPPRESS)
+    parser.add_argument("sources", nargs="*", help="magnet links or .torrent files to add")
+    ns = parser.parse_args(args)
+    return LaunchOptions(
+        store_url=ns.store, minimized=ns.minimized, loopback_test_address=ns.loopback_test, sources=ns.sources
+    )
+
+
+def base_engine_settings(options: LaunchOptions) -> EngineSettings:
+    if options.loopback_test_address:
+        return EngineSettings.for_loopback_tests(options.loopback_test_address)
+    return EngineSettings()
+
+
+def run_desktop(paths: AppPaths, options: LaunchOptions) -> int:
+    """Build the app, run its event loop, and shut it down in order."""
+    from app.engine import Engine
+    from app.ui.application import (
+        create_application,
+        forward_to_running_instance,
+        listen_for_other_launches,
+        quit_on_termination_signals,
+        run_event_loop,
+    )
+    from app.ui.desktop import Desktop, DesktopConfig
+    from app.ui.library.index import LibraryIndex
+    from app.ui.store.backend import StoreBackend
+    from app.ui.store_section import StoreSection
+
+    qt_app = create_application()
+    if forward_to_running_instance(paths.config, options.sources):
+        log.info("Bundlecast is already running; handed over %d argument(s)", len(options.sources))
+        return 0
+    instance_server = listen_for_other_launches(paths.config)
+
+    settings_store = SettingsStore(paths.config)
+    settings = settings_store.load()
+    if options.minimized:
+        settings = settings.replace(start_minimized=True)
+    base = base_engine_settings(options)
+    engine = Engine(settings.engine_settings(base), paths.state)
+    engine.start()
+    store = StoreOpener(paths, options.store_url or settings.store_url or None)
+    backend = StoreBackend(store.open)
+    index = LibraryIndex(paths.data / "library.json")
+    config = DesktopConfig(paths.config, paths.downloads, base)
+    pages = StoreSection.pages_for(backend, index, paths.cache / "covers", player_hook=player_hook(paths))
+    desktop = Desktop(engine, settings_store, settings, config, extra_pages=pages)
+    desktop.quit_requested.connect(qt_app.quit)
+    quit_on_termination_signals(qt_app, desktop.request_quit)
+    instance_server.arguments_received.connect(desktop.handle_arguments)
+    desktop.start(options.sources)
+    try:
+        return run_event_loop(qt_app)
+    finally:
+        instance_server.close()
+        desktop.close()
+        engine.shutdown()
+        store.stop()
+
+
+class StoreOpener:
+    """Opens the fan's account at the configured store, or starts the embedded demo store first.
+
+    ``open`` blocks (the demo store's first start builds its catalog): the UI calls it on a worker.
+    """
+
+    def __init__(self, paths: AppPaths, store_url: str | None) -> None:
+        from app.store.embedded import EmbeddedStore
+
+        self._store_url = store_url
+        self._embedded = None if store_url else EmbeddedStore(paths.data / "store", paths.cache / "store")
+
+    def open(self) -> StoreAccount:
+        from app.store.account import StoreAccount
+        from app.store.client import StoreClient
+        from app.store.vault import LicenseVault
+
+        if self._embedded is not None:
+            url = self._embedded.start()
+            return StoreAccount(StoreClient(url), LicenseVault(), store_ref=self._embedded.store_ref)
+        assert self._store_url is not None
+        return StoreAccount(StoreClient(self._store_url), LicenseVault())
+
+    def stop(self) -> None:
+        if self._embedded is not None:
+            self._embedded.stop()
+
+
+def player_hook(paths: AppPaths):  # type: ignore[no-untyped-def]
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bundlecast` command."""
     args = list(sys.argv[1:] if argv is None else argv)
-    from app.headless import run_headless
-
     if args and args[0] == "--headless":
-        args = args[1:]
-    return run_headless(args)
+        from app.headless import run_headless
+
+        return run_headless(args[1:])
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = parse_options(args)
+    return run_desktop(AppPaths.from_environment().ensure(), options)

@@ -9,9 +9,12 @@ Main thread only.
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.ui.icons import app_icon
@@ -43,3 +46,20 @@ def listen_for_other_launches(config_dir: Path) -> InstanceServer:
 
 def run_event_loop(app: QApplication) -> int:
     return int(app.exec())
+
+
+def quit_on_termination_signals(app: QApplication, request_quit: Callable[[], None]) -> None:
+    """SIGINT/SIGTERM ask for the same orderly quit as the tray's *Quit* (resume data saved).
+
+    Python runs signal handlers only between bytecodes, and Qt's event loop is C++: a light timer gives the
+    interpreter a moment every 200 ms, and the handler defers the quit to the event loop.
+    """
+    def handler(_signum: int, _frame: object) -> None:
+        QTimer.singleShot(0, request_quit)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    timer = QTimer(app)
+    timer.setInterval(200)
+    timer.timeout.connect(lambda: None)
+    timer.start()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QWidget
@@ -31,6 +31,9 @@ from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
 from app.ui.transfers.page import TransferEngine, TransfersPage, parse_source
 from app.ui.tray import TrayIcon
 from app.ui.window import MainWindow
+
+if TYPE_CHECKING:
+    from app.ui.store_section import StoreSection
 
 
 class DesktopEngine(TransferEngine, EventSource, Protocol):
@@ -69,6 +72,7 @@ class Desktop(QObject):
     ) -> None:
         super().__init__(parent)
         self.engine = engine
+        self.store_section: StoreSection | None = None  # set by the section's page hook
         self.settings_store = settings_store
         self.settings = settings
         self.config = config
@@ -130,6 +134,8 @@ class Desktop(QObject):
         """Show the window (unless starting minimized to a tray that exists) and add launch arguments."""
         if not (self.settings.start_minimized and self.tray.available):
             self.window.show()
+        if self.store_section is not None:
+            self.store_section.start()
         self.add_launch_arguments(sources)
 
     def handle_arguments(self, arguments: list[str]) -> None:

@@ -30,6 +30,11 @@ class LibraryRecord:
     save_path: str
     manifest_payload: str
     manifest_signature: str
+    top_folder: str = ""  # the torrent's top folder under save_path ("" for a single-file torrent)
+
+    @property
+    def content_root(self) -> Path:
+        return Path(self.save_path) / self.top_folder
 
 
 class LibraryIndex:

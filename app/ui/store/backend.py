@@ -1,52 +1,109 @@
-"""The store as the window sees it: blocking verbs on one store, with the account and licenses handled.
+"""The store as the window sees it: one store's catalog plus the fan's account and licenses, as blocking verbs.
 
-``StoreBackend`` is the narrow interface the Store and Library pages need; ``app.main`` builds the real
-one from ``app.store`` (StoreClient + LicenseVault + the account flows) and tests may pass the same real
-parts. Every method blocks (HTTP, keyring): call them through the task runner, never on the main thread.
-Errors are ``app.store.errors.StoreError`` subclasses with a ``user_message``.
+``StoreBackend`` narrows ``app.store``'s ``StoreAccount`` (account flows, vault) and ``StoreClient`` (catalog)
+to what the Store and Library pages need, so the pages depend on one small surface. Every method blocks
+(HTTP, keyring): call them through the task runner, never on the main thread. Errors are
+``app.store.errors.StoreError`` subclasses with a ``user_message``. Without a usable keyring, browsing and
+free content still work: the license reads answer "none" instead of failing.
+
+The account is opened lazily by the first call (``open_account`` may start the embedded demo store and wait
+for it), once, under a lock; until it succeeds every call raises the opener's error.
+
+Worker threads only.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import threading
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.bundle import License
-from app.store.models import (
-    BundleDetail,
-    Card,
-    CatalogPage,
-    EmailCodeSent,
-    PledgeResult,
-    StoreInfo,
-)
+from app.store.account import StoreAccount
+from app.store.client import StoreClient
+from app.store.errors import VaultUnavailable
+from app.store.models import BundleDetail, Card, CatalogPage, EmailCodeSent, PledgeResult, StoreInfo
 
 
-class StoreBackend(Protocol):
+class StoreBackend:
+    def __init__(self, open_account: Callable[[], StoreAccount]) -> None:
+        self._open_account = open_account
+        self._opened: StoreAccount | None = None
+        self._lock = threading.Lock()
+
     @property
-    def base_url(self) -> str: ...
+    def _account(self) -> StoreAccount:
+        with self._lock:
+            if self._opened is None:
+                self._opened = self._open_account()
+            return self._opened
+
+    @property
+    def _client(self) -> StoreClient:
+        return self._account.client
+
+    @property
+    def base_url(self) -> str:
+        return self._client.base_url
 
     def connect(self) -> StoreInfo:
-        """Contact the store and pin (or check) its signing key."""
-        ...
+        """Open the store (starting the embedded one if needed), then pin or check its signing key."""
+        return self._account.connect()
 
-    def public_key(self) -> Ed25519PublicKey: ...
-    def catalog(self, query: str, kind: str | None) -> CatalogPage: ...
-    def bundle(self, bundle_id: str) -> BundleDetail: ...
-    def fetch_cover(self, url: str) -> bytes: ...
-    def download_torrent(self, bundle_id: str) -> bytes: ...
+    def public_key(self) -> Ed25519PublicKey:
+        if self._account.info is None:
+            self._account.connect()
+        return self._account.store_key
 
-    def account_email(self) -> str | None: ...
-    def sign_up(self, email: str, password: str) -> None: ...
-    def sign_in(self, email: str, password: str) -> None: ...
-    def sign_out(self) -> None: ...
+    def catalog(self, query: str, kind: str | None) -> CatalogPage:
+        return self._client.catalog(q=query or None, kind=kind, per_page=60)
 
-    def claim(self, bundle_id: str) -> License: ...
-    def request_email_code(self, bundle_id: str, email: str) -> EmailCodeSent: ...
-    def confirm_email(self, bundle_id: str, email: str, code: str) -> License: ...
-    def buy(self, bundle_id: str, card: Card, amount_cents: int | None) -> License: ...
-    def pledge(self, campaign_id: str, card: Card) -> PledgeResult: ...
+    def bundle(self, bundle_id: str) -> BundleDetail:
+        return self._client.bundle(bundle_id)
 
-    def licenses(self) -> list[License]: ...
-    def licenses_for_bundle(self, bundle_id: str) -> list[License]: ...
+    def fetch_cover(self, url: str) -> bytes:
+        return self._client.fetch_cover(url)
+
+    def download_torrent(self, bundle_id: str) -> bytes:
+        return self._client.download_torrent(bundle_id)
+
+    def account_email(self) -> str | None:
+        account = self._account.current_account()
+        return account.email if account else None
+
+    def sign_up(self, email: str, password: str) -> None:
+        self._account.sign_up(email, password)
+
+    def sign_in(self, email: str, password: str) -> None:
+        self._account.sign_in(email, password)
+
+    def sign_out(self) -> None:
+        self._account.sign_out()
+
+    def claim(self, bundle_id: str) -> License:
+        return self._account.claim(bundle_id)
+
+    def request_email_code(self, bundle_id: str, email: str) -> EmailCodeSent:
+        return self._account.request_email_code(bundle_id, email)
+
+    def confirm_email(self, bundle_id: str, email: str, code: str) -> License:
+        return self._account.confirm_email(bundle_id, email, code)
+
+    def buy(self, bundle_id: str, card: Card, amount_cents: int | None) -> License:
+        return self._account.buy(bundle_id, card, amount_cents=amount_cents).license
+
+    def pledge(self, campaign_id: str, card: Card) -> PledgeResult:
+        return self._account.pledge(campaign_id, card)
+
+    def licenses(self) -> list[License]:
+        try:
+            return self._account.licenses()
+        except VaultUnavailable:
+            return []
+
+    def licenses_for_bundle(self, bundle_id: str) -> list[License]:
+        try:
+            return self._account.licenses_for_bundle(bundle_id)
+        except VaultUnavailable:
+            return []

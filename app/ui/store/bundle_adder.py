@@ -126,6 +126,7 @@ class BundleAdder:
                 save_path=str(save_path),
                 manifest_payload=detail.manifest.payload,
                 manifest_signature=detail.manifest.signature,
+                top_folder=meta.name if len(meta.file_paths) > 1 or meta.file_paths != (meta.name,) else "",
             )
         )
         return AddedBundle(bundle_id, manifest.title, torrent_id, manifest, tuple(sorted(wanted)))
