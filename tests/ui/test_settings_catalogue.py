@@ -39,8 +39,15 @@ def test_unversioned_dict_counts_as_version_1() -> None:
 
 def test_bad_values_and_unknown_keys_fall_back_to_defaults(tmp_path: Path) -> None:
     (tmp_path / "settings.json").write_text(
-        json.dumps({"version": SETTINGS_VERSION, "listen_port": "six", "close_to_tray": 1, "nonsense": 3,
-                    "seed_ratio_limit": 2})
+        json.dumps(
+            {
+                "version": SETTINGS_VERSION,
+                "listen_port": "six",
+                "close_to_tray": 1,
+                "nonsense": 3,
+                "seed_ratio_limit": 2,
+            }
+        )
     )
     loaded = SettingsStore(tmp_path).load()
     assert loaded.listen_port == AppSettings().listen_port

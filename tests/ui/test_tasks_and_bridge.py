@@ -12,7 +12,7 @@ from app.ui.tasks import SynchronousTaskRunner, ThreadPoolTaskRunner
 from tests.ui.fakes import TOTALS, FakeEngine, snapshot
 
 
-def test_work_runs_on_a_pool_thread_and_the_result_comes_back_on_the_main_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_work_runs_on_a_pool_thread_and_the_result_comes_back_on_the_main_thread(qtbot) -> None:
     runner = ThreadPoolTaskRunner()
     main = threading.get_ident()
     seen: dict[str, int] = {}
@@ -33,7 +33,7 @@ def test_work_runs_on_a_pool_thread_and_the_result_comes_back_on_the_main_thread
     assert seen["done"] == main
 
 
-def test_errors_come_back_to_on_error(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_errors_come_back_to_on_error(qtbot) -> None:
     runner = ThreadPoolTaskRunner()
     errors: list[BaseException] = []
 
@@ -54,7 +54,7 @@ def test_synchronous_runner_calls_back_inline() -> None:
     assert isinstance(out[1], ZeroDivisionError)
 
 
-def test_bridge_delivers_alert_thread_events_on_the_main_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_bridge_delivers_alert_thread_events_on_the_main_thread(qtbot) -> None:
     engine = FakeEngine()
     bridge = EngineBridge(engine)
     main = threading.get_ident()
@@ -66,7 +66,7 @@ def test_bridge_delivers_alert_thread_events_on_the_main_thread(qtbot) -> None: 
     bridge.close()
 
 
-def test_bridge_coalesces_stats_batches_the_ui_has_not_taken_yet(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_bridge_coalesces_stats_batches_the_ui_has_not_taken_yet(qtbot) -> None:
     engine = FakeEngine()
     bridge = EngineBridge(engine)
     batches: list[tuple[object, ...]] = []

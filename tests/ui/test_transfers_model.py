@@ -14,7 +14,7 @@ def test_contiguous_ranges() -> None:
     assert contiguous_ranges([]) == []
 
 
-def test_new_torrents_are_inserted_once_and_changes_emit_one_signal_per_range(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_new_torrents_are_inserted_once_and_changes_emit_one_signal_per_range(qtbot) -> None:
     model = TransfersModel()
     inserts: list[tuple[int, int]] = []
     changes: list[tuple[int, int]] = []
@@ -36,8 +36,20 @@ def test_new_torrents_are_inserted_once_and_changes_emit_one_signal_per_range(qt
 
 def test_display_texts_are_what_a_user_reads() -> None:
     model = TransfersModel()
-    model.apply_batch([snapshot("a" * 40, "Big Buck", wanted_size=3 * 1024 * 1024, download_rate=2048,
-                                eta_seconds=125, num_seeds=2, num_peers=5, ratio=0.25)])
+    model.apply_batch(
+        [
+            snapshot(
+                "a" * 40,
+                "Big Buck",
+                wanted_size=3 * 1024 * 1024,
+                download_rate=2048,
+                eta_seconds=125,
+                num_seeds=2,
+                num_peers=5,
+                ratio=0.25,
+            )
+        ]
+    )
     row = {Column(c): model.data(model.index(0, c)) for c in range(model.columnCount())}
     assert row[Column.NAME] == "Big Buck"
     assert row[Column.SIZE] == "3.0 MiB"

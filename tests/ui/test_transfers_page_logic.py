@@ -16,11 +16,14 @@ from tests.ui.fakes import FakeEngine
 MAGNET = "magnet:?xt=urn:btih:" + "ab" * 20 + "&dn=thing"
 
 
-def _page(qtbot, engine: FakeEngine, choice: RemoveChoice | None = None, opened: list[Path] | None = None):  # type: ignore[no-untyped-def]
+def _page(qtbot, engine: FakeEngine, choice: RemoveChoice | None = None, opened: list[Path] | None = None):
     tasks = ThreadPoolTaskRunner()
     bridge = EngineBridge(engine)
     page = TransfersPage(
-        engine, tasks, lambda: Path("/tmp/dl"), ask_remove=lambda names: choice,
+        engine,
+        tasks,
+        lambda: Path("/tmp/dl"),
+        ask_remove=lambda names: choice,
         open_folder=(opened.append if opened is not None else lambda p: None),
     )
     bridge.stats_updated.connect(page.apply_stats)
@@ -36,7 +39,7 @@ def test_parse_source_accepts_magnets_and_torrent_paths_only() -> None:
     assert parse_source("hello") is None
 
 
-def test_a_pasted_magnet_becomes_a_row(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_pasted_magnet_becomes_a_row(qtbot) -> None:
     engine = FakeEngine()
     page, bridge, _ = _page(qtbot, engine)
     QGuiApplication.clipboard().setText(MAGNET)
@@ -46,7 +49,7 @@ def test_a_pasted_magnet_becomes_a_row(qtbot) -> None:  # type: ignore[no-untype
     bridge.close()
 
 
-def test_a_bad_magnet_shows_the_engine_sentence(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_magnet_shows_the_engine_sentence(qtbot) -> None:
     engine = FakeEngine()
     page, bridge, _ = _page(qtbot, engine)
     page.add_sources(["magnet:?dn=nothing"])
@@ -56,20 +59,21 @@ def test_a_bad_magnet_shows_the_engine_sentence(qtbot) -> None:  # type: ignore[
     bridge.close()
 
 
-def test_a_dropped_torrent_file_is_added(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_dropped_torrent_file_is_added(qtbot) -> None:
     engine = FakeEngine()
     page, bridge, _ = _page(qtbot, engine)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile("/tmp/x/album.torrent"), QUrl.fromLocalFile("/tmp/x/notes.txt")])
-    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     page.dropEvent(event)
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
     assert engine.calls == [("add_torrent_file", (Path("/tmp/x/album.torrent"), Path("/tmp/dl")))]
     bridge.close()
 
 
-def test_pause_remove_and_open_folder_act_on_the_selection(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_pause_remove_and_open_folder_act_on_the_selection(qtbot) -> None:
     engine = FakeEngine()
     opened: list[Path] = []
     page, bridge, _ = _page(qtbot, engine, choice=RemoveChoice.DELETE_DATA, opened=opened)
@@ -87,7 +91,7 @@ def test_pause_remove_and_open_folder_act_on_the_selection(qtbot) -> None:  # ty
     bridge.close()
 
 
-def test_cancelled_removal_removes_nothing(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cancelled_removal_removes_nothing(qtbot) -> None:
     engine = FakeEngine()
     page, bridge, _ = _page(qtbot, engine, choice=None)
     page.add_sources([MAGNET])
@@ -100,7 +104,7 @@ def test_cancelled_removal_removes_nothing(qtbot) -> None:  # type: ignore[no-un
     bridge.close()
 
 
-def test_details_show_files_peers_trackers_and_send_priorities(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_details_show_files_peers_trackers_and_send_priorities(qtbot) -> None:
     engine = FakeEngine()
     page, bridge, _ = _page(qtbot, engine)
     page.add_sources([MAGNET])

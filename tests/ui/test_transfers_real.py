@@ -28,7 +28,7 @@ def seeded_torrent(tmp_path: Path, seeder: Peer) -> tuple[Path, str]:
     return torrent_file, tid
 
 
-def test_a_torrent_downloads_from_a_real_seeder_and_is_removed_with_its_data(  # type: ignore[no-untyped-def]
+def test_a_torrent_downloads_from_a_real_seeder_and_is_removed_with_its_data(
     qtbot, tmp_path: Path, ui_engine: Engine, seeder: Peer, seeded_torrent: tuple[Path, str]
 ) -> None:
     torrent_file, tid = seeded_torrent
@@ -64,7 +64,9 @@ def test_a_torrent_downloads_from_a_real_seeder_and_is_removed_with_its_data(  #
         page.select_torrent(tid)
     files = page.details.files_table
     assert sorted(files.item(r, 0).text() for r in range(files.rowCount())) == [
-        "Field Recordings/side-a.bin", "Field Recordings/side-b.bin"]
+        "Field Recordings/side-a.bin",
+        "Field Recordings/side-b.bin",
+    ]
 
     page.pause_selected()
     qtbot.waitUntil(lambda: cell(Column.STATE) == "Paused", timeout=30_000)
