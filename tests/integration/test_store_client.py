@@ -18,9 +18,11 @@ from app.store import errors
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.models import Card, GateType
+from app.store.transport import RetryPolicy
 from app.store.vault import AccountToken, LicenseVault
 from tests.store.keyring_support import keyring_service
 from tests.store.live_store import LiveStore, running_store
+from tests.store.lossy_proxy import lossy_proxy
 
 __all__ = ["keyring_service"]  # a fixture, imported for pytest
 
@@ -244,3 +246,38 @@ def test_the_same_idempotency_key_never_charges_twice(client: StoreClient, live:
 
     assert first == second
     assert len(client.licenses(token)) == 1
+
+
+def test_a_purchase_whose_answer_was_lost_is_retried_and_charged_once(live: LiveStore) -> None:
+    with lossy_proxy(live.url) as proxy, StoreClient(proxy.url) as client:
+        email = new_email()
+        client.create_account(email, PASSWORD)
+        token = client.sign_in(email, PASSWORD).token
+        proxy.lose_next("/api/v1/purchases")  # the store charges; the app never hears back
+
+        result = client.purchase(token, live.seeded.paid, GOOD)
+
+        purchases = [f for f in proxy.forwarded if f.path == "/api/v1/purchases"]
+        assert [f.lost for f in purchases] == [True, False]
+        assert purchases[0].status == 201 and purchases[0].body == purchases[1].body  # the stored answer
+        assert purchases[0].idempotency_key == purchases[1].idempotency_key
+        assert result.purchase_id in purchases[0].body.decode()
+        assert len(client.licenses(token)) == 1
+
+
+def test_a_fan_pressing_buy_again_after_a_doubtful_attempt_reuses_its_key(
+    live: LiveStore, keyring_service: str
+) -> None:
+    with lossy_proxy(live.url) as proxy, StoreClient(proxy.url, retry=RetryPolicy(attempts=1)) as client:
+        account = StoreAccount(client, LicenseVault(service=keyring_service), store_ref="live-store")
+        account.connect()
+        account.sign_up(new_email(), PASSWORD)
+        proxy.lose_next("/api/v1/purchases")
+
+        with pytest.raises(errors.StoreUnreachable):
+            account.buy(live.seeded.paid, GOOD)  # charged, but the app cannot know
+        again = account.buy(live.seeded.paid, GOOD)
+
+        purchases = [f for f in proxy.forwarded if f.path == "/api/v1/purchases"]
+        assert len({f.idempotency_key for f in purchases}) == 1
+        assert again.purchase is not None and again.purchase.purchase_id in purchases[0].body.decode()
