@@ -1,0 +1,205 @@
+"""Campaigns over real HTTP: progress for anyone, pledges that only authorize, closing by the CLI and by the
+deadline task — success captures and licenses, failure voids — and pledges racing a close."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from app.bundle import GrantScope, load_public_key, verify_license
+from storefront.config import StoreConfig
+from storefront.db import Database
+from storefront.models import Campaign, Charge, License, Pledge, TestCardPayment
+from tests.storefront.store_support import (
+    DECLINED_CARD,
+    GOOD_CARD,
+    REPO,
+    SeededStore,
+    StoreProcess,
+    auth,
+    sign_up_and_in,
+)
+
+ENV = {"BUNDLECAST_TESTCARD_LATENCY_MS": "30", "BUNDLECAST_CAMPAIGN_POLL_S": "0.5"}
+
+
+@pytest.fixture(scope="module")
+def store(seeded: SeededStore) -> Iterator[StoreProcess]:
+    """A server whose provider takes 30 ms a call (a payment service is remote) and checks deadlines often."""
+    server = StoreProcess(seeded.data_dir, env=ENV).start()
+    yield server
+    server.stop()
+
+
+def _db(seeded: SeededStore) -> Database:
+    return Database(StoreConfig(data_dir=seeded.data_dir).effective_database_url)
+
+
+def _ledger(seeded: SeededStore, campaign_id: str) -> list[tuple[str, str | None, str]]:
+    """(pledge status, account, provider status) for every pledge of a campaign."""
+    db = _db(seeded)
+    try:
+        with db.session() as session:
+            rows = session.execute(
+                select(Pledge.status, Pledge.account_id, TestCardPayment.status)
+                .join(Charge, Charge.id == Pledge.charge_id)
+                .outerjoin(TestCardPayment, TestCardPayment.reference == Charge.id)
+                .where(Pledge.campaign_id == campaign_id)
+            ).all()
+            return [(str(a), b, str(c)) for a, b, c in rows]
+    finally:
+        db.dispose()
+
+
+def _licensed_accounts(seeded: SeededStore, bundle_id: str) -> set[str]:
+    db = _db(seeded)
+    try:
+        with db.session() as session:
+            return set(session.scalars(select(License.account_id).where(License.bundle_id == bundle_id)))
+    finally:
+        db.dispose()
+
+
+def _pledge(api: httpx.Client, token: str, campaign_id: str, card: dict[str, object] = GOOD_CARD) -> httpx.Response:
+    return api.post(f"/campaigns/{campaign_id}/pledges", json={"card": card}, headers=auth(token, uuid.uuid4().hex))
+
+
+def _close_by_cli(seeded: SeededStore, campaign_id: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "storefront", "campaign", "close", campaign_id, "--data-dir", str(seeded.data_dir)],
+        cwd=REPO,
+        env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_progress_is_readable_by_anyone_and_a_pledge_only_authorizes(api: httpx.Client, seeded: SeededStore) -> None:
+    before = api.get(f"/campaigns/{seeded.campaign_ok}").json()
+    assert before["state"] == "open" and before["goal_backers"] == 2 and before["price_cents"] == 995
+    assert 29 * 86400 < before["seconds_left"] <= 30 * 86400
+    token = sign_up_and_in(api)
+    declined = _pledge(api, token, seeded.campaign_ok, DECLINED_CARD)
+    assert declined.status_code == 402 and declined.json()["error"]["code"] == "card_declined"
+    missing_key = api.post(f"/campaigns/{seeded.campaign_ok}/pledges", json={"card": GOOD_CARD}, headers=auth(token))
+    assert missing_key.status_code == 400 and missing_key.json()["error"]["code"] == "idempotency_key_missing"
+    pledged = _pledge(api, token, seeded.campaign_ok)
+    assert pledged.status_code == 201 and pledged.json()["status"] == "authorized"
+    twice = _pledge(api, token, seeded.campaign_ok)
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_pledged"
+    after = api.get(f"/campaigns/{seeded.campaign_ok}").json()
+    assert (after["backers"], after["pledged_cents"]) == (before["backers"] + 1, before["pledged_cents"] + 995)
+    assert [(p, s) for p, _, s in _ledger(seeded, seeded.campaign_ok)] == [("authorized", "authorized")]
+    assert api.get("/licenses", headers=auth(token)).json() == {"licenses": []}  # nothing until it succeeds
+    detail = api.get(f"/bundles/{seeded.campaign_ok}").json()
+    assert detail["campaign"]["id"] == seeded.campaign_ok and detail["campaign"]["backers"] == after["backers"]
+
+
+def test_goal_met_captures_every_pledge_and_issues_season_licenses(api: httpx.Client, seeded: SeededStore) -> None:
+    tokens = [sign_up_and_in(api) for _ in range(2)]
+    for token in tokens:
+        assert _pledge(api, token, seeded.campaign_ok).status_code == 201
+    closed = _close_by_cli(seeded, seeded.campaign_ok)
+    assert closed.returncode == 0, closed.stderr
+    assert "succeeded" in closed.stdout
+    view = api.get(f"/campaigns/{seeded.campaign_ok}").json()
+    assert view["state"] == "succeeded" and view["backers"] == 3
+    assert {(p, s) for p, _, s in _ledger(seeded, seeded.campaign_ok)} == {("captured", "captured")}
+    key = load_public_key(api.get("/public-key").json()["public_key"])
+    for token in tokens:
+        (lic,) = api.get("/licenses", headers=auth(token)).json()["licenses"]
+        season = verify_license(lic, key)
+        assert season.bundle_id == seeded.campaign_ok and season.grant.scope is GrantScope.BUNDLE
+        assert season.opens("media/part1.bin") and season.opens("episodes/released-next-year.mp4")
+    late = _pledge(api, sign_up_and_in(api), seeded.campaign_ok)
+    assert late.status_code == 409 and late.json()["error"]["code"] == "campaign_closed"
+
+
+def test_deadline_passing_with_goal_missed_voids_every_pledge(api: httpx.Client, seeded: SeededStore) -> None:
+    tokens = [sign_up_and_in(api) for _ in range(3)]
+    for token in tokens:
+        assert _pledge(api, token, seeded.campaign_fail).status_code == 201
+    db = _db(seeded)  # the deadline arrives
+    with db.write() as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == seeded.campaign_fail)
+            .values(deadline=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+    db.dispose()
+    deadline = time.monotonic() + 60
+    while api.get(f"/campaigns/{seeded.campaign_fail}").json()["state"] == "open":
+        assert time.monotonic() < deadline, "the server's deadline task did not close the campaign"
+        time.sleep(0.2)
+    view = api.get(f"/campaigns/{seeded.campaign_fail}").json()
+    assert view["state"] == "failed" and view["seconds_left"] == 0
+    assert {(p, s) for p, _, s in _ledger(seeded, seeded.campaign_fail)} == {("voided", "voided")}
+    for token in tokens:
+        assert api.get("/licenses", headers=auth(token)).json() == {"licenses": []}
+
+
+def test_pledges_arriving_while_the_campaign_closes_are_all_settled(
+    store: StoreProcess, api: httpx.Client, seeded: SeededStore
+) -> None:
+    tokens = [sign_up_and_in(api) for _ in range(40)]
+    campaign = seeded.campaign_race
+
+    async def pledge_until(closer: subprocess.Popen[str]) -> list[tuple[str, httpx.Response]]:
+        results: list[tuple[str, httpx.Response]] = []
+        async with httpx.AsyncClient(base_url=store.api, timeout=60) as client:
+            queue = list(tokens)
+            while queue:
+                wave, queue = queue[:4], queue[4:]
+                answers = await asyncio.gather(
+                    *(
+                        client.post(
+                            f"/campaigns/{campaign}/pledges",
+                            json={"card": GOOD_CARD},
+                            headers=auth(t, uuid.uuid4().hex),
+                        )
+                        for t in wave
+                    )
+                )
+                results += list(zip(wave, answers, strict=True))
+                if closer.poll() is not None and any(a.status_code == 409 for _, a in results):
+                    break
+        return results
+
+    import os
+
+    closer = subprocess.Popen(
+        [sys.executable, "-m", "storefront", "campaign", "close", campaign, "--data-dir", str(seeded.data_dir)],
+        cwd=REPO,
+        env={**os.environ, **ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    results = asyncio.run(pledge_until(closer))
+    out, err = closer.communicate(timeout=120)
+    assert closer.returncode == 0, err
+    accepted = [t for t, a in results if a.status_code == 201]
+    refused = [a for _, a in results if a.status_code != 201]
+    assert accepted and refused, "the pledges did not straddle the close"
+    assert {a.json()["error"]["code"] for a in refused} == {"campaign_closed"}
+    assert api.get(f"/campaigns/{campaign}").json()["state"] == "succeeded"
+    ledger = _ledger(seeded, campaign)
+    assert all(provider != "authorized" for _, _, provider in ledger)  # nothing left hanging on a card
+    captured = {account for status, account, provider in ledger if status == provider == "captured"}
+    assert len(captured) == len(accepted)
+    assert _licensed_accounts(seeded, campaign) == captured
+    for token in accepted:
+        assert len(api.get("/licenses", headers=auth(token)).json()["licenses"]) == 1
