@@ -158,7 +158,7 @@ class Engine:
             params.flags &= ~int(lt.torrent_flags.duplicate_is_error)
             added_at = time.time()
             params.added_time = int(added_at)
-            record = TorrentRecord(torrent_id, lt.torrent_handle(), added_at)
+            record = TorrentRecord(torrent_id, lt.torrent_handle(), added_at, magnet_name=params.name)
             # Persisted before libtorrent sees it: from here on a crash cannot lose the torrent.
             try:
                 self._keeper.save_new(record, params)
@@ -184,7 +184,7 @@ class Engine:
                 log.error("could not restore torrent %s: %s", loaded.torrent_id, exc)
                 continue
             added_at = float(params.added_time or time.time())
-            record = TorrentRecord(loaded.torrent_id, handle, added_at)
+            record = TorrentRecord(loaded.torrent_id, handle, added_at, magnet_name=params.name)
             record.saved_pieces = loaded.verified_pieces
             record.saved_has_metadata = params.ti is not None
             self._registry.add(record)

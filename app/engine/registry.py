@@ -29,6 +29,7 @@ class TorrentRecord:
     open_streams: int = 0
     sequential_before_stream: bool = False
     needs_save: bool = False
+    magnet_name: str = ""  # a magnet's (sanitized) dn: libtorrent drops it from its own resume data
 
 
 class Registry:

@@ -79,6 +79,8 @@ class ResumeKeeper:
                 record.saved_pieces,
             )
             return
+        if not has_metadata and record.magnet_name and not params.name:
+            params.name = record.magnet_name
         self._store.save(torrent_id, params)
         record.saved_pieces = pieces
         record.saved_has_metadata = has_metadata

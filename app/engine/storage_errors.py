@@ -18,6 +18,7 @@ _ERRNO_SENTENCES: dict[int, str] = {
     errno.EROFS: "The download folder is on a read-only disk. Choose another folder.",
     errno.ENOENT: "A file or folder of this torrent is missing. Check the download folder, then recheck.",
     errno.EIO: "The disk reported an input/output error.",
+    errno.ENOTDIR: "Part of the download folder's path is a file, not a folder. Choose another folder.",
     errno.ENAMETOOLONG: "A file name of this torrent is too long for this disk.",
 }
 

@@ -60,8 +60,12 @@ def run_crash_loop(
     torrent_path.write_bytes(torrent)
     seed_address = loopback_address()
     seeder = HeadlessEngine(
-        workdir / "seeder-home", seed_address, free_port(seed_address), sources=[str(torrent_path)],
-        download_dir=source, upload_limit=upload_limit,
+        workdir / "seeder-home",
+        seed_address,
+        free_port(seed_address),
+        sources=[str(torrent_path)],
+        download_dir=source,
+        upload_limit=upload_limit,
     )
     leech_address = loopback_address()
     leech_home = workdir / "leecher-home"
@@ -113,7 +117,10 @@ def run_magnet_crash(workdir: Path, rng: random.Random) -> tuple[bool, bool]:
     torrent_path.write_bytes(torrent)
     seed_address = loopback_address()
     seeder = HeadlessEngine(
-        workdir / "seeder-home", seed_address, free_port(seed_address), sources=[str(torrent_path)],
+        workdir / "seeder-home",
+        seed_address,
+        free_port(seed_address),
+        sources=[str(torrent_path)],
         download_dir=source,
     )
     leech_address = loopback_address()

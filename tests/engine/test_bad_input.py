@@ -122,9 +122,7 @@ def _traversal_torrent(files: list[tuple[list[str], bytes]]) -> bytes:
     """A v1 torrent written by hand whose file paths try to leave the save path."""
     piece_length = 16384
     blob = b"".join(data for _, data in files)
-    pieces = b"".join(
-        hashlib.sha1(blob[i : i + piece_length]).digest() for i in range(0, len(blob), piece_length)
-    )
+    pieces = b"".join(hashlib.sha1(blob[i : i + piece_length]).digest() for i in range(0, len(blob), piece_length))
     info = {
         b"name": b"../../escape",
         b"piece length": piece_length,

@@ -1,0 +1,195 @@
+"""The engine on a real libtorrent session (one peer, no network needed): ids, events, persistence across
+restarts without a recheck, corrupt resume files, storage errors, seeding limits, settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.engine import (
+    Engine,
+    EngineEvent,
+    EngineSettings,
+    SeedLimitAction,
+    StateChanged,
+    StatsUpdated,
+    TorrentAdded,
+    TorrentErrored,
+    TorrentRemoved,
+    TorrentState,
+)
+from tests.engine.helpers import make_torrent, wait_snapshot, wait_until, write_payload
+from tests.support.net import loopback_address
+
+
+@pytest.fixture
+def settings() -> EngineSettings:
+    return EngineSettings.for_loopback_tests(loopback_address())
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> tuple[bytes, Path]:
+    """A torrent plus the folder that already holds its data (so an engine seeds it after checking)."""
+    write_payload(tmp_path / "data" / "album", {"01.flac": 400_000, "02.flac": 300_000})
+    return make_torrent(tmp_path / "data" / "album", 16384, "hybrid"), tmp_path / "data"
+
+
+@pytest.fixture
+def engine(tmp_path: Path, settings: EngineSettings) -> Iterator[Engine]:
+    engine = Engine(settings, tmp_path / "state")
+    engine.start()
+    yield engine
+    engine.shutdown()
+
+
+def test_events_reach_subscribers_and_unsubscribe_stops_them(engine: Engine, seeded: tuple[bytes, Path]) -> None:
+    torrent, data = seeded
+    events: list[EngineEvent] = []
+    unsubscribe = engine.subscribe(events.append)
+    tid = engine.add_torrent_bytes(torrent, data)
+    wait_snapshot(engine, tid, lambda s: s.state is TorrentState.SEEDING, 30, "seeding after check")
+    wait_until(lambda: any(isinstance(e, TorrentAdded) for e in events), 10, "added event")
+    wait_until(
+        lambda: any(isinstance(e, StateChanged) and e.new is TorrentState.SEEDING for e in events), 10, "state event"
+    )
+    stats = [e for e in events if isinstance(e, StatsUpdated)]
+    assert stats and stats[-1].totals.num_torrents == 1
+    unsubscribe()
+    count = len(events)
+    engine.remove(tid)
+    wait_until(lambda: engine.totals().num_torrents == 0, 5, "removed from totals")
+    assert len(events) == count  # no event after unsubscribing
+    assert not any(isinstance(e, TorrentRemoved) for e in events)
+
+
+def test_restart_restores_every_torrent_with_its_progress_and_state(
+    tmp_path: Path, settings: EngineSettings, seeded: tuple[bytes, Path]
+) -> None:
+    torrent, data = seeded
+    first = Engine(settings, tmp_path / "state")
+    first.start()
+    seeding = first.add_torrent_bytes(torrent, data)
+    magnet = first.add_magnet("magnet:?xt=urn:btih:" + "ef" * 20 + "&dn=waiting", tmp_path / "dl")
+    wait_snapshot(first, seeding, lambda s: s.state is TorrentState.SEEDING, 30, "seeding")
+    first.pause(seeding)
+    wait_snapshot(first, seeding, lambda s: s.state is TorrentState.PAUSED, 10, "paused")
+    first.shutdown()
+
+    second = Engine(settings, tmp_path / "state")
+    second.start()
+    try:
+        assert sorted(second.torrent_ids()) == sorted([seeding, magnet])
+        snap = second.snapshot(seeding)
+        # Straight from resume data: complete and paused at once, no full recheck needed.
+        assert snap.progress == 1.0 and snap.paused and snap.state is TorrentState.PAUSED
+        assert second.snapshot(magnet).name == "waiting" and not second.snapshot(magnet).has_metadata
+    finally:
+        second.shutdown()
+
+
+def test_corrupt_resume_file_is_set_aside_and_the_others_still_load(
+    tmp_path: Path, settings: EngineSettings, seeded: tuple[bytes, Path]
+) -> None:
+    torrent, data = seeded
+    first = Engine(settings, tmp_path / "state")
+    first.start()
+    good = first.add_torrent_bytes(torrent, data)
+    first.shutdown()
+    resume_dir = tmp_path / "state" / "resume"
+    (resume_dir / ("ab" * 20 + ".resume")).write_bytes(b"d8:info-hash5:short")  # truncated garbage
+    (resume_dir / ("cd" * 20 + ".resume")).write_bytes(b"")
+
+    second = Engine(settings, tmp_path / "state")
+    second.start()
+    try:
+        assert second.torrent_ids() == [good]
+    finally:
+        second.shutdown()
+    aside = sorted(p.name for p in resume_dir.iterdir() if ".corrupt-" in p.name)
+    assert len(aside) == 2
+    assert (resume_dir / f"{good}.resume").exists()
+
+
+def test_unwritable_download_folder_becomes_a_sentence_a_user_can_act_on(
+    engine: Engine, seeded: tuple[bytes, Path], tmp_path: Path
+) -> None:
+    torrent, _ = seeded
+    if os.geteuid() == 0:
+        # root ignores directory permissions; a file where a folder should be fails for everyone.
+        (tmp_path / "blocked").write_bytes(b"a file, not a folder")
+        save_path, expected = tmp_path / "blocked" / "dl", "is a file, not a folder"
+    else:
+        (tmp_path / "blocked").mkdir(mode=0o500)
+        save_path, expected = tmp_path / "blocked" / "dl", "Permission denied"
+    events: list[EngineEvent] = []
+    engine.subscribe(events.append)
+    tid = engine.add_torrent_bytes(torrent, save_path)
+    snap = wait_snapshot(engine, tid, lambda s: s.state is TorrentState.ERROR, 30, "error state")
+    assert snap.error
+    wait_until(lambda: any(isinstance(e, TorrentErrored) for e in events), 10, "error event")
+    message = next(e.message for e in events if isinstance(e, TorrentErrored))
+    assert expected in message
+
+
+def test_force_recheck_finds_a_damaged_file(engine: Engine, seeded: tuple[bytes, Path]) -> None:
+    torrent, data = seeded
+    tid = engine.add_torrent_bytes(torrent, data)
+    wait_snapshot(engine, tid, lambda s: s.state is TorrentState.SEEDING, 30, "seeding")
+    with (data / "album" / "02.flac").open("r+b") as damaged:
+        damaged.seek(100_000)
+        damaged.write(b"\xff" * 20_000)
+    engine.force_recheck(tid)
+    snap = wait_snapshot(
+        engine, tid, lambda s: s.state in (TorrentState.DOWNLOADING, TorrentState.QUEUED), 30, "recheck"
+    )
+    assert snap.progress < 1.0
+
+
+def test_move_storage_moves_the_files(engine: Engine, seeded: tuple[bytes, Path], tmp_path: Path) -> None:
+    torrent, data = seeded
+    original = (data / "album" / "01.flac").read_bytes()
+    tid = engine.add_torrent_bytes(torrent, data)
+    wait_snapshot(engine, tid, lambda s: s.state is TorrentState.SEEDING, 30, "seeding")
+    engine.move_storage(tid, tmp_path / "moved")
+    wait_snapshot(engine, tid, lambda s: s.save_path == str((tmp_path / "moved").resolve()), 30, "moved")
+    assert (tmp_path / "moved" / "album" / "01.flac").read_bytes() == original
+    assert engine.file_path(tid, 0).parent.parent == (tmp_path / "moved").resolve()
+
+
+def test_seeding_time_limit_pauses_the_torrent(tmp_path: Path, seeded: tuple[bytes, Path]) -> None:
+    torrent, data = seeded
+    settings = dataclasses.replace(
+        EngineSettings.for_loopback_tests(loopback_address()),
+        seed_time_limit_minutes=0,
+        seed_limit_action=SeedLimitAction.PAUSE,
+    )
+    engine = Engine(settings, tmp_path / "state")
+    engine.start()
+    try:
+        tid = engine.add_torrent_bytes(torrent, data)
+        snap = wait_snapshot(engine, tid, lambda s: s.paused, 30, "paused by the seeding policy")
+        assert snap.progress == 1.0
+    finally:
+        engine.shutdown()
+
+
+def test_adding_paused_keeps_the_torrent_paused(engine: Engine, seeded: tuple[bytes, Path]) -> None:
+    torrent, data = seeded
+    tid = engine.add_torrent_bytes(torrent, data, paused=True)
+    assert engine.add_torrent_bytes(torrent, data) == tid
+    assert engine.snapshot(tid).paused
+    engine.resume(tid)
+    wait_snapshot(engine, tid, lambda s: s.state is TorrentState.SEEDING, 30, "seeding after resume")
+
+
+def test_rate_limits_and_listen_port(engine: Engine, seeded: tuple[bytes, Path]) -> None:
+    torrent, data = seeded
+    tid = engine.add_torrent_bytes(torrent, data)
+    engine.set_torrent_limits(tid, download=100_000, upload=50_000)
+    engine.set_torrent_limits(tid, download=0, upload=0)
+    assert engine.listen_port is not None and engine.listen_port > 0
+    assert engine.totals().listen_port == engine.listen_port or engine.totals().listen_port is None
