@@ -22,12 +22,21 @@ PIECE_SIZE = 256 * 1024
 
 
 def make_torrent(content_dir: Path, name: str) -> bytes:
-    """A hybrid torrent of ``content_dir/name`` (a folder or a single file) with 256 KiB pieces."""
-    storage = lt.file_storage()
-    lt.add_files(storage, str(content_dir / name))
-    creator = lt.create_torrent(storage, PIECE_SIZE)
+    """A hybrid torrent of the folder ``content_dir/name`` with 256 KiB pieces (as the store publishes)."""
+    creator = lt.create_torrent(lt.list_files(str(content_dir / name)), PIECE_SIZE)
     lt.set_piece_hashes(creator, str(content_dir))
     return bytes(lt.bencode(creator.generate()))
+
+
+def file_layout(torrent: bytes) -> tuple[int, dict[str, int]]:
+    """How many files the torrent has (hybrid torrents add pad files) and the index of each real file by
+    its path inside the top folder ('/'-separated, as the manifest names it)."""
+    files = lt.torrent_info(lt.bdecode(torrent)).layout()
+    indexes = {}
+    for index in range(files.num_files()):
+        if not files.file_flags(index) & lt.file_storage.flag_pad_file:
+            indexes[files.file_path(index).replace("\\", "/")] = index
+    return files.num_files(), indexes
 
 
 class Seeder:
@@ -78,6 +87,7 @@ class ShapingProxy:
         self.address = address
         self.port = int(self._listener.getsockname()[1])
         self._sockets: list[socket.socket] = []
+        self.connections = 0  # accepted so far
         self._closed = threading.Event()
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, name="shaping-proxy", daemon=True).start()
@@ -96,6 +106,7 @@ class ShapingProxy:
             upstream.settimeout(None)
             with self._lock:
                 self._sockets += [client, upstream]
+                self.connections += 1
             threading.Thread(target=self._pump, args=(client, upstream, 0), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, self.rate), daemon=True).start()
 
