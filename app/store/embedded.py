@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,6 +51,7 @@ _DEATH_SIGNAL_GUARD = (
 )
 
 ProgressCallback = Callable[[str], None]
+_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d[ T][\d:,.]+ (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
 
 
 class EmbeddedStore:
@@ -232,5 +234,8 @@ class EmbeddedStore:
         return "\n".join(text.splitlines()[-lines:])
 
     def _last_log_line(self) -> str:
+        """The store's latest message, without the logging prefix ("2026-… INFO storefront.x: ")."""
         tail = self.log_tail(1).strip()
-        return "" if tail == "(no log)" else tail
+        if tail == "(no log)":
+            return ""
+        return _LOG_PREFIX.sub("", tail)

@@ -131,7 +131,8 @@ def test_a_store_that_exits_at_start_reports_its_last_words(tmp_path: Path) -> N
 
 
 def test_a_store_that_never_gets_ready_is_stopped_after_the_timeout_with_progress_reported(tmp_path: Path) -> None:
-    python = fake_python(tmp_path, 'echo "Building the demo catalog: film 1 of 5"; exec sleep 60')
+    line = "2026-11-21 08:40:00,123 INFO storefront.demo: Building the demo catalog: film 1 of 5"
+    python = fake_python(tmp_path, f'echo "{line}"; exec sleep 60')
     store = EmbeddedStore(tmp_path / "data", tmp_path / "cache", python=python)
     progress: list[str] = []
     with pytest.raises(EmbeddedStoreFailed, match="not ready after"):
