@@ -30,10 +30,19 @@ def _manifest() -> Manifest:
         description="A crew of salvagers finds a signal.",
         gate=Gate(GateType.CAMPAIGN, price_cents=995),
         files=(
-            ManifestFile("Starfall/00 Pilot.mp4", 50_000_000, "video/mp4", locked=False, duration_s=180.0,
-                         bitrate=2_000_000),
-            ManifestFile("Starfall/01 Drift.mp4", 9_000_000, "video/mp4", locked=True, nonce="ab" * 16,
-                         duration_s=30.0, bitrate=2_000_000, release="s1"),
+            ManifestFile(
+                "Starfall/00 Pilot.mp4", 50_000_000, "video/mp4", locked=False, duration_s=180.0, bitrate=2_000_000
+            ),
+            ManifestFile(
+                "Starfall/01 Drift.mp4",
+                9_000_000,
+                "video/mp4",
+                locked=True,
+                nonce="ab" * 16,
+                duration_s=30.0,
+                bitrate=2_000_000,
+                release="s1",
+            ),
         ),
         info_hash_v1="a" * 40,
         info_hash_v2="b" * 64,
