@@ -24,6 +24,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -116,9 +117,18 @@ class StoreAccount:
         if not self.vault.available:
             return None
         try:
-            return self.vault.account(self.store_ref)
+            return self._live_account()
         except VaultUnavailable:
             return None
+
+    def _live_account(self) -> AccountToken | None:
+        """The kept account, unless its session has run out (then it is removed: the fan is signed out)."""
+        account = self.vault.account(self.store_ref)
+        if account is not None and account.expires_at is not None and account.expires_at <= datetime.now(UTC):
+            log.info("session at %s expired at %s; signing out locally", self.store_ref, account.expires_at)
+            self.vault.delete_account(self.store_ref)
+            return None
+        return account
 
     def sign_up(self, email: str, password: str) -> RestoreResult:
         """Create the account and sign in with it."""
@@ -225,7 +235,7 @@ class StoreAccount:
             self.connect()
 
     def _authed(self, call: Callable[[str], _T]) -> _T:
-        account = self.vault.account(self.store_ref)
+        account = self._live_account()
         if account is None:
             raise AuthRequired()
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import keyring
 import pytest
@@ -281,3 +282,36 @@ def test_a_fan_pressing_buy_again_after_a_doubtful_attempt_reuses_its_key(
         purchases = [f for f in proxy.forwarded if f.path == "/api/v1/purchases"]
         assert len({f.idempotency_key for f in purchases}) == 1
         assert again.purchase is not None and again.purchase.purchase_id in purchases[0].body.decode()
+
+
+def test_wrong_passwords_are_told_apart_from_expired_sessions_and_then_rate_limited(
+    account: StoreAccount, client: StoreClient
+) -> None:
+    email = new_email()
+    client.create_account(email, PASSWORD)
+    for _ in range(5):
+        with pytest.raises(errors.WrongCredentials) as wrong:
+            account.sign_in(email, "not-the-password")
+    with pytest.raises(errors.RateLimited) as limited:
+        account.sign_in(email, PASSWORD)
+
+    assert wrong.value.user_message == "That e-mail address and password don't match an account."
+    assert "wait a minute" in limited.value.user_message and limited.value.retry_after
+    assert account.current_account() is None
+
+
+def test_a_session_past_its_expiry_is_signed_out_without_asking_the_store(account: StoreAccount) -> None:
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    account.vault.save_account(account.store_ref, AccountToken("tok", "acc", "e@example.org", past))
+    assert account.current_account() is None
+    with pytest.raises(errors.AuthRequired):
+        account.claim("anything")
+    assert account.vault.account(account.store_ref) is None
+
+
+def test_signing_up_twice_with_one_address_says_to_sign_in(account: StoreAccount, client: StoreClient) -> None:
+    email = new_email()
+    client.create_account(email, PASSWORD)
+    with pytest.raises(errors.AccountExists) as raised:
+        account.sign_up(email, PASSWORD)
+    assert "Try signing in" in raised.value.user_message
