@@ -71,10 +71,12 @@ class TestCardProvider:
         self._clock = clock
 
     def _wait(self) -> None:
+        """Half the latency on the way there, half on the way back (after the ledger is written): the answer
+        of a real payment service arrives after its books changed — the window a crash can fall into."""
         if self._latency_s:
-            time.sleep(self._latency_s)
+            time.sleep(self._latency_s / 2)
 
-    def authorize(self, reference: str, card: Card, amount_cents: int, currency: str) -> ProviderPayment:
+    def _authorize(self, reference: str, card: Card, amount_cents: int, currency: str) -> ProviderPayment:
         self._wait()
         number = card.number.replace(" ", "").replace("-", "")
         if not luhn_valid(number):
@@ -107,7 +109,7 @@ class TestCardProvider:
         except IntegrityError:  # a concurrent call with the same reference won
             return self._require(reference)
 
-    def capture(self, reference: str) -> ProviderPayment:
+    def _capture(self, reference: str) -> ProviderPayment:
         self._wait()
         with self._db.write() as session:
             row = session.get(TestCardPayment, reference)
@@ -121,7 +123,7 @@ class TestCardProvider:
             row.fee_cents = processing_fee(row.amount_cents)
             return _payment(row)
 
-    def void(self, reference: str) -> ProviderPayment | None:
+    def _void(self, reference: str) -> ProviderPayment | None:
         self._wait()
         with self._db.write() as session:
             row = session.get(TestCardPayment, reference)
@@ -132,7 +134,7 @@ class TestCardProvider:
             row.status = "voided"
             return _payment(row)
 
-    def refund(self, reference: str) -> ProviderPayment:
+    def _refund(self, reference: str) -> ProviderPayment:
         self._wait()
         with self._db.write() as session:
             row = session.get(TestCardPayment, reference)
@@ -140,6 +142,26 @@ class TestCardProvider:
                 raise PaymentError(f"payment {reference} was not captured; nothing to refund")
             row.status = "refunded"
             return _payment(row)
+
+    def authorize(self, reference: str, card: Card, amount_cents: int, currency: str) -> ProviderPayment:
+        payment = self._authorize(reference, card, amount_cents, currency)
+        self._wait()
+        return payment
+
+    def capture(self, reference: str) -> ProviderPayment:
+        payment = self._capture(reference)
+        self._wait()
+        return payment
+
+    def void(self, reference: str) -> ProviderPayment | None:
+        payment = self._void(reference)
+        self._wait()
+        return payment
+
+    def refund(self, reference: str) -> ProviderPayment:
+        payment = self._refund(reference)
+        self._wait()
+        return payment
 
     def lookup(self, reference: str) -> ProviderPayment | None:
         with self._db.session() as session:

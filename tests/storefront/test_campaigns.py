@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import subprocess
 import sys
 import time
@@ -74,8 +75,6 @@ def _pledge(api: httpx.Client, token: str, campaign_id: str, card: dict[str, obj
 
 
 def _close_by_cli(seeded: SeededStore, campaign_id: str) -> subprocess.CompletedProcess[str]:
-    import os
-
     return subprocess.run(
         [sys.executable, "-m", "storefront", "campaign", "close", campaign_id, "--data-dir", str(seeded.data_dir)],
         cwd=REPO,
@@ -178,8 +177,6 @@ def test_pledges_arriving_while_the_campaign_closes_are_all_settled(
                     break
         return results
 
-    import os
-
     closer = subprocess.Popen(
         [sys.executable, "-m", "storefront", "campaign", "close", campaign, "--data-dir", str(seeded.data_dir)],
         cwd=REPO,
@@ -189,7 +186,7 @@ def test_pledges_arriving_while_the_campaign_closes_are_all_settled(
         text=True,
     )
     results = asyncio.run(pledge_until(closer))
-    out, err = closer.communicate(timeout=120)
+    _out, err = closer.communicate(timeout=120)
     assert closer.returncode == 0, err
     accepted = [t for t, a in results if a.status_code == 201]
     refused = [a for _, a in results if a.status_code != 201]
