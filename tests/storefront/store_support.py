@@ -61,9 +61,9 @@ def _files(root: Path, spec: dict[str, bytes]) -> Path:
     return root
 
 
-def seed_store(data_dir: Path, *, extra_paid: int = 0) -> SeededStore:
+def seed_store(data_dir: Path, *, extra_paid: int = 0, database_url: str = "") -> SeededStore:
     """Publish one bundle per gate (plus campaigns and ``extra_paid`` more paid ones) into ``data_dir``."""
-    config = StoreConfig.from_env(data_dir, env={})
+    config = StoreConfig.from_env(data_dir, env={}, database_url=database_url)
     services = build_services(config)
     seeded = SeededStore(data_dir=data_dir)
     creator = services.accounts.sign_up(CREATOR_EMAIL, CREATOR_PASSWORD)
