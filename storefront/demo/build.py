@@ -1,0 +1,264 @@
+"""Builds the demo catalog: generates its media once into a cache, then publishes each bundle into a store.
+
+``ensure_demo_catalog(config)`` is idempotent: bundles already in the catalog are left alone, missing ones are
+published (a half-published one left by a crash is cleaned up first). Media are generated into
+``<cache>/demo-media/<recipe hash>/`` - written to a temporary folder and renamed, under a file lock - so a second
+build, another data dir, or the test suite's next session reuses them. Runs on the caller's thread; the desktop
+app runs it in the store's child process before it starts serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.bundle import Release
+from storefront.campaigns import record_offline_pledges
+from storefront.catalog import CampaignSpec
+from storefront.config import StoreConfig
+from storefront.db import Database
+from storefront.demo import recipe
+from storefront.demo.covers import draw_cover
+from storefront.demo.ebook import write_epub
+from storefront.demo.media import TrackSpec, VideoSpec, encode_track, encode_video
+from storefront.demo.recipe import DEMO_BUNDLES, DemoBundle
+from storefront.demo.texts import BOOK_CHAPTERS
+from storefront.demo.tool import ORRERY_PY, readme_text, write_tool_zip
+from storefront.models import Bundle
+from storefront.publish import MediaFacts, gate_from_args, publish_bundle
+
+log = logging.getLogger(__name__)
+
+GENERATOR_VERSION = 1  # bump when the generators change what they write
+_FACTS = "facts.json"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoBuild:
+    """What ``ensure_demo_catalog`` did: every demo bundle id, those published now, and the time it took."""
+
+    bundle_ids: tuple[str, ...]
+    published: tuple[str, ...]
+    media_cached: bool
+    media_seconds: float
+    total_seconds: float
+
+
+def recipe_key() -> str:
+    """A short hash of everything that decides the generated media's bytes."""
+    text = repr((GENERATOR_VERSION, DEMO_BUNDLES, BOOK_CHAPTERS, ORRERY_PY))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: one store per data dir is the app's own rule there
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def media_dir(cache_dir: Path) -> Path:
+    return cache_dir / "demo-media" / recipe_key()
+
+
+def ensure_media(cache_dir: Path) -> tuple[Path, bool]:
+    """The folder with every bundle's source files and covers; (folder, True) when it came from the cache."""
+    target = media_dir(cache_dir)
+    with _file_lock(cache_dir / "demo-media" / ".lock"):
+        if (target / _FACTS).is_file():
+            return target, True
+        staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            facts = _generate_all(staging)
+            (staging / _FACTS).write_text(json.dumps(facts, indent=1, sort_keys=True))
+            shutil.rmtree(target, ignore_errors=True)
+            staging.rename(target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        # Older recipes' media are dead weight once a new one is built.
+        for old in (cache_dir / "demo-media").iterdir():
+            if old.is_dir() and old.name != target.name and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+    return target, False
+
+
+@dataclass(frozen=True, slots=True)
+class _MediaJob:
+    bundle_id: str
+    rel_path: str
+    video: VideoSpec | None = None
+    track: TrackSpec | None = None
+    tags: tuple[str, str, str, int] = ("", "", "", 0)  # title, artist, album, track number
+
+    @property
+    def cost(self) -> float:
+        # A second of 720p video costs about four of an MP3 track.
+        return self.video.seconds * 4 if self.video else self.track.seconds if self.track else 0.0
+
+
+def _encode_job(job: _MediaJob, root: Path) -> tuple[float, int]:
+    """One media file, in a worker process; returns (duration, bitrate)."""
+    path = root / job.bundle_id / job.rel_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if job.video is not None:
+        info = encode_video(job.video, path)
+    else:
+        assert job.track is not None
+        title, artist, album, number = job.tags
+        info = encode_track(job.track, path, title=title, artist=artist, album=album, track=number)
+    return info.duration_s, info.bitrate
+
+
+def _media_jobs(bundle: DemoBundle) -> list[_MediaJob]:
+    jobs = [
+        _MediaJob(
+            bundle.bundle_id, v.path, video=VideoSpec(v.title, v.subtitle, v.seconds, bundle.palette, v.chord_root_hz)
+        )
+        for v in bundle.videos
+    ]
+    for number, t in enumerate(bundle.tracks, start=1):
+        spec = TrackSpec(t.seconds, t.root_hz, t.melody, t.bpm)
+        jobs.append(
+            _MediaJob(bundle.bundle_id, t.path, track=spec, tags=(t.title, bundle.creator, bundle.title, number))
+        )
+    return jobs
+
+
+def _generate_all(root: Path) -> dict[str, dict[str, list[float]]]:
+    """Every bundle's files under ``root/<id>/`` and covers at ``root/covers/<id>.png``; returns media facts."""
+    jobs: list[_MediaJob] = []
+    for bundle in DEMO_BUNDLES:
+        _write_documents(bundle, root)
+        jobs.extend(_media_jobs(bundle))
+    jobs.sort(key=lambda job: -job.cost)  # longest first: the pilot alone is a third of the work
+    facts: dict[str, dict[str, list[float]]] = {b.bundle_id: {} for b in DEMO_BUNDLES}
+    workers = max(1, min(2, os.cpu_count() or 1))  # CPU bound: one worker per core
+    # spawn, not fork: the caller (a server, a test runner) may have threads running.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = pool.map(_encode_job, jobs, [root] * len(jobs))
+        for job, (duration, bitrate) in zip(jobs, results, strict=True):
+            facts[job.bundle_id][job.rel_path] = [duration, bitrate]
+    return facts
+
+
+def _write_documents(bundle: DemoBundle, root: Path) -> None:
+    """The cover and the bundle's non-media files (e-book, tool, folder art)."""
+    folder = root / bundle.bundle_id
+    folder.mkdir(parents=True)
+    covers = root / "covers"
+    covers.mkdir(exist_ok=True)
+    cover = draw_cover(bundle.title, bundle.creator, bundle.kind.value, bundle.palette)
+    (covers / f"{bundle.bundle_id}.png").write_bytes(cover)
+    if bundle.tracks:
+        (folder / "cover.png").write_bytes(cover)  # folder art that music players pick up
+    if "ebook" in bundle.extras:
+        write_epub(
+            folder / "a-field-guide-to-small-stars.epub",
+            identifier=f"urn:bundlecast:{bundle.bundle_id}",
+            title=bundle.title,
+            author=bundle.creator,
+            chapters=BOOK_CHAPTERS,
+            cover_png=cover,
+        )
+    if "tool" in bundle.extras:
+        write_tool_zip(folder / "pocket-orrery-1.0.zip")
+        (folder / "README.txt").write_text(readme_text())
+
+
+def _existing(database: Database) -> set[str]:
+    ids = [b.bundle_id for b in DEMO_BUNDLES]
+    with database.session() as session:
+        return set(session.execute(select(Bundle.id).where(Bundle.id.in_(ids))).scalars())
+
+
+def _publish(config: StoreConfig, database: Database, bundle: DemoBundle, media: Path, facts: dict) -> None:
+    # A crash between moving content into place and committing leaves content without a row: start over.
+    shutil.rmtree(config.content_dir(bundle.bundle_id), ignore_errors=True)
+    now = dt.datetime.now(dt.UTC)
+    campaign = None
+    if bundle.gate == "campaign":
+        campaign = CampaignSpec(
+            deadline=now + dt.timedelta(days=recipe.CAMPAIGN_DAYS), goal_backers=recipe.CAMPAIGN_GOAL_BACKERS
+        )
+    releases = tuple(Release(rid, title, int(now.timestamp())) for rid, title in bundle.releases)
+    file_releases = {v.path: v.release for v in bundle.videos if v.release}
+    publish_bundle(
+        config,
+        media / bundle.bundle_id,
+        title=bundle.title,
+        creator=bundle.creator,
+        kind=bundle.kind,
+        gate=gate_from_args(bundle.gate, bundle.price),
+        lock_globs=bundle.lock,
+        description=bundle.description,
+        summary=bundle.summary,
+        cover=media / "covers" / f"{bundle.bundle_id}.png",
+        campaign=campaign,
+        releases=releases,
+        file_releases=file_releases,
+        media_facts={path: MediaFacts(d, int(b)) for path, (d, b) in facts.items()},
+        bundle_id=bundle.bundle_id,
+        database=database,
+    )
+    if campaign is not None:
+        with database.write() as session:
+            record_offline_pledges(session, bundle.bundle_id, recipe.CAMPAIGN_PLEDGES_IN, recipe.CAMPAIGN_PRICE_CENTS)
+
+
+def ensure_demo_catalog(config: StoreConfig, cache_dir: Path | None = None) -> DemoBuild:
+    """Make sure every demo bundle is in ``config``'s catalog; generate media only when the cache lacks them."""
+    started = time.monotonic()
+    cache = cache_dir or config.effective_cache_dir
+    config.ensure_dirs()
+    database = Database(config.effective_database_url)
+    try:
+        with _file_lock(config.data_dir / ".demo.lock"):
+            database.migrate()
+            missing = [b for b in DEMO_BUNDLES if b.bundle_id not in _existing(database)]
+            media_started = time.monotonic()
+            cached = True
+            if missing:
+                media, cached = ensure_media(cache)
+                media_seconds = 0.0 if cached else time.monotonic() - media_started
+                facts = json.loads((media / _FACTS).read_text())
+                for bundle in missing:
+                    _publish(config, database, bundle, media, facts[bundle.bundle_id])
+            else:
+                media_seconds = 0.0
+    finally:
+        database.dispose()
+    build = DemoBuild(
+        bundle_ids=tuple(b.bundle_id for b in DEMO_BUNDLES),
+        published=tuple(b.bundle_id for b in missing),
+        media_cached=cached,
+        media_seconds=round(media_seconds, 2),
+        total_seconds=round(time.monotonic() - started, 2),
+    )
+    log.info("demo catalog: %s", dataclasses.asdict(build))
+    return build
