@@ -1,1 +1,114 @@
-"""Session fixtures for the Store and Library tests (filled in with the real storefront)."""
+"""The real storefront with the demo catalog (a `python -m storefront serve --demo` subprocess, once per session)
+and the whole desktop window wired to it, over a real engine, a real keyring service of its own and a real
+download folder — what the Store and Library tests drive.
+
+The demo's generated media are cached across sessions (tests/support/demo.py); the first session on a machine
+builds them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.engine import Engine, EngineSettings
+from app.settings import SettingsStore
+from app.store.account import StoreAccount
+from app.store.client import StoreClient
+from app.store.vault import LicenseVault
+from app.ui.desktop import Desktop, DesktopConfig
+from app.ui.library.index import LibraryIndex
+from app.ui.store.backend import StoreBackend
+from app.ui.store_section import StoreSection
+from tests.support.demo import demo_media_cache
+from tests.support.net import loopback_address
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def demo_store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("demo-store")
+    ready = data / "ready.json"
+    log = (data / "store.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "storefront", "serve", "--demo", "--data-dir", str(data / "store"), "--host",
+         "127.0.0.1", "--port", "0", "--ready-file", str(ready), "--cache-dir", str(demo_media_cache())],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 600  # the first session on a machine generates the demo media
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the demo store did not start:\n" + (data / "store.log").read_text()[-3000:])
+            time.sleep(0.2)
+        yield str(json.loads(ready.read_text())["url"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+
+
+@dataclass
+class StoreWindow:
+    desktop: Desktop
+    section: StoreSection
+    engine: Engine
+    vault: LicenseVault
+    store_ref: str
+    home: Path
+
+    @property
+    def downloads(self) -> Path:
+        return self.home / "downloads"
+
+
+def open_store_window(qtbot: QtBot, home: Path, url: str, service: str) -> StoreWindow:
+    """The desktop as app.main builds it, on a fresh engine, with the store section connected."""
+    engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), home / "state")
+    engine.start()
+    vault = LicenseVault(service=service)
+    backend = StoreBackend(lambda: StoreAccount(StoreClient(url), vault, store_ref=url))
+    index = LibraryIndex(home / "data" / "library.json")
+    settings_store = SettingsStore(home / "config")
+    config = DesktopConfig(home / "config", home / "downloads", EngineSettings.for_loopback_tests("127.0.0.1"))
+    pages = StoreSection.pages_for(backend, index, home / "cache" / "covers")
+    desktop = Desktop(engine, settings_store, settings_store.load(), config, extra_pages=pages)
+    qtbot.addWidget(desktop.window)
+    assert desktop.store_section is not None
+    desktop.start([])
+    return StoreWindow(desktop, desktop.store_section, engine, vault, url, home)
+
+
+def close_store_window(window: StoreWindow) -> None:
+    window.desktop.close()
+    window.engine.shutdown()
+
+
+@pytest.fixture
+def keyring_service() -> str:
+    """A keyring service name of this test's own, so tests never see each other's licenses."""
+    return f"Bundlecast-uitest-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def store_window(qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_service: str) -> Iterator[StoreWindow]:
+    window = open_store_window(qtbot, tmp_path, demo_store_url, keyring_service)
+    yield window
+    close_store_window(window)
+    LicenseVault(service=keyring_service).forget_store(demo_store_url)  # leave the keyring as we found it

@@ -68,8 +68,9 @@ def test_a_second_launch_hands_its_magnet_to_the_running_window(qtbot, tmp_path:
     server.arguments_received.connect(desktop.handle_arguments)
     desktop.start([])
     env = {**os.environ, "BUNDLECAST_HOME": str(tmp_path)}
-    second = subprocess.Popen([sys.executable, "-m", "app", MAGNET], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    second = subprocess.Popen(
+        [sys.executable, "-m", "app", MAGNET], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     tid = "cd" * 20
     qtbot.waitUntil(lambda: second.poll() is not None, timeout=60_000)
     assert second.returncode == 0, second.stdout.read() if second.stdout else b""

@@ -29,8 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def tray_host(qtbot) -> Iterator[None]:
     if not shutil.which("trayer") or not os.environ.get("DISPLAY"):
         pytest.fail("the tray test needs trayer and an X display (scripts/run-tests.sh provides Xvfb)")
-    proc = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         qtbot.waitUntil(QSystemTrayIcon.isSystemTrayAvailable, timeout=10_000)
         yield
@@ -95,7 +98,8 @@ def test_offscreen_has_no_tray_and_closing_quits() -> None:
         "print(tray.available, len(quits))\n"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
     # No tray: closing asks for the orderly quit (never hides into a tray that does not exist).
     assert out.stdout.split() == ["False", "1"]

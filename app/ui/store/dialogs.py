@@ -132,12 +132,13 @@ class PaymentDialog(_FormDialog):
         self.form.addRow("Expires (month)", self.exp_month)
         self.form.addRow("Expires (year)", self.exp_year)
         self.form.addRow("CVC", self.cvc)
+        self.test_cards_label = QLabel()
         if test_cards:
             lines = "\n".join(f"{c.number[:4]} {c.number[4:8]} {c.number[8:12]} {c.number[12:]} — {c.outcome}"
                               for c in test_cards)
-            hint = QLabel(f"This is a demo store: no real money moves. Test cards:\n{lines}")
-            hint.setStyleSheet("color: #555;")
-            self.form.addRow("", hint)
+            self.test_cards_label.setText(f"This is a demo store: no real money moves. Test cards:\n{lines}")
+            self.test_cards_label.setStyleSheet("color: #555;")
+            self.form.addRow("", self.test_cards_label)
             first_success = next((c for c in test_cards if "succe" in c.outcome.lower()), test_cards[0])
             self.number.setText(first_success.number)
             self.cvc.setText("123")

@@ -1,0 +1,144 @@
+"""The Store tab against the real storefront (demo catalog) and the real engine and keyring: the grid with
+covers, search and kind filter; a bundle's page; the gates — free Get, e-mail with its confirmation step, Buy
+with the demo's test cards (and a declined card's sentence), Pledge — and Watch pilot fetching the pilot alone."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from app.ui.store.bundle_page import LOCK
+from tests.ui.store_driving import (
+    email_dialog,
+    new_email,
+    open_bundle,
+    payment_dialog,
+    press,
+    sign_up_in_dialog,
+    wait_for_catalog,
+)
+from tests.ui.store_fixtures import StoreWindow
+
+DEMO_TITLES = {"Lumen Drift: Season One", "Harbor Lights", "A Field Guide to Small Stars", "Pocket Orrery",
+               "Paper Moons"}
+
+
+def test_catalog_grid_shows_the_demo_with_covers_search_and_filter(qtbot: QtBot, store_window: StoreWindow) -> None:
+    wait_for_catalog(qtbot, store_window)
+    grid = store_window.section.grid
+    assert set(grid.card_titles()) == DEMO_TITLES
+    assert "demo" in store_window.section.store_page.store_name.text()
+    covers = store_window.section.covers
+    qtbot.waitUntil(lambda: len(covers._pixmaps) == 5, timeout=60_000)
+    assert all(not p.isNull() and p.width() > 50 for p in covers._pixmaps.values())
+    assert list((store_window.home / "cache" / "covers").iterdir())  # cached on disk for the next start
+
+    with qtbot.waitSignal(grid.loaded, timeout=30_000):
+        grid.search.setText("field guide")
+    assert grid.card_titles() == ["A Field Guide to Small Stars"]
+    grid.search.clear()
+    with qtbot.waitSignal(grid.loaded, timeout=30_000):
+        grid.kind.setCurrentIndex(grid.kind.findData("music"))
+    assert grid.card_titles() == ["Harbor Lights"]
+
+
+def test_campaign_page_shows_progress_locks_and_its_actions(qtbot: QtBot, store_window: StoreWindow) -> None:
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "Lumen Drift: Season One")
+    page = store_window.section.store_page.bundle_page
+    assert page.price.text() == "Campaign · pledge $9.95"
+    assert page.campaign_bar.isVisibleTo(page) and page.campaign_bar.value() >= 0
+    assert "of 250,000 backers" in page.campaign_label.text() and "days left" in page.campaign_label.text()
+    assert page.swarm.text().startswith("Swarm: ")
+    files = {page.files.item(r, 0).text(): page.files.item(r, 2).text() for r in range(page.files.rowCount())}
+    assert files["pilot.mp4"] == "Free"
+    assert files["episodes/episode-01.mp4"] == f"{LOCK} Locked"
+    assert page.visible_actions() == ["Pledge $9.95…", "Watch pilot"]
+
+
+def test_watch_pilot_downloads_the_pilot_alone(qtbot: QtBot, store_window: StoreWindow) -> None:
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "Lumen Drift: Season One")
+    with qtbot.waitSignal(store_window.section.actions.bundle_added, timeout=60_000) as added:
+        press(store_window, "pilot")
+    _bundle, tid, pilot_only = added.args
+    assert pilot_only
+    files = {f.path.split("/", 1)[1]: f.priority for f in store_window.engine.files(tid)}
+    assert files["pilot.mp4"] > 0
+    assert all(priority == 0 for path, priority in files.items() if path != "pilot.mp4")
+    transfers = store_window.desktop.transfers
+    qtbot.waitUntil(lambda: transfers.model.row_of(tid) is not None, timeout=30_000)
+
+
+def test_free_get_needs_an_account_then_lands_in_the_library(qtbot: QtBot, store_window: StoreWindow) -> None:
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "Pocket Orrery")
+    assert store_window.section.store_page.bundle_page.visible_actions() == ["Get"]
+    press(store_window, "get")
+    sign_up_in_dialog(qtbot, store_window, new_email())
+    library = store_window.section.library
+    qtbot.waitUntil(lambda: "Pocket Orrery" in library.titles(), timeout=60_000)
+    qtbot.waitUntil(lambda: library.state_of("Pocket Orrery").startswith("Ready"), timeout=120_000)
+    page = store_window.section.store_page.bundle_page
+    qtbot.waitUntil(lambda: page.owned_label.text() == "✔ In your library", timeout=30_000)
+
+
+def test_email_gate_asks_for_consent_then_the_code(qtbot: QtBot, store_window: StoreWindow) -> None:
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "A Field Guide to Small Stars")
+    email = new_email()
+    press(store_window, "email")
+    sign_up_in_dialog(qtbot, store_window, email)
+    dialog = email_dialog(qtbot, store_window)
+    assert dialog.email.text() == email
+    dialog.ok_button.click()  # without consent
+    assert dialog.error.text() == "Please tick the box to agree to receive e-mail from the creator."
+    dialog.consent.setChecked(True)
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: dialog.step == 2, timeout=30_000)
+    assert dialog.code.text()  # the demo store without SMTP reveals the code it would have mailed
+    dialog.ok_button.click()
+    library = store_window.section.library
+    qtbot.waitUntil(lambda: "A Field Guide to Small Stars" in library.titles(), timeout=60_000)
+    assert store_window.vault.licenses_for_bundle(store_window.store_ref, _bundle_id(store_window))
+
+
+def _bundle_id(window: StoreWindow) -> str:
+    detail = window.section.store_page.bundle_page.detail
+    assert detail is not None
+    return detail.id
+
+
+def test_a_declined_card_shows_the_stores_sentence_and_charges_nothing(qtbot: QtBot, store_window: StoreWindow) -> None:
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "Harbor Lights")
+    assert store_window.section.store_page.bundle_page.visible_actions() == ["Buy $7.00…"]
+    press(store_window, "buy")
+    sign_up_in_dialog(qtbot, store_window, new_email())
+    dialog = payment_dialog(qtbot, store_window)
+    assert "4000 0000 0000 0002" in dialog.test_cards_label.text()  # the demo lists its test cards
+    dialog.number.setText("4000000000000002")
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=30_000)
+    assert "declined" in dialog.error.text().lower()
+    assert store_window.section.actions.active_dialog is dialog  # still open, to try another card
+    assert not store_window.vault.licenses_for_bundle(store_window.store_ref, _bundle_id(store_window))
+    dialog.reject()
+
+
+def test_pledge_authorizes_and_counts_a_backer(qtbot: QtBot, store_window: StoreWindow) -> None:
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "Lumen Drift: Season One")
+    page = store_window.section.store_page.bundle_page
+    detail = page.detail
+    assert detail is not None and detail.campaign is not None
+    backers = detail.campaign.backers
+    press(store_window, "pledge")
+    sign_up_in_dialog(qtbot, store_window, new_email())
+    dialog = payment_dialog(qtbot, store_window)
+    assert dialog.number.text() == "4242424242424242"  # the demo's succeeding test card, pre-filled
+    with qtbot.waitSignal(store_window.section.actions.pledged, timeout=60_000):
+        dialog.ok_button.click()
+    banner = store_window.section.store_page.banner
+    assert banner.text.startswith("Thank you for backing “Lumen Drift: Season One”")
+    qtbot.waitUntil(lambda: page.detail is not None and page.detail.campaign is not None
+                    and page.detail.campaign.backers == backers + 1, timeout=30_000)
