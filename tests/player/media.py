@@ -22,6 +22,7 @@ def make_test_video(path: Path, *, seconds: int = 20, video_kbps: int = 2000, se
     """Write a faststart MP4 of ``seconds`` of moving picture and a tone; return its path."""
     if path.exists() and path.stat().st_size > 0:
         return path
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part.mp4")
     with av.open(str(tmp), "w", options={"movflags": "faststart"}) as out:
         video = out.add_stream(
