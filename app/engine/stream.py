@@ -59,6 +59,13 @@ class PieceSignal:
                 self._cond.wait(timeout)
 
 
+def _graded_priority(distance: int) -> int:
+    """Priority of a window piece ``distance`` pieces ahead of the reader: 7 for the next two, then 6, then 5."""
+    if distance < 2:
+        return TOP_PRIORITY
+    return TOP_PRIORITY - 1 if distance < 6 else TOP_PRIORITY - 2
+
+
 @dataclass(frozen=True, slots=True)
 class StreamFile:
     """Where one file sits in its torrent's pieces and on disk."""
@@ -210,9 +217,11 @@ class TorrentStream(io.RawIOBase):
         last = min(self._file.piece_at(self._file.size - 1), first + max(2, span // self._file.piece_length))
         new_window = {p for p in range(first, last + 1) if p not in self._have}
         leaving = self._window - new_window
-        entering = new_window - self._window
         self._window = new_window
-        changes = [(p, TOP_PRIORITY) for p in sorted(entering)]
+        # Graded, not flat: among pieces of equal priority libtorrent picks at random even with
+        # sequential_download on (measured at 2x bitrate: pieces 2, 5, 13, 58, 15, 8, 12 before piece 0, which
+        # came at 2.1 s). Nearest pieces highest put the first frame at ~1.1 s instead (player bench).
+        changes = [(p, _graded_priority(p - first)) for p in sorted(new_window)]
         if leaving:
             base = self._file.base_priority()
             changes += [(p, base) for p in sorted(leaving)]
