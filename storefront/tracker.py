@@ -22,10 +22,7 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import or_, select
 
-from storefront.db import Database
-from storefront.models import Bundle
 from storefront.torrents import bencode
 
 ANNOUNCE_INTERVAL_S = 300  # a small store: frequent announces keep the swarm figures fresh
@@ -75,27 +72,6 @@ class Swarm:
 
 # Maps a 20-byte info-hash the registry does not know yet to its bundle's (v1 hex, v2 hex), or None.
 HashResolver = Callable[[bytes], "tuple[str, str] | None"]
-
-
-def resolver_from_db(database: Database) -> HashResolver:
-    """A resolver that finds a bundle by v1 info-hash or by the 20-byte prefix of its v2 info-hash.
-
-    Bundles published while the server runs (the CLI is another process) are tracked from their first announce.
-    """
-
-    def resolve(info_hash: bytes) -> tuple[str, str] | None:
-        hex_hash = info_hash.hex()
-        with database.session() as session:
-            row = session.execute(
-                select(Bundle.info_hash_v1, Bundle.info_hash_v2).where(
-                    or_(Bundle.info_hash_v1 == hex_hash, Bundle.info_hash_v2.startswith(hex_hash, autoescape=True))
-                )
-            ).first()
-        if row is None or row[0] is None:
-            return None
-        return str(row[0]), str(row[1]) if row[1] else ""
-
-    return resolve
 
 
 class SwarmRegistry:
