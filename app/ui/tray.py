@@ -38,7 +38,7 @@ class TrayIcon(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.setToolTip("Bundlecast")
         self.icon.activated.connect(self._on_activated)
-        self.last_message: tuple[str, str] | None = None
+        self.messages: list[tuple[str, str]] = []  # every notification shown, oldest first
         if self._available:
             self.icon.show()
 
@@ -67,9 +67,13 @@ class TrayIcon(QObject):
 
     def notify(self, title: str, text: str) -> None:
         """A desktop notification (a balloon from the tray icon) when the tray exists."""
-        self.last_message = (title, text)
+        self.messages.append((title, text))
         if self._available:
             self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
+
+    @property
+    def last_message(self) -> tuple[str, str] | None:
+        return self.messages[-1] if self.messages else None
 
     def hide(self) -> None:
         self.icon.hide()

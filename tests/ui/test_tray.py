@@ -55,7 +55,7 @@ def test_tray_keeps_the_app_seeding_and_quits_in_order(
     assert desktop.tray.last_message is not None
     assert desktop.tray.last_message[0] == "Bundlecast keeps seeding"
     assert desktop.settings.tray_hint_shown  # told once …
-    desktop.tray.last_message = None
+    desktop.tray.messages.clear()
     desktop.tray.show_action.trigger()
     assert desktop.window.isVisible()
     desktop.window.close()
