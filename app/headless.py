@@ -14,7 +14,7 @@ Options for tests and seedboxes:
   --upload-limit B/s     per-torrent upload limit for added torrents (0 = unlimited)
   --download-limit B/s   per-torrent download limit for added torrents
   --status-interval S    seconds between status lines (default 5)
-Lines on stdout: ``ready port=P torrents=N``, ``added ID NAME``, ``restored ID state=… done=BYTES``,
+Lines on stdout: ``ready port=P torrents=N``, ``added ID NAME``, ``restored ID state=… done=VERIFIED_BYTES``,
 ``torrent ID state=… progress=… done=… down=… up=… peers=…``, ``finished ID``, ``error ID MESSAGE``, ``saved``.
 """
 
@@ -71,8 +71,15 @@ def _settings(options: argparse.Namespace) -> EngineSettings:
     return EngineSettings()
 
 
+_OUTPUT_LOCK = threading.Lock()
+
+
 def _say(line: str) -> None:
-    print(line, flush=True)
+    # Lines come from the main thread, the alert thread (events) and the restore reporter: one write each,
+    # under a lock, so they never interleave.
+    with _OUTPUT_LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def _on_event(event: EngineEvent) -> None:
@@ -109,9 +116,15 @@ def _report_restored(engine: Engine, stop: threading.Event) -> None:
         for tid in sorted(pending):
             snap = engine.snapshot(tid)
             if snap.state not in (TorrentState.CHECKING, TorrentState.QUEUED):
-                _say(f"restored {tid} state={snap.state.value} done={snap.wanted_done}")
+                _say(f"restored {tid} state={snap.state.value} done={_verified_bytes(engine, tid)}")
                 pending.discard(tid)
         stop.wait(0.05)
+
+
+def _verified_bytes(engine: Engine, tid: str) -> int:
+    """Bytes in verified pieces, asked from libtorrent itself (not from the resume file)."""
+    files = engine.files(tid)
+    return sum(r.end - r.start for f in files for r in engine.file_ranges(tid, f.index))
 
 
 def _status(engine: Engine) -> None:

@@ -108,7 +108,7 @@ class AlertHandlers:
             record = self._registry.find(torrent_id)
             if record is None:
                 continue
-            snapshot = snapshot_from_status(torrent_id, status, record.added_at)
+            snapshot = snapshot_from_status(torrent_id, status, record.added_at, record.magnet_name)
             old = self._book.put(snapshot)
             changed.append(snapshot)
             if old is not None and old.state is not snapshot.state:

@@ -29,7 +29,7 @@ from app.engine.resume_keeper import ResumeKeeper
 from app.engine.resume_store import ResumeStore, atomic_write
 from app.engine.session_settings import settings_pack
 from app.engine.settings import EngineSettings, SeedLimitAction
-from app.engine.snapshots import SnapshotBook, snapshot_from_status
+from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
 from app.engine.stream import PieceSignal, StreamFile, TorrentStream
 from app.engine.torrent_source import (
     params_from_bytes,
@@ -170,7 +170,7 @@ class Engine:
                 self._store.delete(torrent_id)
                 raise InvalidTorrentError(f"libtorrent refused the torrent: {exc}.") from exc
             self._registry.add(record)
-            self._book.put(snapshot_from_status(torrent_id, record.handle.status(), added_at))
+            self._book.put(snapshot_from_status(torrent_id, record.handle.status(), added_at, record.magnet_name))
         return torrent_id
 
     def _restore_torrents(self) -> None:
@@ -188,10 +188,9 @@ class Engine:
             record.saved_pieces = loaded.verified_pieces
             record.saved_has_metadata = params.ti is not None
             self._registry.add(record)
-        for status in session.get_torrent_status(lambda _status: True, 0):
-            known = self._registry.by_handle(status.handle)
-            if known is not None:
-                self._book.put(snapshot_from_status(known.torrent_id, status, known.added_at))
+            # libtorrent's first status of a restored torrent may predate its resume check (progress 0,
+            # no save path): show what the resume record says until the first batch of updates.
+            self._book.put(snapshot_from_resume(loaded.torrent_id, params, added_at))
 
     # --- torrent verbs ------------------------------------------------------------------------------------
     def pause(self, tid: TorrentId) -> None:

@@ -27,16 +27,14 @@ def state_of(status: Any) -> TorrentState:  # noqa: PLR0911 - one answer per sta
     if status.moving_storage:
         return TorrentState.MOVING
     flags = int(status.flags)
-    paused = bool(flags & int(lt.torrent_flags.paused))
-    auto = bool(flags & int(lt.torrent_flags.auto_managed))
+    if flags & int(lt.torrent_flags.paused):
+        if not flags & int(lt.torrent_flags.auto_managed):
+            return TorrentState.PAUSED  # the user's pause wins over whatever libtorrent is doing meanwhile
+        if status.is_finished and status.has_metadata and status.state not in _CHECKING:
+            return TorrentState.FINISHED  # stopped by the queue or the seeding policy
+        return TorrentState.QUEUED
     if status.state in _CHECKING:
-        return TorrentState.QUEUED if paused and auto else TorrentState.CHECKING
-    if paused:
-        if status.is_finished and status.has_metadata and not auto:
-            return TorrentState.PAUSED
-        if auto:
-            return TorrentState.FINISHED if status.is_finished and status.has_metadata else TorrentState.QUEUED
-        return TorrentState.PAUSED
+        return TorrentState.CHECKING
     if status.state == _LT.downloading_metadata:
         return TorrentState.FETCHING_METADATA
     if status.state == _LT.seeding:
@@ -46,8 +44,10 @@ def state_of(status: Any) -> TorrentState:  # noqa: PLR0911 - one answer per sta
     return TorrentState.DOWNLOADING
 
 
-def snapshot_from_status(torrent_id: TorrentId, status: Any, added_at: float) -> TorrentSnapshot:
-    """A frozen snapshot of one torrent_status."""
+def snapshot_from_status(
+    torrent_id: TorrentId, status: Any, added_at: float, fallback_name: str = ""
+) -> TorrentSnapshot:
+    """A frozen snapshot of one torrent_status; ``fallback_name`` covers a magnet libtorrent has not named yet."""
     state = state_of(status)
     wanted = int(status.total_wanted)
     done = int(status.total_wanted_done)
@@ -62,7 +62,7 @@ def snapshot_from_status(torrent_id: TorrentId, status: Any, added_at: float) ->
         error = status.error or status.errc.message()
     return TorrentSnapshot(
         id=torrent_id,
-        name=status.name or torrent_id,
+        name=status.name or fallback_name or torrent_id,
         state=state,
         progress=float(done) / wanted if wanted > 0 else (1.0 if status.is_finished else 0.0),
         download_rate=rate,
@@ -80,6 +80,44 @@ def snapshot_from_status(torrent_id: TorrentId, status: Any, added_at: float) ->
         has_metadata=bool(status.has_metadata),
         paused=bool(int(status.flags) & int(lt.torrent_flags.paused)),
         error=error,
+        added_at=added_at,
+    )
+
+
+def snapshot_from_resume(torrent_id: TorrentId, params: Any, added_at: float) -> TorrentSnapshot:
+    """What a restored torrent looks like before libtorrent's first status of it: its resume record's word."""
+    info = params.ti
+    flags = int(params.flags)
+    paused = bool(flags & int(lt.torrent_flags.paused))
+    auto = bool(flags & int(lt.torrent_flags.auto_managed))
+    total = int(info.total_size()) if info is not None else 0
+    done = 0
+    if info is not None:
+        done = sum(info.piece_size(i) for i, have in enumerate(params.have_pieces) if have)
+    if paused:
+        state = TorrentState.QUEUED if auto else TorrentState.PAUSED
+    else:
+        state = TorrentState.CHECKING if info is not None else TorrentState.FETCHING_METADATA
+    return TorrentSnapshot(
+        id=torrent_id,
+        name=(info.name() if info is not None else params.name) or torrent_id,
+        state=state,
+        progress=done / total if total else 0.0,
+        download_rate=0,
+        upload_rate=0,
+        num_peers=0,
+        num_seeds=0,
+        eta_seconds=None,
+        ratio=params.total_uploaded / params.total_downloaded if params.total_downloaded else 0.0,
+        total_size=total,
+        wanted_size=total,
+        wanted_done=done,
+        total_uploaded=int(params.total_uploaded),
+        total_downloaded=int(params.total_downloaded),
+        save_path=params.save_path,
+        has_metadata=info is not None,
+        paused=paused,
+        error=None,
         added_at=added_at,
     )
 

@@ -50,11 +50,13 @@ def test_events_reach_subscribers_and_unsubscribe_stops_them(engine: Engine, see
     torrent, data = seeded
     events: list[EngineEvent] = []
     unsubscribe = engine.subscribe(events.append)
-    tid = engine.add_torrent_bytes(torrent, data)
+    tid = engine.add_torrent_bytes(torrent, data, paused=True)
+    assert engine.snapshot(tid).state is TorrentState.PAUSED
+    engine.resume(tid)
     wait_snapshot(engine, tid, lambda s: s.state is TorrentState.SEEDING, 30, "seeding after check")
     wait_until(lambda: any(isinstance(e, TorrentAdded) for e in events), 10, "added event")
     wait_until(
-        lambda: any(isinstance(e, StateChanged) and e.new is TorrentState.SEEDING for e in events), 10, "state event"
+        lambda: any(isinstance(e, StateChanged) and e.old is TorrentState.PAUSED for e in events), 10, "state event"
     )
     stats = [e for e in events if isinstance(e, StatsUpdated)]
     assert stats and stats[-1].totals.num_torrents == 1
