@@ -20,7 +20,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +90,7 @@ def ensure_media(cache_dir: Path) -> tuple[Path, bool]:
     with _file_lock(cache_dir / "demo-media" / ".lock"):
         if (target / _FACTS).is_file():
             return target, True
+        log.info("Generating the demo's media (first start only, under a minute)")
         staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -161,9 +162,13 @@ def _generate_all(root: Path) -> dict[str, dict[str, list[float]]]:
     workers = max(1, min(2, os.cpu_count() or 1))  # CPU bound: one worker per core
     # spawn, not fork: the caller (a server, a test runner) may have threads running.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = pool.map(_encode_job, jobs, [root] * len(jobs))
-        for job, (duration, bitrate) in zip(jobs, results, strict=True):
+        futures = {pool.submit(_encode_job, job, root): job for job in jobs}
+        for done, future in enumerate(as_completed(futures), start=1):
+            job = futures[future]
+            duration, bitrate = future.result()
             facts[job.bundle_id][job.rel_path] = [duration, bitrate]
+            # The desktop app shows the store's latest log line while it waits: say how far along we are.
+            log.info("Generating the demo's media: %d of %d done (%s)", done, len(jobs), job.rel_path)
     return facts
 
 
@@ -198,6 +203,7 @@ def _existing(database: Database) -> set[str]:
 
 
 def _publish(config: StoreConfig, database: Database, bundle: DemoBundle, media: Path, facts: dict) -> None:
+    log.info("Publishing %s to the demo store", bundle.title)
     # A crash between moving content into place and committing leaves content without a row: start over.
     shutil.rmtree(config.content_dir(bundle.bundle_id), ignore_errors=True)
     now = dt.datetime.now(dt.UTC)
@@ -260,5 +266,5 @@ def ensure_demo_catalog(config: StoreConfig, cache_dir: Path | None = None) -> D
         media_seconds=round(media_seconds, 2),
         total_seconds=round(time.monotonic() - started, 2),
     )
-    log.info("demo catalog: %s", dataclasses.asdict(build))
+    log.info("Demo catalog ready: %s", dataclasses.asdict(build))
     return build
