@@ -18,7 +18,7 @@ from app.bundle import GateType, Manifest, sign_manifest
 from storefront.config import StoreConfig
 from storefront.errors import ConflictError, InvalidInputError
 from storefront.keys import StoreKeys, load_store_keys
-from storefront.models import Bundle, BundleFile, BundleKey, Campaign, Release
+from storefront.models import Bundle, BundleDocument, BundleFile, BundleKey, Campaign, Release
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,11 @@ class CampaignSpec:
     goal_backers: int | None = None
     goal_cents: int | None = None
     campaign_id: str | None = None  # default: the bundle id
+
+
+def search_text(*parts: str) -> str:
+    """What catalog search matches against: the parts, lower-cased, in one short column."""
+    return " | ".join(part.lower() for part in parts)[:1100]
 
 
 def new_bundle_id(title: str) -> str:
@@ -74,25 +79,30 @@ def register_bundle(
     if len(indices) != len(manifest.files):
         raise InvalidInputError("file_indices must name one torrent index per manifest file")
     created = dt.datetime.fromtimestamp(manifest.created_at, dt.UTC) if manifest.created_at else None
+    summary = summary or manifest.description[:200]
     bundle = Bundle(
         id=manifest.bundle_id,
         title=manifest.title,
         creator=manifest.creator,
         creator_account_id=creator_account_id,
         kind=manifest.kind.value,
-        summary=summary or manifest.description[:200],
-        description=manifest.description,
+        summary=summary,
+        search_text=search_text(manifest.title, manifest.creator, summary),
         gate_type=manifest.gate.type.value,
         price_cents=manifest.gate.price_cents,
         min_cents=manifest.gate.min_cents,
+        sort_price=manifest.gate.price_cents or manifest.gate.min_cents or 0,
         currency=manifest.gate.currency,
         cover_path=cover_path,
-        manifest_payload=signed.payload,
-        manifest_signature=signed.signature,
         info_hash_v1=manifest.info_hash_v1,
         info_hash_v2=manifest.info_hash_v2,
-        torrent_data=torrent_data,
         total_size=sum(f.size for f in manifest.files),
+    )
+    bundle.document = BundleDocument(
+        description=manifest.description,
+        manifest_payload=signed.payload,
+        manifest_signature=signed.signature,
+        torrent_data=torrent_data,
     )
     if created is not None:
         bundle.created_at = created

@@ -3,9 +3,9 @@
 How ``publish`` (and the demo catalog) fill them — call ``storefront.catalog.register_bundle(session, config,
 ...)`` rather than writing rows by hand; it does all of this in the caller's transaction:
 - ``Bundle``: one row per bundle; ``id`` is the bundle id used everywhere (URLs, manifest, content dir).
-  ``manifest_payload``/``manifest_signature`` are the ``SignedManifest`` as signed with the store key
-  (``storefront.keys.load_store_key(config)``); ``torrent_data`` the .torrent bytes as created (announce and
-  url-list are rewritten when served, so they may hold any URL). ``cover_path`` is relative to ``data_dir``.
+  ``cover_path`` is relative to ``data_dir``. ``BundleDocument`` holds its big parts: ``manifest_payload``/
+  ``manifest_signature`` (the ``SignedManifest``, signed by ``register_bundle`` with the store key) and
+  ``torrent_data``, the .torrent bytes as created (announce and url-list are rewritten when served).
 - ``BundleFile``: one row per file of the torrent, ``index`` = the file's index in the torrent.
 - ``BundleKey``: the AES bundle key, wrapped (AES-GCM) with the wrap key kept outside the database.
 - ``Release``: the releases of a series (episodes); a season license opens present and future ones.
@@ -24,6 +24,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -127,34 +128,57 @@ class SignInFailure(Base):
 
 
 class Bundle(Base):
+    """The catalog row: only what lists, searches and sorts need, so scans stay small (the big documents live
+    in ``BundleDocument``)."""
+
     __tablename__ = "bundles"
+    __table_args__ = (
+        # (sort key, id) pairs: a page of ids comes from the index alone, however deep the page.
+        Index("ix_bundles_newest", "created_at", "id"),
+        Index("ix_bundles_title", "title", "id"),
+        Index("ix_bundles_popular", "downloads", "id"),
+        Index("ix_bundles_price", "sort_price", "id"),
+        Index("ix_bundles_kind_newest", "kind", "created_at", "id"),
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    title: Mapped[str] = mapped_column(String(300), index=True)
+    title: Mapped[str] = mapped_column(String(300))
     creator: Mapped[str] = mapped_column(String(200))
     creator_account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), index=True)  # app.bundle.BundleKind value
+    kind: Mapped[str] = mapped_column(String(20))  # app.bundle.BundleKind value
     summary: Mapped[str] = mapped_column(String(500), default="")
-    description: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(String(1100), default="")  # lower-cased title, creator, summary
     gate_type: Mapped[str] = mapped_column(String(20))  # app.bundle.GateType value
     price_cents: Mapped[int | None] = mapped_column(Integer)
     min_cents: Mapped[int | None] = mapped_column(Integer)
+    sort_price: Mapped[int] = mapped_column(Integer, default=0)  # price, or minimum, or 0
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     cover_path: Mapped[str | None] = mapped_column(String(500))  # relative to data_dir
-    manifest_payload: Mapped[str] = mapped_column(Text)
-    manifest_signature: Mapped[str] = mapped_column(String(200))
     info_hash_v1: Mapped[str | None] = mapped_column(String(40), index=True)
     info_hash_v2: Mapped[str | None] = mapped_column(String(64), index=True)
-    torrent_data: Mapped[bytes | None] = mapped_column(LargeBinary)
-    total_size: Mapped[int] = mapped_column(Integer, default=0)
+    total_size: Mapped[int] = mapped_column(BigInteger, default=0)
     downloads: Mapped[int] = mapped_column(Integer, default=0)  # .torrent fetches
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    document: Mapped[BundleDocument] = relationship(back_populates="bundle", cascade="all, delete-orphan")
     files: Mapped[list[BundleFile]] = relationship(
         back_populates="bundle", order_by="BundleFile.index", cascade="all, delete-orphan"
     )
     releases: Mapped[list[Release]] = relationship(
         back_populates="bundle", order_by="Release.released_at", cascade="all, delete-orphan"
     )
+
+
+class BundleDocument(Base):
+    """A bundle's large parts: description, signed manifest, .torrent bytes."""
+
+    __tablename__ = "bundle_documents"
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id", ondelete="CASCADE"), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    manifest_payload: Mapped[str] = mapped_column(Text)
+    manifest_signature: Mapped[str] = mapped_column(String(200))
+    torrent_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    bundle: Mapped[Bundle] = relationship(back_populates="document")
 
 
 class BundleFile(Base):
@@ -164,7 +188,7 @@ class BundleFile(Base):
     bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id", ondelete="CASCADE"))
     index: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(String(1000))
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100))
     duration_s: Mapped[float | None] = mapped_column(Float)
     bitrate: Mapped[int | None] = mapped_column(Integer)

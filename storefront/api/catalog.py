@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.bundle import BundleKind
@@ -20,19 +20,32 @@ from storefront.api.deps import Services
 from storefront.campaigns import campaign_view
 from storefront.config import StoreConfig
 from storefront.errors import InvalidInputError, NotFoundError
-from storefront.models import Bundle, Campaign
+from storefront.models import Bundle, BundleDocument, Campaign
 from storefront.purchases import get_bundle
 from storefront.torrents import magnet_uri, rewrite_torrent_urls
 
 router = APIRouter(tags=["catalog"])
 
-_SORTS = {
-    "newest": (Bundle.created_at.desc(), Bundle.id),
+_SORTS = {  # each matches an index on (key, id) — see models.Bundle
+    "newest": (Bundle.created_at.desc(), Bundle.id.desc()),
     "title": (Bundle.title, Bundle.id),
-    "popular": (Bundle.downloads.desc(), Bundle.id),
-    "price": (func.coalesce(Bundle.price_cents, Bundle.min_cents, 0), Bundle.id),
+    "popular": (Bundle.downloads.desc(), Bundle.id.desc()),
+    "price": (Bundle.sort_price, Bundle.id),
 }
 _KINDS = {kind.value for kind in BundleKind}
+_SUMMARY_COLUMNS = (
+    Bundle.id,
+    Bundle.title,
+    Bundle.creator,
+    Bundle.kind,
+    Bundle.gate_type,
+    Bundle.price_cents,
+    Bundle.min_cents,
+    Bundle.currency,
+    Bundle.cover_path,
+    Bundle.summary,
+    Bundle.total_size,
+)
 
 
 def _summary(bundle: Any, config: StoreConfig) -> dict[str, Any]:
@@ -72,33 +85,18 @@ def catalog(
     if kind:
         where.append(Bundle.kind == kind)
     if q and q.strip():
-        pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(
-            or_(
-                Bundle.title.ilike(pattern, escape="\\"),
-                Bundle.creator.ilike(pattern, escape="\\"),
-                Bundle.summary.ilike(pattern, escape="\\"),
-            )
-        )
-    columns = (
-        Bundle.id,
-        Bundle.title,
-        Bundle.creator,
-        Bundle.kind,
-        Bundle.gate_type,
-        Bundle.price_cents,
-        Bundle.min_cents,
-        Bundle.currency,
-        Bundle.cover_path,
-        Bundle.summary,
-        Bundle.total_size,
-    )
+        needle = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(Bundle.search_text.like(f"%{needle}%", escape="\\"))
     with services.db.session() as session:
         total = session.scalar(select(func.count()).select_from(Bundle).where(*where)) or 0
-        rows = session.execute(
-            select(*columns).where(*where).order_by(*_SORTS[sort]).limit(per_page).offset((page - 1) * per_page)
-        ).all()
-    items = [_summary(row, services.config) for row in rows]
+        # Two steps: the page's ids from the (key, id) index, then those rows — deep pages stay cheap.
+        ids = list(
+            session.scalars(
+                select(Bundle.id).where(*where).order_by(*_SORTS[sort]).limit(per_page).offset((page - 1) * per_page)
+            )
+        )
+        rows = {row.id: row for row in session.execute(select(*_SUMMARY_COLUMNS).where(Bundle.id.in_(ids)))}
+    items = [_summary(rows[i], services.config) for i in ids if i in rows]
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
@@ -109,14 +107,14 @@ def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
         bundle = session.scalar(
             select(Bundle)
             .where(Bundle.id == bundle_id)
-            .options(selectinload(Bundle.files), selectinload(Bundle.releases))
+            .options(selectinload(Bundle.files), selectinload(Bundle.releases), selectinload(Bundle.document))
         )
         if bundle is None:
             raise NotFoundError(f"There is no bundle {bundle_id!r} in this store.", code="unknown_bundle")
         campaign = session.scalar(select(Campaign).where(Campaign.bundle_id == bundle_id))
         detail = _summary(bundle, config)
         detail.update(
-            description=bundle.description,
+            description=bundle.document.description,
             files=[
                 {
                     "index": f.index,
@@ -139,7 +137,7 @@ def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
     swarm = services.swarm.health(bundle.info_hash_v1 or bundle.info_hash_v2 or "")
     web_seed = config.web_seed_url(bundle.id)
     detail.update(
-        manifest={"payload": bundle.manifest_payload, "signature": bundle.manifest_signature},
+        manifest={"payload": bundle.document.manifest_payload, "signature": bundle.document.manifest_signature},
         torrent_url=config.api_url(f"/bundles/{bundle.id}/torrent"),
         magnet=magnet_uri(
             info_hash_v1=bundle.info_hash_v1 or "",
@@ -172,8 +170,9 @@ def cover(bundle_id: str, services: Services) -> FileResponse:
 def torrent(bundle_id: str, services: Services) -> Response:
     config = services.config
     with services.db.write() as session:
-        bundle = get_bundle(session, bundle_id)
-        data = bundle.torrent_data
+        get_bundle(session, bundle_id)
+        document = session.get(BundleDocument, bundle_id)
+        data = document.torrent_data if document is not None else None
         session.execute(update(Bundle).where(Bundle.id == bundle_id).values(downloads=Bundle.downloads + 1))
     if data is None:
         path = config.torrent_path(bundle_id)
