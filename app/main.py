@@ -26,7 +26,13 @@ from app.paths import AppPaths
 from app.settings import SettingsStore
 
 if TYPE_CHECKING:
+    from app.engine import Engine
+    from app.player.playback import Playback
+    from app.player.resume import ResumePositions
+    from app.player.server import StreamServer
+    from app.player.video import VideoBackend
     from app.store.account import StoreAccount
+    from app.ui.store_section import PlayerHook
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +95,8 @@ def run_desktop(paths: AppPaths, options: LaunchOptions) -> int:
     backend = StoreBackend(store.open)
     index = LibraryIndex(paths.data / "library.json")
     config = DesktopConfig(paths.config, paths.downloads, base)
-    pages = StoreSection.pages_for(backend, index, paths.cache / "covers", player_hook=player_hook(paths))
+    player = PlayerParts.build(engine, paths)
+    pages = StoreSection.pages_for(backend, index, paths.cache / "covers", player_hook=player.hook())
     desktop = Desktop(engine, settings_store, settings, config, extra_pages=pages)
     desktop.quit_requested.connect(qt_app.quit)
     quit_on_termination_signals(qt_app, desktop.request_quit)
@@ -100,6 +107,7 @@ def run_desktop(paths: AppPaths, options: LaunchOptions) -> int:
     finally:
         instance_server.close()
         desktop.close()
+        player.stop()
         engine.shutdown()
         store.stop()
 
@@ -132,8 +140,45 @@ class StoreOpener:
             self._embedded.stop()
 
 
-def player_hook(paths: AppPaths):  # type: ignore[no-untyped-def]
-    return None
+class PlayerParts:
+    """The player's Qt-free parts: the loopback stream server, the one VLC instance, the resume positions.
+
+    Without VLC on the machine there is no Player tab; *Watch pilot* and *Play* then only download.
+    """
+
+    def __init__(self, playback: Playback | None, video: VideoBackend | None, server: StreamServer | None,
+                 resume: ResumePositions | None) -> None:
+        self.playback, self.video, self.server, self.resume = playback, video, server, resume
+
+    @classmethod
+    def build(cls, engine: Engine, paths: AppPaths) -> PlayerParts:
+        from app.player.errors import PlayerError
+        from app.player.playback import Playback
+        from app.player.resume import ResumePositions
+        from app.player.server import StreamServer
+        from app.player.video import VideoBackend
+
+        try:
+            video = VideoBackend()
+            server = StreamServer()
+            server.start()
+        except PlayerError as exc:
+            log.warning("No player this time: %s", exc)
+            return cls(None, None, None, None)
+        return cls(Playback(engine, server), video, server, ResumePositions(paths.state / "play-positions.json"))
+
+    def hook(self) -> PlayerHook | None:
+        if self.playback is None or self.video is None or self.resume is None:
+            return None
+        from app.ui.player_host import player_hook
+
+        return player_hook(self.playback, self.video, self.resume)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        if self.video is not None:
+            self.video.release()
 
 
 def main(argv: list[str] | None = None) -> int:

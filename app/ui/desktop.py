@@ -73,6 +73,7 @@ class Desktop(QObject):
         super().__init__(parent)
         self.engine = engine
         self.store_section: StoreSection | None = None  # set by the section's page hook
+        self._close_hooks: list[Callable[[], None]] = []
         self.settings_store = settings_store
         self.settings = settings
         self.config = config
@@ -168,8 +169,14 @@ class Desktop(QObject):
         self.tray.hide()
         self.quit_requested.emit()
 
+    def add_close_hook(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` in ``close`` (the player saves positions and frees VLC before the engine stops)."""
+        self._close_hooks.append(hook)
+
     def close(self) -> None:
         """Stop listening to the engine and let running work finish (before the engine shuts down)."""
+        for hook in self._close_hooks:
+            hook()
         self.bridge.close()
         self.runner.wait_for_done(15_000)
         self.tray.hide()

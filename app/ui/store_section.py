@@ -53,6 +53,7 @@ class StoreSection(QObject):
         self.grid = CatalogGrid(backend.catalog, self.covers, tasks)
         self.store_page = StorePage(self.actions, self.grid, self.covers, desktop.window)
         self.library = LibraryPage(backend, index, self.adder, tasks, parent=desktop.window)
+        self.player_host: QObject | None = None  # set by the player hook
         self.player = player_hook(self, desktop) if player_hook else None
         self._connect()
 

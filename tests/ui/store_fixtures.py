@@ -30,7 +30,7 @@ from app.store.vault import LicenseVault
 from app.ui.desktop import Desktop, DesktopConfig
 from app.ui.library.index import LibraryIndex
 from app.ui.store.backend import StoreBackend
-from app.ui.store_section import StoreSection
+from app.ui.store_section import PlayerHook, StoreSection
 from tests.support.demo import demo_media_cache
 from tests.support.net import loopback_address
 
@@ -78,7 +78,9 @@ class StoreWindow:
         return self.home / "downloads"
 
 
-def open_store_window(qtbot: QtBot, home: Path, url: str, service: str) -> StoreWindow:
+def open_store_window(
+    qtbot: QtBot, home: Path, url: str, service: str, player: PlayerHook | None = None
+) -> StoreWindow:
     """The desktop as app.main builds it, on a fresh engine, with the store section connected."""
     engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), home / "state")
     engine.start()
@@ -87,7 +89,7 @@ def open_store_window(qtbot: QtBot, home: Path, url: str, service: str) -> Store
     index = LibraryIndex(home / "data" / "library.json")
     settings_store = SettingsStore(home / "config")
     config = DesktopConfig(home / "config", home / "downloads", EngineSettings.for_loopback_tests("127.0.0.1"))
-    pages = StoreSection.pages_for(backend, index, home / "cache" / "covers")
+    pages = StoreSection.pages_for(backend, index, home / "cache" / "covers", player)
     desktop = Desktop(engine, settings_store, settings_store.load(), config, extra_pages=pages)
     qtbot.addWidget(desktop.window)
     assert desktop.store_section is not None
