@@ -181,7 +181,7 @@ class Engine:
             try:
                 handle = session.add_torrent(params)
             except RuntimeError as exc:
-                log.error("could not restore torrent %s: %s", loaded.torrent_id, exc)
+                self._store.set_aside(loaded.torrent_id, f"libtorrent refused it: {exc}")
                 continue
             added_at = float(params.added_time or time.time())
             record = TorrentRecord(loaded.torrent_id, handle, added_at, magnet_name=params.name)

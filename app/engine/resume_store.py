@@ -84,12 +84,14 @@ class ResumeStore:
             try:
                 params = lt.read_resume_data(path.read_bytes(), _LIMITS)
             except (RuntimeError, OSError) as exc:
-                self._set_aside(path, str(exc))
+                self.set_aside(torrent_id, str(exc))
                 continue
             loaded.append(LoadedResume(torrent_id, params, count_pieces(params)))
         return loaded
 
-    def _set_aside(self, path: Path, reason: str) -> None:
+    def set_aside(self, torrent_id: str, reason: str) -> None:
+        """Rename an unusable resume file out of the way (kept for a human to look at), with a log line."""
+        path = self.path_for(torrent_id)
         target = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
         log.error("resume file %s is unreadable (%s); moved aside to %s", path.name, reason, target.name)
         try:

@@ -61,13 +61,13 @@ def settings_pack(settings: EngineSettings) -> dict[str, Any]:
         "send_buffer_watermark": 4 * 1024 * 1024,
         "send_buffer_low_watermark": 1024 * 1024,
         "send_buffer_watermark_factor": 150,
-        "max_queued_disk_bytes": 8 * 1024 * 1024,
-        "send_socket_buffer_size": 2 * 1024 * 1024,
-        "recv_socket_buffer_size": 2 * 1024 * 1024,
+        "send_not_sent_low_watermark": 512 * 1024,
+        "max_queued_disk_bytes": 7 * 1024 * 1024,
+        "max_peer_recv_buffer_size": 5 * 1024 * 1024,
+        "send_socket_buffer_size": 4 * 1024 * 1024,
+        "recv_socket_buffer_size": 4 * 1024 * 1024,
         "max_out_request_queue": 1500,
         "max_allowed_in_request_queue": 2000,
-        "request_queue_time": 3,
-        "aio_threads": 4,
-        "hashing_threads": 2,
+        "hashing_threads": 2,  # verify pieces on both cores while the network thread keeps receiving
         "mixed_mode_algorithm": 0,  # prefer TCP: uTP would be throttled to leave room for TCP
     }
