@@ -17,6 +17,7 @@ import datetime as dt
 import fnmatch
 import mimetypes
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -43,6 +44,8 @@ from storefront.db import Database
 from storefront.errors import StoreError
 from storefront.torrents import MEDIA_PIECE_SIZE, bdecode, create_bundle_torrent
 
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_BUNDLE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")  # it names a folder: never "..", never hidden
 _EXTRA_TYPES = {".epub": "application/epub+zip", ".mp4": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg"}
 
 
@@ -111,6 +114,37 @@ def _torrent_file_indices(torrent: bytes) -> dict[str, int]:
     return indices
 
 
+def _locked_paths(paths: Sequence[str], gate: Gate, lock_globs: Sequence[str]) -> set[str]:
+    """The files to encrypt; refuses a gate that would lock nothing, or a free bundle that locks something."""
+    if gate.type is not GateType.FREE and not lock_globs:
+        raise PublishError(f"a {gate.type.value} bundle needs at least one --lock glob, or nothing is gated")
+    locked = {p for p in paths if any(fnmatch.fnmatchcase(p, g) for g in lock_globs)}
+    if lock_globs and not locked:
+        raise PublishError(f"no file matches the lock globs {list(lock_globs)}")
+    if gate.type is GateType.FREE and locked:
+        raise PublishError("a free bundle cannot have locked files")
+    return locked
+
+
+def _manifest_files(
+    entries: Mapping[str, _Staged], indices: Mapping[str, int], releases_of: Mapping[str, str]
+) -> list[ManifestFile]:
+    """The manifest's files in torrent order."""
+    return [
+        ManifestFile(
+            path=path,
+            size=entries[path].size,
+            media_type=entries[path].media_type,
+            locked=entries[path].locked,
+            nonce=entries[path].nonce,
+            duration_s=entries[path].duration_s,
+            bitrate=entries[path].bitrate,
+            release=releases_of.get(path),
+        )
+        for path in sorted(entries, key=indices.__getitem__)
+    ]
+
+
 def publish_bundle(
     config: StoreConfig,
     source_dir: Path,
@@ -137,17 +171,15 @@ def publish_bundle(
     ``media_facts`` may give durations already known (else media files are probed with PyAV when present).
     """
     paths = _source_files(source_dir)
-    if gate.type is not GateType.FREE and not lock_globs:
-        raise PublishError(f"a {gate.type.value} bundle needs at least one --lock glob, or nothing is gated")
-    locked = {p for p in paths if any(fnmatch.fnmatchcase(p, g) for g in lock_globs)}
-    if lock_globs and not locked:
-        raise PublishError(f"no file matches the lock globs {list(lock_globs)}")
-    if gate.type is GateType.FREE and locked:
-        raise PublishError("a free bundle cannot have locked files")
-    if cover is not None and not cover.is_file():
-        raise PublishError(f"cover {cover} is not a file")
-    config.ensure_dirs()
+    locked = _locked_paths(paths, gate, lock_globs)
+    if cover is not None and (not cover.is_file() or cover.read_bytes()[:8] != _PNG_MAGIC):
+        raise PublishError(f"cover {cover} is not a PNG image")
     bundle_id = bundle_id or new_bundle_id(title)
+    if not _BUNDLE_ID.fullmatch(bundle_id):
+        raise PublishError(
+            f"bundle id {bundle_id!r} must be 1-64 letters, digits, '.', '_' or '-', not starting with '.'"
+        )
+    config.ensure_dirs()
     final_dir = config.content_dir(bundle_id)
     if final_dir.exists():
         raise PublishError(f"content for bundle {bundle_id!r} already exists at {final_dir}")
@@ -156,6 +188,7 @@ def publish_bundle(
     top = staging / _top_name(title)
     torrent_path = config.torrent_path(bundle_id)
     cover_rel = f"covers/{bundle_id}.png" if cover is not None else None
+    shutil.rmtree(staging, ignore_errors=True)  # left by a publish that crashed
     try:
         entries = _stage_files(
             source_dir, top, paths, locked=locked, bundle_key=bundle_key, media_facts=media_facts or {}
@@ -168,20 +201,7 @@ def publish_bundle(
             comment=f"{title} - {creator}",
         )
         indices = _torrent_file_indices(created.data)
-        releases_of = file_releases or {}
-        files = [
-            ManifestFile(
-                path=p,
-                size=e.size,
-                media_type=e.media_type,
-                locked=e.locked,
-                nonce=e.nonce,
-                duration_s=e.duration_s,
-                bitrate=e.bitrate,
-                release=releases_of.get(p),
-            )
-            for p, e in ((p, entries[p]) for p in sorted(entries, key=indices.__getitem__))
-        ]
+        files = _manifest_files(entries, indices, file_releases or {})
         manifest = Manifest(
             bundle_id=bundle_id,
             store_id=config.store_id,

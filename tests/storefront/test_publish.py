@@ -229,3 +229,35 @@ def test_amounts_and_gates_from_the_command_line() -> None:
         gate_from_args("barter", None)
     with pytest.raises(PublishError, match="not an amount"):
         parse_cents("nine")
+
+
+@pytest.mark.parametrize("bundle_id", ["../evil", ".hidden", "a/b", "..", "x" * 65])
+def test_a_bundle_id_that_would_leave_the_content_folder_is_refused(
+    tmp_path: Path, source: Path, bundle_id: str
+) -> None:
+    config = StoreConfig.from_env(tmp_path / "data")
+    with pytest.raises(PublishError, match="bundle id"):
+        publish_bundle(
+            config, source, title="T", creator="C", kind=BundleKind.FILM, gate=Gate(GateType.FREE), bundle_id=bundle_id
+        )
+    assert not (tmp_path / "evil").exists() and not (tmp_path / "data").exists()
+
+
+def test_a_cover_that_is_not_a_png_is_refused(tmp_path: Path, source: Path) -> None:
+    fake = tmp_path / "cover.png"
+    fake.write_bytes(b"GIF89a not a png")
+    done = _publish(
+        tmp_path / "data",
+        str(source),
+        "--title",
+        "T",
+        "--creator",
+        "C",
+        "--kind",
+        "film",
+        "--gate",
+        "free",
+        "--cover",
+        str(fake),
+    )
+    assert done.returncode == 2 and "is not a PNG image" in done.stderr
