@@ -20,6 +20,7 @@ from app.bundle import GrantScope, load_public_key, verify_license
 from storefront.config import StoreConfig
 from storefront.db import Database
 from storefront.models import Campaign, Charge, License, Pledge, TestCardPayment
+from storefront.services import build_services
 from tests.storefront.store_support import (
     DECLINED_CARD,
     GOOD_CARD,
@@ -153,41 +154,36 @@ def test_deadline_passing_with_goal_missed_voids_every_pledge(api: httpx.Client,
 def test_pledges_arriving_while_the_campaign_closes_are_all_settled(
     store: StoreProcess, api: httpx.Client, seeded: SeededStore
 ) -> None:
+    """Waves of pledges go to the server while another process's closer (here: this test's own, to start it at
+    a known moment) flips the campaign and settles it: every pledge ends captured with a license, or refused."""
     tokens = [sign_up_and_in(api) for _ in range(40)]
     campaign = seeded.campaign_race
+    closer = build_services(StoreConfig(data_dir=seeded.data_dir, payment_latency_s=0.03))
 
-    async def pledge_until(closer: subprocess.Popen[str]) -> list[tuple[str, httpx.Response]]:
+    async def pledge_while_closing() -> tuple[list[tuple[str, httpx.Response]], str]:
         results: list[tuple[str, httpx.Response]] = []
+        closing: asyncio.Future[str] | None = None
         async with httpx.AsyncClient(base_url=store.api, timeout=60) as client:
-            queue = list(tokens)
-            while queue:
-                wave, queue = queue[:4], queue[4:]
-                answers = await asyncio.gather(
-                    *(
-                        client.post(
-                            f"/campaigns/{campaign}/pledges",
-                            json={"card": GOOD_CARD},
-                            headers=auth(t, uuid.uuid4().hex),
-                        )
-                        for t in wave
+            for n in range(0, len(tokens), 4):
+                wave = tokens[n : n + 4]
+                sent = [
+                    client.post(
+                        f"/campaigns/{campaign}/pledges", json={"card": GOOD_CARD}, headers=auth(t, uuid.uuid4().hex)
                     )
-                )
+                    for t in wave
+                ]
+                if n == 8:  # two waves in: close now, with pledges in flight and more to come
+                    closing = asyncio.get_running_loop().run_in_executor(None, closer.campaigns.close, campaign)
+                answers = await asyncio.gather(*sent)
                 results += list(zip(wave, answers, strict=True))
-                if closer.poll() is not None and any(a.status_code == 409 for _, a in results):
-                    break
-        return results
+            assert closing is not None
+            return results, await closing
 
-    closer = subprocess.Popen(
-        [sys.executable, "-m", "storefront", "campaign", "close", campaign, "--data-dir", str(seeded.data_dir)],
-        cwd=REPO,
-        env={**os.environ, **ENV},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    results = asyncio.run(pledge_until(closer))
-    _out, err = closer.communicate(timeout=120)
-    assert closer.returncode == 0, err
+    try:
+        results, state = asyncio.run(pledge_while_closing())
+    finally:
+        closer.close()
+    assert state == "succeeded"
     accepted = [t for t, a in results if a.status_code == 201]
     refused = [a for _, a in results if a.status_code != 201]
     assert accepted and refused, "the pledges did not straddle the close"
