@@ -38,7 +38,7 @@ from storefront.demo.media import TrackSpec, VideoSpec, encode_track, encode_vid
 from storefront.demo.recipe import DEMO_BUNDLES, DemoBundle
 from storefront.demo.texts import BOOK_CHAPTERS
 from storefront.demo.tool import ORRERY_PY, readme_text, write_tool_zip
-from storefront.models import Bundle
+from storefront.models import Bundle, Campaign
 from storefront.publish import MediaFacts, gate_from_args, publish_bundle
 
 log = logging.getLogger(__name__)
@@ -232,9 +232,14 @@ def _publish(config: StoreConfig, database: Database, bundle: DemoBundle, media:
         bundle_id=bundle.bundle_id,
         database=database,
     )
-    if campaign is not None:
-        with database.write() as session:
-            record_offline_pledges(session, bundle.bundle_id, recipe.CAMPAIGN_PLEDGES_IN, recipe.CAMPAIGN_PRICE_CENTS)
+
+
+def _ensure_crowd(database: Database) -> None:
+    """The series' campaign opens with pledges already in; recorded once, even if a crash came in between."""
+    with database.write() as session:
+        campaign = session.get(Campaign, recipe.SERIES_ID)
+        if campaign is not None and campaign.offline_backers == 0:
+            record_offline_pledges(session, campaign.id, recipe.CAMPAIGN_PLEDGES_IN, recipe.CAMPAIGN_PRICE_CENTS)
 
 
 def ensure_demo_catalog(config: StoreConfig, cache_dir: Path | None = None) -> DemoBuild:
@@ -257,6 +262,7 @@ def ensure_demo_catalog(config: StoreConfig, cache_dir: Path | None = None) -> D
                     _publish(config, database, bundle, media, facts[bundle.bundle_id])
             else:
                 media_seconds = 0.0
+            _ensure_crowd(database)
     finally:
         database.dispose()
     build = DemoBuild(

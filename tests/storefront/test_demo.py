@@ -219,5 +219,11 @@ def test_the_served_torrent_is_hybrid_with_media_pieces_and_the_stores_urls(demo
 def test_a_second_build_publishes_nothing_and_a_new_store_reuses_the_media(demo: DemoStore, tmp_path: Path) -> None:
     again = ensure_demo_catalog(demo.config, demo_media_cache())
     assert again.published == () and again.bundle_ids == demo.build.bundle_ids
-    fresh = ensure_demo_catalog(StoreConfig.from_env(tmp_path / "other"), demo_media_cache())
+    other = StoreConfig.from_env(tmp_path / "other")
+    # What a crash in the middle of a first build leaves behind: content without a catalog row, a staging folder.
+    (other.content_dir(recipe.TOOL_ID) / "half").mkdir(parents=True)
+    (other.content_root / f".staging-{recipe.FILM_ID}").mkdir()
+    fresh = ensure_demo_catalog(other, demo_media_cache())
     assert fresh.media_cached and set(fresh.published) == set(demo.build.bundle_ids)
+    assert not (other.content_dir(recipe.TOOL_ID) / "half").exists()
+    assert sorted(p.name for p in other.content_root.iterdir()) == sorted(demo.build.bundle_ids)
