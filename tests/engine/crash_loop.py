@@ -29,15 +29,24 @@ class CrashReport:
     claimed_then_restored: list[tuple[int, int]] = field(default_factory=list)  # (bytes in resume, done after)
     lost_torrents: int = 0
     refetched_pieces_violations: int = 0
+    claimed_but_corrupt: int = 0  # pieces a resume file claimed whose bytes on disk were wrong at the kill
     byte_identical: bool = False
     seconds: float = 0.0
 
 
-def claimed_bytes(resume_file: Path, torrent: bytes) -> int:
-    """Bytes of the pieces a resume file claims as verified."""
+def claimed_pieces(resume_file: Path) -> list[int]:
+    """The pieces a resume file claims as verified."""
     params = lt.read_resume_data(resume_file.read_bytes())
-    info = lt.torrent_info(torrent)
-    return sum(info.piece_size(i) for i, have in enumerate(params.have_pieces) if have)
+    return [i for i, have in enumerate(params.have_pieces) if have]
+
+
+def corrupt_claims(pieces: list[int], on_disk: Path, expected: bytes, piece_size: int) -> int:
+    """How many claimed pieces do not hold the expected bytes on disk (single-file torrent)."""
+    if not pieces:
+        return 0
+    data = on_disk.read_bytes() if on_disk.exists() else b""
+    spans = [slice(i * piece_size, (i + 1) * piece_size) for i in pieces]
+    return sum(1 for span in spans if data[span] != expected[span])
 
 
 def run_crash_loop(
@@ -84,7 +93,11 @@ def run_crash_loop(
             if not resume_file.exists():
                 report.lost_torrents += 1
                 break
-            claimed = claimed_bytes(resume_file, torrent)
+            pieces = claimed_pieces(resume_file)
+            claimed = sum(min(piece_size, file_size - i * piece_size) for i in pieces)
+            report.claimed_but_corrupt += corrupt_claims(
+                pieces, downloads / "movie.bin", contents["movie.bin"], piece_size
+            )
             if claimed < file_size:
                 report.kills_mid_download += 1
             leecher = HeadlessEngine(leech_home, leech_address, download_dir=downloads, peers=[peer])
