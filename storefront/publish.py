@@ -346,14 +346,16 @@ def _gate(kind: GateType, cents: int | None, currency: str) -> Gate:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m storefront publish", description="Publish a bundle.")
     parser.add_argument("source", type=Path, help="the folder whose files make the bundle")
-    parser.add_argument("--data-dir", type=Path, required=True, help="the store's data folder")
+    parser.add_argument("--data-dir", type=Path, default=Path("store-data"), help="the store's data folder")
     parser.add_argument("--title", required=True)
     parser.add_argument("--creator", required=True)
     parser.add_argument("--kind", required=True, choices=[k.value for k in BundleKind])
     parser.add_argument("--gate", required=True, choices=[g.value for g in GateType])
     parser.add_argument("--price", help="price in dollars (paid, campaign) or the minimum (pwyw), e.g. 9.95")
     parser.add_argument("--currency", default="USD")
-    parser.add_argument("--lock", action="append", default=[], metavar="GLOB", help="files to encrypt")
+    parser.add_argument(
+        "--lock", action="extend", nargs="+", default=[], metavar="GLOB", help="files to encrypt, e.g. 'episodes/*'"
+    )
     parser.add_argument("--description", default="")
     parser.add_argument("--summary", default="")
     parser.add_argument("--cover", type=Path, help="a PNG cover image")

@@ -21,7 +21,7 @@ __all__ = ["DemoBuild", "ensure_demo_catalog", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the demo catalog and print what was published and how long it took."""
     parser = argparse.ArgumentParser(prog="python -m storefront demo", description="Build the demo catalog.")
-    parser.add_argument("--data-dir", type=Path, required=True, help="the store's data folder")
+    parser.add_argument("--data-dir", type=Path, default=Path("store-data"), help="the store's data folder")
     parser.add_argument("--cache-dir", type=Path, help="where generated media are cached (default: data/../cache)")
     args = parser.parse_args(argv)
     config = StoreConfig.from_env(args.data_dir, cache_dir=args.cache_dir)

@@ -74,6 +74,7 @@ def published(tmp_path_factory: pytest.TempPathFactory, source: Path) -> Iterato
         "4.99",
         "--lock",
         "episodes/*",
+        "*.nothing",  # several globs after one --lock
         "--summary",
         "A test show.",
     )
