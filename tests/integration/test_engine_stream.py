@@ -26,8 +26,12 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HeadlessEn
     (root / "series.torrent").write_bytes(torrent)
     address = loopback_address()
     seeder = HeadlessEngine(
-        root / "seeder-home", address, free_port(address), sources=[str(root / "series.torrent")],
-        download_dir=root / "data", upload_limit=1_000_000,
+        root / "seeder-home",
+        address,
+        free_port(address),
+        sources=[str(root / "series.torrent")],
+        download_dir=root / "data",
+        upload_limit=1_000_000,
     )
     seeder.wait_for(f"torrent {info_hash_hex(torrent)} state=seeding", 60)
     yield seeder, torrent, contents
@@ -124,3 +128,45 @@ def test_read_times_out_when_no_peer_has_the_bytes(tmp_path: Path, leecher: Engi
     tid = leecher.add_torrent_bytes(make_torrent(source / "a.bin", 16384, "v1"), tmp_path / "dl")
     with leecher.open_stream(tid, 0, timeout=1.0) as stream, pytest.raises(StreamTimeoutError):
         stream.read(10)
+
+
+def test_stream_keeps_going_while_the_only_peer_leaves_and_comes_back(tmp_path: Path, leecher: Engine) -> None:
+    contents = write_payload(tmp_path / "data" / "show", {"pilot.mp4": 4 * 1024 * 1024})
+    torrent = make_torrent(tmp_path / "data" / "show", 65536, "hybrid")
+    (tmp_path / "show.torrent").write_bytes(torrent)
+    address = loopback_address()
+    port = free_port(address)
+
+    def start_seeder() -> HeadlessEngine:
+        return HeadlessEngine(
+            tmp_path / "seeder-home", address, port, sources=[str(tmp_path / "show.torrent")],
+            download_dir=tmp_path / "data", upload_limit=500_000,
+        )
+
+    seeder = start_seeder()
+    expected = contents["pilot.mp4"]
+    tid = leecher.add_torrent_bytes(torrent, tmp_path / "dl")
+    leecher.connect_peer(tid, address, port)
+    stream = leecher.open_stream(tid, 0, timeout=90)
+    try:
+        first = stream.read(100_000)
+        assert first == expected[: len(first)]
+        seeder.stop()  # the only peer leaves
+        wait_until(lambda: leecher.snapshot(tid).num_peers == 0, 30, "peer gone")
+        result: list[bytes] = []
+        far = len(expected) - 300_000
+        assert not any(r.start <= far < r.end for r in leecher.file_ranges(tid, 0))  # must come after the return
+        stream.seek(far)
+        reader = threading.Thread(target=lambda: result.append(stream.read(200_000)))
+        reader.start()
+        seeder = start_seeder()  # ... and comes back
+        def reconnect() -> bool:
+            if leecher.snapshot(tid).num_peers == 0:
+                leecher.connect_peer(tid, address, port)
+            return not reader.is_alive()
+
+        wait_until(reconnect, 90, "read after the peer came back", interval=0.5)
+        assert result and result[0] == expected[far : far + len(result[0])]
+    finally:
+        stream.close()
+        seeder.stop()
