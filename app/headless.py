@@ -6,7 +6,8 @@ and on SIGINT or SIGTERM saves everything (the engine's shutdown count-down) and
 thread; engine events arrive on the engine's alert thread and are only printed.
 
 Options for tests and seedboxes:
-  --state-dir DIR        engine state (session parameters, resume files); default: the app's state dir
+  --state-dir DIR        engine state (session parameters, resume files); default: the app's state dir,
+                         the same one the desktop app uses
   --download-dir DIR     where added torrents are saved; default: the app's downloads folder
   --listen ADDR:PORT     listen interface (default 0.0.0.0:6881)
   --test-network ADDR    loopback test peer on ADDR: DHT, LSD, UPnP, NAT-PMP and uTP off (FIELD-NOTES)
@@ -147,7 +148,7 @@ def run_headless(args: list[str]) -> int:
     """Run the seedbox until SIGINT/SIGTERM; returns the process exit code."""
     options = _parse(args)
     paths = AppPaths.from_environment()
-    state_dir = options.state_dir or paths.state / "engine"
+    state_dir = options.state_dir or paths.state  # the desktop app uses the same folder (app/main.py)
     download_dir = (options.download_dir or paths.downloads).resolve()
     download_dir.mkdir(parents=True, exist_ok=True)
     peers = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in options.peer]

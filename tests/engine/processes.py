@@ -70,7 +70,7 @@ class HeadlessEngine:
 
     @property
     def state_dir(self) -> Path:
-        return self.home / "state" / "engine"
+        return self.home / "state"
 
     def _read(self) -> None:
         assert self.process.stdout is not None
