@@ -16,7 +16,8 @@ Options for tests and seedboxes:
   --download-limit B/s   per-torrent download limit for added torrents
   --status-interval S    seconds between status lines (default 5)
 Lines on stdout: ``ready port=P torrents=N``, ``added ID NAME``, ``restored ID state=… done=VERIFIED_BYTES``,
-``torrent ID state=… progress=… done=… down=… up=… peers=…``, ``finished ID``, ``error ID MESSAGE``, ``saved``.
+``total torrents=N down=B/s up=B/s`` then ``torrent ID state=… progress=… done=… down=… up=… peers=…``,
+``finished ID``, ``error ID MESSAGE``, ``saved``. Sources that cannot be added are reported on stderr.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def _on_event(event: EngineEvent) -> None:
         _say(f"error {event.torrent_id} {event.message}")
 
 
-def _add_sources(engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace) -> int:
-    failures = 0
+def _add_sources(engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace) -> None:
+    """Add each source; one that cannot be added is reported on stderr and the seedbox carries on."""
     for source in sources:
         try:
             if source.startswith("magnet:"):
@@ -103,10 +104,8 @@ def _add_sources(engine: Engine, sources: list[str], download_dir: Path, options
             engine.set_torrent_limits(tid, download=options.download_limit, upload=options.upload_limit)
         except EngineError as exc:
             print(f"cannot add {source}: {exc}", file=sys.stderr, flush=True)
-            failures += 1
             continue
         _say(f"added {tid} {engine.snapshot(tid).name}")
-    return failures
 
 
 def _report_restored(engine: Engine, stop: threading.Event) -> None:
@@ -129,6 +128,8 @@ def _verified_bytes(engine: Engine, tid: str) -> int:
 
 
 def _status(engine: Engine) -> None:
+    totals = engine.totals()
+    _say(f"total torrents={totals.num_torrents} down={totals.download_rate} up={totals.upload_rate}")
     for snap in engine.snapshots():
         _say(
             f"torrent {snap.id} state={snap.state.value} progress={snap.progress:.4f} done={snap.wanted_done} "
@@ -165,7 +166,7 @@ def run_headless(args: list[str]) -> int:
     engine.start()
     engine.subscribe(_on_event)
     restored = engine.torrent_ids()
-    failures = _add_sources(engine, options.sources, download_dir, options)
+    _add_sources(engine, options.sources, download_dir, options)
     _say(f"ready port={engine.listen_port or 0} torrents={len(engine.torrent_ids())}")
     if restored:
         threading.Thread(target=_report_restored, args=(engine, stop), daemon=True).start()
@@ -182,4 +183,4 @@ def run_headless(args: list[str]) -> int:
         stop.wait(0.2)
     engine.shutdown()
     _say("saved")
-    return 1 if failures and not engine.torrent_ids() else 0
+    return 0

@@ -82,6 +82,7 @@ class AlertHandlers:
             lt.storage_moved_failed_alert: self.on_error,
             lt.fastresume_rejected_alert: self.on_resume_rejected,
             lt.metadata_failed_alert: self.on_logged,
+            lt.listen_failed_alert: self.on_logged,
             lt.performance_alert: self.on_logged,
         }
 

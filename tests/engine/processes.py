@@ -100,6 +100,10 @@ class HeadlessEngine:
             if line.startswith(prefix):
                 return line
 
+    @property
+    def stderr_lines(self) -> list[str]:
+        return list(self._stderr)
+
     def saw(self, prefix: str) -> bool:
         """Whether a line starting with ``prefix`` was already read."""
         return any(line.startswith(prefix) for line in self.lines)
