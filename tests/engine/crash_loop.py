@@ -92,8 +92,7 @@ def run_crash_loop(
             report.kills += 1
             if not resume_file.exists():
                 report.lost_torrents += 1
-                break
-            pieces = claimed_pieces(resume_file)
+            pieces = claimed_pieces(resume_file) if resume_file.exists() else []
             claimed = sum(min(piece_size, file_size - i * piece_size) for i in pieces)
             report.claimed_but_corrupt += corrupt_claims(
                 pieces, downloads / "movie.bin", contents["movie.bin"], piece_size
