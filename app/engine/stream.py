@@ -60,10 +60,11 @@ class PieceSignal:
 
 
 def _graded_priority(distance: int) -> int:
-    """Priority of a window piece ``distance`` pieces ahead of the reader: 7 for the next two, then 6, then 5."""
-    if distance < 2:
+    """Priority of a window piece ``distance`` pieces ahead of the reader: 7 for the one it reads, 6 for the next
+    two, 5 for the rest — equal priorities are picked in random order."""
+    if distance == 0:
         return TOP_PRIORITY
-    return TOP_PRIORITY - 1 if distance < 6 else TOP_PRIORITY - 2
+    return TOP_PRIORITY - 1 if distance < 3 else TOP_PRIORITY - 2
 
 
 @dataclass(frozen=True, slots=True)
