@@ -195,3 +195,19 @@ def test_rate_limits_and_listen_port(engine: Engine, seeded: tuple[bytes, Path])
     engine.set_torrent_limits(tid, download=0, upload=0)
     assert engine.listen_port is not None and engine.listen_port > 0
     assert engine.totals().listen_port == engine.listen_port or engine.totals().listen_port is None
+
+
+def test_trackers_of_a_torrent_are_listed(engine: Engine, tmp_path: Path) -> None:
+    import libtorrent as lt
+
+    write_payload(tmp_path / "t", {"a.bin": 50_000})
+    creator = lt.create_torrent(lt.list_files(str(tmp_path / "t" / "a.bin"), lambda _p: True), 16384)
+    creator.add_tracker("http://127.0.0.1:9/announce", 0)
+    creator.add_tracker("http://127.0.0.1:9/backup", 1)
+    lt.set_piece_hashes(creator, str(tmp_path / "t"))
+    tid = engine.add_torrent_bytes(bytes(lt.bencode(creator.generate())), tmp_path / "dl", paused=True)
+    trackers = engine.trackers(tid)
+    assert [(t.url, t.tier) for t in trackers] == [
+        ("http://127.0.0.1:9/announce", 0), ("http://127.0.0.1:9/backup", 1)
+    ]
+    assert all(t.status for t in trackers)

@@ -225,3 +225,27 @@ def test_display_names_cannot_be_paths(raw: str, safe: str) -> None:
 def test_magnet_name_is_sanitized_before_libtorrent_sees_it() -> None:
     params = params_from_magnet(f"magnet:?xt=urn:btih:{HASH}&dn=..%2F..%2Fevil")
     assert params.name == "evil"
+
+
+@dataclass
+class SeedingStatus:
+    is_seeding: bool = True
+    paused: bool = False
+    all_time_download: int = 1000
+    all_time_upload: int = 0
+    total_wanted_done: int = 1000
+    seeding_duration: Any = field(default_factory=lambda: __import__("datetime").timedelta(minutes=1))
+
+
+def test_seed_policy_stops_at_the_ratio_or_the_time_limit() -> None:
+    from app.engine.seed_policy import over_seed_limit
+
+    ratio = EngineSettings(seed_ratio_limit=2.0)
+    assert not over_seed_limit(SeedingStatus(all_time_upload=1999), ratio)
+    assert over_seed_limit(SeedingStatus(all_time_upload=2000), ratio)
+    assert not over_seed_limit(SeedingStatus(all_time_upload=5000, paused=True), ratio)
+    assert not over_seed_limit(SeedingStatus(all_time_upload=5000, is_seeding=False), ratio)
+    timed = EngineSettings(seed_time_limit_minutes=2)
+    assert not over_seed_limit(SeedingStatus(), timed)
+    assert over_seed_limit(SeedingStatus(seeding_duration=__import__("datetime").timedelta(minutes=2)), timed)
+    assert not over_seed_limit(SeedingStatus(all_time_upload=10**9), EngineSettings())

@@ -95,6 +95,8 @@ def test_pause_stops_the_download_and_resume_finishes_it(tmp_path: Path, leecher
         tid = leecher.add_torrent_bytes(torrent, tmp_path / "dl")
         leecher.connect_peer(tid, seeder.address, seeder.port)
         wait_snapshot(leecher, tid, lambda s: s.wanted_done > 0, 60, "some progress")
+        peers = leecher.peers(tid)
+        assert [p.address for p in peers] == [f"{seeder.address}:{seeder.port}"] and peers[0].is_seed
         leecher.pause(tid)
         paused = wait_snapshot(leecher, tid, lambda s: s.state is TorrentState.PAUSED, 10, "paused state")
         assert paused.paused
