@@ -19,14 +19,19 @@ from urllib.parse import quote
 
 import libtorrent as lt
 
+from storefront.errors import StoreError
+
 Bencodable = int | bytes | str | list["Bencodable"] | dict[bytes, "Bencodable"] | dict[str, "Bencodable"]
 
 MEDIA_PIECE_SIZE = 256 * 1024  # FIELD-NOTES: 256-512 KiB pieces start a stream fastest
 CREATOR = "Bundlecast store"
 
 
-class TorrentError(Exception):
+class TorrentError(StoreError):
     """A torrent could not be made or read; the message says which file or field is wrong."""
+
+    code = "bad_torrent"
+    status = 400
 
 
 # --- bencoding (BEP 3) --------------------------------------------------------------------------------------

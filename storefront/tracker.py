@@ -23,6 +23,7 @@ from urllib.parse import unquote_to_bytes
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from storefront.errors import StoreError
 from storefront.torrents import bencode
 
 ANNOUNCE_INTERVAL_S = 300  # a small store: frequent announces keep the swarm figures fresh
@@ -34,8 +35,11 @@ MAX_NUMWANT = 200
 router = APIRouter(tags=["tracker"])
 
 
-class TrackerRequestError(Exception):
+class TrackerRequestError(StoreError):
     """An announce or scrape the tracker refuses; the message goes back as the bencoded failure reason."""
+
+    code = "bad_tracker_request"
+    status = 400
 
 
 @dataclass(frozen=True, slots=True)
