@@ -91,6 +91,11 @@ class LicenseVault:
         self._backend = backend if backend is not None else keyring.get_keyring()
         self._reason = unusable_reason(self._backend)
         self._lock = threading.RLock()
+        # Verified licenses per store, once read in full. Every keyring call is a D-Bus round trip (~25 ms each
+        # here, see bench/vault.py), and the Library, bundle pages and player ask often; this process is the
+        # only writer, so memory stays exact. Entries changed behind our back are caught at the next load.
+        self._loaded: dict[str, dict[str, License]] = {}
+        self._pins: dict[str, StorePin] = {}
 
     # --- availability -----------------------------------------------------------------------------------------
 
@@ -146,10 +151,15 @@ class LicenseVault:
     # --- the store's key ----------------------------------------------------------------------------------------
 
     def pin(self, store: str) -> StorePin | None:
-        data = self._get_json(f"{store} key")
-        if not isinstance(data, dict) or not isinstance(data.get("public_key"), str):
-            return None
-        return StorePin(store_id=str(data.get("store_id", "")), public_key_b64=data["public_key"])
+        with self._lock:
+            if store in self._pins:
+                return self._pins[store]
+            data = self._get_json(f"{store} key")
+            if not isinstance(data, dict) or not isinstance(data.get("public_key"), str):
+                return None
+            pin = StorePin(store_id=str(data.get("store_id", "")), public_key_b64=data["public_key"])
+            self._pins[store] = pin
+            return pin
 
     def pin_store_key(self, store: str, store_id: str, public_key_b64: str) -> Ed25519PublicKey:
         """Trust `public_key_b64` for `store` on first contact; afterwards accept only that same key."""
@@ -161,6 +171,7 @@ class LicenseVault:
             pinned = self.pin(store)
             if pinned is None:
                 self._set(f"{store} key", json.dumps({"store_id": store_id, "public_key": public_key_b64}))
+                self._pins[store] = StorePin(store_id=store_id, public_key_b64=public_key_b64)
                 log.info("pinned the signing key of store %s (%s)", store, store_id)
                 return key
             if pinned.public_key_b64 != public_key_b64 or pinned.store_id != store_id:
@@ -235,18 +246,27 @@ class LicenseVault:
             new_ids = [lic.license_id for lic, _ in verified if lic.license_id not in ids]
             if new_ids:
                 self._write_index(store, ids + list(dict.fromkeys(new_ids)))
+            if store in self._loaded or set(ids) <= {lic.license_id for lic, _ in verified}:
+                # Memory now holds every license of the store (or already did): no need to read them back.
+                loaded = self._loaded.setdefault(store, {})
+                loaded.update((lic.license_id, lic) for lic, _ in verified)
         for license_, _ in verified:
             log.info("license %s for bundle %s saved (store %s)", license_.license_id, license_.bundle_id, store)
         return [lic for lic, _ in verified], rejected
 
-    def licenses(self, store: str) -> list[License]:
-        """Every license kept for `store`, each verified now; tampered or unreadable entries are removed."""
-        pin = self.pin(store)
-        if pin is None:
-            return []
-        kept: list[License] = []
-        dropped: list[str] = []
+    def licenses(self, store: str, *, reload: bool = False) -> list[License]:
+        """Every license kept for `store`, verified when read from the keyring; tampered or unreadable entries
+        are removed. Read once per process (then from memory) unless `reload`."""
         with self._lock:
+            if store in self._loaded and not reload:
+                return list(self._loaded[store].values())
+            if reload:
+                self._pins.pop(store, None)
+            pin = self.pin(store)
+            if pin is None:
+                return []
+            kept: dict[str, License] = {}
+            dropped: list[str] = []
             for license_id in self._read_index(store):
                 token = self._get(f"{store} license {license_id}")
                 license_ = None if token is None else self._verify(store, pin, token)
@@ -255,10 +275,11 @@ class LicenseVault:
                     dropped.append(license_id)
                     self._delete(f"{store} license {license_id}")
                 else:
-                    kept.append(license_)
+                    kept[license_id] = license_
             if dropped:
-                self._write_index(store, [lic.license_id for lic in kept])
-        return kept
+                self._write_index(store, list(kept))
+            self._loaded[store] = kept
+            return list(kept.values())
 
     def licenses_for_bundle(self, store: str, bundle_id: str) -> list[License]:
         return [lic for lic in self.licenses(store) if lic.bundle_id == bundle_id]
@@ -276,6 +297,7 @@ class LicenseVault:
         with self._lock:
             for license_id in gone:
                 self._delete(f"{store} license {license_id}")
+                self._loaded.get(store, {}).pop(license_id, None)
             self._write_index(store, [i for i in self._read_index(store) if i not in gone])
 
     def forget_store(self, store: str) -> None:
@@ -286,6 +308,8 @@ class LicenseVault:
             self._write_index(store, [])
             self._delete(f"{store} account")
             self._delete(f"{store} key")
+            self._loaded.pop(store, None)
+            self._pins.pop(store, None)
 
     def _verify(self, store: str, pin: StorePin, token: str) -> License | None:
         try:

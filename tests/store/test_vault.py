@@ -110,13 +110,13 @@ def test_a_tampered_license_entry_is_dropped_with_a_log_line_and_removed(
     bad_id, bad = make_license("bundle-bad")
     vault.save_license(STORE, good)
     vault.save_license(STORE, bad)
-    # Someone with access to the keyring swaps one character of the stored token's payload.
+    # While the app is closed, someone with access to the keyring swaps one character of a token's payload.
     payload_at = bad.index(".") + 5
     tampered = bad[:payload_at] + ("A" if bad[payload_at] != "A" else "B") + bad[payload_at + 1 :]
     keyring.get_keyring().set_password(keyring_service, f"{STORE} license {bad_id}", tampered)
 
     with caplog.at_level(logging.WARNING):
-        licenses = vault.licenses(STORE)
+        licenses = LicenseVault(service=keyring_service).licenses(STORE)  # the next start
 
     assert [lic.license_id for lic in licenses] == [good_id]
     assert bad_id in caplog.text and "dropped" in caplog.text
@@ -133,7 +133,20 @@ def test_a_license_swapped_into_another_entry_is_not_trusted(
     vault.save_license(STORE, first)
     vault.save_license(STORE, second)
     keyring.get_keyring().set_password(keyring_service, f"{STORE} license {second_id}", first)
-    assert [lic.license_id for lic in vault.licenses(STORE)] == [first_id]
+    assert [lic.license_id for lic in vault.licenses(STORE, reload=True)] == [first_id]
+
+
+def test_licenses_are_read_from_the_keyring_once_then_served_from_memory(
+    vault: LicenseVault, keyring_service: str, make_license: IssueLicense
+) -> None:
+    ids = [vault.save_license(STORE, make_license(f"b{n}")[1]).license_id for n in range(3)]
+    reader = LicenseVault(service=keyring_service)
+    assert [lic.license_id for lic in reader.licenses(STORE)] == ids
+
+    keyring.get_keyring().delete_password(keyring_service, f"{STORE} license {ids[0]}")  # behind its back
+
+    assert [lic.license_id for lic in reader.licenses(STORE)] == ids  # memory: what was verified at load
+    assert [lic.license_id for lic in reader.licenses(STORE, reload=True)] == ids[1:]
 
 
 def test_many_licenses_restored_at_once_are_listed_through_a_paged_index(
