@@ -110,6 +110,10 @@ class InsufficientFunds(PaymentFailed):
     default_message = "Your card has insufficient funds. You weren't charged."
 
 
+class MailUnavailable(StoreError):
+    default_message = "The store can't send the confirmation e-mail right now. Please try again in a few minutes."
+
+
 class CampaignClosed(StoreError):
     default_message = "This campaign has ended; it no longer takes pledges."
 
@@ -158,6 +162,8 @@ _BY_CODE: dict[str, type[StoreError]] = {
     "not_found": NotFound,
     "unknown_bundle": NotFound,
     "unknown_campaign": NotFound,
+    "mail_unavailable": MailUnavailable,
+    "mail_failed": MailUnavailable,
     "internal_error": StoreServerError,
     "service_unavailable": StoreServerError,
     # Input the store refused for a reason it explains best itself (shown verbatim, see _SHOW_SERVER_MESSAGE):
