@@ -294,6 +294,16 @@ class Campaigns:
         with self._db.session() as session:
             pledge = session.get_one(Pledge, pledge_id)
             campaign = session.get_one(Campaign, pledge.campaign_id)
+        if pledge.account_id is not None:
+            with self._db.session() as session:
+                held = session.scalar(
+                    select(License.id).where(
+                        License.account_id == pledge.account_id, License.bundle_id == campaign.bundle_id
+                    )
+                )
+            if held is not None:  # already holds the bundle: never charge for it twice
+                self._void(pledge_id)
+                return
         fee = 0
         if pledge.charge_id is not None:
             fee = self._provider.capture(pledge.charge_id).fee_cents

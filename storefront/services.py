@@ -81,7 +81,7 @@ def build_services(config: StoreConfig, *, provider: PaymentProvider | None = No
         accounts=Accounts(config, db),
         idempotency=idempotency,
         purchases=Purchases(config, db, provider, issuer, idempotency),
-        gates=Gates(config, db, issuer, mailer),
+        gates=Gates(config, db, issuer, mailer, secret=keys.wrap_key),
         campaigns=campaigns,
         reconciler=Reconciler(db, provider, issuer, campaigns),
         swarm=SwarmRegistry(resolve),
