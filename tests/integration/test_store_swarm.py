@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import libtorrent as lt
@@ -119,6 +120,8 @@ def _session(address: str) -> lt.session:
             "enable_incoming_utp": False,
             "allow_multiple_connections_per_ip": True,
             "stop_tracker_timeout": 1,
+        # libtorrent's SSRF guard lets a tracker on localhost be asked /announce only, never /scrape.
+        "ssrf_mitigation": False,
             "alert_mask": lt.alert_category.error | lt.alert_category.status,
         }
     )
@@ -143,6 +146,18 @@ def _wait_finished(handle: lt.torrent_handle, timeout: float = 90.0) -> lt.torre
             raise AssertionError(f"torrent error: {status.errc.message()}")
         time.sleep(0.1)
     raise AssertionError(f"download did not finish: {handle.status().progress:.0%}")
+
+
+def _wait_alert(session: lt.session, kind: type, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.wait_for_alert(200)
+        for alert in session.pop_alerts():
+            if isinstance(alert, kind):
+                return alert
+            if isinstance(alert, lt.scrape_failed_alert):
+                raise AssertionError(f"scrape failed: {alert.message()}")
+    raise AssertionError(f"no {kind.__name__} within {timeout} s")
 
 
 def _wait_swarm(pub: Published, key: str, at_least: int, timeout: float = 30.0) -> None:
@@ -197,8 +212,13 @@ def test_downloads_from_a_peer_found_through_the_tracker(published: Published, t
     try:
         _add(seeder, torrent, published.config.content_dir(published.bundle_id), seed=True)
         _wait_swarm(published, "seeders", 1)
-        _wait_finished(_add(leecher, torrent, tmp_path))
+        handle = _add(leecher, torrent, tmp_path)
+        _wait_finished(handle)
         _check_downloaded(published, tmp_path)
         _wait_swarm(published, "completed", 1)
+        # libtorrent derives /scrape from /announce (BEP 48) and understands the answer.
+        handle.scrape_tracker(0)
+        reply = _wait_alert(leecher, lt.scrape_reply_alert)
+        assert reply.complete >= 2 and reply.incomplete == 0  # the seeder and the finished leecher
     finally:
         del seeder, leecher
