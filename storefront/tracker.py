@@ -13,6 +13,7 @@ the registry guards its tables with a lock and never blocks inside it.
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import struct
 import threading
 import time
@@ -31,6 +32,7 @@ MIN_INTERVAL_S = 30
 PEER_TTL_S = ANNOUNCE_INTERVAL_S * 2 + 60  # a peer that missed two announces is gone
 DEFAULT_NUMWANT = 50
 MAX_NUMWANT = 200
+MAX_PEERS_PER_SWARM = 10_000
 
 router = APIRouter(tags=["tracker"])
 
@@ -87,10 +89,13 @@ class SwarmRegistry:
         *,
         clock: Callable[[], float] = time.monotonic,
         peer_ttl: float = PEER_TTL_S,
+        max_peers: int = MAX_PEERS_PER_SWARM,
     ) -> None:
         self._resolve = resolve
         self._clock = clock
         self._peer_ttl = peer_ttl
+        self._max_peers = max_peers
+        self._pick = secrets.SystemRandom()
         self._lock = threading.Lock()
         self._swarms: dict[bytes, Swarm] = {}  # v1 hash and truncated v2 hash -> the same Swarm
 
@@ -143,11 +148,16 @@ class SwarmRegistry:
                 # Count a completion once per peer: a seeder re-announcing "completed" is not a new download.
                 if ann.event == "completed" and (known is None or known.left > 0):
                     swarm.completed += 1
+                swarm.peers.pop(ann.peer_id, None)  # re-insert: the dict stays ordered oldest first
                 swarm.peers[ann.peer_id] = _Peer(ann.ip, ann.port, ann.left, now)
+                while len(swarm.peers) > self._max_peers:  # a flood of made-up peer ids evicts the stalest
+                    del swarm.peers[next(iter(swarm.peers))]
             others = [(pid, p.ip, p.port) for pid, p in swarm.peers.items() if pid != ann.peer_id]
             if ann.left == 0:  # seeders need leechers only
                 others = [o for o in others if swarm.peers[o[0]].left > 0]
-            return swarm.health(), others[: ann.numwant]
+            if len(others) > ann.numwant:  # a random share, so load spreads over the swarm
+                others = self._pick.sample(others, ann.numwant)
+            return swarm.health(), others
 
     def scrape(self, info_hashes: list[bytes]) -> dict[bytes, SwarmHealth]:
         """Figures for each requested hash the store tracks (unknown hashes are left out)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import struct
@@ -103,6 +104,30 @@ def test_seeders_are_not_given_other_seeders() -> None:
     registry.announce(_ann(b"l1", left=5, port=2))
     _, peers = registry.announce(_ann(b"s2", left=0, port=3))
     assert [port for _, _, port in peers] == [2]
+
+
+def test_a_flood_of_peer_ids_keeps_the_swarm_bounded_and_evicts_the_stalest() -> None:
+    registry = SwarmRegistry(max_peers=3)
+    registry.register(V1, V2)
+    for name in (b"a", b"b", b"c", b"d"):
+        registry.announce(_ann(name, port=ord(name)))
+    registry.announce(_ann(b"b", port=ord("b")))  # b announced again: now the freshest
+    _, peers = registry.announce(_ann(b"e", port=ord("e")))
+    assert sorted(port for _, _, port in peers) == [ord("b"), ord("d")]
+    assert registry.health(V1).leechers == 3
+
+
+def test_numwant_gives_a_random_share_of_the_others() -> None:
+    registry = SwarmRegistry()
+    registry.register(V1, V2)
+    for port in range(1, 11):
+        registry.announce(_ann(bytes([port]), port=port))
+    seen: set[int] = set()
+    for _ in range(30):
+        _, peers = registry.announce(dataclasses.replace(_ann(b"me", port=999), numwant=3))
+        assert len(peers) == 3 and all(port != 999 for _, _, port in peers)
+        seen.update(port for _, _, port in peers)
+    assert len(seen) > 3  # not always the same three
 
 
 # --- over HTTP ------------------------------------------------------------------------------------------------
