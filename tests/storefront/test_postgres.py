@@ -160,3 +160,24 @@ def test_campaign_close_on_postgresql(api: httpx.Client, seeded: SeededStore, po
     assert api.get(f"/campaigns/{seeded.campaign_ok}").json()["state"] == "succeeded"
     for token in tokens:
         assert len(api.get("/licenses", headers=auth(token)).json()["licenses"]) == 1
+
+
+def test_several_processes_migrating_a_fresh_database_at_once_do_not_race(postgres_url: str) -> None:
+    """FIELD-NOTES: concurrent create_all() on PostgreSQL kills one of the starters; migrate() takes a lock."""
+    import psycopg
+
+    name = f"race_{uuid.uuid4().hex[:8]}"
+    admin = postgres_url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = admin.rsplit("/", 1)[0] + f"/{name}"
+    script = "import sys; from storefront.db import Database; print(Database(sys.argv[1]).migrate())"
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, url], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    outcomes = [p.communicate(timeout=120) for p in starters]
+    assert [p.returncode for p in starters] == [0, 0, 0, 0], [err for _, err in outcomes]
+    assert sorted(out.strip() for out, _ in outcomes) == ["0", "1", "1", "1"]  # one migrated, three found it done
