@@ -80,14 +80,22 @@ def test_restart_restores_every_torrent_with_its_progress_and_state(
     first.pause(seeding)
     wait_snapshot(first, seeding, lambda s: s.state is TorrentState.PAUSED, 10, "paused")
     first.shutdown()
+    # Damage a file behind the engine's back: only a full recheck could notice, and a restart must not do one.
+    with (data / "album" / "02.flac").open("r+b") as damaged:
+        damaged.seek(50_000)
+        damaged.write(b"\x00" * 16384)
 
     second = Engine(settings, tmp_path / "state")
     second.start()
     try:
         assert sorted(second.torrent_ids()) == sorted([seeding, magnet])
         snap = second.snapshot(seeding)
-        # Straight from resume data: complete and paused at once, no full recheck needed.
+        # Straight from resume data: complete and paused at once.
         assert snap.progress == 1.0 and snap.paused and snap.state is TorrentState.PAUSED
+        second.resume(seeding)
+        wait_snapshot(second, seeding, lambda s: s.state is TorrentState.SEEDING, 30, "seeding again")
+        for entry in second.files(seeding):  # libtorrent's own piece map: still complete, so no recheck ran
+            assert [(r.start, r.end) for r in second.file_ranges(seeding, entry.index)] == [(0, entry.size)]
         assert second.snapshot(magnet).name == "waiting" and not second.snapshot(magnet).has_metadata
     finally:
         second.shutdown()
