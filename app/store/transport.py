@@ -47,13 +47,18 @@ class InvalidStoreUrl(StoreError):  # noqa: N818 - named like its siblings in ap
     default_message = "That store address doesn't look right. It should start with https://"
 
 
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
 def check_base_url(base_url: str) -> str:
     """The store's base URL without a trailing slash; https, or http only on this machine (loopback)."""
     parts = urlsplit(base_url.strip())
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
         raise InvalidStoreUrl(detail=base_url)
-    if parts.scheme == "http" and not (host in LOOPBACK_HOSTS or host.startswith("127.")):
+    if parts.scheme == "http" and not is_loopback(base_url.strip()):
         # Passwords, tokens and card numbers cross this connection: plain HTTP only where no network is involved.
         raise InvalidStoreUrl(
             "This store address uses plain http://, which would send your password and card unencrypted. "
@@ -100,7 +105,9 @@ class Transport:
             session = requests.Session()
             session.headers["User-Agent"] = self.user_agent
             session.headers["Accept"] = "application/json"
-            session.trust_env = False  # a desktop app talks to its store directly: no ~/.netrc credentials leak
+            # A store on this machine (the embedded one) must never be reached through the user's HTTP_PROXY,
+            # which requests would otherwise apply to 127.0.0.1 too; a remote store honours the proxy settings.
+            session.trust_env = not is_loopback(self.base_url)
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)

@@ -261,3 +261,16 @@ def test_a_conflict_the_store_explains_is_shown_in_its_words(client: StoreClient
     with pytest.raises(errors.InvalidInput) as raised:
         client.purchase("tok", "b-1", CARD)
     assert raised.value.user_message == "This bundle is not for sale; claim it."
+
+
+def test_a_store_on_this_machine_is_never_reached_through_the_users_proxy(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    server.script(Answer(200, STORE_INFO))
+    with StoreClient(server.url, retry=RetryPolicy(attempts=1)) as client:
+        assert client.store_info().store_id == "store-1"
