@@ -8,7 +8,9 @@ parameters) and ``resume/<id>.resume`` (one atomic file per torrent, see ``resum
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +32,7 @@ from app.engine.resume_store import ResumeStore, atomic_write
 from app.engine.session_settings import settings_pack
 from app.engine.settings import EngineSettings, SeedLimitAction
 from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
+from app.engine.storage_errors import translated
 from app.engine.stream import PieceSignal, StreamFile, TorrentStream
 from app.engine.torrent_source import (
     params_from_bytes,
@@ -193,12 +196,14 @@ class Engine:
             self._book.put(snapshot_from_resume(loaded.torrent_id, params, added_at))
 
     # --- torrent verbs ------------------------------------------------------------------------------------
+    @translated
     def pause(self, tid: TorrentId) -> None:
         record = self._registry.get(tid)
         record.handle.unset_flags(_AUTO)  # an auto-managed torrent would be resumed by the queue
         record.handle.pause()
         self._keeper.request(record)
 
+    @translated
     def resume(self, tid: TorrentId) -> None:
         record = self._registry.get(tid)
         record.handle.set_flags(_AUTO)
@@ -213,6 +218,7 @@ class Engine:
         for tid in self._registry.ids():
             self.resume(tid)
 
+    @translated
     def remove(self, tid: TorrentId, *, delete_data: bool = False) -> None:
         session = self._require_session()
         record = self._registry.get(tid)
@@ -223,12 +229,14 @@ class Engine:
         self._store.delete(tid)
         self._book.drop(tid)
 
+    @translated
     def force_recheck(self, tid: TorrentId) -> None:
         record = self._registry.get(tid)
         record.recheck_requested = True  # the one case where fewer pieces may replace the saved file
         record.checked = False
         record.handle.force_recheck()
 
+    @translated
     def move_storage(self, tid: TorrentId, new_path: Path) -> None:
         record = self._registry.get(tid)
         target = Path(new_path).expanduser().resolve()
@@ -238,11 +246,13 @@ class Engine:
             raise StorageError(f"Cannot create {target}: {exc.strerror or exc}.") from exc
         record.handle.move_storage(str(target))
 
+    @translated
     def set_file_priorities(self, tid: TorrentId, priorities: Sequence[int]) -> None:
         record = self._registry.get(tid)
         record.handle.prioritize_files(self._checked_priorities(record.handle.torrent_file(), priorities))
         self._keeper.request(record)
 
+    @translated
     def set_torrent_limits(self, tid: TorrentId, *, download: int | None = None, upload: int | None = None) -> None:
         record = self._registry.get(tid)
         if download is not None:
@@ -250,14 +260,28 @@ class Engine:
         if upload is not None:
             record.handle.set_upload_limit(upload if upload > 0 else -1)
 
+    @translated
     def apply_settings(self, settings: EngineSettings) -> None:
         self._settings = settings
         pack: Any = settings_pack(settings)
         self._require_session().apply_settings(pack)
 
+    @translated
     def connect_peer(self, tid: TorrentId, host: str, port: int) -> None:
-        self._registry.get(tid).handle.connect_peer((host, port))
+        """Connect to a known peer (tests, the store's seeds); a host name is resolved here (blocking)."""
+        handle = self._registry.get(tid).handle
+        if not 0 < port < 65536:
+            raise EngineError(f"{port} is not a valid port number.")
+        try:
+            address = str(ipaddress.ip_address(host))
+        except ValueError:
+            try:
+                address = str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
+            except (OSError, IndexError) as exc:
+                raise EngineError(f"Cannot find the peer {host!r}: {exc}.") from exc
+        handle.connect_peer((address, port))
 
+    @translated
     def add_web_seed(self, tid: TorrentId, url: str) -> None:
         self._registry.get(tid).handle.add_url_seed(url)
 
@@ -268,23 +292,28 @@ class Engine:
     def snapshot(self, tid: TorrentId) -> TorrentSnapshot:
         return self._book.get(tid)
 
+    @translated
     def files(self, tid: TorrentId) -> list[FileEntry]:
         return file_entries(self._registry.get(tid).handle)
 
+    @translated
     def peers(self, tid: TorrentId) -> list[PeerEntry]:
         return peer_entries(self._registry.get(tid).handle)
 
+    @translated
     def trackers(self, tid: TorrentId) -> list[TrackerEntry]:
         return tracker_entries(self._registry.get(tid).handle)
 
     def totals(self) -> SessionTotals:
         return self._book.totals()
 
+    @translated
     def file_ranges(self, tid: TorrentId, file_index: int) -> list[ByteRange]:
         handle = self._registry.get(tid).handle
         self._check_file_index(handle, file_index)
         return verified_ranges(handle, file_index)
 
+    @translated
     def file_path(self, tid: TorrentId, file_index: int) -> Path:
         handle = self._registry.get(tid).handle
         info = self._check_file_index(handle, file_index)
@@ -312,6 +341,7 @@ class Engine:
         return self._state_dir
 
     # --- streaming ----------------------------------------------------------------------------------------
+    @translated
     def open_stream(self, tid: TorrentId, file_index: int, *, timeout: float = 30.0) -> TorrentStream:
         """A reader of one file that steers the picker while open (see ``stream``)."""
         record = self._registry.get(tid)

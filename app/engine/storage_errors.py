@@ -1,4 +1,5 @@
-"""Translates libtorrent's error codes into sentences a user can act on (disk full, permission denied …).
+"""Translates libtorrent's errors into ours: error codes into sentences a user can act on (disk full,
+permission denied …), and exceptions raised by the bindings into the engine's exceptions (``translated``).
 
 Pure functions, any thread. libtorrent reports storage trouble as ``error_code`` values of the system
 category (errno numbers); everything else keeps libtorrent's own message.
@@ -7,8 +8,16 @@ category (errno numbers); everything else keeps libtorrent's own message.
 from __future__ import annotations
 
 import errno
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import libtorrent as lt
+
+from app.engine.errors import EngineError, UnknownTorrentError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _ERRNO_SENTENCES: dict[int, str] = {
     errno.ENOSPC: "The disk is full. Free some space, then resume the torrent.",
@@ -40,3 +49,19 @@ def describe_error(code: lt.error_code, file_hint: str = "") -> str:
 def is_storage_errno(code: lt.error_code) -> bool:
     """True when the code is one of the disk errors listed above."""
     return code.category().name() in ("system", "generic") and code.value() in _ERRNO_SENTENCES
+
+
+def translated(method: Callable[P, R]) -> Callable[P, R]:
+    """Decorator for Engine verbs: libtorrent's exceptions (RuntimeError from boost.python) become ours."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except RuntimeError as exc:
+            if "invalid torrent handle" in str(exc):
+                # The torrent was removed between looking it up and using it.
+                raise UnknownTorrentError("That torrent was just removed.") from exc
+            raise EngineError(f"The torrent engine could not do that: {exc}.") from exc
+
+    return wrapper

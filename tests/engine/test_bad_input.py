@@ -171,3 +171,11 @@ def test_traversal_file_names_never_write_outside_the_save_path(tmp_path: Path) 
     for path in outside:
         assert seed_root in path.parents or leech_root in path.parents, path
     assert not (tmp_path / "evil.txt").exists() and not Path("/etc/passwd-copy").exists()
+
+
+def test_bad_peer_addresses_get_a_clear_error(engine: Engine, tmp_path: Path) -> None:
+    tid = engine.add_magnet("magnet:?xt=urn:btih:" + "ab" * 20, tmp_path / "dl")
+    with pytest.raises(EngineError, match="Cannot find the peer"):
+        engine.connect_peer(tid, "no such host.invalid", 6881)
+    with pytest.raises(EngineError, match="not a valid port"):
+        engine.connect_peer(tid, "127.0.0.2", 0)
