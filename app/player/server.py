@@ -101,13 +101,19 @@ class _Registry:
             return self._sources.get(file_id)
 
     def open_newest(self, file_id: str, source: ByteSource, offset: int) -> ByteReader:
-        """Open a reader and close every older reader of the same file (newest request wins)."""
-        reader = source.open_at(offset)
+        """Close every older reader of the file, then open one at ``offset`` (newest request wins).
+
+        Closing first matters: the engine gives a torrent's picking back when its last stream closes, so the
+        old read window stops competing with the new one (seen at 2x bitrate: old-window pieces kept arriving
+        between the pieces a seek waited for).
+        """
         with self._lock:
-            older = self._readers.get(file_id, [])
-            self._readers[file_id] = [reader]
+            older = self._readers.pop(file_id, [])
         for old in older:
             old.close()
+        reader = source.open_at(offset)
+        with self._lock:
+            self._readers.setdefault(file_id, []).append(reader)
         return reader
 
     def release(self, file_id: str, reader: ByteReader) -> None:

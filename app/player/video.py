@@ -22,7 +22,8 @@ from app.player.errors import VideoBackendError
 log = logging.getLogger(__name__)
 
 # VLC buffers 1 s of a network stream by default; ours is on loopback and the server already waits for the swarm.
-DEFAULT_NETWORK_CACHING_MS = 300
+# Measured at 2x bitrate (bench/stream.py), seek to first frame: 1,000 ms -> 3.1 s, 300 -> 2.5 s, 100 -> 2.0 s.
+DEFAULT_NETWORK_CACHING_MS = 100
 
 
 @dataclass(frozen=True, slots=True)

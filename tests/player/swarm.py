@@ -19,6 +19,7 @@ from pathlib import Path
 import libtorrent as lt
 
 PIECE_SIZE = 256 * 1024
+LINK_BUFFER = 64 * 1024
 
 
 def make_torrent(content_dir: Path, name: str) -> bytes:
@@ -55,6 +56,10 @@ class Seeder:
             "enable_incoming_utp": False,
             "allow_multiple_connections_per_ip": True,
             "alert_mask": 0,
+            # Keep the seeder's queue in libtorrent (where requests are served in order), not in the kernel.
+            "send_socket_buffer_size": LINK_BUFFER,
+            "send_buffer_watermark": LINK_BUFFER,
+            "send_buffer_low_watermark": LINK_BUFFER // 4,
         }
         self._session = lt.session(pack)
         params = lt.add_torrent_params()
@@ -104,6 +109,11 @@ class ShapingProxy:
                 client.close()
                 continue
             upstream.settimeout(None)
+            # Small socket buffers: a paced link holds ~0.1 s in flight, not the megabytes loopback
+            # autotuning allows — bytes stuck in a deep pipe would make every seek wait for stale data.
+            for sock in (client, upstream):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, LINK_BUFFER)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, LINK_BUFFER)
             with self._lock:
                 self._sockets += [client, upstream]
                 self.connections += 1
