@@ -233,7 +233,8 @@ def test_a_tampered_license_in_the_keyring_is_not_trusted(
     assert token is not None
     keyring.get_keyring().set_password(keyring_service, entry, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
 
-    assert [lic.license_id for lic in account.licenses()] == [free.license_id]
+    next_start = StoreAccount(account.client, LicenseVault(service=keyring_service), store_ref="live-store")
+    assert [lic.license_id for lic in next_start.licenses()] == [free.license_id]
 
 
 def test_the_same_idempotency_key_never_charges_twice(client: StoreClient, live: LiveStore) -> None:
