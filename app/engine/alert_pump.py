@@ -46,6 +46,8 @@ class AlertPump:
         self._stop.set()
         if threading.current_thread() is not self._thread and self._thread.is_alive():
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("the alert thread did not stop within %.0f s (a subscriber blocking?)", timeout)
 
     def is_alert_thread(self) -> bool:
         return threading.current_thread() is self._thread
