@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from storefront.torrents import bdecode
-from storefront.tracker import Announce, SwarmRegistry, TrackerRequestError, router
+from storefront.tracker import Announce, SwarmRegistry, TrackerRequestError, _peer_lists, parse_announce, router
 from tests.support.live_server import serve_in_thread
 from tests.support.net import loopback_address
 
@@ -128,6 +128,14 @@ def test_numwant_gives_a_random_share_of_the_others() -> None:
         assert len(peers) == 3 and all(port != 999 for _, _, port in peers)
         seen.update(port for _, _, port in peers)
     assert len(seen) > 3  # not always the same three
+
+
+def test_compact_answers_put_ipv6_peers_in_peers6() -> None:
+    ann = parse_announce(
+        {"info_hash": [bytes.fromhex(V1)], "peer_id": [b"p" * 20], "port": [b"6881"]}, client_ip="127.0.0.9"
+    )
+    answer = _peer_lists(ann, [(b"a" * 20, "127.0.0.2", 1), (b"b" * 20, "::1", 2)])
+    assert answer == {"peers": bytes([127, 0, 0, 2, 0, 1]), "peers6": bytes(15) + b"\x01" + b"\x00\x02"}
 
 
 # --- over HTTP ------------------------------------------------------------------------------------------------
