@@ -68,3 +68,21 @@ def test_a_fan_buys_in_the_demo_store_with_the_card_it_shows(
 
     assert bought.purchase is not None and bought.purchase.amount_cents == paid.gate.price_cents
     assert all(bought.license.file_key(f.path) for f in detail.files if f.locked)
+
+
+def test_the_demo_store_shows_the_email_code_instead_of_mailing_it(
+    demo_store: tuple[EmbeddedStore, str, list[str]], keyring_service: str
+) -> None:
+    store, url, _ = demo_store
+    with StoreClient(url) as client:
+        account = StoreAccount(client, LicenseVault(service=keyring_service), store_ref=store.store_ref)
+        account.connect()
+        gated = next(item for item in client.catalog().items if item.gate.type is GateType.EMAIL)
+        account.sign_up("reader@example.org", "demo-password-1")
+
+        sent = account.request_email_code(gated.id, "reader@example.org")
+        assert sent.dev_code is not None  # demo mode without SMTP: the code the mail would carry
+        license_ = account.confirm_email(gated.id, "reader@example.org", sent.dev_code)
+
+    assert license_.bundle_id == gated.id
+    assert [lic.bundle_id for lic in account.licenses()] == [gated.id]
