@@ -229,7 +229,7 @@ def parse_announce(params: dict[str, list[bytes]], client_ip: str) -> Announce:
         # swarm at a third party.
         ip=client_ip,
         port=port,
-        left=_int_param(params, "left", 0),
+        left=_int_param(params, "left"),  # required: a client that omits it must not count as a seeder
         event=event,
         numwant=min(_int_param(params, "numwant", DEFAULT_NUMWANT), MAX_NUMWANT),
         compact=(params.get("compact") or [b"1"])[0] != b"0",

@@ -132,7 +132,8 @@ def test_numwant_gives_a_random_share_of_the_others() -> None:
 
 def test_compact_answers_put_ipv6_peers_in_peers6() -> None:
     ann = parse_announce(
-        {"info_hash": [bytes.fromhex(V1)], "peer_id": [b"p" * 20], "port": [b"6881"]}, client_ip="127.0.0.9"
+        {"info_hash": [bytes.fromhex(V1)], "peer_id": [b"p" * 20], "port": [b"6881"], "left": [b"0"]},
+        client_ip="127.0.0.9",
     )
     answer = _peer_lists(ann, [(b"a" * 20, "127.0.0.2", 1), (b"b" * 20, "::1", 2)])
     assert answer == {"peers": bytes([127, 0, 0, 2, 0, 1]), "peers6": bytes(15) + b"\x01" + b"\x00\x02"}
@@ -231,6 +232,7 @@ def test_scrape_reports_figures_per_requested_hash(tracker: tuple[str, SwarmRegi
         ("/announce", _announce_query(bytes.fromhex(V1), b"p" * 20, 80, -1), b"left must not be negative"),
         ("/announce", _announce_query(bytes.fromhex(V1), b"p" * 20, 80, 0, "&event=exploded"), b"unknown event"),
         ("/announce", _announce_query(hashlib.sha1(b"?").digest(), b"p" * 20, 80, 0), b"unregistered torrent"),
+        ("/announce", f"info_hash={quote_from_bytes(bytes.fromhex(V1))}&peer_id={'p' * 20}&port=80", b"missing left"),
         ("/scrape", "", b"name at least one info_hash"),
     ],
 )
