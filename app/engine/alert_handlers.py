@@ -105,10 +105,11 @@ class AlertHandlers:
         changed = []
         settings = self._settings()
         for status in alert.status:
-            torrent_id = torrent_id_of(status.info_hashes)
-            record = self._registry.find(torrent_id)
+            # By handle, not by hash: a magnet with only a v2 hash learns its v1 hash with the metadata.
+            record = self._registry.by_handle(status.handle)
             if record is None:
                 continue
+            torrent_id = record.torrent_id
             snapshot = snapshot_from_status(torrent_id, status, record.added_at, record.magnet_name)
             old = self._book.put(snapshot)
             changed.append(snapshot)

@@ -61,11 +61,12 @@ class ResumeKeeper:
 
     def on_saved(self, alert: Any) -> None:
         params: lt.add_torrent_params = alert.params
-        torrent_id = torrent_id_of(params.info_hashes)
-        self._awaiting.discard(torrent_id)
-        record = self._registry.find(torrent_id)
+        record = self._registry.by_handle(alert.handle)
         if record is None:  # removed while the answer was on its way: never resurrect its file
+            self._awaiting.discard(torrent_id_of(params.info_hashes))
             return
+        torrent_id = record.torrent_id
+        self._awaiting.discard(torrent_id)
         pieces = count_pieces(params)
         has_metadata = params.ti is not None
         if not record.recheck_requested and (
@@ -88,7 +89,8 @@ class ResumeKeeper:
         self.files_written += 1
 
     def on_save_failed(self, alert: Any) -> None:
-        torrent_id = torrent_id_of(alert.handle.info_hashes()) if alert.handle.is_valid() else ""
+        record = self._registry.by_handle(alert.handle)
+        torrent_id = record.torrent_id if record is not None else ""
         self._awaiting.discard(torrent_id)
         if alert.error.value() != 0 and "not modified" not in alert.error.message():
             log.warning("saving resume data failed for %s: %s", torrent_id, alert.error.message())

@@ -40,6 +40,7 @@ class FakeHandle:
 @dataclass
 class FakeSaveAlert:
     params: Any
+    handle: Any
 
 
 def resume_params(pieces: int, total: int = 8) -> lt.add_torrent_params:
@@ -65,17 +66,17 @@ def saved_pieces(store: ResumeStore) -> int:
 
 
 def test_answer_claiming_fewer_pieces_never_replaces_the_file(keeper: Any) -> None:
-    keeper, _, store, _ = keeper
-    keeper.on_saved(FakeSaveAlert(resume_params(0)))  # libtorrent's "0 pieces" record during its start-up check
+    keeper, _, store, record = keeper
+    keeper.on_saved(FakeSaveAlert(resume_params(0), record.handle))  # the "0 pieces" record of a start-up check
     assert saved_pieces(store) == 5
-    keeper.on_saved(FakeSaveAlert(resume_params(7)))
+    keeper.on_saved(FakeSaveAlert(resume_params(7), record.handle))
     assert saved_pieces(store) == 7
 
 
 def test_fewer_pieces_are_accepted_after_a_requested_recheck(keeper: Any) -> None:
     keeper, _, store, record = keeper
     record.recheck_requested = True
-    keeper.on_saved(FakeSaveAlert(resume_params(2)))
+    keeper.on_saved(FakeSaveAlert(resume_params(2), record.handle))
     assert saved_pieces(store) == 2 and not record.recheck_requested
 
 
@@ -93,10 +94,10 @@ def test_no_request_before_the_first_check_and_only_when_libtorrent_says_so(keep
 
 
 def test_answer_for_a_removed_torrent_does_not_resurrect_its_file(keeper: Any) -> None:
-    keeper, registry, store, _ = keeper
+    keeper, registry, store, record = keeper
     registry.pop(HASH)
     store.delete(HASH)
-    keeper.on_saved(FakeSaveAlert(resume_params(6)))
+    keeper.on_saved(FakeSaveAlert(resume_params(6), record.handle))
     assert not store.path_for(HASH).exists()
 
 

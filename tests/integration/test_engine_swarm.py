@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import libtorrent as lt
 import pytest
 
 from app.engine import Engine, EngineSettings, TorrentState
@@ -73,12 +74,19 @@ def test_multi_file_torrent_arrives_byte_identical(tmp_path: Path, leecher: Engi
     assert any(isinstance(e, StatsUpdated) and any(s.id == tid for s in e.snapshots) for e in events)
 
 
-def test_magnet_downloads_after_fetching_metadata_from_the_peer(tmp_path: Path, leecher: Engine) -> None:
+@pytest.mark.parametrize("hash_kind", ["btih", "btmh"])
+def test_magnet_downloads_after_fetching_metadata_from_the_peer(
+    tmp_path: Path, leecher: Engine, hash_kind: str
+) -> None:
     seeder, torrent, source = start_seeder(tmp_path, "hybrid")
     events: list[EngineEvent] = []
     leecher.subscribe(events.append)
+    if hash_kind == "btih":
+        topic = f"urn:btih:{info_hash_hex(torrent)}"
+    else:  # only the v2 hash: the v1 hash becomes known with the metadata, the id must not change
+        topic = f"urn:btmh:1220{lt.torrent_info(torrent).info_hashes().v2}"
     try:
-        tid = leecher.add_magnet(f"magnet:?xt=urn:btih:{info_hash_hex(torrent)}&dn=show", tmp_path / "dl")
+        tid = leecher.add_magnet(f"magnet:?xt={topic}&dn=show", tmp_path / "dl")
         assert not leecher.snapshot(tid).has_metadata
         assert leecher.files(tid) == []
         leecher.connect_peer(tid, seeder.address, seeder.port)
