@@ -21,6 +21,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +160,18 @@ def _generate_all(root: Path) -> dict[str, dict[str, list[float]]]:
         jobs.extend(_media_jobs(bundle))
     jobs.sort(key=lambda job: -job.cost)  # longest first: the pilot alone is a third of the work
     facts: dict[str, dict[str, list[float]]] = {b.bundle_id: {} for b in DEMO_BUNDLES}
+    try:
+        _encode_in_workers(jobs, root, facts)
+    except (OSError, NotImplementedError, BrokenProcessPool):
+        # No process pool here (no POSIX semaphores in some sandboxes, a worker killed): do it in this process.
+        log.warning("no worker processes for the demo's media; encoding them one by one", exc_info=True)
+        for done, job in enumerate(jobs, start=1):
+            facts[job.bundle_id][job.rel_path] = list(_encode_job(job, root))
+            log.info("Generating the demo's media: %d of %d done (%s)", done, len(jobs), job.rel_path)
+    return facts
+
+
+def _encode_in_workers(jobs: list[_MediaJob], root: Path, facts: dict[str, dict[str, list[float]]]) -> None:
     workers = max(1, min(2, os.cpu_count() or 1))  # CPU bound: one worker per core
     # spawn, not fork: the caller (a server, a test runner) may have threads running.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -169,7 +182,6 @@ def _generate_all(root: Path) -> dict[str, dict[str, list[float]]]:
             facts[job.bundle_id][job.rel_path] = [duration, bitrate]
             # The desktop app shows the store's latest log line while it waits: say how far along we are.
             log.info("Generating the demo's media: %d of %d done (%s)", done, len(jobs), job.rel_path)
-    return facts
 
 
 def _write_documents(bundle: DemoBundle, root: Path) -> None:

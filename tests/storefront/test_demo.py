@@ -22,7 +22,16 @@ import httpx
 import libtorrent as lt
 import pytest
 
-from app.bundle import ContentCipher, Grant, Manifest, SignedManifest, issue_license, verify_license, verify_manifest
+from app.bundle import (
+    BundleKind,
+    ContentCipher,
+    Grant,
+    Manifest,
+    SignedManifest,
+    issue_license,
+    verify_license,
+    verify_manifest,
+)
 from storefront.config import StoreConfig
 from storefront.db import Database
 from storefront.demo import DemoBuild, ensure_demo_catalog, recipe
@@ -229,3 +238,32 @@ def test_a_second_build_publishes_nothing_and_a_new_store_reuses_the_media(demo:
     assert fresh.media_cached and set(fresh.published) == set(demo.build.bundle_ids)
     assert not (other.content_dir(recipe.TOOL_ID) / "half").exists()
     assert sorted(p.name for p in other.content_root.iterdir()) == sorted(demo.build.bundle_ids)
+
+
+def test_without_worker_processes_the_media_are_made_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storefront.demo import build
+    from storefront.demo.recipe import DemoBundle, VideoPlan
+
+    tiny = DemoBundle(
+        bundle_id="tiny",
+        title="Tiny",
+        creator="T",
+        kind=BundleKind.FILM,
+        gate="free",
+        price=None,
+        summary="",
+        description="",
+        palette=recipe.DEMO_BUNDLES[0].palette,
+        videos=(VideoPlan("clip.mp4", "TINY", "ONE SECOND", 1, 220.0),),
+    )
+
+    def no_pool(*_: object) -> None:
+        raise OSError("no semaphores here")
+
+    monkeypatch.setattr(build, "DEMO_BUNDLES", (tiny,))
+    monkeypatch.setattr(build, "_encode_in_workers", no_pool)
+    facts = build._generate_all(tmp_path)
+    assert facts["tiny"]["clip.mp4"][0] == pytest.approx(1.0, abs=0.1)
+    assert probe(tmp_path / "tiny" / "clip.mp4").video_codec == "h264"
