@@ -120,8 +120,8 @@ def _session(address: str) -> lt.session:
             "enable_incoming_utp": False,
             "allow_multiple_connections_per_ip": True,
             "stop_tracker_timeout": 1,
-        # libtorrent's SSRF guard lets a tracker on localhost be asked /announce only, never /scrape.
-        "ssrf_mitigation": False,
+            # libtorrent's SSRF guard lets a tracker on localhost be asked /announce only, never /scrape.
+            "ssrf_mitigation": False,
             "alert_mask": lt.alert_category.error | lt.alert_category.status,
         }
     )
