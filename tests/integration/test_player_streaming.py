@@ -15,6 +15,7 @@ import http.client
 import os
 import queue
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.bundle import ContentCipher, Grant, License, ManifestFile, StoreKey, issue_license, verify_license
 from app.engine import Engine, EngineSettings
@@ -102,6 +104,7 @@ class Leecher:
     engine: Engine
     torrent_id: str
     save_path: Path
+    state_dir: Path
 
 
 @contextlib.contextmanager
@@ -111,17 +114,17 @@ def _leech(swarm: Swarm, path: str) -> Iterator[Leecher]:
     Fresh per test because a libtorrent peer that finished what it wanted drops the seed and will not dial it
     again before ``min_reconnect_time`` (60 s) — the next file of the same torrent would wait a minute.
     """
-    name = path.rsplit("/", 1)[-1]
-    engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), swarm.root / f"state-{name}")
+    folder = Path(tempfile.mkdtemp(prefix="leecher-", dir=swarm.root))
+    engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), folder / "state")
     engine.start()
     try:
-        save_path = swarm.root / f"downloads-{name}"
+        save_path = folder / "downloads"
         save_path.mkdir()
         priorities = [0] * swarm.num_files
         priorities[swarm.indexes[path]] = 4
         torrent_id = engine.add_torrent_bytes(swarm.torrent, save_path, file_priorities=priorities)
         engine.connect_peer(torrent_id, *swarm.proxy)
-        yield Leecher(engine, torrent_id, save_path)
+        yield Leecher(engine, torrent_id, save_path, folder / "state")
     finally:
         engine.shutdown(timeout=10)
 
@@ -213,9 +216,40 @@ def test_a_locked_episode_plays_decrypted_and_never_lands_on_disk_in_plaintext(s
         on_disk = (leecher.save_path / EPISODE).read_bytes()
     assert len(on_disk) == len(swarm.episode) and on_disk[:65536] != swarm.episode[:65536]
     blocks = [swarm.episode[i : i + 64] for i in (4096, len(swarm.episode) // 2, len(swarm.episode) - 4096)]
-    for folder in (leecher.save_path, swarm.root / "state-episode-2.mp4"):
+    for folder in (leecher.save_path, leecher.state_dir):
         for path in folder.rglob("*"):
             if path.is_file():
                 data = path.read_bytes()
                 for block in blocks:
                     assert block not in data, f"plaintext of the episode found in {path}"
+
+
+@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs the X display run-tests.sh provides")
+def test_the_player_page_shows_the_download_growing_under_the_playing_pilot(swarm: Swarm, qtbot: QtBot) -> None:
+    from app.player.resume import ResumePositions
+    from app.ui.player import PlayerPage
+    from app.ui.tasks import ThreadPoolTaskRunner
+
+    with _leech(swarm, PILOT) as leecher:
+        entry = ManifestFile(path=PILOT, size=len(swarm.pilot), media_type="video/mp4", locked=False, bitrate=BITRATE)
+        item = PlayItem(leecher.torrent_id, swarm.indexes[PILOT], entry, title="Pilot", bundle_id="b")
+        page = PlayerPage(
+            Playback(leecher.engine, swarm.server), swarm.backend, ResumePositions(swarm.root / "positions.json"),
+            ThreadPoolTaskRunner(),
+        )  # fmt: skip
+        qtbot.addWidget(page)
+        page.resize(800, 520)
+        page.show()
+        qtbot.waitExposed(page)
+        page.play_bundle_file(item)
+        qtbot.waitUntil(lambda: page.time_ms > 1000, timeout=60_000)
+        # Part of the file is downloaded, not all of it, and what plays from here is a verified run.
+        qtbot.waitUntil(lambda: bool(page.seek_bar.downloaded), timeout=10_000)
+        share = sum(end - start for start, end in page.seek_bar.downloaded)
+        assert 0 < share < 1, "the pilot was already complete: this shows nothing about streaming"
+        playable = page.seek_bar.playable
+        assert playable is not None and playable[0] <= page.seek_bar.position + 0.05 < playable[1]
+        qtbot.waitUntil(
+            lambda: sum(end - start for start, end in page.seek_bar.downloaded) > share + 0.05, timeout=60_000
+        )
+        page.shutdown()
