@@ -35,6 +35,7 @@ from app.store.errors import (
     AlreadyOwned,
     AuthRequired,
     LicenseInvalid,
+    PaymentInDoubt,
     StoreError,
     StoreUnreachable,
     VaultUnavailable,
@@ -199,8 +200,9 @@ class StoreAccount:
                     token, bundle_id, card, amount_cents=amount_cents, idempotency_key=key
                 )
             )
-        except StoreUnreachable:
-            raise  # outcome unknown: the key stays pending for the fan's next try
+        except StoreUnreachable as exc:
+            # Outcome unknown: the key stays pending, so the fan's next try gets this attempt's answer.
+            raise PaymentInDoubt(detail=exc.detail) from exc
         except AlreadyOwned:
             self._settle(attempt)
             owned = self._restore_bundle(bundle_id)
@@ -220,8 +222,8 @@ class StoreAccount:
         key = self._pending_key(attempt)
         try:
             result = self._authed(lambda token: self.client.pledge(token, campaign_id, card, idempotency_key=key))
-        except StoreUnreachable:
-            raise
+        except StoreUnreachable as exc:
+            raise PaymentInDoubt(detail=exc.detail) from exc
         except StoreError:
             self._settle(attempt)
             raise

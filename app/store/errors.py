@@ -34,6 +34,13 @@ class StoreUnreachable(StoreError):
     default_message = "The store can't be reached — your bundles still play."
 
 
+class PaymentInDoubt(StoreUnreachable):
+    default_message = (
+        "The store stopped answering while your payment was on its way, so Bundlecast can't tell whether it went "
+        "through. Try again when you're back online: you won't be charged twice."
+    )
+
+
 class StoreServerError(StoreError):
     default_message = "The store had a problem on its side. Please try again in a moment."
 

@@ -276,10 +276,11 @@ def test_a_fan_pressing_buy_again_after_a_doubtful_attempt_reuses_its_key(
         account.sign_up(new_email(), PASSWORD)
         proxy.lose_next("/api/v1/purchases")
 
-        with pytest.raises(errors.StoreUnreachable):
+        with pytest.raises(errors.PaymentInDoubt) as doubt:
             account.buy(live.seeded.paid, GOOD)  # charged, but the app cannot know
         again = account.buy(live.seeded.paid, GOOD)
 
+        assert "won't be charged twice" in doubt.value.user_message
         purchases = [f for f in proxy.forwarded if f.path == "/api/v1/purchases"]
         assert len({f.idempotency_key for f in purchases}) == 1
         assert again.purchase is not None and again.purchase.purchase_id in purchases[0].body.decode()
