@@ -148,3 +148,11 @@ def test_malformed_json_is_400_and_missing_fields_422(api: httpx.Client) -> None
     assert "password" in missing.json()["error"]["message"]
     not_object = api.post("/accounts", json=["a", "b"])
     assert not_object.status_code in (400, 422) and "error" in not_object.json()
+
+
+def test_search_treats_wildcards_as_plain_text_and_combines_with_kind(api: httpx.Client, seeded: SeededStore) -> None:
+    assert api.get("/catalog", params={"q": "%"}).json()["total"] == 0
+    assert api.get("/catalog", params={"q": "_"}).json()["total"] == 0
+    assert api.get("/catalog", params={"q": "TEST CREATOR"}).json()["total"] == 7  # creator, any case
+    both = api.get("/catalog", params={"q": "bundle", "kind": "music"}).json()
+    assert [item["id"] for item in both["items"]] == [seeded.paid]
