@@ -93,6 +93,16 @@ class StoreAccount:
             self._info, self._key = info, key
         return info
 
+    def forget_store(self) -> None:
+        """Drop everything kept for this store — pinned key, sign-in, licenses — so the next `connect()` trusts
+        the key it meets. The way out of StoreKeyChanged when the fan knows the store really changed its key
+        (for the embedded demo store: its data folder was reset)."""
+        self.vault.forget_store(self.store_ref)
+        with self._lock:
+            self._info, self._key = None, None
+            self._pending_keys.clear()
+        log.warning("forgot store %s at the fan's request: key, sign-in and licenses removed", self.store_ref)
+
     @staticmethod
     def _session_key(info: StoreInfo) -> Ed25519PublicKey:
         try:

@@ -20,7 +20,7 @@ from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.models import Card, GateType
 from app.store.transport import RetryPolicy
-from app.store.vault import AccountToken, LicenseVault
+from app.store.vault import AccountToken, LicenseVault, StorePin
 from tests.store.keyring_support import keyring_service
 from tests.store.live_store import LiveStore, running_store
 from tests.store.lossy_proxy import lossy_proxy
@@ -217,9 +217,16 @@ def test_a_store_whose_key_changed_is_refused(client: StoreClient, keyring_servi
     info = client.store_info()
     vault.pin_store_key("live-store", info.store_id, StoreKey.generate().public_key_b64)  # what we met before
 
+    account = StoreAccount(client, vault, store_ref="live-store")
     with pytest.raises(errors.StoreKeyChanged) as raised:
-        StoreAccount(client, vault, store_ref="live-store").connect()
+        account.connect()
     assert "signing key has changed" in raised.value.user_message
+    with pytest.raises(errors.StoreError):
+        account.store_key  # noqa: B018 - nothing from that store is trusted
+
+    account.forget_store()  # the fan's explicit choice, from Settings
+    account.connect()
+    assert vault.pin("live-store") == StorePin(info.store_id, info.public_key)
 
 
 def test_a_tampered_license_in_the_keyring_is_not_trusted(
