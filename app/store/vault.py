@@ -10,8 +10,9 @@ keyring beside the licenses it protects: `forget_store` drops all of it together
 are no licenses to protect, so a pin in a plain file would buy nothing.
 
 Every license is verified against the pinned key when saved AND when loaded; an entry that fails is dropped with a
-log line and removed, never trusted. With no usable backend every call raises `VaultUnavailable`; the vault never
-falls back to a plaintext file (a `keyrings.alt` backend is refused outright).
+log line and removed, never trusted. Loaded once per process, then served from memory (`reload=True` reads again).
+With no usable backend every call raises `VaultUnavailable`; the vault never falls back to a plaintext file
+(a `keyrings.alt` backend is refused outright).
 
 Blocking (keyring calls go over D-Bus or the OS API): call it from worker threads. Thread-safe: a lock orders the
 index updates.
@@ -283,14 +284,6 @@ class LicenseVault:
 
     def licenses_for_bundle(self, store: str, bundle_id: str) -> list[License]:
         return [lic for lic in self.licenses(store) if lic.bundle_id == bundle_id]
-
-    def token_of(self, store: str, license_id: str) -> str | None:
-        """The stored token of one license (for export), verified; None if absent or invalid."""
-        pin = self.pin(store)
-        token = self._get(f"{store} license {license_id}")
-        if pin is None or token is None:
-            return None
-        return token if self._verify(store, pin, token) is not None else None
 
     def remove_licenses(self, store: str, license_ids: Sequence[str]) -> None:
         gone = set(license_ids)
