@@ -67,3 +67,9 @@ def test_the_engine_gets_the_free_pilot_from_the_web_seed_and_nothing_locked(
     for path, entry in files.items():
         if entry["locked"]:
             assert by_index[entry["index"]].downloaded == 0, path  # hybrid torrents align files to pieces
+    # The engine announced itself to the store's tracker: the bundle page now counts it (still missing the
+    # episodes it does not want, so as a leecher).
+    deadline = time.monotonic() + 30
+    while api.get(f"/bundles/{recipe.SERIES_ID}").json()["swarm"]["leechers"] < 1:
+        assert time.monotonic() < deadline, "the engine never showed up in the store's swarm figures"
+        time.sleep(0.2)
