@@ -84,5 +84,6 @@ async def _housekeeping(services: StoreServices) -> None:
         try:
             await run_in_threadpool(services.campaigns.close_due)
             await run_in_threadpool(lambda: services.reconciler.run(older_than=STALE_REQUEST))
+            await run_in_threadpool(services.reconciler.prune)
         except Exception:
             log.exception("store housekeeping failed; retrying on the next round")

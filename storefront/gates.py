@@ -34,6 +34,7 @@ from storefront.purchases import get_bundle
 
 CODE_TTL = dt.timedelta(minutes=30)
 MAX_CODE_TRIES = 5
+RESEND_AFTER = dt.timedelta(seconds=30)
 
 
 def _code_hash(secret: bytes, subscription_key: str, code: str) -> str:
@@ -99,6 +100,12 @@ class Gates:
                     bundle_id=bundle_id, account_id=account_id, email=address, code_hash="", code_expires_at=utcnow()
                 )
                 session.add(sub)
+            elif sub.code_expires_at - CODE_TTL + RESEND_AFTER > utcnow():
+                # Each new code resets the tries: without a pause, asking again would make guessing cheap
+                # (and anyone could flood an inbox through us).
+                raise RateLimitedError(
+                    "A code was just sent; wait half a minute before asking for another.", code="too_many_attempts"
+                )
             sub.email = address
             sub.code_hash = _code_hash(self._secret, f"{bundle_id}:{account_id}:{address}", code)
             sub.code_expires_at = utcnow() + CODE_TTL

@@ -90,6 +90,16 @@ class Reconciler:
             log.warning("reconcile: %s", report)
         return report
 
+    def prune(self, *, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
+        """Forget stored answers older than any client retries (a week), so the table does not grow for ever."""
+        with self._db.write() as session:
+            gone = session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.status_code.is_not(None), IdempotencyRecord.created_at < utcnow() - older_than
+                )
+            )
+            return int(gone.rowcount)  # type: ignore[attr-defined]
+
     def _settle_purchase(self, charge_id: str, report: ReconcileReport) -> None:
         payment = self._provider.lookup(charge_id)
         if payment is not None and payment.status == "captured":

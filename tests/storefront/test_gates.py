@@ -176,3 +176,17 @@ def test_without_smtp_demo_mode_shows_the_code_and_other_stores_refuse(tmp_path:
                     services.gates.request_code(account.id, seeded.email, _address(), consent=True)
         finally:
             services.close()
+
+
+def test_asking_for_codes_again_and_again_is_slowed_down(api: httpx.Client, seeded: SeededStore, inbox: Inbox) -> None:
+    token = sign_up_and_in(api)
+    address = _address()
+    first = api.post(f"/bundles/{seeded.email}/email", json={"email": address, "consent": True}, headers=auth(token))
+    assert first.status_code == 202
+    again = api.post(f"/bundles/{seeded.email}/email", json={"email": address, "consent": True}, headers=auth(token))
+    assert again.status_code == 429 and again.json()["error"]["code"] == "too_many_attempts"
+    code = inbox.code_for(address)  # the first code still works
+    confirmed = api.post(
+        f"/bundles/{seeded.email}/email/confirm", json={"email": address, "code": code}, headers=auth(token)
+    )
+    assert confirmed.status_code == 201
