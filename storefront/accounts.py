@@ -71,25 +71,23 @@ class Accounts:
             ) from exc
         return account
 
-    def sign_in(self, email: str, password: str) -> SignedIn:
+    def sign_in(self, email: str, password: str, *, client: str = "") -> SignedIn:
+        """A new session; ``client`` (the caller's IP) is limited too, so one caller cannot spray addresses."""
         address = email.strip().lower()
         now = utcnow()
         window_start = now - dt.timedelta(seconds=self._config.signin_window_s)
+        recent = select(func.count()).select_from(SignInFailure).where(SignInFailure.at > window_start)
         with self._db.session() as session:
-            failures = session.scalar(
-                select(func.count())
-                .select_from(SignInFailure)
-                .where(SignInFailure.email == address, SignInFailure.at > window_start)
-            )
+            failures = session.scalar(recent.where(SignInFailure.email == address)) or 0
+            from_client = (session.scalar(recent.where(SignInFailure.client == client)) or 0) if client else 0
             account = session.scalar(select(Account).where(Account.email == address))
-        if (failures or 0) >= self._config.signin_max_failures:
+        if failures >= self._config.signin_max_failures or from_client >= self._config.signin_max_failures_per_client:
             raise RateLimitedError(
-                "Too many failed sign-ins for this address. Wait a few minutes and try again.",
-                code="too_many_attempts",
+                "Too many failed sign-ins. Wait a few minutes and try again.", code="too_many_attempts"
             )
         if not self._password_matches(account.password_hash if account else None, password) or account is None:
             with self._db.write() as session:
-                session.add(SignInFailure(email=address, at=now))
+                session.add(SignInFailure(email=address, client=client, at=now))
                 session.execute(delete(SignInFailure).where(SignInFailure.at < window_start))
             raise AuthRequiredError("That e-mail address and password do not match.", code="invalid_credentials")
         token = secrets.token_urlsafe(32)

@@ -49,6 +49,7 @@ class StoreConfig:
     wrap_key_path: Path | None = None  # default data_dir/keys/bundle_wrap.key
     session_ttl_s: int = 30 * 24 * 3600
     signin_max_failures: int = 5  # failed sign-ins per e-mail address within the window before 429
+    signin_max_failures_per_client: int = 30  # failed sign-ins from one IP address, any addresses
     signin_window_s: int = 300
     campaign_poll_s: float = 5.0  # how often the server looks for campaigns past their deadline
     idempotency_wait_s: float = 20.0  # how long a duplicate request waits for the first one to finish

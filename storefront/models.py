@@ -124,6 +124,7 @@ class SignInFailure(Base):
     __tablename__ = "signin_failures"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320), index=True)
+    client: Mapped[str] = mapped_column(String(64), default="", index=True)  # the caller's IP address
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from storefront.api.deps import AccountId, Services, Token
 from storefront.api.schemas import Credentials
@@ -19,8 +19,9 @@ def sign_up(body: Credentials, services: Services) -> dict[str, Any]:
 
 
 @router.post("/sessions", status_code=201)
-def sign_in(body: Credentials, services: Services) -> dict[str, Any]:
-    signed_in = services.accounts.sign_in(body.email, body.password)
+def sign_in(body: Credentials, services: Services, request: Request) -> dict[str, Any]:
+    client = request.client.host if request.client else ""
+    signed_in = services.accounts.sign_in(body.email, body.password, client=client)
     return {
         "token": signed_in.token,
         "expires_at": signed_in.expires_at.isoformat(),

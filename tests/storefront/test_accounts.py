@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import update
 
+from storefront.accounts import Accounts
 from storefront.config import StoreConfig
 from storefront.db import Database
+from storefront.errors import AuthRequiredError, RateLimitedError
 from storefront.models import SessionToken
 from tests.storefront.store_support import SeededStore, auth, sign_up_and_in
 
@@ -77,3 +81,21 @@ def test_missing_or_garbled_bearer_is_401(api: httpx.Client) -> None:
     assert garbled.status_code == 401 and garbled.json()["error"]["code"] == "auth_required"
     unknown = api.get("/licenses", headers=auth("made-up-token"))
     assert unknown.status_code == 401 and unknown.json()["error"]["code"] == "invalid_token"
+
+
+def test_one_caller_spraying_many_addresses_is_rate_limited(tmp_path: Path) -> None:
+    config = StoreConfig(data_dir=tmp_path, signin_max_failures_per_client=3)
+    config.ensure_dirs()
+    db = Database(config.effective_database_url)
+    db.migrate()
+    accounts = Accounts(config, db)
+    try:
+        accounts.sign_up("victim@example.com", "the right one")
+        for i in range(3):
+            with pytest.raises(AuthRequiredError):
+                accounts.sign_in(f"guess{i}@example.com", "password1", client="10.0.0.7")
+        with pytest.raises(RateLimitedError):
+            accounts.sign_in("victim@example.com", "the right one", client="10.0.0.7")
+        assert accounts.sign_in("victim@example.com", "the right one", client="10.0.0.8").account_id
+    finally:
+        db.dispose()
