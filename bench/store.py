@@ -32,8 +32,28 @@ from storefront.catalog import register_bundle  # noqa: E402
 from storefront.config import StoreConfig  # noqa: E402
 from storefront.services import build_services  # noqa: E402
 
-WORDS = ("amber", "harbor", "signal", "orbit", "meadow", "cipher", "lantern", "ember", "tide", "static", "quartz",
-         "hollow", "drift", "summit", "echo", "velvet", "aurora", "granite", "willow", "pulse")
+WORDS = (
+    "amber",
+    "harbor",
+    "signal",
+    "orbit",
+    "meadow",
+    "cipher",
+    "lantern",
+    "ember",
+    "tide",
+    "static",
+    "quartz",
+    "hollow",
+    "drift",
+    "summit",
+    "echo",
+    "velvet",
+    "aurora",
+    "granite",
+    "willow",
+    "pulse",
+)
 KINDS = list(BundleKind)
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
 
@@ -50,18 +70,39 @@ def fill(config: StoreConfig, count: int) -> list[str]:
                     title = f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()} {i}"
                     bundle_id = f"b{i:05d}"
                     files = tuple(
-                        ManifestFile(path=f"part{n}.mp4", size=rng.randint(10**6, 10**9), media_type="video/mp4",
-                                     locked=True, nonce=secrets.token_hex(16), duration_s=600.0, bitrate=2_000_000)
+                        ManifestFile(
+                            path=f"part{n}.mp4",
+                            size=rng.randint(10**6, 10**9),
+                            media_type="video/mp4",
+                            locked=True,
+                            nonce=secrets.token_hex(16),
+                            duration_s=600.0,
+                            bitrate=2_000_000,
+                        )
                         for n in range(3)
                     )
                     manifest = Manifest(
-                        bundle_id=bundle_id, store_id=config.store_id, title=title, creator=f"Creator {i % 300}",
-                        kind=rng.choice(KINDS), description=f"{title}: " + " ".join(rng.choices(WORDS, k=30)),
-                        gate=Gate(GateType.PAID, price_cents=100 + i % 2000), files=files,
-                        info_hash_v1=secrets.token_hex(20), info_hash_v2=secrets.token_hex(32), created_at=created + i,
+                        bundle_id=bundle_id,
+                        store_id=config.store_id,
+                        title=title,
+                        creator=f"Creator {i % 300}",
+                        kind=rng.choice(KINDS),
+                        description=f"{title}: " + " ".join(rng.choices(WORDS, k=30)),
+                        gate=Gate(GateType.PAID, price_cents=100 + i % 2000),
+                        files=files,
+                        info_hash_v1=secrets.token_hex(20),
+                        info_hash_v2=secrets.token_hex(32),
+                        created_at=created + i,
                     )
-                    register_bundle(session, config, manifest, bundle_key=secrets.token_bytes(32), torrent_data=None,
-                                    summary=" ".join(rng.choices(WORDS, k=8)), keys=services.keys)
+                    register_bundle(
+                        session,
+                        config,
+                        manifest,
+                        bundle_key=secrets.token_bytes(32),
+                        torrent_data=None,
+                        summary=" ".join(rng.choices(WORDS, k=8)),
+                        keys=services.keys,
+                    )
                     ids.append(bundle_id)
     finally:
         services.close()
@@ -86,9 +127,23 @@ def main() -> int:
         fill_s = time.perf_counter() - t0
         ready = data_dir / "ready.json"
         server = subprocess.Popen(
-            [sys.executable, "-m", "storefront", "serve", "--data-dir", str(data_dir), "--port", "0",
-             "--ready-file", str(ready)], cwd=REPO, env={**os.environ, "DATABASE_URL": ""},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "storefront",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                "0",
+                "--ready-file",
+                str(ready),
+            ],
+            cwd=REPO,
+            env={**os.environ, "DATABASE_URL": ""},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 60
             while not ready.exists():
@@ -104,8 +159,11 @@ def main() -> int:
     print(f"{'call':<10}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, samples in results.items():
         print(f"{name:<10}{statistics.median(samples):>10.1f}{percentile(samples, 0.95):>10.1f}{max(samples):>10.1f}")
-    summary = {f"{name}_{q}_ms": round(percentile(s, 0.5 if q == 'p50' else 0.95), 2)
-               for name, s in results.items() for q in ("p50", "p95")}
+    summary = {
+        f"{name}_{q}_ms": round(percentile(s, 0.5 if q == "p50" else 0.95), 2)
+        for name, s in results.items()
+        for q in ("p50", "p95")
+    }
     summary["bundles"] = args.bundles
     print(json.dumps(summary))
     return 0
@@ -123,8 +181,10 @@ def measure(base: str, ids: list[str], n: int) -> dict[str, list[float]]:
             "search": lambda i: client.get("/catalog", params={"q": rng.choice(WORDS), "sort": "title"}),
             "detail": lambda i: client.get(f"/bundles/{rng.choice(ids)}"),
             "purchase": lambda i: client.post(
-                "/purchases", json={"bundle_id": buy_ids[i], "card": CARD},
-                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}),
+                "/purchases",
+                json={"bundle_id": buy_ids[i], "card": CARD},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+            ),
         }
         results: dict[str, list[float]] = {}
         for name, call in calls.items():

@@ -67,7 +67,9 @@ def test_kill_9_during_purchases_then_restart_matches_charges_and_licenses(seede
         for round_no in range(3):
             pool = buyers[round_no * 8 :] + buyers[: round_no * 8]
 
-            async def buy(url: str, pool: list[tuple[str, str]] = pool) -> list[int | None]:
+            async def buy(
+                url: str, pool: list[tuple[str, str]] = pool, victim: StoreProcess = server
+            ) -> list[int | None]:
                 async with httpx.AsyncClient(base_url=url, timeout=30) as client:
 
                     async def one(token: str, key: str) -> int | None:
@@ -83,7 +85,7 @@ def test_kill_9_during_purchases_then_restart_matches_charges_and_licenses(seede
                             if _charged_without_license(seeded.data_dir):
                                 break
                             await asyncio.sleep(0.005)
-                        server.kill()  # SIGKILL: no shutdown, no cleanup
+                        victim.kill()  # SIGKILL: no shutdown, no cleanup
 
                     results = await asyncio.gather(*(one(t, k) for t, k in pool), killer())
                     return list(results[:-1])
