@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from app.bundle import GrantScope, load_public_key, verify_license
+from app.bundle import GrantScope, b64url_encode, load_public_key, verify_license
 from storefront.config import StoreConfig
 from storefront.db import Database
 from storefront.models import Campaign, Charge, License, Pledge, TestCardPayment
@@ -124,6 +124,22 @@ def test_goal_met_captures_every_pledge_and_issues_season_licenses(api: httpx.Cl
         season = verify_license(lic, key)
         assert season.bundle_id == seeded.campaign_ok and season.grant.scope is GrantScope.BUNDLE
         assert season.opens("media/part1.bin") and season.opens("episodes/released-next-year.mp4")
+    # The bundle key leaves the store only inside licenses: not in the public answers, not bare in the database.
+    assert season.grant.bundle_key is not None
+    key_forms = (
+        season.grant.bundle_key,
+        b64url_encode(season.grant.bundle_key).encode(),
+        season.grant.bundle_key.hex().encode(),
+    )
+    public = [
+        api.get(f"/bundles/{seeded.campaign_ok}").content,
+        api.get(f"/bundles/{seeded.campaign_ok}/torrent").content,
+        api.get("/catalog").content,
+        api.get(f"/campaigns/{seeded.campaign_ok}").content,
+    ]
+    database = b"".join(p.read_bytes() for p in seeded.data_dir.glob("store.db*"))
+    for blob in (*public, database):
+        assert not any(form in blob for form in key_forms)
     late = _pledge(api, sign_up_and_in(api), seeded.campaign_ok)
     assert late.status_code == 409 and late.json()["error"]["code"] == "campaign_closed"
 
