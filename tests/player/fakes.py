@@ -13,8 +13,18 @@ from app.player.sources import ByteSeekReader
 class FilesEngine:
     """Torrent ``torrent_id`` whose file ``i`` is ``files[i]``; every byte verified."""
 
-    def __init__(self, torrent_id: TorrentId, files: list[Path], others: tuple[TorrentId, ...] = ()) -> None:
+    def __init__(
+        self,
+        torrent_id: TorrentId,
+        files: list[Path],
+        others: tuple[TorrentId, ...] = (),
+        *,
+        reported_ranges: list[ByteRange] | None = None,
+        rate: int = 0,
+    ) -> None:
         self.torrent_id = torrent_id
+        self.reported_ranges = reported_ranges  # what file_ranges claims (a download still under way)
+        self.rate = rate
         self.files = files
         self.others = others
         self.limits: dict[TorrentId, int] = {}
@@ -25,12 +35,14 @@ class FilesEngine:
         return self.files[file_index].open("rb")  # type: ignore[return-value]
 
     def file_ranges(self, torrent_id: TorrentId, file_index: int) -> list[ByteRange]:
+        if self.reported_ranges is not None:
+            return list(self.reported_ranges)
         return [ByteRange(0, self.files[file_index].stat().st_size)]
 
     def snapshot(self, torrent_id: TorrentId) -> TorrentSnapshot:
         size = sum(f.stat().st_size for f in self.files)
         return TorrentSnapshot(
-            torrent_id, "x", TorrentState.SEEDING, 1.0, 0, 0, 1, 1, None, 0.0,
+            torrent_id, "x", TorrentState.SEEDING, 1.0, self.rate, 0, 1, 1, None, 0.0,
             size, size, size, 0, 0, "/", True, False, None, 0.0,
         )  # fmt: skip
 

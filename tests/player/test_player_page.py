@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("PySide6")
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QBuffer, QIODevice
+from PySide6.QtGui import QColor, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
 from app.bundle import ManifestFile
+from app.engine.types import ByteRange
 from app.player.items import Offer, OfferKind, PlayItem
 from app.player.playback import Playback
 from app.player.resume import ResumePositions
@@ -58,18 +61,20 @@ def server() -> Iterator[StreamServer]:
     server.stop()
 
 
-def _item(clips: list[Path], index: int, *, locked: bool = False, title: str = "Pilot") -> PlayItem:
+def _item(
+    clips: list[Path], index: int, *, locked: bool = False, title: str = "Pilot", media_type: str = "video/mp4"
+) -> PlayItem:
     entry = ManifestFile(
-        path=f"Show/{clips[index].name}", size=clips[index].stat().st_size, media_type="video/mp4",
+        path=f"Show/{clips[index].name}", size=clips[index].stat().st_size, media_type=media_type,
         locked=locked, nonce="00" * 16 if locked else None, bitrate=2_000_000,
     )  # fmt: skip
     return PlayItem(TID, index, entry, title=title, bundle_id="bundle-1")
 
 
 def _page(
-    qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp: Path
+    qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp: Path, **engine_options: Any
 ) -> tuple[PlayerPage, FilesEngine]:
-    engine = FilesEngine(TID, clips)
+    engine = FilesEngine(TID, clips, **engine_options)
     tasks = ThreadPoolTaskRunner()
     page = PlayerPage(Playback(engine, server), backend, ResumePositions(tmp / "resume.json"), tasks)
     qtbot.addWidget(page)
@@ -142,12 +147,18 @@ def test_an_album_plays_as_a_playlist_in_order(
     qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp_path: Path
 ) -> None:
     page, engine = _page(qtbot, clips, server, backend, tmp_path)
-    items = [_item(clips, 1, title="Track 1"), _item(clips, 2, title="Track 2")]
-    page.play_playlist(items, cover=None)
+    items = [_item(clips, i, title=f"Track {i}", media_type="audio/mp4") for i in (1, 2)]
+    cover = QImage(64, 64, QImage.Format.Format_RGB32)
+    cover.fill(QColor("#d04040"))
+    png = QBuffer()
+    png.open(QIODevice.OpenModeFlag.WriteOnly)
+    cover.save(png, "PNG")
+    page.play_playlist(items, cover=bytes(png.data().data()))
     assert page.playlist.isVisible() and page.playlist.count() == 2
+    assert page.stack.currentWidget() is page.cover and not page.cover.pixmap().isNull()
     qtbot.waitUntil(lambda: page.current_item is items[1] and page.time_ms > 500, timeout=40_000)
     assert page.playlist.currentRow() == 1
-    assert engine.opened[:2] == [1, 2]
+    assert engine.opened[0] == 1 and 2 in engine.opened
     page.shutdown()
 
 
@@ -166,3 +177,33 @@ def test_playback_resumes_where_the_file_was_left(
     qtbot.waitUntil(lambda: again.time_ms > 0, timeout=30_000)
     assert again.time_ms >= left_at - 1500
     again.shutdown()
+
+
+def test_buffering_shows_an_estimate_from_the_bitrate_and_the_rate(
+    qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp_path: Path
+) -> None:
+    # The engine reports only the file's last 100 kB verified, more arriving at 100 kB/s: nothing is buffered
+    # at the play position, and 4 s of a 2 Mbit/s file want 1 MB — about 10 s away.
+    size = clips[0].stat().st_size
+    tail = ByteRange(size - 100_000, size)
+    page, _ = _page(qtbot, clips, server, backend, tmp_path, reported_ranges=[tail], rate=100_000)
+    page.play_bundle_file(_item(clips, 0))
+    qtbot.waitUntil(lambda: page.buffering_label.text() == "Buffering… about 10 s", timeout=30_000)
+    assert page.buffering_label.isVisible()
+    assert page.seek_bar.downloaded == ((tail.start / size, 1.0),)
+    assert page.seek_bar.playable is None
+    page.shutdown()
+
+
+def test_pause_stops_the_clock(
+    qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp_path: Path
+) -> None:
+    page, _ = _page(qtbot, clips, server, backend, tmp_path)
+    page.play_bundle_file(_item(clips, 0))
+    qtbot.waitUntil(lambda: page.time_ms > 500, timeout=30_000)
+    page.toggle_pause()
+    qtbot.waitUntil(lambda: not page._player.is_playing, timeout=5_000)
+    paused_at = page.time_ms
+    qtbot.wait(800)
+    assert page.time_ms == paused_at
+    page.shutdown()

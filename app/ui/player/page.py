@@ -10,6 +10,7 @@ Main thread only.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -256,7 +257,8 @@ class PlayerPage(QWidget):
 
     def _on_vlc_thread(self, event: PlaybackEvent) -> None:
         # On a VLC thread: only hand the event over (queued to the main thread).
-        self._vlc_event.emit(event)
+        with contextlib.suppress(RuntimeError):  # the page was deleted before VLC fell silent
+            self._vlc_event.emit(event)
 
     def _on_vlc_event(self, event: PlaybackEvent) -> None:
         if isinstance(event, Playing):
