@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from app.player.server import StreamServer
     from app.player.video import VideoBackend
     from app.store.account import StoreAccount
+    from app.ui.desktop import Desktop
+    from app.ui.single_instance import InstanceServer
     from app.ui.store_section import PlayerHook
 
 log = logging.getLogger(__name__)
@@ -63,27 +65,42 @@ def base_engine_settings(options: LaunchOptions) -> EngineSettings:
     return EngineSettings()
 
 
-def run_desktop(paths: AppPaths, options: LaunchOptions) -> int:
-    """Build the app, run its event loop, and shut it down in order."""
+@dataclass
+class RunningApp:
+    """Every part of one run of the desktop app, in the order they must stop."""
+
+    desktop: Desktop
+    engine: Engine
+    store: StoreOpener
+    player: PlayerParts
+    instance_server: InstanceServer
+
+    def shutdown(self) -> None:
+        """Window and workers first, then the player, then the engine (saves every torrent's resume data),
+        then the embedded store's child process."""
+        self.instance_server.close()
+        self.desktop.close()
+        self.player.stop()
+        self.engine.shutdown()
+        self.store.stop()
+
+
+def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
+    """Build and start every part, and show the window. None when another instance took the arguments.
+
+    Needs the Qt application (``app.ui.application.create_application``) to exist.
+    """
     from app.engine import Engine
-    from app.ui.application import (
-        create_application,
-        forward_to_running_instance,
-        listen_for_other_launches,
-        quit_on_termination_signals,
-        run_event_loop,
-    )
+    from app.ui.application import forward_to_running_instance, listen_for_other_launches
     from app.ui.desktop import Desktop, DesktopConfig
     from app.ui.library.index import LibraryIndex
     from app.ui.store.backend import StoreBackend
     from app.ui.store_section import StoreSection
 
-    qt_app = create_application()
     if forward_to_running_instance(paths.config, options.sources):
         log.info("Bundlecast is already running; handed over %d argument(s)", len(options.sources))
-        return 0
+        return None
     instance_server = listen_for_other_launches(paths.config)
-
     settings_store = SettingsStore(paths.config)
     settings = settings_store.load()
     if options.minimized:
@@ -98,18 +115,25 @@ def run_desktop(paths: AppPaths, options: LaunchOptions) -> int:
     player = PlayerParts.build(engine, paths)
     pages = StoreSection.pages_for(backend, index, paths.cache / "covers", player_hook=player.hook())
     desktop = Desktop(engine, settings_store, settings, config, extra_pages=pages)
-    desktop.quit_requested.connect(qt_app.quit)
-    quit_on_termination_signals(qt_app, desktop.request_quit)
     instance_server.arguments_received.connect(desktop.handle_arguments)
     desktop.start(options.sources)
+    return RunningApp(desktop, engine, store, player, instance_server)
+
+
+def run_desktop(paths: AppPaths, options: LaunchOptions) -> int:
+    """Build the app, run its event loop until Quit, and shut it down in order."""
+    from app.ui.application import create_application, quit_on_termination_signals, run_event_loop
+
+    qt_app = create_application()
+    running = build_app(paths, options)
+    if running is None:
+        return 0
+    running.desktop.quit_requested.connect(qt_app.quit)
+    quit_on_termination_signals(qt_app, running.desktop.request_quit)
     try:
         return run_event_loop(qt_app)
     finally:
-        instance_server.close()
-        desktop.close()
-        player.stop()
-        engine.shutdown()
-        store.stop()
+        running.shutdown()
 
 
 class StoreOpener:

@@ -33,3 +33,26 @@ def _drawn_icon(size: int = 64) -> QIcon:
 def app_icon() -> QIcon:
     icon = QIcon(str(APP_ICON_PATH)) if APP_ICON_PATH.exists() else QIcon()
     return icon if not icon.isNull() else _drawn_icon()
+
+
+def lock_icon(locked: bool, size: int = 16) -> QIcon:
+    """A padlock, closed (grey) or open (green), drawn in code: emoji locks are missing from many fonts."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = QColor("#6b7280") if locked else QColor("#15803d")
+    painter.setPen(QPen(color, max(1.5, size / 9)))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    shackle = QRectF(size * 0.28, size * 0.08, size * 0.44, size * 0.5)
+    if locked:
+        painter.drawArc(shackle, 0, 180 * 16)
+        painter.drawLine(int(shackle.left()), int(size * 0.33), int(shackle.left()), int(size * 0.5))
+    else:
+        painter.drawArc(shackle.translated(size * 0.2, -size * 0.04), 0, 180 * 16)
+    painter.drawLine(int(shackle.right()), int(size * 0.33), int(shackle.right()), int(size * 0.5))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.drawRoundedRect(QRectF(size * 0.16, size * 0.45, size * 0.68, size * 0.5), 2, 2)
+    painter.end()
+    return QIcon(pixmap)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from app.ui.store.bundle_page import LOCK
+from app.ui.store.bundle_page import LOCKED_TEXT
 from tests.ui.store_driving import (
     email_dialog,
     new_email,
@@ -51,7 +51,9 @@ def test_campaign_page_shows_progress_locks_and_its_actions(qtbot: QtBot, store_
     assert page.swarm.text().startswith("Swarm: ")
     files = {page.files.item(r, 0).text(): page.files.item(r, 2).text() for r in range(page.files.rowCount())}
     assert files["pilot.mp4"] == "Free"
-    assert files["episodes/episode-01.mp4"] == f"{LOCK} Locked"
+    assert files["episodes/episode-01.mp4"] == LOCKED_TEXT
+    locked_row = next(r for r in range(page.files.rowCount()) if page.files.item(r, 0).text().startswith("episodes/"))
+    assert not page.files.item(locked_row, 2).icon().isNull()  # a drawn padlock next to the word
     assert page.visible_actions() == ["Pledge $9.95…", "Watch pilot"]
 
 

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.store.models import BundleDetail, Campaign, GateType
+from app.ui.icons import lock_icon
 from app.ui.store.catalog_page import gate_label
 from app.ui.units import format_price, format_size
 
-LOCK, OPEN = "🔒", "🔓"
+LOCKED_TEXT, YOURS_TEXT, FREE_TEXT = "Locked", "Unlocked: yours", "Free"
 
 
 def has_free_video(detail: BundleDetail) -> bool:
@@ -82,6 +83,7 @@ class BundlePage(QWidget):
         self.files.verticalHeader().hide()
         self.files.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.files.horizontalHeader().resizeSection(2, 150)
 
         self.buttons: dict[str, QPushButton] = {}
         actions = QHBoxLayout()
@@ -131,8 +133,9 @@ class BundlePage(QWidget):
         self.price.setText(gate_label(detail))
         self.description.setText(detail.description or detail.summary)
         health = detail.swarm
+        web_seed = " · always available from the store's web seed" if detail.web_seed_url else ""
         self.swarm.setText(f"Swarm: {health.seeders} seeding, {health.leechers} downloading, "
-                           f"{health.completed} completed")
+                           f"{health.completed} completed{web_seed}")
         campaign = detail.campaign
         self.campaign_bar.setVisible(campaign is not None)
         self.campaign_label.setVisible(campaign is not None)
@@ -148,8 +151,10 @@ class BundlePage(QWidget):
             size = QTableWidgetItem(format_size(entry.size))
             size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.files.setItem(row, 1, size)
-            access = f"{LOCK} Locked" if entry.locked and not owned else (f"{OPEN} Yours" if entry.locked else "Free")
-            self.files.setItem(row, 2, QTableWidgetItem(access))
+            access = QTableWidgetItem(FREE_TEXT)
+            if entry.locked:
+                access = QTableWidgetItem(lock_icon(not owned), YOURS_TEXT if owned else LOCKED_TEXT)
+            self.files.setItem(row, 2, access)
         self._show_actions(detail, owned)
 
     def _show_actions(self, detail: BundleDetail, owned: bool) -> None:

@@ -1,0 +1,193 @@
+"""End to end: the real app, as `app.main` builds it, under Xvfb — the embedded demo store as a child process,
+the real engine, the real keyring, real VLC.
+
+A fan signs up and buys the demo album with the test card; the license is in the keyring; the download finishes
+in Transfers and the bundle turns ready in Library. A screenshot of each tab goes to artifacts/e2e/. Then the
+app quits (resume data saved) and starts again in-process: the account, the license, the torrent (complete,
+not fetched again) and the library are all still there. Finally the real `python -m app` starts on the same
+profile as a subprocess, stays up, hands a second launch's arguments over, and quits in order on SIGTERM,
+taking its embedded store down with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.main import LaunchOptions, RunningApp, build_app
+from app.paths import AppPaths
+from app.store.vault import LicenseVault
+from app.ui.application import create_application
+from app.ui.store.dialogs import AccountDialog, PaymentDialog
+from app.ui.store_section import StoreSection
+from tests.support.demo import demo_media_cache
+from tests.support.net import loopback_address
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "e2e"
+ALBUM = "Harbor Lights"
+EMAIL = "e2e-fan@example.com"
+PASSWORD = "a long and careful password"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppPaths]:
+    """One profile for the module: the subprocess test starts the real app on what the first test left."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BUNDLECAST_HOME", str(tmp_path_factory.mktemp("e2e") / "home"))
+        paths = AppPaths.from_environment().ensure()
+        # The embedded store builds the demo catalog into its data dir on first start; generating the media is
+        # the slow part, so the store's cache folder points at the media cache every test session shares.
+        (paths.cache / "store").symlink_to(demo_media_cache(), target_is_directory=True)
+        yield paths
+        LicenseVault().forget_store(f"embedded:{(paths.data / 'store').resolve()}")
+
+
+def start(qtbot: QtBot, paths: AppPaths) -> RunningApp:
+    create_application()
+    running = build_app(paths, LaunchOptions(loopback_test_address=loopback_address()))
+    assert running is not None
+    running.desktop.window.resize(1200, 780)
+    qtbot.waitExposed(running.desktop.window)
+    return running
+
+
+def section(running: RunningApp) -> StoreSection:
+    assert running.desktop.store_section is not None
+    return running.desktop.store_section
+
+
+def screenshot(qtbot: QtBot, running: RunningApp, page: object, name: str) -> None:
+    window = running.desktop.window
+    window.show_page(page)  # type: ignore[arg-type]
+    qtbot.wait(300)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert window.grab().save(str(SHOTS / f"{name}.png"))
+
+
+def buy_album(qtbot: QtBot, running: RunningApp) -> str:
+    store = section(running)
+    qtbot.waitUntil(lambda: store.grid.grid.count() >= 5, timeout=300_000)  # the store child builds the demo
+    qtbot.waitUntil(lambda: len(store.covers._pixmaps) >= 5, timeout=60_000)
+    screenshot(qtbot, running, store.store_page, "store-catalog")
+    grid = store.grid.grid
+    item = next(grid.item(i) for i in range(grid.count()) if grid.item(i).text().startswith(ALBUM + "\n"))
+    with qtbot.waitSignal(store.actions.bundle_loaded, timeout=30_000):
+        grid.itemClicked.emit(item)
+    store.store_page.bundle_page.buttons["buy"].click()
+    qtbot.waitUntil(lambda: isinstance(store.actions.active_dialog, AccountDialog), timeout=10_000)
+    account = store.actions.active_dialog
+    assert isinstance(account, AccountDialog)
+    account.email.setText(EMAIL)
+    account.password.setText(PASSWORD)
+    account.new_account.setChecked(True)
+    account.ok_button.click()
+    qtbot.waitUntil(lambda: isinstance(store.actions.active_dialog, PaymentDialog), timeout=60_000)
+    payment = store.actions.active_dialog
+    assert isinstance(payment, PaymentDialog)
+    assert payment.number.text() == "4242424242424242"  # the demo's succeeding test card
+    with qtbot.waitSignal(store.actions.bundle_added, timeout=60_000) as added:
+        payment.ok_button.click()
+    return str(added.args[1])
+
+
+def license_tokens_in_keyring(paths: AppPaths) -> list[str]:
+    """Read the keyring directly (not through the app): the index entry and each license entry."""
+    store_ref = f"embedded:{(paths.data / 'store').resolve()}"
+    index = keyring.get_password("Bundlecast", f"{store_ref} licenses")
+    assert index, "no license index in the keyring"
+    ids = json.loads(index)["ids"]
+    return [keyring.get_password("Bundlecast", f"{store_ref} license {i}") or "" for i in ids]
+
+
+def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths) -> None:
+    running = start(qtbot, home)
+    try:
+        store = section(running)
+        tid = buy_album(qtbot, running)
+        tokens = license_tokens_in_keyring(home)
+        assert len(tokens) == 1 and tokens[0].startswith("bcl1.")
+        assert not any("bcl1." in p.read_text(errors="ignore") for p in home.config.rglob("*") if p.is_file())
+
+        transfers = running.desktop.transfers
+        qtbot.waitUntil(lambda: transfers.model.row_of(tid) is not None, timeout=30_000)
+        row = lambda: transfers.model.snapshot_at(transfers.model.row_of(tid))  # noqa: E731
+        qtbot.waitUntil(lambda: row().progress >= 1.0, timeout=180_000)
+        assert row().name == ALBUM
+        library = store.library
+        qtbot.waitUntil(lambda: library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
+        assert store.store_page.account_label.text() == f"Signed in as {EMAIL}"
+
+        transfers.select_torrent(tid)
+        library.select_title(ALBUM)
+        for page, name in ((store.store_page, "store"), (library, "library"), (store.player, "player"),
+                           (transfers, "transfers"), (running.desktop.settings_page, "settings")):
+            screenshot(qtbot, running, page, name)
+        downloaded_before = row().total_downloaded
+    finally:
+        running.desktop.request_quit()
+        running.shutdown()
+
+    # --- start again: everything is still there, nothing is fetched again ---
+    again = start(qtbot, home)
+    try:
+        store = section(again)
+        transfers = again.desktop.transfers
+        qtbot.waitUntil(lambda: transfers.model.row_of(tid) is not None, timeout=30_000)
+        snap = transfers.model.snapshot_at(transfers.model.row_of(tid))  # type: ignore[arg-type]
+        qtbot.waitUntil(lambda: again.engine.snapshot(tid).progress >= 1.0, timeout=60_000)
+        assert again.engine.snapshot(tid).total_downloaded <= downloaded_before
+        assert snap.name == ALBUM
+        qtbot.waitUntil(lambda: store.store_page.account_label.text() == f"Signed in as {EMAIL}", timeout=120_000)
+        qtbot.waitUntil(lambda: store.library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
+        screenshot(qtbot, again, store.library, "library-after-restart")
+    finally:
+        again.desktop.request_quit()
+        again.shutdown()
+
+
+def test_the_real_app_starts_hands_over_and_quits_in_order(home: AppPaths) -> None:
+    env = {**os.environ, "BUNDLECAST_HOME": str(home.config.parent), "PYTHONUNBUFFERED": "1"}
+    address = loopback_address()
+    log = (home.data / "app.log").open("wb")
+    app = subprocess.Popen([sys.executable, "-m", "app", "--loopback-test", address], cwd=ROOT, env=env,
+                           stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        while not (home.data / "store" / "storefront.ready.json").exists():
+            assert app.poll() is None, (home.data / "app.log").read_text()
+            assert time.monotonic() < deadline, "the embedded store never became ready"
+            time.sleep(0.2)
+        magnet = "magnet:?xt=urn:btih:" + "ef" * 20 + "&dn=handed-over"
+        second = subprocess.run([sys.executable, "-m", "app", magnet], cwd=ROOT, env=env, timeout=60, check=False,
+                                capture_output=True)
+        assert second.returncode == 0
+        resume = home.state / "resume"
+        deadline = time.monotonic() + 60
+        while not any("ef" * 20 in p.name for p in resume.iterdir()):  # the running app added it and saved it
+            assert time.monotonic() < deadline, sorted(p.name for p in resume.iterdir())
+            time.sleep(0.2)
+        store_url = json.loads((home.data / "store" / "storefront.ready.json").read_text())["url"]
+        assert store_url.startswith("http://127.0.0.1:")
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(60) == 0, (home.data / "app.log").read_text()
+        assert (home.config / "window.ini").exists()  # the orderly quit ran (geometry saved)
+        host, port = store_url.removeprefix("http://").rstrip("/").split(":")
+        with pytest.raises(OSError):  # the embedded store, a child process, ended with the app
+            socket.create_connection((host, int(port)), timeout=5).close()
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(10)
+        log.close()
