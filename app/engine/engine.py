@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,11 +20,11 @@ import libtorrent as lt
 
 from app.engine.alert_handlers import AlertHandlers
 from app.engine.alert_pump import AlertPump
-from app.engine.errors import EngineError, InvalidTorrentError, StorageError, StreamTimeoutError
+from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
-from app.engine.reads import file_entries, peer_entries, tracker_entries, verified_ranges
+from app.engine.reads import checked_file_info, file_entries, peer_entries, tracker_entries, verified_ranges
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import ResumeKeeper
 from app.engine.resume_store import ResumeStore, atomic_write
@@ -33,7 +32,8 @@ from app.engine.session_settings import settings_pack
 from app.engine.settings import EngineSettings, SeedLimitAction
 from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
 from app.engine.storage_errors import translated
-from app.engine.stream import PieceSignal, StreamFile, TorrentStream
+from app.engine.stream import PieceSignal, TorrentStream
+from app.engine.stream_desk import StreamDesk
 from app.engine.torrent_source import (
     params_from_bytes,
     params_from_file,
@@ -55,7 +55,6 @@ log = logging.getLogger(__name__)
 SAVE_CHECK_SECONDS = 2.0
 _AUTO = int(lt.torrent_flags.auto_managed)
 _PAUSED = int(lt.torrent_flags.paused)
-_SEQUENTIAL = int(lt.torrent_flags.sequential_download)
 
 
 class Engine:
@@ -71,8 +70,7 @@ class Engine:
         self._piece_reader = PieceReader()
         self._store = ResumeStore(state_dir / "resume")
         self._keeper = ResumeKeeper(self._store, self._registry)
-        self._streams: dict[TorrentId, list[TorrentStream]] = {}
-        self._streams_lock = threading.Lock()
+        self._streams = StreamDesk(self._registry, self._signal, self._piece_reader, self._rate_of)
         self._session: lt.session | None = None
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
@@ -109,10 +107,7 @@ class Engine:
         session, pump = self._session, self._pump
         if session is None or pump is None:
             return
-        with self._streams_lock:
-            streams = [s for group in self._streams.values() for s in group]
-        for stream in streams:
-            stream.close()
+        self._streams.close_all()
         pump.stop()
         session.pause()
         missing = self._keeper.save_all_and_wait(pump.pump_once, timeout)
@@ -131,14 +126,17 @@ class Engine:
     def add_torrent_file(
         self, path: Path, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
     ) -> TorrentId:
+        """Add a .torrent file (refused unread when oversized); returns its id, the same id if already added."""
         return self._add(params_from_file(Path(path)), save_path, paused, file_priorities)
 
     def add_torrent_bytes(
         self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
     ) -> TorrentId:
+        """Add a .torrent from memory (e.g. from the store); ``file_priorities`` can fetch one file alone."""
         return self._add(params_from_bytes(data), save_path, paused, file_priorities)
 
     def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> TorrentId:
+        """Add a magnet link; its display name is sanitized and never used as a path."""
         return self._add(params_from_magnet(uri), save_path, paused, None)
 
     def _add(
@@ -198,6 +196,7 @@ class Engine:
     # --- torrent verbs ------------------------------------------------------------------------------------
     @translated
     def pause(self, tid: TorrentId) -> None:
+        """Stop transferring until ``resume``; survives restarts."""
         record = self._registry.get(tid)
         record.handle.unset_flags(_AUTO)  # an auto-managed torrent would be resumed by the queue
         record.handle.pause()
@@ -205,24 +204,28 @@ class Engine:
 
     @translated
     def resume(self, tid: TorrentId) -> None:
+        """Let a paused torrent run again (it joins the download/seed queue)."""
         record = self._registry.get(tid)
         record.handle.set_flags(_AUTO)
         record.handle.resume()
         self._keeper.request(record)
 
     def pause_all(self) -> None:
+        """Pause every torrent."""
         for tid in self._registry.ids():
             self.pause(tid)
 
     def resume_all(self) -> None:
+        """Resume every torrent."""
         for tid in self._registry.ids():
             self.resume(tid)
 
     @translated
     def remove(self, tid: TorrentId, *, delete_data: bool = False) -> None:
+        """Forget a torrent (its resume file too); ``delete_data`` also deletes its downloaded files."""
         session = self._require_session()
         record = self._registry.get(tid)
-        self._close_streams(tid)
+        self._streams.close_torrent(tid)
         self._registry.pop(tid)
         option = int(lt.options_t.delete_files) if delete_data else 0
         session.remove_torrent(record.handle, option)
@@ -231,6 +234,7 @@ class Engine:
 
     @translated
     def force_recheck(self, tid: TorrentId) -> None:
+        """Hash every piece on disk again; the only case where saved progress may shrink."""
         record = self._registry.get(tid)
         record.recheck_requested = True  # the one case where fewer pieces may replace the saved file
         record.checked = False
@@ -238,6 +242,7 @@ class Engine:
 
     @translated
     def move_storage(self, tid: TorrentId, new_path: Path) -> None:
+        """Move a torrent's files to ``new_path`` (asynchronous; the snapshot's state is MOVING meanwhile)."""
         record = self._registry.get(tid)
         target = Path(new_path).expanduser().resolve()
         try:
@@ -248,12 +253,14 @@ class Engine:
 
     @translated
     def set_file_priorities(self, tid: TorrentId, priorities: Sequence[int]) -> None:
+        """One priority per file: 0 skips a file, 1 … 7 want it (4 is normal)."""
         record = self._registry.get(tid)
         record.handle.prioritize_files(self._checked_priorities(record.handle.torrent_file(), priorities))
         self._keeper.request(record)
 
     @translated
     def set_torrent_limits(self, tid: TorrentId, *, download: int | None = None, upload: int | None = None) -> None:
+        """Per-torrent rates in bytes/s (0 = unlimited, None = unchanged); these also apply to local peers."""
         record = self._registry.get(tid)
         if download is not None:
             record.handle.set_download_limit(download if download > 0 else -1)
@@ -262,6 +269,7 @@ class Engine:
 
     @translated
     def apply_settings(self, settings: EngineSettings) -> None:
+        """Apply new settings to the running session."""
         self._settings = settings
         pack: Any = settings_pack(settings)
         self._require_session().apply_settings(pack)
@@ -283,53 +291,66 @@ class Engine:
 
     @translated
     def add_web_seed(self, tid: TorrentId, url: str) -> None:
+        """Add an HTTP web seed (BEP 19); for a multi-file torrent the URL names the folder, ending in /."""
         self._registry.get(tid).handle.add_url_seed(url)
 
     # --- reads --------------------------------------------------------------------------------------------
     def snapshots(self) -> list[TorrentSnapshot]:
+        """The latest snapshot of every torrent, oldest added first; never waits on libtorrent."""
         return self._book.all()
 
     def snapshot(self, tid: TorrentId) -> TorrentSnapshot:
+        """The latest snapshot of one torrent."""
         return self._book.get(tid)
 
     @translated
     def files(self, tid: TorrentId) -> list[FileEntry]:
+        """The torrent's files (empty until a magnet's metadata arrives); blocks briefly."""
         return file_entries(self._registry.get(tid).handle)
 
     @translated
     def peers(self, tid: TorrentId) -> list[PeerEntry]:
+        """The peers connected now; blocks briefly."""
         return peer_entries(self._registry.get(tid).handle)
 
     @translated
     def trackers(self, tid: TorrentId) -> list[TrackerEntry]:
+        """The torrent's trackers and what they last said; blocks briefly."""
         return tracker_entries(self._registry.get(tid).handle)
 
     def totals(self) -> SessionTotals:
+        """Session-wide rates and totals from the latest batch."""
         return self._book.totals()
 
     @translated
     def file_ranges(self, tid: TorrentId, file_index: int) -> list[ByteRange]:
+        """Verified byte ranges of one file (for a seek bar); blocks briefly."""
         handle = self._registry.get(tid).handle
-        self._check_file_index(handle, file_index)
+        checked_file_info(handle, file_index)
         return verified_ranges(handle, file_index)
 
     @translated
     def file_path(self, tid: TorrentId, file_index: int) -> Path:
+        """Where one file of the torrent lives on disk."""
         handle = self._registry.get(tid).handle
-        info = self._check_file_index(handle, file_index)
+        info = checked_file_info(handle, file_index)
         return Path(handle.status().save_path) / info.layout().file_path(file_index)
 
     def torrent_ids(self) -> list[TorrentId]:
+        """Ids of every torrent in the session."""
         return self._registry.ids()
 
     def has_torrent(self, tid: TorrentId) -> bool:
+        """Whether a torrent with that id is in the session."""
         return self._registry.find(tid) is not None
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
+        """Receive every engine event on the alert thread; returns the function that unsubscribes."""
         return self._publisher.subscribe(callback)
 
     @property
     def listen_port(self) -> int | None:
+        """The TCP port the session listens on, None before start or when listening failed."""
         session = self._session
         if session is None:
             return None
@@ -338,81 +359,14 @@ class Engine:
 
     @property
     def state_dir(self) -> Path:
+        """The folder holding session parameters and resume files."""
         return self._state_dir
 
     # --- streaming ----------------------------------------------------------------------------------------
     @translated
     def open_stream(self, tid: TorrentId, file_index: int, *, timeout: float = 30.0) -> TorrentStream:
-        """A reader of one file that steers the picker while open (see ``stream``)."""
-        record = self._registry.get(tid)
-        handle = record.handle
-        info = self._wait_for_metadata(handle, timeout)
-        self._check_file_index(handle, file_index)
-        files = info.layout()
-        if handle.file_priority(file_index) == 0:
-            handle.file_priority(file_index, 4)  # the reader wants it even if the user skipped it
-        with self._registry.lock:
-            if record.open_streams == 0:
-                record.sequential_before_stream = bool(int(handle.flags()) & _SEQUENTIAL)
-                handle.set_flags(_SEQUENTIAL)
-            record.open_streams += 1
-
-        def base_priority() -> int:
-            return max(1, int(handle.file_priority(file_index)))
-
-        stream_file = StreamFile(
-            file_index=file_index,
-            offset=files.file_offset(file_index),
-            size=files.file_size(file_index),
-            piece_length=info.piece_length(),
-            num_pieces=info.num_pieces(),
-            base_priority=base_priority,
-        )
-        stream = TorrentStream(
-            handle, stream_file, self._signal, self._piece_reader, lambda: self._rate_of(tid),
-            self._stream_closed, timeout,
-        )
-        with self._streams_lock:
-            self._streams.setdefault(tid, []).append(stream)
-        return stream
-
-    def _stream_closed(self, stream: TorrentStream) -> None:
-        with self._streams_lock:
-            tid = next((t for t, group in self._streams.items() if stream in group), None)
-            if tid is None:
-                return
-            self._streams[tid].remove(stream)
-            if not self._streams[tid]:
-                del self._streams[tid]
-        found = self._registry.find(tid)
-        if found is None or not found.handle.is_valid():
-            return
-        record = found
-        with self._registry.lock:
-            record.open_streams = max(0, record.open_streams - 1)
-            if record.open_streams:
-                return
-        handle = record.handle
-        handle.clear_piece_deadlines()
-        if not record.sequential_before_stream:
-            handle.unset_flags(_SEQUENTIAL)
-        handle.prioritize_files(handle.get_file_priorities())  # resets the window's piece priorities
-
-    def _close_streams(self, tid: TorrentId) -> None:
-        with self._streams_lock:
-            streams = list(self._streams.get(tid, []))
-        for stream in streams:
-            stream.close()
-
-    def _wait_for_metadata(self, handle: lt.torrent_handle, timeout: float) -> lt.torrent_info:
-        deadline = time.monotonic() + timeout
-        while True:
-            info = handle.torrent_file()
-            if info is not None:
-                return info
-            if time.monotonic() >= deadline:
-                raise StreamTimeoutError("The torrent's metadata did not arrive in time; no peer sent it.")
-            self._signal.wait(self._signal.generation(), 0.2)
+        """A reader of one file that steers the picker while open (see ``stream`` and ``stream_desk``)."""
+        return self._streams.open(self._registry.get(tid), file_index, timeout)
 
     def _rate_of(self, tid: TorrentId) -> int:
         try:
@@ -453,15 +407,6 @@ class Engine:
         if self._session is None:
             raise EngineError("The engine is not running.")
         return self._session
-
-    @staticmethod
-    def _check_file_index(handle: lt.torrent_handle, file_index: int) -> lt.torrent_info:
-        info = handle.torrent_file()
-        if info is None:
-            raise EngineError("The torrent's metadata has not arrived yet; its files are unknown.")
-        if not 0 <= file_index < info.num_files():
-            raise EngineError(f"This torrent has no file number {file_index}.")
-        return info
 
     @staticmethod
     def _checked_priorities(info: lt.torrent_info | None, priorities: Sequence[int]) -> list[int]:

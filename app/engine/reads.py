@@ -10,6 +10,7 @@ from typing import Any
 
 import libtorrent as lt
 
+from app.engine.errors import EngineError
 from app.engine.types import ByteRange, FileEntry, PeerEntry, TrackerEntry
 
 
@@ -79,6 +80,16 @@ def _tracker_entry(tracker: Any) -> TrackerEntry:
         status = "working"
     return TrackerEntry(url=str(tracker.get("url", "")), tier=int(tracker.get("tier", 0)),
                         status=status, seeds=seeds, peers=peers)
+
+
+def checked_file_info(handle: lt.torrent_handle, file_index: int) -> lt.torrent_info:
+    """The torrent's metadata, after checking that it has arrived and has a file number ``file_index``."""
+    info = handle.torrent_file()
+    if info is None:
+        raise EngineError("The torrent's metadata has not arrived yet; its files are unknown.")
+    if not 0 <= file_index < info.num_files():
+        raise EngineError(f"This torrent has no file number {file_index}.")
+    return info
 
 
 def verified_ranges(handle: lt.torrent_handle, file_index: int) -> list[ByteRange]:
