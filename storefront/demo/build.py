@@ -35,7 +35,7 @@ from storefront.db import Database
 from storefront.demo import recipe
 from storefront.demo.covers import draw_cover
 from storefront.demo.ebook import write_epub
-from storefront.demo.media import TrackSpec, VideoSpec, encode_track, encode_video
+from storefront.demo.media import TrackSpec, VideoSpec, attach_cover_art, encode_track, encode_video
 from storefront.demo.recipe import DEMO_BUNDLES, DemoBundle
 from storefront.demo.texts import BOOK_CHAPTERS
 from storefront.demo.tool import ORRERY_PY, readme_text, write_tool_zip
@@ -44,8 +44,9 @@ from storefront.publish import MediaFacts, gate_from_args, publish_bundle
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 1  # bump when the generators change what they write
+GENERATOR_VERSION = 2  # bump when the generators change what they write
 _FACTS = "facts.json"
+STALE_MEDIA_DAYS = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ def ensure_media(cache_dir: Path) -> tuple[Path, bool]:
     target = media_dir(cache_dir)
     with _file_lock(cache_dir / "demo-media" / ".lock"):
         if (target / _FACTS).is_file():
+            os.utime(target)  # in use: not stale for another version's clean-up below
             return target, True
         log.info("Generating the demo's media (first start only, under a minute)")
         staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -103,9 +105,11 @@ def ensure_media(cache_dir: Path) -> tuple[Path, bool]:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        # Older recipes' media are dead weight once a new one is built.
+        # Other recipes' media are dead weight once unused for a while; not at once, or two versions of the app
+        # (or of a developer's tree) sharing one cache would delete each other's media on every start.
+        stale_before = time.time() - STALE_MEDIA_DAYS * 86_400
         for old in (cache_dir / "demo-media").iterdir():
-            if old.is_dir() and old.name != target.name and not old.name.startswith("."):
+            if old.is_dir() and old.name != target.name and old.stat().st_mtime < stale_before:
                 shutil.rmtree(old, ignore_errors=True)
     return target, False
 
@@ -134,6 +138,7 @@ def _encode_job(job: _MediaJob, root: Path) -> tuple[float, int]:
         assert job.track is not None
         title, artist, album, number = job.tags
         info = encode_track(job.track, path, title=title, artist=artist, album=album, track=number)
+        attach_cover_art(path, (root / "covers" / f"{job.bundle_id}.png").read_bytes())
     return info.duration_s, info.bitrate
 
 

@@ -254,6 +254,37 @@ def encode_track(spec: TrackSpec, path: Path, *, title: str, artist: str, album:
     return probe(path)
 
 
+def _syncsafe(value: int) -> bytes:
+    return bytes(((value >> shift) & 0x7F) for shift in (21, 14, 7, 0))
+
+
+def _unsyncsafe(raw: bytes) -> int:
+    return (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3]
+
+
+def attach_cover_art(path: Path, png: bytes) -> None:
+    """Add the album cover to an MP3's ID3v2.4 tag as an APIC "front cover" frame (what music players show).
+
+    FFmpeg's MP3 muxer writes the text frames; embedding a picture through it needs a second (video) stream, so
+    the frame is spliced into the tag it wrote instead.
+    """
+    data = path.read_bytes()
+    if data[:3] != b"ID3" or data[3] != 4:
+        raise ValueError(f"{path} does not start with an ID3v2.4 tag")
+    end = 10 + _unsyncsafe(data[6:10])
+    pos = 10
+    while pos + 10 <= end and data[pos : pos + 4] != b"\x00\x00\x00\x00":  # frames until the padding
+        pos += 10 + _unsyncsafe(data[pos + 4 : pos + 8])
+    frames = data[10:pos]
+    body = b"\x00" + b"image/png\x00" + b"\x03" + b"Cover\x00" + png  # latin-1, mime, front cover, description
+    apic = b"APIC" + _syncsafe(len(body)) + b"\x00\x00" + body
+    tag = frames + apic
+    header = data[:6] + _syncsafe(len(tag))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(header + tag + data[end:])
+    tmp.replace(path)
+
+
 def probe(path: Path) -> MediaInfo:
     """Duration, bitrate and codecs of a media file, as FFmpeg reads it (raises av.error.FFmpegError)."""
     with av.open(str(path)) as container:

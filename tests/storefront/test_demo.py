@@ -188,6 +188,11 @@ def test_album_tracks_are_mp3_with_the_first_free(demo: DemoStore) -> None:
     assert [files[t]["locked"] for t in tracks] == [False, True, True, True]
     info = probe(_content(demo, recipe.ALBUM_ID, tracks[0]))
     assert info.audio_codec is not None and info.audio_codec.startswith("mp3") and 25 <= info.duration_s <= 40
+    with av.open(str(_content(demo, recipe.ALBUM_ID, tracks[0]))) as track:  # the cover is in the ID3 tag
+        art = track.streams.video[0]
+        assert art.disposition & av.stream.Disposition.attached_pic
+        assert next(track.decode(art)).width == 600
+        assert track.metadata["album"] == "Harbor Lights" and track.metadata["artist"] == "The Quiet Orbitals"
     with av.open(io.BytesIO(_decrypted(demo, recipe.ALBUM_ID, tracks[2]))) as container:
         assert container.streams.audio[0].codec_context.name.startswith("mp3")
 
