@@ -13,6 +13,7 @@ Main thread only.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,7 @@ class Desktop(QObject):
         self.engine = engine
         self.store_section: StoreSection | None = None  # set by the section's page hook
         self._close_hooks: list[Callable[[], None]] = []
+        self._save_lock = threading.Lock()
         self.settings_store = settings_store
         self.settings = settings
         self.config = config
@@ -151,16 +153,20 @@ class Desktop(QObject):
             self.transfers.add_sources(sources)
 
     def save_settings(self, new: AppSettings) -> None:
-        """Persist the user's settings and apply them to the engine (on a worker: it may block)."""
+        """Take the user's settings now; persist them and apply them to the engine on a worker (both may block)."""
         # The Settings page does not show the once-only tray hint flag; never let it reset the flag.
-        new = new.replace(tray_hint_shown=self.settings.tray_hint_shown or new.tray_hint_shown)
-        self.settings = new
-        try:
-            self.settings_store.save(new)
-        except SettingsError as exc:
-            self.settings_page.saved_label.setText(str(exc))
-        engine_settings = new.engine_settings(self.config.base_engine_settings)
-        self.tasks.run(lambda: self.engine.apply_settings(engine_settings))
+        self.settings = new.replace(tray_hint_shown=self.settings.tray_hint_shown or new.tray_hint_shown)
+        engine_settings = self.settings.engine_settings(self.config.base_engine_settings)
+
+        def persist() -> None:
+            with self._save_lock:  # two saves in flight: the later one writes the newest settings, last
+                self.settings_store.save(self.settings)
+            self.engine.apply_settings(engine_settings)
+
+        self.tasks.run(persist, None, self._on_settings_not_saved)
+
+    def _on_settings_not_saved(self, exc: BaseException) -> None:
+        self.settings_page.saved_label.setText(str(exc) if isinstance(exc, SettingsError) else f"Not applied: {exc}")
 
     def request_quit(self) -> None:
         """Hide the window and tray, keep the geometry, and ask the composition root to shut down."""

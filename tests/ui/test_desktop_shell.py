@@ -50,11 +50,11 @@ def test_saved_settings_are_persisted_and_reach_the_engine(qtbot, tmp_path: Path
     page.close_to_tray.setChecked(False)
     page.save_button.click()
     assert page.saved_label.text() == "Saved."
+    qtbot.waitUntil(lambda: not desktop.runner.busy, timeout=10_000)  # saved and applied on a worker
     stored = SettingsStore(tmp_path / "config").load()
     assert stored.download_rate_limit_kib == 300
     assert stored.close_to_tray is False
     assert desktop.download_dir() == tmp_path / "elsewhere"
-    qtbot.waitUntil(lambda: not desktop.runner.busy, timeout=10_000)  # apply_settings ran on a worker
     page.download_limit.setValue(0)
     page.save_button.click()
     qtbot.waitUntil(lambda: not desktop.runner.busy, timeout=10_000)

@@ -4,9 +4,12 @@ with the demo's test cards (and a declined card's sentence), Pledge — and Watc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pytestqt.qtbot import QtBot
 
 from app.ui.store.bundle_page import LOCKED_TEXT
+from tests.support.net import free_port
 from tests.ui.store_driving import (
     email_dialog,
     new_email,
@@ -16,7 +19,7 @@ from tests.ui.store_driving import (
     sign_up_in_dialog,
     wait_for_catalog,
 )
-from tests.ui.store_fixtures import StoreWindow
+from tests.ui.store_fixtures import StoreWindow, close_store_window, open_store_window
 
 DEMO_TITLES = {"Lumen Drift: Season One", "Harbor Lights", "A Field Guide to Small Stars", "Pocket Orrery",
                "Paper Moons"}
@@ -144,3 +147,30 @@ def test_pledge_authorizes_and_counts_a_backer(qtbot: QtBot, store_window: Store
     assert banner.text.startswith("Thank you for backing “Lumen Drift: Season One”")
     qtbot.waitUntil(lambda: page.detail is not None and page.detail.campaign is not None
                     and page.detail.campaign.backers == backers + 1, timeout=30_000)
+
+
+def test_pay_what_you_want_honours_the_amount_typed(qtbot: QtBot, store_window: StoreWindow) -> None:
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "Paper Moons")
+    assert store_window.section.store_page.bundle_page.visible_actions() == ["Pay what you want…"]
+    press(store_window, "buy")
+    sign_up_in_dialog(qtbot, store_window, new_email())
+    dialog = payment_dialog(qtbot, store_window)
+    assert dialog.amount is not None and dialog.amount.minimum() == 1.0  # the creator's minimum, $1.00
+    dialog.amount.setValue(2.5)
+    assert dialog.amount_cents() == 250
+    with qtbot.waitSignal(store_window.section.actions.purchase_completed, timeout=60_000):
+        dialog.ok_button.click()
+    assert store_window.vault.licenses_for_bundle(store_window.store_ref, _bundle_id(store_window))
+
+
+def test_an_unreachable_store_says_so_in_a_sentence(qtbot: QtBot, tmp_path: Path, keyring_service: str) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    window = open_store_window(qtbot, tmp_path, dead, keyring_service)
+    try:
+        banner = window.section.store_page.banner
+        qtbot.waitUntil(lambda: banner.isVisibleTo(window.section.store_page), timeout=60_000)
+        assert banner.text == "The store can't be reached — your bundles still play."
+        assert window.desktop.transfers.isEnabled()  # torrents keep working without the store
+    finally:
+        close_store_window(window)

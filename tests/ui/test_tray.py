@@ -83,6 +83,16 @@ def test_tray_keeps_the_app_seeding_and_quits_in_order(
     desktop.close()
 
 
+def test_start_minimized_stays_in_the_tray(qtbot, tmp_path: Path, ui_engine: Engine, tray_host: None) -> None:
+    desktop = build_desktop(qtbot, tmp_path, ui_engine, AppSettings(start_minimized=True))
+    desktop.start([])
+    assert desktop.tray.icon.isVisible()
+    assert not desktop.window.isVisible()
+    desktop.tray.show_action.trigger()
+    assert desktop.window.isVisible()
+    desktop.close()
+
+
 def test_offscreen_has_no_tray_and_closing_quits() -> None:
     script = (
         "from PySide6.QtWidgets import QApplication\n"
