@@ -19,6 +19,10 @@ from tests.storefront.store_support import StoreProcess
 from tests.support.demo import build_demo_store
 from tests.support.net import loopback_address
 
+# The first session on a machine generates the demo's media (~50 CPU-seconds; minutes on a loaded machine),
+# which the module fixture's first test pays for; later sessions reuse the cache.
+pytestmark = pytest.mark.timeout(600)
+
 
 @pytest.fixture(scope="module")
 def demo_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, httpx.Client]]:

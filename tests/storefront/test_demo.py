@@ -41,6 +41,10 @@ from storefront.models import BundleKey
 from tests.storefront.store_support import StoreProcess
 from tests.support.demo import build_demo_store, demo_media_cache
 
+# The first session on a machine generates the demo's media (~50 CPU-seconds; minutes on a loaded machine),
+# which the module fixture's first test pays for; later sessions reuse the cache.
+pytestmark = pytest.mark.timeout(600)
+
 
 @dataclass(frozen=True)
 class DemoStore:
