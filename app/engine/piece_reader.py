@@ -18,7 +18,7 @@ from typing import Any
 
 import libtorrent as lt
 
-from app.engine.errors import StreamClosedError, StreamTimeoutError
+from app.engine.errors import StorageError, StreamClosedError, StreamTimeoutError
 
 _Key = tuple[lt.torrent_handle, int]
 
@@ -60,7 +60,7 @@ class PieceReader:
                     del self._waiting[key]
                     self._results.pop(key, None)
         if isinstance(result, str):
-            raise StreamClosedError(f"Reading the downloaded data failed: {result}")
+            raise StorageError(f"Reading the downloaded data from disk failed: {result}.")
         return result
 
     def deliver(self, alert: Any) -> None:
