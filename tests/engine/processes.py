@@ -6,6 +6,7 @@ Its stdout lines are collected on a reader thread; tests wait for lines by prefi
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import signal
@@ -16,6 +17,16 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+_LIVE: set[subprocess.Popen[str]] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """A test that failed before its cleanup must not leave an engine process behind."""
+    for process in list(_LIVE):
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 class HeadlessEngine:
@@ -61,11 +72,16 @@ class HeadlessEngine:
         self.process = subprocess.Popen(
             args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
+        _LIVE.add(self.process)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self._stderr: list[str] = []
         threading.Thread(target=self._read_stderr, daemon=True).start()
-        ready = self.wait_for("ready ", 60)
+        try:
+            ready = self.wait_for("ready ", 60)
+        except AssertionError:
+            self.kill()
+            raise
         self.port = int(ready.split("port=")[1].split()[0])
 
     @property
@@ -82,6 +98,12 @@ class HeadlessEngine:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self._stderr.append(line)
+
+    def __enter__(self) -> HeadlessEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def wait_for(self, prefix: str, timeout: float) -> str:
         """The next stdout line starting with ``prefix`` (lines already read are kept in ``lines``)."""
@@ -118,9 +140,12 @@ class HeadlessEngine:
             self.process.kill()
             self.process.wait()
             raise
+        finally:
+            _LIVE.discard(self.process)
 
     def kill(self) -> None:
         """SIGKILL: no chance to save anything."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        _LIVE.discard(self.process)

@@ -49,7 +49,11 @@ def start_seeder(tmp_path: Path, version: str, upload_limit: int | None = None) 
         download_dir=source,
         upload_limit=upload_limit,
     )
-    seeder.wait_for(f"torrent {info_hash_hex(torrent)} state=seeding", 60)
+    try:
+        seeder.wait_for(f"torrent {info_hash_hex(torrent)} state=seeding", 60)
+    except AssertionError:
+        seeder.kill()
+        raise
     return seeder, torrent, source
 
 
