@@ -73,27 +73,40 @@ def _settings(options: argparse.Namespace) -> EngineSettings:
     return EngineSettings()
 
 
-_OUTPUT_LOCK = threading.Lock()
+class StatusPrinter:
+    """Writes whole lines to stdout: from the main thread, the alert thread (events) and the restore reporter,
+    one write each under a lock, so they never interleave."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def say(self, line: str) -> None:
+        with self._lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    def on_event(self, event: EngineEvent) -> None:
+        """Engine subscriber (alert thread): the events a seedbox operator cares about."""
+        if isinstance(event, TorrentFinished):
+            self.say(f"finished {event.torrent_id}")
+        elif isinstance(event, MetadataReceived):
+            self.say(f"metadata {event.torrent_id} {event.name}")
+        elif isinstance(event, TorrentErrored):
+            self.say(f"error {event.torrent_id} {event.message}")
+
+    def status(self, engine: Engine) -> None:
+        totals = engine.totals()
+        self.say(f"total torrents={totals.num_torrents} down={totals.download_rate} up={totals.upload_rate}")
+        for snap in engine.snapshots():
+            self.say(
+                f"torrent {snap.id} state={snap.state.value} progress={snap.progress:.4f} done={snap.wanted_done} "
+                f"down={snap.download_rate} up={snap.upload_rate} peers={snap.num_peers} name={snap.name}"
+            )
 
 
-def _say(line: str) -> None:
-    # Lines come from the main thread, the alert thread (events) and the restore reporter: one write each,
-    # under a lock, so they never interleave.
-    with _OUTPUT_LOCK:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def _on_event(event: EngineEvent) -> None:
-    if isinstance(event, TorrentFinished):
-        _say(f"finished {event.torrent_id}")
-    elif isinstance(event, MetadataReceived):
-        _say(f"metadata {event.torrent_id} {event.name}")
-    elif isinstance(event, TorrentErrored):
-        _say(f"error {event.torrent_id} {event.message}")
-
-
-def _add_sources(engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace) -> None:
+def _add_sources(
+    engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace, out: StatusPrinter
+) -> None:
     """Add each source; one that cannot be added is reported on stderr and the seedbox carries on."""
     for source in sources:
         try:
@@ -105,10 +118,10 @@ def _add_sources(engine: Engine, sources: list[str], download_dir: Path, options
         except EngineError as exc:
             print(f"cannot add {source}: {exc}", file=sys.stderr, flush=True)
             continue
-        _say(f"added {tid} {engine.snapshot(tid).name}")
+        out.say(f"added {tid} {engine.snapshot(tid).name}")
 
 
-def _report_restored(engine: Engine, stop: threading.Event) -> None:
+def _report_restored(engine: Engine, stop: threading.Event, out: StatusPrinter) -> None:
     """Once the restored torrents finished checking their resume data, say what each one kept."""
     deadline = time.monotonic() + 60
     pending = set(engine.torrent_ids())
@@ -116,7 +129,7 @@ def _report_restored(engine: Engine, stop: threading.Event) -> None:
         for tid in sorted(pending):
             snap = engine.snapshot(tid)
             if snap.state not in (TorrentState.CHECKING, TorrentState.QUEUED):
-                _say(f"restored {tid} state={snap.state.value} done={_verified_bytes(engine, tid)}")
+                out.say(f"restored {tid} state={snap.state.value} done={_verified_bytes(engine, tid)}")
                 pending.discard(tid)
         stop.wait(0.05)
 
@@ -125,16 +138,6 @@ def _verified_bytes(engine: Engine, tid: str) -> int:
     """Bytes in verified pieces, asked from libtorrent itself (not from the resume file)."""
     files = engine.files(tid)
     return sum(r.end - r.start for f in files for r in engine.file_ranges(tid, f.index))
-
-
-def _status(engine: Engine) -> None:
-    totals = engine.totals()
-    _say(f"total torrents={totals.num_torrents} down={totals.download_rate} up={totals.upload_rate}")
-    for snap in engine.snapshots():
-        _say(
-            f"torrent {snap.id} state={snap.state.value} progress={snap.progress:.4f} done={snap.wanted_done} "
-            f"down={snap.download_rate} up={snap.upload_rate} peers={snap.num_peers} name={snap.name}"
-        )
 
 
 def _connect_peers(engine: Engine, peers: list[tuple[str, int]]) -> None:
@@ -153,7 +156,7 @@ def run_headless(args: list[str]) -> int:
     download_dir = (options.download_dir or paths.downloads).resolve()
     download_dir.mkdir(parents=True, exist_ok=True)
     peers = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in options.peer]
-
+    out = StatusPrinter()
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -164,12 +167,12 @@ def run_headless(args: list[str]) -> int:
 
     engine = Engine(_settings(options), state_dir)
     engine.start()
-    engine.subscribe(_on_event)
+    engine.subscribe(out.on_event)
     restored = engine.torrent_ids()
-    _add_sources(engine, options.sources, download_dir, options)
-    _say(f"ready port={engine.listen_port or 0} torrents={len(engine.torrent_ids())}")
+    _add_sources(engine, options.sources, download_dir, options, out)
+    out.say(f"ready port={engine.listen_port or 0} torrents={len(engine.torrent_ids())}")
     if restored:
-        threading.Thread(target=_report_restored, args=(engine, stop), daemon=True).start()
+        threading.Thread(target=_report_restored, args=(engine, stop, out), daemon=True).start()
     next_status = time.monotonic()
     next_peers = time.monotonic()
     while not stop.is_set():
@@ -179,8 +182,8 @@ def run_headless(args: list[str]) -> int:
             _connect_peers(engine, peers)
         if now >= next_status:
             next_status = now + options.status_interval
-            _status(engine)
+            out.status(engine)
         stop.wait(0.2)
     engine.shutdown()
-    _say("saved")
+    out.say("saved")
     return 0

@@ -13,6 +13,7 @@ from typing import Any
 
 import libtorrent as lt
 
+from app.engine.error_translation import describe_error
 from app.engine.events import (
     MetadataReceived,
     PieceFinished,
@@ -30,7 +31,6 @@ from app.engine.resume_keeper import FULL_FLAGS, ResumeKeeper
 from app.engine.seed_policy import over_seed_limit
 from app.engine.settings import EngineSettings
 from app.engine.snapshots import SnapshotBook, snapshot_from_status
-from app.engine.storage_errors import describe_error
 from app.engine.stream import PieceSignal
 from app.engine.torrent_source import torrent_id_of
 from app.engine.types import TorrentId

@@ -20,6 +20,7 @@ import libtorrent as lt
 
 from app.engine.alert_handlers import AlertHandlers
 from app.engine.alert_pump import AlertPump
+from app.engine.error_translation import translated
 from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
 from app.engine.piece_reader import PieceReader
@@ -31,7 +32,6 @@ from app.engine.resume_store import ResumeStore, atomic_write
 from app.engine.session_settings import settings_pack
 from app.engine.settings import EngineSettings, SeedLimitAction
 from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
-from app.engine.storage_errors import translated
 from app.engine.stream import PieceSignal, TorrentStream
 from app.engine.stream_desk import StreamDesk
 from app.engine.torrent_source import (

@@ -15,12 +15,12 @@ import pytest
 
 from app.engine import EncryptionPolicy, EngineSettings, TorrentState
 from app.engine.alert_pump import AlertPump
+from app.engine.error_translation import describe_error
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import ResumeKeeper
 from app.engine.resume_store import ResumeStore, atomic_write, count_pieces
 from app.engine.session_settings import settings_pack
 from app.engine.snapshots import state_of
-from app.engine.storage_errors import describe_error
 from app.engine.torrent_source import params_from_magnet, safe_display_name
 
 HASH = "ab" * 20
