@@ -151,8 +151,8 @@ class StoreProcess:
         ]
         if self.demo:
             argv.append("--demo")
-        log = (self.data_dir / "server.log").open("ab")
-        self.proc = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with (self.data_dir / "server.log").open("ab") as log:  # the child keeps its own copy of the handle
+            self.proc = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while not self.ready_file.exists():
             if self.proc.poll() is not None:
