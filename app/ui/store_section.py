@@ -84,6 +84,7 @@ class StoreSection(QObject):
             lambda _b, title: desktop.tray.notify("Purchase complete", f"“{title}” is yours. It is downloading now."))
         actions.bundle_added.connect(lambda _b, _tid, _pilot: library.refresh())
         actions.error.connect(desktop.window.set_store_status)
+        actions.connect_failed.connect(lambda _text: desktop.window.set_store_status("Store unavailable"))
         library.download_requested.connect(actions.download)
         library.rebuild_requested.connect(self._rebuild)
         library.remove_torrent_requested.connect(

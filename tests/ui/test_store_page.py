@@ -172,5 +172,10 @@ def test_an_unreachable_store_says_so_in_a_sentence(qtbot: QtBot, tmp_path: Path
         qtbot.waitUntil(lambda: banner.isVisibleTo(window.section.store_page), timeout=60_000)
         assert banner.text == "The store can't be reached — your bundles still play."
         assert window.desktop.transfers.isEnabled()  # torrents keep working without the store
+        page = window.section.store_page
+        assert page.retry_button.isVisibleTo(page)
+        with qtbot.waitSignal(window.section.actions.connect_failed, timeout=60_000):
+            page.retry_button.click()  # still nothing there: the same sentence, and the button again
+        assert page.retry_button.isVisibleTo(page)
     finally:
         close_store_window(window)

@@ -59,9 +59,12 @@ class StoreActions(QObject):
         self._details: dict[str, BundleDetail] = {}
 
     # --- connection and account ----------------------------------------------------------------------
+    connect_failed = Signal(str)  # the store's sentence; the Store page offers to try again
+
     def connect_store(self) -> None:
         backend = self._backend
-        self._tasks.run(lambda: (backend.connect(), backend.account_email()), self._on_connected, self._fail)
+        self._tasks.run(lambda: (backend.connect(), backend.account_email()), self._on_connected,
+                        lambda exc: self.connect_failed.emit(user_message(exc)))
 
     def _on_connected(self, result: tuple[StoreInfo, str | None]) -> None:
         self.store_info, self.account_email = result
@@ -109,8 +112,8 @@ class StoreActions(QObject):
 
         def work() -> tuple[BundleDetail, bool]:
             detail = backend.bundle(bundle_id)
-            owned = bool(self.account_email) and bool(backend.licenses_for_bundle(bundle_id))
-            return detail, owned
+            # Licenses stay on this computer after signing out (app.store.account): still the fan's bundle.
+            return detail, bool(backend.licenses_for_bundle(bundle_id))
 
         self._tasks.run(work, self._on_bundle_loaded, self._fail)
 

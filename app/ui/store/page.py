@@ -35,10 +35,14 @@ class StorePage(QWidget):
         self.account_label = QLabel()
         self.sign_in_button = QPushButton("Sign in…")
         self.sign_out_button = QPushButton("Sign out")
+        self.retry_button = QPushButton("Try again")
+        self.retry_button.hide()
+        self.retry_button.clicked.connect(self._retry)
         self.sign_in_button.clicked.connect(lambda: actions.with_account(lambda: None))
         self.sign_out_button.clicked.connect(actions.sign_out)
         bar = QHBoxLayout()
         bar.addWidget(self.store_name, 1)
+        bar.addWidget(self.retry_button)
         bar.addWidget(self.account_label)
         bar.addWidget(self.sign_in_button)
         bar.addWidget(self.sign_out_button)
@@ -62,6 +66,7 @@ class StorePage(QWidget):
         page.download_requested.connect(actions.download)
         page.watch_pilot_requested.connect(actions.watch_pilot)
         actions.store_connected.connect(self._on_connected)
+        actions.connect_failed.connect(self.show_unreachable)
         actions.account_changed.connect(self._show_account)
         actions.bundle_loaded.connect(self.show_bundle)
         actions.error.connect(self.banner.show_error)
@@ -77,9 +82,17 @@ class StorePage(QWidget):
     def show_unreachable(self, text: str) -> None:
         self.store_name.setText("Store unavailable")
         self.banner.show_error(text)
+        self.retry_button.show()
+
+    def _retry(self) -> None:
+        self.retry_button.hide()
+        self.banner.hide()
+        self.show_starting("Connecting to the store…")
+        self.store_actions.connect_store()
 
     def _on_connected(self, info: StoreInfo) -> None:
         self.store_name.setText(info.name + ("  (demo — no real money)" if info.demo else ""))
+        self.retry_button.hide()
         self.banner.hide()
         self.grid.setEnabled(True)
         self.grid.reload()
