@@ -7,18 +7,22 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from storefront.api.deps import AccountId, Services, Token
-from storefront.api.schemas import Credentials
+from storefront.api.schemas import AccountCreated, Credentials, SessionCreated, documented
 
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/accounts", status_code=201)
+@router.post(
+    "/accounts", status_code=201, response_model=None, responses=documented(201, AccountCreated, 400, 409, 422)
+)
 def sign_up(body: Credentials, services: Services) -> dict[str, Any]:
     account = services.accounts.sign_up(body.email, body.password)
     return {"account_id": account.id, "email": account.email}
 
 
-@router.post("/sessions", status_code=201)
+@router.post(
+    "/sessions", status_code=201, response_model=None, responses=documented(201, SessionCreated, 401, 422, 429)
+)
 def sign_in(body: Credentials, services: Services, request: Request) -> dict[str, Any]:
     client = request.client.host if request.client else ""
     signed_in = services.accounts.sign_in(body.email, body.password, client=client)

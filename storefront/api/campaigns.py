@@ -8,18 +8,23 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
 from storefront.api.deps import AccountId, Services
-from storefront.api.schemas import PledgeBody
+from storefront.api.schemas import CampaignInfo, PledgeBody, PledgeDone, documented
 from storefront.idempotency import validate_key
 
 router = APIRouter(tags=["campaigns"])
 
 
-@router.get("/campaigns/{campaign_id}")
+@router.get("/campaigns/{campaign_id}", response_model=None, responses=documented(200, CampaignInfo, 404))
 def campaign(campaign_id: str, services: Services) -> dict[str, Any]:
     return services.campaigns.view(campaign_id)
 
 
-@router.post("/campaigns/{campaign_id}/pledges", status_code=201)
+@router.post(
+    "/campaigns/{campaign_id}/pledges",
+    status_code=201,
+    response_model=None,
+    responses=documented(201, PledgeDone, 400, 401, 402, 404, 409, 422),
+)
 def pledge(
     campaign_id: str,
     body: PledgeBody,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.bundle import BundleKind
 from storefront.api.deps import Services
+from storefront.api.schemas import BundleDetail, CatalogPage, documented
 from storefront.campaigns import campaign_view
 from storefront.config import StoreConfig
 from storefront.errors import InvalidInputError, NotFoundError
@@ -67,7 +68,7 @@ def _summary(bundle: Any, config: StoreConfig) -> dict[str, Any]:
     }
 
 
-@router.get("/catalog")
+@router.get("/catalog", response_model=None, responses=documented(200, CatalogPage, 422))
 def catalog(
     services: Services,
     *,
@@ -100,7 +101,7 @@ def catalog(
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
-@router.get("/bundles/{bundle_id}")
+@router.get("/bundles/{bundle_id}", response_model=None, responses=documented(200, BundleDetail, 404))
 def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
     config = services.config
     with services.db.session() as session:

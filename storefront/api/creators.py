@@ -9,12 +9,13 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from storefront.api.deps import AccountId, Services
+from storefront.api.schemas import CreatorReport, SubscriberExport, documented
 from storefront.models import Bundle, Charge, ChargeStatus
 
 router = APIRouter(tags=["creators"])
 
 
-@router.get("/creators/report")
+@router.get("/creators/report", response_model=None, responses=documented(200, CreatorReport, 401))
 def report(services: Services, account_id: AccountId) -> dict[str, Any]:
     fee_percent = services.config.fee_percent
     with services.db.session() as session:
@@ -52,6 +53,10 @@ def report(services: Services, account_id: AccountId) -> dict[str, Any]:
     return {"bundles": bundles}
 
 
-@router.get("/creators/bundles/{bundle_id}/subscribers")
+@router.get(
+    "/creators/bundles/{bundle_id}/subscribers",
+    response_model=None,
+    responses=documented(200, SubscriberExport, 401, 403, 404),
+)
 def subscribers(bundle_id: str, services: Services, account_id: AccountId) -> dict[str, Any]:
     return {"bundle_id": bundle_id, "subscribers": services.gates.subscribers(account_id, bundle_id)}

@@ -6,12 +6,13 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from storefront.api.deps import AccountId, Services
+from storefront.api.schemas import LicenseList, documented
 from storefront.models import License
 
 router = APIRouter(tags=["licenses"])
 
 
-@router.get("/licenses")
+@router.get("/licenses", response_model=None, responses=documented(200, LicenseList, 401))
 def my_licenses(services: Services, account_id: AccountId) -> dict[str, list[str]]:
     with services.db.session() as session:
         tokens = session.scalars(

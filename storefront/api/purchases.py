@@ -8,14 +8,19 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
 from storefront.api.deps import AccountId, Services
-from storefront.api.schemas import PurchaseBody
+from storefront.api.schemas import PurchaseBody, PurchaseDone, documented
 from storefront.idempotency import validate_key
 from storefront.purchases import PurchaseRequest
 
 router = APIRouter(tags=["purchases"])
 
 
-@router.post("/purchases", status_code=201)
+@router.post(
+    "/purchases",
+    status_code=201,
+    response_model=None,
+    responses=documented(201, PurchaseDone, 400, 401, 402, 404, 409, 422),
+)
 def purchase(
     body: PurchaseBody,
     services: Services,

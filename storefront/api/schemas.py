@@ -40,3 +40,188 @@ class EmailGateBody(BaseModel):
 class EmailConfirmBody(BaseModel):
     email: str = Field(max_length=320)
     code: str = Field(min_length=1, max_length=16)
+
+
+# --- answers: documented in the OpenAPI document (the endpoints build plain JSON; see docs/CONTRACTS.md) ------
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorAnswer(BaseModel):
+    error: ErrorDetail
+
+
+class TestCardInfo(BaseModel):
+    __test__ = False  # not a pytest class
+    number: str
+    outcome: str
+
+
+class StoreInfo(BaseModel):
+    store_id: str
+    name: str
+    public_key: str
+    demo: bool
+    test_cards: list[TestCardInfo]
+    fee_percent: int
+
+
+class PublicKey(BaseModel):
+    store_id: str
+    public_key: str
+
+
+class GateInfo(BaseModel):
+    type: str
+    price_cents: int | None = None
+    min_cents: int | None = None
+    currency: str
+
+
+class BundleSummary(BaseModel):
+    id: str
+    title: str
+    creator: str
+    kind: str
+    gate: GateInfo
+    cover_url: str | None
+    summary: str
+    total_size: int
+
+
+class CatalogPage(BaseModel):
+    items: list[BundleSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class FileInfo(BaseModel):
+    index: int
+    path: str
+    size: int
+    media_type: str
+    duration_s: float | None = None
+    bitrate: int | None = None
+    locked: bool
+    release: str | None = None
+
+
+class ReleaseInfo(BaseModel):
+    id: str
+    title: str
+    released_at: int
+
+
+class SignedManifestInfo(BaseModel):
+    payload: str
+    signature: str
+
+
+class SwarmInfo(BaseModel):
+    seeders: int
+    leechers: int
+    completed: int
+
+
+class CampaignInfo(BaseModel):
+    id: str
+    bundle_id: str
+    goal_backers: int | None
+    goal_cents: int | None
+    price_cents: int
+    currency: str
+    backers: int
+    pledged_cents: int
+    deadline: str
+    seconds_left: int
+    state: str
+
+
+class BundleDetail(BundleSummary):
+    description: str
+    files: list[FileInfo]
+    releases: list[ReleaseInfo]
+    manifest: SignedManifestInfo
+    torrent_url: str
+    magnet: str
+    info_hash_v1: str | None
+    info_hash_v2: str | None
+    web_seed_url: str
+    tracker_url: str
+    swarm: SwarmInfo
+    campaign: CampaignInfo | None
+
+
+class AccountCreated(BaseModel):
+    account_id: str
+    email: str
+
+
+class SessionCreated(BaseModel):
+    token: str
+    expires_at: str
+    account_id: str
+
+
+class LicenseAnswer(BaseModel):
+    license: str
+
+
+class CodeSent(BaseModel):
+    status: str
+    dev_code: str | None = None
+
+
+class PurchaseDone(BaseModel):
+    purchase_id: str
+    bundle_id: str
+    amount_cents: int
+    currency: str
+    license: str
+
+
+class PledgeDone(BaseModel):
+    pledge_id: str
+    status: str
+
+
+class LicenseList(BaseModel):
+    licenses: list[str]
+
+
+class ReportLine(BaseModel):
+    bundle_id: str
+    title: str
+    gross_cents: int
+    payment_fees_cents: int
+    store_fee_cents: int
+    net_cents: int
+    downloads: int
+
+
+class CreatorReport(BaseModel):
+    bundles: list[ReportLine]
+
+
+class Subscriber(BaseModel):
+    email: str
+    consented_at: str
+    confirmed_at: str | None
+
+
+class SubscriberExport(BaseModel):
+    bundle_id: str
+    subscribers: list[Subscriber]
+
+
+def documented(status: int, model: type[BaseModel], *errors: int) -> dict[int | str, dict[str, object]]:
+    """``responses=`` for a route: its answer's schema and its error statuses, documentation only (the
+    endpoint's JSON is not re-validated on the way out)."""
+    answers: dict[int | str, dict[str, object]] = {status: {"model": model}}
+    for code in errors:
+        answers[code] = {"model": ErrorAnswer}
+    return answers

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from storefront.api.deps import Services
+from storefront.api.schemas import PublicKey, StoreInfo, documented
 from storefront.payments import TEST_CARDS, TestCardProvider
 
 router = APIRouter(tags=["store"])
 
 
-@router.get("/store")
+@router.get("/store", response_model=None, responses=documented(200, StoreInfo))
 def store_info(services: Services) -> dict[str, Any]:
     config = services.config
     cards = (
@@ -30,6 +31,6 @@ def store_info(services: Services) -> dict[str, Any]:
     }
 
 
-@router.get("/public-key")
+@router.get("/public-key", response_model=None, responses=documented(200, PublicKey))
 def public_key(services: Services) -> dict[str, str]:
     return {"store_id": services.config.store_id, "public_key": services.keys.signing.public_key_b64}

@@ -156,3 +156,20 @@ def test_search_treats_wildcards_as_plain_text_and_combines_with_kind(api: httpx
     assert api.get("/catalog", params={"q": "TEST CREATOR"}).json()["total"] == 7  # creator, any case
     both = api.get("/catalog", params={"q": "bundle", "kind": "music"}).json()
     assert [item["id"] for item in both["items"]] == [seeded.paid]
+
+
+def test_answers_match_the_schemas_the_openapi_document_publishes(api: httpx.Client, seeded: SeededStore) -> None:
+    from storefront.api import schemas
+
+    doc = api.get("/openapi.json").json()
+    assert doc["paths"]["/api/v1/bundles/{bundle_id}"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/BundleDetail"}
+    schemas.StoreInfo.model_validate(api.get("/store").json(), strict=True)
+    schemas.CatalogPage.model_validate(api.get("/catalog").json(), strict=True)
+    for bundle_id in (seeded.paid, seeded.campaign_ok, seeded.free):
+        detail = api.get(f"/bundles/{bundle_id}").json()
+        parsed = schemas.BundleDetail.model_validate(detail, strict=True)
+        assert set(parsed.model_dump()) == set(detail)  # nothing undocumented
+    schemas.CampaignInfo.model_validate(api.get(f"/campaigns/{seeded.campaign_ok}").json(), strict=True)
+    schemas.ErrorAnswer.model_validate(api.get("/bundles/nope").json(), strict=True)
