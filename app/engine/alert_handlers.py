@@ -177,8 +177,14 @@ class AlertHandlers:
 
     def on_moved(self, alert: Any) -> None:
         record = self._registry.by_handle(alert.handle)
-        if record is not None:
-            self._keeper.request(record, FULL_FLAGS)
+        if record is None:
+            return
+        new_path = str(alert.storage_path())
+
+        def change(params: lt.add_torrent_params) -> None:
+            params.save_path = new_path
+
+        self._keeper.save_change(record, change, FULL_FLAGS)
 
     def on_resume_rejected(self, alert: Any) -> None:
         log.warning("resume data rejected, libtorrent will recheck: %s", alert.message())

@@ -200,7 +200,7 @@ class Engine:
         record = self._registry.get(tid)
         record.handle.unset_flags(_AUTO)  # an auto-managed torrent would be resumed by the queue
         record.handle.pause()
-        self._keeper.request(record)
+        self._keeper.save_change(record, _set_paused_flags)
 
     @translated
     def resume(self, tid: TorrentId) -> None:
@@ -208,7 +208,7 @@ class Engine:
         record = self._registry.get(tid)
         record.handle.set_flags(_AUTO)
         record.handle.resume()
-        self._keeper.request(record)
+        self._keeper.save_change(record, _set_running_flags)
 
     def pause_all(self) -> None:
         """Pause every torrent."""
@@ -255,8 +255,13 @@ class Engine:
     def set_file_priorities(self, tid: TorrentId, priorities: Sequence[int]) -> None:
         """One priority per file: 0 skips a file, 1 … 7 want it (4 is normal)."""
         record = self._registry.get(tid)
-        record.handle.prioritize_files(self._checked_priorities(record.handle.torrent_file(), priorities))
-        self._keeper.request(record)
+        values = self._checked_priorities(record.handle.torrent_file(), priorities)
+        record.handle.prioritize_files(values)
+
+        def change(params: lt.add_torrent_params) -> None:
+            params.file_priorities = values
+
+        self._keeper.save_change(record, change)
 
     @translated
     def set_torrent_limits(self, tid: TorrentId, *, download: int | None = None, upload: int | None = None) -> None:
@@ -410,12 +415,28 @@ class Engine:
 
     @staticmethod
     def _checked_priorities(info: lt.torrent_info | None, priorities: Sequence[int]) -> list[int]:
+        """One priority per libtorrent file index, or one per file as ``files()`` lists them (pad files left out)."""
         values = [int(p) for p in priorities]
         if any(not 0 <= p <= 7 for p in values):
             raise EngineError("File priorities go from 0 (skip) to 7 (top).")
-        if info is not None and len(values) != info.num_files():
-            raise EngineError(f"Expected {info.num_files()} file priorities, got {len(values)}.")
-        return values
+        if info is None or len(values) == info.num_files():
+            return values
+        layout = info.layout()
+        real = [i for i in range(layout.num_files()) if not layout.file_flags(i) & lt.file_storage.flag_pad_file]
+        if len(values) != len(real):
+            raise EngineError(f"Expected {len(real)} file priorities, got {len(values)}.")
+        expanded = [0] * layout.num_files()  # pad files are zeros nobody downloads
+        for index, value in zip(real, values, strict=True):
+            expanded[index] = value
+        return expanded
+
+
+def _set_paused_flags(params: lt.add_torrent_params) -> None:
+    params.flags = _flags_for(int(params.flags), paused=True)
+
+
+def _set_running_flags(params: lt.add_torrent_params) -> None:
+    params.flags = _flags_for(int(params.flags), paused=False)
 
 
 def _flags_for(flags: int, paused: bool) -> int:

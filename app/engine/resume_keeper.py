@@ -53,6 +53,16 @@ class ResumeKeeper:
         record.handle.save_resume_data(flags)
         return True
 
+    def save_change(
+        self, record: TorrentRecord, change: Callable[[lt.add_torrent_params], None], flags: int = PERIODIC_FLAGS
+    ) -> None:
+        """Persist a user's change (pause, priorities, new folder): ask libtorrent when the torrent's first check
+        is over; before that (a paused torrent is not checked until it runs) patch the saved record instead."""
+        if self.request(record, flags):
+            return
+        if self._store.patch(record.torrent_id, change):
+            self.files_written += 1
+
     def request_due(self) -> None:
         """Periodic: ask every checked torrent that libtorrent marked as needing a save (guard 1)."""
         for record in self._registry.records():

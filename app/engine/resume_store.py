@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ class LoadedResume:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash at any moment leaves the old or the new content."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         view = memoryview(data)
@@ -66,15 +68,32 @@ class ResumeStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Saves come from the alert thread and from verbs on callers' threads; one at a time keeps a
+        # patch (read, change, write) from interleaving with another save of the same torrent.
+        self._lock = threading.Lock()
 
     def path_for(self, torrent_id: str) -> Path:
         return self.folder / f"{torrent_id}{_SUFFIX}"
 
     def save(self, torrent_id: str, params: lt.add_torrent_params) -> None:
-        atomic_write(self.path_for(torrent_id), lt.write_resume_data_buf(params))
+        with self._lock:
+            atomic_write(self.path_for(torrent_id), lt.write_resume_data_buf(params))
+
+    def patch(self, torrent_id: str, change: Callable[[lt.add_torrent_params], None]) -> bool:
+        """Change the saved record in place (read, change, atomic write); False when there is none."""
+        with self._lock:
+            path = self.path_for(torrent_id)
+            try:
+                params = lt.read_resume_data(path.read_bytes(), _LIMITS)
+            except (OSError, RuntimeError):
+                return False
+            change(params)
+            atomic_write(path, lt.write_resume_data_buf(params))
+            return True
 
     def delete(self, torrent_id: str) -> None:
-        self.path_for(torrent_id).unlink(missing_ok=True)
+        with self._lock:
+            self.path_for(torrent_id).unlink(missing_ok=True)
 
     def load_all(self) -> list[LoadedResume]:
         """Every readable resume record; unreadable files are renamed aside and logged."""

@@ -219,3 +219,29 @@ def test_trackers_of_a_torrent_are_listed(engine: Engine, tmp_path: Path) -> Non
         ("http://127.0.0.1:9/announce", 0), ("http://127.0.0.1:9/backup", 1)
     ]
     assert all(t.status for t in trackers)
+
+
+def test_changes_to_a_paused_torrent_survive_a_restart(
+    tmp_path: Path, settings: EngineSettings, seeded: tuple[bytes, Path]
+) -> None:
+    # libtorrent does not check a torrent added paused until it runs, so the engine saves such changes itself.
+    torrent, _ = seeded
+    first = Engine(settings, tmp_path / "state")
+    first.start()
+    tid = first.add_torrent_bytes(torrent, tmp_path / "dl", paused=True)
+    count = len(first.files(tid))  # one priority per listed file: the hybrid torrent's pad files are not listed
+    first.set_file_priorities(tid, [0] * (count - 1) + [7])
+    first.move_storage(tid, tmp_path / "elsewhere")
+    wait_snapshot(first, tid, lambda s: s.save_path == str((tmp_path / "elsewhere").resolve()), 30, "moved")
+    first.resume(tid)
+    first.pause(tid)
+    first.shutdown()
+
+    second = Engine(settings, tmp_path / "state")
+    second.start()
+    try:
+        assert [f.priority for f in second.files(tid)] == [0] * (count - 1) + [7]
+        snap = second.snapshot(tid)
+        assert snap.paused and snap.save_path == str((tmp_path / "elsewhere").resolve())
+    finally:
+        second.shutdown()
