@@ -34,6 +34,15 @@ STREAM_SIZE = 64 * MIB
 STREAM_RATE = 2_000_000
 
 
+PEAK_RSS: dict[str, float] = {}  # leecher peak resident memory per configuration, MB
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _address(n: int) -> str:
     return f"127.77.{os.getpid() % 200}.{n}"
 
@@ -154,7 +163,7 @@ def _plain_peer(role: str, torrent: bytes, save: str, address: str, port: int, p
         session.wait_for_alert(500)
         if any(isinstance(a, lt.torrent_finished_alert) for a in session.pop_alerts()):
             break
-    pipe.send(("done", time.perf_counter() - start))
+    pipe.send(("done", time.perf_counter() - start, _peak_rss_mb()))
 
 
 # --- the engine as shipped ---------------------------------------------------------------------------------
@@ -179,7 +188,7 @@ def _engine_peer(role: str, torrent: bytes, save: str, address: str, port: int, 
     engine.connect_peer(tid, host, seed_port)
     finished.wait()
     elapsed = time.perf_counter() - start
-    pipe.send(("done", elapsed))
+    pipe.send(("done", elapsed, _peak_rss_mb()))
     engine.shutdown()
 
 
@@ -203,7 +212,8 @@ def run_pair(kind: str, torrent: bytes, seed_dir: Path, leech_dir: Path, size: i
     _, port = seed_pipe.recv()
     leech.start()
     leech_pipe.send((seed_address, port))
-    _, elapsed = leech_pipe.recv()
+    _, elapsed, peak_rss = leech_pipe.recv()
+    PEAK_RSS[kind] = max(PEAK_RSS.get(kind, 0.0), peak_rss)
     seed_pipe.send("stop")
     leech.join(60)
     seed.join(60)
@@ -325,6 +335,7 @@ def main() -> None:
         ("engine as shipped (TCP)", f"{engine:8.1f} MB/s"),
         ("engine ÷ best plain libtorrent", f"{ratio:8.2f}   (goal ≥ 0.9)"),
         ("stream: first 2 MiB at 2 MB/s", f"{stream_start:8.2f} s"),
+        *((f"leecher peak RSS, {name}", f"{rss:8.1f} MB") for name, rss in PEAK_RSS.items()),
     ]
     print(f"transfer of {options.size_mib} MiB over loopback, one seeder, one leecher, separate processes "
           f"(best of {options.repeat} interleaved runs each)")
