@@ -91,6 +91,12 @@ class Plane:
         self.height = height
         self.data = bytearray([value]) * (width * height)
 
+    @classmethod
+    def copy_of(cls, other: Plane) -> Plane:
+        plane = cls(0, 0)
+        plane.width, plane.height, plane.data = other.width, other.height, bytearray(other.data)
+        return plane
+
     def fill_rect(self, x: int, y: int, w: int, h: int, value: int) -> None:
         x0, y0 = max(0, x), max(0, y)
         x1, y1 = min(self.width, x + w), min(self.height, y + h)
