@@ -75,6 +75,7 @@ class Base(DeclarativeBase):
 
 class ChargeStatus(enum.StrEnum):
     PENDING = "pending"  # written before the provider is called; reconcile resolves it after a crash
+    RECONCILING = "reconciling"  # a reconciler holds it (lease: updated_at); a crashed one's lease expires
     AUTHORIZED = "authorized"
     CAPTURED = "captured"
     VOIDED = "voided"

@@ -93,7 +93,9 @@ class Purchases:
         try:
             return self._run(account_id, claimed, request)
         except StoreError as exc:
-            if exc.status >= 500:
+            if exc.code == "request_in_progress":
+                pass  # reconcile owns this charge now and writes the answer a retry will get
+            elif exc.status >= 500:
                 self._idem.abandon(claimed)
             else:
                 self._idem.finish_now(claimed, exc.status, error_body(exc))
@@ -161,6 +163,11 @@ class Purchases:
 
         with self._db.write() as session:
             charge = session.get_one(Charge, charge.id)
+            if charge.status != ChargeStatus.PENDING:  # this request took so long that reconcile took over
+                raise ConflictError(
+                    "This purchase is being settled; retry with the same Idempotency-Key in a moment.",
+                    code="request_in_progress",
+                )
             charge.status = ChargeStatus.CAPTURED
             charge.fee_cents = paid.fee_cents
             purchase = session.get_one(Purchase, purchase.id)

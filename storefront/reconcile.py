@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select, update
 
 from storefront.campaigns import Campaigns
 from storefront.db import Database
@@ -36,6 +36,7 @@ from storefront.payments import PaymentProvider
 from storefront.purchases import purchase_answer
 
 log = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=5)  # how long a reconciler may hold a charge before another may take it over
 
 
 @dataclass(slots=True)
@@ -63,7 +64,9 @@ class Reconciler:
         with self._db.session() as session:
             charges = list(
                 session.scalars(
-                    select(Charge).where(Charge.status == ChargeStatus.PENDING, Charge.created_at <= cutoff)
+                    select(Charge).where(
+                        Charge.status.in_((ChargeStatus.PENDING, ChargeStatus.RECONCILING)), Charge.updated_at <= cutoff
+                    )
                 )
             )
             pledges = list(
@@ -73,7 +76,7 @@ class Reconciler:
             )
         for charge in charges:
             if charge.purpose == "purchase":
-                self._settle_purchase(charge.id, report)
+                self._settle_purchase(charge.id, cutoff, report)
         for pledge_id in pledges:
             self._campaigns.settle_pending_pledge(pledge_id)
             self._finish_pledge_claim(pledge_id)
@@ -100,50 +103,84 @@ class Reconciler:
             )
             return int(gone.rowcount)  # type: ignore[attr-defined]
 
-    def _settle_purchase(self, charge_id: str, report: ReconcileReport) -> None:
-        payment = self._provider.lookup(charge_id)
-        if payment is not None and payment.status == "captured":
-            with self._db.write() as session:
-                charge = session.get_one(Charge, charge_id)
-                purchase = session.scalar(select(Purchase).where(Purchase.charge_id == charge_id))
-                assert charge.account_id is not None
-                held = session.scalar(
-                    select(License.id).where(
-                        License.account_id == charge.account_id, License.bundle_id == charge.bundle_id
-                    )
-                )
-                if purchase is not None and held is None:
-                    charge.status = ChargeStatus.CAPTURED
-                    charge.fee_cents = payment.fee_cents
-                    purchase.status = PurchaseStatus.COMPLETED
-                    lic = self._issuer.issue(
-                        session,
-                        account_id=charge.account_id,
-                        bundle_id=charge.bundle_id,
-                        source="purchase",
-                        charge_id=charge_id,
-                    )
-                    record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.charge_id == charge_id))
-                    if record is not None:
-                        Idempotency.finish(session, record.id, 201, purchase_answer(purchase, lic.token))
-                    report.completed += 1
-                    return
-            self._provider.refund(charge_id)  # charged for a bundle the account already holds
-            with self._db.write() as session:
-                session.get_one(Charge, charge_id).status = ChargeStatus.REFUNDED
-                session.execute(
-                    delete(Purchase).where(Purchase.charge_id == charge_id, Purchase.status == PurchaseStatus.PENDING)
-                )
-            report.refunded += 1
-            return
-        if payment is not None and payment.status == "authorized":
-            self._provider.void(charge_id)
+    def _settle_purchase(self, charge_id: str, cutoff: dt.datetime, report: ReconcileReport) -> None:
+        # Take the charge first (a conditional update: one reconciler wins, even with several workers), then
+        # ask the provider outside any transaction (its books may share our database).
         with self._db.write() as session:
-            session.get_one(Charge, charge_id).status = (
-                ChargeStatus.VOIDED if payment is not None else ChargeStatus.FAILED
+            taken = session.execute(
+                update(Charge)
+                .where(
+                    Charge.id == charge_id,
+                    or_(
+                        and_(Charge.status == ChargeStatus.PENDING, Charge.updated_at <= cutoff),
+                        # another reconciler holds it unless its lease ran out (it crashed mid-way)
+                        and_(Charge.status == ChargeStatus.RECONCILING, Charge.updated_at <= utcnow() - LEASE),
+                    ),
+                )
+                .values(status=ChargeStatus.RECONCILING, updated_at=utcnow())
             )
-            session.execute(delete(Purchase).where(Purchase.charge_id == charge_id))
-        report.cancelled += 1
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return
+        payment = self._provider.lookup(charge_id)
+        status = payment.status if payment is not None else None
+        if payment is not None and status == "captured":
+            outcome = self._complete(charge_id, payment.fee_cents)
+            if outcome == "completed":
+                report.completed += 1
+            if outcome != "owned_already":
+                return
+            self._provider.refund(charge_id)  # charged for a bundle the account already holds
+            status = "refunded"
+        elif status == "authorized":
+            self._provider.void(charge_id)
+            status = "voided"
+        final = {"refunded": ChargeStatus.REFUNDED, "voided": ChargeStatus.VOIDED}.get(
+            status or "", ChargeStatus.FAILED
+        )
+        with self._db.write() as session:
+            session.get_one(Charge, charge_id).status = final
+            session.execute(
+                delete(Purchase).where(Purchase.charge_id == charge_id, Purchase.status == PurchaseStatus.PENDING)
+            )
+        if final == ChargeStatus.REFUNDED:
+            report.refunded += 1
+        else:
+            report.cancelled += 1
+
+    def _complete(self, charge_id: str, fee_cents: int) -> str:
+        """Charged at the provider: complete the purchase, its license and the stored answer in one transaction.
+        "completed"; "done_before" when this charge's license exists; "owned_already" when the account got the
+        bundle another way (then the caller refunds)."""
+        with self._db.write() as session:
+            charge = session.get_one(Charge, charge_id)
+            purchase = session.scalar(select(Purchase).where(Purchase.charge_id == charge_id))
+            assert charge.account_id is not None
+            held = session.scalar(
+                select(License.id).where(License.account_id == charge.account_id, License.bundle_id == charge.bundle_id)
+            )
+            if held is not None:
+                licensed = session.scalar(select(License.id).where(License.charge_id == charge_id))
+                if licensed is None:
+                    return "owned_already"
+                charge.status = ChargeStatus.CAPTURED  # its license is there: only our record lagged
+                charge.fee_cents = fee_cents
+                return "done_before"
+            if purchase is None:
+                return "owned_already"
+            charge.status = ChargeStatus.CAPTURED
+            charge.fee_cents = fee_cents
+            purchase.status = PurchaseStatus.COMPLETED
+            lic = self._issuer.issue(
+                session,
+                account_id=charge.account_id,
+                bundle_id=charge.bundle_id,
+                source="purchase",
+                charge_id=charge_id,
+            )
+            record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.charge_id == charge_id))
+            if record is not None:
+                Idempotency.finish(session, record.id, 201, purchase_answer(purchase, lic.token))
+            return "completed"
 
     def _finish_pledge_claim(self, pledge_id: str) -> None:
         with self._db.write() as session:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storefront.config import StoreConfig
 from storefront.db import Database
@@ -176,3 +176,23 @@ def test_reconcile_completes_captured_voids_authorized_and_cancels_unknown(
         record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.charge_id == captured))
         assert record is not None and record.status_code == 201 and lic.token in (record.response_body or "")
         assert session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.charge_id == unknown)) is None
+
+
+def test_reconcilers_running_at_once_complete_a_charge_once_and_refund_nothing(
+    services: tuple[StoreServices, SeededStore],
+) -> None:
+    """Several workers each reconcile at start-up or on their timer: one takes the charge, the others skip it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    built, seeded = services
+    card = Card(number=GOOD_CARD["number"], exp_month=12, exp_year=2040, cvc="123")  # type: ignore[arg-type]
+    account, charge = _pending_purchase(built, seeded.paid, "k-shared")
+    built.provider.authorize(charge, card, 499, "USD")
+    built.provider.capture(charge)
+    with ThreadPoolExecutor(4) as pool:
+        reports = list(pool.map(lambda _: built.reconciler.run(), range(4)))
+    assert sum(r.completed for r in reports) == 1
+    assert sum(r.refunded + r.cancelled for r in reports) == 0
+    assert built.provider.lookup(charge).status == "captured"  # type: ignore[union-attr]
+    with built.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(License).where(License.account_id == account)) == 1
