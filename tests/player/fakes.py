@@ -4,6 +4,7 @@ the real engine streams in tests/integration/test_player_streaming.py."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from app.engine.errors import UnknownTorrentError
 from app.engine.types import ByteRange, TorrentId, TorrentSnapshot, TorrentState
@@ -21,7 +22,9 @@ class FilesEngine:
         *,
         reported_ranges: list[ByteRange] | None = None,
         rate: int = 0,
+        cut_at: int | None = None,
     ) -> None:
+        self.cut_at = cut_at  # readers end here, as a stream whose swarm went silent does
         self.torrent_id = torrent_id
         self.reported_ranges = reported_ranges  # what file_ranges claims (a download still under way)
         self.rate = rate
@@ -32,7 +35,8 @@ class FilesEngine:
 
     def open_stream(self, torrent_id: TorrentId, file_index: int, *, timeout: float = 30.0) -> ByteSeekReader:
         self.opened.append(file_index)
-        return self.files[file_index].open("rb")  # type: ignore[return-value]
+        handle = self.files[file_index].open("rb")
+        return handle if self.cut_at is None else _CutReader(handle, self.cut_at)  # type: ignore[return-value]
 
     def file_ranges(self, torrent_id: TorrentId, file_index: int) -> list[ByteRange]:
         if self.reported_ranges is not None:
@@ -56,3 +60,18 @@ class FilesEngine:
             raise UnknownTorrentError(torrent_id)
         if download is not None:
             self.limits[torrent_id] = download
+
+
+class _CutReader:
+    def __init__(self, handle: BinaryIO, cut_at: int) -> None:
+        self._handle = handle
+        self._cut_at = cut_at
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._handle.seek(offset, whence)
+
+    def read(self, n: int) -> bytes:
+        return self._handle.read(max(0, min(n, self._cut_at - self._handle.tell())))
+
+    def close(self) -> None:
+        self._handle.close()

@@ -8,8 +8,10 @@ Generated with PyAV (no system ffmpeg); runs in the test process, once per sessi
 from __future__ import annotations
 
 import math
+import os
 import random
 import struct
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,7 +25,7 @@ def make_test_video(path: Path, *, seconds: int = 20, video_kbps: int = 2000, se
     if path.exists() and path.stat().st_size > 0:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part.mp4")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.part.mp4")  # concurrent sessions never share a temp file
     with av.open(str(tmp), "w", options={"movflags": "faststart"}) as out:
         video = out.add_stream(
             "libx264",
@@ -77,3 +79,9 @@ def make_test_video(path: Path, *, seconds: int = 20, video_kbps: int = 2000, se
             out.mux(packet)
     tmp.replace(path)
     return path
+
+
+def cached_test_video(name: str, *, seconds: int, seed: int) -> Path:
+    """``make_test_video`` kept across test sessions (``$BUNDLECAST_TEST_CACHE`` or the temp folder)."""
+    cache = Path(os.environ.get("BUNDLECAST_TEST_CACHE", tempfile.gettempdir())) / "bundlecast-player-media"
+    return make_test_video(cache / f"{name}-{seconds}s-{seed}.mp4", seconds=seconds, seed=seed)

@@ -28,7 +28,7 @@ from app.player.video import VideoBackend
 from app.ui.player import PlayerPage
 from app.ui.tasks import ThreadPoolTaskRunner
 from tests.player.fakes import FilesEngine
-from tests.player.media import make_test_video
+from tests.player.media import cached_test_video
 
 TID = "ab" * 20
 OFFER = Offer("bundle-1", OfferKind.PLEDGE, "Pledge $9.95")
@@ -37,12 +37,11 @@ pytestmark = pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs the
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    root = tmp_path_factory.mktemp("clips")
+def clips() -> list[Path]:
     return [
-        make_test_video(root / "long.mp4", seconds=20, seed=3),
-        make_test_video(root / "short.mp4", seconds=3, seed=4),
-        make_test_video(root / "short2.mp4", seconds=3, seed=5),
+        cached_test_video("long", seconds=20, seed=3),
+        cached_test_video("short", seconds=3, seed=4),
+        cached_test_video("short", seconds=3, seed=5),
     ]
 
 
@@ -206,4 +205,15 @@ def test_pause_stops_the_clock(
     paused_at = page.time_ms
     qtbot.wait(800)
     assert page.time_ms == paused_at
+    page.shutdown()
+
+
+def test_a_stream_that_breaks_off_is_not_taken_for_the_end_of_the_pilot(
+    qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp_path: Path
+) -> None:
+    page, _ = _page(qtbot, clips, server, backend, tmp_path, cut_at=clips[0].stat().st_size // 4)
+    with qtbot.waitSignal(page.playback_failed, timeout=60_000) as failed:
+        page.play_bundle_file(_item(clips, 0), offer=OFFER)
+    assert "no peer" in failed.args[0]
+    assert not page.showing_offer
     page.shutdown()

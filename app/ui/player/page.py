@@ -48,6 +48,8 @@ from app.ui.player.seek_bar import SeekBar
 from app.ui.tasks import TaskRunner
 
 _VIDEO, _COVER, _OFFER = 0, 1, 2
+# An end reported this far before the known length is a broken stream, not the end of the file.
+_EARLY_END_MS = 5_000
 
 
 def format_clock(ms: int) -> str:
@@ -202,6 +204,9 @@ class PlayerPage(QWidget):
     def shutdown(self) -> None:
         """Remember where the user is, stop, and free the VLC player (the app is closing)."""
         self._leave_current()
+        # Now, not on the task runner (which is draining): a per-torrent limit would be saved in the other
+        # torrents' resume data and keep them slow after a restart. libtorrent's limit setters do not block.
+        self._playback.stop_watching()
         self._player.release()
 
     # --- internals ---
@@ -280,6 +285,13 @@ class PlayerPage(QWidget):
         self._show_time()
 
     def _on_end_reached(self) -> None:
+        if self._length_ms > 0 and self._time_ms < self._length_ms - _EARLY_END_MS:
+            # VLC ends a stream whose body was cut (the swarm gave nothing for the server's read timeout):
+            # that is not the end of the pilot, so no offer — say what happened and keep the position.
+            self._remember_position()
+            self.play_button.setText("Play")
+            self.playback_failed.emit("Playback stopped: no peer sent the rest of this file. Try again later.")
+            return
         self._time_ms = self._length_ms
         self._remember_position()
         if self._index + 1 < len(self._items):
