@@ -102,3 +102,9 @@ def test_magnet_carries_both_hashes_tracker_and_web_seed() -> None:
     assert params.name == "Lumen Drift & co"
     assert params.trackers == ["http://127.0.0.4:80/announce"]
     assert params.url_seeds == ["http://127.0.0.4:80/seed/x/"]
+
+
+@pytest.mark.parametrize("broken", [b"not a torrent", b"le", b"d4:infod1:ai1eee-trailing", b"d8:announce3:urle"])
+def test_rewriting_or_hashing_a_broken_torrent_says_so(broken: bytes) -> None:
+    with pytest.raises(TorrentError):
+        info_hashes(rewrite_torrent_urls(broken, tracker_url="http://127.0.0.5/announce", web_seed_url=None))
