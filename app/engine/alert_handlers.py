@@ -117,6 +117,7 @@ class AlertHandlers:
                 self._publisher.publish(StateChanged(torrent_id, old.state, snapshot.state))
             if status.need_save_resume:
                 record.needs_save = True
+            record.only_counters_change = bool(status.is_finished) and not snapshot.paused
             if over_seed_limit(status, settings):
                 self._stop_seeding(torrent_id)
         self._book.set_listen_port(self._listen_port())

@@ -29,6 +29,8 @@ class TorrentRecord:
     open_streams: int = 0
     sequential_before_stream: bool = False
     needs_save: bool = False
+    only_counters_change: bool = False  # complete and not paused: a save would only record upload totals
+    last_periodic_save: float = float("-inf")  # monotonic time of the last periodic request
     magnet_name: str = ""  # a magnet's (sanitized) dn: libtorrent drops it from its own resume data
 
 

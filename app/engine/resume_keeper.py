@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _FLAGS = lt.save_resume_flags_t
 PERIODIC_FLAGS = int(_FLAGS.only_if_modified) | int(_FLAGS.save_info_dict)
 FULL_FLAGS = int(_FLAGS.save_info_dict) | int(_FLAGS.flush_disk_cache)
+SEEDING_SAVE_SECONDS = 300.0
 
 
 class ResumeKeeper:
@@ -64,10 +65,20 @@ class ResumeKeeper:
             self.files_written += 1
 
     def request_due(self) -> None:
-        """Periodic: ask every checked torrent that libtorrent marked as needing a save (guard 1)."""
+        """Periodic: ask every checked torrent that libtorrent marked as needing a save (guard 1).
+
+        A complete torrent that is seeding changes only its upload counters: it is saved at most every
+        ``SEEDING_SAVE_SECONDS`` so a seedbox of thousands does not rewrite every file every few seconds
+        (pause, priorities and other changes are saved at once through ``save_change``).
+        """
+        now = time.monotonic()
         for record in self._registry.records():
-            if record.needs_save:
-                self.request(record)
+            if not record.needs_save:
+                continue
+            if record.only_counters_change and now - record.last_periodic_save < SEEDING_SAVE_SECONDS:
+                continue
+            if self.request(record):
+                record.last_periodic_save = now
 
     def on_saved(self, alert: Any) -> None:
         params: lt.add_torrent_params = alert.params

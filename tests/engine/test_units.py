@@ -250,3 +250,18 @@ def test_seed_policy_stops_at_the_ratio_or_the_time_limit() -> None:
     assert not over_seed_limit(SeedingStatus(), timed)
     assert over_seed_limit(SeedingStatus(seeding_duration=__import__("datetime").timedelta(minutes=2)), timed)
     assert not over_seed_limit(SeedingStatus(all_time_upload=10**9), EngineSettings())
+
+
+def test_seeding_torrents_are_saved_for_their_counters_only_now_and_then(keeper: Any) -> None:
+    keeper, _, _, record = keeper
+    record.checked = True
+    record.only_counters_change = True
+    record.needs_save = True
+    keeper.request_due()
+    assert len(record.handle.requests) == 1
+    record.needs_save = True
+    keeper.request_due()  # uploaded a little more: not worth a write yet
+    assert len(record.handle.requests) == 1
+    record.only_counters_change = False  # downloading again: progress is saved at once
+    keeper.request_due()
+    assert len(record.handle.requests) == 2
