@@ -195,7 +195,8 @@ class EmbeddedStore:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the store; SIGKILL it if it has not exited after `timeout` seconds. Idempotent."""
-        proc = self._proc
+        with self._lock:  # a start() still spawning the child finishes first, so the child is never missed
+            proc = self._proc
         if proc is not None and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
