@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import keyring
@@ -324,3 +325,16 @@ def test_signing_up_twice_with_one_address_says_to_sign_in(account: StoreAccount
     with pytest.raises(errors.AccountExists) as raised:
         account.sign_up(email, PASSWORD)
     assert "Try signing in" in raised.value.user_message
+
+
+def test_one_client_serves_many_worker_threads_at_once(live: LiveStore) -> None:
+    client = StoreClient(live.url)
+    ids = [live.seeded.paid, live.seeded.free, live.seeded.pwyw, live.seeded.email] * 4
+    with ThreadPoolExecutor(max_workers=8) as workers:
+        details = list(workers.map(client.bundle, ids))
+        covers = list(workers.map(lambda d: client.fetch_cover(d.cover_url), details))
+    client.close()
+
+    assert [d.id for d in details] == ids
+    assert all(cover.startswith(b"\x89PNG") for cover in covers)
+    assert client._http._sessions == []  # every thread's session closed
