@@ -25,6 +25,7 @@ from app.store.models import (
     PurchaseResult,
     SignInResult,
     StoreInfo,
+    Subscriber,
 )
 from app.store.transport import DEFAULT_USER_AGENT, RetryPolicy, Transport
 
@@ -201,3 +202,10 @@ class StoreClient:
     def creator_report(self, token: str) -> tuple[CreatorReportLine, ...]:
         answer = self._http.request("GET", "/creators/report", token=token, unauthorized=SessionExpired)
         return parsing.creator_report(answer)
+
+    def subscribers(self, token: str, bundle_id: str) -> tuple[Subscriber, ...]:
+        """The consenting addresses of a creator's e-mail-gated bundle (Forbidden for anyone else)."""
+        answer = self._http.request(
+            "GET", f"/creators/bundles/{_seg(bundle_id)}/subscribers", token=token, unauthorized=SessionExpired
+        )
+        return parsing.subscribers(answer)

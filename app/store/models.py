@@ -207,3 +207,12 @@ class CreatorReportLine:
     store_fee_cents: int
     net_cents: int
     downloads: int
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """An address that consented to a creator's mail through the e-mail gate (creator export)."""
+
+    email: str
+    consented_at: datetime
+    confirmed_at: datetime | None

@@ -30,6 +30,7 @@ from app.store.models import (
     SignedManifestData,
     SignInResult,
     StoreInfo,
+    Subscriber,
     SwarmHealth,
     TestCard,
 )
@@ -328,3 +329,16 @@ def creator_report(data: object) -> tuple[CreatorReportLine, ...]:
             )
         )
     return tuple(lines)
+
+
+def subscribers(data: object) -> tuple[Subscriber, ...]:
+    f = Fields(data, "subscribers")
+    result = []
+    for i, item in enumerate(f.items("subscribers")):
+        s = Fields(item, f"subscribers.subscribers[{i}]")
+        result.append(
+            Subscriber(
+                email=s.text("email"), consented_at=s.time("consented_at"), confirmed_at=s.opt_time("confirmed_at")
+            )
+        )
+    return tuple(result)

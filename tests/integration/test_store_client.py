@@ -25,6 +25,7 @@ from app.store.vault import AccountToken, LicenseVault, StorePin
 from tests.store.keyring_support import keyring_service
 from tests.store.live_store import LiveStore, running_store
 from tests.store.lossy_proxy import lossy_proxy
+from tests.storefront.store_support import CREATOR_EMAIL, CREATOR_PASSWORD
 
 __all__ = ["keyring_service"]  # a fixture, imported for pytest
 
@@ -338,3 +339,27 @@ def test_one_client_serves_many_worker_threads_at_once(live: LiveStore) -> None:
     assert [d.id for d in details] == ids
     assert all(cover.startswith(b"\x89PNG") for cover in covers)
     assert client._http._sessions == []  # every thread's session closed
+
+
+def test_the_creator_sees_sales_and_consenting_subscribers_and_fans_do_not(
+    account: StoreAccount, client: StoreClient, live: LiveStore
+) -> None:
+    fan_email = new_email()
+    account.sign_up(fan_email, PASSWORD)
+    account.buy(live.seeded.paid, GOOD)
+    account.request_email_code(live.seeded.email, fan_email)
+    account.confirm_email(live.seeded.email, fan_email, live.mail.code_for(fan_email))
+    creator = client.sign_in(CREATOR_EMAIL, CREATOR_PASSWORD).token
+
+    report = {line.bundle_id: line for line in client.creator_report(creator)}
+    subscribers = client.subscribers(creator, live.seeded.email)
+
+    paid = report[live.seeded.paid]
+    assert paid.gross_cents >= 499
+    assert paid.net_cents == paid.gross_cents - paid.payment_fees_cents - paid.store_fee_cents
+    assert fan_email in {s.email for s in subscribers}
+    assert all(s.confirmed_at is not None for s in subscribers if s.email == fan_email)
+    fan = account.current_account()
+    assert fan is not None
+    with pytest.raises(errors.Forbidden):
+        client.subscribers(fan.token, live.seeded.email)
