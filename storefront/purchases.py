@@ -150,6 +150,18 @@ class Purchases:
                 session.flush()
                 self._idem.attach_charge(session, record_id, charge.id)
         except IntegrityError as exc:  # a purchase of this bundle by this account exists or is under way
+            with self._db.session() as session:
+                existing = session.scalar(
+                    select(Purchase.status).where(
+                        Purchase.account_id == account_id, Purchase.bundle_id == request.bundle_id
+                    )
+                )
+            if existing == PurchaseStatus.PENDING:
+                raise ConflictError(
+                    "Another purchase of this bundle is under way; nothing was charged for this one. "
+                    "Check your licenses in a moment.",
+                    code="purchase_pending",
+                ) from exc
             raise _already_owned() from exc
 
         try:

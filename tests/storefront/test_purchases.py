@@ -228,3 +228,23 @@ def test_served_files_hold_no_plaintext_of_locked_files(seeded: SeededStore) -> 
         plain = source.read_bytes()
         for served in content.rglob("*.bin"):
             assert plain[:4096] not in served.read_bytes()
+
+
+def test_concurrent_purchases_of_one_bundle_with_different_keys_charge_once(
+    store: StoreProcess, api: httpx.Client, seeded: SeededStore
+) -> None:
+    token = sign_up_and_in(api)
+
+    async def fire() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=store.api, timeout=60) as client:
+            body = {"bundle_id": seeded.pwyw, "card": GOOD_CARD}
+            return await asyncio.gather(
+                *(client.post("/purchases", json=body, headers=auth(token, _key())) for _ in range(10))
+            )
+
+    answers = asyncio.run(fire())
+    assert [a.status_code for a in answers].count(201) == 1
+    refused = [a.json()["error"]["code"] for a in answers if a.status_code != 201]
+    assert len(refused) == 9 and set(refused) <= {"already_owned", "purchase_pending"}
+    account = _account_of(api, token)
+    assert _count(seeded, Charge, Charge.account_id == account) == 1
