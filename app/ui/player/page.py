@@ -11,7 +11,7 @@ Main thread only.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPixmap
@@ -20,9 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QSlider,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -43,26 +41,13 @@ from app.player.video import (
     TimeChanged,
     VideoBackend,
 )
+from app.ui.player.controls import ControlsBar
 from app.ui.player.offer_panel import OfferPanel
-from app.ui.player.seek_bar import SeekBar
 from app.ui.tasks import TaskRunner
 
 _VIDEO, _COVER, _OFFER = 0, 1, 2
 # An end reported this far before the known length is a broken stream, not the end of the file.
 _EARLY_END_MS = 5_000
-
-
-def format_clock(ms: int) -> str:
-    seconds = max(ms, 0) // 1000
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-def _button(text: str, slot: Callable[[], None]) -> QToolButton:
-    button = QToolButton()
-    button.setText(text)
-    button.clicked.connect(slot)
-    return button
 
 
 class PlayerPage(QWidget):
@@ -113,26 +98,16 @@ class PlayerPage(QWidget):
         self.playlist = QListWidget()
         self.playlist.setMaximumWidth(260)
         self.playlist.itemActivated.connect(lambda item: self._start(self.playlist.row(item)))
-        self.play_button = _button("Play", self.toggle_pause)
-        self.seek_bar = SeekBar()
+        self.controls = ControlsBar()
+        self.play_button, self.seek_bar = self.controls.play_button, self.controls.seek_bar
+        self.time_label, self.volume = self.controls.time_label, self.controls.volume
+        self.play_button.clicked.connect(self.toggle_pause)
         self.seek_bar.seek_requested.connect(self.seek)
-        self.time_label = QLabel("0:00 / 0:00")
-        self.volume = QSlider(Qt.Orientation.Horizontal)
-        self.volume.setRange(0, 100)
-        self.volume.setValue(80)
-        self.volume.setMaximumWidth(100)
-        self.volume.setAccessibleName("Volume")
         self.volume.valueChanged.connect(self._on_volume_changed)
-        self.fullscreen_button = _button("Fullscreen", self.toggle_fullscreen)
+        self.controls.fullscreen_button.clicked.connect(self.toggle_fullscreen)
         self.title_label = QLabel("Nothing playing")
         self.buffering_label = QLabel()
         self.buffering_label.hide()
-        controls = QHBoxLayout()
-        control_widgets: tuple[QWidget, ...] = (
-            self.play_button, self.seek_bar, self.time_label, self.volume, self.fullscreen_button
-        )  # fmt: skip
-        for control in control_widgets:
-            controls.addWidget(control)
         body = QHBoxLayout()
         body.addWidget(self.stack, 1)
         body.addWidget(self.playlist)
@@ -140,7 +115,7 @@ class PlayerPage(QWidget):
         layout.addWidget(self.title_label)
         layout.addLayout(body, 1)
         layout.addWidget(self.buffering_label)
-        layout.addLayout(controls)
+        layout.addWidget(self.controls)
         self.playlist.hide()
 
     # --- public API for the host ---
@@ -303,9 +278,7 @@ class PlayerPage(QWidget):
         self.play_button.setText("Play")
 
     def _show_time(self) -> None:
-        self.time_label.setText(f"{format_clock(self._time_ms)} / {format_clock(self._length_ms)}")
-        if self._length_ms > 0:
-            self.seek_bar.set_position(self._time_ms / self._length_ms)
+        self.controls.show_time(self._time_ms, self._length_ms)
         self._show_buffering()
 
     def _show_buffering(self) -> None:
