@@ -11,6 +11,7 @@ Runs on the API's worker threads (blocking provider calls).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -169,9 +170,11 @@ class Purchases:
             paid = self._provider.capture(charge.id)
         except ProviderUnavailableError:
             raise  # outcome unknown: the pending charge stays for reconcile to settle with the provider
-        except PaymentError as exc:
+        except PaymentError:
+            with contextlib.suppress(PaymentError):
+                self._provider.void(charge.id)  # refused at capture: release the hold (None if never authorized)
             self._cancel(charge.id, purchase.id, declined=True)
-            raise exc
+            raise
 
         with self._db.write() as session:
             charge = session.get_one(Charge, charge.id)
