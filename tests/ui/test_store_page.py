@@ -86,6 +86,14 @@ def test_free_get_needs_an_account_then_lands_in_the_library(qtbot: QtBot, store
     page = store_window.section.store_page.bundle_page
     qtbot.waitUntil(lambda: page.owned_label.text() == "✔ In your library", timeout=30_000)
 
+    store_page = store_window.section.store_page
+    store_page.sign_out_button.click()
+    qtbot.waitUntil(lambda: store_page.account_label.text() == "Not signed in", timeout=30_000)
+    assert store_page.sign_in_button.isVisibleTo(store_page)
+    library.refresh_button.click()
+    qtbot.wait(500)
+    assert "Pocket Orrery" in library.titles()  # signing out keeps what this computer already has
+
 
 def test_email_gate_asks_for_consent_then_the_code(qtbot: QtBot, store_window: StoreWindow) -> None:
     wait_for_catalog(qtbot, store_window)
