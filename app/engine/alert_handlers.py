@@ -145,7 +145,9 @@ class AlertHandlers:
 
     def on_finished(self, alert: Any) -> None:
         record = self._registry.by_handle(alert.handle)
-        if record is None:
+        if record is None or not record.checked:
+            # Complete already when its (resume) check ended — on every start, or data that was on disk:
+            # nothing was downloaded, so nothing to announce.
             return
         self._keeper.request(record)
         self._publisher.publish(TorrentFinished(record.torrent_id, alert.torrent_name))
@@ -169,9 +171,11 @@ class AlertHandlers:
 
     def on_piece(self, alert: Any) -> None:
         self._signal.notify()
-        torrent_id = self._id_of(alert)
-        if torrent_id is not None:
-            self._publisher.publish(PieceFinished(torrent_id, int(alert.piece_index)))
+        record = self._registry.by_handle(alert.handle)
+        # libtorrent also reports every piece a resume check accepts (all of them, on each start): those are
+        # not news, and 1,000 restored torrents would flood the subscribers.
+        if record is not None and record.checked:
+            self._publisher.publish(PieceFinished(record.torrent_id, int(alert.piece_index)))
 
     def on_listening(self, alert: Any) -> None:
         self._book.set_listen_port(self._listen_port())

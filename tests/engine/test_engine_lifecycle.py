@@ -245,3 +245,29 @@ def test_changes_to_a_paused_torrent_survive_a_restart(
         assert snap.paused and snap.save_path == str((tmp_path / "elsewhere").resolve())
     finally:
         second.shutdown()
+
+
+def test_a_restart_announces_no_pieces_and_no_finished_downloads(
+    tmp_path: Path, settings: EngineSettings, seeded: tuple[bytes, Path]
+) -> None:
+    from app.engine import PieceFinished, TorrentFinished
+
+    torrent, data = seeded
+    first = Engine(settings, tmp_path / "state")
+    first.start()
+    tid = first.add_torrent_bytes(torrent, data)
+    wait_snapshot(first, tid, lambda s: s.state is TorrentState.SEEDING, 30, "seeding")
+    first.shutdown()
+    events: list[EngineEvent] = []
+    second = Engine(settings, tmp_path / "state")
+    second.subscribe(events.append)
+    second.start()
+    try:
+        wait_until(
+            lambda: any(isinstance(e, StateChanged) and e.new is TorrentState.SEEDING for e in events), 30, "seeding"
+        )
+    finally:
+        second.shutdown()
+    # libtorrent reports every piece its resume check accepts; nothing new was downloaded, so nothing is announced.
+    assert not any(isinstance(e, (PieceFinished, TorrentFinished)) for e in events)
+    assert any(isinstance(e, TorrentAdded) and e.torrent_id == tid for e in events)
