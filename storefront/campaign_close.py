@@ -101,8 +101,9 @@ class CampaignCloser:
                 )
             if not batch:
                 break
+            settle = self._capture if met else self._void
             for pledge_id in batch:
-                self._capture(pledge_id) if met else self._void(pledge_id)
+                settle(pledge_id)
         with self._db.write() as session:
             campaign = session.get_one(Campaign, campaign_id)
             campaign.state = CampaignState.SUCCEEDED if met else CampaignState.FAILED
