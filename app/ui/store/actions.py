@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from app.bundle import License
+from app.store.errors import AuthRequired
 from app.store.models import BundleDetail, GateType, StoreInfo
 from app.ui.store.backend import StoreBackend
 from app.ui.store.bundle_adder import AddedBundle, BundleAdder, Want
@@ -239,4 +240,9 @@ class StoreActions(QObject):
         dialog.accept()
 
     def _fail(self, exc: BaseException) -> None:
+        if isinstance(exc, AuthRequired) and self.account_email:
+            # The session expired (the store client already dropped the token): show "signed out" so the
+            # next action asks to sign in again.
+            self.account_email = None
+            self.account_changed.emit("")
         self.error.emit(user_message(exc))
