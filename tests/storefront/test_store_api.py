@@ -93,8 +93,7 @@ def test_any_flipped_byte_of_a_served_manifest_fails_verification(api: httpx.Cli
     key = load_public_key(api.get("/public-key").json()["public_key"])
     served = api.get(f"/bundles/{seeded.paid}").json()["manifest"]
     payload, signature = served["payload"], served["signature"]
-    step = max(1, len(payload) // 60)  # ~60 positions across the payload, and every signature position
-    for i in range(0, len(payload), step):
+    for i in range(len(payload)):  # every position of the payload, then of the signature
         flipped = payload[:i] + chr(ord(payload[i]) ^ 1) + payload[i + 1 :]
         with pytest.raises((InvalidSignatureError, MalformedError)):
             verify_manifest(SignedManifest(flipped, signature), key)
