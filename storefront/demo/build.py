@@ -94,8 +94,10 @@ def ensure_media(cache_dir: Path) -> tuple[Path, bool]:
             os.utime(target)  # in use: not stale for another version's clean-up below
             return target, True
         log.info("Generating the demo's media (first start only, under a minute)")
+        # Holding the lock, nobody else is generating: any staging folder left here is a killed build's.
+        for leftover in target.parent.glob(".*.tmp"):
+            shutil.rmtree(leftover, ignore_errors=True)
         staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
             facts = _generate_all(staging)
