@@ -170,16 +170,29 @@ class _Handler(BaseHTTPRequestHandler):
             return
         partial = span is not None
         span = span or ByteSpan(0, size)
-        self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
-        self.send_header("Content-Type", source.content_type)
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Length", str(span.end - span.start))
-        self.send_header("Cache-Control", "no-store")
-        if partial:
-            self.send_header("Content-Range", f"bytes {span.start}-{span.end - 1}/{size}")
-        self.end_headers()
+        reader = None
         if with_body and span.end > span.start:
-            self._send_body(file_id, source, span)
+            try:  # before the headers, so a torrent that is gone gets a status, not an empty 200
+                reader = self.server.registry.open_newest(file_id, source, span.start)
+            except EngineError as error:
+                log.warning("stream server: cannot open %s: %s", file_id, error)
+                self._send_empty(HTTPStatus.SERVICE_UNAVAILABLE)
+                return
+        try:
+            self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
+            self.send_header("Content-Type", source.content_type)
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(span.end - span.start))
+            self.send_header("Cache-Control", "no-store")
+            if partial:
+                self.send_header("Content-Range", f"bytes {span.start}-{span.end - 1}/{size}")
+            self.end_headers()
+        except OSError:  # the client left before the headers went out
+            if reader is not None:
+                self.server.registry.release(file_id, reader)
+            raise
+        if reader is not None:
+            self._send_body(file_id, reader, span)
 
     def _authorised_file_id(self) -> str | None:
         parts = self.path.split("?", 1)[0].split("/")
@@ -190,15 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return file_id if _FILE_ID.match(file_id) else None
 
-    def _send_body(self, file_id: str, source: ByteSource, span: ByteSpan) -> None:
+    def _send_body(self, file_id: str, reader: ByteReader, span: ByteSpan) -> None:
         registry = self.server.registry
         position = span.start
-        try:
-            reader = registry.open_newest(file_id, source, span.start)
-        except EngineError as error:
-            log.warning("stream server: cannot open %s: %s", file_id, error)
-            self.close_connection = True
-            return
         try:
             while position < span.end:
                 data = reader.read(min(CHUNK_SIZE, span.end - position))

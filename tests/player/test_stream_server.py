@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.bundle import ContentCipher
+from app.engine.errors import UnknownTorrentError
 from app.player.decrypting import DecryptingSource
 from app.player.server import StreamServer
 from app.player.sources import ByteReader, FileSource
@@ -187,3 +188,17 @@ def test_the_newest_request_of_a_file_closes_the_older_ones(server: StreamServer
         first_response.read()
     first.close()
     second.close()
+
+
+class _GoneSource:
+    size = 1000
+    content_type = "video/mp4"
+
+    def open_at(self, offset: int) -> ByteReader:
+        raise UnknownTorrentError("This torrent is no longer in the session.")
+
+
+def test_a_torrent_that_is_gone_gets_503_not_an_empty_success(server: StreamServer) -> None:
+    url = server.register("gone", _GoneSource())
+    status, _, body = _get(url)
+    assert status == 503 and body == b""
