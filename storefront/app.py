@@ -83,7 +83,7 @@ async def _housekeeping(services: StoreServices) -> None:
         await asyncio.sleep(services.config.campaign_poll_s)
         try:
             await run_in_threadpool(services.campaigns.close_due)
-            await run_in_threadpool(lambda: services.reconciler.run(older_than=STALE_REQUEST))
+            await run_in_threadpool(lambda: services.reconciler.run(older_than=STALE_REQUEST, audit=False))
             await run_in_threadpool(services.reconciler.prune)
         except Exception:
             log.exception("store housekeeping failed; retrying on the next round")
