@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 pytest.importorskip("PySide6")
-from PySide6.QtCore import QBuffer, QIODevice
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
@@ -216,4 +216,20 @@ def test_a_stream_that_breaks_off_is_not_taken_for_the_end_of_the_pilot(
         page.play_bundle_file(_item(clips, 0), offer=OFFER)
     assert "no peer" in failed.args[0]
     assert not page.showing_offer
+    page.shutdown()
+
+
+def test_a_click_on_the_seek_bar_seeks_and_fullscreen_toggles(
+    qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp_path: Path
+) -> None:
+    page, _ = _page(qtbot, clips, server, backend, tmp_path)
+    page.play_bundle_file(_item(clips, 0))
+    qtbot.waitUntil(lambda: page.time_ms > 300, timeout=30_000)
+    bar = page.seek_bar
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=QPoint(bar.width() // 2, bar.height() // 2))
+    qtbot.waitUntil(lambda: 8_000 < page.time_ms < 16_000, timeout=30_000)
+    page.controls.fullscreen_button.click()
+    qtbot.waitUntil(lambda: page.window().isFullScreen(), timeout=5_000)
+    page.controls.fullscreen_button.click()
+    qtbot.waitUntil(lambda: not page.window().isFullScreen(), timeout=5_000)
     page.shutdown()
