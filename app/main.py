@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -115,6 +116,8 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     player = PlayerParts.build(engine, paths)
     pages = StoreSection.pages_for(backend, index, paths.cache / "covers", player_hook=player.hook())
     desktop = Desktop(engine, settings_store, settings, config, extra_pages=pages)
+    if desktop.store_section is not None:
+        store.on_progress = desktop.store_section.actions.store_progress.emit
     instance_server.arguments_received.connect(desktop.handle_arguments)
     desktop.start(options.sources)
     return RunningApp(desktop, engine, store, player, instance_server)
@@ -159,6 +162,9 @@ class StoreOpener:
 
         self._store_url = store_url
         self._embedded = None if store_url else EmbeddedStore(paths.data / "store", paths.cache / "store")
+        # Called on the worker that starts the embedded store with each new line of its log (the first start
+        # builds the demo catalog, which takes a while); the UI sets it to a queued signal.
+        self.on_progress: Callable[[str], None] | None = None
 
     def open(self) -> StoreAccount:
         from app.store.account import StoreAccount
@@ -166,7 +172,7 @@ class StoreOpener:
         from app.store.vault import LicenseVault
 
         if self._embedded is not None:
-            url = self._embedded.start()
+            url = self._embedded.start(on_progress=self.on_progress)
             return StoreAccount(StoreClient(url), LicenseVault(), store_ref=self._embedded.store_ref)
         assert self._store_url is not None
         return StoreAccount(StoreClient(self._store_url), LicenseVault())

@@ -61,6 +61,7 @@ class StoreActions(QObject):
 
     # --- connection and account ----------------------------------------------------------------------
     connect_failed = Signal(str)  # the store's sentence; the Store page offers to try again
+    store_progress = Signal(str)  # a line of the embedded store's start-up log; emitted from a worker
 
     def connect_store(self) -> None:
         backend = self._backend

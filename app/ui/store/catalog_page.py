@@ -32,11 +32,12 @@ from app.ui.units import format_price
 
 KINDS = [("All kinds", ""), ("Series", "series"), ("Films", "film"), ("Music", "music"), ("Books", "book"),
          ("Software", "software"), ("Games", "game")]
-COVER_SIZE = QSize(180, 180)
+COVER_SIZE = QSize(150, 200)  # the demo covers' 3:4; a placeholder of the same shape keeps cards from jumping
 BUNDLE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-def gate_label(summary: BundleSummary) -> str:
+def gate_label(summary: BundleSummary, *, short: bool = False) -> str:
+    """The price line: "Free", "$7.00", … (``short`` for the grid's cards)."""
     gate = summary.gate
     match gate.type:
         case GateType.FREE:
@@ -46,7 +47,8 @@ def gate_label(summary: BundleSummary) -> str:
         case GateType.PAID:
             return format_price(gate.price_cents or 0, gate.currency)
         case GateType.PWYW:
-            return f"Pay what you want (from {format_price(gate.min_cents or 0, gate.currency)})"
+            minimum = format_price(gate.min_cents or 0, gate.currency)
+            return f"{minimum} or more, you choose" if short else f"Pay what you want (from {minimum})"
         case GateType.CAMPAIGN:
             return f"Campaign · pledge {format_price(gate.price_cents or 0, gate.currency)}"
     return gate.type.value
@@ -90,7 +92,8 @@ class CatalogGrid(QWidget):
         self.grid = QListWidget()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setIconSize(COVER_SIZE)
-        self.grid.setGridSize(QSize(COVER_SIZE.width() + 36, COVER_SIZE.height() + 72))
+        self.grid.setGridSize(QSize(COVER_SIZE.width() + 80, COVER_SIZE.height() + 72))
+        self.grid.setUniformItemSizes(True)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setWordWrap(True)
@@ -137,7 +140,7 @@ class CatalogGrid(QWidget):
         self.grid.clear()
         self._items_by_cover.clear()
         for summary in page.items:
-            item = QListWidgetItem(f"{summary.title}\n{summary.creator}\n{gate_label(summary)}")
+            item = QListWidgetItem(f"{summary.title}\n{summary.creator}\n{gate_label(summary, short=True)}")
             item.setData(BUNDLE_ID_ROLE, summary.id)
             item.setToolTip(summary.summary)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
@@ -156,6 +159,8 @@ class CatalogGrid(QWidget):
     def _on_cover_ready(self, url: str, pixmap: QPixmap) -> None:
         for item in self._items_by_cover.get(url, []):
             item.setIcon(QIcon(pixmap))
+        # A new icon changes the card's painted area; repaint the whole grid so nothing of the placeholder stays.
+        self.grid.viewport().update()
 
     def _open_item(self, item: QListWidgetItem) -> None:
         self.bundle_selected.emit(str(item.data(BUNDLE_ID_ROLE)))

@@ -67,6 +67,7 @@ class StorePage(QWidget):
         page.watch_pilot_requested.connect(actions.watch_pilot)
         actions.store_connected.connect(self._on_connected)
         actions.connect_failed.connect(self.show_unreachable)
+        actions.store_progress.connect(self._show_store_progress)
         actions.account_changed.connect(self._show_account)
         actions.bundle_loaded.connect(self.show_bundle)
         actions.error.connect(self.banner.show_error)
@@ -78,6 +79,12 @@ class StorePage(QWidget):
 
     def show_starting(self, text: str) -> None:
         self.store_name.setText(text)
+
+    def _show_store_progress(self, log_line: str) -> None:
+        # The store's log line after its "logger: " prefix, shortened: enough to show it is working.
+        detail = log_line.rsplit(": ", 1)[-1].strip()
+        detail = detail if len(detail) <= 70 else detail[:69] + "…"
+        self.store_name.setText(f"Starting the built-in demo store: {detail}")
 
     def show_unreachable(self, text: str) -> None:
         self.store_name.setText("Store unavailable")
