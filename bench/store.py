@@ -118,10 +118,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bundles", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database-url", default="", help="e.g. postgresql://user@127.0.0.1:5432/db (default: SQLite)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         data_dir = Path(tmp) / "data"
-        config = StoreConfig.from_env(data_dir, env={})
+        config = StoreConfig.from_env(data_dir, env={}, database_url=args.database_url)
         t0 = time.perf_counter()
         ids = fill(config, args.bundles)
         fill_s = time.perf_counter() - t0
@@ -140,7 +141,7 @@ def main() -> int:
                 str(ready),
             ],
             cwd=REPO,
-            env={**os.environ, "DATABASE_URL": ""},
+            env={**os.environ, "DATABASE_URL": args.database_url},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -155,7 +156,8 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(15)
-    print(f"catalog: {args.bundles} bundles filled in {fill_s:.1f} s; {args.requests} sequential requests each")
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"catalog ({backend}): {args.bundles} bundles filled in {fill_s:.1f} s; {args.requests} requests each")
     print(f"{'call':<10}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, samples in results.items():
         print(f"{name:<10}{statistics.median(samples):>10.1f}{percentile(samples, 0.95):>10.1f}{max(samples):>10.1f}")
@@ -165,6 +167,7 @@ def main() -> int:
         for q in ("p50", "p95")
     }
     summary["bundles"] = args.bundles
+    summary["database"] = backend
     print(json.dumps(summary))
     return 0
 
