@@ -177,7 +177,7 @@ class StoreActions(QObject):
             price = f"Buy “{detail.title}” for {format_price(gate.price_cents or 0, gate.currency)}."
         dialog = PaymentDialog("Back this campaign" if pledge else "Buy", price, cards,
                                min_cents=gate.min_cents if gate.type is GateType.PWYW else None,
-                               parent=self._dialog_parent())
+                               ok_text="Pledge" if pledge else "Pay", parent=self._dialog_parent())
         self._open(dialog)
 
         def submit() -> None:

@@ -105,9 +105,10 @@ class PaymentDialog(_FormDialog):
         test_cards: tuple[TestCard, ...],
         *,
         min_cents: int | None = None,
+        ok_text: str = "Pay",
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(title, "Pay", parent)
+        super().__init__(title, ok_text, parent)
         self.set_intro(price_text)
         self.number = QLineEdit()
         self.number.setPlaceholderText("1234 5678 9012 3456")
@@ -134,8 +135,9 @@ class PaymentDialog(_FormDialog):
         self.form.addRow("CVC", self.cvc)
         self.test_cards_label = QLabel()
         if test_cards:
-            lines = "\n".join(f"{c.number[:4]} {c.number[4:8]} {c.number[8:12]} {c.number[12:]} — {c.outcome}"
-                              for c in test_cards)
+            lines = "\n".join(
+                f"{c.number[:4]} {c.number[4:8]} {c.number[8:12]} {c.number[12:]} — {c.outcome.replace('_', ' ')}"
+                for c in test_cards)
             self.test_cards_label.setText(f"This is a demo store: no real money moves. Test cards:\n{lines}")
             self.test_cards_label.setStyleSheet("color: #555;")
             self.form.addRow("", self.test_cards_label)
