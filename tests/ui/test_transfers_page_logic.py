@@ -120,3 +120,17 @@ def test_details_show_files_peers_trackers_and_send_priorities(qtbot) -> None:
     qtbot.waitUntil(lambda: ("set_file_priorities", ("ab" * 20, [4, 0])) in engine.calls, timeout=5000)
     assert files.item(1, 3).text() == "Skip"
     bridge.close()
+
+
+def test_the_remove_question_offers_keep_delete_and_cancel(qtbot) -> None:
+    from PySide6.QtCore import QTimer
+
+    from app.ui.transfers.remove_dialog import RemoveTorrentsDialog
+
+    answers = []
+    for button in ("keep_button", "delete_button", "cancel_button"):
+        dialog = RemoveTorrentsDialog(["Album", "Film", "Game", "Tool"])
+        assert dialog.text() == "Remove “Album”, “Film”, “Game” and 1 more from Bundlecast?"
+        QTimer.singleShot(50, getattr(dialog, button).click)
+        answers.append(dialog.choice())
+    assert answers == [RemoveChoice.KEEP_DATA, RemoveChoice.DELETE_DATA, None]
