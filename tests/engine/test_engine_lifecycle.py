@@ -271,3 +271,17 @@ def test_a_restart_announces_no_pieces_and_no_finished_downloads(
     # libtorrent reports every piece its resume check accepts; nothing new was downloaded, so nothing is announced.
     assert not any(isinstance(e, (PieceFinished, TorrentFinished)) for e in events)
     assert any(isinstance(e, TorrentAdded) and e.torrent_id == tid for e in events)
+
+
+def test_corrupt_session_parameters_are_set_aside(tmp_path: Path, settings: EngineSettings) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "session.dat").write_bytes(b"d3:dhtd5:nodesl" + b"\xff" * 40)
+    engine = Engine(settings, state)
+    engine.start()
+    try:
+        assert engine.listen_port is not None
+    finally:
+        engine.shutdown()
+    assert [p.name.startswith("session.dat.corrupt-") for p in state.iterdir() if "corrupt" in p.name] == [True]
+    assert (state / "session.dat").exists()  # written anew at shutdown
