@@ -71,11 +71,18 @@ def _item(
 
 
 def _page(
-    qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp: Path, **engine_options: Any
+    qtbot: QtBot,
+    clips: list[Path],
+    server: StreamServer,
+    backend: VideoBackend,
+    tmp: Path,
+    throttle: int = 0,
+    **engine_options: Any,
 ) -> tuple[PlayerPage, FilesEngine]:
     engine = FilesEngine(TID, clips, **engine_options)
     tasks = ThreadPoolTaskRunner()
-    page = PlayerPage(Playback(engine, server), backend, ResumePositions(tmp / "resume.json"), tasks)
+    playback = Playback(engine, server, throttle_others_to=throttle)
+    page = PlayerPage(playback, backend, ResumePositions(tmp / "resume.json"), tasks)
     qtbot.addWidget(page)
     page.resize(960, 640)
     page.show()
@@ -233,3 +240,15 @@ def test_a_click_on_the_seek_bar_seeks_and_fullscreen_toggles(
     page.controls.fullscreen_button.click()
     qtbot.waitUntil(lambda: not page.window().isFullScreen(), timeout=5_000)
     page.shutdown()
+
+
+def test_other_downloads_are_slowed_while_watching_and_freed_when_the_app_closes(
+    qtbot: QtBot, clips: list[Path], server: StreamServer, backend: VideoBackend, tmp_path: Path
+) -> None:
+    other = "cd" * 20
+    page, engine = _page(qtbot, clips, server, backend, tmp_path, throttle=50_000, others=(other,))
+    page.play_bundle_file(_item(clips, 0))
+    assert engine.limits == {other: 50_000}
+    qtbot.waitUntil(lambda: page.time_ms > 300, timeout=30_000)
+    page.shutdown()
+    assert engine.limits == {other: 0}

@@ -178,10 +178,9 @@ class PlayerPage(QWidget):
 
     def shutdown(self) -> None:
         """Remember where the user is, stop, and free the VLC player (the app is closing)."""
+        # _leave_current lifts the throttle before the engine saves resume data: a per-torrent limit left in
+        # place would be saved with the other torrents and keep them slow after a restart.
         self._leave_current()
-        # Now, not on the task runner (which is draining): a per-torrent limit would be saved in the other
-        # torrents' resume data and keep them slow after a restart. libtorrent's limit setters do not block.
-        self._playback.stop_watching()
         self._player.release()
 
     # --- internals ---
@@ -207,7 +206,9 @@ class PlayerPage(QWidget):
         except PlayerError as error:
             self.playback_failed.emit(str(error))
             return
-        self._tasks.run(lambda: self._playback.start_watching(item))
+        # Directly, not on the task runner: pool threads could run it before the previous file's stop_watching,
+        # and libtorrent's per-torrent limit setters only post a message (they never block).
+        self._playback.start_watching(item)
         self._timer.start()
 
     def _leave_current(self) -> None:
@@ -218,7 +219,7 @@ class PlayerPage(QWidget):
         self._timer.stop()
         self._player.stop()
         self._playback.release(item)
-        self._tasks.run(self._playback.stop_watching)
+        self._playback.stop_watching()
         self._index = -1
 
     def _remember_position(self) -> None:
@@ -273,6 +274,7 @@ class PlayerPage(QWidget):
             QTimer.singleShot(0, lambda: self._start(self._index + 1))
             return
         item = self.current_item
+        self._playback.stop_watching()
         if self._offer is not None and item is not None and not item.file.locked:
             self._show_offer("The free part has ended. Unlock the rest to keep watching.")
         self.play_button.setText("Play")
