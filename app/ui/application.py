@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.ui.icons import app_icon
+from app.ui.icons import app_icon, app_style_sheet
 from app.ui.single_instance import InstanceServer, instance_name, send_to_running_instance
 
 
@@ -29,6 +29,7 @@ def create_application() -> QApplication:
     app.setOrganizationName("Bundlecast")
     app.setDesktopFileName("bundlecast")
     app.setWindowIcon(app_icon())
+    app.setStyleSheet(app_style_sheet())
     app.setQuitOnLastWindowClosed(False)
     return app
 

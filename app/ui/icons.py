@@ -1,4 +1,5 @@
-"""The app's icon: the SVG in ``resources/icons`` when present, else the same mark drawn in code (main thread)."""
+"""The app's icon and style: the SVG in ``resources/icons`` (else the same mark drawn in code), lock icons, and
+the style sheet in ``resources/styles``. Main thread."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from PySide6.QtGui import QColor, QIcon, QLinearGradient, QPainter, QPen, QPixma
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 APP_ICON_PATH = RESOURCES / "icons" / "bundlecast.svg"
+STYLE_PATH = RESOURCES / "styles" / "bundlecast.qss"
+
+
+def app_style_sheet() -> str:
+    """The app's few style rules ("" when the resources folder is not installed: the platform style is fine)."""
+    try:
+        return STYLE_PATH.read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def _drawn_icon(size: int = 64) -> QIcon:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -109,6 +110,8 @@ class LibraryPage(QWidget):
         self.table.horizontalHeader().resizeSection(2, 200)
         self.progress = QProgressBar()
         self.progress.hide()
+        self.empty_label = QLabel("Bundles you get in the Store appear here, with what you can do with them.")
+        self.empty_label.setStyleSheet("color: #666; padding: 12px;")
         buttons = QHBoxLayout()
         self.download_button = self._button(buttons, "Download", self._download_selected)
         self.play_button = self._button(buttons, "Play", self._play_selected)
@@ -121,6 +124,7 @@ class LibraryPage(QWidget):
         layout.addWidget(self.banner)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
+        layout.addWidget(self.empty_label)
         layout.addWidget(self.table, 1)
         self._export_progress = _ExportProgress(self)
         self._export_progress.advanced.connect(self._on_export_progress)
@@ -172,6 +176,7 @@ class LibraryPage(QWidget):
 
     def _show_items(self, items: list[LibraryItem]) -> None:
         self._items = items
+        self.empty_label.setVisible(not items)
         self.table.setRowCount(len(items))
         for row, item in enumerate(items):
             self.table.setItem(row, 0, QTableWidgetItem(item.title))

@@ -90,6 +90,7 @@ class CatalogGrid(QWidget):
         self.count_label = QLabel()
         self.banner = Banner(self)
         self.grid = QListWidget()
+        self.grid.setObjectName("catalog")  # styled by resources/styles/bundlecast.qss
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setIconSize(COVER_SIZE)
         self.grid.setGridSize(QSize(COVER_SIZE.width() + 80, COVER_SIZE.height() + 72))
