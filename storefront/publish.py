@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from sqlalchemy import inspect, select
+
 from app.bundle import (
     NONCE_SIZE,
     BundleError,
@@ -38,10 +40,12 @@ from app.bundle import (
     Release,
     derive_file_key,
 )
+from storefront.accounts import normalize_email
 from storefront.catalog import CampaignSpec, new_bundle_id, register_bundle
 from storefront.config import StoreConfig
 from storefront.db import Database
 from storefront.errors import StoreError
+from storefront.models import Account
 from storefront.torrents import MEDIA_PIECE_SIZE, bdecode, create_bundle_torrent
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -164,11 +168,14 @@ def publish_bundle(
     bundle_id: str | None = None,
     piece_size: int = MEDIA_PIECE_SIZE,
     database: Database | None = None,
+    creator_account: str | None = None,
 ) -> str:
     """Publish ``source_dir`` as a bundle and return its id.
 
     ``lock_globs`` match paths relative to ``source_dir`` ('/'-separated, ``*`` crosses folders).
     ``media_facts`` may give durations already known (else media files are probed with PyAV when present).
+    ``creator_account`` is the e-mail address of the store account that sees the bundle's sales report and
+    subscriber export; it must exist already (``PublishError`` before anything is written otherwise).
     """
     paths = _source_files(source_dir)
     locked = _locked_paths(paths, gate, lock_globs)
@@ -179,6 +186,7 @@ def publish_bundle(
         raise PublishError(
             f"bundle id {bundle_id!r} must be 1-64 letters, digits, '.', '_' or '-', not starting with '.'"
         )
+    creator_account_id = creator_account_id_of(config, creator_account, database) if creator_account else None
     config.ensure_dirs()
     final_dir = config.content_dir(bundle_id)
     if final_dir.exists():
@@ -234,6 +242,7 @@ def publish_bundle(
                     torrent_data=created.data,
                     summary=summary,
                     cover_path=cover_rel,
+                    creator_account_id=creator_account_id,
                     file_indices=[indices[f.path] for f in files],
                     campaign=campaign,
                 )
@@ -248,6 +257,33 @@ def publish_bundle(
             (config.data_dir / cover_rel).unlink(missing_ok=True)
         raise
     return bundle_id
+
+
+def creator_account_id_of(config: StoreConfig, email: str, database: Database | None = None) -> str:
+    """The id of the store account with this e-mail address; ``PublishError`` when there is none.
+
+    Only reads: a data dir without a database yet is not given one (a refused publish changes nothing).
+    """
+    address = normalize_email(email)
+    missing = PublishError(
+        f"no account with the e-mail address {address} in this store; the creator signs up first "
+        "(in the app, or POST /api/v1/accounts), then publish again",
+        code="unknown_account",
+    )
+    if database is None and not config.database_url and not (config.data_dir / "store.db").is_file():
+        raise missing
+    db = database or Database(config.effective_database_url)
+    try:
+        if not inspect(db.engine).has_table(Account.__tablename__):
+            raise missing
+        with db.session() as session:
+            account_id = session.scalar(select(Account.id).where(Account.email == address))
+    finally:
+        if database is None:
+            db.dispose()
+    if account_id is None:
+        raise missing
+    return account_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +399,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--goal-amount", help="campaign: amount needed, in dollars")
     parser.add_argument("--deadline-days", type=float, default=30.0, help="campaign: days until it closes")
     parser.add_argument("--piece-size", type=int, default=MEDIA_PIECE_SIZE)
+    parser.add_argument(
+        "--creator-account",
+        metavar="EMAIL",
+        help="the creator's store account (must exist): it sees this bundle's sales report and subscribers",
+    )
     return parser
 
 
@@ -394,6 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cover=args.cover,
             campaign=campaign,
             piece_size=args.piece_size,
+            creator_account=args.creator_account,
         )
     except StoreError as exc:
         print(f"publish failed: {exc.message}", file=sys.stderr)

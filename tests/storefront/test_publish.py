@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import libtorrent as lt
 import pytest
+from sqlalchemy import func, select
 
 from app.bundle import (
     BundleKind,
@@ -34,7 +35,7 @@ from storefront.errors import StoreError
 from storefront.keys import load_store_keys
 from storefront.models import Bundle, BundleKey
 from storefront.publish import PublishError, gate_from_args, parse_cents, publish_bundle
-from tests.storefront.store_support import REPO, StoreProcess
+from tests.storefront.store_support import GOOD_CARD, REPO, StoreProcess
 
 SECRET = b"THE-PLAINTEXT-OF-EPISODE-ONE" * 1000
 
@@ -262,3 +263,76 @@ def test_a_cover_that_is_not_a_png_is_refused(tmp_path: Path, source: Path) -> N
         str(fake),
     )
     assert done.returncode == 2 and "is not a PNG image" in done.stderr
+
+
+def _sign_up(api: httpx.Client, email: str, password: str = "password-123") -> str:
+    assert api.post("/accounts", json={"email": email, "password": password}).status_code == 201
+    signed = api.post("/sessions", json={"email": email, "password": password})
+    assert signed.status_code == 201, signed.text
+    return str(signed.json()["token"])
+
+
+def test_the_creator_account_sees_a_fans_purchase_and_download_in_its_report(tmp_path: Path, source: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    server = StoreProcess(data_dir).start()  # publishing into a running store, as a creator would
+    try:
+        with httpx.Client(base_url=server.api, timeout=30) as api:
+            creator = _sign_up(api, "ana@example.com")
+            done = _publish(
+                data_dir,
+                str(source),
+                *("--title", "Night Shift", "--creator", "Ana Ruiz", "--kind", "series"),
+                *("--gate", "paid", "--price", "4.99", "--lock", "episodes/*"),
+                *("--creator-account", " Ana@Example.com "),  # addresses are matched as sign-in matches them
+            )
+            assert done.returncode == 0, done.stderr
+            bundle_id = done.stdout.strip().splitlines()[-1]
+            headers = {"Authorization": f"Bearer {creator}"}
+            before = api.get("/creators/report", headers=headers).json()["bundles"]
+            assert [(b["bundle_id"], b["gross_cents"], b["downloads"]) for b in before] == [(bundle_id, 0, 0)]
+
+            fan = _sign_up(api, "fan@example.com")
+            bought = api.post(
+                "/purchases",
+                json={"bundle_id": bundle_id, "card": GOOD_CARD},
+                headers={"Authorization": f"Bearer {fan}", "Idempotency-Key": "fan-buys-night-shift"},
+            )
+            assert bought.status_code == 201, bought.text
+            assert api.get(f"/bundles/{bundle_id}/torrent").status_code == 200  # the fan's client downloads it
+
+            (line,) = api.get("/creators/report", headers=headers).json()["bundles"]
+            assert line["bundle_id"] == bundle_id and line["title"] == "Night Shift"
+            assert line["gross_cents"] == 499
+            assert line["payment_fees_cents"] == 44  # the test provider's 2.9% + 30 cents
+            assert line["store_fee_cents"] == 50  # the store's 10% of the gross, to the nearest cent
+            assert line["net_cents"] == 499 - 44 - 50
+            assert line["downloads"] == 1
+            assert api.get("/creators/report", headers={"Authorization": f"Bearer {fan}"}).json() == {"bundles": []}
+    finally:
+        server.stop()
+
+
+def test_an_unknown_creator_account_is_refused_and_nothing_is_written(tmp_path: Path, source: Path) -> None:
+    args = ("--title", "T", "--creator", "C", "--kind", "film", "--gate", "free")
+    fresh = tmp_path / "fresh"
+    done = _publish(fresh, str(source), *args, "--creator-account", "nobody@example.com")
+    assert done.returncode == 2 and "no account with the e-mail address nobody@example.com" in done.stderr
+    assert not fresh.exists()  # not even an empty database
+
+    config = StoreConfig.from_env(tmp_path / "store")
+    publish_bundle(config, source, title="First", creator="C", kind=BundleKind.FILM, gate=Gate(GateType.FREE))
+    content = sorted(p.name for p in config.content_root.iterdir())
+    torrents = sorted(p.name for p in config.torrents_dir.iterdir())
+    done = _publish(config.data_dir, str(source), *args, "--creator-account", "nobody@example.com")
+    assert done.returncode == 2 and "signs up first" in done.stderr
+    done = _publish(config.data_dir, str(source), *args, "--creator-account", "not an address")
+    assert done.returncode == 2 and "not a valid e-mail address" in done.stderr
+    assert sorted(p.name for p in config.content_root.iterdir()) == content
+    assert sorted(p.name for p in config.torrents_dir.iterdir()) == torrents
+    database = Database(config.effective_database_url)
+    try:
+        with database.session() as session:
+            assert session.scalar(select(func.count()).select_from(Bundle)) == 1
+    finally:
+        database.dispose()
