@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.bundle import Release
 from storefront.campaigns import record_offline_pledges
@@ -39,14 +39,16 @@ from storefront.demo.media import TrackSpec, VideoSpec, attach_cover_art, encode
 from storefront.demo.recipe import DEMO_BUNDLES, DemoBundle
 from storefront.demo.texts import BOOK_CHAPTERS
 from storefront.demo.tool import ORRERY_PY, readme_text, write_tool_zip
-from storefront.models import Bundle, Campaign
+from storefront.models import Account, Bundle, Campaign
 from storefront.publish import MediaFacts, gate_from_args, publish_bundle
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 2  # bump when the generators change what they write
+GENERATOR_VERSION = 3  # bump when the generators change what they write (3: interleaved audio and video)
 _FACTS = "facts.json"
 STALE_MEDIA_DAYS = 7
+# Stored as the demo creator's password hash: not an argon2 hash, so every sign-in is refused ("do not match").
+SIGN_IN_DISABLED = "!sign-in disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +252,27 @@ def _publish(config: StoreConfig, database: Database, bundle: DemoBundle, media:
         media_facts={path: MediaFacts(d, int(b)) for path, (d, b) in facts.items()},
         bundle_id=bundle.bundle_id,
         database=database,
+        creator_account=recipe.CREATOR_EMAIL,
     )
+
+
+def _ensure_creator(database: Database) -> None:
+    """The demo creator's account exists (sign-in disabled) before anything is published for it."""
+    with database.write() as session:
+        if session.scalar(select(Account.id).where(Account.email == recipe.CREATOR_EMAIL)) is None:
+            session.add(Account(email=recipe.CREATOR_EMAIL, password_hash=SIGN_IN_DISABLED))
+
+
+def _link_to_creator(database: Database) -> None:
+    """Demo bundles published before they had a creator account (older versions) are linked to it now."""
+    ids = [b.bundle_id for b in DEMO_BUNDLES]
+    with database.write() as session:
+        account_id = session.scalar(select(Account.id).where(Account.email == recipe.CREATOR_EMAIL))
+        session.execute(
+            update(Bundle)
+            .where(Bundle.id.in_(ids), Bundle.creator_account_id.is_(None))
+            .values(creator_account_id=account_id)
+        )
 
 
 def _ensure_crowd(database: Database) -> None:
@@ -270,6 +292,7 @@ def ensure_demo_catalog(config: StoreConfig, cache_dir: Path | None = None) -> D
     try:
         with _file_lock(config.data_dir / ".demo.lock"):
             database.migrate()
+            _ensure_creator(database)
             missing = [b for b in DEMO_BUNDLES if b.bundle_id not in _existing(database)]
             media_started = time.monotonic()
             cached = True
@@ -282,6 +305,7 @@ def ensure_demo_catalog(config: StoreConfig, cache_dir: Path | None = None) -> D
             else:
                 media_seconds = 0.0
             _ensure_crowd(database)
+            _link_to_creator(database)
     finally:
         database.dispose()
     build = DemoBuild(

@@ -3,8 +3,9 @@
 Videos are cheap to draw and to encode (FIELD-NOTES: PyAV brings libx264/AAC/MP3): a palette gradient, a band of
 film grain (so the bitrate is a realistic ~1.5-2 Mbit/s rather than near zero), the title crawling across, a
 running clock and a progress bar; the soundtrack is a slow chord pad. Encoding uses ``preset=ultrafast``, a
-keyframe every 2 s, and ``movflags=faststart`` so the moov atom comes first and a player can start streaming
-from the first bytes. Runs on the caller's thread (the demo builder's); CPU bound.
+keyframe every 2 s, audio and video interleaved in time order (a player streaming the file finds both in the
+same region), and ``movflags=faststart`` so the moov atom comes first and a player can start streaming from the
+first bytes. Runs on the caller's thread (the demo builder's); CPU bound.
 """
 
 from __future__ import annotations
@@ -132,9 +133,8 @@ def _chord_pad(root_hz: float, seconds: float) -> Iterator[bytes]:
         yield chunk
 
 
-def _encode_audio(
-    out: av.container.OutputContainer, stream: av.audio.stream.AudioStream, pcm: Iterator[bytes], rate: int
-) -> None:
+def _audio_frames(pcm: Iterator[bytes], rate: int) -> Iterator[av.AudioFrame]:
+    """Stereo s16 PCM cut into encoder-sized frames (the last one may be short), with their pts."""
     frame_bytes = AUDIO_FRAME * 4
     pending = b""
     pts = 0
@@ -142,29 +142,32 @@ def _encode_audio(
         data = pending + chunk
         whole = len(data) - len(data) % frame_bytes
         for start in range(0, whole, frame_bytes):
-            _mux_audio_frame(out, stream, data[start : start + frame_bytes], rate, pts)
+            yield _audio_frame(data[start : start + frame_bytes], rate, pts)
             pts += AUDIO_FRAME
         pending = data[whole:]
     if pending:
-        _mux_audio_frame(out, stream, pending, rate, pts)
-    for packet in stream.encode(None):
-        out.mux(packet)
+        yield _audio_frame(pending, rate, pts)
 
 
-def _mux_audio_frame(
-    out: av.container.OutputContainer, stream: av.audio.stream.AudioStream, pcm: bytes, rate: int, pts: int
-) -> None:
+def _audio_frame(pcm: bytes, rate: int, pts: int) -> av.AudioFrame:
     frame = av.AudioFrame(format="s16", layout="stereo", samples=len(pcm) // 4)
     frame.planes[0].update(pcm)
     frame.sample_rate = rate
     frame.pts = pts
     frame.time_base = Fraction(1, rate)
-    for packet in stream.encode(frame):
-        out.mux(packet)
+    return frame
+
+
+def _encode_audio(
+    out: av.container.OutputContainer, stream: av.audio.stream.AudioStream, pcm: Iterator[bytes], rate: int
+) -> None:
+    for frame in _audio_frames(pcm, rate):
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))
 
 
 def encode_video(spec: VideoSpec, path: Path) -> MediaInfo:
-    """Write a faststart H.264/AAC MP4 for ``spec``; returns what a probe of it says."""
+    """Write a faststart, interleaved H.264/AAC MP4 for ``spec``; returns what a probe of it says."""
     with av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as out:
         video = out.add_stream("libx264", rate=spec.fps)
         video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
@@ -175,12 +178,26 @@ def encode_video(spec: VideoSpec, path: Path) -> MediaInfo:
         audio = out.add_stream("aac", rate=AUDIO_RATE)
         audio.layout = "stereo"
         audio.bit_rate = 128_000
-        _encode_frames(out, video, spec)
-        _encode_audio(out, audio, _chord_pad(spec.chord_root_hz, spec.seconds), AUDIO_RATE)
+        # One loop for both streams, audio kept up to the video's clock: ``mux`` (FFmpeg's interleaving writer)
+        # then lays packets out in time order. Encoding all the video before the audio put the whole soundtrack
+        # at the end of the file, and a player streaming it needs both from the same region (slow start, seeks).
+        sound = _audio_frames(_chord_pad(spec.chord_root_hz, spec.seconds), AUDIO_RATE)
+        pending = next(sound, None)
+        for index, frame in enumerate(_video_frames(spec)):
+            out.mux(video.encode(frame))
+            until = (index + 1) * AUDIO_RATE // spec.fps  # the audio sample where the next video frame starts
+            while pending is not None and pending.pts is not None and pending.pts < until:
+                out.mux(audio.encode(pending))
+                pending = next(sound, None)
+        while pending is not None:
+            out.mux(audio.encode(pending))
+            pending = next(sound, None)
+        out.mux(video.encode(None))
+        out.mux(audio.encode(None))
     return probe(path)
 
 
-def _encode_frames(out: av.container.OutputContainer, video: av.video.stream.VideoStream, spec: VideoSpec) -> None:
+def _video_frames(spec: VideoSpec) -> Iterator[av.VideoFrame]:
     w, h = spec.width, spec.height
     base_y, base_u, base_v = _gradient_planes(spec)
     accent = _yuv(spec.palette.accent)
@@ -209,10 +226,7 @@ def _encode_frames(out: av.container.OutputContainer, video: av.video.stream.Vid
         for plane, data in zip(frame.planes, (y.data, u.data, v.data), strict=True):
             plane.update(data)  # type: ignore[arg-type]  # any buffer works (the stub says bytes): no copy
         frame.pts = index
-        for packet in video.encode(frame):
-            out.mux(packet)
-    for packet in video.encode(None):
-        out.mux(packet)
+        yield frame
 
 
 def _music_pcm(spec: TrackSpec, rate: int) -> Iterator[bytes]:

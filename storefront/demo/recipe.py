@@ -21,6 +21,9 @@ CAMPAIGN_PRICE_CENTS = 995
 CAMPAIGN_GOAL_BACKERS = 250_000
 CAMPAIGN_DAYS = 42
 CAMPAIGN_PLEDGES_IN = 61_482  # backers already in when the demo store opens
+# The account every demo bundle belongs to (its sales report, its subscribers). Sign-in is disabled for it:
+# ".invalid" can never receive mail, and nobody should hold a password to a creator account shipped with the app.
+CREATOR_EMAIL = "creator@demo.bundlecast.invalid"
 
 
 @dataclass(frozen=True, slots=True)
