@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import libtorrent as lt
 import pytest
 
 from app.engine import StreamClosedError, StreamTimeoutError
@@ -44,6 +45,7 @@ class FakeHandle:
         self.priorities: list[list[tuple[int, int]]] = []
         self.deadlines: list[tuple[int, int]] = []
         self.reset: list[int] = []
+        self.unset: list[int] = []
 
     def have_piece(self, piece: int) -> bool:
         return piece in self.have
@@ -60,6 +62,9 @@ class FakeHandle:
 
     def reset_piece_deadline(self, piece: int) -> None:
         self.reset.append(piece)
+
+    def unset_flags(self, flags: int) -> None:
+        self.unset.append(flags)
 
     def is_valid(self) -> bool:
         return True
@@ -120,6 +125,25 @@ def test_seek_moves_the_window_and_gives_back_the_pieces_it_leaves() -> None:
     assert window[6] == TOP_PRIORITY
     assert all(window[p] == 4 for p in range(0, 6) if p in window)  # behind the reader: the file's priority
     assert set(range(0, 6)) <= set(handle.reset)
+
+
+def test_a_jump_ahead_drops_sequential_picking_but_reading_in_order_or_the_tail_keeps_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import app.engine.stream as stream_module
+
+    monkeypatch.setattr(stream_module, "WINDOW_MIN_BYTES", 4 * PIECE)  # a window of 3 pieces
+    monkeypatch.setattr(stream_module, "TAIL_BYTES", 1000)  # the tail is the last piece
+    stream, handle, _, _ = open_stream(set(range(12)))
+    stream.read(PIECE)  # in order: piece 0, then 1
+    stream.seek(SIZE - 100)  # a look at the tail (an index at the end of the file)
+    stream.read(10)
+    stream.seek(10)
+    stream.read(2 * PIECE)
+    assert handle.unset == []
+    stream.seek(7 * PIECE - OFFSET)  # the window now ends at piece 4: piece 7 is a jump ahead
+    stream.read(10)
+    assert handle.unset == [int(lt.torrent_flags.sequential_download)]
 
 
 def test_reads_across_pieces_and_at_the_end_of_file() -> None:
