@@ -118,7 +118,13 @@ def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths) -> None:
         tid = buy_album(qtbot, running)
         tokens = license_tokens_in_keyring(home)
         assert len(tokens) == 1 and tokens[0].startswith("bcl1.")
-        assert not any("bcl1." in p.read_text(errors="ignore") for p in home.config.rglob("*") if p.is_file())
+        # The license (a secret: it carries the keys) is in the keyring only — in no file of the app's own
+        # (the embedded store's data dir is the store's side and is left out).
+        store_side = (home.data / "store", home.cache / "store")
+        app_files = [p for root in (home.config, home.state, home.data, home.cache) for p in root.rglob("*")
+                     if p.is_file() and not any(side in p.parents for side in store_side)]
+        assert app_files
+        assert not any(tokens[0].encode() in p.read_bytes() for p in app_files)
 
         transfers = running.desktop.transfers
         qtbot.waitUntil(lambda: transfers.model.row_of(tid) is not None, timeout=30_000)
