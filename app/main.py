@@ -125,8 +125,8 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
 
 # How often a Python thread holding the GIL must offer it to another (CPython's default is 5 ms). The window's
 # slots and model are Python, so the UI thread waits for the GIL whenever the engine's alert thread or a worker
-# runs Python; at 1 ms bench/ui_lag.py saw the longest UI stall with 1,000 updating torrents fall from ~98 ms
-# to ~39 ms (p99 8 → 4 ms) on this 2-core machine. Desktop only: the headless seedbox keeps the default.
+# runs Python. bench/ui_lag.py (1,000 torrents, 2 cores): longest UI stall 51.5 ms at the default vs 40-45 ms at
+# 1 ms on a quiet machine, and 98 vs 39 ms in one pair of runs under load. Desktop only: headless keeps the default.
 UI_GIL_SWITCH_INTERVAL_S = 0.001
 
 
