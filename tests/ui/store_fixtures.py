@@ -79,12 +79,13 @@ class StoreWindow:
 
 
 def open_store_window(
-    qtbot: QtBot, home: Path, url: str, service: str, player: PlayerHook | None = None
+    qtbot: QtBot, home: Path, url: str, service: str, player: PlayerHook | None = None,
+    vault: LicenseVault | None = None,
 ) -> StoreWindow:
     """The desktop as app.main builds it, on a fresh engine, with the store section connected."""
     engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), home / "state")
     engine.start()
-    vault = LicenseVault(service=service)
+    vault = vault or LicenseVault(service=service)
     backend = StoreBackend(lambda: StoreAccount(StoreClient(url), vault, store_ref=url))
     index = LibraryIndex(home / "data" / "library.json")
     settings_store = SettingsStore(home / "config")

@@ -9,6 +9,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from app.ui.store.bundle_page import LOCKED_TEXT
+from app.ui.store.dialogs import AccountDialog
 from tests.support.net import free_port
 from tests.ui.store_driving import (
     email_dialog,
@@ -185,5 +186,37 @@ def test_an_unreachable_store_says_so_in_a_sentence(qtbot: QtBot, tmp_path: Path
         with qtbot.waitSignal(window.section.actions.connect_failed, timeout=60_000):
             page.retry_button.click()  # still nothing there: the same sentence, and the button again
         assert page.retry_button.isVisibleTo(page)
+    finally:
+        close_store_window(window)
+
+
+def test_without_a_keyring_signing_up_says_why_and_the_free_pilot_still_downloads(
+    qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_service: str
+) -> None:
+    from keyring.backends import fail
+
+    from app.store.vault import LicenseVault
+
+    window = open_store_window(qtbot, tmp_path, demo_store_url, keyring_service,
+                               vault=LicenseVault(backend=fail.Keyring(), service=keyring_service))
+    try:
+        wait_for_catalog(qtbot, window)
+        open_bundle(qtbot, window, "Pocket Orrery")
+        press(window, "get")
+        actions = window.section.actions
+        qtbot.waitUntil(lambda: isinstance(actions.active_dialog, AccountDialog), timeout=10_000)
+        dialog = actions.active_dialog
+        assert isinstance(dialog, AccountDialog)
+        dialog.email.setText(new_email())
+        dialog.password.setText("whatever it is")
+        dialog.new_account.setChecked(True)
+        dialog.ok_button.click()
+        qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=30_000)
+        assert dialog.error.text().startswith("Bundlecast can't reach your system's keyring")
+        dialog.reject()
+
+        open_bundle(qtbot, window, "Lumen Drift: Season One")
+        with qtbot.waitSignal(actions.bundle_added, timeout=60_000):
+            press(window, "pilot")  # free content needs no keyring
     finally:
         close_store_window(window)
