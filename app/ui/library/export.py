@@ -14,12 +14,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from app.bundle import ContentCipher, License, Manifest
+from app.ui.errors import ExportError
 
 BLOCK = 1024 * 1024
-
-
-class ExportError(Exception):
-    """The copy could not be made; the message says what to do."""
 
 
 def _safe_target(folder: Path, relative: str) -> Path:

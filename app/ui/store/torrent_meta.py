@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from app.ui.errors import TorrentMetaError
 
-class TorrentMetaError(ValueError):
-    """The bytes are not a usable .torrent."""
+__all__ = ["TorrentMeta", "TorrentMetaError", "read_torrent_meta"]
 
 
 @dataclass(frozen=True, slots=True)
