@@ -52,7 +52,7 @@ from app.engine.types import (
 
 log = logging.getLogger(__name__)
 
-SAVE_CHECK_SECONDS = 2.0
+SAVE_CHECK_SECONDS = 1.0  # how often torrents libtorrent flagged as changed are saved (crash safety)
 _AUTO = int(lt.torrent_flags.auto_managed)
 _PAUSED = int(lt.torrent_flags.paused)
 

@@ -57,7 +57,7 @@ def run_crash_loop(
     file_size: int = 8 * 1024 * 1024,
     piece_size: int = 16384,
     upload_limit: int = 300_000,
-    pause_range: tuple[float, float] = (0.3, 2.0),
+    pause_range: tuple[float, float] = (0.3, 2.5),
 ) -> CrashReport:
     report = CrashReport()
     started = time.monotonic()

@@ -18,7 +18,7 @@ def test_kill_9_at_random_points_never_loses_the_torrent_nor_verified_pieces(tmp
     assert report.refetched_pieces_violations == 0, report.claimed_then_restored
     assert report.claimed_but_corrupt == 0
     # Saves really happened between kills: progress was carried over restarts, not only the final run.
-    assert any(claimed > 0 for claimed, _ in report.claimed_then_restored)
+    assert any(claimed > 0 for claimed, _ in report.claimed_then_restored), report.claimed_then_restored
     assert report.byte_identical
 
 
