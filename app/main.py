@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from app.engine.settings import EngineSettings
 from app.paths import AppPaths
-from app.settings import SettingsStore
+from app.settings import AppSettings, SettingsStore
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -113,9 +113,10 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     backend = StoreBackend(store.open)
     index = LibraryIndex(paths.data / "library.json")
     config = DesktopConfig(paths.config, paths.downloads, base)
-    player = PlayerParts.build(engine, paths)
+    player = PlayerParts.build(engine, paths, throttle_others_to=settings.watching_throttle_bytes())
     pages = StoreSection.pages_for(backend, index, paths.cache / "covers", player_hook=player.hook())
     desktop = Desktop(engine, settings_store, settings, config, extra_pages=pages)
+    desktop.settings_page.settings_saved.connect(player.apply_settings)
     if desktop.store_section is not None:
         store.on_progress = desktop.store_section.actions.store_progress.emit
     instance_server.arguments_received.connect(desktop.handle_arguments)
@@ -193,7 +194,8 @@ class PlayerParts:
         self.playback, self.video, self.server, self.resume = playback, video, server, resume
 
     @classmethod
-    def build(cls, engine: Engine, paths: AppPaths) -> PlayerParts:
+    def build(cls, engine: Engine, paths: AppPaths, *, throttle_others_to: int = 0) -> PlayerParts:
+        """``throttle_others_to``: bytes/s other torrents may download while something plays (0 = off)."""
         from app.player.errors import PlayerError
         from app.player.playback import Playback
         from app.player.resume import ResumePositions
@@ -207,7 +209,13 @@ class PlayerParts:
         except PlayerError as exc:
             log.warning("No player this time: %s", exc)
             return cls(None, None, None, None)
-        return cls(Playback(engine, server), video, server, ResumePositions(paths.state / "play-positions.json"))
+        playback = Playback(engine, server, throttle_others_to=throttle_others_to)
+        return cls(playback, video, server, ResumePositions(paths.state / "play-positions.json"))
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        """Take a saved "slow other downloads while watching" setting; it holds from the next file played."""
+        if self.playback is not None:
+            self.playback.throttle_others_to = settings.watching_throttle_bytes()
 
     def hook(self) -> PlayerHook | None:
         if self.playback is None or self.video is None or self.resume is None:

@@ -48,6 +48,10 @@ class AppSettings:
     close_to_tray: bool = True
     store_url: str = ""  # "" = start the embedded demo store
     tray_hint_shown: bool = False  # "Bundlecast keeps seeding in the tray" is told once
+    # While the player plays, other torrents download at most this fast, so the stream keeps the link.
+    # 512 KiB/s leaves a 720p stream (~2.5 Mbit/s) headroom on a modest line; 0 in the rate turns it off too.
+    slow_others_while_watching: bool = True
+    slow_others_rate_kib: int = 512
 
     def replace(self, **changes: Any) -> AppSettings:
         """A copy with some settings changed."""
@@ -56,6 +60,10 @@ class AppSettings:
     def download_path(self, default: Path) -> Path:
         """The folder new downloads go to."""
         return Path(self.download_dir).expanduser() if self.download_dir else default
+
+    def watching_throttle_bytes(self) -> int:
+        """The download limit (bytes/s) other torrents get while the player plays; 0 = leave them alone."""
+        return self.slow_others_rate_kib * 1024 if self.slow_others_while_watching else 0
 
     def engine_settings(self, base: EngineSettings) -> EngineSettings:
         """``base`` (network layout, discovery switches) with the user's limits, port and seeding policy."""

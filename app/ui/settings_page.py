@@ -1,6 +1,7 @@
 """The Settings tab: a form over ``AppSettings`` — download folder, rate limits, listen port, seeding policy,
-tray behaviour and the store URL. *Save* emits ``settings_saved`` with the new settings; the composition root
-persists them and applies them to the engine. Main thread only.
+how much other downloads are slowed while the player plays, tray behaviour and the store URL. *Save* emits
+``settings_saved`` with the new settings; the composition root persists them and applies them to the engine and
+the player. Main thread only.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class SettingsPage(QWidget):
         self.seed_minutes = _spin(100_000, " min", "No limit")
         self.start_minimized = QCheckBox("Start minimized to the tray")
         self.close_to_tray = QCheckBox("Closing the window keeps Bundlecast seeding in the tray")
+        self.slow_others = QCheckBox("Slow other downloads while watching")
+        self.slow_others_rate = _spin(MAX_RATE_KIB, " KiB/s")
+        self.slow_others_rate.setMinimum(1)
+        self.slow_others.toggled.connect(self.slow_others_rate.setEnabled)
         self.store_url = QLineEdit()
         self.store_url.setPlaceholderText("Empty: the built-in demo store")
         layout = QVBoxLayout(self)
@@ -80,6 +85,10 @@ class SettingsPage(QWidget):
         seed_form = QFormLayout(seeding)
         seed_form.addRow("Stop at ratio", self.seed_ratio)
         seed_form.addRow("Stop after", self.seed_minutes)
+        player = QGroupBox("Player")
+        player_form = QFormLayout(player)
+        player_form.addRow(self.slow_others)
+        player_form.addRow("Other downloads at most", self.slow_others_rate)
         desktop = QGroupBox("Desktop")
         desktop_layout = QVBoxLayout(desktop)
         desktop_layout.addWidget(self.start_minimized)
@@ -88,7 +97,7 @@ class SettingsPage(QWidget):
         store_form = QFormLayout(store)
         store_form.addRow("Store URL", self.store_url)
         store_form.addRow("", QLabel("A new store URL is used from the next start."))
-        return [transfers, seeding, desktop, store]
+        return [transfers, seeding, player, desktop, store]
 
     def _build_buttons(self) -> QHBoxLayout:
         self.save_button = QPushButton("Save")
@@ -112,6 +121,9 @@ class SettingsPage(QWidget):
         self.seed_minutes.setValue(settings.seed_time_limit_minutes)
         self.start_minimized.setChecked(settings.start_minimized)
         self.close_to_tray.setChecked(settings.close_to_tray)
+        self.slow_others.setChecked(settings.slow_others_while_watching)
+        self.slow_others_rate.setValue(max(1, settings.slow_others_rate_kib))
+        self.slow_others_rate.setEnabled(settings.slow_others_while_watching)
         self.store_url.setText(settings.store_url)
         self.saved_label.clear()
 
@@ -126,6 +138,8 @@ class SettingsPage(QWidget):
             seed_time_limit_minutes=self.seed_minutes.value(),
             start_minimized=self.start_minimized.isChecked(),
             close_to_tray=self.close_to_tray.isChecked(),
+            slow_others_while_watching=self.slow_others.isChecked(),
+            slow_others_rate_kib=self.slow_others_rate.value(),
             store_url=self.store_url.text().strip().rstrip("/"),
         )
 

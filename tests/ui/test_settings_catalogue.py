@@ -70,3 +70,12 @@ def test_engine_settings_follow_the_user_limits_and_keep_test_interfaces() -> No
     assert mapped.listen_interfaces == "0.0.0.0:7001,[::]:7001"
     loopback = user.engine_settings(EngineSettings.for_loopback_tests("127.0.0.9"))
     assert loopback.listen_interfaces == "127.0.0.9:0"
+
+
+def test_a_version_2_file_from_before_the_player_setting_slows_other_downloads_by_default(tmp_path: Path) -> None:
+    # No version bump: a file without the new keys simply gets their defaults (on, at a modest rate).
+    (tmp_path / "settings.json").write_text(json.dumps({"version": 2, "listen_port": 7000}))
+    loaded = SettingsStore(tmp_path).load()
+    assert loaded.slow_others_while_watching is True
+    assert loaded.watching_throttle_bytes() == loaded.slow_others_rate_kib * 1024 > 0
+    assert loaded.replace(slow_others_while_watching=False).watching_throttle_bytes() == 0
