@@ -28,6 +28,7 @@ from app.settings import AppSettings, SettingsError, SettingsStore
 from app.ui.bridge import EngineBridge, EventSource
 from app.ui.icons import app_icon
 from app.ui.settings_page import SettingsPage
+from app.ui.shown_rates import RateBoard
 from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
 from app.ui.transfers.page import TransferEngine, TransfersPage, parse_source
 from app.ui.tray import TrayIcon
@@ -93,6 +94,7 @@ class Desktop(QObject):
         self.window.add_page(self.settings_page, "Settings")
         self._geometry = QSettings(str(config.config_dir / "window.ini"), QSettings.Format.IniFormat)
         self.window.restore_geometry(self._geometry)
+        self._rates = RateBoard()
         self._connect()
         self.transfers.apply_stats(tuple(engine.snapshots()))
 
@@ -101,6 +103,7 @@ class Desktop(QObject):
         bridge = self.bridge
         bridge.stats_updated.connect(self._on_stats)
         bridge.torrent_removed.connect(self.transfers.remove_row)
+        bridge.torrent_removed.connect(self._rates.drop)
         bridge.torrent_finished.connect(self._on_torrent_finished)
         self.tray.show_requested.connect(self.window.bring_to_front)
         self.tray.pause_all_requested.connect(lambda: self.tasks.run(self.engine.pause_all))
@@ -112,8 +115,11 @@ class Desktop(QObject):
 
     def _on_stats(self, snapshots: tuple[TorrentSnapshot, ...], totals: SessionTotals) -> None:
         self.transfers.apply_stats(snapshots)
-        self.window.set_rates(totals.download_rate, totals.upload_rate)
-        self.tray.set_rates(totals.download_rate, totals.upload_rate)
+        # Not ``totals``' rates: those are libtorrent's slowly decaying averages (see app/ui/shown_rates.py).
+        self._rates.update(snapshots)
+        down, up = self._rates.totals()
+        self.window.set_rates(down, up)
+        self.tray.set_rates(down, up)
 
     def _on_torrent_finished(self, _torrent_id: str, name: str) -> None:
         self.tray.notify("Download finished", f"“{name}” is complete and seeding.")

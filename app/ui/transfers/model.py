@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 
 from app.engine.types import TorrentId, TorrentSnapshot, TorrentState
+from app.ui.shown_rates import shown_download_rate, shown_upload_rate
 from app.ui.units import format_eta, format_rate, format_size
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -78,8 +79,8 @@ _DISPLAY: dict[Column, Callable[[TorrentSnapshot], str]] = {
     Column.SIZE: lambda s: format_size(s.wanted_size) if s.has_metadata else "",
     Column.PROGRESS: lambda s: f"{s.progress * 100:.1f}%",
     Column.STATE: lambda s: STATE_LABELS.get(s.state, s.state.value),
-    Column.DOWN: lambda s: format_rate(s.download_rate),
-    Column.UP: lambda s: format_rate(s.upload_rate),
+    Column.DOWN: lambda s: format_rate(shown_download_rate(s)),
+    Column.UP: lambda s: format_rate(shown_upload_rate(s)),
     Column.ETA: lambda s: format_eta(s.eta_seconds) if s.state is TorrentState.DOWNLOADING else "",
     Column.PEERS: lambda s: f"{s.num_seeds} / {s.num_peers}",
     Column.RATIO: lambda s: f"{s.ratio:.2f}",
@@ -90,8 +91,8 @@ _SORT_KEY: dict[Column, Callable[[TorrentSnapshot], Any]] = {
     Column.SIZE: lambda s: s.wanted_size,
     Column.PROGRESS: lambda s: s.progress,
     Column.STATE: lambda s: STATE_LABELS.get(s.state, s.state.value),
-    Column.DOWN: lambda s: s.download_rate,
-    Column.UP: lambda s: s.upload_rate,
+    Column.DOWN: shown_download_rate,
+    Column.UP: shown_upload_rate,
     Column.ETA: lambda s: s.eta_seconds if s.eta_seconds is not None else 1 << 62,
     Column.PEERS: lambda s: s.num_seeds * 100_000 + s.num_peers,
     Column.RATIO: lambda s: s.ratio,
