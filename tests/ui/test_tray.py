@@ -27,19 +27,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def tray_host(qtbot) -> Iterator[None]:
+    """A fresh trayer that Qt has seen arrive, and seen leave again afterwards.
+
+    Qt's xcb backend caches the tray's window and learns of its end only from an X event it processes later:
+    right after the previous test's trayer was killed, ``isSystemTrayAvailable()`` could still say True (the
+    dead tray), then False while the Desktop was being built (the new trayer not docked yet) — the window then
+    rightly showed itself, and "start minimized" failed under load. So wait for "no tray" before starting one,
+    and for "no tray" again after stopping it.
+    """
     if not shutil.which("trayer") or not os.environ.get("DISPLAY"):
         pytest.fail("the tray test needs trayer and an X display (scripts/run-tests.sh provides Xvfb)")
+    qtbot.waitUntil(lambda: not QSystemTrayIcon.isSystemTrayAvailable(), timeout=30_000)
     proc = subprocess.Popen(
         ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        qtbot.waitUntil(QSystemTrayIcon.isSystemTrayAvailable, timeout=10_000)
+        qtbot.waitUntil(QSystemTrayIcon.isSystemTrayAvailable, timeout=30_000)
         yield
     finally:
         proc.terminate()
         proc.wait(10)
+        qtbot.waitUntil(lambda: not QSystemTrayIcon.isSystemTrayAvailable(), timeout=30_000)
 
 
 def test_tray_keeps_the_app_seeding_and_quits_in_order(
@@ -61,7 +71,8 @@ def test_tray_keeps_the_app_seeding_and_quits_in_order(
     desktop.window.close()
     assert desktop.tray.last_message is None  # … and only once
 
-    desktop.bridge.stats_updated.emit((snapshot("e" * 40),), SessionTotals(2048, 1024, 0, 0, 1, None))
+    moving = snapshot("e" * 40, download_rate=2048, upload_rate=1024, num_peers=1)
+    desktop.bridge.stats_updated.emit((moving,), SessionTotals(2048, 1024, 0, 0, 1, None))
     assert "↓ 2.0 KiB/s" in desktop.tray.tooltip and "↑ 1.0 KiB/s" in desktop.tray.tooltip
 
     content = tmp_path / "payload" / "Tray Test"
