@@ -25,6 +25,8 @@ from app.store.client import StoreClient
 from app.store.errors import VaultUnavailable
 from app.store.models import BundleDetail, Card, CatalogPage, EmailCodeSent, PledgeResult, StoreInfo
 
+CATALOG_PAGE_SIZE = 60  # cards per request; the grid asks for the next page when the fan scrolls to the end
+
 
 class StoreBackend:
     def __init__(self, open_account: Callable[[], StoreAccount]) -> None:
@@ -56,8 +58,9 @@ class StoreBackend:
             self._account.connect()
         return self._account.store_key
 
-    def catalog(self, query: str, kind: str | None) -> CatalogPage:
-        return self._client.catalog(q=query or None, kind=kind, per_page=60)
+    def catalog(self, query: str, kind: str | None, page: int = 1) -> CatalogPage:
+        """One page of the catalog (``CATALOG_PAGE_SIZE`` cards), 1-based."""
+        return self._client.catalog(q=query or None, kind=kind, page=page, per_page=CATALOG_PAGE_SIZE)
 
     def bundle(self, bundle_id: str) -> BundleDetail:
         return self._client.bundle(bundle_id)

@@ -1,7 +1,9 @@
 """The store's front page: a grid of bundle cards (cover, title, creator, price), a search box and a kind filter.
 
-The catalog is fetched on the task runner (search is debounced by 300 ms); covers arrive later from the
-``CoverCache`` and are put on their cards. Opening a card emits ``bundle_selected(bundle_id)``.
+The catalog is fetched on the task runner a page at a time (search is debounced by 300 ms); when the fan
+scrolls to the end of the grid — or the grid is not full enough to scroll — the next page is fetched in the
+background and appended. Covers arrive later from the ``CoverCache`` and are put on their cards. Opening a card
+emits ``bundle_selected(bundle_id)``.
 
 Main thread; HTTP runs on the task runner.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -68,7 +70,7 @@ class CatalogGrid(QWidget):
 
     def __init__(
         self,
-        load_catalog: Callable[[str, str | None], CatalogPage],
+        load_catalog: Callable[[str, str | None, int], CatalogPage],  # (query, kind, 1-based page)
         covers: CoverCache,
         tasks: TaskRunner,
         parent: QWidget | None = None,
@@ -78,6 +80,11 @@ class CatalogGrid(QWidget):
         self._covers = covers
         self._tasks = tasks
         self._generation = 0
+        self._query: tuple[str, str | None] = ("", None)
+        self._pages_loaded = 0
+        self._total = 0
+        self._loading_more = False
+        self._shown_ids: set[str] = set()
         self._items_by_cover: dict[str, list[QListWidgetItem]] = {}
         covers.cover_ready.connect(self._on_cover_ready)
 
@@ -101,6 +108,8 @@ class CatalogGrid(QWidget):
         self.grid.setSpacing(8)
         self.grid.itemActivated.connect(self._open_item)
         self.grid.itemClicked.connect(self._open_item)
+        self.grid.verticalScrollBar().valueChanged.connect(lambda _v: self._load_more_if_at_end())
+        self.grid.verticalScrollBar().rangeChanged.connect(lambda _lo, _hi: self._load_more_if_at_end())
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -119,17 +128,49 @@ class CatalogGrid(QWidget):
         layout.addWidget(self.grid, 1)
 
     def reload(self) -> None:
-        """Fetch the catalog for the current search and filter; older answers are dropped."""
+        """Fetch the first page for the current search and filter; older answers are dropped."""
         self._generation += 1
-        generation = self._generation
-        query = self.search.text().strip()
-        kind = self.kind.currentData() or None
+        self._query = (self.search.text().strip(), self.kind.currentData() or None)
+        self._loading_more = False
         self.count_label.setText("Loading…")
+        self._fetch(1)
+
+    @property
+    def has_more(self) -> bool:
+        """True while the store holds cards the grid has not fetched yet."""
+        return self._pages_loaded > 0 and self.grid.count() < self._total
+
+    def load_more(self) -> None:
+        """Fetch and append the next page (at most one request in flight)."""
+        if self._loading_more or not self.has_more:
+            return
+        self._loading_more = True
+        self._fetch(self._pages_loaded + 1)
+
+    def _fetch(self, page_number: int) -> None:
+        generation = self._generation
+        query, kind = self._query
         self._tasks.run(
-            lambda: self._load_catalog(query, kind),
+            lambda: self._load_catalog(query, kind, page_number),
             lambda page: self._show(generation, page),
             lambda exc: self._show_error(generation, exc),
         )
+
+    def _load_more_if_at_end(self) -> None:
+        if not self.has_more or not self.grid.isVisible():
+            return  # a hidden grid (another tab, the tray) has not been seen to its end
+        bar = self.grid.verticalScrollBar()
+        if bar.maximum() == 0:
+            # QListView lays items out later, on a timer: until then the range reads 0 (as if all cards fit).
+            self.grid.doItemsLayout()
+        # Within one row of the end (or nothing to scroll): the fan has seen what is there.
+        if bar.value() >= bar.maximum() - self.grid.gridSize().height():
+            self.load_more()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """Back on screen (another tab, the tray): a grid too short to scroll may need its next page."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self._load_more_if_at_end)
 
     def card_titles(self) -> list[str]:
         return [self.grid.item(i).text().split("\n", 1)[0] for i in range(self.grid.count())]
@@ -138,22 +179,37 @@ class CatalogGrid(QWidget):
         if generation != self._generation:
             return
         self.banner.hide()
-        self.grid.clear()
-        self._items_by_cover.clear()
+        self._loading_more = False
+        if page.page <= 1:
+            self.grid.clear()
+            self._items_by_cover.clear()
+            self._shown_ids.clear()
+        self._pages_loaded = page.page
+        self._total = page.total
         for summary in page.items:
-            item = QListWidgetItem(f"{summary.title}\n{summary.creator}\n{gate_label(summary, short=True)}")
-            item.setData(BUNDLE_ID_ROLE, summary.id)
-            item.setToolTip(summary.summary)
-            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-            cover = self._covers.request(summary.cover_url)
-            item.setIcon(QIcon(cover or _placeholder()))
-            self._items_by_cover.setdefault(summary.cover_url, []).append(item)
-            self.grid.addItem(item)
+            if summary.id in self._shown_ids:
+                continue  # a bundle published meanwhile shifted the pages: it is already on a card
+            self._shown_ids.add(summary.id)
+            self.grid.addItem(self._card(summary))
+        if not page.items:
+            self._total = self.grid.count()  # the store holds fewer than it said: stop asking
         self.count_label.setText(f"{page.total} bundle{'s' if page.total != 1 else ''}")
-        self.loaded.emit(len(page.items))
+        self.loaded.emit(self.grid.count())
+        QTimer.singleShot(0, self._load_more_if_at_end)  # a tall window may show every card without a scroll
+
+    def _card(self, summary: BundleSummary) -> QListWidgetItem:
+        item = QListWidgetItem(f"{summary.title}\n{summary.creator}\n{gate_label(summary, short=True)}")
+        item.setData(BUNDLE_ID_ROLE, summary.id)
+        item.setToolTip(summary.summary)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        cover = self._covers.request(summary.cover_url)
+        item.setIcon(QIcon(cover or _placeholder()))
+        self._items_by_cover.setdefault(summary.cover_url, []).append(item)
+        return item
 
     def _show_error(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
+            self._loading_more = False
             self.count_label.clear()
             self.banner.show_error(getattr(exc, "user_message", None) or str(exc))
 
