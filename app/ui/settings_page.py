@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
 from app.settings import AppSettings
 
 MAX_RATE_KIB = 10_000_000
+NUMBER_FIELD_WIDTH = 220  # a number across the whole window reads as a text field
 
 
 def _spin(maximum: int, suffix: str, special: str | None = None) -> QSpinBox:
     spin = QSpinBox()
     spin.setRange(0, maximum)
     spin.setSuffix(suffix)
+    spin.setMaximumWidth(NUMBER_FIELD_WIDTH)
     if special:
         spin.setSpecialValueText(special)
     return spin
@@ -58,6 +60,7 @@ class SettingsPage(QWidget):
         self.seed_ratio.setRange(0, 100)
         self.seed_ratio.setSingleStep(0.5)
         self.seed_ratio.setSpecialValueText("No limit")
+        self.seed_ratio.setMaximumWidth(NUMBER_FIELD_WIDTH)
         self.seed_minutes = _spin(100_000, " min", "No limit")
         self.start_minimized = QCheckBox("Start minimized to the tray")
         self.close_to_tray = QCheckBox("Closing the window keeps Bundlecast seeding in the tray")

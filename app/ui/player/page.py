@@ -105,7 +105,7 @@ class PlayerPage(QWidget):
         self.seek_bar.seek_requested.connect(self.seek)
         self.volume.valueChanged.connect(self._on_volume_changed)
         self.controls.fullscreen_button.clicked.connect(self.toggle_fullscreen)
-        self.title_label = QLabel("Nothing playing")
+        self.title_label = QLabel("Nothing playing — press Play or Watch pilot on a bundle in the Store or Library.")
         self.buffering_label = QLabel()
         self.buffering_label.hide()
         body = QHBoxLayout()

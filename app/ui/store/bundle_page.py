@@ -61,7 +61,7 @@ class BundlePage(QWidget):
         self.back_button = QPushButton("← Store")
         self.back_button.clicked.connect(self.back_requested.emit)
         self.cover = QLabel()
-        self.cover.setFixedSize(240, 240)
+        self.cover.setFixedSize(180, 240)  # the covers' 3:4, so no grey bands beside the picture
         self.cover.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.cover.setStyleSheet("background: #d9dce3; border-radius: 6px;")
         self.title = QLabel()
