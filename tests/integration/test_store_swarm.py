@@ -35,6 +35,7 @@ from storefront.config import StoreConfig
 from storefront.torrents import rewrite_torrent_urls
 from tests.storefront.store_support import GOOD_CARD, REPO, StoreProcess, auth, sign_up_and_in
 from tests.support.net import loopback_address
+from tests.support.plain_libtorrent import loopback_session_settings
 
 MARKER = b"PLAINTEXT-OF-A-LOCKED-EPISODE-" * 8  # a block a search would find if plaintext leaked
 TITLE = "Swarm Test"
@@ -109,21 +110,13 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
 
 def _session(address: str) -> lt.session:
     return lt.session(
-        {
-            "listen_interfaces": f"{address}:0",
-            "outgoing_interfaces": address,
-            "enable_dht": False,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "enable_outgoing_utp": False,
-            "enable_incoming_utp": False,
-            "allow_multiple_connections_per_ip": True,
-            "stop_tracker_timeout": 1,
+        loopback_session_settings(
+            address,
+            stop_tracker_timeout=1,
             # libtorrent's SSRF guard lets a tracker on localhost be asked /announce only, never /scrape.
-            "ssrf_mitigation": False,
-            "alert_mask": lt.alert_category.error | lt.alert_category.status,
-        }
+            ssrf_mitigation=False,
+            alert_mask=lt.alert_category.error | lt.alert_category.status,
+        )
     )
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import libtorrent as lt
 
+from tests.support.plain_libtorrent import loopback_session_settings
+
 PIECE_SIZE = 256 * 1024
 LINK_BUFFER = 64 * 1024
 
@@ -45,22 +47,14 @@ class Seeder:
 
     def __init__(self, address: str, torrent: bytes, content_dir: Path) -> None:
         self.address = address
-        pack = {
-            "listen_interfaces": f"{address}:0",
-            "outgoing_interfaces": address,
-            "enable_dht": False,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "enable_outgoing_utp": False,
-            "enable_incoming_utp": False,
-            "allow_multiple_connections_per_ip": True,
-            "alert_mask": 0,
+        pack = loopback_session_settings(
+            address,
+            alert_mask=0,
             # Keep the seeder's queue in libtorrent (where requests are served in order), not in the kernel.
-            "send_socket_buffer_size": LINK_BUFFER,
-            "send_buffer_watermark": LINK_BUFFER,
-            "send_buffer_low_watermark": LINK_BUFFER // 4,
-        }
+            send_socket_buffer_size=LINK_BUFFER,
+            send_buffer_watermark=LINK_BUFFER,
+            send_buffer_low_watermark=LINK_BUFFER // 4,
+        )
         self._session = lt.session(pack)
         params = lt.add_torrent_params()
         params.ti = lt.torrent_info(lt.bdecode(torrent))
