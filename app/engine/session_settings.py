@@ -70,4 +70,10 @@ def settings_pack(settings: EngineSettings) -> dict[str, Any]:
         "max_out_request_queue": 1500,
         "max_allowed_in_request_queue": 2000,
         "mixed_mode_algorithm": 0,  # prefer TCP: uTP would be throttled to leave room for TCP
+        # The rest of high_performance_seed's throughput knobs that suit a desktop client too.
+        "aio_threads": 8,
+        "suggest_mode": 1,
+        "allowed_fast_set_size": 0,
+        "file_pool_size": 500,
+        "checking_mem_usage": 2048,
     }
