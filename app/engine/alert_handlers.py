@@ -110,7 +110,8 @@ class AlertHandlers:
             if record is None:
                 continue
             torrent_id = record.torrent_id
-            snapshot = snapshot_from_status(torrent_id, status, record.added_at, record.magnet_name)
+            limits = (record.download_limit, record.upload_limit)
+            snapshot = snapshot_from_status(torrent_id, status, record.added_at, record.magnet_name, limits)
             old = self._book.put(snapshot)
             changed.append(snapshot)
             if old is not None and old.state is not snapshot.state:

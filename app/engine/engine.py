@@ -188,6 +188,8 @@ class Engine:
             record = TorrentRecord(loaded.torrent_id, handle, added_at, magnet_name=params.name)
             record.saved_pieces = loaded.verified_pieces
             record.saved_has_metadata = params.ti is not None
+            record.download_limit = max(0, int(params.download_limit))  # -1 in libtorrent means unlimited
+            record.upload_limit = max(0, int(params.upload_limit))
             self._registry.add(record)
             # libtorrent's first status of a restored torrent may predate its resume check (progress 0,
             # no save path): show what the resume record says until the first batch of updates.
@@ -265,12 +267,28 @@ class Engine:
 
     @translated
     def set_torrent_limits(self, tid: TorrentId, *, download: int | None = None, upload: int | None = None) -> None:
-        """Per-torrent rates in bytes/s (0 = unlimited, None = unchanged); these also apply to local peers."""
+        """Per-torrent rates in bytes/s (0 = unlimited, None = unchanged); these also apply to local peers.
+
+        The snapshot's ``download_limit``/``upload_limit`` show them at once; resume data keeps them.
+        """
         record = self._registry.get(tid)
+        with self._registry.lock:
+            if download is not None:
+                record.download_limit = max(0, int(download))
+            if upload is not None:
+                record.upload_limit = max(0, int(upload))
+            down, up = record.download_limit, record.upload_limit
         if download is not None:
-            record.handle.set_download_limit(download if download > 0 else -1)
+            record.handle.set_download_limit(down or -1)
         if upload is not None:
-            record.handle.set_upload_limit(upload if upload > 0 else -1)
+            record.handle.set_upload_limit(up or -1)
+        self._book.set_limits(tid, down, up)
+
+        def change(params: lt.add_torrent_params) -> None:
+            params.download_limit = down or -1
+            params.upload_limit = up or -1
+
+        self._keeper.save_change(record, change)
 
     @translated
     def apply_settings(self, settings: EngineSettings) -> None:
@@ -444,4 +462,3 @@ def _flags_for(flags: int, paused: bool) -> int:
     if paused:
         return (flags | _PAUSED) & ~_AUTO
     return (flags & ~_PAUSED) | _AUTO
-

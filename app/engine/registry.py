@@ -31,7 +31,9 @@ class TorrentRecord:
     needs_save: bool = False
     only_counters_change: bool = False  # complete and not paused: a save would only record upload totals
     last_periodic_save: float = float("-inf")  # monotonic time of the last periodic request
-    magnet_name: str = ""  # a magnet's (sanitized) dn: libtorrent drops it from its own resume data
+    magnet_name: str = ""
+    download_limit: int = 0  # what set_torrent_limits set (bytes/s, 0 = unlimited): libtorrent's getter blocks
+    upload_limit: int = 0  # a magnet's (sanitized) dn: libtorrent drops it from its own resume data
 
 
 class Registry:

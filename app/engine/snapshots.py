@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import libtorrent as lt
@@ -45,9 +46,12 @@ def state_of(status: Any) -> TorrentState:  # noqa: PLR0911 - one answer per sta
 
 
 def snapshot_from_status(
-    torrent_id: TorrentId, status: Any, added_at: float, fallback_name: str = ""
+    torrent_id: TorrentId, status: Any, added_at: float, fallback_name: str = "", limits: tuple[int, int] = (0, 0)
 ) -> TorrentSnapshot:
-    """A frozen snapshot of one torrent_status; ``fallback_name`` covers a magnet libtorrent has not named yet."""
+    """A frozen snapshot of one torrent_status; ``fallback_name`` covers a magnet libtorrent has not named yet.
+
+    ``limits`` are the torrent's own (download, upload) limits the engine keeps: torrent_status has none.
+    """
     state = state_of(status)
     wanted = int(status.total_wanted)
     done = int(status.total_wanted_done)
@@ -81,6 +85,8 @@ def snapshot_from_status(
         paused=bool(int(status.flags) & int(lt.torrent_flags.paused)),
         error=error,
         added_at=added_at,
+        download_limit=limits[0],
+        upload_limit=limits[1],
     )
 
 
@@ -119,6 +125,8 @@ def snapshot_from_resume(torrent_id: TorrentId, params: Any, added_at: float) ->
         paused=paused,
         error=None,
         added_at=added_at,
+        download_limit=max(0, int(params.download_limit)),
+        upload_limit=max(0, int(params.upload_limit)),
     )
 
 
@@ -136,6 +144,13 @@ class SnapshotBook:
             old = self._snapshots.get(snapshot.id)
             self._snapshots[snapshot.id] = snapshot
             return old
+
+    def set_limits(self, torrent_id: TorrentId, download: int, upload: int) -> None:
+        """Show new limits at once: a torrent whose status did not change gets no new snapshot from libtorrent."""
+        with self._lock:
+            old = self._snapshots.get(torrent_id)
+            if old is not None:
+                self._snapshots[torrent_id] = replace(old, download_limit=download, upload_limit=upload)
 
     def drop(self, torrent_id: TorrentId) -> None:
         with self._lock:

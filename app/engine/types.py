@@ -51,6 +51,9 @@ class TorrentSnapshot:
     paused: bool
     error: str | None
     added_at: float  # unix time
+    # This torrent's own rate limits as the engine set them (bytes/s, 0 = unlimited); kept across restarts.
+    download_limit: int = 0
+    upload_limit: int = 0
 
 
 @dataclass(frozen=True, slots=True)

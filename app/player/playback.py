@@ -58,7 +58,7 @@ class Playback:
         self._engine = engine
         self._server = server
         self.throttle_others_to = throttle_others_to  # bytes/s for other torrents while watching; 0 = off
-        self._throttled: set[TorrentId] = set()
+        self._throttled: dict[TorrentId, tuple[int, int]] = {}  # torrent → (its own limit before, what we set)
 
     def stream_url(self, item: PlayItem, license: License | None = None) -> str:
         """The URL VLC opens for ``item``; a locked file needs a license that opens it."""
@@ -105,21 +105,35 @@ class Playback:
         if self.throttle_others_to <= 0:
             return
         for torrent_id in self._engine.torrent_ids():
-            if torrent_id != item.torrent_id:
-                self._set_download_limit(torrent_id, self.throttle_others_to)
-                self._throttled.add(torrent_id)
+            if torrent_id == item.torrent_id:
+                continue
+            try:
+                before = self._engine.snapshot(torrent_id).download_limit
+            except EngineError:  # removed meanwhile
+                continue
+            # A limit the user set lower than the throttle stays: watching must never speed a download up.
+            slowed = min(before, self.throttle_others_to) if before > 0 else self.throttle_others_to
+            if self._set_download_limit(torrent_id, slowed):
+                self._throttled[torrent_id] = (before, slowed)
 
     def stop_watching(self) -> None:
-        """Give the other torrents their full speed back."""
-        for torrent_id in sorted(self._throttled):
-            self._set_download_limit(torrent_id, 0)
+        """Give the other torrents back the download limits they had (0 = unlimited), not simply unlimited."""
+        for torrent_id, (before, slowed) in sorted(self._throttled.items()):
+            try:
+                now = self._engine.snapshot(torrent_id).download_limit
+            except EngineError:
+                continue
+            if now == slowed:  # otherwise the user changed it while watching: theirs wins
+                self._set_download_limit(torrent_id, before)
         self._throttled.clear()
 
-    def _set_download_limit(self, torrent_id: TorrentId, limit: int) -> None:
+    def _set_download_limit(self, torrent_id: TorrentId, limit: int) -> bool:
         try:
             self._engine.set_torrent_limits(torrent_id, download=limit)
         except EngineError as error:  # removed meanwhile: nothing to slow or restore
             log.debug("cannot limit %s: %s", torrent_id, error)
+            return False
+        return True
 
 
 def downloaded_share(ranges: Sequence[tuple[float, float]]) -> float:

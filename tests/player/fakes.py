@@ -48,6 +48,7 @@ class FilesEngine:
         return TorrentSnapshot(
             torrent_id, "x", TorrentState.SEEDING, 1.0, self.rate, 0, 1, 1, None, 0.0,
             size, size, size, 0, 0, "/", True, False, None, 0.0,
+            download_limit=self.limits.get(torrent_id, 0),
         )  # fmt: skip
 
     def torrent_ids(self) -> list[TorrentId]:

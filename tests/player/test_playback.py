@@ -46,6 +46,7 @@ class _FakeEngine:
         return TorrentSnapshot(
             torrent_id, "x", TorrentState.DOWNLOADING, 0.3, 50_000, 0, 1, 1, None, 0.0,
             600_000, 600_000, 200_000, 0, 0, "/", True, False, None, 0.0,
+            download_limit=self.limits.get(torrent_id, 0),
         )  # fmt: skip
 
     def torrent_ids(self) -> list[TorrentId]:
