@@ -79,3 +79,31 @@ def test_a_torrent_that_is_not_the_signed_one_is_refused(
         assert index.get(album) is not None
     finally:
         vault.forget_store(demo_store_url)
+
+
+def test_buying_a_bundle_added_for_its_pilot_wants_the_episodes_and_keeps_the_pilot(
+    tmp_path: Path, demo_store_url: str, keyring_service: str, engine: Engine
+) -> None:
+    vault = LicenseVault(service=keyring_service)
+    backend = StoreBackend(lambda: StoreAccount(StoreClient(demo_store_url), vault, store_ref=demo_store_url))
+    try:
+        series = next(s.id for s in backend.catalog("", None).items if s.title == "Lumen Drift: Season One")
+        meta = read_torrent_meta(backend.download_torrent(series))
+        assert meta.info_hash_v2 is not None and any(".pad/" in p for p in meta.file_paths)  # hybrid, with pads
+        adder = BundleAdder(backend, engine, LibraryIndex(tmp_path / "library.json"), lambda: tmp_path / "dl")
+
+        def wanted(torrent_id: str) -> set[str]:
+            return {f.path.split("/", 1)[1] for f in engine.files(torrent_id) if f.priority > 0}
+
+        tid = adder.add(series, Want.PILOT).torrent_id
+        assert wanted(tid) == {"pilot.mp4"}
+        assert adder.add(series, Want.PILOT).torrent_id == tid  # re-added: same torrent, same wanted files
+        assert wanted(tid) == {"pilot.mp4"}
+        bought = adder.add(series, Want.ALL)  # bought: the episodes join, the pilot stays
+        everything = {f.path for f in bought.manifest.files}
+        assert any(p.startswith("episodes/") for p in everything) and "pilot.mp4" in everything
+        assert wanted(tid) == everything
+        adder.add(series, Want.PILOT)  # adding again never narrows
+        assert wanted(tid) == everything
+    finally:
+        vault.forget_store(demo_store_url)

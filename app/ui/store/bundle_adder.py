@@ -110,11 +110,11 @@ class BundleAdder:
         existing = self._engine.has_torrent(meta.info_hash_v1)
         torrent_id = self._engine.add_torrent_bytes(torrent, save_path, file_priorities=priorities)
         if existing:
-            current = [entry.priority for entry in self._engine.files(torrent_id)]
-            if len(current) == len(priorities):
-                merged = [max(a, b) for a, b in zip(current, priorities, strict=True)]
-                if merged != current:
-                    self._engine.set_file_priorities(torrent_id, merged)
+            # By libtorrent's file index: files() leaves out pad files, which every hybrid (store) torrent has.
+            current = {entry.index: entry.priority for entry in self._engine.files(torrent_id)}
+            merged = [max(current.get(index, SKIP), wanted_now) for index, wanted_now in enumerate(priorities)]
+            if any(current.get(index, SKIP) != value for index, value in enumerate(merged)):
+                self._engine.set_file_priorities(torrent_id, merged)
             if recheck:
                 self._engine.force_recheck(torrent_id)
         self._index.put(
