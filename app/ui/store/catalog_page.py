@@ -108,8 +108,10 @@ class CatalogGrid(QWidget):
         self.grid.setSpacing(8)
         self.grid.itemActivated.connect(self._open_item)
         self.grid.itemClicked.connect(self._open_item)
-        self.grid.verticalScrollBar().valueChanged.connect(lambda _v: self._load_more_if_at_end())
-        self.grid.verticalScrollBar().rangeChanged.connect(lambda _lo, _hi: self._load_more_if_at_end())
+        # Bound slots, not lambdas: Qt drops a bound slot's connection when the page is destroyed, while a lambda
+        # would still run during teardown (the scroll bar emits rangeChanged as the grid dies) on a deleted grid.
+        self.grid.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.grid.verticalScrollBar().rangeChanged.connect(self._on_scroll_range_changed)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -156,6 +158,12 @@ class CatalogGrid(QWidget):
             lambda exc: self._show_error(generation, exc),
         )
 
+    def _on_scrolled(self, _value: int) -> None:
+        self._load_more_if_at_end()
+
+    def _on_scroll_range_changed(self, _low: int, _high: int) -> None:
+        self._load_more_if_at_end()
+
     def _load_more_if_at_end(self) -> None:
         if not self.has_more or not self.grid.isVisible():
             return  # a hidden grid (another tab, the tray) has not been seen to its end
@@ -170,7 +178,7 @@ class CatalogGrid(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         """Back on screen (another tab, the tray): a grid too short to scroll may need its next page."""
         super().showEvent(event)
-        QTimer.singleShot(0, self._load_more_if_at_end)
+        QTimer.singleShot(0, self, self._load_more_if_at_end)  # with a context: never runs after the page is gone
 
     def card_titles(self) -> list[str]:
         return [self.grid.item(i).text().split("\n", 1)[0] for i in range(self.grid.count())]
@@ -195,7 +203,8 @@ class CatalogGrid(QWidget):
             self._total = self.grid.count()  # the store holds fewer than it said: stop asking
         self.count_label.setText(f"{page.total} bundle{'s' if page.total != 1 else ''}")
         self.loaded.emit(self.grid.count())
-        QTimer.singleShot(0, self._load_more_if_at_end)  # a tall window may show every card without a scroll
+        # A tall window may show every card without a scroll; the context stops the call if the page is gone.
+        QTimer.singleShot(0, self, self._load_more_if_at_end)
 
     def _card(self, summary: BundleSummary) -> QListWidgetItem:
         item = QListWidgetItem(f"{summary.title}\n{summary.creator}\n{gate_label(summary, short=True)}")
