@@ -26,16 +26,18 @@ from app.engine.events import (
 )
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
-from app.engine.registry import Registry
+from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import FULL_FLAGS, ResumeKeeper
 from app.engine.seed_policy import over_seed_limit
 from app.engine.settings import EngineSettings
 from app.engine.snapshots import SnapshotBook, snapshot_from_status
 from app.engine.stream import PieceSignal
 from app.engine.torrent_source import torrent_id_of
-from app.engine.types import TorrentId
+from app.engine.types import TorrentId, TorrentState
 
 log = logging.getLogger(__name__)
+# States a torrent leaves for DOWNLOADING when it wants more data or is resumed (its peers may be long gone).
+_IDLE_STATES = frozenset({TorrentState.FINISHED, TorrentState.SEEDING, TorrentState.PAUSED, TorrentState.QUEUED})
 
 
 class AlertHandlers:
@@ -52,7 +54,9 @@ class AlertHandlers:
         settings: Callable[[], EngineSettings],
         stop_seeding: Callable[[TorrentId], None],
         listen_port: Callable[[], int | None],
+        redial: Callable[[list[TorrentRecord]], None],
     ) -> None:
+        self._redial = redial
         self._registry = registry
         self._book = book
         self._keeper = keeper
@@ -103,6 +107,7 @@ class AlertHandlers:
 
     def on_state_update(self, alert: Any) -> None:
         changed = []
+        back_to_downloading = []
         settings = self._settings()
         for status in alert.status:
             # By handle, not by hash: a magnet with only a v2 hash learns its v1 hash with the metadata.
@@ -116,11 +121,14 @@ class AlertHandlers:
             changed.append(snapshot)
             if old is not None and old.state is not snapshot.state:
                 self._publisher.publish(StateChanged(torrent_id, old.state, snapshot.state))
+                if snapshot.state is TorrentState.DOWNLOADING and old.state in _IDLE_STATES:
+                    back_to_downloading.append(record)
             if status.need_save_resume:
                 record.needs_save = True
             record.only_counters_change = bool(status.is_finished) and not snapshot.paused
             if over_seed_limit(status, settings):
                 self._stop_seeding(torrent_id)
+        self._redial(back_to_downloading)  # wants more after its pilot, or resumed: see redial.py
         self._book.set_listen_port(self._listen_port())
         self._publisher.publish(StatsUpdated(tuple(changed), self._book.totals()))
 

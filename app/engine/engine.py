@@ -26,6 +26,7 @@ from app.engine.events import EngineEvent
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
 from app.engine.reads import checked_file_info, file_entries, peer_entries, tracker_entries, verified_ranges
+from app.engine.redial import Redialer
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import ResumeKeeper
 from app.engine.resume_store import ResumeStore, atomic_write
@@ -72,6 +73,7 @@ class Engine:
         self._keeper = ResumeKeeper(self._store, self._registry)
         self._streams = StreamDesk(self._registry, self._signal, self._piece_reader, self._rate_of)
         self._session: lt.session | None = None
+        self._redialer = Redialer(lambda: self._session)
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
 
@@ -97,6 +99,7 @@ class Engine:
             lambda: self._settings,
             self._stop_seeding,
             lambda: self.listen_port,
+            self._redialer.redial,
         )
         self._book.set_listen_port(self.listen_port)
         self._pump = AlertPump(self._session, handlers.table(), self._tick, self._settings.stats_interval_ms / 1000)
@@ -311,6 +314,8 @@ class Engine:
             except (OSError, IndexError) as exc:
                 raise EngineError(f"Cannot find the peer {host!r}: {exc}.") from exc
         handle.connect_peer((address, port))
+        with self._registry.lock:  # redialed when the torrent wants data again (see redial)
+            self._registry.get(tid).known_peers.add((address, port))
 
     @translated
     def add_web_seed(self, tid: TorrentId, url: str) -> None:

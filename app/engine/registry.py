@@ -8,7 +8,7 @@ last saved resume file claims, and whether a recheck was asked for (the only tim
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libtorrent as lt
 
@@ -32,6 +32,7 @@ class TorrentRecord:
     only_counters_change: bool = False  # complete and not paused: a save would only record upload totals
     last_periodic_save: float = float("-inf")  # monotonic time of the last periodic request
     magnet_name: str = ""
+    known_peers: set[tuple[str, int]] = field(default_factory=set)  # from connect_peer: redialed (see redial)
     download_limit: int = 0  # what set_torrent_limits set (bytes/s, 0 = unlimited): libtorrent's getter blocks
     upload_limit: int = 0  # a magnet's (sanitized) dn: libtorrent drops it from its own resume data
 

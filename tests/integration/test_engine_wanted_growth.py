@@ -74,15 +74,21 @@ def _finish_pilot(pair: Pair, downloads: Path) -> str:
     return tid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="NOT FIXED: after the pilot the seed is no connect candidate (torrent_status.connect_candidates 0); "
-    "min_reconnect_time 1, max_failcount 100, connect_peer again, pause/resume did not help in libtorrent 2.1.1",
-)
 def test_wanting_more_files_after_the_pilot_resumes_within_the_bound(tmp_path: Path, pair: Pair) -> None:
     leecher, source = pair.leecher, pair.source
     tid = _finish_pilot(pair, tmp_path / "dl")
     assert leecher.snapshot(tid).wanted_size < sum(FILES.values())
     leecher.set_file_priorities(tid, [4, 4])
     wait_snapshot(leecher, tid, lambda s: s.state is TorrentState.SEEDING, BOUND, "episode after buying")
+    assert tree_bytes(tmp_path / "dl" / "show") == tree_bytes(source / "show")
+
+
+def test_resuming_after_wanting_more_while_paused_reconnects_within_the_bound(tmp_path: Path, pair: Pair) -> None:
+    leecher, source = pair.leecher, pair.source
+    tid = _finish_pilot(pair, tmp_path / "dl")
+    leecher.pause(tid)
+    wait_snapshot(leecher, tid, lambda s: s.state is TorrentState.PAUSED, 10, "paused")
+    leecher.set_file_priorities(tid, [4, 4])
+    leecher.resume(tid)
+    wait_snapshot(leecher, tid, lambda s: s.state is TorrentState.SEEDING, BOUND, "episode after resuming")
     assert tree_bytes(tmp_path / "dl" / "show") == tree_bytes(source / "show")
