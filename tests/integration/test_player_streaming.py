@@ -224,7 +224,6 @@ def test_a_locked_episode_plays_decrypted_and_never_lands_on_disk_in_plaintext(s
                     assert block not in data, f"plaintext of the episode found in {path}"
 
 
-@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs the X display run-tests.sh provides")
 def test_the_player_page_shows_the_download_growing_under_the_playing_pilot(swarm: Swarm, qtbot: QtBot) -> None:
     from app.player.resume import ResumePositions
     from app.ui.player import PlayerPage

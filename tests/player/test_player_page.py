@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("PySide6")
 from PySide6.QtCore import QBuffer, QIODevice, QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
@@ -33,7 +31,6 @@ from tests.player.media import cached_test_video
 TID = "ab" * 20
 OFFER = Offer("bundle-1", OfferKind.PLEDGE, "Pledge $9.95")
 
-pytestmark = pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs the X display run-tests.sh provides")
 
 
 @pytest.fixture(scope="module")
