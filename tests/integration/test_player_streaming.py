@@ -111,8 +111,8 @@ class Leecher:
 def _leech(swarm: Swarm, path: str) -> Iterator[Leecher]:
     """A fresh engine (its own address, state and download folder) that wants only ``path``.
 
-    Fresh per test because a libtorrent peer that finished what it wanted drops the seed and will not dial it
-    again before ``min_reconnect_time`` (60 s) — the next file of the same torrent would wait a minute.
+    Fresh per test so that each test measures a cold start of its own file (the engine's redial after a torrent
+    wants more is proven in tests/integration/test_engine_wanted_growth.py).
     """
     folder = Path(tempfile.mkdtemp(prefix="leecher-", dir=swarm.root))
     engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), folder / "state")
