@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 SAVE_CHECK_SECONDS = 1.0  # how often torrents libtorrent flagged as changed are saved (crash safety)
 _AUTO = int(lt.torrent_flags.auto_managed)
 _PAUSED = int(lt.torrent_flags.paused)
+_PRIORITY_APPLY_TIMEOUT_S = 5.0  # the disk thread answers in milliseconds unless it is busy checking
 
 
 class Engine:
@@ -260,8 +261,11 @@ class Engine:
     def set_file_priorities(self, tid: TorrentId, priorities: Sequence[int]) -> None:
         """One priority per file: 0 skips a file, 1 … 7 want it (4 is normal)."""
         record = self._registry.get(tid)
-        values = self._checked_priorities(record.handle.torrent_file(), priorities)
+        info = record.handle.torrent_file()
+        values = self._checked_priorities(info, priorities)
         record.handle.prioritize_files(values)
+        if info is not None:
+            _await_file_priorities(record.handle, info, values)
 
         def change(params: lt.add_torrent_params) -> None:
             params.file_priorities = values
@@ -452,6 +456,24 @@ class Engine:
         for index, value in zip(real, values, strict=True):
             expanded[index] = value
         return expanded
+
+
+def _await_file_priorities(handle: lt.torrent_handle, info: lt.torrent_info, values: list[int]) -> None:
+    """Return once libtorrent reports ``values``: it applies file priorities on its disk thread, and until then
+    ``get_file_priorities()`` answers the old ones (44 of 50 reads right after the call, measured), so a caller that
+    widens a torrent's choice would read a stale one and narrow it again. Pad files always read 0."""
+    layout = info.layout()
+    real = [i for i in range(layout.num_files()) if not layout.file_flags(i) & lt.file_storage.flag_pad_file]
+    deadline = time.monotonic() + _PRIORITY_APPLY_TIMEOUT_S
+    while True:
+        current = handle.get_file_priorities()
+        if len(current) == len(values) and all(int(current[i]) == values[i] for i in real):
+            return
+        if time.monotonic() >= deadline:
+            log.warning("file priorities still pending after %.0f s; libtorrent applies them later",
+                        _PRIORITY_APPLY_TIMEOUT_S)
+            return
+        time.sleep(0.005)
 
 
 def _set_paused_flags(params: lt.add_torrent_params) -> None:

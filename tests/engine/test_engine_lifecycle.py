@@ -285,3 +285,15 @@ def test_corrupt_session_parameters_are_set_aside(tmp_path: Path, settings: Engi
         engine.shutdown()
     assert [p.name.startswith("session.dat.corrupt-") for p in state.iterdir() if "corrupt" in p.name] == [True]
     assert (state / "session.dat").exists()  # written anew at shutdown
+
+
+def test_a_priority_change_is_what_the_next_read_reports(tmp_path: Path, engine: Engine) -> None:
+    # libtorrent applies file priorities on its disk thread; a read right after the change used to answer the old
+    # ones, so "widen the choice" code read a stale choice and narrowed it back (CI failure of the store's adder).
+    write_payload(tmp_path / "many", {f"f{i}.bin": 40_000 for i in range(6)})
+    tid = engine.add_torrent_bytes(make_torrent(tmp_path / "many"), tmp_path / "dl")
+    count = len(engine.files(tid))
+    for round_ in range(40):
+        wanted = [4] + [4 * (round_ % 2)] * (count - 1)
+        engine.set_file_priorities(tid, wanted)
+        assert [f.priority for f in engine.files(tid)] == wanted, f"stale read in round {round_}"
