@@ -26,6 +26,7 @@ from app.engine.events import (
 )
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
+from app.engine.redial import remember_dialed_peer
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import FULL_FLAGS, ResumeKeeper
 from app.engine.seed_policy import over_seed_limit
@@ -81,6 +82,7 @@ class AlertHandlers:
             lt.save_resume_data_failed_alert: self._keeper.on_save_failed,
             lt.piece_finished_alert: self.on_piece,
             lt.read_piece_alert: self._piece_reader.deliver,
+            lt.peer_connect_alert: self.on_peer_connected,
             lt.listen_succeeded_alert: self.on_listening,
             lt.storage_moved_alert: self.on_moved,
             lt.storage_moved_failed_alert: self.on_error,
@@ -160,6 +162,11 @@ class AlertHandlers:
             return
         self._keeper.request(record)
         self._publisher.publish(TorrentFinished(record.torrent_id, alert.torrent_name))
+
+    def on_peer_connected(self, alert: Any) -> None:
+        record = self._registry.by_handle(alert.handle)
+        if record is not None:  # dialed_peers is written and read (by redial) on this thread only
+            remember_dialed_peer(record, alert)
 
     def on_removed(self, alert: Any) -> None:
         self._publisher.publish(TorrentRemoved(torrent_id_of(alert.info_hashes)))

@@ -30,7 +30,7 @@ from app.engine.redial import Redialer
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import ResumeKeeper
 from app.engine.resume_store import ResumeStore, atomic_write
-from app.engine.session_settings import settings_pack
+from app.engine.session_settings import RECONNECT_BACKOFF_S, settings_pack
 from app.engine.settings import EngineSettings, SeedLimitAction
 from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
 from app.engine.stream import PieceSignal, TorrentStream
@@ -74,7 +74,7 @@ class Engine:
         self._keeper = ResumeKeeper(self._store, self._registry)
         self._streams = StreamDesk(self._registry, self._signal, self._piece_reader, self._rate_of)
         self._session: lt.session | None = None
-        self._redialer = Redialer(lambda: self._session)
+        self._redialer = Redialer(lambda: self._session, RECONNECT_BACKOFF_S)
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
 
@@ -412,6 +412,7 @@ class Engine:
         if session is None:
             return
         session.post_torrent_updates()
+        self._redialer.tick()
         now = time.monotonic()
         if now - self._last_save_check >= SAVE_CHECK_SECONDS:
             self._last_save_check = now

@@ -31,10 +31,12 @@ class TorrentRecord:
     needs_save: bool = False
     only_counters_change: bool = False  # complete and not paused: a save would only record upload totals
     last_periodic_save: float = float("-inf")  # monotonic time of the last periodic request
-    magnet_name: str = ""
+    magnet_name: str = ""  # a magnet's (sanitized) dn: libtorrent drops it from its own resume data
     known_peers: set[tuple[str, int]] = field(default_factory=set)  # from connect_peer: redialed (see redial)
+    # Peers this torrent dialed itself (from a tracker, PEX, …), newest last and bounded: redialed too (see redial).
+    dialed_peers: dict[tuple[str, int], None] = field(default_factory=dict)
     download_limit: int = 0  # what set_torrent_limits set (bytes/s, 0 = unlimited): libtorrent's getter blocks
-    upload_limit: int = 0  # a magnet's (sanitized) dn: libtorrent drops it from its own resume data
+    upload_limit: int = 0
 
 
 class Registry:

@@ -18,12 +18,15 @@ _ENC = {
     EncryptionPolicy.DISABLED: int(lt.enc_policy.disabled),
 }
 
+RECONNECT_BACKOFF_S = 60  # libtorrent's min_reconnect_time default, named: redial shortens it for a while
+
 ALERT_MASK = (
     lt.alert_category.error
     | lt.alert_category.status
     | lt.alert_category.storage
     | lt.alert_category.piece_progress
     | lt.alert_category.performance_warning
+    | lt.alert_category.connect  # peer_connect_alert: the peers a torrent dialed, redialed when it wants more
 )
 
 
@@ -52,6 +55,7 @@ def settings_pack(settings: EngineSettings) -> dict[str, Any]:
         "user_agent": settings.user_agent,
         "allow_multiple_connections_per_ip": settings.allow_multiple_connections_per_ip,
         "alert_mask": int(ALERT_MASK),
+        "min_reconnect_time": RECONNECT_BACKOFF_S,
         # Big bursts of piece alerts during a fast download must not be dropped: streams wait on them.
         "alert_queue_size": 100_000,
         # connect_peer and deadline picks happen on the session tick; 100 ms shortens stream start (FIELD-NOTES).

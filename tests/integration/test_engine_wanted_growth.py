@@ -20,6 +20,7 @@ from app.engine import Engine, EngineSettings, TorrentState
 from tests.engine.helpers import make_torrent, tree_bytes, wait_snapshot, wait_until, write_payload
 from tests.support.net import loopback_address
 from tests.support.plain_libtorrent import loopback_session_settings
+from tests.support.tiny_tracker import running_tracker
 
 FILES = {"a-pilot.bin": 600_000, "b-episode.bin": 900_000}
 BOUND = 20.0  # far below libtorrent's ~60 s reconnect back-off: a bound, not a speed measurement
@@ -92,3 +93,40 @@ def test_resuming_after_wanting_more_while_paused_reconnects_within_the_bound(tm
     leecher.resume(tid)
     wait_snapshot(leecher, tid, lambda s: s.state is TorrentState.SEEDING, BOUND, "episode after resuming")
     assert tree_bytes(tmp_path / "dl" / "show") == tree_bytes(source / "show")
+
+
+def test_a_seed_found_through_the_tracker_is_back_soon_after_buying(tmp_path: Path) -> None:
+    # The store's swarm: the leecher learns the seed from the tracker only (never through connect_peer), and the
+    # seed cannot dial out. Before the fix the episode had not started 90 s after buying: libtorrent neither
+    # recounted nor redialed a tracker peer, and kept its 60 s reconnect back-off from the pilot's end.
+    source = tmp_path / "seed-data"
+    write_payload(source / "show", FILES)
+    with running_tracker() as tracker:
+        creator = lt.create_torrent(lt.list_files(str(source / "show"), lambda _path: True), 16384)
+        creator.add_tracker(tracker.url, 0)
+        lt.set_piece_hashes(creator, str(source))
+        torrent = bytes(lt.bencode(creator.generate()))
+        seeder = lt.session(loopback_session_settings(loopback_address(), enable_outgoing_tcp=False))
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(torrent)
+        params.save_path = str(source)
+        seeder.add_torrent(params)
+        leecher = Engine(EngineSettings.for_loopback_tests(loopback_address()), tmp_path / "leecher-state")
+        leecher.start()
+        started = time.monotonic()
+        try:
+            wait_until(lambda: all(h.status().is_seeding for h in seeder.get_torrents()), 60, "seeder ready")
+            for handle in seeder.get_torrents():
+                handle.force_reannounce()  # it announced while still checking; the leecher must find it seeding
+            wait_until(lambda: tracker.peer_count() == 1, 30, "seeder announced")
+            time.sleep(max(0.0, started + 2.0 - time.monotonic()))  # see _finish_pilot: whole seconds
+            tid = leecher.add_torrent_bytes(torrent, tmp_path / "dl", file_priorities=[4, 0])
+            wait_snapshot(leecher, tid, lambda s: s.state in (TorrentState.FINISHED, TorrentState.SEEDING), 60, "pilot")
+            wait_until(lambda: leecher.snapshot(tid).num_peers == 0, 60, "seed disconnected after the pilot")
+            time.sleep(3)
+            leecher.set_file_priorities(tid, [4, 4])
+            wait_snapshot(leecher, tid, lambda s: s.state is TorrentState.SEEDING, BOUND, "episode after buying")
+            assert tree_bytes(tmp_path / "dl" / "show") == tree_bytes(source / "show")
+        finally:
+            leecher.shutdown()
+            seeder.pause()
