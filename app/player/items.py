@@ -36,6 +36,12 @@ class PlayItem:
     file: ManifestFile
     title: str
     bundle_id: str | None = None
+    bundle_title: str = ""
+
+    @property
+    def heading(self) -> str:
+        """What the player shows above the picture: the bundle and the file."""
+        return f"{self.bundle_title} — {self.title}" if self.bundle_title else self.title
 
     @property
     def stream_id(self) -> str:

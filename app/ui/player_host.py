@@ -52,6 +52,15 @@ def offer_for(manifest: Manifest) -> Offer | None:
     return None
 
 
+def file_title(path: str) -> str:
+    """A file's name as a title: "01 - Low Tide Signal.mp3" stays as written, "episode-01.mp4" reads "Episode 01"."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if " " in stem:
+        return stem
+    words = stem.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else stem
+
+
 def plan_items(
     manifest: Manifest,
     torrent_id: TorrentId,
@@ -76,8 +85,9 @@ def plan_items(
     items = []
     for entry in playable:
         if entry.path in index_of:
-            title = entry.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            items.append(PlayItem(torrent_id, index_of[entry.path], entry, title=title, bundle_id=manifest.bundle_id))
+            title = file_title(entry.path)
+            items.append(PlayItem(torrent_id, index_of[entry.path], entry, title=title, bundle_id=manifest.bundle_id,
+                                  bundle_title=manifest.title))
     return items
 
 

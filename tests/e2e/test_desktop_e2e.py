@@ -68,12 +68,16 @@ def section(running: RunningApp) -> StoreSection:
     return running.desktop.store_section
 
 
-def screenshot(qtbot: QtBot, running: RunningApp, page: object, name: str) -> None:
+def screenshot(qtbot: QtBot, running: RunningApp, page: object, name: str, *, from_screen: bool = False) -> None:
+    """The window as drawn by Qt, or as the screen shows it (``from_screen``: with what VLC drew into it)."""
+    from PySide6.QtGui import QGuiApplication
+
     window = running.desktop.window
     window.show_page(page)  # type: ignore[arg-type]
     qtbot.wait(300)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    assert window.grab().save(str(SHOTS / f"{name}.png"))
+    image = QGuiApplication.primaryScreen().grabWindow(int(window.winId())) if from_screen else window.grab()
+    assert image.save(str(SHOTS / f"{name}.png"))
 
 
 def buy_album(qtbot: QtBot, running: RunningApp) -> str:
@@ -205,3 +209,51 @@ def test_the_real_app_starts_hands_over_and_quits_in_order(home: AppPaths) -> No
             app.kill()
             app.wait(10)
         log.close()
+
+
+SERIES = "Lumen Drift: Season One"
+
+
+def video_pixels_vary(window_id: int) -> bool:
+    """Whether the X window VLC draws into shows a picture: grabbed from the screen (Qt's own grab() cannot see
+    pixels VLC drew), it must hold more than one colour — a black or blank surface is what a fan must never get."""
+    from PySide6.QtGui import QGuiApplication
+
+    image = QGuiApplication.primaryScreen().grabWindow(window_id).toImage()
+    width, height = image.width(), image.height()
+    samples = {image.pixel(x * width // 16, y * height // 9) for x in range(1, 16) for y in range(1, 9)}
+    return len(samples) > 8
+
+
+def test_watch_pilot_plays_in_the_window_while_it_downloads(qtbot: QtBot, home: AppPaths) -> None:
+    # The moment the product exists for, through the app as main.py builds it: the store's bundle page, the
+    # bundle adder (pilot only), the engine fetching from the store's web seed, the stream server, VLC drawing
+    # into the window.
+    running = start(qtbot, home)
+    try:
+        store = section(running)
+        qtbot.waitUntil(lambda: store.grid.grid.count() >= 5, timeout=300_000)
+        grid = store.grid.grid
+        item = next(grid.item(i) for i in range(grid.count()) if grid.item(i).text().startswith(SERIES + "\n"))
+        with qtbot.waitSignal(store.actions.bundle_loaded, timeout=30_000):
+            grid.itemClicked.emit(item)
+        pilot_button = store.store_page.bundle_page.buttons["pilot"]
+        assert pilot_button.isVisibleTo(store.store_page) and pilot_button.text() == "Watch pilot"
+        pilot_button.click()
+        player = store.player
+        assert player is not None
+        qtbot.waitUntil(lambda: running.desktop.window.tabs.currentWidget() is player, timeout=30_000)
+        qtbot.waitUntil(lambda: player.time_ms > 1500, timeout=120_000)  # playing, and the clock runs
+        current = player.current_item
+        assert current is not None and current.file.path == "pilot.mp4"
+        assert player.title_label.text() == f"{SERIES} — Pilot"
+        assert not player.showing_offer
+        qtbot.waitUntil(lambda: video_pixels_vary(int(player.video.winId())), timeout=30_000)
+        transfers = running.desktop.transfers
+        series_rows = [transfers.model.snapshot_at(r) for r in range(transfers.model.rowCount())]
+        series = next(s for s in series_rows if s.name.startswith("Lumen Drift"))
+        assert series.wanted_size < series.total_size  # the pilot alone is fetched: the episodes are locked
+        screenshot(qtbot, running, player, "player-pilot", from_screen=True)
+    finally:
+        running.desktop.request_quit()
+        running.shutdown()

@@ -20,7 +20,7 @@ from app.player.server import StreamServer
 from app.player.video import VideoBackend
 from app.store.vault import LicenseVault
 from app.ui.player.page import PlayerPage
-from app.ui.player_host import offer_for, plan_items, player_hook
+from app.ui.player_host import file_title, offer_for, plan_items, player_hook
 from tests.ui.store_driving import open_bundle, press, wait_for_catalog
 from tests.ui.store_fixtures import StoreWindow, close_store_window, open_store_window
 
@@ -42,9 +42,17 @@ def test_plan_items_maps_manifest_paths_to_torrent_indices_and_respects_locks() 
     items = plan_items(manifest, "t" * 40, paths, None, pilot_only=False)
     assert [(i.file.path, i.file_index) for i in items] == [("pilot.mp4", 5)]  # the locked episode needs a license
     assert [i.file.path for i in plan_items(manifest, "t" * 40, paths, None, pilot_only=True)] == ["pilot.mp4"]
+    assert items[0].heading == f"{manifest.title} — Pilot"  # what the player shows above the picture
     offer = offer_for(manifest)
     assert offer is not None and offer.kind is OfferKind.PLEDGE and offer.label == "Pledge — $9.95"
     assert offer_for(_manifest(GateType.FREE)) is None
+
+
+def test_file_names_read_as_titles() -> None:
+    assert file_title("Album/01 - Low Tide Signal.mp3") == "01 - Low Tide Signal"  # written by a person: kept
+    assert file_title("episodes/episode-01.mp4") == "Episode 01"
+    assert file_title("pilot.mp4") == "Pilot"
+    assert file_title("making_of-part_2.webm") == "Making of part 2"
 
 
 @pytest.fixture(scope="module")

@@ -192,7 +192,7 @@ class PlayerPage(QWidget):
         self._index = index
         item = self._items[index]
         self.playlist.setCurrentRow(index)
-        self.title_label.setText(item.title)
+        self.title_label.setText(item.heading)
         self._time_ms, self._length_ms, self._last_progress = 0, int((item.file.duration_s or 0) * 1000), None
         try:
             url = self._playback.stream_url(item, self._license)
