@@ -42,21 +42,30 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
     source = tmp_path / "seed-data"
     write_payload(source / "show", FILES)
     torrent = make_torrent(source / "show", 16384, "hybrid")
-    seeder_address = loopback_address()
-    seeder = lt.session(loopback_session_settings(seeder_address, enable_outgoing_tcp=False))
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
-    params.save_path = str(source)
-    seeder.add_torrent(params)
-    leecher = Engine(EngineSettings.for_loopback_tests(loopback_address()), tmp_path / "leecher-state")
-    leecher.start()
-    leecher_started = time.monotonic()
+    seeder_address, seeder = _seeder_that_cannot_dial_out(torrent, source)
+    leecher, leecher_started = _leecher(tmp_path)
     try:
         wait_until(lambda: all(h.status().is_seeding for h in seeder.get_torrents()), 60, "seeder ready")
         yield Pair(seeder_address, seeder.listen_port(), leecher, leecher_started, torrent, source)
     finally:
         leecher.shutdown()
         seeder.pause()  # the session is destroyed with this frame; paused, it uploads nothing meanwhile
+
+
+def _seeder_that_cannot_dial_out(torrent: bytes, source: Path) -> tuple[str, lt.session]:
+    address = loopback_address()
+    seeder = lt.session(loopback_session_settings(address, enable_outgoing_tcp=False))
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(torrent)
+    params.save_path = str(source)
+    seeder.add_torrent(params)
+    return address, seeder
+
+
+def _leecher(tmp_path: Path) -> tuple[Engine, float]:
+    leecher = Engine(EngineSettings.for_loopback_tests(loopback_address()), tmp_path / "leecher-state")
+    leecher.start()
+    return leecher, time.monotonic()
 
 
 def _finish_pilot(pair: Pair, downloads: Path) -> str:
@@ -106,14 +115,8 @@ def test_a_seed_found_through_the_tracker_is_back_soon_after_buying(tmp_path: Pa
         creator.add_tracker(tracker.url, 0)
         lt.set_piece_hashes(creator, str(source))
         torrent = bytes(lt.bencode(creator.generate()))
-        seeder = lt.session(loopback_session_settings(loopback_address(), enable_outgoing_tcp=False))
-        params = lt.add_torrent_params()
-        params.ti = lt.torrent_info(torrent)
-        params.save_path = str(source)
-        seeder.add_torrent(params)
-        leecher = Engine(EngineSettings.for_loopback_tests(loopback_address()), tmp_path / "leecher-state")
-        leecher.start()
-        started = time.monotonic()
+        _, seeder = _seeder_that_cannot_dial_out(torrent, source)
+        leecher, started = _leecher(tmp_path)
         try:
             wait_until(lambda: all(h.status().is_seeding for h in seeder.get_torrents()), 60, "seeder ready")
             for handle in seeder.get_torrents():
