@@ -12,7 +12,9 @@ taking its embedded store down with it.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -52,6 +54,32 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppPaths]:
         (paths.cache / "store").symlink_to(demo_media_cache(), target_is_directory=True)
         yield paths
         LicenseVault().forget_store(f"embedded:{(paths.data / 'store').resolve()}")
+
+
+class EveryLogLine(logging.Handler):
+    """Every record of the app's process at DEBUG, formatted with its traceback: what a log file could hold."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture(scope="module")
+def every_log_line() -> Iterator[EveryLogLine]:
+    root = logging.getLogger()
+    handler, level = EveryLogLine(), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 def start(qtbot: QtBot, paths: AppPaths) -> RunningApp:
@@ -106,9 +134,13 @@ def buy_album(qtbot: QtBot, running: RunningApp) -> str:
     return str(added.args[1])
 
 
+def store_ref_of(paths: AppPaths) -> str:
+    return f"embedded:{(paths.data / 'store').resolve()}"
+
+
 def license_tokens_in_keyring(paths: AppPaths) -> list[str]:
     """Read the keyring directly (not through the app): the index entry and each license entry."""
-    store_ref = f"embedded:{(paths.data / 'store').resolve()}"
+    store_ref = store_ref_of(paths)
     index = keyring.get_password("Bundlecast", f"{store_ref} licenses")
     assert index, "no license index in the keyring"
     ids = json.loads(index)["ids"]
@@ -123,13 +155,20 @@ def _bytes_of(path: Path) -> bytes:
         return b""
 
 
-def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths) -> None:
+def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths, every_log_line: EveryLogLine) -> None:
     running = start(qtbot, home)
     try:
         store = section(running)
         tid = buy_album(qtbot, running)
         tokens = license_tokens_in_keyring(home)
         assert len(tokens) == 1 and tokens[0].startswith("bcl1.")
+        account = json.loads(keyring.get_password("Bundlecast", f"{store_ref_of(home)} account") or "{}")
+        assert account.get("email") == EMAIL
+        logged = every_log_line.text()
+        assert "bundlecast.store" in logged or "app." in logged  # the handler does see the app's records
+        for secret in (PASSWORD, tokens[0], account["token"]):  # never in any log line, at any level
+            assert secret not in logged
+        assert logged.count('"POST /api/v1/sessions ') == 1  # signing up signs in once (one session, one hash)
         # The license (a secret: it carries the keys) is in the keyring only — in no file of the app's own
         # (the embedded store's data dir is the store's side and is left out).
         store_side = (home.data / "store", home.cache / "store")
@@ -225,7 +264,9 @@ def video_pixels_vary(window_id: int) -> bool:
     return len(samples) > 8
 
 
-def test_watch_pilot_plays_in_the_window_while_it_downloads(qtbot: QtBot, home: AppPaths) -> None:
+def test_watch_pilot_plays_in_the_window_while_it_downloads(
+    qtbot: QtBot, home: AppPaths, every_log_line: EveryLogLine
+) -> None:
     # The moment the product exists for, through the app as main.py builds it: the store's bundle page, the
     # bundle adder (pilot only), the engine fetching from the store's web seed, the stream server, VLC drawing
     # into the window.
@@ -254,6 +295,9 @@ def test_watch_pilot_plays_in_the_window_while_it_downloads(qtbot: QtBot, home: 
         series = next(s for s in series_rows if s.name.startswith("Lumen Drift"))
         assert series.wanted_size < series.total_size  # the pilot alone is fetched: the episodes are locked
         screenshot(qtbot, running, player, "player-pilot", from_screen=True)
+        # The stream server's URLs carry its session token (/<token>/<file>): no log line may hold one.
+        assert "stream server" in every_log_line.text()
+        assert not re.search(r"127\.0\.0\.1:\d+/[A-Za-z0-9_-]{40,}/", every_log_line.text())
     finally:
         running.desktop.request_quit()
         running.shutdown()

@@ -86,8 +86,9 @@ class StoreActions(QObject):
 
             def work() -> str:
                 if creating:
-                    self._backend.sign_up(email, password)
-                self._backend.sign_in(email, password)
+                    self._backend.sign_up(email, password)  # signs in with the new account too
+                else:
+                    self._backend.sign_in(email, password)
                 return email
 
             self._tasks.run(work, lambda e: self._on_signed_in(dialog, e, then), lambda x: dialog.show_error(
