@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from app.store.client import StoreClient
+from app.store.models import Card
 from app.ui.store.bundle_page import LOCKED_TEXT
 from app.ui.store.dialogs import AccountDialog
 from tests.support.net import free_port
@@ -220,3 +222,30 @@ def test_without_a_keyring_signing_up_says_why_and_the_free_pilot_still_download
             press(window, "pilot")  # free content needs no keyring
     finally:
         close_store_window(window)
+
+
+def test_a_shown_campaign_page_follows_new_backers_and_never_pulls_the_fan_back(
+    qtbot: QtBot, store_window: StoreWindow, demo_store_url: str
+) -> None:
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "Lumen Drift: Season One")
+    store_page = store_window.section.store_page
+    page = store_page.bundle_page
+    backers = lambda: int(page.campaign_label.text().split(" of ", 1)[0].replace(",", ""))  # noqa: E731
+    before = backers()
+    detail = page.detail
+    assert detail is not None and detail.campaign is not None
+    with StoreClient(demo_store_url) as other_fan:  # somebody else backs the series meanwhile
+        email = new_email()
+        other_fan.create_account(email, "another careful password")
+        token = other_fan.sign_in(email, "another careful password").token
+        other_fan.pledge(token, detail.campaign.id, Card("4242424242424242", 12, 2030, "123"))
+    store_page.refresh_timer.setInterval(200)  # not the 20 s a fan waits: the test checks the behaviour
+    qtbot.waitUntil(lambda: backers() == before + 1, timeout=30_000)
+    assert store_page.stack.currentWidget() is page
+
+    page.back_button.click()  # on the grid now: a refresh that lands must not open the bundle again
+    with qtbot.waitSignal(store_window.section.actions.bundle_refreshed, timeout=5_000, raising=False):
+        store_window.section.actions.refresh_bundle(detail.id)
+    qtbot.wait(300)
+    assert store_page.stack.currentWidget() is store_page.grid

@@ -11,6 +11,7 @@ Main thread; store, keyring and engine calls run on the task runner.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -25,6 +26,8 @@ from app.ui.store.dialogs import AccountDialog, EmailGateDialog, PaymentDialog
 from app.ui.tasks import TaskRunner
 from app.ui.units import format_price
 
+log = logging.getLogger(__name__)
+
 
 def user_message(exc: BaseException) -> str:
     """The sentence to show: a store error's own, or the exception's text — never a traceback."""
@@ -35,6 +38,7 @@ class StoreActions(QObject):
     store_connected = Signal(object)  # StoreInfo
     account_changed = Signal(str)  # e-mail, "" when signed out
     bundle_loaded = Signal(object, bool)  # BundleDetail, owned
+    bundle_refreshed = Signal(object, bool)  # the same, re-read in the background (swarm health, campaign)
     license_acquired = Signal(str, str)  # bundle id, title
     purchase_completed = Signal(str, str)  # bundle id, title
     pledged = Signal(str, str)  # bundle id, title
@@ -119,6 +123,19 @@ class StoreActions(QObject):
             return detail, bool(backend.licenses_for_bundle(bundle_id))
 
         self._tasks.run(work, self._on_bundle_loaded, self._fail)
+
+    def refresh_bundle(self, bundle_id: str) -> None:
+        """Re-read a shown bundle for its live figures; a store that does not answer just keeps the old ones."""
+        backend = self._backend
+
+        def work() -> tuple[BundleDetail, bool]:
+            return backend.bundle(bundle_id), bool(backend.licenses_for_bundle(bundle_id))
+
+        def refreshed(result: tuple[BundleDetail, bool]) -> None:
+            self._details[result[0].id] = result[0]
+            self.bundle_refreshed.emit(*result)
+
+        self._tasks.run(work, refreshed, lambda exc: log.debug("bundle refresh failed: %s", type(exc).__name__))
 
     def _on_bundle_loaded(self, result: tuple[BundleDetail, bool]) -> None:
         detail, owned = result

@@ -2,13 +2,15 @@
 
 It routes the bundle page's buttons to ``StoreActions`` and shows what the actions report; it never calls
 the store itself. Until the store is reachable (the embedded demo store takes a moment to start the first
-time) it shows what is happening instead of an empty grid.
+time) it shows what is happening instead of an empty grid. While a bundle's page is on screen its live figures
+(swarm health, a campaign's backers) are re-read every ``REFRESH_MS`` in the background.
 
 Main thread only.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
@@ -18,6 +20,8 @@ from app.ui.store.actions import StoreActions
 from app.ui.store.bundle_page import BundlePage
 from app.ui.store.catalog_page import CatalogGrid
 from app.ui.store.covers import CoverCache
+
+REFRESH_MS = 20_000  # a tracker's peers announce every few minutes; a campaign's count moves faster
 
 
 class StorePage(QWidget):
@@ -65,17 +69,29 @@ class StorePage(QWidget):
         page.pledge_requested.connect(actions.pledge)
         page.download_requested.connect(actions.download)
         page.watch_pilot_requested.connect(actions.watch_pilot)
+        self._show_what_actions_report(actions)
+        covers.cover_ready.connect(self._on_cover)
+        self.refresh_timer = self._start_refresh_timer()
+
+    def _show_what_actions_report(self, actions: StoreActions) -> None:
         actions.store_connected.connect(self._on_connected)
         actions.connect_failed.connect(self.show_unreachable)
         actions.store_progress.connect(self._show_store_progress)
         actions.account_changed.connect(self._show_account)
         actions.bundle_loaded.connect(self.show_bundle)
+        actions.bundle_refreshed.connect(self._on_refreshed)
         actions.error.connect(self.banner.show_error)
         actions.purchase_completed.connect(lambda _b, title: self.banner.show_info(
             f"Thank you! “{title}” is yours and is downloading."))
         actions.pledged.connect(lambda _b, title: self.banner.show_info(
             f"Thank you for backing “{title}”. Your card is charged only if the campaign reaches its goal."))
-        covers.cover_ready.connect(self._on_cover)
+
+    def _start_refresh_timer(self) -> QTimer:
+        timer = QTimer(self)
+        timer.setInterval(REFRESH_MS)
+        timer.timeout.connect(self._refresh_shown_bundle)
+        timer.start()
+        return timer
 
     def show_starting(self, text: str) -> None:
         self.store_name.setText(text)
@@ -115,6 +131,22 @@ class StorePage(QWidget):
         if cover is not None:
             self.bundle_page.set_cover(cover)
         self.stack.setCurrentWidget(self.bundle_page)
+
+    def _showing_bundle(self, bundle_id: str | None = None) -> bool:
+        detail = self.bundle_page.detail
+        on_screen = self.isVisible() and self.stack.currentWidget() is self.bundle_page and detail is not None
+        return on_screen and (bundle_id is None or (detail is not None and detail.id == bundle_id))
+
+    def _refresh_shown_bundle(self) -> None:
+        if self._showing_bundle() and self.bundle_page.detail is not None:
+            self.store_actions.refresh_bundle(self.bundle_page.detail.id)
+
+    def _on_refreshed(self, detail: BundleDetail, owned: bool) -> None:
+        if self._showing_bundle(detail.id):  # the fan may have gone back to the grid or to another bundle
+            self.bundle_page.show_bundle(detail, owned=owned)
+            cover = self.covers.request(detail.cover_url)
+            if cover is not None:
+                self.bundle_page.set_cover(cover)
 
     def _on_cover(self, url: str, pixmap: QPixmap) -> None:
         detail = self.bundle_page.detail
