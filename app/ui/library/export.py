@@ -49,9 +49,12 @@ def export_bundle(
                 raise ExportError(f"Your license does not open “{entry.path}”.")
             cipher = ContentCipher(key, bytes.fromhex(entry.nonce))
         destination = _safe_target(folder, entry.path)
+        # Written as "<name>.part" and renamed once whole: an export cut short (an error, the app killed, the
+        # disk full) never leaves a truncated file under the real name.
+        partial = destination.with_name(destination.name + ".part")
         try:
             destination.parent.mkdir(parents=True, exist_ok=True)
-            with source.open("rb") as reader, destination.open("wb") as writer:
+            with source.open("rb") as reader, partial.open("wb") as writer:
                 offset = 0
                 while offset < entry.size:
                     block = reader.read(min(BLOCK, entry.size - offset))
@@ -62,7 +65,14 @@ def export_bundle(
                     done += len(block)
                     if progress:
                         progress(done, total)
+            if offset < entry.size:
+                raise ExportError(f"“{entry.path}” ended early on disk; re-check the download, then export again.")
+            partial.replace(destination)
         except OSError as exc:
+            partial.unlink(missing_ok=True)
             raise ExportError(f"Could not write “{destination}”: {exc.strerror or exc}") from exc
+        except ExportError:
+            partial.unlink(missing_ok=True)
+            raise
         written.append(destination)
     return written
