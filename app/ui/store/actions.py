@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
@@ -115,27 +116,23 @@ class StoreActions(QObject):
 
     # --- bundle pages --------------------------------------------------------------------------------
     def open_bundle(self, bundle_id: str) -> None:
-        backend = self._backend
-
-        def work() -> tuple[BundleDetail, bool]:
-            detail = backend.bundle(bundle_id)
-            # Licenses stay on this computer after signing out (app.store.account): still the fan's bundle.
-            return detail, bool(backend.licenses_for_bundle(bundle_id))
-
-        self._tasks.run(work, self._on_bundle_loaded, self._fail)
+        self._tasks.run(partial(self._read_bundle, bundle_id), self._on_bundle_loaded, self._fail)
 
     def refresh_bundle(self, bundle_id: str) -> None:
         """Re-read a shown bundle for its live figures; a store that does not answer just keeps the old ones."""
-        backend = self._backend
-
-        def work() -> tuple[BundleDetail, bool]:
-            return backend.bundle(bundle_id), bool(backend.licenses_for_bundle(bundle_id))
 
         def refreshed(result: tuple[BundleDetail, bool]) -> None:
             self._details[result[0].id] = result[0]
             self.bundle_refreshed.emit(*result)
 
-        self._tasks.run(work, refreshed, lambda exc: log.debug("bundle refresh failed: %s", type(exc).__name__))
+        self._tasks.run(partial(self._read_bundle, bundle_id), refreshed,
+                        lambda exc: log.debug("bundle refresh failed: %s", type(exc).__name__))
+
+    def _read_bundle(self, bundle_id: str) -> tuple[BundleDetail, bool]:
+        """The bundle and whether this fan owns it (worker thread)."""
+        detail = self._backend.bundle(bundle_id)
+        # Licenses stay on this computer after signing out (app.store.account): still the fan's bundle.
+        return detail, bool(self._backend.licenses_for_bundle(bundle_id))
 
     def _on_bundle_loaded(self, result: tuple[BundleDetail, bool]) -> None:
         detail, owned = result
