@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: run test setup system-deps lint bench clean
+.PHONY: run test setup system-deps lint bench installer clean
 
 run: setup
 	bash scripts/run-app.sh $(ARGS)
@@ -29,11 +29,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 lint: setup
-	$(BIN)/ruff check app storefront tests bench
+	$(BIN)/ruff check app storefront tests bench installer
 	$(BIN)/mypy
 
 bench: setup
 	bash scripts/run-benchmarks.sh
+
+# dist/bundlecast/ (PyInstaller, one folder) and dist/bundlecast_<version>_<arch>.deb; see installer/README.md.
+installer: setup
+	$(BIN)/python -m pip install --quiet -e '.[installer]'
+	$(BIN)/pyinstaller installer/bundlecast.spec --noconfirm --distpath dist --workpath build
+	bash installer/linux/build-deb.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages Bundlecast needs (libvlc and plugins, Xvfb, gnome-keyring, dbus, Qt's xcb
-# libraries, trayer for tray tests). Uses apt-get where it can, skips what is present, and says clearly
+# libraries, trayer for tray tests, desktop-file-utils to check the .desktop entry). Uses apt-get where it can, skips what is present, and says clearly
 # what to install by hand where it cannot. Safe to run again.
 set -euo pipefail
 
 PACKAGES=(
   libvlc5 libvlccore9 vlc-plugin-base vlc-plugin-video-output
-  xvfb xauth trayer
+  xvfb xauth trayer desktop-file-utils
   gnome-keyring dbus dbus-x11 libsecret-1-0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1
   libxcb-randr0 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3

@@ -37,6 +37,7 @@ from app.store.transport import check_base_url
 log = logging.getLogger(__name__)
 
 LOG_NAME = "storefront.log"
+FROZEN_STORE_FLAG = "--embedded-store"  # installer/entry.py: the packaged executable runs the store with it
 READY_NAME = "storefront.ready.json"
 MAX_LOG_BYTES = 5 * 1024 * 1024
 _POLL_S = 0.05
@@ -98,10 +99,14 @@ class EmbeddedStore:
         return self._proc is not None and self._proc.poll() is None
 
     def command(self) -> list[str]:
-        store = [self.python, "-m", "storefront", "serve", "--data-dir", str(self.data_dir), "--host", "127.0.0.1"]
-        store += ["--port", "0", "--ready-file", str(self.ready_path), "--cache-dir", str(self.cache_dir)]
+        serve = ["serve", "--data-dir", str(self.data_dir), "--host", "127.0.0.1", "--port", "0"]
+        serve += ["--ready-file", str(self.ready_path), "--cache-dir", str(self.cache_dir)]
         if self.demo:
-            store.append("--demo")
+            serve.append("--demo")
+        if getattr(sys, "frozen", False):
+            # A packaged app (installer/entry.py) is its own store: there is no `python -m` in the bundle.
+            return [self.python, FROZEN_STORE_FLAG, str(os.getpid()), *serve]
+        store = [self.python, "-m", "storefront", *serve]
         if sys.platform.startswith("linux"):
             return [self.python, "-c", _DEATH_SIGNAL_GUARD, str(os.getpid()), *store]
         return store
