@@ -241,10 +241,13 @@ class LicenseVault:
         rejected = len(tokens) - len(verified)
         with self._lock:
             ids = self._read_index(store)
+            known = set(ids)
             for license_, token in verified:
+                if license_.license_id in known:
+                    continue  # kept already (an id is indexed only after its entry is written): no D-Bus trip
                 # The entry first, then the index: a crash in between leaves an unlisted entry, never a dangling id.
                 self._set(f"{store} license {license_.license_id}", token)
-            new_ids = [lic.license_id for lic, _ in verified if lic.license_id not in ids]
+            new_ids = [lic.license_id for lic, _ in verified if lic.license_id not in known]
             if new_ids:
                 self._write_index(store, ids + list(dict.fromkeys(new_ids)))
             if store in self._loaded or set(ids) <= {lic.license_id for lic, _ in verified}:
@@ -252,7 +255,8 @@ class LicenseVault:
                 loaded = self._loaded.setdefault(store, {})
                 loaded.update((lic.license_id, lic) for lic, _ in verified)
         for license_, _ in verified:
-            log.info("license %s for bundle %s saved (store %s)", license_.license_id, license_.bundle_id, store)
+            if license_.license_id not in known:
+                log.info("license %s for bundle %s saved (store %s)", license_.license_id, license_.bundle_id, store)
         return [lic for lic, _ in verified], rejected
 
     def licenses(self, store: str, *, reload: bool = False) -> list[License]:

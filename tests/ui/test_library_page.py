@@ -11,7 +11,17 @@ import av
 import pytest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.store_driving import new_email, open_bundle, payment_dialog, press, sign_up_in_dialog, wait_for_catalog
+from app.store.client import StoreClient
+from app.store.models import Card
+from tests.ui.store_driving import (
+    PASSWORD,
+    new_email,
+    open_bundle,
+    payment_dialog,
+    press,
+    sign_up_in_dialog,
+    wait_for_catalog,
+)
 from tests.ui.store_fixtures import StoreWindow
 
 ALBUM = "Harbor Lights"
@@ -94,3 +104,24 @@ def test_remove_then_rebuild_library_restores_the_bundle(qtbot: QtBot, bought: t
     library._choose_folder = lambda: pytest.fail("no folder should be asked for")
     library.export_button.click()
     assert library.banner.text == f"Download “{ALBUM}” completely first, then export it."
+
+
+def test_a_license_issued_elsewhere_reaches_the_library_on_refresh(
+    qtbot: QtBot, store_window: StoreWindow, demo_store_url: str
+) -> None:
+    # What a backer meets when a campaign reaches its goal (the store issues the season licenses later), shown
+    # with the demo's paid album bought on another computer: same account, not through this app.
+    wait_for_catalog(qtbot, store_window)
+    open_bundle(qtbot, store_window, "Pocket Orrery")
+    press(store_window, "get")  # asks for an account first
+    email = new_email()
+    sign_up_in_dialog(qtbot, store_window, email)
+    library = store_window.section.library
+    qtbot.waitUntil(lambda: "Pocket Orrery" in library.titles(), timeout=60_000)
+    assert ALBUM not in library.titles()
+    with StoreClient(demo_store_url) as elsewhere:
+        token = elsewhere.sign_in(email, PASSWORD).token
+        elsewhere.purchase(token, "harbor-lights", Card("4242424242424242", 12, 2030, "123"))
+    library.refresh_button.click()
+    qtbot.waitUntil(lambda: ALBUM in library.titles(), timeout=60_000)
+    assert store_window.vault.licenses_for_bundle(store_window.store_ref, "harbor-lights")  # kept in the keyring

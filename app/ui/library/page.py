@@ -138,10 +138,12 @@ class LibraryPage(QWidget):
 
     # --- data ----------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Re-read the licenses and the index in the background."""
+        """Ask the store for licenses issued since (best effort), then re-read them and the index; in the
+        background."""
         backend, index = self._backend, self._index
 
         def load() -> list[LibraryItem]:
+            backend.sync_licenses()
             by_bundle: dict[str, list[License]] = {}
             for lic in backend.licenses():
                 by_bundle.setdefault(lic.bundle_id, []).append(lic)

@@ -14,6 +14,7 @@ Worker threads only.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -22,8 +23,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from app.bundle import License
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
-from app.store.errors import VaultUnavailable
+from app.store.errors import (
+    AuthRequired,
+    MalformedResponse,
+    RateLimited,
+    StoreServerError,
+    StoreUnreachable,
+    VaultUnavailable,
+)
 from app.store.models import BundleDetail, Card, CatalogPage, EmailCodeSent, PledgeResult, StoreInfo
+
+log = logging.getLogger(__name__)
 
 CATALOG_PAGE_SIZE = 60  # cards per request; the grid asks for the next page when the fan scrolls to the end
 
@@ -104,6 +114,19 @@ class StoreBackend:
             return self._account.licenses()
         except VaultUnavailable:
             return []
+
+    def sync_licenses(self) -> None:
+        """Keep the licenses the store issued since this computer last asked — a campaign that reached its goal
+        (its season licenses), a purchase made on another computer. Best effort: signed out, offline or with an
+        expired session, the licenses already here stand. A store whose key changed still raises."""
+        account = self._account
+        try:
+            if account.current_account() is None:
+                return
+            account.restore_purchases()
+        except (StoreUnreachable, StoreServerError, MalformedResponse, RateLimited, AuthRequired,
+                VaultUnavailable) as exc:
+            log.info("licenses not refreshed from the store: %s", type(exc).__name__)
 
     def licenses_for_bundle(self, bundle_id: str) -> list[License]:
         try:
