@@ -118,7 +118,9 @@ class AlertHandlers:
                 continue
             torrent_id = record.torrent_id
             limits = (record.download_limit, record.upload_limit)
-            snapshot = snapshot_from_status(torrent_id, status, record.added_at, record.magnet_name, limits)
+            snapshot = snapshot_from_status(
+                torrent_id, status, record.added_at, record.magnet_name, limits, record.storage_error
+            )
             old = self._book.put(snapshot)
             changed.append(snapshot)
             if old is not None and old.state is not snapshot.state:
@@ -172,8 +174,8 @@ class AlertHandlers:
         self._publisher.publish(TorrentRemoved(torrent_id_of(alert.info_hashes)))
 
     def on_error(self, alert: Any) -> None:
-        torrent_id = self._id_of(alert)
-        if torrent_id is None:
+        record = self._registry.by_handle(alert.handle)
+        if record is None:
             return
         hint = ""
         for attribute in ("filename", "path"):
@@ -182,8 +184,17 @@ class AlertHandlers:
                 hint = str(getter())
                 break
         message = describe_error(alert.error, hint)
-        log.warning("torrent %s: %s", torrent_id, message)
-        self._publisher.publish(TorrentErrored(torrent_id, message))
+        if isinstance(alert, lt.file_error_alert):
+            if record.storage_error == message:
+                return  # every write queued before the disk filled fails the same way: one sentence is enough
+            record.storage_error = message
+        elif record.storage_error is not None:
+            # A consequence, not news: pieces whose writes failed then fail their hash checks, and a hybrid
+            # torrent stops with "v1 and v2 hashes do not describe the same data". The fan was told the cause.
+            log.info("torrent %s: %s (after: %s)", record.torrent_id, message, record.storage_error)
+            return
+        log.warning("torrent %s: %s", record.torrent_id, message)
+        self._publisher.publish(TorrentErrored(record.torrent_id, message))
 
     def on_piece(self, alert: Any) -> None:
         self._signal.notify()

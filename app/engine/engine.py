@@ -210,8 +210,15 @@ class Engine:
 
     @translated
     def resume(self, tid: TorrentId) -> None:
-        """Let a paused torrent run again (it joins the download/seed queue)."""
+        """Let a paused torrent run again (it joins the download/seed queue); one stopped by a disk error
+        (after the fan freed some space) tries again at once."""
         record = self._registry.get(tid)
+        if record.storage_error is not None:
+            record.storage_error = None
+            # libtorrent holds a torrent whose disk filled in upload mode and retries on its own only after
+            # optimistic_disk_retry (10 min); a torrent its errors stopped stays stopped until cleared.
+            record.handle.unset_flags(lt.torrent_flags.upload_mode)
+        record.handle.clear_error()
         record.handle.set_flags(_AUTO)
         record.handle.resume()
         self._keeper.save_change(record, _set_running_flags)
@@ -244,6 +251,7 @@ class Engine:
         record = self._registry.get(tid)
         record.recheck_requested = True  # the one case where fewer pieces may replace the saved file
         record.checked = False
+        record.storage_error = None
         record.handle.force_recheck()
 
     @translated

@@ -35,6 +35,9 @@ class TorrentRecord:
     known_peers: set[tuple[str, int]] = field(default_factory=set)  # from connect_peer: redialed (see redial)
     # Peers this torrent dialed itself (from a tracker, PEX, …), newest last and bounded: redialed too (see redial).
     dialed_peers: dict[tuple[str, int], None] = field(default_factory=dict)
+    # The sentence of the last disk error (disk full, no permission …) until the user resumes or rechecks:
+    # libtorrent answers a full disk by holding the torrent in upload mode, which its status shows as downloading.
+    storage_error: str | None = None
     download_limit: int = 0  # what set_torrent_limits set (bytes/s, 0 = unlimited): libtorrent's getter blocks
     upload_limit: int = 0
 

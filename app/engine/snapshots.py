@@ -45,14 +45,25 @@ def state_of(status: Any) -> TorrentState:  # noqa: PLR0911 - one answer per sta
     return TorrentState.DOWNLOADING
 
 
-def snapshot_from_status(
-    torrent_id: TorrentId, status: Any, added_at: float, fallback_name: str = "", limits: tuple[int, int] = (0, 0)
+def snapshot_from_status(  # noqa: PLR0917 - the record's own facts that torrent_status lacks
+    torrent_id: TorrentId,
+    status: Any,
+    added_at: float,
+    fallback_name: str = "",
+    limits: tuple[int, int] = (0, 0),
+    storage_error: str | None = None,
 ) -> TorrentSnapshot:
     """A frozen snapshot of one torrent_status; ``fallback_name`` covers a magnet libtorrent has not named yet.
 
     ``limits`` are the torrent's own (download, upload) limits the engine keeps: torrent_status has none.
+    ``storage_error`` is the last disk error's sentence: libtorrent holds a torrent whose disk is full in upload
+    mode (its status still says downloading), and a hybrid torrent whose writes failed may then stop with "v1 and
+    v2 hashes do not describe the same data" — either way the fan must read the cause, the full disk.
     """
     state = state_of(status)
+    held_by_disk = storage_error is not None and bool(int(status.flags) & int(lt.torrent_flags.upload_mode))
+    if held_by_disk:
+        state = TorrentState.ERROR
     wanted = int(status.total_wanted)
     done = int(status.total_wanted_done)
     rate = int(status.download_payload_rate)
@@ -63,7 +74,7 @@ def snapshot_from_status(
     uploaded = int(status.all_time_upload)
     error = None
     if state is TorrentState.ERROR:
-        error = status.error or status.errc.message()
+        error = storage_error or status.error or status.errc.message()
     return TorrentSnapshot(
         id=torrent_id,
         name=status.name or fallback_name or torrent_id,
