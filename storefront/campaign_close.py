@@ -21,6 +21,7 @@ from storefront.errors import NotFoundError
 from storefront.licensing import LicenseIssuer
 from storefront.models import Campaign, CampaignState, Charge, ChargeStatus, License, Pledge, PledgeStatus, utcnow
 from storefront.payments import PaymentProvider
+from storefront.payments.provider import PaymentError
 
 log = logging.getLogger(__name__)
 _BATCH = 200
@@ -150,55 +151,79 @@ class CampaignCloser:
             if moved.rowcount == 1 and charge_id:  # type: ignore[attr-defined]
                 session.get_one(Charge, charge_id).status = ChargeStatus.FAILED
 
+    # Two closers may settle the same campaign at once — the server's housekeeping resumes a `closing` campaign
+    # while the creator's `campaign close` runs — so each step re-reads the pledge, and only the closer whose
+    # conditional update moves it out of `authorized` writes the outcome (and issues the license).
+
     def _capture(self, pledge_id: str) -> None:
         with self._db.session() as session:
             pledge = session.get_one(Pledge, pledge_id)
             campaign = session.get_one(Campaign, pledge.campaign_id)
-        if pledge.account_id is not None:
-            with self._db.session() as session:
+            if pledge.status != PledgeStatus.AUTHORIZED:
+                return  # another closer settled it
+            held = None
+            if pledge.account_id is not None:
                 held = session.scalar(
-                    select(License.id).where(
+                    select(License).where(
                         License.account_id == pledge.account_id, License.bundle_id == campaign.bundle_id
                     )
                 )
-            if held is not None:  # already holds the bundle: never charge for it twice
-                self._void(pledge_id)
-                return
+            if held is not None and pledge.charge_id is not None and held.charge_id == pledge.charge_id:
+                return  # the license is this pledge's own: another closer captured it a moment ago
+        if held is not None:  # already holds the bundle (bought it): never charge for it twice
+            self._void(pledge_id)
+            return
         fee = 0
         if pledge.charge_id is not None:
-            fee = self._provider.capture(pledge.charge_id).fee_cents
+            fee = self._provider.capture(pledge.charge_id).fee_cents  # idempotent: a second capture is a no-op
         with self._db.write() as session:
-            row = session.get_one(Pledge, pledge_id)
-            if row.status != PledgeStatus.AUTHORIZED:
+            if not _moved(session, pledge_id, PledgeStatus.CAPTURED):
                 return
-            row.status = PledgeStatus.CAPTURED
+            row = session.get_one(Pledge, pledge_id)
             if row.charge_id is not None:
                 charge = session.get_one(Charge, row.charge_id)
                 charge.status = ChargeStatus.CAPTURED
                 charge.fee_cents = fee
-            if row.account_id is not None:
-                held = session.scalar(
-                    select(License.id).where(
-                        License.account_id == row.account_id, License.bundle_id == campaign.bundle_id
-                    )
+            owned = row.account_id is not None and session.scalar(
+                select(License.id).where(License.account_id == row.account_id, License.bundle_id == campaign.bundle_id)
+            )
+            if row.account_id is not None and not owned:  # bought meanwhile: keep the one license they hold
+                self._issuer.issue(
+                    session,
+                    account_id=row.account_id,
+                    bundle_id=campaign.bundle_id,
+                    source="campaign",
+                    charge_id=row.charge_id,
+                    season=True,
                 )
-                if held is None:
-                    self._issuer.issue(
-                        session,
-                        account_id=row.account_id,
-                        bundle_id=campaign.bundle_id,
-                        source="campaign",
-                        charge_id=row.charge_id,
-                        season=True,
-                    )
 
     def _void(self, pledge_id: str) -> None:
         with self._db.session() as session:
             pledge = session.get_one(Pledge, pledge_id)
+            if pledge.status != PledgeStatus.AUTHORIZED:
+                return  # another closer settled it
         if pledge.charge_id is not None:
-            self._provider.void(pledge.charge_id)
+            try:
+                self._provider.void(pledge.charge_id)
+            except PaymentError:
+                with self._db.session() as session:
+                    if session.get_one(Pledge, pledge_id).status != PledgeStatus.AUTHORIZED:
+                        return  # captured by another closer in the meantime: its outcome stands
+                raise
         with self._db.write() as session:
-            row = session.get_one(Pledge, pledge_id)
-            row.status = PledgeStatus.VOIDED
-            if row.charge_id is not None:
-                session.get_one(Charge, row.charge_id).status = ChargeStatus.VOIDED
+            if _moved(session, pledge_id, PledgeStatus.VOIDED):
+                row = session.get_one(Pledge, pledge_id)
+                if row.charge_id is not None:
+                    session.get_one(Charge, row.charge_id).status = ChargeStatus.VOIDED
+
+
+def _moved(session: Session, pledge_id: str, outcome: PledgeStatus) -> bool:
+    """Move an authorized pledge to ``outcome``; False if another closer got there first (row lock, then
+    the condition is evaluated again)."""
+    moved = session.execute(
+        update(Pledge)
+        .where(Pledge.id == pledge_id, Pledge.status == PledgeStatus.AUTHORIZED)
+        .values(status=outcome)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]

@@ -48,6 +48,16 @@ class SeededStore:
     campaign_ok: str = ""  # goal 2 backers
     campaign_fail: str = ""  # goal 1000 backers
     campaign_race: str = ""  # goal 1 backer, pledges racing the close
+    campaign_twice: str = ""  # goal 1 backer, closed by two closers at once
+
+    @property
+    def bundles(self) -> list[str]:
+        """Every bundle published for the tests (the extra paid ones left out)."""
+        return [self.paid, self.pwyw, self.free, self.email, *self.campaigns]
+
+    @property
+    def campaigns(self) -> list[str]:
+        return [self.campaign_ok, self.campaign_fail, self.campaign_race, self.campaign_twice]
     extra_paid: list[str] = field(default_factory=list)
     creator_account_id: str = ""
     sources: Path = Path()  # the plaintext the bundles were published from: sources/<name>/...
@@ -103,7 +113,7 @@ def seed_store(data_dir: Path, *, extra_paid: int = 0, database_url: str = "") -
     seeded.pwyw = publish("pwyw", Gate(GateType.PWYW, min_cents=300), BundleKind.FILM, ("media/*",))
     seeded.free = publish("free", Gate(GateType.FREE), BundleKind.SOFTWARE, ())
     seeded.email = publish("email", Gate(GateType.EMAIL), BundleKind.BOOK, ("media/*",))
-    for name, goal in (("campaign_ok", 2), ("campaign_fail", 1000), ("campaign_race", 1)):
+    for name, goal in (("campaign_ok", 2), ("campaign_fail", 1000), ("campaign_race", 1), ("campaign_twice", 1)):
         bundle_id = publish(
             name.replace("_", "-"),
             Gate(GateType.CAMPAIGN, price_cents=995),

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -212,4 +213,28 @@ def test_pledges_arriving_while_the_campaign_closes_are_all_settled(
     assert len(captured) == len(accepted)
     assert _licensed_accounts(seeded, campaign) == captured
     for token in accepted:
+        assert len(api.get("/licenses", headers=auth(token)).json()["licenses"]) == 1
+
+
+def test_two_closers_at_once_settle_every_pledge_once(api: httpx.Client, seeded: SeededStore) -> None:
+    """The creator runs `campaign close` while the server's housekeeping resumes the same closing campaign (here:
+    two closers of this test's own, started together, and the server's may join): each pledge is captured once,
+    each backer gets one license, and neither closer fails (before: 'payment … is captured; refund it instead')."""
+    tokens = [sign_up_and_in(api) for _ in range(16)]
+    campaign = seeded.campaign_twice
+    for token in tokens:
+        assert _pledge(api, token, campaign).status_code == 201
+    closers = [build_services(StoreConfig(data_dir=seeded.data_dir, payment_latency_s=0.01)) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            states = list(pool.map(lambda services: services.campaigns.close(campaign), closers))
+    finally:
+        for services in closers:
+            services.close()
+    assert states == ["succeeded", "succeeded"]
+    ledger = _ledger(seeded, campaign)
+    assert len(ledger) == len(tokens)
+    assert all(status == provider == "captured" for status, _, provider in ledger)
+    assert len(_licensed_accounts(seeded, campaign)) == len(tokens)
+    for token in tokens:
         assert len(api.get("/licenses", headers=auth(token)).json()["licenses"]) == 1
