@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import app
+from app.store.embedded_failures import failure_from_child_log, failure_from_os_error
 from app.store.errors import EmbeddedStoreFailed, StoreError
 from app.store.transport import check_base_url
 
@@ -113,13 +114,19 @@ class EmbeddedStore:
 
     def start(self, timeout: float = 900.0, on_progress: ProgressCallback | None = None) -> str:
         """Start the store and return its base URL once it listens. Raises EmbeddedStoreFailed."""
+        try:
+            self.url = self._start(timeout, on_progress)
+        except EmbeddedStoreFailed as exc:
+            log.error("the embedded store did not start: %s", exc.detail or exc.user_message)
+            raise
+        log.info("embedded store ready at %s (pid %s)", self.url, self.pid)
+        return self.url
+
+    def _start(self, timeout: float, on_progress: ProgressCallback | None) -> str:
         with self._lock:
             if self.running and self.url:
                 return self.url
-            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            self.ready_path.unlink(missing_ok=True)
-            self._rotate_log()
+            self._prepare_folders()
             spawned = threading.Event()
             failure: list[BaseException] = []
             self._launcher = threading.Thread(
@@ -130,12 +137,27 @@ class EmbeddedStore:
             if failure:
                 raise EmbeddedStoreFailed(detail=f"could not run {self.python}: {failure[0]}") from failure[0]
         try:
-            self.url = self._wait_until_ready(timeout, on_progress)
+            return self._wait_until_ready(timeout, on_progress)
         except BaseException:
             self.stop()
             raise
-        log.info("embedded store ready at %s (pid %s)", self.url, self.pid)
-        return self.url
+
+    def _prepare_folders(self) -> None:
+        """Both folders exist and the log opens for writing — or a typed failure that says why (a dangling link,
+        a folder it may not write to, a full or read-only disk): never a bare ``OSError`` on the caller's worker."""
+        for folder, make in ((self.data_dir, lambda: self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)),
+                             (self.cache_dir, lambda: self.cache_dir.mkdir(parents=True, exist_ok=True))):
+            try:
+                make()  # on a dangling link or a file this raises FileExistsError, on a worker: translate it
+            except OSError as exc:
+                raise failure_from_os_error(exc, folder) from exc
+        try:
+            self.ready_path.unlink(missing_ok=True)
+            self._rotate_log()
+            with self.log_path.open("ab"):  # the child's output goes there: find out now if we may write it
+                pass
+        except OSError as exc:
+            raise failure_from_os_error(exc, self.data_dir) from exc
 
     def _launch_and_wait(self, spawned: threading.Event, failure: list[BaseException]) -> None:
         """The launcher thread: fork the child, then live as long as it does (see PDEATHSIG above)."""
@@ -171,10 +193,10 @@ class EmbeddedStore:
                 return url
             proc = self._proc
             if proc is not None and proc.poll() is not None:
-                raise EmbeddedStoreFailed(detail=f"exited with {proc.returncode}: {self.log_tail()}")
+                raise failure_from_child_log(f"exited with {proc.returncode}", self.log_tail())
             now = time.monotonic()
             if now > deadline:
-                raise EmbeddedStoreFailed(detail=f"not ready after {timeout:.0f} s: {self.log_tail()}")
+                raise failure_from_child_log(f"not ready after {timeout:.0f} s", self.log_tail())
             if on_progress is not None and now - last_report >= _PROGRESS_EVERY_S:
                 last_report = now
                 line = self._last_log_line()

@@ -150,3 +150,28 @@ def test_the_command_is_the_store_contract(tmp_path: Path) -> None:
     assert "--demo" in store_args and "--ready-file" in store_args
     if sys.platform.startswith("linux"):
         assert command[1] == "-c" and "prctl" in command[2] and command[3] == str(os.getpid())
+
+
+def test_a_dangling_cache_link_is_a_typed_failure_with_a_sentence(tmp_path: Path) -> None:
+    # `mkdir(exist_ok=True)` on a link to nothing raises FileExistsError: it must not leave start() bare.
+    (tmp_path / "cache").symlink_to(tmp_path / "nowhere", target_is_directory=True)
+    store = EmbeddedStore(tmp_path / "data", tmp_path / "cache", python=fake_python(tmp_path, "exit 0"))
+    with pytest.raises(EmbeddedStoreFailed) as raised:
+        store.start(timeout=10)
+    assert raised.value.user_message.startswith(f"The built-in store's folder {tmp_path / 'cache'} is a link to a "
+                                                "folder that doesn't exist.")
+    assert "FileExistsError" in str(raised.value.detail)
+    assert store.pid is None  # nothing was started
+
+
+def test_a_full_disk_or_a_taken_port_in_the_child_reads_as_its_cause(tmp_path: Path) -> None:
+    for case, (last_words, expected) in enumerate((
+        ("OSError: [Errno 28] No space left on device", "The disk is full"),
+        ("OSError: [Errno 98] Address already in use", "couldn't open its port"),
+    )):
+        python = fake_python(tmp_path, f'echo "{last_words}"; exit 1')
+        store = EmbeddedStore(tmp_path / f"data{case}", tmp_path / "cache", python=python)
+        with pytest.raises(EmbeddedStoreFailed) as raised:
+            store.start(timeout=30)
+        assert expected in raised.value.user_message
+        assert last_words in str(raised.value.detail)

@@ -16,7 +16,11 @@ from storefront.demo import DemoBuild, ensure_demo_catalog
 
 
 def demo_media_cache() -> Path:
-    return Path(os.environ.get("BUNDLECAST_TEST_CACHE") or Path(tempfile.gettempdir()) / "bundlecast-test-cache")
+    """The shared media cache folder, created if missing: a fixture links a profile's ``cache/store`` to it, and a
+    link to a folder that does not exist yet (a machine that never ran the suite) is a dangling link."""
+    cache = Path(os.environ.get("BUNDLECAST_TEST_CACHE") or Path(tempfile.gettempdir()) / "bundlecast-test-cache")
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache
 
 
 def build_demo_store(data_dir: Path) -> tuple[StoreConfig, DemoBuild]:

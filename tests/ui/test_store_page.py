@@ -179,15 +179,16 @@ def test_an_unreachable_store_says_so_in_a_sentence(qtbot: QtBot, tmp_path: Path
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     window = open_store_window(qtbot, tmp_path, dead, keyring_service)
     try:
-        banner = window.section.store_page.banner
-        qtbot.waitUntil(lambda: banner.isVisibleTo(window.section.store_page), timeout=60_000)
-        assert banner.text == "The store can't be reached — your bundles still play."
-        assert window.desktop.transfers.isEnabled()  # torrents keep working without the store
         page = window.section.store_page
-        assert page.retry_button.isVisibleTo(page)
+        panel = page.unavailable  # in the catalog's place
+        qtbot.waitUntil(lambda: panel.isVisibleTo(page), timeout=60_000)
+        assert panel.sentence.text() == "The store can't be reached — your bundles still play."
+        assert window.desktop.transfers.isEnabled()  # torrents keep working without the store
+        assert page.retry_button.isVisibleTo(page) and page.retry_button.isEnabled()
         with qtbot.waitSignal(window.section.actions.connect_failed, timeout=60_000):
             page.retry_button.click()  # still nothing there: the same sentence, and the button again
-        assert page.retry_button.isVisibleTo(page)
+        assert page.retry_button.isVisibleTo(page) and page.retry_button.isEnabled()
+        assert panel.sentence.text() == "The store can't be reached — your bundles still play."
     finally:
         close_store_window(window)
 

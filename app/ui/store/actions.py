@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from app.bundle import License
-from app.store.errors import AuthRequired
+from app.store.errors import AuthRequired, StoreError
 from app.store.models import BundleDetail, GateType, StoreInfo
 from app.ui.store.backend import StoreBackend
 from app.ui.store.bundle_adder import AddedBundle, BundleAdder, Want
@@ -71,7 +71,13 @@ class StoreActions(QObject):
     def connect_store(self) -> None:
         backend = self._backend
         self._tasks.run(lambda: (backend.connect(), backend.account_email()), self._on_connected,
-                        lambda exc: self.connect_failed.emit(user_message(exc)))
+                        self._on_connect_failed)
+
+    def _on_connect_failed(self, exc: BaseException) -> None:
+        # Every failure reaches the Store tab as a sentence (and the log with its detail); an unexpected kind
+        # reads as the store's general sentence, never as an exception's text.
+        log.warning("could not open the store: %s", getattr(exc, "detail", None) or exc, exc_info=exc)
+        self.connect_failed.emit(exc.user_message if isinstance(exc, StoreError) else StoreError.default_message)
 
     def _on_connected(self, result: tuple[StoreInfo, str | None]) -> None:
         self.store_info, self.account_email = result

@@ -20,6 +20,7 @@ from app.ui.store.actions import StoreActions
 from app.ui.store.bundle_page import BundlePage
 from app.ui.store.catalog_page import CatalogGrid
 from app.ui.store.covers import CoverCache
+from app.ui.store.unavailable_panel import StoreUnavailablePanel
 
 REFRESH_MS = 20_000  # a tracker's peers announce every few minutes; a campaign's count moves faster
 
@@ -39,20 +40,20 @@ class StorePage(QWidget):
         self.account_label = QLabel()
         self.sign_in_button = QPushButton("Sign in…")
         self.sign_out_button = QPushButton("Sign out")
-        self.retry_button = QPushButton("Try again")
-        self.retry_button.hide()
-        self.retry_button.clicked.connect(self._retry)
+        self.unavailable = StoreUnavailablePanel(self)  # in the catalog's place while the store can't be had
+        self.unavailable.try_again_requested.connect(self._retry)
+        self.retry_button = self.unavailable.try_again_button
         self.sign_in_button.clicked.connect(lambda: actions.with_account(lambda: None))
         self.sign_out_button.clicked.connect(actions.sign_out)
         bar = QHBoxLayout()
         bar.addWidget(self.store_name, 1)
-        bar.addWidget(self.retry_button)
         bar.addWidget(self.account_label)
         bar.addWidget(self.sign_in_button)
         bar.addWidget(self.sign_out_button)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(grid)
         self.stack.addWidget(self.bundle_page)
+        self.stack.addWidget(self.unavailable)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.banner)
@@ -103,20 +104,21 @@ class StorePage(QWidget):
         self.store_name.setText(f"Starting the built-in demo store: {detail}")
 
     def show_unreachable(self, text: str) -> None:
+        """The store could not be reached or did not start: its sentence and *Try again*, where the catalog was."""
         self.store_name.setText("Store unavailable")
-        self.banner.show_error(text)
-        self.retry_button.show()
+        self.unavailable.show_failure(text)
+        self.stack.setCurrentWidget(self.unavailable)
 
     def _retry(self) -> None:
-        self.retry_button.hide()
         self.banner.hide()
         self.show_starting("Connecting to the store…")
         self.store_actions.connect_store()
 
     def _on_connected(self, info: StoreInfo) -> None:
         self.store_name.setText(info.name + ("  (demo — no real money)" if info.demo else ""))
-        self.retry_button.hide()
         self.banner.hide()
+        if self.stack.currentWidget() is self.unavailable:
+            self.stack.setCurrentWidget(self.grid)
         self.grid.setEnabled(True)
         self.grid.reload()
 
