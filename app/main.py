@@ -7,8 +7,8 @@ DHT, LSD, UPnP, NAT-PMP and uTP off — for the end-to-end tests, never for user
 
 Order of things: paths → settings → Qt application and single-instance check → engine (started, its resume
 files loaded) → store connection (the embedded demo store starts in the background) → window. Shutdown runs
-the other way: window closed, workers drained, engine shut down (resume data of every torrent saved), store
-child process stopped.
+the other way: window closed, workers drained, engine shut down (resume data of every torrent saved), player
+released, store child process stopped.
 
 Runs on the main thread; the parts start their own threads.
 """
@@ -77,12 +77,13 @@ class RunningApp:
     instance_server: InstanceServer
 
     def shutdown(self) -> None:
-        """Window and workers first, then the player, then the engine (saves every torrent's resume data),
-        then the embedded store's child process."""
+        """Window and workers first (nothing asks the engine any more), then the engine (closes its streams, saves
+        every torrent's resume data), and only then the player's native parts (VLC) and the embedded store's child
+        process: whatever a native library does while it is torn down, the resume data is already on disk."""
         self.instance_server.close()
         self.desktop.close()
-        self.player.stop()
         self.engine.shutdown()
+        self.player.stop()
         self.store.stop()
 
 

@@ -124,7 +124,8 @@ def wait_for(condition: object, timeout: float, what: str, app: subprocess.Popen
         time.sleep(0.1)
 
 
-def run_cycle(number: int, home: Path, sources: list[str], rng: random.Random, logs: Path) -> tuple[int | None, str]:
+def run_cycle(number: int, home: Path, sources: list[str], rng: random.Random, logs: Path,
+              up_seconds: float) -> tuple[int | None, str]:
     """One start, a moment up, SIGTERM, exit. Returns the exit status and the app's output."""
     from tests.support.net import loopback_address
 
@@ -138,7 +139,7 @@ def run_cycle(number: int, home: Path, sources: list[str], rng: random.Random, l
             ready = home / "data" / "store" / "storefront.ready.json"
             wait_for(ready.exists, 300, "the embedded store", app)
             wait_for(lambda: torrents_on_disk(home), 60, "the torrent's resume file", app)
-            time.sleep(rng.uniform(0.0, 4.0))  # quit in a different phase each time
+            time.sleep(rng.uniform(0.0, up_seconds))  # quit in a different phase each time
             app.send_signal(signal.SIGTERM)
             code: int | None = app.wait(90)
         except (TimeoutError, RuntimeError, subprocess.TimeoutExpired) as exc:
@@ -164,7 +165,7 @@ def inside(options: argparse.Namespace) -> int:
     torrents_before: list[str] = []
     for number in range(1, options.cycles + 1):
         started = time.monotonic()
-        code, output = run_cycle(number, home, [str(torrent)] if number == 1 else [], rng, logs)
+        code, output = run_cycle(number, home, [str(torrent)] if number == 1 else [], rng, logs, options.up)
         crashed = code != 0 or any(mark in output for mark in CRASH_MARKS)
         torrents, licenses = torrents_on_disk(home), licenses_in_keyring(store_ref)
         if number == 1:
@@ -202,6 +203,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--up", type=float, default=6.0, help="each cycle stays up 0..UP s once the store is up")
     parser.add_argument("--keep-logs", action="store_true", help="keep every cycle's output, not only crashes'")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()

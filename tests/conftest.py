@@ -6,6 +6,9 @@ import pytest
 
 from tests.support.net import loopback_address
 
+# The suite's guards: no modal dialog outlives its test, the demo media are generated before the first test.
+pytest_plugins = ["tests.support.harness"]
+
 
 @pytest.fixture
 def loopback() -> str:
