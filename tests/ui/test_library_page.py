@@ -92,7 +92,7 @@ def test_remove_then_rebuild_library_restores_the_bundle(qtbot: QtBot, bought: t
     qtbot.waitUntil(lambda: library.state_of(ALBUM).startswith("Ready"), timeout=120_000)
 
     # Remove from this computer: the files go, the license stays.
-    library._confirm_remove = lambda title: True
+    library._confirm_remove = lambda title, then: then()
     library.select_title(ALBUM)
     library.remove_button.click()
     qtbot.waitUntil(lambda: not engine.has_torrent(tid), timeout=30_000)

@@ -23,7 +23,7 @@ def _page(qtbot, engine: FakeEngine, choice: RemoveChoice | None = None, opened:
         engine,
         tasks,
         lambda: Path("/tmp/dl"),
-        ask_remove=lambda names: choice,
+        ask_remove=lambda names, answer: answer(choice),
         open_folder=(opened.append if opened is not None else lambda p: None),
     )
     bridge.stats_updated.connect(page.apply_stats)
@@ -123,14 +123,14 @@ def test_details_show_files_peers_trackers_and_send_priorities(qtbot) -> None:
 
 
 def test_the_remove_question_offers_keep_delete_and_cancel(qtbot) -> None:
-    from PySide6.QtCore import QTimer
-
     from app.ui.transfers.remove_dialog import RemoveTorrentsDialog
 
-    answers = []
-    for button in ("keep_button", "delete_button", "cancel_button"):
+    answers: list[RemoveChoice | None] = []
+    for asked, button in enumerate(("keep_button", "delete_button", "cancel_button")):
         dialog = RemoveTorrentsDialog(["Album", "Film", "Game", "Tool"])
         assert dialog.text() == "Remove “Album”, “Film”, “Game” and 1 more from Bundlecast?"
-        QTimer.singleShot(50, getattr(dialog, button).click)
-        answers.append(dialog.choice())
+        dialog.ask(answers.append)  # open(): returns at once, the answer comes with the click
+        assert dialog.isVisible() and dialog.isModal() and len(answers) == asked
+        getattr(dialog, button).click()
+        qtbot.waitUntil(lambda shown=dialog: not shown.isVisible(), timeout=5_000)
     assert answers == [RemoveChoice.KEEP_DATA, RemoveChoice.DELETE_DATA, None]

@@ -86,7 +86,7 @@ class LibraryPage(QWidget):
         tasks: TaskRunner,
         *,
         choose_folder: Callable[[], str] | None = None,
-        confirm_remove: Callable[[str], bool] | None = None,
+        confirm_remove: Callable[[str, Callable[[], None]], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -229,14 +229,25 @@ class LibraryPage(QWidget):
         item = self._selected()
         if item is None or item.record is None:
             return
-        if self._confirm_remove(item.title):
-            self.remove_torrent_requested.emit(item.record.torrent_id)
+        torrent_id = item.record.torrent_id
+        self._confirm_remove(item.title, lambda: self.remove_torrent_requested.emit(torrent_id))
 
-    def _ask_remove(self, title: str) -> bool:
-        answer = QMessageBox.question(
-            self, "Remove from this computer",
-            f"Delete the downloaded files of “{title}”? You still own it and can download it again.")
-        return answer == QMessageBox.StandardButton.Yes
+    def _ask_remove(self, title: str, then: Callable[[], None]) -> None:
+        """Ask window-modally (``open()``, never a blocking ``exec()``); ``then`` runs on *Yes*."""
+        question = QMessageBox(
+            QMessageBox.Icon.Question, "Remove from this computer",
+            f"Delete the downloaded files of “{title}”? You still own it and can download it again.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        question.setDefaultButton(QMessageBox.StandardButton.No)
+
+        def answered(_result: int) -> None:
+            yes = question.standardButton(question.clickedButton()) == QMessageBox.StandardButton.Yes
+            question.deleteLater()
+            if yes:
+                then()
+
+        question.finished.connect(answered)
+        question.open()
 
     def export_selected(self) -> None:
         item = self._selected()

@@ -191,7 +191,8 @@ class TorrentDetailsPanel(QTabWidget):
         if not rows:
             return
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for priority, label in PRIORITY_LABELS.items():
             action = menu.addAction(label)
             action.triggered.connect(lambda _=False, p=priority: self.set_priority(rows, p))
-        menu.exec(self.files_table.viewport().mapToGlobal(pos))
+        menu.popup(self.files_table.viewport().mapToGlobal(pos))  # not exec(): no nested event loop

@@ -75,7 +75,7 @@ class TransfersPage(QWidget):
         tasks: TaskRunner,
         download_dir: Callable[[], Path],
         *,
-        ask_remove: Callable[[list[str]], RemoveChoice | None] | None = None,
+        ask_remove: Callable[[list[str], Callable[[RemoveChoice | None], None]], None] | None = None,
         open_folder: Callable[[Path], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -83,7 +83,7 @@ class TransfersPage(QWidget):
         self._engine = engine
         self._tasks = tasks
         self._download_dir = download_dir
-        self._ask_remove = ask_remove or (lambda names: RemoveTorrentsDialog(names, self).choice())
+        self._ask_remove = ask_remove or (lambda names, answer: RemoveTorrentsDialog(names, self).ask(answer))
         self._open_folder = open_folder or (lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
         self.setAcceptDrops(True)
 
@@ -233,7 +233,9 @@ class TransfersPage(QWidget):
         snaps = self.selected_snapshots()
         if not snaps:
             return
-        choice = self._ask_remove([snap.name or snap.id for snap in snaps])
+        self._ask_remove([snap.name or snap.id for snap in snaps], partial(self._remove, snaps))
+
+    def _remove(self, snaps: list[TorrentSnapshot], choice: RemoveChoice | None) -> None:
         if choice is None:
             return
         delete = choice is RemoveChoice.DELETE_DATA

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -27,9 +28,14 @@ class RemoveTorrentsDialog(QMessageBox):
         self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
         self.setDefaultButton(self.cancel_button)
 
+    def ask(self, on_answer: Callable[[RemoveChoice | None], None]) -> None:
+        """Show the question window-modally (``open()``, never a blocking ``exec()``); ``on_answer`` gets the
+        user's answer, or None when cancelled."""
+        self.finished.connect(lambda _result: on_answer(self.choice()))
+        self.open()
+
     def choice(self) -> RemoveChoice | None:
-        """Show the question; the user's answer, or None when cancelled."""
-        self.exec()
+        """The answer given (None until then, or when cancelled)."""
         clicked = self.clickedButton()
         if clicked is self.keep_button:
             return RemoveChoice.KEEP_DATA
