@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from app.ui.store.dialogs import AccountDialog, PaymentDialog
 from app.ui.store_section import StoreSection
 from tests.support.demo import demo_media_cache
 from tests.support.net import loopback_address
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "e2e"
@@ -221,20 +221,20 @@ def test_the_real_app_starts_hands_over_and_quits_in_order(home: AppPaths) -> No
     app = subprocess.Popen([sys.executable, "-m", "app", "--loopback-test", address], cwd=ROOT, env=env,
                            stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 300
-        while not (home.data / "store" / "storefront.ready.json").exists():
+        def store_ready() -> bool:
             assert app.poll() is None, (home.data / "app.log").read_text()
-            assert time.monotonic() < deadline, "the embedded store never became ready"
-            time.sleep(0.2)
+            return (home.data / "store" / "storefront.ready.json").exists()
+
+        wait_until(store_ready, 300, "the embedded store to be ready", 0.2)
         magnet = "magnet:?xt=urn:btih:" + "ef" * 20 + "&dn=handed-over"
         second = subprocess.run([sys.executable, "-m", "app", magnet], cwd=ROOT, env=env, timeout=60, check=False,
                                 capture_output=True)
         assert second.returncode == 0
         resume = home.state / "resume"
-        deadline = time.monotonic() + 60
-        while not any("ef" * 20 in p.name for p in resume.iterdir()):  # the running app added it and saved it
-            assert time.monotonic() < deadline, sorted(p.name for p in resume.iterdir())
-            time.sleep(0.2)
+        # The running app added it and saved it.
+        wait_until(lambda: any("ef" * 20 in p.name for p in resume.iterdir()), 60,
+                   lambda: f"the handed-over magnet's resume file among {sorted(p.name for p in resume.iterdir())}",
+                   0.2)
         store_url = json.loads((home.data / "store" / "storefront.ready.json").read_text())["url"]
         assert store_url.startswith("http://127.0.0.1:")
         app.send_signal(signal.SIGTERM)

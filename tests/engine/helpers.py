@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import libtorrent as lt
 
 from app.engine import Engine, TorrentSnapshot
+from tests.support.waiting import wait_until  # re-exported: engine tests import it from here
 
 
 def write_payload(root: Path, files: dict[str, int], seed: int = 1) -> dict[str, bytes]:
@@ -59,16 +59,6 @@ def info_hash_hex(torrent: bytes) -> str:
     info = lt.torrent_info(torrent)
     hashes = info.info_hashes()
     return str(hashes.v1) if hashes.has_v1() else str(hashes.get_best())
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``predicate`` until true; fail naming ``what`` after ``timeout`` s (a bound, not a timing check)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for: {what}")
 
 
 def wait_snapshot(

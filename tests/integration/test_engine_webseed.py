@@ -5,7 +5,6 @@ The web seed is Starlette's StaticFiles (Range support) under a real uvicorn on 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from app.engine import Engine, EngineSettings, TorrentState
 from tests.engine.helpers import make_torrent, tree_bytes, wait_snapshot, write_payload
 from tests.support.net import free_port, loopback_address
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -30,9 +30,7 @@ def web_seed(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     thread = threading.Thread(target=server.run, daemon=True)
     root.mkdir()
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: server.started, 30, "the web seed's server to start")
     yield f"http://{address}:{port}/seed/", root
     server.should_exit = True
     thread.join(10)

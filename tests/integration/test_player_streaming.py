@@ -35,6 +35,7 @@ from app.player.video import Buffering, PlaybackEvent, Playing, TimeChanged, Vid
 from tests.player.media import cached_test_video
 from tests.player.swarm import Seeder, ShapingProxy, file_layout, make_torrent
 from tests.support.net import loopback_address
+from tests.support.waiting import wait_until
 
 PILOT, EPISODE = "Bundle/pilot.mp4", "Bundle/episode-2.mp4"
 BITRATE = 2_100_000  # bits/s of the test videos, audio included
@@ -190,12 +191,11 @@ def _watch(swarm: Swarm, leecher: Leecher, path: str, plaintext: bytes, *, locke
         assert data == plaintext[offset : offset + len(data)], f"wrong bytes sent at offset {offset}"
 
     # Once downloaded, the whole stream hashes to the plaintext.
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ranges = leecher.engine.file_ranges(leecher.torrent_id, item.file_index)
-        if sum(r.end - r.start for r in ranges) >= len(plaintext):
-            break
-        time.sleep(0.2)
+    def downloaded() -> int:
+        return sum(r.end - r.start for r in leecher.engine.file_ranges(leecher.torrent_id, item.file_index))
+
+    wait_until(lambda: downloaded() >= len(plaintext), 120,
+               lambda: f"the whole file ({downloaded()} of {len(plaintext)} bytes)", 0.2)
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
     conn.request("GET", parts.path)

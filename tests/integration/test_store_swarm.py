@@ -36,6 +36,7 @@ from storefront.torrents import rewrite_torrent_urls
 from tests.storefront.store_support import GOOD_CARD, REPO, StoreProcess, auth, sign_up_and_in
 from tests.support.net import loopback_address
 from tests.support.plain_libtorrent import loopback_session_settings
+from tests.support.waiting import wait_until
 
 MARKER = b"PLAINTEXT-OF-A-LOCKED-EPISODE-" * 8  # a block a search would find if plaintext leaked
 TITLE = "Swarm Test"
@@ -130,15 +131,13 @@ def _add(session: lt.session, torrent: bytes, save_path: Path, *, seed: bool = F
 
 
 def _wait_finished(handle: lt.torrent_handle, timeout: float = 90.0) -> lt.torrent_status:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def seeding() -> lt.torrent_status | None:
         status = handle.status()
-        if status.is_seeding:
-            return status
         if status.errc.value():
             raise AssertionError(f"torrent error: {status.errc.message()}")
-        time.sleep(0.1)
-    raise AssertionError(f"download did not finish: {handle.status().progress:.0%}")
+        return status if status.is_seeding else None
+
+    return wait_until(seeding, timeout, lambda: f"the download to finish (at {handle.status().progress:.0%})", 0.1)
 
 
 def _wait_alert(session: lt.session, kind: type, timeout: float = 30.0) -> Any:
@@ -154,10 +153,8 @@ def _wait_alert(session: lt.session, kind: type, timeout: float = 30.0) -> Any:
 
 
 def _wait_swarm(pub: Published, key: str, at_least: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while pub.api.get(f"/bundles/{pub.bundle_id}").json()["swarm"][key] < at_least:
-        assert time.monotonic() < deadline, f"the store's tracker never counted {key} >= {at_least}"
-        time.sleep(0.2)
+    wait_until(lambda: pub.api.get(f"/bundles/{pub.bundle_id}").json()["swarm"][key] >= at_least, timeout,
+               f"the store's tracker to count {key} >= {at_least}", 0.2)
 
 
 def _check_downloaded(pub: Published, save_path: Path) -> None:

@@ -5,7 +5,6 @@ the store's copy."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from storefront.demo import recipe
 from tests.storefront.store_support import StoreProcess
 from tests.support.demo import build_demo_store
 from tests.support.net import loopback_address
+from tests.support.waiting import wait_until
 
 # The first session on a machine generates the demo's media (~50 CPU-seconds; minutes on a loaded machine),
 # which the module fixture's first test pays for; later sessions reuse the cache.
@@ -60,11 +60,13 @@ def test_the_engine_gets_the_free_pilot_from_the_web_seed_and_nothing_locked(
         head = stream.read(64 * 1024)
     assert head[4:8] == b"ftyp" and b"moov" in head  # faststart: the index arrives with the first bytes
 
-    deadline = time.monotonic() + 120
-    while (snap := engine.snapshot(tid)).wanted_done < pilot["size"] or snap.wanted_size != pilot["size"]:
+    def pilot_downloaded() -> bool:
+        snap = engine.snapshot(tid)
         assert snap.error is None, snap.error
-        assert time.monotonic() < deadline, f"pilot not downloaded: {snap.wanted_done}/{snap.wanted_size}"
-        time.sleep(0.2)
+        return snap.wanted_done >= pilot["size"] and snap.wanted_size == pilot["size"]
+
+    wait_until(pilot_downloaded, 120, lambda: f"the pilot alone, downloaded ({engine.snapshot(tid).wanted_done} of "
+               f"{engine.snapshot(tid).wanted_size} wanted bytes)", 0.2)
     stored = next((data_dir / "content" / recipe.SERIES_ID).glob("*/pilot.mp4")).read_bytes()
     assert engine.file_path(tid, pilot["index"]).read_bytes() == stored
     by_index = {entry.index: entry for entry in engine.files(tid)}
@@ -73,7 +75,5 @@ def test_the_engine_gets_the_free_pilot_from_the_web_seed_and_nothing_locked(
             assert by_index[entry["index"]].downloaded == 0, path  # hybrid torrents align files to pieces
     # The engine announced itself to the store's tracker: the bundle page now counts it (still missing the
     # episodes it does not want, so as a leecher).
-    deadline = time.monotonic() + 30
-    while api.get(f"/bundles/{recipe.SERIES_ID}").json()["swarm"]["leechers"] < 1:
-        assert time.monotonic() < deadline, "the engine never showed up in the store's swarm figures"
-        time.sleep(0.2)
+    wait_until(lambda: api.get(f"/bundles/{recipe.SERIES_ID}").json()["swarm"]["leechers"] >= 1, 30,
+               "the engine to show up in the store's swarm figures", 0.2)

@@ -19,6 +19,7 @@ from pathlib import Path
 import libtorrent as lt
 
 from tests.support.plain_libtorrent import loopback_session_settings
+from tests.support.waiting import wait_until
 
 PIECE_SIZE = 256 * 1024
 LINK_BUFFER = 64 * 1024
@@ -61,9 +62,7 @@ class Seeder:
         params.save_path = str(content_dir)
         params.flags = lt.torrent_flags.seed_mode  # the files are ours and complete: no hash check
         self._handle = self._session.add_torrent(params)
-        deadline = time.monotonic() + 30
-        while self._session.listen_port() == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: self._session.listen_port() != 0, 30, "the seeder to listen")
 
     @property
     def port(self) -> int:

@@ -17,6 +17,7 @@ import pytest
 from app.store.client import StoreClient
 from app.store.embedded import EmbeddedStore
 from app.store.errors import EmbeddedStoreFailed
+from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,15 +43,6 @@ def process_gone(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return True
     return state in ("Z", "X")  # exited; a container's init may be slow to reap
-
-
-def wait_until(condition: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def accepts_connections(url: str) -> bool:
@@ -107,7 +99,7 @@ def test_the_store_dies_with_the_app_even_when_the_app_is_killed(tmp_path: Path)
         app.send_signal(signal.SIGKILL)
         app.wait(10)
 
-        assert wait_until(lambda: process_gone(started["pid"]), 20), "the store outlived the app"
+        wait_until(lambda: process_gone(started["pid"]), 20, "the store to end with the app")
         assert not accepts_connections(started["url"])
     finally:
         if app.poll() is None:
