@@ -14,6 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
 EMITS = 200  # far fewer than the references True has in a test process: a leaking binding fails, never crashes
+# Other threads of the test process may take or drop a few references meanwhile; a leaking binding drops one per emit.
+SLACK = EMITS // 2
 
 
 class Emitter(QObject):
@@ -30,7 +32,7 @@ def test_emitting_a_signal_keeps_every_reference_to_true(qtbot: QtBot) -> None:
         emitter.with_args.emit("x", None)  # connected, direct
     after = sys.getrefcount(True)
     assert len(received) == EMITS
-    assert after >= before - 10, f"{EMITS * 2} emits dropped {before - after} references to True"
+    assert after > before - SLACK, f"{EMITS * 2} emits dropped {before - after} references to True"
 
 
 def test_emitting_from_another_thread_keeps_every_reference_to_true(qtbot: QtBot) -> None:
@@ -43,4 +45,4 @@ def test_emitting_from_another_thread_keeps_every_reference_to_true(qtbot: QtBot
     worker.join()
     qtbot.waitUntil(lambda: len(received) == EMITS, timeout=10_000)
     after = sys.getrefcount(True)
-    assert after >= before - 10, f"{EMITS} emits from a thread dropped {before - after} references to True"
+    assert after > before - SLACK, f"{EMITS} emits from a thread dropped {before - after} references to True"
