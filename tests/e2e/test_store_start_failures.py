@@ -27,6 +27,7 @@ from app.ui.store.page import StorePage
 from tests.support.demo import demo_media_cache
 from tests.support.net import loopback_address
 
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 SHOWN_WITHIN_MS = 20_000  # "within seconds": the failure is found before any child process is started
 
 
@@ -81,6 +82,8 @@ def test_a_dangling_cache_link_is_a_sentence_and_try_again_works_once_the_folder
                             "doesn't exist. Create that folder or remove the link, then try again.")
         assert "FileExistsError" in caplog.text  # logged with its detail for whoever reads the log
         assert "Errno" not in sentence and "Error" not in sentence  # a sentence, not an exception's text
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        assert running.desktop.window.grab().save(str(SHOTS / "store-unavailable.png"))
 
         missing.symlink_to(demo_media_cache(), target_is_directory=True)  # the folder is there now
         try_again_and_see_the_catalog(qtbot, page)

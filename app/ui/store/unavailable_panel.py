@@ -8,7 +8,7 @@ The panel only reports and asks: ``try_again_requested`` goes to whoever connect
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
 class StoreUnavailablePanel(QWidget):
@@ -18,17 +18,26 @@ class StoreUnavailablePanel(QWidget):
         super().__init__(parent)
         self.heading = QLabel("The store isn't available right now")
         self.heading.setStyleSheet("font-size: 15pt; font-weight: 600;")
+        self.heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.sentence = QLabel()
         self.sentence.setWordWrap(True)
+        self.sentence.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.sentence.setMaximumWidth(560)
         self.try_again_button = QPushButton("Try again")
         self.try_again_button.clicked.connect(self._on_try_again)
-        layout = QVBoxLayout(self)
+        # A column at most 560 px wide, centred: a wrapped label given an alignment flag shrinks to one word's width.
+        column = QWidget(self)
+        column.setMaximumWidth(560)
+        column_layout = QVBoxLayout(column)
+        column_layout.addStretch(1)
+        column_layout.addWidget(self.heading)
+        column_layout.addWidget(self.sentence)
+        column_layout.addWidget(self.try_again_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        column_layout.addStretch(2)
+        layout = QHBoxLayout(self)
         layout.addStretch(1)
-        for widget in (self.heading, self.sentence, self.try_again_button):
-            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
+        layout.addWidget(column, 4)
+        layout.addStretch(1)
 
     def show_failure(self, sentence: str) -> None:
         self.sentence.setText(sentence)
