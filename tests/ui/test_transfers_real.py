@@ -37,7 +37,7 @@ def test_a_torrent_downloads_from_a_real_seeder_and_is_removed_with_its_data(
     choices = [RemoveChoice.DELETE_DATA]
     tasks = ThreadPoolTaskRunner()
     bridge = EngineBridge(ui_engine)
-    page = TransfersPage(ui_engine, tasks, lambda: downloads, ask_remove=lambda names: choices.pop())
+    page = TransfersPage(ui_engine, tasks, lambda: downloads, ask_remove=lambda names, answer: answer(choices.pop()))
     bridge.stats_updated.connect(page.apply_stats)
     bridge.torrent_removed.connect(page.remove_row)
     qtbot.addWidget(page)
