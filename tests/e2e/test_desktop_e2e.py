@@ -32,7 +32,7 @@ from app.paths import AppPaths
 from app.store.vault import LicenseVault
 from app.ui.application import create_application
 from app.ui.store.dialogs import AccountDialog, PaymentDialog
-from app.ui.store_section import StoreSection
+from app.ui.store.section import StoreSection
 from tests.support.demo import demo_media_cache
 from tests.support.net import loopback_address
 
@@ -92,8 +92,8 @@ def start(qtbot: QtBot, paths: AppPaths) -> RunningApp:
 
 
 def section(running: RunningApp) -> StoreSection:
-    assert running.desktop.store_section is not None
-    return running.desktop.store_section
+    assert running.window.store is not None
+    return running.window.store
 
 
 def screenshot(qtbot: QtBot, running: RunningApp, page: object, name: str, *, from_screen: bool = False) -> None:
@@ -182,13 +182,16 @@ def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths, every_log
         row = lambda: transfers.model.snapshot_at(transfers.model.row_of(tid))  # noqa: E731
         qtbot.waitUntil(lambda: row().progress >= 1.0, timeout=180_000)
         assert row().name == ALBUM
-        library = store.library
+        library = running.window.library_page
+        assert library is not None
         qtbot.waitUntil(lambda: library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
         assert store.store_page.account_label.text() == f"Signed in as {EMAIL}"
 
         transfers.select_torrent(tid)
         library.select_title(ALBUM)
-        for page, name in ((store.store_page, "store"), (library, "library"), (store.player, "player"),
+        assert running.window.player is not None
+        player_page = running.window.player.page
+        for page, name in ((store.store_page, "store"), (library, "library"), (player_page, "player"),
                            (transfers, "transfers"), (running.desktop.settings_page, "settings")):
             screenshot(qtbot, running, page, name)
         downloaded_before = row().total_downloaded
@@ -207,8 +210,10 @@ def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths, every_log
         assert again.engine.snapshot(tid).total_downloaded <= downloaded_before
         assert snap.name == ALBUM
         qtbot.waitUntil(lambda: store.store_page.account_label.text() == f"Signed in as {EMAIL}", timeout=120_000)
-        qtbot.waitUntil(lambda: store.library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
-        screenshot(qtbot, again, store.library, "library-after-restart")
+        library = again.window.library_page
+        assert library is not None
+        qtbot.waitUntil(lambda: library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
+        screenshot(qtbot, again, library, "library-after-restart")
     finally:
         again.desktop.request_quit()
         again.shutdown()
@@ -281,8 +286,8 @@ def test_watch_pilot_plays_in_the_window_while_it_downloads(
         pilot_button = store.store_page.bundle_page.buttons["pilot"]
         assert pilot_button.isVisibleTo(store.store_page) and pilot_button.text() == "Watch pilot"
         pilot_button.click()
-        player = store.player
-        assert player is not None
+        assert running.window.player is not None
+        player = running.window.player.page
         qtbot.waitUntil(lambda: running.desktop.window.tabs.currentWidget() is player, timeout=30_000)
         qtbot.waitUntil(lambda: player.time_ms > 1500, timeout=120_000)  # playing, and the clock runs
         current = player.current_item

@@ -83,7 +83,7 @@ def test_free_get_needs_an_account_then_lands_in_the_library(qtbot: QtBot, store
     assert store_window.section.store_page.bundle_page.visible_actions() == ["Get"]
     press(store_window, "get")
     sign_up_in_dialog(qtbot, store_window, new_email())
-    library = store_window.section.library
+    library = store_window.library
     qtbot.waitUntil(lambda: "Pocket Orrery" in library.titles(), timeout=60_000)
     qtbot.waitUntil(lambda: library.state_of("Pocket Orrery").startswith("Ready"), timeout=120_000)
     page = store_window.section.store_page.bundle_page
@@ -113,7 +113,7 @@ def test_email_gate_asks_for_consent_then_the_code(qtbot: QtBot, store_window: S
     qtbot.waitUntil(lambda: dialog.step == 2, timeout=30_000)
     assert dialog.code.text()  # the demo store without SMTP reveals the code it would have mailed
     dialog.ok_button.click()
-    library = store_window.section.library
+    library = store_window.library
     qtbot.waitUntil(lambda: "A Field Guide to Small Stars" in library.titles(), timeout=60_000)
     assert store_window.vault.licenses_for_bundle(store_window.store_ref, _bundle_id(store_window))
 
