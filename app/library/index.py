@@ -63,10 +63,6 @@ class LibraryIndex:
         with self._lock:
             return self._records.get(bundle_id)
 
-    def by_torrent(self, torrent_id: str) -> LibraryRecord | None:
-        with self._lock:
-            return next((r for r in self._records.values() if r.torrent_id == torrent_id), None)
-
     def all(self) -> list[LibraryRecord]:
         with self._lock:
             return list(self._records.values())

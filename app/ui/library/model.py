@@ -32,8 +32,6 @@ BUNDLE_ROLE = Qt.ItemDataRole.UserRole + 1  # the ShelfBundle
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2  # the state text ("Ready", "Downloading 40%" …)
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 3  # download progress 0 … 1, or None when not in the engine
 BADGES_ROLE = Qt.ItemDataRole.UserRole + 4  # list of badge texts
-PLAYED_ROLE = Qt.ItemDataRole.UserRole + 5  # last played (unix s), for sorting
-ADDED_ROLE = Qt.ItemDataRole.UserRole + 6  # added (unix s), for sorting
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -143,8 +141,6 @@ class ShelfModel(QAbstractListModel):
             STATE_ROLE: lambda: state_text(bundle.torrent_id, snap),
             PROGRESS_ROLE: lambda: snap.progress if snap is not None else None,
             BADGES_ROLE: lambda: [badge.value for badge in badges(bundle, snap)],
-            PLAYED_ROLE: lambda: bundle.last_played_at,
-            ADDED_ROLE: lambda: bundle.added_at,
         }
         value = values.get(role)
         return value() if value is not None else None
