@@ -2,7 +2,8 @@
 the licenses and the watch state.
 
 A bundle is on the shelf when the fan holds a license for it, watched its pilot (it is in the index), or backed
-its campaign. Each ``ShelfBundle`` lists its files in release order as ``ShelfEpisode``s (title, not path) with
+its campaign. Each ``ShelfBundle`` lists its files in release order as ``ShelfEpisode``s (title, not path: the
+release's title when the release holds that one episode, else the file's name as a title) with
 their progress and watched state; ``continue_episode`` is the one started most recently and not finished,
 ``up_next`` the first unwatched one after the last watched; ``new_episode`` says a release newer than anything
 the fan watched is waiting. Pure; built on a worker by ``Library.shelf``.
@@ -101,6 +102,10 @@ def shelf_bundle(
     others: list[str] = []
     if manifest is not None:
         releases = {r.id: r for r in manifest.releases}
+        media_per_release: dict[str, int] = {}
+        for entry in manifest.files:
+            if is_media(entry) and entry.release:
+                media_per_release[entry.release] = media_per_release.get(entry.release, 0) + 1
         for entry in release_order(manifest):
             if not is_media(entry):
                 if not entry.media_type.startswith("image/"):
@@ -108,8 +113,11 @@ def shelf_bundle(
                 continue
             release = releases.get(entry.release or "")
             key = f"{bundle_id}/{entry.path}"  # PlayItem.resume_key
+            # A release of one episode names it ("Episode 1: The Signal"); otherwise the file's name does.
+            named = release is not None and media_per_release.get(release.id) == 1
             episodes.append(ShelfEpisode(
-                path=entry.path, title=file_title(entry.path), media_type=entry.media_type,
+                path=entry.path, title=release.title if named and release else file_title(entry.path),
+                media_type=entry.media_type,
                 duration_s=entry.duration_s, release_title=release.title if release else "",
                 released_at=release.released_at if release else 0, playable=may_play(entry, license),
                 position_s=watch.positions.get(key, 0.0), watched=key in watch.watched,

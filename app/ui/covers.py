@@ -24,7 +24,7 @@ from PySide6.QtGui import QImage, QPixmap
 from app.atomic_write import write_atomically
 from app.ui.tasks import TaskRunner
 
-MAX_COVER = 480  # px high: twice the largest cover on screen (the bundle page's 240)
+MAX_COVER = 240  # px high: the largest cover on screen (the bundle page's); 1,000 covers then hold ~170 MB
 
 
 def _cache_name(url: str) -> str:

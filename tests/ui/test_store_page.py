@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.store.client import StoreClient
 from app.store.models import Card
+from app.ui.library.model import BADGES_ROLE
 from app.ui.store.bundle_page import LOCKED_TEXT
 from app.ui.store.dialogs import AccountDialog
 from tests.support.net import free_port
@@ -75,6 +76,12 @@ def test_watch_pilot_downloads_the_pilot_alone(qtbot: QtBot, store_window: Store
     assert all(priority == 0 for path, priority in files.items() if path != "pilot.mp4")
     transfers = store_window.desktop.transfers
     qtbot.waitUntil(lambda: transfers.model.row_of(tid) is not None, timeout=30_000)
+    # The sampled pilot puts the series in the Library, where its download state shows on the cover.
+    library = store_window.library
+    qtbot.waitUntil(lambda: library.bundle_titled("Lumen Drift: Season One") is not None, timeout=60_000)
+    assert library.model.rowCount() == 1
+    qtbot.waitUntil(lambda: set(library.grid_index_of("Lumen Drift: Season One").data(BADGES_ROLE))
+                    & {"Downloading", "Ready"}, timeout=30_000)
 
 
 def test_free_get_needs_an_account_then_lands_in_the_library(qtbot: QtBot, store_window: StoreWindow) -> None:
@@ -158,6 +165,13 @@ def test_pledge_authorizes_and_counts_a_backer(qtbot: QtBot, store_window: Store
     assert banner.text.startswith("Thank you for backing “Lumen Drift: Season One”")
     qtbot.waitUntil(lambda: page.detail is not None and page.detail.campaign is not None
                     and page.detail.campaign.backers == backers + 1, timeout=30_000)
+    # The campaign the fan backed is in the Library at once, badged, with its free pilot to watch meanwhile.
+    library = store_window.library
+    qtbot.waitUntil(lambda: library.bundle_titled("Lumen Drift: Season One") is not None, timeout=60_000)
+    backed = library.grid_index_of("Lumen Drift: Season One")
+    assert "Backed" in backed.data(BADGES_ROLE)
+    assert library.select_title("Lumen Drift: Season One")
+    assert [progress for _title, progress in library.view.episode_rows()][:2] == ["", "Locked"]
 
 
 def test_pay_what_you_want_honours_the_amount_typed(qtbot: QtBot, store_window: StoreWindow) -> None:

@@ -9,6 +9,8 @@ Main thread only.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -70,12 +72,11 @@ class BundleView(QWidget):
         actions.addStretch(1)
         self.episodes = QTreeWidget()
         self.episodes.setColumnCount(3)
-        self.episodes.setHeaderLabels(["Title", "Release", "Progress"])
+        self.episodes.setHeaderLabels(["Title", "Released", "Progress"])
         self.episodes.setRootIsDecorated(False)
         self.episodes.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.episodes.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.episodes.itemDoubleClicked.connect(self._on_episode_activated)
-        self.episodes.itemActivated.connect(self._on_episode_activated)
+        self.episodes.itemActivated.connect(self._on_episode_activated)  # double-click or Enter
         layout = QVBoxLayout(self)
         for widget in (self.title, self.subtitle, self.state, self.continue_button, self.up_next_button):
             layout.addWidget(widget)
@@ -125,7 +126,8 @@ class BundleView(QWidget):
             self.up_next_button.setText(f"Up next: “{up_next.title}”")
         self.play_button.setVisible(bool(bundle.episodes))
         for episode in bundle.episodes:
-            row = QTreeWidgetItem([episode.title, episode.release_title, progress_text(episode)])
+            released = time.strftime("%Y-%m-%d", time.localtime(episode.released_at)) if episode.released_at else ""
+            row = QTreeWidgetItem([episode.title, released, progress_text(episode)])
             row.setData(0, PATH_ROLE, episode.path if episode.playable else "")
             row.setToolTip(0, episode.path)
             self.episodes.addTopLevelItem(row)

@@ -5,7 +5,9 @@ of each bundle's torrent. ``apply_stats`` touches only the rows whose torrent is
 id to row), so a shelf of 1,000 bundles costs the UI thread nothing per batch beyond its own changes. Covers come
 from the shared ``CoverCache``: ``data`` asks for a cover only when a row is painted (a list view asks only for
 visible rows), the cache decodes it on a worker, and ``cover_ready`` repaints the rows that show it.
-``ShelfFilter`` searches titles and creators and sorts by title, last played or recently added.
+The model keeps its rows in the fan's sort order (title, last played or recently added: one Python ``sorted``,
+not a proxy calling ``lessThan`` thousands of times); ``ShelfFilter`` searches titles and creators.
+A stats batch is announced as one ``dataChanged`` over the rows it touched, not one signal per row.
 
 Main thread only.
 """
@@ -34,6 +36,7 @@ PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 3  # download progress 0 … 1, or No
 BADGES_ROLE = Qt.ItemDataRole.UserRole + 4  # list of badge texts
 
 _Index = QModelIndex | QPersistentModelIndex
+_STATS_ROLES = [STATE_ROLE, PROGRESS_ROLE, BADGES_ROLE]
 
 
 class Badge(enum.Enum):
@@ -69,22 +72,39 @@ def badges(bundle: ShelfBundle, snap: TorrentSnapshot | None) -> list[Badge]:
     return shown
 
 
+class SortKey(enum.Enum):
+    TITLE = "Title"
+    LAST_PLAYED = "Last played"
+    RECENTLY_ADDED = "Recently added"
+
+
+_SORT_KEYS = {
+    SortKey.TITLE: lambda b: (b.title.casefold(),),
+    SortKey.LAST_PLAYED: lambda b: (-b.last_played_at, b.title.casefold()),
+    SortKey.RECENTLY_ADDED: lambda b: (-b.added_at, b.title.casefold()),
+}
+
+
 class ShelfModel(QAbstractListModel):
     def __init__(self, covers: CoverCache | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self._covers = covers
+        self._key = SortKey.TITLE
         self._bundles: list[ShelfBundle] = []
         self._snapshots: dict[str, TorrentSnapshot] = {}
         self._row_of_torrent: dict[str, int] = {}
+        self._row_of_bundle: dict[str, int] = {}
         self._rows_of_cover: dict[str, list[int]] = {}
         if covers is not None:
             covers.cover_ready.connect(self._on_cover_ready)
 
     # --- content -------------------------------------------------------------------------------------
-    def set_bundles(self, bundles: list[ShelfBundle]) -> None:
+    def set_bundles(self, bundles: list[ShelfBundle], key: SortKey | None = None) -> None:
+        self._key = key or self._key
         self.beginResetModel()
-        self._bundles = list(bundles)
+        self._bundles = sorted(bundles, key=_SORT_KEYS[self._key])
         self._row_of_torrent = {b.torrent_id: row for row, b in enumerate(self._bundles) if b.torrent_id}
+        self._row_of_bundle = {b.bundle_id: row for row, b in enumerate(self._bundles)}
         self._rows_of_cover = {}
         for row, bundle in enumerate(self._bundles):
             if bundle.cover_url:
@@ -98,25 +118,30 @@ class ShelfModel(QAbstractListModel):
         return self._bundles[row] if 0 <= row < len(self._bundles) else None
 
     def row_of(self, bundle_id: str) -> int | None:
-        return next((row for row, b in enumerate(self._bundles) if b.bundle_id == bundle_id), None)
+        return self._row_of_bundle.get(bundle_id)
 
     def snapshot_of(self, bundle: ShelfBundle) -> TorrentSnapshot | None:
         return self._snapshots.get(bundle.torrent_id) if bundle.torrent_id else None
 
+    def sort_by(self, key: SortKey) -> None:
+        self.set_bundles(self._bundles, key)
+
     def apply_stats(self, snapshots: tuple[TorrentSnapshot, ...], _totals: object = None) -> None:
+        rows = []
         for snap in snapshots:
             self._snapshots[snap.id] = snap
             row = self._row_of_torrent.get(snap.id)
             if row is not None:
-                index = self.index(row)
-                self.dataChanged.emit(index, index, [STATE_ROLE, PROGRESS_ROLE, BADGES_ROLE])
+                rows.append(row)
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), _STATS_ROLES)
 
     def forget_torrent(self, torrent_id: str) -> None:
         self._snapshots.pop(torrent_id, None)
         row = self._row_of_torrent.get(torrent_id)
         if row is not None:
             index = self.index(row)
-            self.dataChanged.emit(index, index, [STATE_ROLE, PROGRESS_ROLE, BADGES_ROLE])
+            self.dataChanged.emit(index, index, _STATS_ROLES)
 
     def _on_cover_ready(self, url: str, _pixmap: QPixmap) -> None:
         for row in self._rows_of_cover.get(url, []):
@@ -127,48 +152,38 @@ class ShelfModel(QAbstractListModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._bundles)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: PLR0911
         bundle = self.bundle_at(index.row()) if index.isValid() else None
         if bundle is None:
             return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return bundle.title
+        if role == BUNDLE_ROLE:
+            return bundle
         if role == Qt.ItemDataRole.DecorationRole:
             return self._covers.request(bundle.cover_url) if self._covers is not None else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(filter(None, (bundle.title, bundle.creator)))
+        if role not in (STATE_ROLE, PROGRESS_ROLE, BADGES_ROLE):
+            return None
         snap = self.snapshot_of(bundle)
-        values = {
-            Qt.ItemDataRole.DisplayRole: lambda: bundle.title,
-            Qt.ItemDataRole.ToolTipRole: lambda: "\n".join(filter(None, (bundle.title, bundle.creator))),
-            BUNDLE_ROLE: lambda: bundle,
-            STATE_ROLE: lambda: state_text(bundle.torrent_id, snap),
-            PROGRESS_ROLE: lambda: snap.progress if snap is not None else None,
-            BADGES_ROLE: lambda: [badge.value for badge in badges(bundle, snap)],
-        }
-        value = values.get(role)
-        return value() if value is not None else None
-
-
-class SortKey(enum.Enum):
-    TITLE = "Title"
-    LAST_PLAYED = "Last played"
-    RECENTLY_ADDED = "Recently added"
+        if role == STATE_ROLE:
+            return state_text(bundle.torrent_id, snap)
+        if role == PROGRESS_ROLE:
+            return snap.progress if snap is not None else None
+        return [badge.value for badge in badges(bundle, snap)]
 
 
 class ShelfFilter(QSortFilterProxyModel):
-    """Search (title or creator, any case) and sort for the Library's grid."""
+    """Search (title or creator, any case) for the Library's grid; the order is the model's."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._needle = ""
-        self._key = SortKey.TITLE
-        self.setDynamicSortFilter(False)  # sorting follows the fan's choice, not every stats batch
 
     def set_search(self, text: str) -> None:
         self._needle = text.strip().casefold()
         self.invalidateFilter()
-
-    def set_sort(self, key: SortKey) -> None:
-        self._key = key
-        self.invalidate()
-        self.sort(0, Qt.SortOrder.AscendingOrder)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
         if not self._needle:
@@ -177,11 +192,3 @@ class ShelfFilter(QSortFilterProxyModel):
         bundle = model.data(model.index(source_row, 0, source_parent), BUNDLE_ROLE)
         return bundle is not None and (self._needle in bundle.title.casefold()
                                        or self._needle in bundle.creator.casefold())
-
-    def lessThan(self, left: _Index, right: _Index) -> bool:  # noqa: N802
-        a, b = left.data(BUNDLE_ROLE), right.data(BUNDLE_ROLE)
-        if self._key is SortKey.LAST_PLAYED:
-            return bool((-a.last_played_at, a.title.casefold()) < (-b.last_played_at, b.title.casefold()))
-        if self._key is SortKey.RECENTLY_ADDED:
-            return bool((-a.added_at, a.title.casefold()) < (-b.added_at, b.title.casefold()))
-        return bool(a.title.casefold() < b.title.casefold())

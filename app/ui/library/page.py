@@ -100,7 +100,7 @@ class LibraryPage(QWidget):
         self.sort = QComboBox()
         for key in SortKey:
             self.sort.addItem(f"Sort: {key.value}", key)
-        self.sort.currentIndexChanged.connect(lambda _i: self.shown.set_sort(self.sort.currentData()))
+        self.sort.currentIndexChanged.connect(lambda _i: self.model.sort_by(self.sort.currentData()))
         self.rebuild_button = QPushButton("Rebuild library")
         self.rebuild_button.clicked.connect(self.rebuild)
         self.refresh_button = QPushButton("Refresh")
@@ -140,7 +140,7 @@ class LibraryPage(QWidget):
         self.continue_strip.setGridSize(QSize(180, _STRIP_ICON.height() + 44))
         self.continue_strip.setFixedHeight(_STRIP_ICON.height() + 64)
         self.continue_strip.setMovement(QListView.Movement.Static)
-        self.continue_strip.itemDoubleClicked.connect(self._on_continue_activated)
+        # "activated": a double-click (or Enter) — connecting doubleClicked as well would play twice.
         self.continue_strip.itemActivated.connect(self._on_continue_activated)
 
     def _build_grid(self) -> None:
@@ -155,8 +155,7 @@ class LibraryPage(QWidget):
         self.grid.setModel(self.shown)
         self.grid.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.grid.selectionModel().currentChanged.connect(lambda current, _prev: self._show_selected(current))
-        self.grid.doubleClicked.connect(self._on_cover_activated)
-        self.grid.activated.connect(self._on_cover_activated)
+        self.grid.activated.connect(self._on_cover_activated)  # double-click or Enter
         self.model.dataChanged.connect(self._on_model_changed)
         self.view = BundleView()
         self.view.play_requested.connect(self.play_requested)
@@ -200,7 +199,6 @@ class LibraryPage(QWidget):
         self._loading = False
         current = self.view.bundle.bundle_id if self.view.bundle else None
         self.model.set_bundles(bundles)
-        self.shown.sort(0, Qt.SortOrder.AscendingOrder)
         self.empty_label.setVisible(not bundles)
         self._show_continue(bundles)
         if current is not None and not self.select_bundle(current):
@@ -229,10 +227,11 @@ class LibraryPage(QWidget):
             if item.data(Qt.ItemDataRole.UserRole)[2] == url:
                 item.setIcon(QIcon(pixmap))
 
-    def _on_model_changed(self, top_left: QModelIndex, _bottom_right: QModelIndex, _roles: object = None) -> None:
+    def _on_model_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, _roles: object = None) -> None:
         bundle = self.view.bundle
-        if bundle is not None and top_left.data(BUNDLE_ROLE) is bundle:
-            self.view.show_state(str(top_left.data(STATE_ROLE)))
+        row = self.model.row_of(bundle.bundle_id) if bundle is not None else None
+        if row is not None and top_left.row() <= row <= bottom_right.row():
+            self.view.show_state(str(self.model.index(row).data(STATE_ROLE)))
 
     # --- what tests and the fan see --------------------------------------------------------------------
     def titles(self) -> list[str]:
