@@ -80,8 +80,8 @@ def test_watch_pilot_downloads_the_pilot_alone(qtbot: QtBot, store_window: Store
     library = store_window.library
     qtbot.waitUntil(lambda: library.bundle_titled("Lumen Drift: Season One") is not None, timeout=60_000)
     assert library.model.rowCount() == 1
-    qtbot.waitUntil(lambda: set(library.grid_index_of("Lumen Drift: Season One").data(BADGES_ROLE))
-                    & {"Downloading", "Ready"}, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(set(library.grid_index_of("Lumen Drift: Season One").data(BADGES_ROLE))
+                                 & {"Downloading", "Ready"}), timeout=30_000)
 
 
 def test_free_get_needs_an_account_then_lands_in_the_library(qtbot: QtBot, store_window: StoreWindow) -> None:

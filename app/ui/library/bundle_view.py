@@ -43,7 +43,7 @@ def progress_text(episode: ShelfEpisode) -> str:
     if episode.started:
         total = f" of {clock(episode.duration_s)}" if episode.duration_s else ""
         return f"{clock(episode.position_s)}{total} ({episode.progress * 100:.0f}%)"
-    return "New" if episode.released_at else ""
+    return ""
 
 
 class BundleView(QWidget):
