@@ -182,8 +182,9 @@ class ShelfFilter(QSortFilterProxyModel):
         self._needle = ""
 
     def set_search(self, text: str) -> None:
+        self.beginFilterChange()
         self._needle = text.strip().casefold()
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
         if not self._needle:
