@@ -193,6 +193,8 @@ def run(count: int, seconds: float, *, tune: bool = True, bundles: int | None = 
                 leecher.connect_peer(tid, "127.0.77.2", port)
 
         scroll = library.grid.verticalScrollBar()
+        shelf_shown: list[int] = []
+        library.refreshed.connect(shelf_shown.append)
 
         def watch() -> None:
             now = meter.clock.elapsed() / 1000
@@ -203,7 +205,7 @@ def run(count: int, seconds: float, *, tune: bool = True, bundles: int | None = 
                     library.refresh(sync=False)
                 return
             if "filled" not in phases:
-                if library.model.rowCount() > 0:
+                if shelf_shown:
                     phases["filled"] = now
                     scroller.start()
                 return
