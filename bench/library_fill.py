@@ -48,10 +48,17 @@ def make_shelf(torrent_ids: list[str]) -> list[ShelfBundle]:
 
 
 class FilledLibrary:
-    """What the Library page asks of ``app.library.Library`` here: its shelf (on a worker)."""
+    """What the Library page asks of ``app.library.Library`` here: its shelf (on a worker) — empty until ``fill``,
+    so the baseline is measured with an empty Library and the filling is a phase of its own."""
 
     def __init__(self, shelf: list[ShelfBundle]) -> None:
+        self.size = len(shelf)
         self._shelf = shelf
+        self._filled = False
+
+    def fill(self) -> None:
+        self._filled = True
 
     def shelf(self, *, sync: bool = True) -> list[ShelfBundle]:
-        return list(self._shelf)
+        del sync  # no store to ask here
+        return list(self._shelf) if self._filled else []

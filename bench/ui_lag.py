@@ -135,7 +135,8 @@ class SlotTimer:
         Desktop._on_stats = timed  # type: ignore[method-assign]
 
 
-def build_library(desktop: Desktop, work: Path, torrents: list[bytes], bundles: int) -> LibraryPage:
+def build_library(desktop: Desktop, work: Path, torrents: list[bytes],
+                  bundles: int) -> tuple[LibraryPage, FilledLibrary]:
     """The real Library page, wired to the engine's stats as app.ui.assembly wires it, with a shelf to load."""
     ids = [inspect_torrent(data).id for data in torrents]
     shelf = make_shelf([ids[i % len(ids)] for i in range(bundles)])
@@ -143,11 +144,12 @@ def build_library(desktop: Desktop, work: Path, torrents: list[bytes], bundles: 
     print(f"drawing {bundles} covers …", flush=True)
     pngs = [cover_png(number) for number in range(bundles)]
     covers = CoverCache(lambda url: pngs[covers_by_url[url]], desktop.tasks, work / "covers", desktop)
-    page = LibraryPage(FilledLibrary(shelf), desktop.tasks, covers, parent=desktop.window)  # type: ignore[arg-type]
+    source = FilledLibrary(shelf)
+    page = LibraryPage(source, desktop.tasks, covers, parent=desktop.window)  # type: ignore[arg-type]
     desktop.add_page(page, "Library")
     desktop.bridge.stats_updated.connect(page.apply_stats)
     desktop.bridge.torrent_removed.connect(page.forget_torrent)
-    return page
+    return page, source
 
 
 def run(count: int, seconds: float, *, tune: bool = True, bundles: int | None = None) -> dict[str, float]:
@@ -174,7 +176,7 @@ def run(count: int, seconds: float, *, tune: bool = True, bundles: int | None = 
         store = SettingsStore(work / "config")
         desktop = Desktop(leecher, store, store.load(),
                           DesktopConfig(work / "config", work / "downloads", busy_settings("127.0.77.3")))
-        library = build_library(desktop, work, torrents, count if bundles is None else bundles)
+        library, source = build_library(desktop, work, torrents, count if bundles is None else bundles)
         desktop.start([])
         desktop.window.show_page(library)
         desktop.window.resize(1400, 900)
@@ -202,10 +204,11 @@ def run(count: int, seconds: float, *, tune: bool = True, bundles: int | None = 
                 # First a quiet baseline with the window open and an empty engine: the machine's own noise.
                 if now >= BASELINE_S:
                     phases["fill_started"] = now
+                    source.fill()
                     library.refresh(sync=False)
                 return
             if "filled" not in phases:
-                if shelf_shown:
+                if shelf_shown and shelf_shown[-1] == source.size:
                     phases["filled"] = now
                     scroller.start()
                 return
