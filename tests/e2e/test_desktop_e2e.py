@@ -6,7 +6,9 @@ in Transfers and the bundle turns ready in Library. A screenshot of each tab goe
 app quits (resume data saved) and starts again in-process: the account, the license, the torrent (complete,
 not fetched again) and the library are all still there. Finally the real `python -m app` starts on the same
 profile as a subprocess, stays up, hands a second launch's arguments over, and quits in order on SIGTERM,
-taking its embedded store down with it.
+taking its embedded store down with it. *Watch pilot* plays in the window while it downloads; and the Library
+shows the series' cover and episodes with their progress, and *Continue watching* resumes the pilot where it was
+left after a restart (double-clicks, as a fan gives them).
 """
 
 from __future__ import annotations
