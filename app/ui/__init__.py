@@ -5,3 +5,7 @@ window, tray, bridge, Transfers, Settings) and the sections (``store``, ``librar
 the shell nor each other. Everything here runs on the Qt main thread; blocking work goes through ``tasks`` and
 engine events arrive through ``bridge``.
 """
+
+from app.ui.none_guard import make_none_immortal
+
+make_none_immortal()  # before any Qt call: PySide6 6.12.0 on CPython 3.11 leaks references to None

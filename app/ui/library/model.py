@@ -15,6 +15,7 @@ Main thread only.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -85,6 +86,17 @@ _SORT_KEYS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What the delegate paints for one bundle — read in Python, not through ``QVariant`` (see ``CoverDelegate``)."""
+
+    title: str
+    kind: str
+    cover: QPixmap | None
+    badges: tuple[str, ...]
+    progress: float | None  # download progress, None when not in the engine
+
+
 class ShelfModel(QAbstractListModel):
     def __init__(self, covers: CoverCache | None = None, parent: Any = None) -> None:
         super().__init__(parent)
@@ -120,6 +132,19 @@ class ShelfModel(QAbstractListModel):
     def row_of(self, bundle_id: str) -> int | None:
         return self._row_of_bundle.get(bundle_id)
 
+    def card(self, row: int) -> Card | None:
+        bundle = self.bundle_at(row)
+        if bundle is None:
+            return None
+        snap = self.snapshot_of(bundle)
+        cover = self._covers.request(bundle.cover_url) if self._covers is not None else None
+        return Card(bundle.title, bundle.kind, cover, tuple(badge.value for badge in badges(bundle, snap)),
+                    snap.progress if snap is not None else None)
+
+    def state_at(self, row: int) -> str:
+        bundle = self.bundle_at(row)
+        return "" if bundle is None else state_text(bundle.torrent_id, self.snapshot_of(bundle))
+
     def snapshot_of(self, bundle: ShelfBundle) -> TorrentSnapshot | None:
         return self._snapshots.get(bundle.torrent_id) if bundle.torrent_id else None
 
@@ -152,7 +177,10 @@ class ShelfModel(QAbstractListModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._bundles)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: PLR0911
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        return self._value(index, role)
+
+    def _value(self, index: _Index, role: int) -> Any:  # noqa: PLR0911
         bundle = self.bundle_at(index.row()) if index.isValid() else None
         if bundle is None:
             return None
@@ -190,6 +218,6 @@ class ShelfFilter(QSortFilterProxyModel):
         if not self._needle:
             return True
         model = self.sourceModel()
-        bundle = model.data(model.index(source_row, 0, source_parent), BUNDLE_ROLE)
+        bundle = model.bundle_at(source_row) if isinstance(model, ShelfModel) else None
         return bundle is not None and (self._needle in bundle.title.casefold()
                                        or self._needle in bundle.creator.casefold())

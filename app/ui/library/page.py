@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSize, Signal
 from PySide6.QtGui import QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -43,7 +43,7 @@ from app.ui.covers import CoverCache
 from app.ui.errors import user_message
 from app.ui.library.bundle_view import BundleView
 from app.ui.library.delegate import CARD, CoverDelegate
-from app.ui.library.model import BUNDLE_ROLE, STATE_ROLE, ShelfFilter, ShelfModel, SortKey
+from app.ui.library.model import ShelfFilter, ShelfModel, SortKey
 from app.ui.tasks import TaskRunner
 
 CONTINUE_LIMIT = 12  # cards in the Continue watching strip
@@ -82,6 +82,7 @@ class LibraryPage(QWidget):
         self._confirm_remove = confirm_remove or self._ask_remove
         self._loading = False
         self._again: bool | None = None  # a refresh asked for while one runs (True: with a store sync)
+        self._continue_rows: list[tuple[str, str, str]] = []  # (bundle id, path, cover URL) per strip row
         self.model = ShelfModel(covers, self)
         self.shown = ShelfFilter(self)
         self.shown.setSourceModel(self.model)
@@ -151,7 +152,7 @@ class LibraryPage(QWidget):
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setUniformItemSizes(True)
         self.grid.setGridSize(QSize(CARD.width() + 8, CARD.height() + 8))
-        self.grid.setItemDelegate(CoverDelegate(self.grid))
+        self.grid.setItemDelegate(CoverDelegate(lambda index: self.model.card(self._source_row(index)), self.grid))
         self.grid.setModel(self.shown)
         self.grid.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.grid.selectionModel().currentChanged.connect(lambda current, _prev: self._show_selected(current))
@@ -209,11 +210,14 @@ class LibraryPage(QWidget):
     def _show_continue(self, bundles: list[ShelfBundle]) -> None:
         started = sorted((b for b in bundles if b.continue_episode is not None), key=lambda b: -b.last_played_at)
         self.continue_strip.clear()
+        # The items hold no Python objects (with a tuple in each item's data, PySide6 6.12 on CPython 3.11 lost
+        # references to None while the strip painted, until the interpreter aborted): the rows index this list.
+        self._continue_rows = [(b.bundle_id, b.continue_episode.path, b.cover_url)  # type: ignore[union-attr]
+                               for b in started[:CONTINUE_LIMIT]]
         for bundle in started[:CONTINUE_LIMIT]:
             episode = bundle.continue_episode
             assert episode is not None
             item = QListWidgetItem(f"{bundle.title}\n{episode.title} · {episode.progress * 100:.0f}%")
-            item.setData(Qt.ItemDataRole.UserRole, (bundle.bundle_id, episode.path, bundle.cover_url))
             cover = self._covers.request(bundle.cover_url) if self._covers is not None else None
             if cover is not None:
                 item.setIcon(QIcon(cover))
@@ -222,27 +226,35 @@ class LibraryPage(QWidget):
         self.continue_strip.setVisible(bool(started))
 
     def _on_cover_ready(self, url: str, pixmap: QPixmap) -> None:
-        for row in range(self.continue_strip.count()):
-            item = self.continue_strip.item(row)
-            if item.data(Qt.ItemDataRole.UserRole)[2] == url:
+        for row, (_bundle_id, _path, cover_url) in enumerate(self._continue_rows):
+            if cover_url == url and (item := self.continue_strip.item(row)) is not None:
                 item.setIcon(QIcon(pixmap))
 
     def _on_model_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, _roles: object = None) -> None:
         bundle = self.view.bundle
         row = self.model.row_of(bundle.bundle_id) if bundle is not None else None
         if row is not None and top_left.row() <= row <= bottom_right.row():
-            self.view.show_state(str(self.model.index(row).data(STATE_ROLE)))
+            self.view.show_state(self.model.state_at(row))
 
     # --- what tests and the fan see --------------------------------------------------------------------
+    def _source_row(self, index: QModelIndex | QPersistentModelIndex) -> int:
+        """The model's row of a grid index (through the search filter)."""
+        source = self.shown.mapToSource(index)
+        return source.row() if source.isValid() else -1
+
+    def _bundle_at(self, index: QModelIndex | QPersistentModelIndex) -> ShelfBundle | None:
+        return self.model.bundle_at(self._source_row(index))
+
     def titles(self) -> list[str]:
-        return [self.shown.index(row, 0).data(BUNDLE_ROLE).title for row in range(self.shown.rowCount())]
+        shown = (self._bundle_at(self.shown.index(row, 0)) for row in range(self.shown.rowCount()))
+        return [bundle.title for bundle in shown if bundle is not None]
 
     def bundle_titled(self, title: str) -> ShelfBundle | None:
         return next((b for b in self.model.bundles() if b.title == title), None)
 
     def state_of(self, title: str) -> str:
         row = next((r for r, b in enumerate(self.model.bundles()) if b.title == title), None)
-        return "" if row is None else str(self.model.index(row).data(STATE_ROLE))
+        return "" if row is None else self.model.state_at(row)
 
     def select_title(self, title: str) -> bool:
         bundle = self.bundle_titled(title)
@@ -264,22 +276,23 @@ class LibraryPage(QWidget):
         return self.shown.mapFromSource(self.model.index(row))
 
     def _show_selected(self, index: QModelIndex) -> None:
-        bundle = index.data(BUNDLE_ROLE) if index.isValid() else None
-        self.view.show_bundle(bundle, str(index.data(STATE_ROLE)) if bundle else "")
+        row = self._source_row(index)
+        bundle = self.model.bundle_at(row)
+        self.view.show_bundle(bundle, self.model.state_at(row) if bundle else "")
 
     def _selected(self) -> ShelfBundle | None:
         return self.view.bundle
 
     # --- actions -------------------------------------------------------------------------------------
     def _on_cover_activated(self, index: QModelIndex) -> None:
-        bundle = index.data(BUNDLE_ROLE)
+        bundle = self._bundle_at(index)
         if bundle is None:
             return
         start = bundle.continue_episode or bundle.up_next
         self.play_requested.emit(bundle.bundle_id, start.path if start else "")
 
     def _on_continue_activated(self, item: QListWidgetItem) -> None:
-        bundle_id, path, _cover = item.data(Qt.ItemDataRole.UserRole)
+        bundle_id, path, _cover = self._continue_rows[self.continue_strip.row(item)]
         self.play_requested.emit(bundle_id, path)
 
     def rebuild(self) -> None:
