@@ -29,13 +29,12 @@ from app.settings import AppSettings, SettingsStore
 if TYPE_CHECKING:
     from app.engine import Engine
     from app.player.playback import Playback
-    from app.player.resume import ResumePositions
     from app.player.server import StreamServer
     from app.player.video import VideoBackend
     from app.store.account import StoreAccount
+    from app.ui.assembly import AssembledWindow, PlayerDependencies
     from app.ui.desktop import Desktop
     from app.ui.single_instance import InstanceServer
-    from app.ui.store_section import PlayerHook
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +69,16 @@ def base_engine_settings(options: LaunchOptions) -> EngineSettings:
 class RunningApp:
     """Every part of one run of the desktop app, in the order they must stop."""
 
-    desktop: Desktop
+    window: AssembledWindow
     engine: Engine
     store: StoreOpener
     player: PlayerParts
     instance_server: InstanceServer
+
+    @property
+    def desktop(self) -> Desktop:
+        """The window's shell."""
+        return self.window.shell
 
     def shutdown(self) -> None:
         """Window and workers first (nothing asks the engine any more), then the engine (closes its streams, saves
@@ -93,11 +97,11 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     Needs the Qt application (``app.ui.application.create_application``) to exist.
     """
     from app.engine import Engine
+    from app.library import LibraryIndex, StoreBackend
+    from app.player.resume import ResumePositions
     from app.ui.application import forward_to_running_instance, listen_for_other_launches
-    from app.ui.desktop import Desktop, DesktopConfig
-    from app.ui.library.index import LibraryIndex
-    from app.ui.store.backend import StoreBackend
-    from app.ui.store_section import StoreSection
+    from app.ui.assembly import StoreParts, assemble_window
+    from app.ui.desktop import DesktopConfig
 
     if forward_to_running_instance(paths.config, options.sources):
         log.info("Bundlecast is already running; handed over %d argument(s)", len(options.sources))
@@ -113,16 +117,19 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     store = StoreOpener(paths, options.store_url or settings.store_url or None)
     backend = StoreBackend(store.open)
     index = LibraryIndex(paths.data / "library.json")
+    watch = ResumePositions(paths.state / "play-positions.json")
     config = DesktopConfig(paths.config, paths.downloads, base)
-    player = PlayerParts.build(engine, paths, throttle_others_to=settings.watching_throttle_bytes())
-    pages = StoreSection.pages_for(backend, index, paths.cache / "covers", player_hook=player.hook())
-    desktop = Desktop(engine, settings_store, settings, config, extra_pages=pages)
+    player = PlayerParts.build(engine, throttle_others_to=settings.watching_throttle_bytes())
+    window = assemble_window(engine, settings_store, settings, config,
+                             store=StoreParts(backend, index, watch, paths.cache / "covers"),
+                             player=player.dependencies())
+    desktop = window.shell
     desktop.settings_page.settings_saved.connect(player.apply_settings)
-    if desktop.store_section is not None:
-        store.on_progress = desktop.store_section.actions.store_progress.emit
+    if window.store is not None:
+        store.on_progress = window.store.report_store_progress
     instance_server.arguments_received.connect(desktop.handle_arguments)
     desktop.start(options.sources)
-    return RunningApp(desktop, engine, store, player, instance_server)
+    return RunningApp(window, engine, store, player, instance_server)
 
 
 # How often a Python thread holding the GIL must offer it to another (CPython's default is 5 ms). The window's
@@ -185,21 +192,19 @@ class StoreOpener:
 
 
 class PlayerParts:
-    """The player's Qt-free parts: the loopback stream server, the one VLC instance, the resume positions.
+    """The player's Qt-free parts: the loopback stream server and the one VLC instance.
 
     Without VLC on the machine there is no Player tab; *Watch pilot* and *Play* then only download.
     """
 
-    def __init__(self, playback: Playback | None, video: VideoBackend | None, server: StreamServer | None,
-                 resume: ResumePositions | None) -> None:
-        self.playback, self.video, self.server, self.resume = playback, video, server, resume
+    def __init__(self, playback: Playback | None, video: VideoBackend | None, server: StreamServer | None) -> None:
+        self.playback, self.video, self.server = playback, video, server
 
     @classmethod
-    def build(cls, engine: Engine, paths: AppPaths, *, throttle_others_to: int = 0) -> PlayerParts:
+    def build(cls, engine: Engine, *, throttle_others_to: int = 0) -> PlayerParts:
         """``throttle_others_to``: bytes/s other torrents may download while something plays (0 = off)."""
         from app.player.errors import PlayerError
         from app.player.playback import Playback
-        from app.player.resume import ResumePositions
         from app.player.server import StreamServer
         from app.player.video import VideoBackend
 
@@ -209,21 +214,22 @@ class PlayerParts:
             server.start()
         except PlayerError as exc:
             log.warning("No player this time: %s", exc)
-            return cls(None, None, None, None)
+            return cls(None, None, None)
         playback = Playback(engine, server, throttle_others_to=throttle_others_to)
-        return cls(playback, video, server, ResumePositions(paths.state / "play-positions.json"))
+        return cls(playback, video, server)
 
     def apply_settings(self, settings: AppSettings) -> None:
         """Take a saved "slow other downloads while watching" setting; it holds from the next file played."""
         if self.playback is not None:
             self.playback.throttle_others_to = settings.watching_throttle_bytes()
 
-    def hook(self) -> PlayerHook | None:
-        if self.playback is None or self.video is None or self.resume is None:
+    def dependencies(self) -> PlayerDependencies | None:
+        """What the window's Player section needs (None without VLC)."""
+        if self.playback is None or self.video is None:
             return None
-        from app.ui.player_host import player_hook
+        from app.ui.assembly import PlayerDependencies
 
-        return player_hook(self.playback, self.video, self.resume)
+        return PlayerDependencies(self.playback, self.video)
 
     def stop(self) -> None:
         if self.server is not None:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.atomic_write import write_atomically
 from app.engine.settings import EngineSettings, SeedLimitAction
 
 log = logging.getLogger(__name__)
@@ -155,25 +154,9 @@ class SettingsStore:
         return settings_from_dict(migrate(raw))
 
     def save(self, settings: AppSettings) -> None:
-        """Write the settings atomically: temp file, fsync, rename, fsync of the folder."""
+        """Write the settings atomically (``app.atomic_write``: temp file, fsync, rename, fsync of the folder)."""
         payload = {"version": SETTINGS_VERSION, **dataclasses.asdict(settings)}
-        folder = self._path.parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=folder)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(payload, handle, indent=2, sort_keys=True)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                Path(tmp).replace(self._path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            dir_fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            write_atomically(self._path, json.dumps(payload, indent=2, sort_keys=True))
         except OSError as exc:
             raise SettingsError(f"Could not save the settings to {self._path}: {exc.strerror or exc}") from exc

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from app.atomic_write import write_atomically
 from app.bundle.errors import InvalidSignatureError, MalformedError
 
 
@@ -44,14 +44,7 @@ class StoreKey:
         if path.exists():
             return cls.from_pem(path.read_bytes())
         key = cls.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.to_pem())
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        write_atomically(path, key.to_pem(), mode=0o600)
         return key
 
     def to_pem(self) -> bytes:

@@ -25,6 +25,7 @@ from app.engine.events import (
     TorrentFinished,
     TorrentRemoved,
 )
+from app.engine.inspect import TorrentFileInfo, TorrentInfo, inspect_torrent
 from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
 from app.engine.stream import TorrentStream
 from app.engine.types import (
@@ -60,12 +61,15 @@ __all__ = [
     "StreamTimeoutError",
     "TorrentAdded",
     "TorrentErrored",
+    "TorrentFileInfo",
     "TorrentFinished",
     "TorrentId",
+    "TorrentInfo",
     "TorrentRemoved",
     "TorrentSnapshot",
     "TorrentState",
     "TorrentStream",
     "TrackerEntry",
     "UnknownTorrentError",
+    "inspect_torrent",
 ]

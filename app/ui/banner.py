@@ -30,10 +30,6 @@ class Banner(QFrame):
     def text(self) -> str:
         return self._label.text()
 
-    @property
-    def is_error(self) -> bool:
-        return self.property("kind") == "error"
-
     def show_error(self, text: str) -> None:
         self._show(text, "error")
 

@@ -18,11 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from app.engine.events import (
     EngineEvent,
-    MetadataReceived,
-    StateChanged,
     StatsUpdated,
-    TorrentAdded,
-    TorrentErrored,
     TorrentFinished,
     TorrentRemoved,
 )
@@ -38,12 +34,8 @@ class EventSource(Protocol):
 class EngineBridge(QObject):
     """Re-emits engine events as Qt signals on the main thread."""
 
-    torrent_added = Signal(str, str)  # id, name
-    metadata_received = Signal(str, str)  # id, name
     torrent_finished = Signal(str, str)  # id, name
     torrent_removed = Signal(str)  # id
-    torrent_errored = Signal(str, str)  # id, message
-    state_changed = Signal(str, object)  # id, new TorrentState
     # tuple[TorrentSnapshot, ...], SessionTotals — only torrents that changed since the last batch
     stats_updated = Signal(object, object)
 
@@ -74,18 +66,10 @@ class EngineBridge(QObject):
                     self._pending_totals = totals
                 if first:
                     self._stats_ready.emit()
-            case TorrentAdded(torrent_id=tid, name=name):
-                self.torrent_added.emit(tid, name)
-            case MetadataReceived(torrent_id=tid, name=name):
-                self.metadata_received.emit(tid, name)
             case TorrentFinished(torrent_id=tid, name=name):
                 self.torrent_finished.emit(tid, name)
             case TorrentRemoved(torrent_id=tid):
                 self.torrent_removed.emit(tid)
-            case TorrentErrored(torrent_id=tid, message=message):
-                self.torrent_errored.emit(tid, message)
-            case StateChanged(torrent_id=tid, new=new):
-                self.state_changed.emit(tid, new)
             case _:
                 pass
 

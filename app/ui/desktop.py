@@ -1,8 +1,11 @@
-"""The desktop app's Qt half: builds the window, its pages, the tray and the engine bridge, and wires them.
+"""The shell of the window: the main window, the tray, the engine bridge, and the shell's own Transfers and
+Settings pages.
 
-``app.main`` (the composition root) builds the Qt-free parts — paths, settings, engine, store connection —
-and hands them to ``Desktop``; ``Desktop`` builds every widget and connects the pages' signals to each other
-and to the engine. Pages never reach into each other: this is the only place that knows them all.
+``app.ui.assembly`` (the one place that wires the window) builds the shell, then the sections (Store, Library,
+Player …), and connects them to the shell's verbs and signals. The shell knows no section: it offers
+``add_page``, ``show_page``, ``show_status``, ``notify``, ``add_close_hook`` and the ``started`` and
+``quit_requested`` signals, and its ``bridge`` carries the engine's events as Qt signals. Nobody is handed the
+shell itself.
 
 Quitting: ``request_quit`` (tray menu, or closing the window without a tray) hides everything and emits
 ``quit_requested``; the composition root then leaves the event loop, calls ``close`` and shuts the engine
@@ -17,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QWidget
@@ -33,9 +36,6 @@ from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
 from app.ui.transfers.page import TransferEngine, TransfersPage, parse_source
 from app.ui.tray import TrayIcon
 from app.ui.window import MainWindow
-
-if TYPE_CHECKING:
-    from app.ui.store_section import StoreSection
 
 
 class DesktopEngine(TransferEngine, EventSource, Protocol):
@@ -60,6 +60,7 @@ class Desktop(QObject):
     """Owns the window and everything in it for one run of the app."""
 
     quit_requested = Signal()
+    started = Signal()  # the window is up: sections start their background work (contacting the store …)
 
     def __init__(
         self,
@@ -69,12 +70,10 @@ class Desktop(QObject):
         config: DesktopConfig,
         *,
         tasks: ThreadPoolTaskRunner | None = None,
-        extra_pages: Callable[[Desktop], list[tuple[QWidget, str]]] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.engine = engine
-        self.store_section: StoreSection | None = None  # set by the section's page hook
         self._close_hooks: list[Callable[[], None]] = []
         self._save_lock = threading.Lock()
         self.settings_store = settings_store
@@ -88,8 +87,6 @@ class Desktop(QObject):
         self.window = MainWindow(self.icon, self._closes_to_tray)
         self.transfers = TransfersPage(engine, self.tasks, self.download_dir, parent=self.window)
         self.settings_page = SettingsPage(settings, self.window)
-        for page, title in extra_pages(self) if extra_pages else []:
-            self.window.add_page(page, title)
         self.window.add_page(self.transfers, "Transfers")
         self.window.add_page(self.settings_page, "Settings")
         self._geometry = QSettings(str(config.config_dir / "window.ini"), QSettings.Format.IniFormat)
@@ -136,15 +133,30 @@ class Desktop(QObject):
             self.save_settings(self.settings.replace(tray_hint_shown=True))
 
     # --- verbs ---------------------------------------------------------------------------------------
+    def add_page(self, page: QWidget, title: str) -> None:
+        """A section's page gets a tab, after the pages added before it and before the shell's own."""
+        self.window.insert_page(self.window.tabs.indexOf(self.transfers), page, title)
+
+    def show_page(self, page: QWidget) -> None:
+        self.window.show_page(page)
+
+    def show_status(self, text: str) -> None:
+        """One line in the status bar: the store's state, a playback error …"""
+        self.window.show_status(text)
+
+    def notify(self, title: str, text: str) -> None:
+        """A desktop notification through the tray (when there is one)."""
+        self.tray.notify(title, text)
+
     def download_dir(self) -> Path:
         return self.settings.download_path(self.config.default_download_dir)
 
     def start(self, sources: list[str]) -> None:
         """Show the window (unless starting minimized to a tray that exists) and add launch arguments."""
+        self.window.tabs.setCurrentIndex(0)  # the first section's page (the Store), not the shell's Transfers
         if not (self.settings.start_minimized and self.tray.available):
             self.window.show()
-        if self.store_section is not None:
-            self.store_section.start()
+        self.started.emit()
         self.add_launch_arguments(sources)
 
     def handle_arguments(self, arguments: list[str]) -> None:

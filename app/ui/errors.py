@@ -1,16 +1,9 @@
-"""The window's own exceptions. Store errors (``app.store.errors``) and engine errors (``app.engine.errors``) keep
-their classes; these are the few failures the UI itself finds. Their messages are sentences a fan can act on."""
+"""What the window shows for a failure: ``user_message(exc)`` — a store, library or engine error's own sentence,
+or the exception's text; never a traceback. Pure; any thread."""
 
 from __future__ import annotations
 
 
-class UiError(Exception):
-    """Base of the window's own errors."""
-
-
-class TorrentMetaError(UiError, ValueError):
-    """The bytes are not a usable .torrent."""
-
-
-class ExportError(UiError):
-    """A decrypted copy could not be made; the message says what to do."""
+def user_message(exc: BaseException) -> str:
+    """The sentence to show: a store error's own, or the exception's text — never a traceback."""
+    return str(getattr(exc, "user_message", "") or exc or type(exc).__name__)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from app.library.money import format_price
+
+__all__ = ["format_eta", "format_price", "format_rate", "format_size"]
+
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 
@@ -31,10 +35,3 @@ def format_eta(seconds: int | None) -> str:
     if seconds >= 60:
         return f"{seconds // 60}m {seconds % 60:02d}s"
     return f"{seconds}s"
-
-
-def format_price(cents: int, currency: str) -> str:
-    """``995, "USD"`` → ``"$9.95"``; other currencies keep their code."""
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency.upper())
-    amount = f"{cents // 100}.{cents % 100:02d}"
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency.upper()}"

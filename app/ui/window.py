@@ -35,13 +35,17 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
         self.rates_label = QLabel("↓ 0 B/s   ↑ 0 B/s")
-        self.store_label = QLabel("")
-        self.statusBar().addWidget(self.store_label, 1)
+        self.status_label = QLabel("")
+        self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.rates_label)
         self.resize(1100, 720)
 
     def add_page(self, page: QWidget, title: str) -> None:
         self.tabs.addTab(page, title)
+
+    def insert_page(self, index: int, page: QWidget, title: str) -> None:
+        """``index`` -1 appends."""
+        self.tabs.insertTab(index, page, title)
 
     def show_page(self, page: QWidget) -> None:
         self.tabs.setCurrentWidget(page)
@@ -54,8 +58,8 @@ class MainWindow(QMainWindow):
         up = format_rate(upload_rate) or "0 B/s"
         self.rates_label.setText(f"↓ {down}   ↑ {up}")
 
-    def set_store_status(self, text: str) -> None:
-        self.store_label.setText(text)
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
 
     def bring_to_front(self) -> None:
         self.showNormal()

@@ -6,7 +6,9 @@ in Transfers and the bundle turns ready in Library. A screenshot of each tab goe
 app quits (resume data saved) and starts again in-process: the account, the license, the torrent (complete,
 not fetched again) and the library are all still there. Finally the real `python -m app` starts on the same
 profile as a subprocess, stays up, hands a second launch's arguments over, and quits in order on SIGTERM,
-taking its embedded store down with it.
+taking its embedded store down with it. *Watch pilot* plays in the window while it downloads; and the Library
+shows the series' cover and episodes with their progress, and *Continue watching* resumes the pilot where it was
+left after a restart (double-clicks, as a fan gives them).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from app.paths import AppPaths
 from app.store.vault import LicenseVault
 from app.ui.application import create_application
 from app.ui.store.dialogs import AccountDialog, PaymentDialog
-from app.ui.store_section import StoreSection
+from app.ui.store.section import StoreSection
 from tests.support.demo import demo_media_cache
 from tests.support.net import loopback_address
 from tests.support.waiting import wait_until
@@ -92,8 +94,8 @@ def start(qtbot: QtBot, paths: AppPaths) -> RunningApp:
 
 
 def section(running: RunningApp) -> StoreSection:
-    assert running.desktop.store_section is not None
-    return running.desktop.store_section
+    assert running.window.store is not None
+    return running.window.store
 
 
 def screenshot(qtbot: QtBot, running: RunningApp, page: object, name: str, *, from_screen: bool = False) -> None:
@@ -182,13 +184,16 @@ def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths, every_log
         row = lambda: transfers.model.snapshot_at(transfers.model.row_of(tid))  # noqa: E731
         qtbot.waitUntil(lambda: row().progress >= 1.0, timeout=180_000)
         assert row().name == ALBUM
-        library = store.library
+        library = running.window.library_page
+        assert library is not None
         qtbot.waitUntil(lambda: library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
         assert store.store_page.account_label.text() == f"Signed in as {EMAIL}"
 
         transfers.select_torrent(tid)
         library.select_title(ALBUM)
-        for page, name in ((store.store_page, "store"), (library, "library"), (store.player, "player"),
+        assert running.window.player is not None
+        player_page = running.window.player.page
+        for page, name in ((store.store_page, "store"), (library, "library"), (player_page, "player"),
                            (transfers, "transfers"), (running.desktop.settings_page, "settings")):
             screenshot(qtbot, running, page, name)
         downloaded_before = row().total_downloaded
@@ -207,8 +212,10 @@ def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths, every_log
         assert again.engine.snapshot(tid).total_downloaded <= downloaded_before
         assert snap.name == ALBUM
         qtbot.waitUntil(lambda: store.store_page.account_label.text() == f"Signed in as {EMAIL}", timeout=120_000)
-        qtbot.waitUntil(lambda: store.library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
-        screenshot(qtbot, again, store.library, "library-after-restart")
+        library = again.window.library_page
+        assert library is not None
+        qtbot.waitUntil(lambda: library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
+        screenshot(qtbot, again, library, "library-after-restart")
     finally:
         again.desktop.request_quit()
         again.shutdown()
@@ -281,8 +288,8 @@ def test_watch_pilot_plays_in_the_window_while_it_downloads(
         pilot_button = store.store_page.bundle_page.buttons["pilot"]
         assert pilot_button.isVisibleTo(store.store_page) and pilot_button.text() == "Watch pilot"
         pilot_button.click()
-        player = store.player
-        assert player is not None
+        assert running.window.player is not None
+        player = running.window.player.page
         qtbot.waitUntil(lambda: running.desktop.window.tabs.currentWidget() is player, timeout=30_000)
         qtbot.waitUntil(lambda: player.time_ms > 1500, timeout=120_000)  # playing, and the clock runs
         current = player.current_item
@@ -301,3 +308,87 @@ def test_watch_pilot_plays_in_the_window_while_it_downloads(
     finally:
         running.desktop.request_quit()
         running.shutdown()
+
+
+def _double_click(qtbot: QtBot, view: object, rect: object) -> None:
+    """A real double-click (press, release, press, double-click event) at the middle of ``rect`` in ``view``."""
+    from PySide6.QtCore import Qt
+
+    viewport, point = view.viewport(), rect.center()  # type: ignore[attr-defined]
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)
+    qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=point)
+
+
+def test_the_library_shows_covers_and_progress_and_continue_watching_resumes_after_a_restart(
+    qtbot: QtBot, home: AppPaths
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPixmap
+
+    # Watch the pilot, jump to its middle, quit: the position is written when the app closes.
+    running = start(qtbot, home)
+    try:
+        store = section(running)
+        qtbot.waitUntil(lambda: store.grid.grid.count() >= 5, timeout=300_000)
+        grid = store.grid.grid
+        item = next(grid.item(i) for i in range(grid.count()) if grid.item(i).text().startswith(SERIES + "\n"))
+        with qtbot.waitSignal(store.actions.bundle_loaded, timeout=30_000):
+            grid.itemClicked.emit(item)
+        store.store_page.bundle_page.buttons["pilot"].click()
+        assert running.window.player is not None
+        player = running.window.player.page
+        qtbot.waitUntil(lambda: player.time_ms > 1500, timeout=120_000)
+        player.seek(0.5)
+        qtbot.waitUntil(lambda: player.time_ms > 55_000, timeout=60_000)
+        left_at_ms = player.time_ms
+    finally:
+        running.desktop.request_quit()
+        running.shutdown()
+
+    again = start(qtbot, home)
+    try:
+        library = again.window.library_page
+        assert library is not None and again.window.player is not None
+        again.desktop.show_page(library)
+        qtbot.waitUntil(lambda: (b := library.bundle_titled(SERIES)) is not None and b.continue_episode is not None,
+                        timeout=120_000)
+        index = library.grid_index_of(SERIES)
+        qtbot.waitUntil(lambda: isinstance(index.data(Qt.ItemDataRole.DecorationRole), QPixmap)
+                        and not index.data(Qt.ItemDataRole.DecorationRole).isNull(), timeout=60_000)  # its cover
+        assert library.select_title(SERIES)
+        rows = library.view.episode_rows()
+        titles = [title for title, _progress in rows]
+        assert titles[0].startswith("Pilot") and titles[1].startswith("Episode 1") and titles[8].startswith(
+            "Episode 8")  # titles, not paths, in release order
+        pilot_progress = rows[0][1]
+        assert pilot_progress.startswith(("0:5", "1:0")) and pilot_progress.endswith("%)")  # where it was left
+        assert rows[1][1] == "Locked"  # the season is not this fan's (yet)
+        assert library.view.continue_button.text() == f"▶ Continue “{titles[0]}” from {pilot_progress.split()[0]}"
+        strip = library.continue_strip
+        assert strip.count() >= 1 and strip.item(0).text().startswith(SERIES)
+        screenshot(qtbot, again, library, "library-continue-watching")
+
+        # Continue watching: a double-click resumes the pilot where it was left, not from the start.
+        player = again.window.player.page
+        again.desktop.show_page(library)
+        qtbot.waitExposed(strip)
+        _double_click(qtbot, strip, strip.visualItemRect(strip.item(0)))
+        status = again.desktop.window.status_label
+        qtbot.waitUntil(lambda: again.desktop.window.tabs.currentWidget() is player, timeout=30_000)
+        qtbot.waitUntil(lambda: player.time_ms > 0, timeout=60_000)
+        assert "nothing to play" not in status.text()
+        current = player.current_item
+        assert current is not None and current.file.path == "pilot.mp4"
+        assert abs(player.time_ms - left_at_ms) < 15_000, (player.time_ms, left_at_ms)
+
+        # A double-click on the cover in the grid plays too.
+        player.toggle_pause()
+        again.desktop.show_page(library)
+        qtbot.waitExposed(library.grid)
+        with qtbot.waitSignal(library.play_requested, timeout=10_000) as asked:
+            _double_click(qtbot, library.grid, library.grid.visualRect(library.grid_index_of(SERIES)))
+        assert asked.args[0] == "lumen-drift"
+        qtbot.waitUntil(lambda: again.desktop.window.tabs.currentWidget() is player, timeout=30_000)
+    finally:
+        again.desktop.request_quit()
+        again.shutdown()

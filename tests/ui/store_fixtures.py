@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,14 +23,17 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.engine import Engine, EngineSettings
+from app.library import LibraryIndex, StoreBackend
+from app.player.resume import ResumePositions
 from app.settings import SettingsStore
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.vault import LicenseVault
+from app.ui.assembly import AssembledWindow, PlayerDependencies, StoreParts, assemble_window
 from app.ui.desktop import Desktop, DesktopConfig
-from app.ui.library.index import LibraryIndex
-from app.ui.store.backend import StoreBackend
-from app.ui.store_section import PlayerHook, StoreSection
+from app.ui.library.page import LibraryPage
+from app.ui.player.host import PlayerHost
+from app.ui.store.section import StoreSection
 from tests.support.demo import demo_media_cache
 from tests.support.net import loopback_address
 
@@ -66,12 +69,30 @@ def demo_store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @dataclass
 class StoreWindow:
-    desktop: Desktop
-    section: StoreSection
+    window: AssembledWindow
     engine: Engine
     vault: LicenseVault
     store_ref: str
     home: Path
+
+    @property
+    def desktop(self) -> Desktop:
+        return self.window.shell
+
+    @property
+    def section(self) -> StoreSection:
+        assert self.window.store is not None
+        return self.window.store
+
+    @property
+    def library(self) -> LibraryPage:
+        assert self.window.library_page is not None
+        return self.window.library_page
+
+    @property
+    def player(self) -> PlayerHost:
+        assert self.window.player is not None
+        return self.window.player
 
     @property
     def downloads(self) -> Path:
@@ -79,23 +100,23 @@ class StoreWindow:
 
 
 def open_store_window(
-    qtbot: QtBot, home: Path, url: str, service: str, player: PlayerHook | None = None,
+    qtbot: QtBot, home: Path, url: str, service: str, player: Callable[[Engine], PlayerDependencies] | None = None,
     vault: LicenseVault | None = None,
 ) -> StoreWindow:
-    """The desktop as app.main builds it, on a fresh engine, with the store section connected."""
+    """The window as app.main assembles it, on a fresh engine, with the store section connected."""
     engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), home / "state")
     engine.start()
     vault = vault or LicenseVault(service=service)
     backend = StoreBackend(lambda: StoreAccount(StoreClient(url), vault, store_ref=url))
-    index = LibraryIndex(home / "data" / "library.json")
+    parts = StoreParts(backend, LibraryIndex(home / "data" / "library.json"),
+                       ResumePositions(home / "state" / "play-positions.json"), home / "cache" / "covers")
     settings_store = SettingsStore(home / "config")
     config = DesktopConfig(home / "config", home / "downloads", EngineSettings.for_loopback_tests("127.0.0.1"))
-    pages = StoreSection.pages_for(backend, index, home / "cache" / "covers", player)
-    desktop = Desktop(engine, settings_store, settings_store.load(), config, extra_pages=pages)
-    qtbot.addWidget(desktop.window)
-    assert desktop.store_section is not None
-    desktop.start([])
-    return StoreWindow(desktop, desktop.store_section, engine, vault, url, home)
+    window = assemble_window(engine, settings_store, settings_store.load(), config, store=parts,
+                             player=player(engine) if player else None)
+    qtbot.addWidget(window.shell.window)
+    window.shell.start([])
+    return StoreWindow(window, engine, vault, url, home)
 
 
 def close_store_window(window: StoreWindow) -> None:

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.library.backend import CATALOG_PAGE_SIZE, StoreBackend
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.vault import LicenseVault
-from app.ui.store.backend import CATALOG_PAGE_SIZE, StoreBackend
+from app.ui.covers import CoverCache
 from app.ui.store.catalog_page import CatalogGrid
-from app.ui.store.covers import CoverCache
 from app.ui.tasks import ThreadPoolTaskRunner
 from tests.storefront.store_support import StoreProcess, seed_store
 

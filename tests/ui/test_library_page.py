@@ -50,7 +50,7 @@ def _buy_album(qtbot: QtBot, window: StoreWindow) -> str:
 @pytest.fixture
 def bought(qtbot: QtBot, store_window: StoreWindow) -> tuple[StoreWindow, str]:
     tid = _buy_album(qtbot, store_window)
-    library = store_window.section.library
+    library = store_window.library
     qtbot.waitUntil(lambda: library.state_of(ALBUM).startswith("Ready"), timeout=120_000)
     return store_window, tid
 
@@ -58,7 +58,7 @@ def bought(qtbot: QtBot, store_window: StoreWindow) -> tuple[StoreWindow, str]:
 def test_bought_album_is_ready_and_exports_a_playable_copy(qtbot: QtBot, bought: tuple[StoreWindow, str],
                                                            tmp_path: Path) -> None:
     window, _tid = bought
-    library = window.section.library
+    library = window.library
     assert library.titles() == [ALBUM]
     assert ("Purchase complete", f"“{ALBUM}” is yours. It is downloading now.") in window.desktop.tray.messages
     assert ("Download finished", f"“{ALBUM}” is complete and seeding.") in window.desktop.tray.messages
@@ -82,7 +82,7 @@ def test_bought_album_is_ready_and_exports_a_playable_copy(qtbot: QtBot, bought:
 
 def test_remove_then_rebuild_library_restores_the_bundle(qtbot: QtBot, bought: tuple[StoreWindow, str]) -> None:
     window, tid = bought
-    library = window.section.library
+    library = window.library
     engine = window.engine
     # Rebuild with the files still on disk: re-added and re-checked, ready again.
     engine.remove(tid, delete_data=False)
@@ -116,7 +116,7 @@ def test_a_license_issued_elsewhere_reaches_the_library_on_refresh(
     press(store_window, "get")  # asks for an account first
     email = new_email()
     sign_up_in_dialog(qtbot, store_window, email)
-    library = store_window.section.library
+    library = store_window.library
     qtbot.waitUntil(lambda: "Pocket Orrery" in library.titles(), timeout=60_000)
     assert ALBUM not in library.titles()
     with StoreClient(demo_store_url) as elsewhere:

@@ -37,10 +37,10 @@ def test_a_configured_store_is_used_instead_of_the_embedded_one(
     running = build_app(paths, LaunchOptions(store_url=demo_store_url, loopback_test_address=loopback_address()))
     assert running is not None
     try:
-        section = running.desktop.store_section
+        section = running.window.store
         assert section is not None
         qtbot.waitUntil(lambda: section.grid.grid.count() >= 5, timeout=60_000)
-        assert running.desktop.window.store_label.text() == "Store: Bundlecast Demo Store"
+        assert running.desktop.window.status_label.text() == "Store: Bundlecast Demo Store"
         assert not (paths.data / "store").exists()  # no embedded store was started
     finally:
         running.desktop.request_quit()

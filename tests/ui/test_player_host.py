@@ -13,14 +13,15 @@ from pytestqt.qtbot import QtBot
 
 from app.bundle import Gate, GateType, Manifest, ManifestFile
 from app.bundle.manifest import BundleKind
+from app.engine import Engine
+from app.library import file_title, offer_for, plan_items
 from app.player.items import OfferKind
 from app.player.playback import Playback
-from app.player.resume import ResumePositions
 from app.player.server import StreamServer
 from app.player.video import VideoBackend
 from app.store.vault import LicenseVault
+from app.ui.assembly import PlayerDependencies
 from app.ui.player.page import PlayerPage
-from app.ui.player_host import file_title, offer_for, plan_items, player_hook
 from tests.ui.store_driving import open_bundle, press, wait_for_catalog
 from tests.ui.store_fixtures import StoreWindow, close_store_window, open_store_window
 
@@ -67,13 +68,11 @@ def player_window(qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_ser
                   video: VideoBackend) -> Iterator[StoreWindow]:
     server = StreamServer()
     server.start()
-    holder: dict[str, Playback] = {}
 
-    def hook(section, desktop):  # type: ignore[no-untyped-def]
-        holder["playback"] = Playback(desktop.engine, server)
-        return player_hook(holder["playback"], video, ResumePositions(tmp_path / "positions.json"))(section, desktop)
+    def player(engine: Engine) -> PlayerDependencies:
+        return PlayerDependencies(Playback(engine, server), video)
 
-    window = open_store_window(qtbot, tmp_path, demo_store_url, keyring_service, hook)
+    window = open_store_window(qtbot, tmp_path, demo_store_url, keyring_service, player)
     window.desktop.window.resize(1100, 760)
     yield window
     close_store_window(window)
@@ -87,7 +86,7 @@ def test_watch_pilot_plays_in_the_player_tab_while_it_downloads(qtbot: QtBot, pl
     wait_for_catalog(qtbot, window)
     open_bundle(qtbot, window, "Lumen Drift: Season One")
     press(window, "pilot")
-    page = window.section.player
+    page = window.player.page
     assert isinstance(page, PlayerPage)
     qtbot.waitUntil(lambda: window.desktop.window.tabs.currentWidget() is page, timeout=60_000)
     item = page.current_item
@@ -112,7 +111,7 @@ def test_play_on_an_album_you_do_not_own_plays_its_free_track(qtbot: QtBot, play
     wait_for_catalog(qtbot, window)
     open_bundle(qtbot, window, "Harbor Lights")
     window.section.store_page.bundle_page.play_requested.emit(window.section.store_page.bundle_page.detail.id)  # type: ignore[union-attr]
-    page = window.section.player
+    page = window.player.page
     assert isinstance(page, PlayerPage)
     qtbot.waitUntil(lambda: page.current_item is not None, timeout=60_000)
     assert page.current_item is not None and page.current_item.file.path == "01 - Low Tide Signal.mp3"
@@ -127,7 +126,7 @@ def test_the_players_offer_opens_the_bundle_in_the_store(qtbot: QtBot, player_wi
     bundle_id = window.section.store_page.bundle_page.detail.id  # type: ignore[union-attr]
     window.section.grid.setFocus()
     window.section.store_page.stack.setCurrentWidget(window.section.grid)
-    page = window.section.player
+    page = window.player.page
     assert isinstance(page, PlayerPage)
     with qtbot.waitSignal(window.section.actions.bundle_loaded, timeout=30_000):
         page.offer_requested.emit(bundle_id)

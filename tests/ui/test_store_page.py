@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.store.client import StoreClient
 from app.store.models import Card
+from app.ui.library.model import BADGES_ROLE
 from app.ui.store.bundle_page import LOCKED_TEXT
 from app.ui.store.dialogs import AccountDialog
 from tests.support.net import free_port
@@ -75,6 +76,12 @@ def test_watch_pilot_downloads_the_pilot_alone(qtbot: QtBot, store_window: Store
     assert all(priority == 0 for path, priority in files.items() if path != "pilot.mp4")
     transfers = store_window.desktop.transfers
     qtbot.waitUntil(lambda: transfers.model.row_of(tid) is not None, timeout=30_000)
+    # The sampled pilot puts the series in the Library, where its download state shows on the cover.
+    library = store_window.library
+    qtbot.waitUntil(lambda: library.bundle_titled("Lumen Drift: Season One") is not None, timeout=60_000)
+    assert library.model.rowCount() == 1
+    qtbot.waitUntil(lambda: bool(set(library.grid_index_of("Lumen Drift: Season One").data(BADGES_ROLE))
+                                 & {"Downloading", "Ready"}), timeout=30_000)
 
 
 def test_free_get_needs_an_account_then_lands_in_the_library(qtbot: QtBot, store_window: StoreWindow) -> None:
@@ -83,7 +90,7 @@ def test_free_get_needs_an_account_then_lands_in_the_library(qtbot: QtBot, store
     assert store_window.section.store_page.bundle_page.visible_actions() == ["Get"]
     press(store_window, "get")
     sign_up_in_dialog(qtbot, store_window, new_email())
-    library = store_window.section.library
+    library = store_window.library
     qtbot.waitUntil(lambda: "Pocket Orrery" in library.titles(), timeout=60_000)
     qtbot.waitUntil(lambda: library.state_of("Pocket Orrery").startswith("Ready"), timeout=120_000)
     page = store_window.section.store_page.bundle_page
@@ -115,7 +122,7 @@ def test_email_gate_asks_for_consent_then_the_code(qtbot: QtBot, store_window: S
     qtbot.waitUntil(lambda: dialog.step == 2, timeout=30_000)
     assert dialog.code.text()  # the demo store without SMTP reveals the code it would have mailed
     dialog.ok_button.click()
-    library = store_window.section.library
+    library = store_window.library
     qtbot.waitUntil(lambda: "A Field Guide to Small Stars" in library.titles(), timeout=60_000)
     assert store_window.vault.licenses_for_bundle(store_window.store_ref, _bundle_id(store_window))
 
@@ -160,6 +167,13 @@ def test_pledge_authorizes_and_counts_a_backer(qtbot: QtBot, store_window: Store
     assert banner.text.startswith("Thank you for backing “Lumen Drift: Season One”")
     qtbot.waitUntil(lambda: page.detail is not None and page.detail.campaign is not None
                     and page.detail.campaign.backers == backers + 1, timeout=30_000)
+    # The campaign the fan backed is in the Library at once, badged, with its free pilot to watch meanwhile.
+    library = store_window.library
+    qtbot.waitUntil(lambda: library.bundle_titled("Lumen Drift: Season One") is not None, timeout=60_000)
+    backed = library.grid_index_of("Lumen Drift: Season One")
+    assert "Backed" in backed.data(BADGES_ROLE)
+    assert library.select_title("Lumen Drift: Season One")
+    assert [progress for _title, progress in library.view.episode_rows()][:2] == ["", "Locked"]
 
 
 def test_pay_what_you_want_honours_the_amount_typed(qtbot: QtBot, store_window: StoreWindow) -> None:

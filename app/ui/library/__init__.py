@@ -1,1 +1,1 @@
-"""The Library tab: the bundles you own, their download state, and what you can do with them."""
+"""The Library section: the fan's media library page (cover grid, Continue watching, the bundle's episodes)."""

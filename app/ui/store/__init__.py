@@ -1,1 +1,2 @@
-"""The Store tab: the catalog grid, a bundle's page, and the dialogs of its gates (account, payment, e-mail)."""
+"""The Store section (``section.StoreSection``): the catalog grid, a bundle's page, the dialogs of its gates
+(account, payment, e-mail) and the store's flows."""

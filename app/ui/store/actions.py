@@ -19,20 +19,15 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from app.bundle import License
+from app.library import AddedBundle, Library, StoreBackend, Want
 from app.store.errors import AuthRequired, StoreError
 from app.store.models import BundleDetail, GateType, StoreInfo
-from app.ui.store.backend import StoreBackend
-from app.ui.store.bundle_adder import AddedBundle, BundleAdder, Want
+from app.ui.errors import user_message
 from app.ui.store.dialogs import AccountDialog, EmailGateDialog, PaymentDialog
 from app.ui.tasks import TaskRunner
 from app.ui.units import format_price
 
 log = logging.getLogger(__name__)
-
-
-def user_message(exc: BaseException) -> str:
-    """The sentence to show: a store error's own, or the exception's text — never a traceback."""
-    return str(getattr(exc, "user_message", "") or exc or type(exc).__name__)
 
 
 class StoreActions(QObject):
@@ -49,14 +44,14 @@ class StoreActions(QObject):
     def __init__(
         self,
         backend: StoreBackend,
-        adder: BundleAdder,
+        library: Library,
         tasks: TaskRunner,
         dialog_parent: Callable[[], QWidget | None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._backend = backend
-        self._adder = adder
+        self._library = library
         self._tasks = tasks
         self._dialog_parent = dialog_parent
         self.store_info: StoreInfo | None = None
@@ -219,6 +214,9 @@ class StoreActions(QObject):
         self._close(dialog)
         self.pledged.emit(detail.id, detail.title)
         self.open_bundle(detail.id)
+        # A backer's campaign joins the Library at once (with its free pilot); the season opens when it is funded.
+        self._tasks.run(lambda: self._library.add(detail.id, Want.FREE, backed=True),
+                        lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, False), self._fail)
 
     def _dialog_license(self, dialog: QDialog, lic: License, *, purchase: bool = False) -> None:
         self._close(dialog)
@@ -237,14 +235,13 @@ class StoreActions(QObject):
     def download(self, bundle_id: str, *, recheck: bool = False) -> None:
         """Add an owned (or free) bundle with every file it may have."""
         def work() -> AddedBundle:
-            owned = bool(self._backend.licenses_for_bundle(bundle_id))
-            return self._adder.add(bundle_id, Want.ALL if owned else Want.FREE, recheck=recheck)
+            return self._library.add(bundle_id, recheck=recheck)  # everything when owned, else the free files
 
         self._tasks.run(work, lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, False),
                         self._fail)
 
     def watch_pilot(self, bundle_id: str) -> None:
-        self._tasks.run(lambda: self._adder.add(bundle_id, Want.PILOT),
+        self._tasks.run(lambda: self._library.add(bundle_id, Want.PILOT),
                         lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, True), self._fail)
 
     # --- helpers -------------------------------------------------------------------------------------

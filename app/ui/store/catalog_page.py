@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.store.models import BundleSummary, CatalogPage, GateType
 from app.ui.banner import Banner
-from app.ui.store.covers import CoverCache
+from app.ui.covers import CoverCache
 from app.ui.tasks import TaskRunner
 from app.ui.units import format_price
 

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, 
 
 from app.store.models import BundleDetail, StoreInfo
 from app.ui.banner import Banner
+from app.ui.covers import CoverCache
 from app.ui.store.actions import StoreActions
 from app.ui.store.bundle_page import BundlePage
 from app.ui.store.catalog_page import CatalogGrid
-from app.ui.store.covers import CoverCache
 from app.ui.store.unavailable_panel import StoreUnavailablePanel
 
 REFRESH_MS = 20_000  # a tracker's peers announce every few minutes; a campaign's count moves faster

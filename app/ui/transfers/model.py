@@ -200,11 +200,6 @@ class TransfersModel(QAbstractTableModel):
         if self._waiting:
             self._insert_timer.start()
 
-    @property
-    def waiting(self) -> int:
-        """New torrents not in the table yet (they arrive over the next turns of the event loop)."""
-        return len(self._waiting)
-
     def remove_torrent(self, torrent_id: TorrentId) -> None:
         """Drop a torrent's row (the engine said it is gone)."""
         self._waiting.pop(torrent_id, None)

@@ -67,7 +67,6 @@ class TransfersPage(QWidget):
     """Every torrent in the engine, with the actions on them."""
 
     torrent_added = Signal(str)  # id — after the engine accepted it
-    status_message = Signal(str)
 
     def __init__(
         self,

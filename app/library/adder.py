@@ -5,7 +5,7 @@ the manifest's signature with the store's pinned key, refuses a .torrent whose i
 manifest pins, and adds it to the engine into the download folder with file priorities — only the free
 pilot for *Watch pilot*, the free files for someone who does not own the bundle, everything for an owner.
 Adding a bundle that is already in the engine widens its priorities (never narrows them). The result is
-recorded in the ``LibraryIndex``.
+recorded in the ``LibraryIndex``. The .torrent is read by the engine's ``inspect_torrent``.
 
 Blocking; worker threads only.
 """
@@ -13,25 +13,20 @@ Blocking; worker threads only.
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from app.bundle import BundleError, Manifest, SignedManifest, verify_manifest
+from app.engine import InvalidTorrentError, inspect_torrent
 from app.engine.types import FileEntry, TorrentId
-from app.store.errors import StoreError
-from app.ui.library.index import LibraryIndex, LibraryRecord
-from app.ui.store.backend import StoreBackend
-from app.ui.store.torrent_meta import TorrentMetaError, read_torrent_meta
+from app.library.backend import StoreBackend
+from app.library.errors import BundleCheckError
+from app.library.index import LibraryIndex, LibraryRecord
 
 NORMAL, SKIP = 4, 0
-
-
-class BundleCheckError(StoreError):
-    """The store's bundle does not match its signed manifest (tampered, or a broken store)."""
-
-    default_message = "This bundle's files don't match what the store signed, so Bundlecast won't download it."
 
 
 class Want(enum.Enum):
@@ -89,15 +84,15 @@ class BundleAdder:
         except BundleError as exc:
             raise BundleCheckError(detail=f"manifest: {exc}") from exc
 
-    def add(self, bundle_id: str, want: Want, *, recheck: bool = False) -> AddedBundle:
+    def add(self, bundle_id: str, want: Want, *, recheck: bool = False, backed: bool = False) -> AddedBundle:
         detail = self._backend.bundle(bundle_id)
         manifest = self.verified_manifest(detail.manifest.payload, detail.manifest.signature)
         if manifest.bundle_id != bundle_id:
             raise BundleCheckError(detail=f"manifest is for {manifest.bundle_id}, not {bundle_id}")
         torrent = self._backend.download_torrent(bundle_id)
         try:
-            meta = read_torrent_meta(torrent)
-        except TorrentMetaError as exc:
+            meta = inspect_torrent(torrent)
+        except InvalidTorrentError as exc:
             raise BundleCheckError(detail=str(exc)) from exc
         pinned_v1, pinned_v2 = manifest.info_hash_v1, manifest.info_hash_v2
         if (pinned_v1 and meta.info_hash_v1 != pinned_v1.lower()) or (
@@ -107,7 +102,7 @@ class BundleAdder:
         wanted = wanted_paths(manifest, want)
         priorities = priorities_for(meta.file_paths, wanted)
         save_path = self._download_dir()
-        existing = self._engine.has_torrent(meta.info_hash_v1)
+        existing = self._engine.has_torrent(meta.id)
         torrent_id = self._engine.add_torrent_bytes(torrent, save_path, file_priorities=priorities)
         if existing:
             # By libtorrent's file index: files() leaves out pad files, which every hybrid (store) torrent has.
@@ -126,7 +121,10 @@ class BundleAdder:
                 save_path=str(save_path),
                 manifest_payload=detail.manifest.payload,
                 manifest_signature=detail.manifest.signature,
-                top_folder=meta.name if len(meta.file_paths) > 1 or meta.file_paths != (meta.name,) else "",
+                top_folder=meta.name if meta.multi_file else "",
+                cover_url=detail.cover_url or "",
+                backed=backed,
+                added_at=time.time(),
             )
         )
         return AddedBundle(bundle_id, manifest.title, torrent_id, manifest, tuple(sorted(wanted)))

@@ -6,35 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import libtorrent as lt
 import pytest
 
-from app.engine import Engine, EngineSettings
+from app.engine import Engine, EngineSettings, inspect_torrent
+from app.library import BundleAdder, BundleCheckError, LibraryIndex, StoreBackend, Want
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.vault import LicenseVault
-from app.ui.library.index import LibraryIndex
-from app.ui.store.backend import StoreBackend
-from app.ui.store.bundle_adder import BundleAdder, BundleCheckError, Want
-from app.ui.store.torrent_meta import TorrentMetaError, read_torrent_meta
-from tests.engine.helpers import make_torrent, write_payload
 from tests.support.net import loopback_address
-
-
-def test_info_hashes_match_libtorrents(tmp_path: Path) -> None:
-    content = tmp_path / "Bundle"
-    write_payload(content, {"a/one.bin": 70_000, "two.bin": 20_000})
-    data = make_torrent(content, version="hybrid")
-    meta = read_torrent_meta(data)
-    hashes = lt.torrent_info(data).info_hashes()
-    assert meta.info_hash_v1 == str(hashes.v1)
-    assert meta.info_hash_v2 == str(hashes.v2)
-    assert meta.name == "Bundle"
-    assert {p for p in meta.file_paths if not p.startswith(".pad")} == {"a/one.bin", "two.bin"}
-    with pytest.raises(TorrentMetaError):
-        read_torrent_meta(data[: len(data) // 2])
-    with pytest.raises(TorrentMetaError):
-        read_torrent_meta(b"<html>not a torrent</html>")
 
 
 class SwappedTorrents(StoreBackend):
@@ -88,7 +67,7 @@ def test_buying_a_bundle_added_for_its_pilot_wants_the_episodes_and_keeps_the_pi
     backend = StoreBackend(lambda: StoreAccount(StoreClient(demo_store_url), vault, store_ref=demo_store_url))
     try:
         series = next(s.id for s in backend.catalog("", None).items if s.title == "Lumen Drift: Season One")
-        meta = read_torrent_meta(backend.download_torrent(series))
+        meta = inspect_torrent(backend.download_torrent(series))
         assert meta.info_hash_v2 is not None and any(".pad/" in p for p in meta.file_paths)  # hybrid, with pads
         adder = BundleAdder(backend, engine, LibraryIndex(tmp_path / "library.json"), lambda: tmp_path / "dl")
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from app.atomic_write import publish_atomically
 from app.bundle import ContentCipher, License, Manifest
-from app.ui.errors import ExportError
+from app.library.errors import ExportError
+from app.library.licenses import key_for, rank_licenses
 
 BLOCK = 1024 * 1024
 
@@ -37,6 +39,7 @@ def export_bundle(
     total = sum(f.size for f in manifest.files)
     done = 0
     written: list[Path] = []
+    ranked = rank_licenses(manifest, licenses)  # the same choice the player makes (app.library.licenses)
     folder = target / (manifest.title.replace("/", "-").strip() or manifest.bundle_id)
     for entry in manifest.files:
         source = source_root / entry.path
@@ -44,7 +47,7 @@ def export_bundle(
             raise ExportError(f"“{entry.path}” is not fully downloaded yet. Download the bundle, then export.")
         cipher: ContentCipher | None = None
         if entry.locked:
-            key = next((k for lic in licenses if (k := lic.file_key(entry.path)) is not None), None)
+            key = key_for(entry.path, ranked)
             if key is None or not entry.nonce:
                 raise ExportError(f"Your license does not open “{entry.path}”.")
             cipher = ContentCipher(key, bytes.fromhex(entry.nonce))
@@ -67,7 +70,7 @@ def export_bundle(
                         progress(done, total)
             if offset < entry.size:
                 raise ExportError(f"“{entry.path}” ended early on disk; re-check the download, then export again.")
-            partial.replace(destination)
+            publish_atomically(partial, destination)
         except OSError as exc:
             partial.unlink(missing_ok=True)
             raise ExportError(f"Could not write “{destination}”: {exc.strerror or exc}") from exc

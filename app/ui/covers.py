@@ -1,24 +1,30 @@
 """Bundle covers, fetched in the background and cached in memory and on disk.
 
 ``CoverCache.request(url)`` answers at once from memory; otherwise it reads the disk cache or fetches the
-image on the task runner and emits ``cover_ready(url, pixmap)`` when it arrives. The disk cache is a folder
-of files named by the SHA-256 of the URL's path (the embedded store's port changes every launch; the path
-does not).
+image on the task runner and emits ``cover_ready(url, pixmap)`` when it arrives. The image is decoded (and scaled
+to at most ``MAX_COVER`` pixels high) on the worker as a ``QImage``; the main thread only turns it into a pixmap, so
+a Library of 1,000 covers never decodes PNGs on the UI thread. The disk cache is a folder of files named by the
+SHA-256 of the URL's path (the embedded store's port changes every launch; the path does not), written atomically.
+Shared by the Store and Library sections.
 
-Main thread; fetching and disk reads run on the task runner.
+Main thread; fetching, disk reads and decoding run on the task runner.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
 
+from app.atomic_write import write_atomically
 from app.ui.tasks import TaskRunner
+
+MAX_COVER = 240  # px high: the largest cover on screen (the bundle page's); 1,000 covers then hold ~170 MB
 
 
 def _cache_name(url: str) -> str:
@@ -55,25 +61,23 @@ class CoverCache(QObject):
                             lambda _exc: self._in_flight.discard(url))
         return None
 
-    def _load(self, url: str, path: Path) -> bytes:
-        """Worker: the disk copy, or a fresh download written to disk."""
+    def _load(self, url: str, path: Path) -> QImage:
+        """Worker: the disk copy, or a fresh download written to disk; decoded and scaled here, off the UI."""
         try:
-            return path.read_bytes()
+            data = path.read_bytes()
         except OSError:
-            pass
-        data = self._fetch(url)
-        try:
-            self._folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        except OSError:
-            pass  # a cache that cannot be written is only slower next time
-        return data
+            data = self._fetch(url)
+            with contextlib.suppress(OSError):  # a cache that cannot be written is only slower next time
+                write_atomically(path, data)
+        image = QImage()
+        image.loadFromData(data)
+        if image.height() > MAX_COVER:
+            image = image.scaledToHeight(MAX_COVER, Qt.TransformationMode.SmoothTransformation)
+        return image
 
-    def _on_loaded(self, url: str, data: bytes) -> None:
+    def _on_loaded(self, url: str, image: QImage) -> None:
         self._in_flight.discard(url)
-        pixmap = QPixmap()
-        if pixmap.loadFromData(data):
+        if not image.isNull():
+            pixmap = QPixmap.fromImage(image)
             self._pixmaps[url] = pixmap
             self.cover_ready.emit(url, pixmap)

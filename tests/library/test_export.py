@@ -19,8 +19,8 @@ from app.bundle import (
     ManifestFile,
     derive_file_key,
 )
-from app.ui.errors import ExportError
-from app.ui.library.export import export_bundle
+from app.library import ExportError
+from app.library.export import export_bundle
 
 BUNDLE_KEY = bytes(range(32))
 NONCE = bytes(range(16))
