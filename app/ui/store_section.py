@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.ui.library.index import LibraryIndex
 from app.ui.library.page import LibraryPage
+from app.ui.playable_copies_host import build_playable_copies_host
 from app.ui.store.actions import StoreActions
 from app.ui.store.backend import StoreBackend
 from app.ui.store.bundle_adder import BundleAdder
@@ -53,6 +54,8 @@ class StoreSection(QObject):
         self.grid = CatalogGrid(backend.catalog, self.covers, tasks)
         self.store_page = StorePage(self.actions, self.grid, self.covers, desktop.window)
         self.library = LibraryPage(backend, index, self.adder, tasks, parent=desktop.window)
+        self.copies = build_playable_copies_host(index, engine, self.adder.verified_manifest,  # type: ignore[arg-type]
+                                                 backend.licenses_for_bundle, tasks, parent=self)
         self.player_host: QObject | None = None  # set by the player hook
         self.player = player_hook(self, desktop) if player_hook else None
         self._connect()
@@ -90,6 +93,19 @@ class StoreSection(QObject):
         library.remove_torrent_requested.connect(
             lambda tid: desktop.tasks.run(lambda: desktop.engine.remove(tid, delete_data=True)))
         library.apply_stats(tuple(desktop.engine.snapshots()))
+        self._connect_playable_copies()
+
+    def _connect_playable_copies(self) -> None:
+        copies, page, index = self.copies, self.store_page.bundle_page, self.index
+        self.desktop.bridge.torrent_finished.connect(copies.on_torrent_finished)
+        page.playable_copies_changed.connect(
+            lambda bundle_id, on: copies.set_choice(bundle_id, on, [r.bundle_id for r in index.all()]))
+        page.open_book_requested.connect(copies.open_book)
+        self.actions.bundle_loaded.connect(
+            lambda detail, _owned: page.show_playable_copies(copies.wants(detail.id), copies.copies.choices.for_all))
+        self.actions.store_connected.connect(lambda _info: copies.sync_all(r.bundle_id for r in index.all()))
+        self.actions.license_acquired.connect(lambda bundle_id, _t: copies.sync(bundle_id))
+        copies.failed.connect(self.desktop.window.set_store_status)
 
     def _rebuild(self, bundle_ids: list[str]) -> None:
         for bundle_id in bundle_ids:

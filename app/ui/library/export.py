@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from app.bundle import ContentCipher, License, Manifest
+from app.library.locked_files import source_on_disk
 from app.ui.errors import ExportError
 
 BLOCK = 1024 * 1024
@@ -39,7 +40,7 @@ def export_bundle(
     written: list[Path] = []
     folder = target / (manifest.title.replace("/", "-").strip() or manifest.bundle_id)
     for entry in manifest.files:
-        source = source_root / entry.path
+        source = source_on_disk(source_root, entry)
         if not source.is_file() or source.stat().st_size < entry.size:
             raise ExportError(f"“{entry.path}” is not fully downloaded yet. Download the bundle, then export.")
         cipher: ContentCipher | None = None

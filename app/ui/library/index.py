@@ -53,6 +53,10 @@ class LibraryIndex:
             log.warning("Library index %s is unreadable (%s); it will be rebuilt from your licenses", self._path, exc)
             return {}
 
+    @property
+    def path(self) -> Path:
+        return self._path
+
     def get(self, bundle_id: str) -> LibraryRecord | None:
         with self._lock:
             return self._records.get(bundle_id)

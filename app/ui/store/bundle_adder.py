@@ -13,13 +13,14 @@ Blocking; worker threads only.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from app.bundle import BundleError, Manifest, SignedManifest, verify_manifest
 from app.engine.types import FileEntry, TorrentId
+from app.library.locked_files import locked_file_names
 from app.store.errors import StoreError
 from app.ui.library.index import LibraryIndex, LibraryRecord
 from app.ui.store.backend import StoreBackend
@@ -42,8 +43,10 @@ class Want(enum.Enum):
 
 class BundleEngine(Protocol):
     def add_torrent_bytes(
-        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None,
+        file_names: Mapping[int, str] | None = None,
     ) -> TorrentId: ...
+    def rename_files(self, torrent_id: TorrentId, names: Mapping[int, str]) -> None: ...
     def has_torrent(self, torrent_id: TorrentId) -> bool: ...
     def files(self, torrent_id: TorrentId) -> list[FileEntry]: ...
     def set_file_priorities(self, torrent_id: TorrentId, priorities: Sequence[int]) -> None: ...
@@ -108,8 +111,11 @@ class BundleAdder:
         priorities = priorities_for(meta.file_paths, wanted)
         save_path = self._download_dir()
         existing = self._engine.has_torrent(meta.info_hash_v1)
-        torrent_id = self._engine.add_torrent_bytes(torrent, save_path, file_priorities=priorities)
+        # Locked files live on disk under a name no player opens (app.library.locked_files).
+        names = locked_file_names(manifest, meta.file_paths, meta.name if len(meta.file_paths) > 1 else "")
+        torrent_id = self._engine.add_torrent_bytes(torrent, save_path, file_priorities=priorities, file_names=names)
         if existing:
+            self._engine.rename_files(torrent_id, names)  # a bundle added before locked files were renamed
             # By libtorrent's file index: files() leaves out pad files, which every hybrid (store) torrent has.
             current = {entry.index: entry.priority for entry in self._engine.files(torrent_id)}
             merged = [max(current.get(index, SKIP), wanted_now) for index, wanted_now in enumerate(priorities)]

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.library.fan_folders import BOOK_TYPES
 from app.store.models import BundleDetail, Campaign, GateType
 from app.ui.icons import lock_icon
 from app.ui.store.catalog_page import gate_label
@@ -32,6 +34,11 @@ LOCKED_TEXT, YOURS_TEXT, FREE_TEXT = "Locked", "Unlocked: yours", "Free"
 
 def has_free_video(detail: BundleDetail) -> bool:
     return any(f.media_type.startswith("video/") and not f.locked for f in detail.files)
+
+
+def first_book(detail: BundleDetail) -> str | None:
+    """The path of the bundle's first book (an e-book or a PDF), if it has one."""
+    return next((f.path for f in detail.files if f.media_type in BOOK_TYPES), None)
 
 
 def campaign_text(campaign: Campaign) -> str:
@@ -54,6 +61,8 @@ class BundlePage(QWidget):
     watch_pilot_requested = Signal(str)
     play_requested = Signal(str)
     download_requested = Signal(str)
+    open_book_requested = Signal(str, str)  # bundle id, the book's path in the bundle
+    playable_copies_changed = Signal(object, bool)  # bundle id (None: every bundle I own), on
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,24 +94,17 @@ class BundlePage(QWidget):
         self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.files.horizontalHeader().resizeSection(2, 150)
 
+        copies_row = self._build_copies_row()
+
         self.buttons: dict[str, QPushButton] = {}
-        actions = QHBoxLayout()
-        for key, signal in (
-            ("get", self.get_requested), ("email", self.email_requested), ("buy", self.buy_requested),
-            ("pledge", self.pledge_requested), ("pilot", self.watch_pilot_requested),
-            ("play", self.play_requested), ("download", self.download_requested),
-        ):
-            button = QPushButton()
-            button.clicked.connect(lambda _=False, s=signal: self._emit(s))
-            self.buttons[key] = button
-            actions.addWidget(button)
-        actions.addStretch(1)
+        actions = self._build_actions()
 
         info = QVBoxLayout()
         for widget in (self.title, self.creator, self.price, self.campaign_bar, self.campaign_label,
                        self.swarm, self.owned_label):
             info.addWidget(widget)
         info.addLayout(actions)
+        info.addLayout(copies_row)
         info.addStretch(1)
         head = QHBoxLayout()
         head.addWidget(self.cover)
@@ -116,6 +118,50 @@ class BundlePage(QWidget):
     def _emit(self, signal: object) -> None:
         if self.detail is not None:
             signal.emit(self.detail.id)  # type: ignore[attr-defined]
+
+    def _build_actions(self) -> QHBoxLayout:
+        actions = QHBoxLayout()
+        for key, signal in (
+            ("get", self.get_requested), ("email", self.email_requested), ("buy", self.buy_requested),
+            ("pledge", self.pledge_requested), ("pilot", self.watch_pilot_requested),
+            ("play", self.play_requested), ("download", self.download_requested), ("read", None),
+        ):
+            button = QPushButton()
+            if signal is None:
+                button.clicked.connect(self._open_book)
+            else:
+                button.clicked.connect(lambda _=False, s=signal: self._emit(s))
+            self.buttons[key] = button
+            actions.addWidget(button)
+        actions.addStretch(1)
+        return actions
+
+    def _build_copies_row(self) -> QHBoxLayout:
+        self.copies_box = QCheckBox("Keep playable copies in my Music, Videos and Books folders")
+        self.copies_box.setToolTip("Decrypted copies of this bundle's files that any player or reader opens. "
+                                   "Unticked, the copies are removed; Bundlecast itself never needs them.")
+        self.copies_box.clicked.connect(lambda on: self._emit_copies(False, on))
+        self.all_copies_box = QCheckBox("…for every bundle I own")
+        self.all_copies_box.clicked.connect(lambda on: self._emit_copies(True, on))
+        copies_row = QHBoxLayout()
+        copies_row.addWidget(self.copies_box)
+        copies_row.addWidget(self.all_copies_box)
+        copies_row.addStretch(1)
+        return copies_row
+
+    def _emit_copies(self, for_all: bool, on: bool) -> None:
+        if self.detail is not None:
+            self.playable_copies_changed.emit(None if for_all else self.detail.id, on)
+
+    def _open_book(self) -> None:
+        book = first_book(self.detail) if self.detail is not None else None
+        if self.detail is not None and book is not None:
+            self.open_book_requested.emit(self.detail.id, book)
+
+    def show_playable_copies(self, for_bundle: bool, for_all: bool) -> None:
+        """Tick the boxes as the owner chose (the host knows the choices)."""
+        self.copies_box.setChecked(for_bundle)
+        self.all_copies_box.setChecked(for_all)
 
     def visible_actions(self) -> list[str]:
         return [button.text() for button in self.buttons.values() if not button.isHidden()]
@@ -163,7 +209,7 @@ class BundlePage(QWidget):
             "get": "Get", "email": "Give e-mail…",
             "buy": f"Buy {format_price(gate.price_cents or gate.min_cents or 0, gate.currency)}…",
             "pledge": f"Pledge {format_price(gate.price_cents or 0, gate.currency)}…",
-            "pilot": "Watch pilot", "play": "Play", "download": "Download",
+            "pilot": "Watch pilot", "play": "Play", "download": "Download", "read": "Read",
         }
         if gate.type is GateType.PWYW:
             labels["buy"] = "Pay what you want…"
@@ -176,8 +222,11 @@ class BundlePage(QWidget):
             "pilot": not owned and has_free_video(detail),
             "play": owned and any(f.media_type.startswith(("video/", "audio/")) for f in detail.files),
             "download": owned,
+            "read": owned and first_book(detail) is not None,
         }
         for key, button in self.buttons.items():
             button.setText(labels[key])
             button.setVisible(shown[key])
         self.owned_label.setText("✔ In your library" if owned else "")
+        self.copies_box.setVisible(owned)
+        self.all_copies_box.setVisible(owned)
