@@ -11,6 +11,7 @@ Main thread; the preparation (engine file list, keyring, manifest check) runs on
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,12 +20,16 @@ from PySide6.QtWidgets import QWidget
 
 from app.bundle import GateType, License, Manifest
 from app.engine.types import TorrentId
+from app.library.companion_files import artwork_for, subtitles_for
 from app.player.items import Offer, OfferKind, PlayItem
 from app.player.playback import Playback
 from app.player.resume import ResumePositions
 from app.player.video import VideoBackend
+from app.store.errors import StoreError
 from app.ui.player.page import PlayerPage
 from app.ui.store.actions import user_message
+from app.ui.store.backend import StoreBackend
+from app.ui.store.bundle_page import campaign_text
 from app.ui.units import format_price
 
 if TYPE_CHECKING:
@@ -50,6 +55,22 @@ def offer_for(manifest: Manifest) -> Offer | None:
         return Offer(manifest.bundle_id, OfferKind.BUY, f"Buy — {format_price(price or 0, gate.currency)}",
                      f"Enjoyed it? Get all of “{manifest.title}”.")
     return None
+
+
+def with_campaign_progress(offer: Offer, backend: StoreBackend) -> Offer:
+    """A pledge offer with the campaign's progress ("61,482 of 250,000 backers · 42 days left"); the offer as it
+    is when the store does not answer. Blocking: worker threads."""
+    if offer.kind is not OfferKind.PLEDGE:
+        return offer
+    try:
+        campaign = backend.bundle(offer.bundle_id).campaign
+    except StoreError:
+        return offer
+    if campaign is None:
+        return offer
+    goal = campaign.goal_backers or campaign.goal_cents or 0
+    done = campaign.backers if campaign.goal_backers else campaign.pledged_cents
+    return dataclasses.replace(offer, progress_text=campaign_text(campaign), progress=done / goal if goal else None)
 
 
 def file_title(path: str) -> str:
@@ -87,7 +108,8 @@ def plan_items(
         if entry.path in index_of:
             title = file_title(entry.path)
             items.append(PlayItem(torrent_id, index_of[entry.path], entry, title=title, bundle_id=manifest.bundle_id,
-                                  bundle_title=manifest.title))
+                                  bundle_title=manifest.title, subtitles=subtitles_for(manifest, entry, index_of),
+                                  artwork=artwork_for(manifest, index_of)))
     return items
 
 
@@ -127,7 +149,8 @@ class PlayerHost(QObject):
             license = licenses[0] if licenses else None
             files = [(entry.index, entry.path) for entry in engine.files(torrent_id)]
             items = plan_items(manifest, torrent_id, files, license, pilot_only=pilot)
-            return PlayPlan(tuple(items), license, None if license else offer_for(manifest))
+            offer = None if license else offer_for(manifest)
+            return PlayPlan(tuple(items), license, offer and with_campaign_progress(offer, section.backend))
 
         self.desktop.tasks.run(prepare, self._start, lambda exc: self.desktop.window.set_store_status(
             user_message(exc)))

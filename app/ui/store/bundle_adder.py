@@ -20,6 +20,7 @@ from typing import Protocol
 
 from app.bundle import BundleError, Manifest, SignedManifest, verify_manifest
 from app.engine.types import FileEntry, TorrentId
+from app.library.companion_files import subtitles_for
 from app.library.locked_files import locked_file_names
 from app.store.errors import StoreError
 from app.ui.library.index import LibraryIndex, LibraryRecord
@@ -68,7 +69,10 @@ def wanted_paths(manifest: Manifest, want: Want) -> set[str]:
     free = [f for f in manifest.files if not f.locked]
     if want is Want.PILOT:
         videos = [f for f in free if f.media_type.startswith("video/")]
-        return {videos[0].path} if videos else {f.path for f in free}
+        if not videos:
+            return {f.path for f in free}
+        subtitles = subtitles_for(manifest, videos[0], {f.path: 0 for f in free})  # the pilot's own subtitles
+        return {videos[0].path, *(subtitle.file.path for subtitle in subtitles)}
     return {f.path for f in free}
 
 
