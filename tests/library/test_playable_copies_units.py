@@ -7,7 +7,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from app.bundle import BundleKind, ContentCipher, Gate, GateType, Grant, License, Manifest, ManifestFile, derive_file_key
+from app.bundle import (
+    BundleKind,
+    ContentCipher,
+    Gate,
+    GateType,
+    Grant,
+    License,
+    Manifest,
+    ManifestFile,
+    derive_file_key,
+)
 from app.library.fan_folders import FanFolders
 from app.library.locked_files import locked_disk_name
 from app.library.playable_copies import BundleOnDisk, CopyChoices, PlayableCopies

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtTest import QTest
@@ -22,10 +21,25 @@ from app.player.items import Offer, OfferKind, SubtitleFile
 from app.player.server import StreamServer
 from app.player.video import VideoBackend
 from app.ui.player.fullscreen import CONTROLS_HIDE_AFTER_MS
-from tests.player.test_player_page import _item, _page, clips, server  # noqa: F401
+from tests.player.media import cached_test_video
+from tests.player.test_player_page import _item, _page
 
 CAMPAIGN_OFFER = Offer("bundle-1", OfferKind.PLEDGE, "Pledge — $9.95", "Enjoyed the pilot? Back the season.",
                        progress_text="61,482 of 250,000 backers · 42 days left", progress=0.246)
+
+
+@pytest.fixture(scope="module")
+def clips() -> list[Path]:
+    return [cached_test_video("long", seconds=20, seed=3), cached_test_video("short", seconds=3, seed=4),
+            cached_test_video("short", seconds=3, seed=5)]
+
+
+@pytest.fixture
+def server() -> Iterator[StreamServer]:
+    server = StreamServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -150,11 +164,11 @@ def test_a_videos_end_shows_up_next_which_plays_the_next_one(
     page, _ = _page(qtbot, clips, server, backend, tmp_path)
     items = [_item(clips, 1, title="Episode 1"), _item(clips, 2, title="Episode 2")]
     page.play_playlist(items)
-    qtbot.waitUntil(lambda: page.offer_panel.next_button.isVisible(), timeout=30_000)
+    qtbot.waitUntil(page.offer_panel.next_button.isVisible, timeout=30_000)
     assert page.offer_panel.next_button.text() == "Up next: Episode 2 ▶"
     page.offer_panel.next_button.click()
     qtbot.waitUntil(lambda: page.current_item is items[1] and page.time_ms > 300, timeout=20_000)
-    qtbot.waitUntil(lambda: page.offer_panel.again_button.isVisible(), timeout=30_000)
+    qtbot.waitUntil(page.offer_panel.again_button.isVisible, timeout=30_000)
     assert page.offer_panel.next_button.isHidden()  # the last one: nothing follows
     page.shutdown()
 
