@@ -46,7 +46,7 @@ from app.player.video import (
     VideoBackend,
 )
 from app.ui.player.controls import SPEEDS, ControlsBar
-from app.ui.player.fullscreen import FullscreenView
+from app.ui.player.fullscreen import FullscreenMode
 from app.ui.player.offer_panel import OfferPanel
 from app.ui.player.side_files import SideFiles
 from app.ui.tasks import TaskRunner
@@ -85,7 +85,6 @@ class PlayerPage(QWidget):
         self._progress_pending = False
         self._ended = False
         self._last_progress: FileProgress | None = None
-        self._fullscreen = FullscreenView(self.handle_key)
         self._up_next = QTimer(self)
         self._up_next.setSingleShot(True)
         self._up_next.setInterval(UP_NEXT_AFTER_MS)
@@ -105,6 +104,7 @@ class PlayerPage(QWidget):
         self._player = backend.create_player(self._on_vlc_thread)
         self._side = SideFiles(self._player, playback, tasks, self.controls)
         self._player.set_volume(self.volume.value())
+        self._fullscreen = FullscreenMode(self, (self.title_label, self.playlist, self.buffering_label), self.controls)
         self._timer = QTimer(self)
         self._timer.setInterval(500)
         self._timer.timeout.connect(self._refresh_progress)
@@ -140,14 +140,14 @@ class PlayerPage(QWidget):
         self.title_label = QLabel("Nothing playing — press Play or Watch pilot on a bundle in the Store or Library.")
         self.buffering_label = QLabel()
         self.buffering_label.hide()
-        self._body = QHBoxLayout()
-        self._body.addWidget(self.stack, 1)
-        self._body.addWidget(self.playlist)
-        self._layout = QVBoxLayout(self)
-        self._layout.addWidget(self.title_label)
-        self._layout.addLayout(self._body, 1)
-        self._layout.addWidget(self.buffering_label)
-        self._layout.addWidget(self.controls)
+        body = QHBoxLayout()
+        body.addWidget(self.stack, 1)
+        body.addWidget(self.playlist)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.buffering_label)
+        layout.addWidget(self.controls)
         self.playlist.hide()
 
     # --- public API for the host ---
@@ -195,7 +195,7 @@ class PlayerPage(QWidget):
         return self._fullscreen.active
 
     @property
-    def fullscreen_view(self) -> FullscreenView:
+    def fullscreen_mode(self) -> FullscreenMode:
         return self._fullscreen
 
     @property
@@ -255,14 +255,11 @@ class PlayerPage(QWidget):
 
     def toggle_fullscreen(self) -> None:
         """The picture alone on the whole screen (controls on mouse move), or back into the window."""
-        widgets = self._fullscreen.leave()
-        if widgets is not None:
-            self._body.insertWidget(0, self.stack, 1)
-            self._layout.insertWidget(3, self.controls)
-            self.controls.show()
-            self.setFocus()
-            return
-        self._fullscreen.enter(self.stack, self.controls)
+        if self._fullscreen.active:
+            self._fullscreen.leave()
+        else:
+            self._fullscreen.enter()
+        self.setFocus()
 
     def handle_key(self, event: QKeyEvent) -> bool:
         """The player's keys; True when the key was one of them."""
