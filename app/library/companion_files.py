@@ -30,8 +30,14 @@ def subtitle_label(video: ManifestFile, subtitle: ManifestFile) -> str:
     middle = PurePosixPath(subtitle.path).stem[len(video_stem):].lstrip(".")
     if not middle:
         return "Subtitles"
-    language = middle.split(".")[0].split("-")[0].lower()
-    return _LANGUAGES.get(language, middle)
+    return language_name(middle)
+
+
+def language_name(code: str) -> str:
+    """"English" for "en" (or "en-GB"); the code itself for one not listed; "Subtitles" for none."""
+    if not code:
+        return "Subtitles"
+    return _LANGUAGES.get(code.split(".", maxsplit=1)[0].split("-", maxsplit=1)[0].lower(), code)
 
 
 def subtitles_for(manifest: Manifest, video: ManifestFile, index_of: Mapping[str, int]) -> tuple[SubtitleFile, ...]:

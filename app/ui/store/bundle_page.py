@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.fan_folders import BOOK_TYPES
+from app.library.file_titles import titled_in_release_order
 from app.store.models import BundleDetail, Campaign, GateType
 from app.ui.icons import lock_icon
 from app.ui.store.catalog_page import gate_label
@@ -88,7 +89,7 @@ class BundlePage(QWidget):
         self.description.setWordWrap(True)
         self.description.setTextFormat(Qt.TextFormat.PlainText)
         self.files = QTableWidget(0, 3)
-        self.files.setHorizontalHeaderLabels(["File", "Size", "Access"])
+        self.files.setHorizontalHeaderLabels(["Title", "Size", "Access"])
         self.files.verticalHeader().hide()
         self.files.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -192,8 +193,10 @@ class BundlePage(QWidget):
             self.campaign_bar.setValue(min(1000, round(done / goal * 1000)))
             self.campaign_label.setText(campaign_text(campaign))
         self.files.setRowCount(len(detail.files))
-        for row, entry in enumerate(detail.files):
-            self.files.setItem(row, 0, QTableWidgetItem(entry.path))
+        for row, (title, entry) in enumerate(titled_in_release_order(detail.files, detail.releases)):
+            name = QTableWidgetItem(title)
+            name.setToolTip(entry.path)
+            self.files.setItem(row, 0, name)
             size = QTableWidgetItem(format_size(entry.size))
             size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.files.setItem(row, 1, size)
