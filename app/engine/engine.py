@@ -178,7 +178,8 @@ class Engine:
                 record.handle = session.add_torrent(params)
             except RuntimeError as exc:
                 self._store.delete(torrent_id)
-                raise InvalidTorrentError(f"libtorrent refused the torrent: {exc}.") from exc
+                log.warning("libtorrent refused a torrent: %s", exc)
+                raise InvalidTorrentError("Bundlecast could not add this torrent: its contents are unusable.") from exc
             self._registry.add(record)
             self._book.put(snapshot_from_status(torrent_id, record.handle.status(), added_at, record.magnet_name))
         return torrent_id
@@ -329,7 +330,8 @@ class Engine:
             try:
                 address = str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
             except (OSError, IndexError) as exc:
-                raise EngineError(f"Cannot find the peer {host!r}: {exc}.") from exc
+                log.info("cannot resolve peer %s: %s", host, exc)
+                raise EngineError(f"Cannot find the computer “{host}” on the network.") from exc
         handle.connect_peer((address, port))
         with self._registry.lock:  # redialed when the torrent wants data again (see redial)
             self._registry.get(tid).known_peers.add((address, port))

@@ -98,7 +98,8 @@ class VideoBackend:
         try:
             import vlc
         except (ImportError, OSError) as error:
-            raise VideoBackendError(f"VLC is not available on this computer ({error}). Install VLC to play.") from error
+            log.warning("libvlc cannot be loaded: %s", error)
+            raise VideoBackendError("VLC is not available on this computer. Install VLC to play.") from error
         self._vlc: Any = vlc
         argv = ["--no-video-title-show", "--quiet", *args]
         if headless:

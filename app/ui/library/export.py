@@ -23,7 +23,7 @@ BLOCK = 1024 * 1024
 def _safe_target(folder: Path, relative: str) -> Path:
     parts = PurePosixPath(relative).parts
     if not parts or any(p in ("..", "") for p in parts) or PurePosixPath(relative).is_absolute():
-        raise ExportError(f"The bundle lists a file with an unsafe name ({relative!r}); nothing was exported.")
+        raise ExportError(f"The bundle lists a file with an unsafe name (“{relative}”); nothing was exported.")
     return folder.joinpath(*parts)
 
 

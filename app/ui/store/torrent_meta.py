@@ -47,7 +47,7 @@ def _decode(data: bytes, pos: int) -> tuple[object, int]:
         if end > len(data):
             raise TorrentMetaError("The .torrent is truncated.")
         return data[colon + 1 : end], end
-    raise TorrentMetaError("The .torrent is not bencoded.")
+    raise TorrentMetaError("This is not a .torrent file.")
 
 
 def _info_span(data: bytes) -> tuple[int, int]:
