@@ -49,14 +49,19 @@ def bundle_on_disk_reader(
     engine: FileLister,
     verified_manifest: Callable[[str, str], Manifest],
     licenses_for_bundle: Callable[[str], Sequence[License]],
+    seen: dict[str, tuple[str, Manifest]] | None = None,
 ) -> Callable[[str], BundleOnDisk | None]:
-    """The ``bundle_on_disk`` function ``PlayableCopies`` asks; None for a bundle that is not downloaded here."""
+    """The ``bundle_on_disk`` function ``PlayableCopies`` asks; None for a bundle that is not downloaded here.
+    ``seen`` (torrent id → bundle id, manifest) learns every bundle read: what its copies were, after the bundle
+    itself is gone."""
 
     def read(bundle_id: str) -> BundleOnDisk | None:
         record = index.get(bundle_id)
         if record is None or not engine.has_torrent(record.torrent_id):
             return None
         manifest = verified_manifest(record.manifest_payload, record.manifest_signature)
+        if seen is not None:
+            seen[record.torrent_id] = (bundle_id, manifest)
         files = engine.files(record.torrent_id)
         return BundleOnDisk(manifest, record.content_root, complete_paths(files),
                             tuple(licenses_for_bundle(bundle_id)))

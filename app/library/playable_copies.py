@@ -143,10 +143,12 @@ class CopyChoices:
         self._path = path
         self._lock = threading.Lock()
         self._all = False
+        self._remove_with_bundle = False
         self._bundles: dict[str, bool] = {}
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             self._all = bool(raw.get("all", False))
+            self._remove_with_bundle = bool(raw.get("remove_with_bundle", False))
             self._bundles = {str(k): bool(v) for k, v in dict(raw.get("bundles", {})).items()}
         except FileNotFoundError:
             pass
@@ -161,6 +163,17 @@ class CopyChoices:
     def for_all(self) -> bool:
         with self._lock:
             return self._all
+
+    @property
+    def remove_with_bundle(self) -> bool:
+        """Whether removing a bundle from Bundlecast removes its playable copies too (they stay by default)."""
+        with self._lock:
+            return self._remove_with_bundle
+
+    def set_remove_with_bundle(self, on: bool) -> None:
+        with self._lock:
+            self._remove_with_bundle = on
+            self._save()
 
     def set_for_all(self, on: bool) -> None:
         """Every owned bundle (a bundle's own choice, when made, still wins)."""
@@ -182,7 +195,8 @@ class CopyChoices:
         fd, temp = tempfile.mkstemp(prefix=".playable-copies-", suffix=".tmp", dir=self._path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": 1, "all": self._all, "bundles": self._bundles}, handle)
+                json.dump({"version": 1, "all": self._all, "remove_with_bundle": self._remove_with_bundle,
+                           "bundles": self._bundles}, handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             Path(temp).replace(self._path)

@@ -39,6 +39,7 @@ class PlayableCopiesHost(QObject):
         self._tasks = tasks
         self._bundle_of_torrent = bundle_of_torrent
         self._open_url = open_url
+        self.seen: dict[str, tuple[str, Manifest]] = {}  # torrent id → (bundle id, manifest) of bundles synced
 
     def wants(self, bundle_id: str) -> bool:
         return self.copies.choices.wants(bundle_id)
@@ -55,6 +56,18 @@ class PlayableCopiesHost(QObject):
         bundle_id = self._bundle_of_torrent(torrent_id)
         if bundle_id is not None:
             self.sync(bundle_id)
+
+    def on_torrent_removed(self, torrent_id: str) -> None:
+        """A bundle left Bundlecast: its playable copies go too when the owner asked for that."""
+        known = self.seen.get(torrent_id)
+        if known is None or not self.copies.choices.remove_with_bundle:
+            return
+        bundle_id, manifest = known
+        self._tasks.run(lambda: self.copies.remove_with_bundle(manifest),
+                        lambda removed: self.copies_written.emit(bundle_id, []), self._on_error)
+
+    def set_remove_with_bundle(self, on: bool) -> None:
+        self._tasks.run(lambda: self.copies.choices.set_remove_with_bundle(on), None, self._on_error)
 
     def set_choice(self, bundle_id: str | None, on: bool, affected: Iterable[str] = ()) -> None:
         """One bundle's choice (or all, with ``bundle_id`` None and the ``affected`` bundles), then bring the
@@ -92,8 +105,11 @@ def build_playable_copies_host(
     licenses_for_bundle: Callable[[str], Sequence[License]], tasks: TaskRunner, *, parent: QObject | None = None,
 ) -> PlayableCopiesHost:
     """The host over the library index's bundles; choices kept beside the index (``playable-copies.json``)."""
-    reader = bundle_on_disk_reader(index, engine, verified_manifest, licenses_for_bundle)
+    seen: dict[str, tuple[str, Manifest]] = {}
+    reader = bundle_on_disk_reader(index, engine, verified_manifest, licenses_for_bundle, seen)
     copies = PlayableCopies(CopyChoices(index.path.parent / "playable-copies.json"), FanFolders.from_environment(),
                             reader)
-    return PlayableCopiesHost(copies, tasks, lambda tid: r.bundle_id if (r := index.by_torrent(tid)) else None,
+    host = PlayableCopiesHost(copies, tasks, lambda tid: r.bundle_id if (r := index.by_torrent(tid)) else None,
                               parent=parent)
+    host.seen = seen
+    return host

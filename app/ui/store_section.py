@@ -98,11 +98,14 @@ class StoreSection(QObject):
     def _connect_playable_copies(self) -> None:
         copies, page, index = self.copies, self.store_page.bundle_page, self.index
         self.desktop.bridge.torrent_finished.connect(copies.on_torrent_finished)
+        self.desktop.bridge.torrent_removed.connect(copies.on_torrent_removed)
+        page.remove_copies_with_bundle_changed.connect(copies.set_remove_with_bundle)
         page.playable_copies_changed.connect(
             lambda bundle_id, on: copies.set_choice(bundle_id, on, [r.bundle_id for r in index.all()]))
         page.open_book_requested.connect(copies.open_book)
         self.actions.bundle_loaded.connect(
-            lambda detail, _owned: page.show_playable_copies(copies.wants(detail.id), copies.copies.choices.for_all))
+            lambda detail, _owned: page.show_playable_copies(copies.wants(detail.id), copies.copies.choices.for_all,
+                                                             copies.copies.choices.remove_with_bundle))
         self.actions.store_connected.connect(lambda _info: copies.sync_all(r.bundle_id for r in index.all()))
         self.actions.license_acquired.connect(lambda bundle_id, _t: copies.sync(bundle_id))
         copies.failed.connect(self.desktop.window.set_store_status)

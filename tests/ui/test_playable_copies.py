@@ -120,3 +120,14 @@ def test_bought_files_are_never_ciphertext_under_a_playable_name_and_copies_play
         page.copies_box.click()
     assert not music.exists()
     assert len(locked) == len(list((window.downloads / ALBUM).glob(f"*{LOCKED_SUFFIX}")))
+
+    # On again, with "remove them when I remove the bundle": removing the bundle takes its copies along.
+    with qtbot.waitSignal(copies.copies_written, timeout=60_000):
+        page.copies_box.click()
+    assert sorted(p.name for p in music.iterdir()) == all_tracks
+    page.remove_copies_box.click()
+    qtbot.waitUntil(lambda: copies.copies.choices.remove_with_bundle, timeout=10_000)
+    tid = next(iter(copies.seen))
+    with qtbot.waitSignal(copies.copies_written, timeout=60_000):
+        window.engine.remove(tid, delete_data=True)
+    assert not music.exists()

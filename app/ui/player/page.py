@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from app.bundle import License
 from app.player.errors import LicenseRequiredError, PlayerError
 from app.player.items import Offer, PlayItem
-from app.player.playback import FileProgress, Playback
+from app.player.playback import Playback
 from app.player.resume import ResumePositions
 from app.player.video import (
     Buffering,
@@ -48,6 +48,7 @@ from app.player.video import (
 from app.ui.player.controls import SPEEDS, ControlsBar
 from app.ui.player.fullscreen import FullscreenMode
 from app.ui.player.offer_panel import OfferPanel
+from app.ui.player.progress_poller import ProgressPoller
 from app.ui.player.side_files import SideFiles
 from app.ui.tasks import TaskRunner
 
@@ -81,10 +82,7 @@ class PlayerPage(QWidget):
         self._license: License | None = None
         self._offer: Offer | None = None
         self._time_ms = self._length_ms = 0
-        self._vlc_buffering = False
-        self._progress_pending = False
         self._ended = False
-        self._last_progress: FileProgress | None = None
         self._up_next = QTimer(self)
         self._up_next.setSingleShot(True)
         self._up_next.setInterval(UP_NEXT_AFTER_MS)
@@ -105,9 +103,9 @@ class PlayerPage(QWidget):
         self._side = SideFiles(self._player, playback, tasks, self.controls)
         self._player.set_volume(self.volume.value())
         self._fullscreen = FullscreenMode(self, (self.title_label, self.playlist, self.buffering_label), self.controls)
-        self._timer = QTimer(self)
-        self._timer.setInterval(500)
-        self._timer.timeout.connect(self._refresh_progress)
+        self._progress = ProgressPoller(playback, tasks, self.seek_bar, self.buffering_label,
+                                     current_item=lambda: self.current_item,
+                                     quiet=lambda: self.showing_offer)
 
     def _build(self) -> None:
         self.video = QFrame()
@@ -292,7 +290,8 @@ class PlayerPage(QWidget):
         item = self._items[index]
         self.playlist.setCurrentRow(index)
         self.title_label.setText(item.heading)
-        self._time_ms, self._length_ms, self._last_progress = 0, int((item.file.duration_s or 0) * 1000), None
+        self._time_ms, self._length_ms = 0, int((item.file.duration_s or 0) * 1000)
+        self._progress.reset()
         self._ended = False
         try:
             url = self._playback.stream_url(item, self._license)
@@ -315,14 +314,14 @@ class PlayerPage(QWidget):
         # Directly, not on the task runner: pool threads could run it before the previous file's stop_watching,
         # and libtorrent's per-torrent limit setters only post a message (they never block).
         self._playback.start_watching(item)
-        self._timer.start()
+        self._progress.start()
 
     def _leave_current(self) -> None:
         item = self.current_item
         if item is None:
             return
         self._remember_position()
-        self._timer.stop()
+        self._progress.stop()
         self._player.stop()
         self._playback.release(item)
         self._playback.stop_watching()
@@ -346,7 +345,7 @@ class PlayerPage(QWidget):
             self.cover.setText(f"♪\n{item.bundle_title or item.title}" if item else "♪")
 
     def _show_offer(self, reason: str) -> None:
-        self._timer.stop()
+        self._progress.stop()
         self.buffering_label.hide()
         self.offer_panel.show_offer(self._offer, reason)
         self.stack.setCurrentIndex(_OFFER)
@@ -359,12 +358,12 @@ class PlayerPage(QWidget):
     def _on_vlc_event(self, event: PlaybackEvent) -> None:
         if isinstance(event, Playing):
             self.play_button.setText("Pause")
-            self._vlc_buffering = False
+            self._progress.vlc_buffering = False
         elif isinstance(event, Paused):
             self.play_button.setText("Play")
             self._remember_position()
         elif isinstance(event, Buffering):
-            self._vlc_buffering = event.percent < 100
+            self._progress.vlc_buffering = event.percent < 100
         elif isinstance(event, TimeChanged):
             self._time_ms = event.time_ms
         elif isinstance(event, LengthChanged) and event.length_ms > 0:
@@ -394,7 +393,7 @@ class PlayerPage(QWidget):
         self._playback.stop_watching()
         self.play_button.setText("Play")
         if self._offer is not None and item is not None and not item.file.locked and not has_next:
-            self._timer.stop()
+            self._progress.stop()
             self.offer_panel.show_offer(self._offer, "The free part has ended. Unlock the rest to keep watching.",
                                         can_watch_again=True)
         elif item is not None:
@@ -407,40 +406,7 @@ class PlayerPage(QWidget):
 
     def _show_time(self) -> None:
         self.controls.show_time(self._time_ms, self._length_ms)
-        self._show_buffering()
-
-    def _show_buffering(self) -> None:
-        progress, item = self._last_progress, self.current_item
-        starving = bool(
-            progress and item and item.file.bitrate and progress.buffering_s
-            and progress.buffered_ahead < item.file.bitrate / 8
-        )  # fmt: skip
-        if self.showing_offer or not (self._vlc_buffering or starving):
-            self.buffering_label.hide()
-            return
-        estimate = progress.buffering_s if progress else None
-        self.buffering_label.setText(f"Buffering… about {max(1, round(estimate))} s" if estimate else "Buffering…")
-        self.buffering_label.show()
-
-    def _refresh_progress(self) -> None:
-        item = self.current_item
-        if item is None or self._progress_pending:
-            return
-        self._progress_pending = True
-        fraction = self.seek_bar.position
-        self._tasks.run(
-            lambda: self._playback.progress(item, fraction),
-            on_done=lambda progress: self._on_progress(item, progress),
-            on_error=lambda _error: setattr(self, "_progress_pending", False),
-        )
-
-    def _on_progress(self, item: PlayItem, progress: FileProgress) -> None:
-        self._progress_pending = False
-        if item is not self.current_item:
-            return
-        self._last_progress = progress
-        self.seek_bar.set_ranges(progress.downloaded, progress.playable)
-        self._show_buffering()
+        self._progress.show_buffering()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if not self.handle_key(event):

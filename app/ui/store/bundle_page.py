@@ -64,6 +64,7 @@ class BundlePage(QWidget):
     download_requested = Signal(str)
     open_book_requested = Signal(str, str)  # bundle id, the book's path in the bundle
     playable_copies_changed = Signal(object, bool)  # bundle id (None: every bundle I own), on
+    remove_copies_with_bundle_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,6 +148,9 @@ class BundlePage(QWidget):
         copies_row = QHBoxLayout()
         copies_row.addWidget(self.copies_box)
         copies_row.addWidget(self.all_copies_box)
+        self.remove_copies_box = QCheckBox("Remove them when I remove the bundle")
+        self.remove_copies_box.clicked.connect(self.remove_copies_with_bundle_changed)
+        copies_row.addWidget(self.remove_copies_box)
         copies_row.addStretch(1)
         return copies_row
 
@@ -159,10 +163,11 @@ class BundlePage(QWidget):
         if self.detail is not None and book is not None:
             self.open_book_requested.emit(self.detail.id, book)
 
-    def show_playable_copies(self, for_bundle: bool, for_all: bool) -> None:
+    def show_playable_copies(self, for_bundle: bool, for_all: bool, remove_with_bundle: bool = False) -> None:
         """Tick the boxes as the owner chose (the host knows the choices)."""
         self.copies_box.setChecked(for_bundle)
         self.all_copies_box.setChecked(for_all)
+        self.remove_copies_box.setChecked(remove_with_bundle)
 
     def visible_actions(self) -> list[str]:
         return [button.text() for button in self.buttons.values() if not button.isHidden()]
@@ -231,5 +236,5 @@ class BundlePage(QWidget):
             button.setText(labels[key])
             button.setVisible(shown[key])
         self.owned_label.setText("✔ In your library" if owned else "")
-        self.copies_box.setVisible(owned)
-        self.all_copies_box.setVisible(owned)
+        for box in (self.copies_box, self.all_copies_box, self.remove_copies_box):
+            box.setVisible(owned)
