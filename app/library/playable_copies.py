@@ -91,6 +91,7 @@ def write_copy(source: Path, target: Path, size: int, cipher: ContentCipher | No
         _fsync_folder(target.parent)
     except OSError as exc:
         temp.unlink(missing_ok=True)
+        log.warning("playable copy of %s to %s failed: %s", source, target, exc)
         reason = exc.strerror or str(exc)
         raise PlayableCopyError(f"Could not write a playable copy to “{target.parent}”: {reason}.") from exc
     except BaseException:

@@ -16,7 +16,15 @@ from pytestqt.qtbot import QtBot
 from app.library.locked_files import LOCKED_SUFFIX
 from app.player.video import PlaybackEvent, PlaybackFailed, TimeChanged, VideoBackend
 from app.store.vault import LicenseVault
-from tests.ui.store_driving import new_email, open_bundle, payment_dialog, press, sign_up_in_dialog, wait_for_catalog
+from tests.ui.store_driving import (
+    email_dialog,
+    new_email,
+    open_bundle,
+    payment_dialog,
+    press,
+    sign_up_in_dialog,
+    wait_for_catalog,
+)
 from tests.ui.store_fixtures import StoreWindow, close_store_window, open_store_window
 
 ALBUM = "Harbor Lights"
@@ -131,3 +139,40 @@ def test_bought_files_are_never_ciphertext_under_a_playable_name_and_copies_play
     with qtbot.waitSignal(copies.copies_written, timeout=60_000):
         window.engine.remove(tid, delete_data=True)
     assert not music.exists()
+
+
+def test_read_opens_the_book_decrypted_in_the_systems_reader(qtbot: QtBot, fan_window: StoreWindow,
+                                                             tmp_path: Path) -> None:
+    import zipfile
+
+    window = fan_window
+    wait_for_catalog(qtbot, window)
+    open_bundle(qtbot, window, "A Field Guide to Small Stars")
+    press(window, "email")
+    email = new_email()
+    sign_up_in_dialog(qtbot, window, email)
+    dialog = email_dialog(qtbot, window)
+    dialog.consent.setChecked(True)
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: dialog.step == 2, timeout=30_000)
+    with qtbot.waitSignal(window.section.actions.bundle_added, timeout=60_000) as added:
+        dialog.ok_button.click()
+    tid = added.args[1]
+    qtbot.waitUntil(lambda: window.engine.snapshot(tid).progress >= 1.0, timeout=120_000)
+    book_dir = window.downloads / "A Field Guide to Small Stars"
+    assert [p.name for p in book_dir.iterdir()] == ["a-field-guide-to-small-stars.epub.bundlecast-locked"]
+    opened: list[str] = []
+    copies = window.section.copies
+    copies._open_url = lambda url: opened.append(url.toLocalFile()) or True  # the system's reader, recorded
+    page = window.section.store_page.bundle_page
+    qtbot.waitUntil(lambda: not page.buttons["read"].isHidden(), timeout=30_000)
+    failures: list[str] = []
+    copies.failed.connect(failures.append)
+    page.buttons["read"].click()
+    qtbot.waitUntil(lambda: bool(opened or failures), timeout=60_000)
+    assert not failures
+    assert len(opened) == 1
+    book = Path(opened[0])
+    assert book.parent == tmp_path / "Books" / "A Field Guide to Small Stars" and book.suffix == ".epub"
+    with zipfile.ZipFile(book) as epub:  # decrypted: a real EPUB
+        assert epub.read("mimetype") == b"application/epub+zip"

@@ -116,7 +116,8 @@ class BundleAdder:
         save_path = self._download_dir()
         existing = self._engine.has_torrent(meta.info_hash_v1)
         # Locked files live on disk under a name no player opens (app.library.locked_files).
-        names = locked_file_names(manifest, meta.file_paths, meta.name if len(meta.file_paths) > 1 else "")
+        top_folder = meta.name if len(meta.file_paths) > 1 or meta.file_paths != (meta.name,) else ""
+        names = locked_file_names(manifest, meta.file_paths, top_folder)
         torrent_id = self._engine.add_torrent_bytes(torrent, save_path, file_priorities=priorities, file_names=names)
         if existing:
             self._engine.rename_files(torrent_id, names)  # a bundle added before locked files were renamed
@@ -136,7 +137,7 @@ class BundleAdder:
                 save_path=str(save_path),
                 manifest_payload=detail.manifest.payload,
                 manifest_signature=detail.manifest.signature,
-                top_folder=meta.name if len(meta.file_paths) > 1 or meta.file_paths != (meta.name,) else "",
+                top_folder=top_folder,
             )
         )
         return AddedBundle(bundle_id, manifest.title, torrent_id, manifest, tuple(sorted(wanted)))
