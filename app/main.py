@@ -149,7 +149,13 @@ def run_desktop(paths: AppPaths, options: LaunchOptions) -> int:
 
     tune_interpreter_for_ui()
     qt_app = create_application()
+    from app.ui.startup_window import show_startup_window  # a window at once, before the heavy parts load
+
+    first_time = not (options.store_url or (paths.data / "store").exists())
+    startup = None if options.minimized else show_startup_window(first_time=first_time)
     running = build_app(paths, options)
+    if startup is not None:
+        startup.close()
     if running is None:
         return 0
     running.desktop.quit_requested.connect(qt_app.quit)

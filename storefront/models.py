@@ -166,7 +166,8 @@ class Bundle(Base):
         back_populates="bundle", order_by="BundleFile.index", cascade="all, delete-orphan"
     )
     releases: Mapped[list[Release]] = relationship(
-        back_populates="bundle", order_by="Release.released_at", cascade="all, delete-orphan"
+        # Releases published at the same moment (a series' first batch) keep the order they were published in.
+        back_populates="bundle", order_by="(Release.released_at, Release.id)", cascade="all, delete-orphan"
     )
 
 

@@ -50,7 +50,8 @@ from storefront.torrents import MEDIA_PIECE_SIZE, bdecode, create_bundle_torrent
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _BUNDLE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")  # it names a folder: never "..", never hidden
-_EXTRA_TYPES = {".epub": "application/epub+zip", ".mp4": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg"}
+_EXTRA_TYPES = {".epub": "application/epub+zip", ".mp4": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg",
+                ".srt": "application/x-subrip", ".vtt": "text/vtt"}
 
 
 class PublishError(StoreError):

@@ -12,7 +12,7 @@ import ipaddress
 import logging
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from app.engine.alert_pump import AlertPump
 from app.engine.error_translation import translated
 from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
+from app.engine.file_names import disk_name, rename_files, set_file_names
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
 from app.engine.reads import checked_file_info, file_entries, peer_entries, tracker_entries, verified_ranges
@@ -134,10 +135,14 @@ class Engine:
         return self._add(params_from_file(Path(path)), save_path, paused, file_priorities)
 
     def add_torrent_bytes(
-        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None,
+        file_names: Mapping[int, str] | None = None,
     ) -> TorrentId:
-        """Add a .torrent from memory (e.g. from the store); ``file_priorities`` can fetch one file alone."""
-        return self._add(params_from_bytes(data), save_path, paused, file_priorities)
+        """Add a .torrent from memory (e.g. from the store); ``file_priorities`` can fetch one file alone;
+        ``file_names`` (file index → path relative to ``save_path``) stores files under other names on disk."""
+        params = params_from_bytes(data)
+        set_file_names(params, file_names or {})
+        return self._add(params, save_path, paused, file_priorities)
 
     def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> TorrentId:
         """Add a magnet link; its display name is sanitized and never used as a path."""
@@ -173,7 +178,8 @@ class Engine:
                 record.handle = session.add_torrent(params)
             except RuntimeError as exc:
                 self._store.delete(torrent_id)
-                raise InvalidTorrentError(f"libtorrent refused the torrent: {exc}.") from exc
+                log.warning("libtorrent refused a torrent: %s", exc)
+                raise InvalidTorrentError("Bundlecast could not add this torrent: its contents are unusable.") from exc
             self._registry.add(record)
             self._book.put(snapshot_from_status(torrent_id, record.handle.status(), added_at, record.magnet_name))
         return torrent_id
@@ -324,7 +330,8 @@ class Engine:
             try:
                 address = str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
             except (OSError, IndexError) as exc:
-                raise EngineError(f"Cannot find the peer {host!r}: {exc}.") from exc
+                log.info("cannot resolve peer %s: %s", host, exc)
+                raise EngineError(f"Cannot find the computer “{host}” on the network.") from exc
         handle.connect_peer((address, port))
         with self._registry.lock:  # redialed when the torrent wants data again (see redial)
             self._registry.get(tid).known_peers.add((address, port))
@@ -374,7 +381,20 @@ class Engine:
         """Where one file of the torrent lives on disk."""
         handle = self._registry.get(tid).handle
         info = checked_file_info(handle, file_index)
-        return Path(handle.status().save_path) / info.layout().file_path(file_index)
+        return Path(handle.status().save_path) / disk_name(handle, info, file_index)
+
+    @translated
+    def rename_files(self, tid: TorrentId, names: Mapping[int, str]) -> None:
+        """Store files under other names on disk (file index → path relative to the save path); the torrent is
+        unchanged. Blocks until libtorrent reports the new names; they are kept across restarts."""
+        record = self._registry.get(tid)
+        changed = rename_files(record.handle, names)
+        if changed:
+
+            def change(params: lt.add_torrent_params) -> None:
+                params.renamed_files = {**dict(params.renamed_files), **changed}
+
+            self._keeper.save_change(record, change)
 
     def torrent_ids(self) -> list[TorrentId]:
         """Ids of every torrent in the session."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import logging
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -16,6 +17,7 @@ import libtorrent as lt
 
 from app.engine.errors import EngineError, UnknownTorrentError
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -62,6 +64,8 @@ def translated(method: Callable[P, R]) -> Callable[P, R]:
             if "invalid torrent handle" in str(exc):
                 # The torrent was removed between looking it up and using it.
                 raise UnknownTorrentError("That torrent was just removed.") from exc
-            raise EngineError(f"The torrent engine could not do that: {exc}.") from exc
+            log.warning("%s failed in libtorrent: %s", method.__name__, exc)
+            raise EngineError("The download engine could not do that just now. Try again; if it keeps "
+                              "failing, restart Bundlecast.") from exc
 
     return wrapper

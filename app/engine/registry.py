@@ -79,7 +79,7 @@ class Registry:
         with self._lock:
             record = self._records.get(torrent_id)
         if record is None:
-            raise UnknownTorrentError(f"No torrent with id {torrent_id!r} in this session.")
+            raise UnknownTorrentError("That torrent is no longer in Bundlecast.")
         return record
 
     def ids(self) -> list[TorrentId]:

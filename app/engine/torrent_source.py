@@ -8,6 +8,7 @@ pieces), and a magnet's ``dn`` is sanitized before libtorrent ever sees it as a 
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import libtorrent as lt
 from app.engine.errors import InvalidMagnetError, InvalidTorrentError, StorageError
 
 # A real .torrent is rarely above a few MiB (a 1 TiB torrent with 4 MiB pieces carries 5 MiB of hashes).
+log = logging.getLogger(__name__)
+
 MAX_TORRENT_BYTES = 10_000_000
 _LIMITS: Any = {
     "max_buffer_size": MAX_TORRENT_BYTES,
@@ -42,7 +45,7 @@ def params_from_file(path: Path) -> lt.add_torrent_params:
     try:
         size = path.stat().st_size
     except FileNotFoundError as exc:
-        raise InvalidTorrentError(f"The .torrent file {path} does not exist.") from exc
+        raise InvalidTorrentError(f"Bundlecast can't find the file “{path.name}”.") from exc
     except OSError as exc:
         raise StorageError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     if size > MAX_TORRENT_BYTES:
@@ -65,11 +68,12 @@ def params_from_bytes(data: bytes) -> lt.add_torrent_params:
     if not data:
         raise InvalidTorrentError("The .torrent file is empty.")
     if data[:1] != b"d":
-        raise InvalidTorrentError("This is not a .torrent file (it does not start with a bencoded dictionary).")
+        raise InvalidTorrentError("This is not a .torrent file. Choose the .torrent file the download page offered.")
     try:
         info = lt.torrent_info(data, _LIMITS)
     except RuntimeError as exc:
-        raise InvalidTorrentError(f"The .torrent file is damaged or incomplete: {exc}.") from exc
+        log.info("unreadable .torrent: %s", exc)
+        raise InvalidTorrentError("The .torrent file is damaged or incomplete. Download it again.") from exc
     if info.num_files() == 0 or info.total_size() < 0:
         raise InvalidTorrentError("The .torrent file lists no files.")
     params = lt.add_torrent_params()
@@ -80,20 +84,22 @@ def params_from_bytes(data: bytes) -> lt.add_torrent_params:
 def params_from_magnet(uri: str) -> lt.add_torrent_params:
     """Add parameters from a magnet URI, with its display name made safe (or dropped)."""
     if not isinstance(uri, str) or not uri.startswith("magnet:?"):
-        raise InvalidMagnetError("A magnet link starts with 'magnet:?'.")
+        raise InvalidMagnetError("That is not a magnet link. A magnet link starts with “magnet:?”.")
     if len(uri) > MAX_MAGNET_CHARS:
         raise InvalidMagnetError("The magnet link is too long.")
     if not any(_valid_exact_topic(value) for value in _query_values(uri, "xt")):
         raise InvalidMagnetError(
-            "The magnet link has no valid info-hash (xt=urn:btih:<40 hex or 32 base32> or urn:btmh:1220<64 hex>)."
+            "This magnet link is cut short: the code that names the download is missing or incomplete. "
+            "Copy the whole link again."
         )
     try:
         params = lt.parse_magnet_uri(uri)
     except RuntimeError as exc:
-        raise InvalidMagnetError(f"The magnet link cannot be read: {exc}.") from exc
+        log.info("unreadable magnet link: %s", exc)
+        raise InvalidMagnetError("This magnet link cannot be read. Copy the whole link again.") from exc
     hashes = params.info_hashes
     if not hashes.has_v1() and not hashes.has_v2():
-        raise InvalidMagnetError("The magnet link has no info-hash.")
+        raise InvalidMagnetError("This magnet link does not say which download it is. Copy the whole link again.")
     params.name = safe_display_name(params.name)
     return params
 

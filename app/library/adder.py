@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,8 +23,10 @@ from app.bundle import BundleError, Manifest, SignedManifest, verify_manifest
 from app.engine import InvalidTorrentError, inspect_torrent
 from app.engine.types import FileEntry, TorrentId
 from app.library.backend import StoreBackend
+from app.library.companion_files import subtitles_for
 from app.library.errors import BundleCheckError
 from app.library.index import LibraryIndex, LibraryRecord
+from app.library.locked_files import locked_file_names
 
 NORMAL, SKIP = 4, 0
 
@@ -37,8 +39,10 @@ class Want(enum.Enum):
 
 class BundleEngine(Protocol):
     def add_torrent_bytes(
-        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None,
+        file_names: Mapping[int, str] | None = None,
     ) -> TorrentId: ...
+    def rename_files(self, torrent_id: TorrentId, names: Mapping[int, str]) -> None: ...
     def has_torrent(self, torrent_id: TorrentId) -> bool: ...
     def files(self, torrent_id: TorrentId) -> list[FileEntry]: ...
     def set_file_priorities(self, torrent_id: TorrentId, priorities: Sequence[int]) -> None: ...
@@ -60,7 +64,10 @@ def wanted_paths(manifest: Manifest, want: Want) -> set[str]:
     free = [f for f in manifest.files if not f.locked]
     if want is Want.PILOT:
         videos = [f for f in free if f.media_type.startswith("video/")]
-        return {videos[0].path} if videos else {f.path for f in free}
+        if not videos:
+            return {f.path for f in free}
+        subtitles = subtitles_for(manifest, videos[0], {f.path: 0 for f in free})  # the pilot's own subtitles
+        return {videos[0].path, *(subtitle.file.path for subtitle in subtitles)}
     return {f.path for f in free}
 
 
@@ -103,8 +110,12 @@ class BundleAdder:
         priorities = priorities_for(meta.file_paths, wanted)
         save_path = self._download_dir()
         existing = self._engine.has_torrent(meta.id)
-        torrent_id = self._engine.add_torrent_bytes(torrent, save_path, file_priorities=priorities)
+        # Locked files live on disk under a name no player opens (app.library.locked_files).
+        top_folder = meta.name if meta.multi_file else ""
+        names = locked_file_names(manifest, meta.file_paths, top_folder)
+        torrent_id = self._engine.add_torrent_bytes(torrent, save_path, file_priorities=priorities, file_names=names)
         if existing:
+            self._engine.rename_files(torrent_id, names)  # a bundle added before locked files were renamed
             # By libtorrent's file index: files() leaves out pad files, which every hybrid (store) torrent has.
             current = {entry.index: entry.priority for entry in self._engine.files(torrent_id)}
             merged = [max(current.get(index, SKIP), wanted_now) for index, wanted_now in enumerate(priorities)]
@@ -121,7 +132,7 @@ class BundleAdder:
                 save_path=str(save_path),
                 manifest_payload=detail.manifest.payload,
                 manifest_signature=detail.manifest.signature,
-                top_folder=meta.name if meta.multi_file else "",
+                top_folder=top_folder,
                 cover_url=detail.cover_url or "",
                 backed=backed,
                 added_at=time.time(),

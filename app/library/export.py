@@ -17,6 +17,7 @@ from app.atomic_write import publish_atomically
 from app.bundle import ContentCipher, License, Manifest
 from app.library.errors import ExportError
 from app.library.licenses import key_for, rank_licenses
+from app.library.locked_files import source_on_disk
 
 BLOCK = 1024 * 1024
 
@@ -24,7 +25,7 @@ BLOCK = 1024 * 1024
 def _safe_target(folder: Path, relative: str) -> Path:
     parts = PurePosixPath(relative).parts
     if not parts or any(p in ("..", "") for p in parts) or PurePosixPath(relative).is_absolute():
-        raise ExportError(f"The bundle lists a file with an unsafe name ({relative!r}); nothing was exported.")
+        raise ExportError(f"The bundle lists a file with an unsafe name (“{relative}”); nothing was exported.")
     return folder.joinpath(*parts)
 
 
@@ -42,7 +43,7 @@ def export_bundle(
     ranked = rank_licenses(manifest, licenses)  # the same choice the player makes (app.library.licenses)
     folder = target / (manifest.title.replace("/", "-").strip() or manifest.bundle_id)
     for entry in manifest.files:
-        source = source_root / entry.path
+        source = source_on_disk(source_root, entry)
         if not source.is_file() or source.stat().st_size < entry.size:
             raise ExportError(f"“{entry.path}” is not fully downloaded yet. Download the bundle, then export.")
         cipher: ContentCipher | None = None

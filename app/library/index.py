@@ -59,9 +59,17 @@ class LibraryIndex:
             log.warning("Library index %s is unreadable (%s); it will be rebuilt from your licenses", self._path, exc)
             return {}
 
+    @property
+    def path(self) -> Path:
+        return self._path
+
     def get(self, bundle_id: str) -> LibraryRecord | None:
         with self._lock:
             return self._records.get(bundle_id)
+
+    def by_torrent(self, torrent_id: str) -> LibraryRecord | None:
+        with self._lock:
+            return next((r for r in self._records.values() if r.torrent_id == torrent_id), None)
 
     def all(self) -> list[LibraryRecord]:
         with self._lock:

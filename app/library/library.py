@@ -17,6 +17,7 @@ from app.bundle import BundleError, License, Manifest
 from app.engine.types import FileEntry, TorrentId
 from app.library.adder import AddedBundle, BundleAdder, BundleEngine, Want
 from app.library.backend import StoreBackend
+from app.library.campaign_progress import with_campaign_progress
 from app.library.errors import BundleCheckError, NotInLibraryError
 from app.library.export import export_bundle
 from app.library.index import LibraryIndex, LibraryRecord
@@ -73,7 +74,10 @@ class Library:
         files = [(entry.index, entry.path) for entry in self._engine.files(record.torrent_id)]
         items = tuple(plan_items(manifest, record.torrent_id, files, license, pilot_only=pilot_only))
         start = next((i for i, item in enumerate(items) if item.file.path == start_path), 0)
-        return PlayPlan(items, license, None if license else offer_for(manifest), start, added)
+        offer = None if license else offer_for(manifest)
+        if offer is not None:
+            offer = with_campaign_progress(offer, self._backend)  # the pledge offer shows the campaign's progress
+        return PlayPlan(items, license, offer, start, added)
 
     # --- the shelf -------------------------------------------------------------------------------------------
     def shelf(self, *, sync: bool = True) -> list[ShelfBundle]:

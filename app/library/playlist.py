@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from app.bundle import GateType, License, Manifest, ManifestFile
 from app.engine.types import TorrentId
+from app.library.companion_files import artwork_for, subtitles_for
 from app.library.money import format_price
 from app.player.items import Offer, OfferKind, PlayItem
 
@@ -93,7 +94,8 @@ def plan_items(
         playable = [f for f in playable if not f.locked and f.media_type.startswith("video/")][:1]
     return [
         PlayItem(torrent_id, index_of[entry.path], entry, title=file_title(entry.path), bundle_id=manifest.bundle_id,
-                 bundle_title=manifest.title)
+                 bundle_title=manifest.title, subtitles=subtitles_for(manifest, entry, index_of),
+                 artwork=artwork_for(manifest, index_of))
         for entry in playable
         if entry.path in index_of
     ]

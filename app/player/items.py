@@ -25,6 +25,18 @@ class Offer:
     kind: OfferKind
     label: str
     headline: str = "Enjoyed the pilot? Unlock the whole series."
+    progress_text: str = ""  # a campaign's progress ("61,482 of 250,000 backers · 42 days left"), if any
+    progress: float | None = None  # 0…1 of the campaign's goal
+
+
+@dataclass(frozen=True, slots=True)
+class SubtitleFile:
+    """A file that goes with the one played — a subtitle file beside a video, or an album's cover: its torrent file
+    index, manifest entry and a label."""
+
+    file_index: int
+    file: ManifestFile
+    label: str  # what the subtitle menu shows ("English")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +49,8 @@ class PlayItem:
     title: str
     bundle_id: str | None = None
     bundle_title: str = ""
+    subtitles: tuple[SubtitleFile, ...] = ()
+    artwork: SubtitleFile | None = None  # the bundle's picture (an album's cover.png) shown while music plays
 
     @property
     def heading(self) -> str:

@@ -25,6 +25,8 @@ from app.player.sources import ByteSource, StreamOpener, TorrentFileSource
 
 log = logging.getLogger(__name__)
 
+_MAX_ARTWORK_BYTES = 8 * 1024 * 1024
+
 
 class PlaybackEngine(StreamOpener, Protocol):
     """The part of ``app.engine.Engine`` playback uses."""
@@ -62,6 +64,9 @@ class Playback:
 
     def stream_url(self, item: PlayItem, license: License | None = None) -> str:
         """The URL VLC opens for ``item``; a locked file needs a license that opens it."""
+        return self._server.register(item.stream_id, self._source(item, license))
+
+    def _source(self, item: PlayItem, license: License | None) -> ByteSource:
         source: ByteSource = TorrentFileSource(
             self._engine, item.torrent_id, item.file_index, size=item.file.size, content_type=item.file.media_type
         )
@@ -70,11 +75,44 @@ class Playback:
             if key is None:
                 raise LicenseRequiredError(item.file.path)
             source = DecryptingSource(source, key, item.file.nonce_bytes)
-        return self._server.register(item.stream_id, source)
+        return source
+
+    def subtitle_urls(self, item: PlayItem, license: License | None = None) -> list[tuple[str, str]]:
+        """(label, URL) of each subtitle file of ``item`` this fan may open (a locked one needs its key). The URL
+        ends in the file's extension: VLC picks the subtitle format by it."""
+        urls = []
+        for number, subtitle in enumerate(item.subtitles):
+            sub_item = PlayItem(item.torrent_id, subtitle.file_index, subtitle.file, subtitle.label, item.bundle_id)
+            extension = subtitle.file.path.rsplit(".", 1)[-1].lower()
+            try:
+                source = self._source(sub_item, license)
+            except LicenseRequiredError:
+                continue
+            urls.append((subtitle.label, self._server.register(_subtitle_id(item, number, extension), source)))
+        return urls
+
+    def read_artwork(self, item: PlayItem, *, timeout: float = 10.0) -> bytes | None:
+        """The bytes of ``item``'s artwork (small, free), read from the torrent; None without one. Blocks: worker."""
+        artwork = item.artwork
+        if artwork is None or artwork.file.locked or artwork.file.size > _MAX_ARTWORK_BYTES:
+            return None
+        stream = self._engine.open_stream(item.torrent_id, artwork.file_index, timeout=timeout)
+        try:
+            data = b""
+            while len(data) < artwork.file.size:
+                block = stream.read(artwork.file.size - len(data))
+                if not block:
+                    break
+                data += block
+            return data
+        finally:
+            stream.close()
 
     def release(self, item: PlayItem) -> None:
-        """Stop serving ``item`` (ends its open responses, gives the engine's picking back)."""
+        """Stop serving ``item`` and its subtitles (ends their open responses, gives the engine's picking back)."""
         self._server.unregister(item.stream_id)
+        for number, subtitle in enumerate(item.subtitles):
+            self._server.unregister(_subtitle_id(item, number, subtitle.file.path.rsplit(".", 1)[-1].lower()))
 
     def progress(self, item: PlayItem, position_fraction: float) -> FileProgress:
         """Downloaded and playable ranges of ``item`` and the buffering estimate at ``position_fraction``."""
@@ -139,3 +177,7 @@ class Playback:
 def downloaded_share(ranges: Sequence[tuple[float, float]]) -> float:
     """How much of the file the fractions cover (0…1)."""
     return min(1.0, sum(end - start for start, end in ranges))
+
+
+def _subtitle_id(item: PlayItem, number: int, extension: str) -> str:
+    return f"{item.stream_id}-sub{number}.{extension}"

@@ -262,7 +262,8 @@ class StreamServer:
         try:
             self._server = _Server((self._host, 0), self._token, self._registry, self._tap)
         except OSError as error:
-            raise StreamServerError(f"The player could not open its local stream port: {error}") from error
+            log.warning("stream server cannot bind: %s", error)
+            raise StreamServerError("The player could not start: this computer refused it a local port.") from error
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="stream-server", daemon=True
         )
@@ -288,7 +289,7 @@ class StreamServer:
     def register(self, file_id: str, source: ByteSource) -> str:
         """Serve ``source`` as ``file_id`` and return its URL (with the session token)."""
         if not _FILE_ID.match(file_id):
-            raise StreamServerError(f"Not a usable stream id: {file_id!r}")
+            raise StreamServerError(f"The player cannot serve a file named “{file_id}”.")
         self._registry.register(file_id, source)
         return f"http://{self._host}:{self.port}/{self._token}/{file_id}"
 

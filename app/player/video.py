@@ -98,7 +98,8 @@ class VideoBackend:
         try:
             import vlc
         except (ImportError, OSError) as error:
-            raise VideoBackendError(f"VLC is not available on this computer ({error}). Install VLC to play.") from error
+            log.warning("libvlc cannot be loaded: %s", error)
+            raise VideoBackendError("VLC is not available on this computer. Install VLC to play.") from error
         self._vlc: Any = vlc
         argv = ["--no-video-title-show", "--quiet", *args]
         if headless:
@@ -234,8 +235,44 @@ class VideoPlayer:
     def set_volume(self, volume: int) -> None:
         self._player.audio_set_volume(min(max(int(volume), 0), 100))
 
+    @property
+    def muted(self) -> bool:
+        return bool(self._player.audio_get_mute())
+
+    def set_muted(self, muted: bool) -> None:
+        self._player.audio_set_mute(bool(muted))
+
+    @property
+    def rate(self) -> float:
+        return float(self._player.get_rate())
+
+    def set_rate(self, rate: float) -> None:
+        """Playback speed (1.0 normal); VLC keeps the pitch."""
+        self._player.set_rate(float(rate))
+
+    def add_subtitle(self, url: str, *, select: bool) -> bool:
+        """Add a subtitle file (SRT, WebVTT …) by URL to what plays now; ``select`` shows it at once."""
+        return int(self._player.add_slave(self._vlc.MediaSlaveType.subtitle, url, bool(select))) == 0
+
+    def subtitle_tracks(self) -> list[tuple[int, str]]:
+        """The subtitle tracks VLC knows for what plays now, as (id, name), without "Disable"."""
+        tracks = self._player.video_get_spu_description() or []
+        return [(int(track_id), _text(name)) for track_id, name in tracks if int(track_id) >= 0]
+
+    @property
+    def subtitle_track(self) -> int:
+        """The id of the subtitle track shown, -1 when none is."""
+        return int(self._player.video_get_spu())
+
+    def set_subtitle_track(self, track_id: int) -> bool:
+        """Show the track ``track_id`` (from ``subtitle_tracks``), or none with -1."""
+        return int(self._player.video_set_spu(int(track_id))) == 0
+
     def set_window(self, handle: int) -> None:
         """Draw the video into the native window ``handle`` (Qt: ``int(widget.winId())``)."""
+        # The window's owner (Qt) handles the mouse and keys: VLC would swallow them over the picture.
+        self._player.video_set_mouse_input(False)
+        self._player.video_set_key_input(False)
         if sys.platform.startswith("linux"):
             self._player.set_xwindow(handle)
         elif sys.platform == "win32":
@@ -262,3 +299,7 @@ class VideoPlayer:
             manager.event_detach(kind)
         self._player.stop()
         self._player.release()
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

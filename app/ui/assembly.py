@@ -22,6 +22,7 @@ from app.settings import AppSettings, SettingsStore
 from app.ui.covers import CoverCache
 from app.ui.desktop import Desktop, DesktopConfig, DesktopEngine
 from app.ui.library.page import LibraryPage
+from app.ui.playable_copies_host import PlayableCopiesHost, build_playable_copies_host
 from app.ui.player.host import PlayerHost
 from app.ui.player.page import PlayerPage
 from app.ui.store.section import StoreSection
@@ -55,6 +56,7 @@ class AssembledWindow:
     store: StoreSection | None = None
     library_page: LibraryPage | None = None
     player: PlayerHost | None = None
+    copies: PlayableCopiesHost | None = None  # the owner's playable copies (Music, Videos, Books)
 
 
 def assemble_window(
@@ -77,6 +79,9 @@ def assemble_window(
     window.library = library
     window.store = StoreSection(store.backend, library, tasks_, covers, parent=shell)
     window.library_page = LibraryPage(library, tasks_, covers, parent=shell.window)
+    window.copies = build_playable_copies_host(
+        store.index, engine, library.adder.verified_manifest,  # type: ignore[arg-type]
+        store.backend.licenses_for_bundle, tasks_, parent=shell)
     shell.add_page(window.store.store_page, "Store")
     shell.add_page(window.library_page, "Library")
     if player is not None:
@@ -103,6 +108,7 @@ def _wire(window: AssembledWindow) -> None:
     library.remove_torrent_requested.connect(
         lambda tid: shell.tasks.run(lambda: shell.engine.remove(tid, delete_data=True)))
     library.apply_stats(tuple(shell.engine.snapshots()))
+    _wire_playable_copies(window)
     if player is None:
         return
     store.play_requested.connect(player.play)
@@ -113,3 +119,22 @@ def _wire(window: AssembledWindow) -> None:
     player.library_changed.connect(library.refresh)
     player.offer_requested.connect(lambda _bundle_id: shell.show_page(store.store_page))
     player.offer_requested.connect(store.open_bundle)
+
+
+def _wire_playable_copies(window: AssembledWindow) -> None:
+    """Playable copies follow the downloads, the owner's choices on a bundle's page and the licenses."""
+    shell, store, copies = window.shell, window.store, window.copies
+    assert store is not None and copies is not None and window.library is not None
+    page, index = store.store_page.bundle_page, window.library.index
+    shell.bridge.torrent_finished.connect(copies.on_torrent_finished)
+    shell.bridge.torrent_removed.connect(copies.on_torrent_removed)
+    page.remove_copies_with_bundle_changed.connect(copies.set_remove_with_bundle)
+    page.playable_copies_changed.connect(
+        lambda bundle_id, on: copies.set_choice(bundle_id, on, [r.bundle_id for r in index.all()]))
+    page.open_book_requested.connect(copies.open_book)
+    store.actions.bundle_loaded.connect(
+        lambda detail, _owned: page.show_playable_copies(copies.wants(detail.id), copies.copies.choices.for_all,
+                                                         copies.copies.choices.remove_with_bundle))
+    store.actions.store_connected.connect(lambda _info: copies.sync_all(r.bundle_id for r in index.all()))
+    store.actions.license_acquired.connect(lambda bundle_id, _t: copies.sync(bundle_id))
+    copies.failed.connect(shell.show_status)

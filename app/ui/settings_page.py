@@ -1,10 +1,14 @@
 """The Settings tab: a form over ``AppSettings`` — download folder, rate limits, listen port, seeding policy,
 how much other downloads are slowed while the player plays, tray behaviour and the store URL. *Save* emits
 ``settings_saved`` with the new settings; the composition root persists them and applies them to the engine and
-the player. Main thread only.
+the player. A new store address is tried first (on a worker): one that is not an address, or where no store
+answers, is refused with a sentence and nothing is saved. Rates step in round units (``RateSpinBox``).
+Main thread only.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -23,9 +27,26 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import AppSettings
+from app.ui.rate_spin_box import RateSpinBox
+from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
 
 MAX_RATE_KIB = 10_000_000
 NUMBER_FIELD_WIDTH = 220  # a number across the whole window reads as a text field
+
+
+def try_store_url(url: str) -> None:
+    """Ask the store at ``url`` who it is; raises the store client's error (with its sentence) when it cannot.
+    Blocking: worker threads."""
+    from app.store.client import StoreClient
+
+    with StoreClient(url, timeout=(3.05, 10)) as client:
+        client.store_info()
+
+
+def _rate(minimum: int = 0, zero_text: str = "Unlimited") -> RateSpinBox:
+    spin = RateSpinBox(MAX_RATE_KIB, zero_text=zero_text, minimum_kib=minimum)
+    spin.setMaximumWidth(NUMBER_FIELD_WIDTH)
+    return spin
 
 
 def _spin(maximum: int, suffix: str, special: str | None = None) -> QSpinBox:
@@ -43,9 +64,14 @@ class SettingsPage(QWidget):
 
     settings_saved = Signal(object)  # AppSettings
 
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: AppSettings, parent: QWidget | None = None, *, tasks: TaskRunner | None = None,
+        check_store_url: Callable[[str], None] = try_store_url,
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
+        self._tasks: TaskRunner = tasks or ThreadPoolTaskRunner(max_threads=1, parent=self)
+        self._check_store_url = check_store_url
         self.download_dir = QLineEdit()
         self.download_dir.setPlaceholderText("Downloads/Bundlecast")
         browse = QPushButton("Choose…")
@@ -53,8 +79,8 @@ class SettingsPage(QWidget):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.download_dir, 1)
         folder_row.addWidget(browse)
-        self.download_limit = _spin(MAX_RATE_KIB, " KiB/s", "Unlimited")
-        self.upload_limit = _spin(MAX_RATE_KIB, " KiB/s", "Unlimited")
+        self.download_limit = _rate()
+        self.upload_limit = _rate()
         self.listen_port = _spin(65535, "", "Any free port")
         self.seed_ratio = QDoubleSpinBox()
         self.seed_ratio.setRange(0, 100)
@@ -65,8 +91,7 @@ class SettingsPage(QWidget):
         self.start_minimized = QCheckBox("Start minimized to the tray")
         self.close_to_tray = QCheckBox("Closing the window keeps Bundlecast seeding in the tray")
         self.slow_others = QCheckBox("Slow other downloads while watching")
-        self.slow_others_rate = _spin(MAX_RATE_KIB, " KiB/s")
-        self.slow_others_rate.setMinimum(1)
+        self.slow_others_rate = _rate(minimum=1)
         self.slow_others.toggled.connect(self.slow_others_rate.setEnabled)
         self.store_url = QLineEdit()
         self.store_url.setPlaceholderText("Empty: the built-in demo store")
@@ -147,9 +172,26 @@ class SettingsPage(QWidget):
         )
 
     def save(self) -> None:
-        self._settings = self.edited_settings()
+        """Save what the form shows; a new store address is tried first and refused with a sentence if it fails."""
+        edited = self.edited_settings()
+        if not edited.store_url or edited.store_url == self._settings.store_url:
+            self._commit(edited)
+            return
+        self.save_button.setEnabled(False)
+        self.saved_label.setText(f"Checking the store at {edited.store_url}…")
+        self._tasks.run(lambda: self._check_store_url(edited.store_url), lambda _none: self._commit(edited),
+                        self._refuse_store_url)
+
+    def _commit(self, edited: AppSettings) -> None:
+        self.save_button.setEnabled(True)
+        self._settings = edited
         self.saved_label.setText("Saved.")
         self.settings_saved.emit(self._settings)
+
+    def _refuse_store_url(self, exc: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        reason = getattr(exc, "user_message", None) or "No store answered at that address."
+        self.saved_label.setText(f"Not saved: {reason}")
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Download folder", self.download_dir.text())

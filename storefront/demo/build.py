@@ -36,7 +36,7 @@ from storefront.demo import recipe
 from storefront.demo.covers import draw_cover
 from storefront.demo.ebook import write_epub
 from storefront.demo.media import TrackSpec, VideoSpec, attach_cover_art, encode_track, encode_video
-from storefront.demo.recipe import DEMO_BUNDLES, DemoBundle
+from storefront.demo.recipe import DEMO_BUNDLES, DemoBundle, SubtitlePlan
 from storefront.demo.texts import BOOK_CHAPTERS
 from storefront.demo.tool import ORRERY_PY, readme_text, write_tool_zip
 from storefront.models import Account, Bundle, Campaign
@@ -203,6 +203,9 @@ def _write_documents(bundle: DemoBundle, root: Path) -> None:
     (covers / f"{bundle.bundle_id}.png").write_bytes(cover)
     if bundle.tracks:
         (folder / "cover.png").write_bytes(cover)  # folder art that music players pick up
+    for video in bundle.videos:
+        for plan in video.subtitle_files:
+            _write_subtitles(folder / f"{video.path.rsplit('.', 1)[0]}.{plan.language}.{plan.format}", plan)
     if "ebook" in bundle.extras:
         write_epub(
             folder / "a-field-guide-to-small-stars.epub",
@@ -215,6 +218,20 @@ def _write_documents(bundle: DemoBundle, root: Path) -> None:
     if "tool" in bundle.extras:
         write_tool_zip(folder / "pocket-orrery-1.0.zip")
         (folder / "README.txt").write_text(readme_text())
+
+
+def _write_subtitles(path: Path, plan: SubtitlePlan) -> None:
+    """SubRip or WebVTT: numbered cues with ``00:00:01,000 --> …`` (SRT) or a WEBVTT header and dots (VTT)."""
+
+    def stamp(seconds: float) -> str:
+        ms = round(seconds * 1000)
+        text = f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+        return text.replace(".", ",") if plan.format == "srt" else text
+
+    blocks = [f"{n}\n{stamp(start)} --> {stamp(end)}\n{text}\n" for n, (start, end, text) in enumerate(plan.cues, 1)]
+    header = "WEBVTT\n\n" if plan.format == "vtt" else ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + "\n".join(blocks), encoding="utf-8")
 
 
 def _existing(database: Database) -> set[str]:

@@ -27,6 +27,15 @@ CREATOR_EMAIL = "creator@demo.bundlecast.invalid"
 
 
 @dataclass(frozen=True, slots=True)
+class SubtitlePlan:
+    """A subtitle file shipped beside a video: ``<video stem>.<language>.<srt|vtt>``, cues of (start s, end s, text)."""
+
+    language: str
+    format: str  # "srt" or "vtt"
+    cues: tuple[tuple[float, float, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class VideoPlan:
     path: str
     title: str
@@ -34,6 +43,7 @@ class VideoPlan:
     seconds: float
     chord_root_hz: float
     release: str | None = None
+    subtitle_files: tuple[SubtitlePlan, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,24 @@ class DemoBundle:
     extras: tuple[str, ...] = field(default=())  # generated files by name: "ebook", "tool", "cover"
 
 
+_PILOT_LINES_EN = (
+    "Petrel, this is the lighthouse. Do you read?", "It's drifting. Nobody builds lighthouses out here.",
+    "Then somebody lost one.", "Tow lines ready. We follow it home.", "Home is forty light-years the wrong way.",
+    "Then we'd better start now.",
+)
+_PILOT_LINES_ES = (
+    "Petrel, aquí el faro. ¿Me recibe?", "Va a la deriva. Nadie construye faros aquí fuera.",
+    "Entonces alguien perdió uno.", "Cables listos. Lo seguimos a casa.", "Casa está a cuarenta años luz al revés.",
+    "Pues mejor empezar ya.",
+)
+
+
+def _cues(lines: tuple[str, ...], seconds: float) -> tuple[tuple[float, float, str], ...]:
+    """One line every few seconds for the whole video, so a subtitle is on screen at any moment."""
+    step = seconds / 30
+    return tuple((n * step, (n + 1) * step - 0.2, lines[n % len(lines)]) for n in range(30))
+
+
 _EPISODES = (
     "The Long Orbit",
     "Salt and Static",
@@ -92,7 +120,10 @@ DEMO_BUNDLES: tuple[DemoBundle, ...] = (
         palette=Palette((6, 10, 38), (70, 24, 96), (240, 140, 50)),
         lock=("episodes/*",),
         videos=(
-            VideoPlan("pilot.mp4", "LUMEN DRIFT", "PILOT - FIRST LIGHT", 120, 110.0, "pilot"),
+            VideoPlan("pilot.mp4", "LUMEN DRIFT", "PILOT - FIRST LIGHT", 120, 110.0, "pilot", (
+                SubtitlePlan("en", "srt", _cues(_PILOT_LINES_EN, 120)),
+                SubtitlePlan("es", "vtt", _cues(_PILOT_LINES_ES, 120)),
+            )),
             *(
                 VideoPlan(
                     f"episodes/episode-{n:02d}.mp4",

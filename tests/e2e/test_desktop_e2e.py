@@ -149,6 +149,17 @@ def license_tokens_in_keyring(paths: AppPaths) -> list[str]:
     return [keyring.get_password("Bundlecast", f"{store_ref} license {i}") or "" for i in ids]
 
 
+def _decodes(path: Path) -> bool:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = (container.streams.audio or container.streams.video)[0]
+            return any(True for _ in container.decode(stream))
+    except (av.error.FFmpegError, IndexError, UnicodeDecodeError):
+        return False
+
+
 def _bytes_of(path: Path) -> bytes:
     """A file's bytes, or none if it went away since it was listed (the engine renames resume temp files)."""
     try:
@@ -188,6 +199,13 @@ def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths, every_log
         assert library is not None
         qtbot.waitUntil(lambda: library.state_of(ALBUM).startswith("Ready"), timeout=60_000)
         assert store.store_page.account_label.text() == f"Signed in as {EMAIL}"
+        # No ciphertext under a name a player opens, anywhere a fan looks: the bought tracks sit as
+        # "<name>.mp3.bundlecast-locked"; every file under a media name decodes.
+        media = [p for root in (home.downloads, home.config.parent) for p in root.rglob("*")
+                 if p.suffix.lower() in (".mp3", ".mp4", ".epub") and home.data not in p.parents
+                 and home.cache not in p.parents]
+        assert media and all(_decodes(p) for p in media), media
+        assert len(list((home.downloads / ALBUM).glob("*.mp3.bundlecast-locked"))) == 3
 
         transfers.select_torrent(tid)
         library.select_title(ALBUM)

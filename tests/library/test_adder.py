@@ -75,9 +75,10 @@ def test_buying_a_bundle_added_for_its_pilot_wants_the_episodes_and_keeps_the_pi
             return {f.path.split("/", 1)[1] for f in engine.files(torrent_id) if f.priority > 0}
 
         tid = adder.add(series, Want.PILOT).torrent_id
-        assert wanted(tid) == {"pilot.mp4"}
+        pilot = {"pilot.mp4", "pilot.en.srt", "pilot.es.vtt"}  # the pilot and its subtitle files
+        assert wanted(tid) == pilot
         assert adder.add(series, Want.PILOT).torrent_id == tid  # re-added: same torrent, same wanted files
-        assert wanted(tid) == {"pilot.mp4"}
+        assert wanted(tid) == pilot
         bought = adder.add(series, Want.ALL)  # bought: the episodes join, the pilot stays
         everything = {f.path for f in bought.manifest.files}
         assert any(p.startswith("episodes/") for p in everything) and "pilot.mp4" in everything

@@ -75,7 +75,8 @@ class FakeEngine:
     def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> str:
         self.calls.append(("add_magnet", (uri, save_path)))
         if "xt=urn:btih:" not in uri:
-            raise InvalidMagnetError("The magnet link has no info-hash (xt=urn:btih:…).")
+            raise InvalidMagnetError("This magnet link is cut short: the code that names the download is missing or "
+                                     "incomplete. Copy the whole link again.")
         return self._add(uri.split("xt=urn:btih:")[1][:40].lower(), "magnet")
 
     def pause(self, tid: str) -> None:

@@ -32,6 +32,7 @@ from app.store.vault import LicenseVault
 from app.ui.assembly import AssembledWindow, PlayerDependencies, StoreParts, assemble_window
 from app.ui.desktop import Desktop, DesktopConfig
 from app.ui.library.page import LibraryPage
+from app.ui.playable_copies_host import PlayableCopiesHost
 from app.ui.player.host import PlayerHost
 from app.ui.store.section import StoreSection
 from tests.support.demo import demo_media_cache
@@ -88,6 +89,11 @@ class StoreWindow:
     def library(self) -> LibraryPage:
         assert self.window.library_page is not None
         return self.window.library_page
+
+    @property
+    def copies(self) -> PlayableCopiesHost:
+        assert self.window.copies is not None
+        return self.window.copies
 
     @property
     def player(self) -> PlayerHost:

@@ -63,7 +63,7 @@ def test_bought_album_is_ready_and_exports_a_playable_copy(qtbot: QtBot, bought:
     assert ("Purchase complete", f"“{ALBUM}” is yours. It is downloading now.") in window.desktop.tray.messages
     assert ("Download finished", f"“{ALBUM}” is complete and seeding.") in window.desktop.tray.messages
     downloaded = window.downloads / ALBUM
-    locked = downloaded / "02 - Ferry at Nine.mp3"
+    locked = downloaded / "02 - Ferry at Nine.mp3.bundlecast-locked"  # never under a name a player opens
     assert locked.stat().st_size > 0
     assert not _decodes_as_audio(locked)  # what travels and sits on disk is ciphertext
 
@@ -73,8 +73,8 @@ def test_bought_album_is_ready_and_exports_a_playable_copy(qtbot: QtBot, bought:
     with qtbot.waitSignal(library.export_finished, timeout=60_000):
         library.export_button.click()
     exported = target / ALBUM
-    assert sorted(p.name for p in exported.iterdir()) == sorted(p.name for p in downloaded.iterdir()
-                                                               if p.suffix == ".mp3" or p.suffix == ".png")
+    assert sorted(p.name for p in exported.iterdir()) == sorted(p.name.removesuffix(".bundlecast-locked")
+                                                               for p in downloaded.iterdir())
     assert _decodes_as_audio(exported / "02 - Ferry at Nine.mp3")
     assert _decodes_as_audio(exported / "01 - Low Tide Signal.mp3")
     assert library.banner.text.startswith("Exported ")

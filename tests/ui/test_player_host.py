@@ -94,6 +94,12 @@ def test_watch_pilot_plays_in_the_player_tab_while_it_downloads(qtbot: QtBot, pl
     qtbot.waitUntil(lambda: page.time_ms > 1000, timeout=60_000)
     assert page.play_button.text() == "Pause"
     qtbot.waitUntil(lambda: _video_is_lit(page), timeout=10_000)  # the picture is in the window, not black
+    # The subtitle files the demo ships beside the pilot: offered, the first shown, and switched off on request.
+    assert page.subtitle_labels == ["English", "Español"]
+    qtbot.waitUntil(lambda: len(page._player.subtitle_tracks()) == 2 and page._player.subtitle_track >= 0,
+                    timeout=20_000)
+    page.choose_subtitle(-1)
+    qtbot.waitUntil(lambda: page._player.subtitle_track == -1, timeout=5_000)
 
 
 def _video_is_lit(page: PlayerPage) -> bool:
@@ -117,6 +123,8 @@ def test_play_on_an_album_you_do_not_own_plays_its_free_track(qtbot: QtBot, play
     assert page.current_item is not None and page.current_item.file.path == "01 - Low Tide Signal.mp3"
     assert page.playlist.count() == 1  # the locked tracks are not offered without a license
     qtbot.waitUntil(lambda: page.time_ms > 1000, timeout=60_000)
+    assert page.stack.currentWidget() is page.cover
+    qtbot.waitUntil(lambda: not page.cover.pixmap().isNull(), timeout=30_000)  # the album's cover, not a black box
 
 
 def test_the_players_offer_opens_the_bundle_in_the_store(qtbot: QtBot, player_window: StoreWindow) -> None:

@@ -42,10 +42,21 @@ def test_catalog_grid_shows_the_demo_with_covers_search_and_filter(qtbot: QtBot,
     with qtbot.waitSignal(grid.loaded, timeout=30_000):
         grid.search.setText("field guide")
     assert grid.card_titles() == ["A Field Guide to Small Stars"]
+    assert grid.grid.isVisible() and not grid.empty_label.isVisible()
+    with qtbot.waitSignal(grid.loaded, timeout=30_000):
+        grid.search.setText("zzz no such bundle")
+    assert grid.card_titles() == []
+    assert not grid.grid.isVisible()  # no empty grey box …
+    assert grid.empty_label.isVisible()
+    assert grid.empty_label.text() == "Nothing matches “zzz no such bundle”. Try another word."
     grid.search.clear()
     with qtbot.waitSignal(grid.loaded, timeout=30_000):
         grid.kind.setCurrentIndex(grid.kind.findData("music"))
     assert grid.card_titles() == ["Harbor Lights"]
+    assert grid.grid.isVisible() and not grid.empty_label.isVisible()
+    with qtbot.waitSignal(grid.loaded, timeout=30_000):
+        grid.kind.setCurrentIndex(grid.kind.findData("game"))
+    assert grid.empty_label.text() == "No games in this store yet. Choose All kinds to see everything."
 
 
 def test_campaign_page_shows_progress_locks_and_its_actions(qtbot: QtBot, store_window: StoreWindow) -> None:
@@ -56,10 +67,15 @@ def test_campaign_page_shows_progress_locks_and_its_actions(qtbot: QtBot, store_
     assert page.campaign_bar.isVisibleTo(page) and page.campaign_bar.value() >= 0
     assert "of 250,000 backers" in page.campaign_label.text() and "days left" in page.campaign_label.text()
     assert page.swarm.text().startswith("Swarm: ")
+    titles = [page.files.item(r, 0).text() for r in range(page.files.rowCount())]
+    assert titles[:4] == ["Pilot: First Light", "Pilot: First Light — subtitles (English)",
+                          "Pilot: First Light — subtitles (Español)", "Episode 1: The Long Orbit"]  # release order
+    assert titles[-1] == "Episode 8: First Landfall" and not any("/" in t or ".mp4" in t for t in titles)
     files = {page.files.item(r, 0).text(): page.files.item(r, 2).text() for r in range(page.files.rowCount())}
-    assert files["pilot.mp4"] == "Free"
-    assert files["episodes/episode-01.mp4"] == LOCKED_TEXT
-    locked_row = next(r for r in range(page.files.rowCount()) if page.files.item(r, 0).text().startswith("episodes/"))
+    assert files["Pilot: First Light"] == "Free"
+    assert files["Episode 1: The Long Orbit"] == LOCKED_TEXT
+    assert page.files.item(3, 0).toolTip() == "episodes/episode-01.mp4"  # the path is still there, on hover
+    locked_row = titles.index("Episode 1: The Long Orbit")
     assert not page.files.item(locked_row, 2).icon().isNull()  # a drawn padlock next to the word
     assert page.visible_actions() == ["Pledge $9.95…", "Watch pilot"]
 
@@ -72,8 +88,9 @@ def test_watch_pilot_downloads_the_pilot_alone(qtbot: QtBot, store_window: Store
     _bundle, tid, pilot_only = added.args
     assert pilot_only
     files = {f.path.split("/", 1)[1]: f.priority for f in store_window.engine.files(tid)}
-    assert files["pilot.mp4"] > 0
-    assert all(priority == 0 for path, priority in files.items() if path != "pilot.mp4")
+    pilot = {"pilot.mp4", "pilot.en.srt", "pilot.es.vtt"}  # the pilot and its subtitle files
+    assert all(files[path] > 0 for path in pilot)
+    assert all(priority == 0 for path, priority in files.items() if path not in pilot)
     transfers = store_window.desktop.transfers
     qtbot.waitUntil(lambda: transfers.model.row_of(tid) is not None, timeout=30_000)
     # The sampled pilot puts the series in the Library, where its download state shows on the cover.
@@ -84,19 +101,40 @@ def test_watch_pilot_downloads_the_pilot_alone(qtbot: QtBot, store_window: Store
                                  & {"Downloading", "Ready"}), timeout=30_000)
 
 
-def test_free_get_needs_an_account_then_lands_in_the_library(qtbot: QtBot, store_window: StoreWindow) -> None:
+def test_free_get_downloads_without_an_account_and_a_sign_in_keeps_it(qtbot: QtBot, store_window: StoreWindow) -> None:
     wait_for_catalog(qtbot, store_window)
     open_bundle(qtbot, store_window, "Pocket Orrery")
-    assert store_window.section.store_page.bundle_page.visible_actions() == ["Get"]
-    press(store_window, "get")
+    store_page = store_window.section.store_page
+    assert store_page.account_label.text() == "Not signed in"
+    assert store_page.bundle_page.visible_actions() == ["Get"]
+    actions = store_window.section.actions
+    with qtbot.waitSignal(actions.bundle_added, timeout=60_000) as added:
+        press(store_window, "get")
+    assert actions.active_dialog is None  # no sign-in asked
+    assert store_page.banner.text.startswith("“Pocket Orrery” is downloading — no account needed.")
+    tid = added.args[1]
+    qtbot.waitUntil(lambda: store_window.engine.snapshot(tid).progress >= 1.0, timeout=120_000)
+    assert (store_window.downloads / "Pocket Orrery" / "pocket-orrery-1.0.zip").stat().st_size > 0
+    assert not store_window.vault.licenses_for_bundle(store_window.store_ref, "pocket-orrery")
+
+    # Signing in later keeps it in the account (a license), without pressing Get again.
+    store_page.sign_in_button.click()
     sign_up_in_dialog(qtbot, store_window, new_email())
+    qtbot.waitUntil(lambda: bool(store_window.vault.licenses_for_bundle(store_window.store_ref, "pocket-orrery")),
+                    timeout=60_000)
+    page = store_page.bundle_page
+    qtbot.waitUntil(lambda: page.owned_label.text() == "✔ In your library", timeout=30_000)
+    store_page.bundle_page.back_button.click()
+    qtbot.waitUntil(lambda: store_window.section.grid.badge_of("pocket-orrery") == "✔ Yours", timeout=30_000)
+    grid = store_window.section.grid.grid
+    card = next(grid.item(i).text() for i in range(grid.count()) if grid.item(i).text().startswith("Pocket Orrery"))
+    assert card.endswith("\n✔ Yours")
+    assert not store_page.banner.isVisible()  # the line about Pocket Orrery went with its page
     library = store_window.library
     qtbot.waitUntil(lambda: "Pocket Orrery" in library.titles(), timeout=60_000)
     qtbot.waitUntil(lambda: library.state_of("Pocket Orrery").startswith("Ready"), timeout=120_000)
-    page = store_window.section.store_page.bundle_page
-    qtbot.waitUntil(lambda: page.owned_label.text() == "✔ In your library", timeout=30_000)
 
-    store_page = store_window.section.store_page
+    # Signing out keeps it on this computer.
     store_page.sign_out_button.click()
     qtbot.waitUntil(lambda: store_page.account_label.text() == "Not signed in", timeout=30_000)
     assert store_page.sign_in_button.isVisibleTo(store_page)
@@ -174,6 +212,10 @@ def test_pledge_authorizes_and_counts_a_backer(qtbot: QtBot, store_window: Store
     assert "Backed" in backed.data(BADGES_ROLE)
     assert library.select_title("Lumen Drift: Season One")
     assert [progress for _title, progress in library.view.episode_rows()][:2] == ["", "Locked"]
+    # Backed shows on the grid's card; the thank-you line does not follow the fan to another bundle's page.
+    qtbot.waitUntil(lambda: store_window.section.grid.badge_of("lumen-drift") == "♥ Backed", timeout=30_000)
+    open_bundle(qtbot, store_window, "Harbor Lights")
+    assert not banner.isVisible()
 
 
 def test_pay_what_you_want_honours_the_amount_typed(qtbot: QtBot, store_window: StoreWindow) -> None:
@@ -221,8 +263,10 @@ def test_without_a_keyring_signing_up_says_why_and_the_free_pilot_still_download
     try:
         wait_for_catalog(qtbot, window)
         open_bundle(qtbot, window, "Pocket Orrery")
-        press(window, "get")
         actions = window.section.actions
+        with qtbot.waitSignal(actions.bundle_added, timeout=60_000):
+            press(window, "get")  # a free bundle needs neither an account nor a keyring
+        window.section.store_page.sign_in_button.click()
         qtbot.waitUntil(lambda: isinstance(actions.active_dialog, AccountDialog), timeout=10_000)
         dialog = actions.active_dialog
         assert isinstance(dialog, AccountDialog)

@@ -85,3 +85,15 @@ def test_a_torrent_downloads_from_a_real_seeder_and_is_removed_with_its_data(
     assert not ui_engine.has_torrent(tid)
     bridge.close()
     tasks.wait_for_done()
+
+
+def test_words_typed_into_add_magnet_are_answered_as_a_magnet_link(qtbot, ui_engine: Engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tasks = ThreadPoolTaskRunner()
+    page = TransfersPage(ui_engine, tasks, lambda: tmp_path / "dl")
+    qtbot.addWidget(page)
+    page.add_magnet_text("hello world")
+    qtbot.waitUntil(lambda: page.banner.isVisibleTo(page), timeout=10_000)
+    assert page.banner.text == "That is not a magnet link. A magnet link starts with “magnet:?”."
+    page.add_magnet_text("magnet:?xt=urn:btih:12345&dn=cut")
+    qtbot.waitUntil(lambda: page.banner.text.startswith("This magnet link is cut short"), timeout=10_000)
+    tasks.wait_for_done(5_000)

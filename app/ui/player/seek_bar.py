@@ -13,10 +13,14 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-_TRACK = QColor("#3a3a3a")
-_DOWNLOADED = QColor("#8a8a8a")
-_PLAYABLE = QColor("#3d8bfd")
+TRACK_COLOR = QColor("#3a3a3a")
+DOWNLOADED_COLOR = QColor("#8a8a8a")
+PLAYABLE_COLOR = QColor("#3d8bfd")
 _KNOB = QColor("#ffffff")
+SEEK_BAR_HELP = (
+    "Blue: from here, plays without waiting. Grey: downloaded. Dark: not downloaded yet — "
+    "you can still jump there; it plays as soon as those parts arrive."
+)
 
 
 class SeekBar(QWidget):
@@ -32,6 +36,7 @@ class SeekBar(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setAccessibleName("Seek bar")
+        self.setToolTip(SEEK_BAR_HELP)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(400, 18)
@@ -66,11 +71,11 @@ class SeekBar(QWidget):
         def span(start: float, end: float, color: QColor) -> None:
             painter.fillRect(QRectF(4 + start * width, top, max(1.0, (end - start) * width), height), color)
 
-        span(0.0, 1.0, _TRACK)
+        span(0.0, 1.0, TRACK_COLOR)
         for start, end in self._downloaded:
-            span(start, end, _DOWNLOADED)
+            span(start, end, DOWNLOADED_COLOR)
         if self._playable is not None:
-            span(*self._playable, _PLAYABLE)
+            span(*self._playable, PLAYABLE_COLOR)
         painter.setBrush(_KNOB)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawEllipse(QRectF(4 + self._position * width - 6, self.height() / 2 - 6, 12, 12))

@@ -58,6 +58,11 @@ class StoreActions(QObject):
         self.account_email: str | None = None
         self.active_dialog: QDialog | None = None
         self._details: dict[str, BundleDetail] = {}
+        self._unclaimed: set[str] = set()  # free bundles got while signed out: kept in the account at sign-in
+        self._backed: set[str] = set()  # campaigns pledged to from this app (the store lists no pledges)
+        self.account_changed.connect(self._claim_what_was_got_signed_out)
+        for signal in (self.account_changed, self.license_acquired, self.pledged):
+            signal.connect(self.refresh_badges)
 
     # --- connection and account ----------------------------------------------------------------------
     connect_failed = Signal(str)  # the store's sentence; the Store page offers to try again
@@ -141,9 +146,44 @@ class StoreActions(QObject):
         self.bundle_loaded.emit(detail, owned)
 
     # --- gates ---------------------------------------------------------------------------------------
+    badges_changed = Signal(object, object)  # frozenset of owned bundle ids, frozenset of pledged ones
+
+    def refresh_badges(self, *_args: object) -> None:
+        """Work out which bundles are this fan's (a license) and which they pledged to from this app."""
+
+        def read() -> tuple[frozenset[str], frozenset[str]]:
+            return frozenset(lic.bundle_id for lic in self._backend.licenses()), frozenset(self._backed)
+
+        self._tasks.run(read, lambda badges: self.badges_changed.emit(*badges),
+                        lambda exc: log.debug("badges not refreshed: %s", type(exc).__name__))
+
+    free_download_started = Signal(str, str)  # bundle id, title: a free bundle downloading without an account
+
     def get(self, bundle_id: str) -> None:
-        self.with_account(lambda: self._tasks.run(
-            lambda: self._backend.claim(bundle_id), self._on_license, self._fail))
+        """A free bundle: signed in, it is claimed (kept in the account) and downloaded; signed out, it downloads
+        at once — its files are not encrypted and its torrent is public — and is claimed at the next sign-in."""
+        detail = self._details.get(bundle_id)
+        if self.account_email or detail is None or any(f.locked for f in detail.files):
+            self.with_account(lambda: self._claim(bundle_id))
+            return
+        self._unclaimed.add(bundle_id)
+
+        def started(added: AddedBundle) -> None:
+            self.bundle_added.emit(added.bundle_id, added.torrent_id, False)
+            self.free_download_started.emit(added.bundle_id, added.title)
+
+        self._tasks.run(lambda: self._library.add(bundle_id, Want.FREE), started, self._fail)
+
+    def _claim(self, bundle_id: str) -> None:
+        self._unclaimed.discard(bundle_id)
+        self._tasks.run(lambda: self._backend.claim(bundle_id), self._on_license, self._fail)
+
+    def _claim_what_was_got_signed_out(self, email: str) -> None:
+        for bundle_id in sorted(self._unclaimed) if email else ():
+            self._tasks.run(partial(self._backend.claim, bundle_id), self._on_license,
+                            lambda exc: log.info("keeping a free bundle in the account failed: %s", exc))
+        if email:
+            self._unclaimed.clear()
 
     def give_email(self, bundle_id: str) -> None:
         self.with_account(lambda: self._email_dialog(bundle_id))
@@ -212,6 +252,7 @@ class StoreActions(QObject):
 
     def _on_pledged(self, dialog: QDialog, detail: BundleDetail) -> None:
         self._close(dialog)
+        self._backed.add(detail.id)
         self.pledged.emit(detail.id, detail.title)
         self.open_bundle(detail.id)
         # A backer's campaign joins the Library at once (with its free pilot); the season opens when it is funded.

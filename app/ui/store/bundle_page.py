@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -22,7 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.store.models import BundleDetail, Campaign, GateType
+from app.library.campaign_progress import campaign_text
+from app.library.fan_folders import BOOK_TYPES
+from app.library.file_titles import titled_in_release_order
+from app.store.models import BundleDetail, GateType
 from app.ui.icons import lock_icon
 from app.ui.store.catalog_page import gate_label
 from app.ui.units import format_price, format_size
@@ -34,15 +38,9 @@ def has_free_video(detail: BundleDetail) -> bool:
     return any(f.media_type.startswith("video/") and not f.locked for f in detail.files)
 
 
-def campaign_text(campaign: Campaign) -> str:
-    days = max(0, campaign.seconds_left) // 86_400
-    if campaign.goal_backers:
-        goal = f"{campaign.backers:,} of {campaign.goal_backers:,} backers"
-    else:
-        goal = (f"{format_price(campaign.pledged_cents, campaign.currency)} of "
-                f"{format_price(campaign.goal_cents or 0, campaign.currency)}")
-    state = {"open": f"{days} days left", "succeeded": "Funded", "failed": "Goal not reached"}
-    return f"{goal} · {state.get(campaign.state.value, campaign.state.value)}"
+def first_book(detail: BundleDetail) -> str | None:
+    """The path of the bundle's first book (an e-book or a PDF), if it has one."""
+    return next((f.path for f in detail.files if f.media_type in BOOK_TYPES), None)
 
 
 class BundlePage(QWidget):
@@ -54,6 +52,9 @@ class BundlePage(QWidget):
     watch_pilot_requested = Signal(str)
     play_requested = Signal(str)
     download_requested = Signal(str)
+    open_book_requested = Signal(str, str)  # bundle id, the book's path in the bundle
+    playable_copies_changed = Signal(object, bool)  # bundle id (None: every bundle I own), on
+    remove_copies_with_bundle_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,30 +80,23 @@ class BundlePage(QWidget):
         self.description.setWordWrap(True)
         self.description.setTextFormat(Qt.TextFormat.PlainText)
         self.files = QTableWidget(0, 3)
-        self.files.setHorizontalHeaderLabels(["File", "Size", "Access"])
+        self.files.setHorizontalHeaderLabels(["Title", "Size", "Access"])
         self.files.verticalHeader().hide()
         self.files.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.files.horizontalHeader().resizeSection(2, 150)
 
+        copies_row = self._build_copies_row()
+
         self.buttons: dict[str, QPushButton] = {}
-        actions = QHBoxLayout()
-        for key, signal in (
-            ("get", self.get_requested), ("email", self.email_requested), ("buy", self.buy_requested),
-            ("pledge", self.pledge_requested), ("pilot", self.watch_pilot_requested),
-            ("play", self.play_requested), ("download", self.download_requested),
-        ):
-            button = QPushButton()
-            button.clicked.connect(lambda _=False, s=signal: self._emit(s))
-            self.buttons[key] = button
-            actions.addWidget(button)
-        actions.addStretch(1)
+        actions = self._build_actions()
 
         info = QVBoxLayout()
         for widget in (self.title, self.creator, self.price, self.campaign_bar, self.campaign_label,
                        self.swarm, self.owned_label):
             info.addWidget(widget)
         info.addLayout(actions)
+        info.addLayout(copies_row)
         info.addStretch(1)
         head = QHBoxLayout()
         head.addWidget(self.cover)
@@ -116,6 +110,54 @@ class BundlePage(QWidget):
     def _emit(self, signal: object) -> None:
         if self.detail is not None:
             signal.emit(self.detail.id)  # type: ignore[attr-defined]
+
+    def _build_actions(self) -> QHBoxLayout:
+        actions = QHBoxLayout()
+        for key, signal in (
+            ("get", self.get_requested), ("email", self.email_requested), ("buy", self.buy_requested),
+            ("pledge", self.pledge_requested), ("pilot", self.watch_pilot_requested),
+            ("play", self.play_requested), ("download", self.download_requested), ("read", None),
+        ):
+            button = QPushButton()
+            if signal is None:
+                button.clicked.connect(self._open_book)
+            else:
+                button.clicked.connect(lambda _=False, s=signal: self._emit(s))
+            self.buttons[key] = button
+            actions.addWidget(button)
+        actions.addStretch(1)
+        return actions
+
+    def _build_copies_row(self) -> QHBoxLayout:
+        self.copies_box = QCheckBox("Keep playable copies in my Music, Videos and Books folders")
+        self.copies_box.setToolTip("Decrypted copies of this bundle's files that any player or reader opens. "
+                                   "Unticked, the copies are removed; Bundlecast itself never needs them.")
+        self.copies_box.clicked.connect(lambda on: self._emit_copies(False, on))
+        self.all_copies_box = QCheckBox("…for every bundle I own")
+        self.all_copies_box.clicked.connect(lambda on: self._emit_copies(True, on))
+        copies_row = QHBoxLayout()
+        copies_row.addWidget(self.copies_box)
+        copies_row.addWidget(self.all_copies_box)
+        self.remove_copies_box = QCheckBox("Remove them when I remove the bundle")
+        self.remove_copies_box.clicked.connect(self.remove_copies_with_bundle_changed)
+        copies_row.addWidget(self.remove_copies_box)
+        copies_row.addStretch(1)
+        return copies_row
+
+    def _emit_copies(self, for_all: bool, on: bool) -> None:
+        if self.detail is not None:
+            self.playable_copies_changed.emit(None if for_all else self.detail.id, on)
+
+    def _open_book(self) -> None:
+        book = first_book(self.detail) if self.detail is not None else None
+        if self.detail is not None and book is not None:
+            self.open_book_requested.emit(self.detail.id, book)
+
+    def show_playable_copies(self, for_bundle: bool, for_all: bool, remove_with_bundle: bool = False) -> None:
+        """Tick the boxes as the owner chose (the host knows the choices)."""
+        self.copies_box.setChecked(for_bundle)
+        self.all_copies_box.setChecked(for_all)
+        self.remove_copies_box.setChecked(remove_with_bundle)
 
     def visible_actions(self) -> list[str]:
         return [button.text() for button in self.buttons.values() if not button.isHidden()]
@@ -146,8 +188,10 @@ class BundlePage(QWidget):
             self.campaign_bar.setValue(min(1000, round(done / goal * 1000)))
             self.campaign_label.setText(campaign_text(campaign))
         self.files.setRowCount(len(detail.files))
-        for row, entry in enumerate(detail.files):
-            self.files.setItem(row, 0, QTableWidgetItem(entry.path))
+        for row, (title, entry) in enumerate(titled_in_release_order(detail.files, detail.releases)):
+            name = QTableWidgetItem(title)
+            name.setToolTip(entry.path)
+            self.files.setItem(row, 0, name)
             size = QTableWidgetItem(format_size(entry.size))
             size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.files.setItem(row, 1, size)
@@ -163,7 +207,7 @@ class BundlePage(QWidget):
             "get": "Get", "email": "Give e-mail…",
             "buy": f"Buy {format_price(gate.price_cents or gate.min_cents or 0, gate.currency)}…",
             "pledge": f"Pledge {format_price(gate.price_cents or 0, gate.currency)}…",
-            "pilot": "Watch pilot", "play": "Play", "download": "Download",
+            "pilot": "Watch pilot", "play": "Play", "download": "Download", "read": "Read",
         }
         if gate.type is GateType.PWYW:
             labels["buy"] = "Pay what you want…"
@@ -176,8 +220,11 @@ class BundlePage(QWidget):
             "pilot": not owned and has_free_video(detail),
             "play": owned and any(f.media_type.startswith(("video/", "audio/")) for f in detail.files),
             "download": owned,
+            "read": owned and first_book(detail) is not None,
         }
         for key, button in self.buttons.items():
             button.setText(labels[key])
             button.setVisible(shown[key])
         self.owned_label.setText("✔ In your library" if owned else "")
+        for box in (self.copies_box, self.all_copies_box, self.remove_copies_box):
+            box.setVisible(owned)

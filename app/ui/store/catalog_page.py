@@ -56,6 +56,15 @@ def gate_label(summary: BundleSummary, *, short: bool = False) -> str:
     return gate.type.value
 
 
+def _empty_label() -> QLabel:
+    label = QLabel()
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setStyleSheet("font-size: 13pt; padding: 40px;")
+    label.hide()
+    return label
+
+
 def _placeholder() -> QPixmap:
     pixmap = QPixmap(COVER_SIZE)
     pixmap.fill(QColor("#d9dce3"))
@@ -86,6 +95,9 @@ class CatalogGrid(QWidget):
         self._loading_more = False
         self._shown_ids: set[str] = set()
         self._items_by_cover: dict[str, list[QListWidgetItem]] = {}
+        self._summaries: dict[str, BundleSummary] = {}
+        self._owned: frozenset[str] = frozenset()
+        self._backed: frozenset[str] = frozenset()
         covers.cover_ready.connect(self._on_cover_ready)
 
         self.search = QLineEdit()
@@ -96,6 +108,7 @@ class CatalogGrid(QWidget):
             self.kind.addItem(label, value)
         self.count_label = QLabel()
         self.banner = Banner(self)
+        self.empty_label = _empty_label()
         self.grid = QListWidget()
         self.grid.setObjectName("catalog")  # styled by resources/styles/bundlecast.qss
         self.grid.setViewMode(QListView.ViewMode.IconMode)
@@ -120,6 +133,9 @@ class CatalogGrid(QWidget):
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.kind.currentIndexChanged.connect(lambda _i: self.reload())
 
+        self._lay_out()
+
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.kind)
@@ -128,6 +144,7 @@ class CatalogGrid(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.banner)
         layout.addWidget(self.grid, 1)
+        layout.addWidget(self.empty_label, 1)
 
     def reload(self) -> None:
         """Fetch the first page for the current search and filter; older answers are dropped."""
@@ -201,13 +218,51 @@ class CatalogGrid(QWidget):
             self.grid.addItem(self._card(summary))
         if not page.items:
             self._total = self.grid.count()  # the store holds fewer than it said: stop asking
+        self._show_empty_message(self.grid.count() == 0)
         self.count_label.setText(f"{page.total} bundle{'s' if page.total != 1 else ''}")
         self.loaded.emit(self.grid.count())
         # A tall window may show every card without a scroll; the context stops the call if the page is gone.
         QTimer.singleShot(0, self, self._load_more_if_at_end)
 
+    def _show_empty_message(self, empty: bool) -> None:
+        """An empty grid says why, instead of showing a grey box."""
+        query, kind = self._query
+        kind_name = next((label for label, value in KINDS if value == kind), "")
+        if query and kind:
+            text = f"Nothing matches “{query}” in {kind_name}. Try another word, or All kinds."
+        elif query:
+            text = f"Nothing matches “{query}”. Try another word."
+        elif kind:
+            text = f"No {kind_name.lower()} in this store yet. Choose All kinds to see everything."
+        else:
+            text = "This store has no bundles yet."
+        self.empty_label.setText(text)
+        self.empty_label.setVisible(empty)
+        self.grid.setVisible(not empty)
+
+    def set_badges(self, owned: frozenset[str], pledged: frozenset[str]) -> None:
+        """Mark the cards of bundles this fan owns (a license) or backed (a pledge, or a campaign's license)."""
+        self._owned, self._backed = frozenset(owned), frozenset(pledged)
+        for row in range(self.grid.count()):
+            item = self.grid.item(row)
+            summary = self._summaries.get(str(item.data(BUNDLE_ID_ROLE)))
+            if summary is not None:
+                item.setText(self._card_text(summary))
+
+    def badge_of(self, bundle_id: str) -> str:
+        summary = self._summaries.get(bundle_id)
+        campaign = summary is not None and summary.gate.type is GateType.CAMPAIGN
+        if bundle_id in self._backed or (campaign and bundle_id in self._owned):
+            return "♥ Backed"
+        return "✔ Yours" if bundle_id in self._owned else ""
+
+    def _card_text(self, summary: BundleSummary) -> str:
+        badge = self.badge_of(summary.id)
+        return f"{summary.title}\n{summary.creator}\n{badge or gate_label(summary, short=True)}"
+
     def _card(self, summary: BundleSummary) -> QListWidgetItem:
-        item = QListWidgetItem(f"{summary.title}\n{summary.creator}\n{gate_label(summary, short=True)}")
+        self._summaries[summary.id] = summary
+        item = QListWidgetItem(self._card_text(summary))
         item.setData(BUNDLE_ID_ROLE, summary.id)
         item.setToolTip(summary.summary)
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)

@@ -35,6 +35,7 @@ class StorePage(QWidget):
         self.covers = covers
         self.bundle_page = BundlePage(self)
         self.banner = Banner(self)
+        self._banner_bundle: str | None = None  # the bundle the info line speaks of
         self.store_name = QLabel("Connecting to the store…")
         self.store_name.setStyleSheet("font-weight: 600;")
         self.account_label = QLabel()
@@ -64,6 +65,7 @@ class StorePage(QWidget):
         grid.bundle_selected.connect(actions.open_bundle)
         page = self.bundle_page
         page.back_requested.connect(lambda: self.stack.setCurrentWidget(grid))
+        page.back_requested.connect(lambda: self._forget_other_bundles_banner(None))
         page.get_requested.connect(actions.get)
         page.email_requested.connect(actions.give_email)
         page.buy_requested.connect(actions.buy)
@@ -80,12 +82,25 @@ class StorePage(QWidget):
         actions.store_progress.connect(self._show_store_progress)
         actions.account_changed.connect(self._show_account)
         actions.bundle_loaded.connect(self.show_bundle)
+        actions.badges_changed.connect(self.grid.set_badges)
         actions.bundle_refreshed.connect(self._on_refreshed)
         actions.error.connect(self.banner.show_error)
-        actions.purchase_completed.connect(lambda _b, title: self.banner.show_info(
-            f"Thank you! “{title}” is yours and is downloading."))
-        actions.pledged.connect(lambda _b, title: self.banner.show_info(
-            f"Thank you for backing “{title}”. Your card is charged only if the campaign reaches its goal."))
+        actions.purchase_completed.connect(lambda bundle_id, title: self._say_about(
+            bundle_id, f"Thank you! “{title}” is yours and is downloading."))
+        actions.pledged.connect(lambda bundle_id, title: self._say_about(
+            bundle_id, f"Thank you for backing “{title}”. Your card is charged only if the campaign reaches its goal."))
+        actions.free_download_started.connect(lambda bundle_id, title: self._say_about(
+            bundle_id, f"“{title}” is downloading — no account needed. Sign in if you want it kept in your account."))
+
+    def _say_about(self, bundle_id: str, text: str) -> None:
+        """An info line about one bundle: it goes away when another bundle's page (or the grid) is shown."""
+        self.banner.show_info(text)
+        self._banner_bundle = bundle_id
+
+    def _forget_other_bundles_banner(self, bundle_id: str | None) -> None:
+        if self._banner_bundle is not None and self._banner_bundle != bundle_id:
+            self.banner.hide()
+            self._banner_bundle = None
 
     def _start_refresh_timer(self) -> QTimer:
         timer = QTimer(self)
@@ -128,6 +143,7 @@ class StorePage(QWidget):
         self.sign_out_button.setVisible(bool(email))
 
     def show_bundle(self, detail: BundleDetail, owned: bool) -> None:
+        self._forget_other_bundles_banner(detail.id)
         self.bundle_page.show_bundle(detail, owned=owned)
         cover = self.covers.request(detail.cover_url)
         if cover is not None:

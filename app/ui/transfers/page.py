@@ -180,7 +180,11 @@ class TransfersPage(QWidget):
     def ask_magnet(self) -> None:
         text, ok = QInputDialog.getText(self, "Add magnet", "Magnet link:")
         if ok and text.strip():
-            self.add_sources([text.strip()])
+            self.add_magnet_text(text)
+
+    def add_magnet_text(self, text: str) -> None:
+        """What was typed into *Add magnet*: always read as a magnet link (never as a file name)."""
+        self._run_add(partial(self._engine.add_magnet, text.strip(), self._download_dir()))
 
     def paste_from_clipboard(self) -> None:
         sources = [s for s in map(parse_source, QGuiApplication.clipboard().text().splitlines()) if s]
