@@ -48,8 +48,8 @@ def start(qtbot: QtBot, paths: AppPaths) -> RunningApp:
 
 
 def store_page(running: RunningApp) -> StorePage:
-    assert running.desktop.store_section is not None
-    return running.desktop.store_section.store_page
+    assert running.window.store is not None
+    return running.window.store.store_page
 
 
 def wait_for_the_failure_sentence(qtbot: QtBot, page: StorePage) -> str:
