@@ -56,8 +56,10 @@ class AlertHandlers:
         stop_seeding: Callable[[TorrentId], None],
         listen_port: Callable[[], int | None],
         redial: Callable[[list[TorrentRecord]], None],
+        checked: Callable[[TorrentRecord], None],
     ) -> None:
         self._redial = redial
+        self._checked = checked
         self._registry = registry
         self._book = book
         self._keeper = keeper
@@ -145,6 +147,7 @@ class AlertHandlers:
             self._keeper.request(record, FULL_FLAGS)
         else:
             record.needs_save = True
+        self._checked(record)  # peers given while it checked are dialed now (peer_dialer)
 
     def on_metadata(self, alert: Any) -> None:
         record = self._registry.by_handle(alert.handle)
