@@ -1,8 +1,9 @@
 """A minimal BitTorrent HTTP tracker on 127.0.0.1 for engine tests (BEP 3 announce, BEP 23 compact answers).
 
 It remembers every peer that announced an info-hash and answers each announce with the others; ``stopped``
-removes the peer (or, when asked, answers every announce with a "failure reason"). Any info-hash is accepted (the store's own tracker only knows its bundles). Runs on a thread
-of its own; ``running_tracker()`` yields it (``url``, ``peer_count()``) and stops the server when the block ends.
+removes the peer. Any info-hash is accepted (the store's own tracker only knows its bundles). Asked to, it answers
+every announce with a "failure reason" instead. Runs on a thread of its own; ``running_tracker()`` yields it
+(``url``, ``peer_count()``) and stops the server when the block ends.
 """
 
 from __future__ import annotations
