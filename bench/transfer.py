@@ -3,10 +3,10 @@
 Prints raw loopback TCP throughput; plain libtorrent in three tunings (defaults, high_performance_seed, and that
 plus large socket buffers); the engine as shipped as the seeder facing a plain leecher, as the leecher facing a plain
 seeder, and on both sides; each engine row's ratio to the best plain configuration (same transport, TCP); the CPU
-seconds per GiB each side spent; and the time until a stream reader has its first 2 MiB from a seeder behind a
-shaping proxy at 2 MB/s (libtorrent's own limiter is bursty at that rate, FIELD-NOTES), then 2 MiB after a seek
-to the middle of the file. Every peer runs in its
-own process on its own loopback address. Last line: one JSON object.
+seconds per GiB each side spent, and the time from connect_peer to the leecher's first piece; and the time until a
+stream reader has its first 2 MiB from a seeder behind a shaping proxy at 2 MB/s (libtorrent's own limiter is bursty
+at that rate, FIELD-NOTES), then 2 MiB after a seek to the middle of the file. Every peer runs in its own process on
+its own loopback address. Last line: one JSON object.
 
 Throughputs are medians of interleaved runs (the machine is shared; a maximum over more samples would favour
 whichever configuration ran most often). Each leecher adds the torrent before its clock starts at connect_peer.
@@ -175,20 +175,27 @@ def _plain_peer(role: str, torrent: bytes, save: str, address: str, port: int, p
         return
     while handle.status().state != lt.torrent_status.states.downloading:
         time.sleep(0.01)
+    session.apply_settings({"alert_mask": int(lt.alert_category.status | lt.alert_category.error
+                                              | lt.alert_category.piece_progress)})
     host, seed_port = pipe.recv()
     cpu = _cpu_seconds()
     start = time.perf_counter()
     handle.connect_peer((host, seed_port))
-    while True:
+    first_piece = None
+    finished = False
+    while not finished:
         session.wait_for_alert(500)
-        if any(isinstance(a, lt.torrent_finished_alert) for a in session.pop_alerts()):
-            break
-    pipe.send(("done", time.perf_counter() - start, _peak_rss_mb(), _cpu_seconds() - cpu))
+        for alert in session.pop_alerts():
+            if first_piece is None and isinstance(alert, lt.piece_finished_alert):
+                first_piece = time.perf_counter() - start
+            finished = finished or isinstance(alert, lt.torrent_finished_alert)
+    elapsed = time.perf_counter() - start
+    pipe.send(("done", elapsed, _peak_rss_mb(), _cpu_seconds() - cpu, first_piece or elapsed))
 
 
 # --- the engine as shipped ---------------------------------------------------------------------------------
 def _engine_peer(role: str, torrent: bytes, save: str, address: str, port: int, pipe: Any, state: str) -> None:
-    from app.engine import Engine, EngineSettings, TorrentFinished, TorrentState
+    from app.engine import Engine, EngineSettings, PieceFinished, TorrentFinished, TorrentState
 
     # As shipped, except what every test peer needs on loopback (own address, no DHT/LSD/UPnP/uTP) — and the
     # status batches at the app's own 1 s, not the tests' 200 ms.
@@ -196,7 +203,15 @@ def _engine_peer(role: str, torrent: bytes, save: str, address: str, port: int, 
     engine = Engine(replace(settings, stats_interval_ms=EngineSettings().stats_interval_ms), Path(state))
     engine.start()
     finished = threading.Event()
-    engine.subscribe(lambda e: finished.set() if isinstance(e, TorrentFinished) else None)
+    first_piece: list[float] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, PieceFinished) and not first_piece:
+            first_piece.append(time.perf_counter())
+        if isinstance(event, TorrentFinished):
+            finished.set()
+
+    engine.subscribe(on_event)
     if role == "seed":
         tid = engine.add_torrent_bytes(torrent, Path(save))
         while engine.snapshot(tid).state is not TorrentState.SEEDING:
@@ -217,7 +232,7 @@ def _engine_peer(role: str, torrent: bytes, save: str, address: str, port: int, 
     engine.connect_peer(tid, host, seed_port)
     finished.wait()
     elapsed = time.perf_counter() - start
-    pipe.send(("done", elapsed, _peak_rss_mb(), _cpu_seconds() - cpu))
+    pipe.send(("done", elapsed, _peak_rss_mb(), _cpu_seconds() - cpu, (first_piece or [start])[0] - start))
     engine.shutdown()
 
 
@@ -243,6 +258,7 @@ class Run:
     mb_per_s: float
     seeder_cpu_s: float  # CPU seconds the seeding process used while the leecher downloaded
     leecher_cpu_s: float
+    first_piece_s: float  # connect_peer to the first verified piece: connection latency, mostly
 
 
 def _peer_process(role: str, kind: str, torrent: bytes, save: Path, address: str, port: int, pipe: Any,
@@ -265,13 +281,13 @@ def run_pair(config: Config, torrent: bytes, seed_dir: Path, work: Path, size: i
     _, port = seed_pipe.recv()
     leech.start()
     leech_pipe.send((seed_address, port))
-    _, elapsed, peak_rss, leecher_cpu = leech_pipe.recv()
+    _, elapsed, peak_rss, leecher_cpu, first_piece = leech_pipe.recv()
     PEAK_RSS[config.leecher] = max(PEAK_RSS.get(config.leecher, 0.0), peak_rss)
     seed_pipe.send("stop")
     seeder_cpu = seed_pipe.recv()
     leech.join(60)
     seed.join(60)
-    return Run(size / elapsed / 1e6, seeder_cpu, leecher_cpu)
+    return Run(size / elapsed / 1e6, seeder_cpu, leecher_cpu, first_piece)
 
 
 # --- stream start through a 2 MB/s shaping proxy -----------------------------------------------------------
@@ -396,6 +412,7 @@ def main() -> None:
     rate = {name: statistics.median(r.mb_per_s for r in rs) for name, rs in runs.items()}
     seeder_cpu = {name: statistics.median(r.seeder_cpu_s for r in rs) / gib for name, rs in runs.items()}
     leecher_cpu = {name: statistics.median(r.leecher_cpu_s for r in rs) / gib for name, rs in runs.items()}
+    first_piece = {name: statistics.median(r.first_piece_s for r in rs) for name, rs in runs.items()}
     best = max((c.name for c in CONFIGS if c.seeder != "engine" and c.leecher != "engine"), key=lambda n: rate[n])
     plain = rate[best]
     engine_rows = [c.name for c in CONFIGS if "engine" in (c.seeder, c.leecher)]
@@ -406,11 +423,11 @@ def main() -> None:
     print(f"transfer of {options.size_mib} MiB over loopback, one seeder, one leecher, separate processes, TCP "
           f"(median of {options.repeat} interleaved runs each; CPU: seconds per GiB moved, median)")
     print(f"  {'raw loopback TCP':<40} {tcp:8.1f} MB/s")
-    print(f"  {'configuration':<40} {'MB/s':>8} {'seeder CPU':>11} {'leecher CPU':>12}   runs (MB/s)")
+    print(f"  {'configuration':<40} {'MB/s':>8} {'seeder CPU':>11} {'leecher CPU':>12} {'1st piece':>10}   runs (MB/s)")
     for config in CONFIGS:
         name = config.name
-        print(f"  {name:<40} {rate[name]:8.1f} {seeder_cpu[name]:9.2f} s {leecher_cpu[name]:10.2f} s   "
-              f"{_spread([r.mb_per_s for r in runs[name]])}")
+        print(f"  {name:<40} {rate[name]:8.1f} {seeder_cpu[name]:9.2f} s {leecher_cpu[name]:10.2f} s "
+              f"{first_piece[name]:8.2f} s   {_spread([r.mb_per_s for r in runs[name]])}")
     print(f"  best plain libtorrent: {best} ({plain:.1f} MB/s); the one-sided rows face a plain {PARTNER} peer")
     for name in engine_rows:
         spread = ", ".join(f"{x:.2f}" for x in per_run[name])
@@ -427,6 +444,7 @@ def main() -> None:
         "MBps": {name: round(value, 1) for name, value in rate.items()},
         "cpu_s_per_GiB": {name: {"seeder": round(seeder_cpu[name], 3), "leecher": round(leecher_cpu[name], 3)}
                           for name in rate},
+        "first_piece_s": {name: round(value, 3) for name, value in first_piece.items()},
         "engine_seeder_vs_best": round(ratio["engine seeder + plain leecher"], 3),
         "engine_leecher_vs_best": round(ratio["plain seeder + engine leecher"], 3),
         "engine_vs_best": round(ratio["engine on both sides"], 3),
