@@ -1,15 +1,16 @@
 """Transfer benchmark: 1 GiB over loopback, measured side by side in one run.
 
-Prints raw loopback TCP throughput; plain libtorrent at its best tuning here (high_performance_seed plus large
-socket buffers, TCP); the engine as shipped (Engine on both sides); the ratio engine ÷ best plain libtorrent on
-the same transport (TCP); and the time until a stream reader has its first 2 MiB from a seeder behind a
-shaping proxy at 2 MB/s (libtorrent's own limiter is bursty at that rate, FIELD-NOTES), then 2 MiB after a seek
-to the middle of the file. Every peer runs in its
-own process on its own loopback address. Last line: one JSON object.
+Prints raw loopback TCP throughput; plain libtorrent in three tunings (defaults, high_performance_seed, and that
+plus large socket buffers); the engine as shipped as the seeder facing a plain leecher, as the leecher facing a plain
+seeder, and on both sides; each engine row's ratio to the best plain configuration (same transport, TCP); the CPU
+seconds per GiB each side spent, and the time from connect_peer to the leecher's first piece; and the time until a
+stream reader has its first 2 MiB from a seeder behind a shaping proxy at 2 MB/s (libtorrent's own limiter is bursty
+at that rate, FIELD-NOTES), then 2 MiB after a seek to the middle of the file. Every peer runs in its own process on
+its own loopback address. Last line: one JSON object.
 
 Throughputs are medians of interleaved runs (the machine is shared; a maximum over more samples would favour
 whichever configuration ran most often). Each leecher adds the torrent before its clock starts at connect_peer.
-Usage: .venv/bin/python bench/transfer.py [--size-mib 1024] [--repeat 3] [--workdir DIR]
+Usage: .venv/bin/python bench/transfer.py [--size-mib 1024] [--repeat 5] [--workdir DIR] [--no-stream]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +124,15 @@ def measure_tcp(size: int) -> float:
 
 # --- plain libtorrent --------------------------------------------------------------------------------------
 PLAIN_TUNINGS = ("defaults", "high_performance_seed", "high_performance_seed+buffers")
+PARTNER = "high_performance_seed+buffers"  # the plain side facing the engine in the one-sided rows
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system, every thread) this process has used so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def plain_settings(tuning: str, address: str, port: int) -> dict[str, Any]:
@@ -136,7 +147,7 @@ def plain_settings(tuning: str, address: str, port: int) -> dict[str, Any]:
             "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
             "enable_outgoing_utp": False, "enable_incoming_utp": False,
             "allow_multiple_connections_per_ip": True,
-            "tick_interval": 100,  # connect_peer waits for the next tick (FIELD-NOTES)
+            "tick_interval": 100,
             "alert_mask": int(lt.alert_category.status | lt.alert_category.error),
         }
     )
@@ -153,39 +164,62 @@ def _plain_peer(role: str, torrent: bytes, save: str, address: str, port: int, p
     params.ti = lt.torrent_info(torrent)
     params.save_path = save
     handle = session.add_torrent(params)
-    while role == "leech" and handle.status().state != lt.torrent_status.states.downloading:
-        time.sleep(0.01)
     if role == "seed":
         # Checked before the clock starts (seed_mode would hash each piece on its first upload instead).
         while not handle.status().is_seeding:
             time.sleep(0.05)
         pipe.send(("ready", session.listen_port()))
-        pipe.recv()  # told to stop
+        cpu = _cpu_seconds()
+        pipe.recv()  # told to stop: the leecher has everything
+        pipe.send(_cpu_seconds() - cpu)
         return
+    while handle.status().state != lt.torrent_status.states.downloading:
+        time.sleep(0.01)
+    session.apply_settings({"alert_mask": int(lt.alert_category.status | lt.alert_category.error
+                                              | lt.alert_category.piece_progress)})
     host, seed_port = pipe.recv()
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     handle.connect_peer((host, seed_port))
-    while True:
+    first_piece = None
+    finished = False
+    while not finished:
         session.wait_for_alert(500)
-        if any(isinstance(a, lt.torrent_finished_alert) for a in session.pop_alerts()):
-            break
-    pipe.send(("done", time.perf_counter() - start, _peak_rss_mb()))
+        for alert in session.pop_alerts():
+            if first_piece is None and isinstance(alert, lt.piece_finished_alert):
+                first_piece = time.perf_counter() - start
+            finished = finished or isinstance(alert, lt.torrent_finished_alert)
+    elapsed = time.perf_counter() - start
+    pipe.send(("done", elapsed, _peak_rss_mb(), _cpu_seconds() - cpu, first_piece or elapsed))
 
 
 # --- the engine as shipped ---------------------------------------------------------------------------------
 def _engine_peer(role: str, torrent: bytes, save: str, address: str, port: int, pipe: Any, state: str) -> None:
-    from app.engine import Engine, EngineSettings, TorrentFinished, TorrentState
+    from app.engine import Engine, EngineSettings, PieceFinished, TorrentFinished, TorrentState
 
-    engine = Engine(EngineSettings.for_loopback_tests(address, port), Path(state))
+    # As shipped, except what every test peer needs on loopback (own address, no DHT/LSD/UPnP/uTP) — and the
+    # status batches at the app's own 1 s, not the tests' 200 ms.
+    settings = EngineSettings.for_loopback_tests(address, port)
+    engine = Engine(replace(settings, stats_interval_ms=EngineSettings().stats_interval_ms), Path(state))
     engine.start()
     finished = threading.Event()
-    engine.subscribe(lambda e: finished.set() if isinstance(e, TorrentFinished) else None)
+    first_piece: list[float] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, PieceFinished) and not first_piece:
+            first_piece.append(time.perf_counter())
+        if isinstance(event, TorrentFinished):
+            finished.set()
+
+    engine.subscribe(on_event)
     if role == "seed":
         tid = engine.add_torrent_bytes(torrent, Path(save))
         while engine.snapshot(tid).state is not TorrentState.SEEDING:
             time.sleep(0.05)
         pipe.send(("ready", engine.listen_port))
+        cpu = _cpu_seconds()
         pipe.recv()
+        pipe.send(_cpu_seconds() - cpu)
         engine.shutdown()
         return
     # Added before the clock starts, as the plain leecher does: the clock measures the transfer alone.
@@ -193,40 +227,67 @@ def _engine_peer(role: str, torrent: bytes, save: str, address: str, port: int, 
     while engine.snapshot(tid).state is not TorrentState.DOWNLOADING:
         time.sleep(0.01)
     host, seed_port = pipe.recv()
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     engine.connect_peer(tid, host, seed_port)
     finished.wait()
     elapsed = time.perf_counter() - start
-    pipe.send(("done", elapsed, _peak_rss_mb()))
+    pipe.send(("done", elapsed, _peak_rss_mb(), _cpu_seconds() - cpu, (first_piece or [start])[0] - start))
     engine.shutdown()
 
 
-def run_pair(kind: str, torrent: bytes, seed_dir: Path, leech_dir: Path, size: int) -> float:
-    """MB/s of one download; ``kind`` is "engine" or one of PLAIN_TUNINGS."""
+@dataclass(frozen=True)
+class Config:
+    """Who seeds and who leeches: "engine" or one of PLAIN_TUNINGS on each side."""
+
+    name: str
+    seeder: str
+    leecher: str
+
+
+CONFIGS = (
+    *(Config(f"plain {tuning}", tuning, tuning) for tuning in PLAIN_TUNINGS),
+    Config("engine seeder + plain leecher", "engine", PARTNER),
+    Config("plain seeder + engine leecher", PARTNER, "engine"),
+    Config("engine on both sides", "engine", "engine"),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    mb_per_s: float
+    seeder_cpu_s: float  # CPU seconds the seeding process used while the leecher downloaded
+    leecher_cpu_s: float
+    first_piece_s: float  # connect_peer to the first verified piece: connection latency, mostly
+
+
+def _peer_process(role: str, kind: str, torrent: bytes, save: Path, address: str, port: int, pipe: Any,
+                  state: Path) -> mp.Process:
+    if kind == "engine":
+        return mp.Process(target=_engine_peer, args=(role, torrent, str(save), address, port, pipe, str(state)))
+    return mp.Process(target=_plain_peer, args=(role, torrent, str(save), address, port, pipe, kind))
+
+
+def run_pair(config: Config, torrent: bytes, seed_dir: Path, work: Path, size: int) -> Run:
+    """One download of the whole torrent between a fresh seeder and a fresh leecher."""
     seed_address, leech_address = _address(10), _address(11)
     seed_pipe, seed_child = mp.Pipe()
     leech_pipe, leech_child = mp.Pipe()
-    if kind in PLAIN_TUNINGS:
-        seed = mp.Process(target=_plain_peer, args=("seed", torrent, str(seed_dir), seed_address,
-                                                    _free_port(seed_address), seed_child, kind))
-        leech = mp.Process(target=_plain_peer, args=("leech", torrent, str(leech_dir), leech_address, 0,
-                                                     leech_child, kind))
-    else:
-        seed = mp.Process(target=_engine_peer, args=("seed", torrent, str(seed_dir), seed_address,
-                                                     _free_port(seed_address), seed_child,
-                                                     str(leech_dir.parent / "seed-state")))
-        leech = mp.Process(target=_engine_peer, args=("leech", torrent, str(leech_dir), leech_address, 0,
-                                                      leech_child, str(leech_dir.parent / "leech-state")))
+    seed = _peer_process("seed", config.seeder, torrent, seed_dir, seed_address, _free_port(seed_address),
+                         seed_child, work / "seed-state")
+    leech = _peer_process("leech", config.leecher, torrent, work / "dl", leech_address, 0, leech_child,
+                          work / "leech-state")
     seed.start()
     _, port = seed_pipe.recv()
     leech.start()
     leech_pipe.send((seed_address, port))
-    _, elapsed, peak_rss = leech_pipe.recv()
-    PEAK_RSS[kind] = max(PEAK_RSS.get(kind, 0.0), peak_rss)
+    _, elapsed, peak_rss, leecher_cpu, first_piece = leech_pipe.recv()
+    PEAK_RSS[config.leecher] = max(PEAK_RSS.get(config.leecher, 0.0), peak_rss)
     seed_pipe.send("stop")
+    seeder_cpu = seed_pipe.recv()
     leech.join(60)
     seed.join(60)
-    return size / elapsed / 1e6
+    return Run(size / elapsed / 1e6, seeder_cpu, leecher_cpu, first_piece)
 
 
 # --- stream start through a 2 MB/s shaping proxy -----------------------------------------------------------
@@ -315,13 +376,19 @@ def measure_stream_start(workdir: Path) -> tuple[float, float]:
     return elapsed, after_seek
 
 
+def _spread(values: list[float]) -> str:
+    return ", ".join(f"{v:.0f}" for v in values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration; the best counts")
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved runs per configuration (medians count)")
+    parser.add_argument("--no-stream", action="store_true", help="leave out the stream start/seek measurement")
     options = parser.parse_args()
     size = options.size_mib * MIB
+    gib = size / (1024 * MIB)
     workdir = Path(tempfile.mkdtemp(prefix="bc-transfer-", dir=options.workdir))
     try:
         source = workdir / "seed" / "big.bin"
@@ -329,45 +396,59 @@ def main() -> None:
         torrent = make_torrent(source, TRANSFER_PIECE)
         tcp = max(measure_tcp(size) for _ in range(options.repeat))
         # Interleaved rounds: a noisy neighbour (this machine is shared) then hurts every configuration alike.
-        runs: dict[str, list[float]] = {kind: [] for kind in (*PLAIN_TUNINGS, "engine")}
-        kinds = list(runs)
+        runs: dict[str, list[Run]] = {config.name: [] for config in CONFIGS}
         for round_index in range(options.repeat):
             # The order rotates each round: the run after another's 1 GiB of writes was measurably slower.
-            shift = round_index % len(kinds)
-            for kind in kinds[shift:] + kinds[:shift]:
-                runs[kind].append(run_pair(kind, torrent, source.parent, workdir / kind / "dl", size))
-                shutil.rmtree(workdir / kind, ignore_errors=True)
-        stream_start, stream_seek = measure_stream_start(workdir)
+            shift = round_index % len(CONFIGS)
+            for config in CONFIGS[shift:] + CONFIGS[:shift]:
+                work = workdir / "run"
+                runs[config.name].append(run_pair(config, torrent, source.parent, work, size))
+                shutil.rmtree(work, ignore_errors=True)
+        stream_start, stream_seek = (0.0, 0.0) if options.no_stream else measure_stream_start(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     # Medians, not maxima: the best of 3 tunings x N runs against the engine's best of N would favour plain
     # libtorrent by the noise alone. The best tuning is the one with the highest median.
-    medians = {kind: statistics.median(rates) for kind, rates in runs.items()}
-    best_tuning = max(PLAIN_TUNINGS, key=lambda k: medians[k])
-    plain, engine = medians[best_tuning], medians["engine"]
-    ratio = engine / plain if plain else 0.0
-    rows = [
-        ("raw loopback TCP", f"{tcp:8.1f} MB/s"),
-        *(
-            (f"{'engine as shipped' if kind == 'engine' else 'plain libtorrent, ' + kind} (TCP)",
-             f"{medians[kind]:8.1f} MB/s  (runs: {', '.join(f'{r:.0f}' for r in rates)})")
-            for kind, rates in runs.items()
-        ),
-        (f"best plain libtorrent ({best_tuning})", f"{plain:8.1f} MB/s"),
-        ("engine ÷ best plain libtorrent", f"{ratio:8.2f}   (goal ≥ 0.9)"),
-        ("stream: first 2 MiB at 2 MB/s", f"{stream_start:8.2f} s"),
-        ("stream: 2 MiB after a seek to the middle", f"{stream_seek:8.2f} s"),
-        *((f"leecher peak RSS, {name}", f"{rss:8.1f} MB") for name, rss in PEAK_RSS.items()),
-    ]
-    print(f"transfer of {options.size_mib} MiB over loopback, one seeder, one leecher, separate processes "
-          f"(median of {options.repeat} interleaved runs each)")
-    for name, value in rows:
-        print(f"  {name:<48} {value}")
+    rate = {name: statistics.median(r.mb_per_s for r in rs) for name, rs in runs.items()}
+    seeder_cpu = {name: statistics.median(r.seeder_cpu_s for r in rs) / gib for name, rs in runs.items()}
+    leecher_cpu = {name: statistics.median(r.leecher_cpu_s for r in rs) / gib for name, rs in runs.items()}
+    first_piece = {name: statistics.median(r.first_piece_s for r in rs) for name, rs in runs.items()}
+    best = max((c.name for c in CONFIGS if c.seeder != "engine" and c.leecher != "engine"), key=lambda n: rate[n])
+    plain = rate[best]
+    engine_rows = [c.name for c in CONFIGS if "engine" in (c.seeder, c.leecher)]
+    ratio = {name: rate[name] / plain if plain else 0.0 for name in engine_rows}
+    # The same ratio run by run (run i of the engine against run i of the best plain, interleaved together):
+    per_run = {name: [a.mb_per_s / b.mb_per_s for a, b in zip(runs[name], runs[best], strict=True)]
+               for name in engine_rows}
+    print(f"transfer of {options.size_mib} MiB over loopback, one seeder, one leecher, separate processes, TCP "
+          f"(median of {options.repeat} interleaved runs each; CPU: seconds per GiB moved, median)")
+    print(f"  {'raw loopback TCP':<40} {tcp:8.1f} MB/s")
+    print(f"  {'configuration':<40} {'MB/s':>8} {'seeder CPU':>11} {'leecher CPU':>12} {'1st piece':>10}   runs (MB/s)")
+    for config in CONFIGS:
+        name = config.name
+        print(f"  {name:<40} {rate[name]:8.1f} {seeder_cpu[name]:9.2f} s {leecher_cpu[name]:10.2f} s "
+              f"{first_piece[name]:8.2f} s   {_spread([r.mb_per_s for r in runs[name]])}")
+    print(f"  best plain libtorrent: {best} ({plain:.1f} MB/s); the one-sided rows face a plain {PARTNER} peer")
+    for name in engine_rows:
+        spread = ", ".join(f"{x:.2f}" for x in per_run[name])
+        print(f"  {name + ' ÷ best plain':<54} {ratio[name]:5.2f}   (goal ≥ 0.95; run by run: {spread})")
+    if not options.no_stream:
+        print(f"  {'stream: first 2 MiB at 2 MB/s':<54} {stream_start:5.2f} s")
+        print(f"  {'stream: 2 MiB after a seek to the middle':<54} {stream_seek:5.2f} s")
+    for kind, rss in PEAK_RSS.items():
+        print(f"  {'leecher peak RSS, ' + kind:<54} {rss:5.1f} MB")
     print(json.dumps({
         "tcp_MBps": round(tcp, 1),
+        "libtorrent_best": best,
         "libtorrent_best_MBps": round(plain, 1),
-        "engine_MBps": round(engine, 1),
-        "engine_vs_best": round(ratio, 3),
+        "MBps": {name: round(value, 1) for name, value in rate.items()},
+        "cpu_s_per_GiB": {name: {"seeder": round(seeder_cpu[name], 3), "leecher": round(leecher_cpu[name], 3)}
+                          for name in rate},
+        "first_piece_s": {name: round(value, 3) for name, value in first_piece.items()},
+        "engine_seeder_vs_best": round(ratio["engine seeder + plain leecher"], 3),
+        "engine_leecher_vs_best": round(ratio["plain seeder + engine leecher"], 3),
+        "engine_vs_best": round(ratio["engine on both sides"], 3),
+        "engine_vs_best_runs": {name: [round(x, 3) for x in values] for name, values in per_run.items()},
         "stream_first_2MiB_s": round(stream_start, 3),
         "stream_seek_2MiB_s": round(stream_seek, 3),
     }))

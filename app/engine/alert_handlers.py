@@ -26,6 +26,7 @@ from app.engine.events import (
 )
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
+from app.engine.rates import RateMeter
 from app.engine.redial import remember_dialed_peer
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import FULL_FLAGS, ResumeKeeper
@@ -56,8 +57,11 @@ class AlertHandlers:
         stop_seeding: Callable[[TorrentId], None],
         listen_port: Callable[[], int | None],
         redial: Callable[[list[TorrentRecord]], None],
+        checked: Callable[[TorrentRecord], None],
     ) -> None:
         self._redial = redial
+        self._checked = checked
+        self._rates = RateMeter()
         self._registry = registry
         self._book = book
         self._keeper = keeper
@@ -118,8 +122,10 @@ class AlertHandlers:
                 continue
             torrent_id = record.torrent_id
             limits = (record.download_limit, record.upload_limit)
+            rates = self._rates.measure(torrent_id, int(status.total_payload_download),
+                                        int(status.total_payload_upload))
             snapshot = snapshot_from_status(
-                torrent_id, status, record.added_at, record.magnet_name, limits, record.storage_error
+                torrent_id, status, record.added_at, record.magnet_name, limits, record.storage_error, rates
             )
             old = self._book.put(snapshot)
             changed.append(snapshot)
@@ -145,6 +151,7 @@ class AlertHandlers:
             self._keeper.request(record, FULL_FLAGS)
         else:
             record.needs_save = True
+        self._checked(record)  # peers given while it checked are dialed now (peer_dialer)
 
     def on_metadata(self, alert: Any) -> None:
         record = self._registry.by_handle(alert.handle)
@@ -171,7 +178,9 @@ class AlertHandlers:
             remember_dialed_peer(record, alert)
 
     def on_removed(self, alert: Any) -> None:
-        self._publisher.publish(TorrentRemoved(torrent_id_of(alert.info_hashes)))
+        torrent_id = torrent_id_of(alert.info_hashes)
+        self._rates.forget(torrent_id)
+        self._publisher.publish(TorrentRemoved(torrent_id))
 
     def on_error(self, alert: Any) -> None:
         record = self._registry.by_handle(alert.handle)

@@ -24,6 +24,7 @@ from app.engine.error_translation import translated
 from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
 from app.engine.file_names import disk_name, rename_files, set_file_names
+from app.engine.peer_dialer import PeerDialer
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
 from app.engine.reads import checked_file_info, file_entries, peer_entries, tracker_entries, verified_ranges
@@ -49,6 +50,7 @@ from app.engine.types import (
     SessionTotals,
     TorrentId,
     TorrentSnapshot,
+    TorrentState,
     TrackerEntry,
 )
 
@@ -58,6 +60,8 @@ SAVE_CHECK_SECONDS = 1.0  # how often torrents libtorrent flagged as changed are
 _AUTO = int(lt.torrent_flags.auto_managed)
 _PAUSED = int(lt.torrent_flags.paused)
 _PRIORITY_APPLY_TIMEOUT_S = 5.0  # the disk thread answers in milliseconds unless it is busy checking
+RESCUE_CHECK_SECONDS = 1.0  # how often torrents left without connections are looked at (peer_dialer)
+_WANTING_STATES = frozenset({TorrentState.DOWNLOADING, TorrentState.FETCHING_METADATA})
 
 
 class Engine:
@@ -76,6 +80,8 @@ class Engine:
         self._streams = StreamDesk(self._registry, self._signal, self._piece_reader, self._rate_of)
         self._session: lt.session | None = None
         self._redialer = Redialer(lambda: self._session, RECONNECT_BACKOFF_S)
+        self._dialer = PeerDialer()
+        self._last_rescue = 0.0
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
 
@@ -102,6 +108,7 @@ class Engine:
             self._stop_seeding,
             lambda: self.listen_port,
             self._redialer.redial,
+            self._dialer.on_checked,
         )
         self._book.set_listen_port(self.listen_port)
         self._pump = AlertPump(self._session, handlers.table(), self._tick, self._settings.stats_interval_ms / 1000)
@@ -320,8 +327,11 @@ class Engine:
 
     @translated
     def connect_peer(self, tid: TorrentId, host: str, port: int) -> None:
-        """Connect to a known peer (tests, the store's seeds); a host name is resolved here (blocking)."""
-        handle = self._registry.get(tid).handle
+        """Connect to a known peer (tests, the store's seeds) now; a host name is resolved here (blocking).
+
+        The peer stays known: while the torrent wants data and has no connection it is dialed again (peer_dialer).
+        """
+        self._registry.get(tid)
         if not 0 < port < 65536:
             raise EngineError(f"{port} is not a valid port number.")
         try:
@@ -332,9 +342,10 @@ class Engine:
             except (OSError, IndexError) as exc:
                 log.info("cannot resolve peer %s: %s", host, exc)
                 raise EngineError(f"Cannot find the computer “{host}” on the network.") from exc
-        handle.connect_peer((address, port))
-        with self._registry.lock:  # redialed when the torrent wants data again (see redial)
-            self._registry.get(tid).known_peers.add((address, port))
+        record = self._registry.get(tid)
+        with self._registry.lock:  # redialed when the torrent wants data again (see redial, peer_dialer)
+            record.known_peers.add((address, port))
+        self._dialer.dial(record, (address, port))  # at once, not at libtorrent's next connect round
 
     @translated
     def add_web_seed(self, tid: TorrentId, url: str) -> None:
@@ -442,9 +453,22 @@ class Engine:
         session.post_torrent_updates()
         self._redialer.tick()
         now = time.monotonic()
+        if now - self._last_rescue >= RESCUE_CHECK_SECONDS:
+            self._last_rescue = now
+            self._dialer.rescue(self._registry.records(), self._connections_while_wanting)
         if now - self._last_save_check >= SAVE_CHECK_SECONDS:
             self._last_save_check = now
             self._keeper.request_due()
+
+    def _connections_while_wanting(self, record: TorrentRecord) -> int | None:
+        """Connections of a torrent that wants data (latest snapshot); None when it wants none or is paused."""
+        try:
+            snapshot = self._book.get(record.torrent_id)
+        except EngineError:
+            return None
+        if snapshot.paused or snapshot.state not in _WANTING_STATES:
+            return None
+        return snapshot.num_peers
 
     def _stop_seeding(self, tid: TorrentId) -> None:
         log.info("torrent %s reached its seeding limit", tid)

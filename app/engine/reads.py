@@ -58,26 +58,52 @@ def tracker_entries(handle: lt.torrent_handle) -> list[TrackerEntry]:
     return entries
 
 
+_ERROR_CATEGORIES = {
+    "system": lt.system_category(),
+    "generic": lt.generic_category(),
+    "libtorrent": lt.libtorrent_category(),
+    "http": lt.http_category(),
+    "bdecode": lt.bdecode_category(),
+}
+
+
+def tracker_error_text(info: dict[str, Any]) -> str:
+    """The sentence of an announce's last error. libtorrent 2.1's binding gives ``last_error`` as a bare
+    ``{"category", "value"}`` (no text) and the tracker's own "failure reason" in ``message``."""
+    reason = str(info.get("message") or "")
+    if reason:
+        return reason
+    error = info.get("last_error")
+    if not isinstance(error, dict) or not error.get("value"):
+        return "unknown error"
+    category = _ERROR_CATEGORIES.get(str(error.get("category", "")))
+    if category is None:
+        return f"error {error.get('value')} ({error.get('category')})"
+    return str(category.message(int(error["value"])))
+
+
 def _tracker_entry(tracker: Any) -> TrackerEntry:
-    status = "not contacted"
+    """What a tracker last said, from its per-endpoint, per-info-hash announce states (a hybrid torrent announces
+    under both hashes; one that answered is enough for "working")."""
+    answers = [info for endpoint in tracker.get("endpoints", []) for info in endpoint.get("info_hashes", [endpoint])]
     seeds: int | None = None
     peers: int | None = None
-    for endpoint in tracker.get("endpoints", []):
-        for info in endpoint.get("info_hashes", [endpoint]):
-            message = info.get("last_error", {})
-            error_text = message.get("message", "") if isinstance(message, dict) else ""
-            if error_text and (info.get("fails", 0) or 0) > 0:
-                status = f"error: {error_text}"
-            elif info.get("updating") or info.get("start_sent"):
-                status = "working"
-            complete = info.get("scrape_complete", -1)
-            incomplete = info.get("scrape_incomplete", -1)
-            if isinstance(complete, int) and complete >= 0:
-                seeds = complete
-            if isinstance(incomplete, int) and incomplete >= 0:
-                peers = incomplete
-    if tracker.get("verified"):
-        status = "working"
+    for info in answers:
+        complete = info.get("scrape_complete", -1)
+        incomplete = info.get("scrape_incomplete", -1)
+        if isinstance(complete, int) and complete >= 0:
+            seeds = complete
+        if isinstance(incomplete, int) and incomplete >= 0:
+            peers = incomplete
+    failed = [info for info in answers if (info.get("fails", 0) or 0) > 0]
+    if any(info.get("start_sent") and not info.get("fails") for info in answers):
+        status = "working"  # the last announce under some hash was answered
+    elif failed:
+        status = f"error: {tracker_error_text(failed[0])}"
+    elif any(info.get("updating") for info in answers):
+        status = "announcing"
+    else:
+        status = "not contacted"
     return TrackerEntry(url=str(tracker.get("url", "")), tier=int(tracker.get("tier", 0)),
                         status=status, seeds=seeds, peers=peers)
 

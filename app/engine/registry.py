@@ -38,6 +38,9 @@ class TorrentRecord:
     # The sentence of the last disk error (disk full, no permission …) until the user resumes or rechecks:
     # libtorrent answers a full disk by holding the torrent in upload mode, which its status shows as downloading.
     storage_error: str | None = None
+    boost_pending: bool = False  # a peer was given while the torrent was checking: boosted when it ends (peer_dialer)
+    rescue_at: float | None = None  # when peer_dialer next redials a torrent left without connections (monotonic)
+    rescue_delay: float = 1.0  # grows while the redials find nobody
     download_limit: int = 0  # what set_torrent_limits set (bytes/s, 0 = unlimited): libtorrent's getter blocks
     upload_limit: int = 0
 

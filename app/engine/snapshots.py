@@ -19,6 +19,8 @@ _LT = lt.torrent_status.states
 _CHECKING = {_LT.checking_files, _LT.checking_resume_data, _LT.allocating}
 # queued_for_checking is gone from 2.x's state list but kept in the enum; it reads as checking too.
 _CHECKING.add(getattr(_LT, "queued_for_checking", _LT.checking_files))
+# States in which payload can come in (a torrent held in upload mode by a full disk reads ERROR and receives none).
+_RECEIVING = frozenset({TorrentState.DOWNLOADING, TorrentState.FETCHING_METADATA})
 
 
 def state_of(status: Any) -> TorrentState:  # noqa: PLR0911 - one answer per state
@@ -52,13 +54,16 @@ def snapshot_from_status(  # noqa: PLR0917 - the record's own facts that torrent
     fallback_name: str = "",
     limits: tuple[int, int] = (0, 0),
     storage_error: str | None = None,
+    rates: tuple[int, int] | None = None,
 ) -> TorrentSnapshot:
     """A frozen snapshot of one torrent_status; ``fallback_name`` covers a magnet libtorrent has not named yet.
 
     ``limits`` are the torrent's own (download, upload) limits the engine keeps: torrent_status has none.
-    ``storage_error`` is the last disk error's sentence: libtorrent holds a torrent whose disk is full in upload
-    mode (its status still says downloading), and a hybrid torrent whose writes failed may then stop with "v1 and
-    v2 hashes do not describe the same data" — either way the fan must read the cause, the full disk.
+    ``rates`` are (download, upload) bytes/s measured from the byte counters (``rates.RateMeter``); without them
+    libtorrent's own slow averages are shown. ``storage_error`` is the last disk error's sentence: libtorrent holds
+    a torrent whose disk is full in upload mode (its status still says downloading), and a hybrid torrent whose
+    writes failed may then stop with "v1 and v2 hashes do not describe the same data" — either way the fan must
+    read the cause, the full disk.
     """
     state = state_of(status)
     held_by_disk = storage_error is not None and bool(int(status.flags) & int(lt.torrent_flags.upload_mode))
@@ -66,7 +71,13 @@ def snapshot_from_status(  # noqa: PLR0917 - the record's own facts that torrent
         state = TorrentState.ERROR
     wanted = int(status.total_wanted)
     done = int(status.total_wanted_done)
-    rate = int(status.download_payload_rate)
+    rate, upload_rate = rates if rates is not None else (int(status.download_payload_rate),
+                                                          int(status.upload_payload_rate))
+    paused = bool(int(status.flags) & int(lt.torrent_flags.paused))
+    if paused or state not in _RECEIVING:
+        rate = 0  # finished, seeding, paused: nothing comes in, whatever libtorrent's slow average still says
+    if paused:
+        upload_rate = 0
     eta = None
     if state is TorrentState.DOWNLOADING and rate > 0 and wanted > done:
         eta = (wanted - done + rate - 1) // rate
@@ -81,7 +92,7 @@ def snapshot_from_status(  # noqa: PLR0917 - the record's own facts that torrent
         state=state,
         progress=float(done) / wanted if wanted > 0 else (1.0 if status.is_finished else 0.0),
         download_rate=rate,
-        upload_rate=int(status.upload_payload_rate),
+        upload_rate=upload_rate,
         num_peers=int(status.num_peers),
         num_seeds=int(status.num_seeds),
         eta_seconds=eta,
@@ -93,7 +104,7 @@ def snapshot_from_status(  # noqa: PLR0917 - the record's own facts that torrent
         total_downloaded=downloaded,
         save_path=status.save_path,
         has_metadata=bool(status.has_metadata),
-        paused=bool(int(status.flags) & int(lt.torrent_flags.paused)),
+        paused=paused,
         error=error,
         added_at=added_at,
         download_limit=limits[0],

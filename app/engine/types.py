@@ -79,7 +79,7 @@ class PeerEntry:
 class TrackerEntry:
     url: str
     tier: int
-    status: str  # "working", "not contacted", "error: …"
+    status: str  # "working", "announcing", "not contacted", "error: <what the tracker or the network said>"
     seeds: int | None
     peers: int | None
 

@@ -1,8 +1,9 @@
 """A minimal BitTorrent HTTP tracker on 127.0.0.1 for engine tests (BEP 3 announce, BEP 23 compact answers).
 
 It remembers every peer that announced an info-hash and answers each announce with the others; ``stopped``
-removes the peer. Any info-hash is accepted (the store's own tracker only knows its bundles). Runs on a thread
-of its own; ``running_tracker()`` yields it (``url``, ``peer_count()``) and stops the server when the block ends.
+removes the peer. Any info-hash is accepted (the store's own tracker only knows its bundles). Asked to, it answers
+every announce with a "failure reason" instead. Runs on a thread of its own; ``running_tracker()`` yields it
+(``url``, ``peer_count()``) and stops the server when the block ends.
 """
 
 from __future__ import annotations
@@ -41,22 +42,26 @@ class _Swarms:
         return bytes(lt.bencode({"interval": 1800, "peers": compact}))
 
 
-def _handler(swarms: _Swarms) -> type[http.server.BaseHTTPRequestHandler]:
+def _handler(swarms: _Swarms, failure_reason: str | None) -> type[http.server.BaseHTTPRequestHandler]:
     class Announce(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, encoding="latin-1")
-            try:
-                info_hash, port = query["info_hash"][0], int(query["port"][0])
-            except (KeyError, ValueError):
-                body = bytes(lt.bencode({"failure reason": "info_hash and port are required"}))
-            else:
-                event = query.get("event", [""])[0]
-                body = swarms.announce(info_hash, (self.client_address[0], port), event)
+            body = self._answer(query)
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _answer(self, query: dict[str, list[str]]) -> bytes:
+            if failure_reason is not None:  # a tracker that refuses everyone (a private one, say)
+                return bytes(lt.bencode({"failure reason": failure_reason.encode()}))
+            try:
+                info_hash, port = query["info_hash"][0], int(query["port"][0])
+            except (KeyError, ValueError):
+                return bytes(lt.bencode({"failure reason": b"info_hash and port are required"}))
+            event = query.get("event", [""])[0]
+            return swarms.announce(info_hash, (self.client_address[0], port), event)
 
         def log_message(self, format: str, *args: object) -> None:
             return
@@ -71,9 +76,10 @@ class TinyTracker:
 
 
 @contextmanager
-def running_tracker() -> Iterator[TinyTracker]:
+def running_tracker(failure_reason: str | None = None) -> Iterator[TinyTracker]:
+    """A tracker on 127.0.0.1; with ``failure_reason`` it answers every announce with that error instead."""
     swarms = _Swarms()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(swarms))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(swarms, failure_reason))
     thread = threading.Thread(target=server.serve_forever, name="tiny-tracker", daemon=True)
     thread.start()
     try:
