@@ -25,6 +25,7 @@ from app.engine.events import (
     TorrentFinished,
     TorrentRemoved,
 )
+from app.engine.labels import Category, LabelBook, LabelError, Labels
 from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
 from app.engine.stream import TorrentStream
 from app.engine.types import (
@@ -40,6 +41,7 @@ from app.engine.types import (
 
 __all__ = [
     "ByteRange",
+    "Category",
     "EncryptionPolicy",
     "Engine",
     "EngineError",
@@ -48,6 +50,9 @@ __all__ = [
     "FileEntry",
     "InvalidMagnetError",
     "InvalidTorrentError",
+    "LabelBook",
+    "LabelError",
+    "Labels",
     "MetadataReceived",
     "PeerEntry",
     "PieceFinished",

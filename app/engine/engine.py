@@ -23,6 +23,7 @@ from app.engine.alert_pump import AlertPump
 from app.engine.error_translation import translated
 from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
+from app.engine.labels import LabelBook
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
 from app.engine.reads import checked_file_info, file_entries, peer_entries, tracker_entries, verified_ranges
@@ -77,6 +78,7 @@ class Engine:
         self._redialer = Redialer(lambda: self._session, RECONNECT_BACKOFF_S)
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
+        self._labels = LabelBook(state_dir, self.has_torrent)  # categories and tags (labels.json)
 
     # --- life cycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -90,6 +92,7 @@ class Engine:
         params.settings = merged
         self._session = lt.session(params)
         self._restore_torrents()
+        self._labels.load(self._registry.ids())
         handlers = AlertHandlers(
             self._registry,
             self._book,
@@ -244,6 +247,7 @@ class Engine:
         session.remove_torrent(record.handle, option)
         self._store.delete(tid)
         self._book.drop(tid)
+        self._labels.forget(tid)
 
     @translated
     def force_recheck(self, tid: TorrentId) -> None:
@@ -396,6 +400,11 @@ class Engine:
             return None
         port = session.listen_port()
         return port or None
+
+    @property
+    def labels(self) -> LabelBook:
+        """Categories (with their save paths) and tags of the torrents; see ``labels``. Writes touch the disk."""
+        return self._labels
 
     @property
     def state_dir(self) -> Path:
