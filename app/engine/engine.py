@@ -36,6 +36,7 @@ from app.engine.settings import EngineSettings, SeedLimitAction
 from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
 from app.engine.stream import PieceSignal, TorrentStream
 from app.engine.stream_desk import StreamDesk
+from app.engine.torrent_controls import TorrentControls
 from app.engine.torrent_source import (
     params_from_bytes,
     params_from_file,
@@ -79,6 +80,7 @@ class Engine:
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
         self._labels = LabelBook(state_dir, self.has_torrent)  # categories and tags (labels.json)
+        self._controls = TorrentControls(self._registry)  # the right-click menu's knobs
 
     # --- life cycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -131,16 +133,35 @@ class Engine:
 
     # --- adding -------------------------------------------------------------------------------------------
     def add_torrent_file(
-        self, path: Path, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+        self,
+        path: Path,
+        save_path: Path,
+        *,
+        paused: bool = False,
+        file_priorities: Sequence[int] | None = None,
+        sequential: bool = False,
+        skip_check: bool = False,
     ) -> TorrentId:
-        """Add a .torrent file (refused unread when oversized); returns its id, the same id if already added."""
-        return self._add(params_from_file(Path(path)), save_path, paused, file_priorities)
+        """Add a .torrent file (refused unread when oversized); returns its id, the same id if already added.
+        ``skip_check`` trusts data already in ``save_path`` without hashing it (libtorrent's seed mode)."""
+        params = params_from_file(Path(path))
+        _add_flags(params, sequential, skip_check)
+        return self._add(params, save_path, paused, file_priorities)
 
     def add_torrent_bytes(
-        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+        self,
+        data: bytes,
+        save_path: Path,
+        *,
+        paused: bool = False,
+        file_priorities: Sequence[int] | None = None,
+        sequential: bool = False,
+        skip_check: bool = False,
     ) -> TorrentId:
         """Add a .torrent from memory (e.g. from the store); ``file_priorities`` can fetch one file alone."""
-        return self._add(params_from_bytes(data), save_path, paused, file_priorities)
+        params = params_from_bytes(data)
+        _add_flags(params, sequential, skip_check)
+        return self._add(params, save_path, paused, file_priorities)
 
     def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> TorrentId:
         """Add a magnet link; its display name is sanitized and never used as a path."""
@@ -248,6 +269,7 @@ class Engine:
         self._store.delete(tid)
         self._book.drop(tid)
         self._labels.forget(tid)
+        self._controls.forget(tid)
 
     @translated
     def force_recheck(self, tid: TorrentId) -> None:
@@ -402,6 +424,11 @@ class Engine:
         return port or None
 
     @property
+    def controls(self) -> TorrentControls:
+        """Reannounce, magnet link, queue position, sequential, first and last pieces first (``torrent_controls``)."""
+        return self._controls
+
+    @property
     def labels(self) -> LabelBook:
         """Categories (with their save paths) and tags of the torrents; see ``labels``. Writes touch the disk."""
         return self._labels
@@ -492,6 +519,13 @@ def _await_file_priorities(handle: lt.torrent_handle, info: lt.torrent_info, val
                         _PRIORITY_APPLY_TIMEOUT_S)
             return
         time.sleep(0.005)
+
+
+def _add_flags(params: lt.add_torrent_params, sequential: bool, skip_check: bool) -> None:
+    if sequential:
+        params.flags |= lt.torrent_flags.sequential_download
+    if skip_check:
+        params.flags |= lt.torrent_flags.seed_mode
 
 
 def _set_paused_flags(params: lt.add_torrent_params) -> None:

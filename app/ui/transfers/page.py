@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QItemSelection, QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QItemSelection, QPoint, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.labels import LabelBook
 from app.engine.types import TorrentId, TorrentSnapshot
 from app.ui.banner import Banner
 from app.ui.tasks import TaskRunner
@@ -43,12 +42,13 @@ from app.ui.transfers.filter_proxy import TransfersFilter, TransfersProxy
 from app.ui.transfers.model import Column, TransfersModel
 from app.ui.transfers.progress_delegate import ProgressDelegate
 from app.ui.transfers.remove_dialog import RemoveChoice, RemoveTorrentsDialog
+from app.ui.transfers.row_menu import ActionsEngine, TransferActions
 from app.ui.transfers.sidebar import TransfersSidebar
 from app.ui.transfers.statuses import Status
 from app.ui.transfers.tracker_hosts import TrackerHostLookup
 
 
-class TransferEngine(DetailsSource, Protocol):
+class TransferEngine(DetailsSource, ActionsEngine, Protocol):
     """The engine verbs this page uses."""
 
     def add_torrent_file(self, path: Path, save_path: Path, *, paused: bool = False) -> TorrentId: ...
@@ -57,9 +57,6 @@ class TransferEngine(DetailsSource, Protocol):
     def resume(self, torrent_id: TorrentId) -> None: ...
     def remove(self, torrent_id: TorrentId, *, delete_data: bool = False) -> None: ...
     def set_file_priorities(self, torrent_id: TorrentId, priorities: Sequence[int]) -> None: ...
-
-    @property
-    def labels(self) -> LabelBook: ...
 
 
 def parse_source(text: str) -> str | None:
@@ -87,7 +84,7 @@ class TransfersPage(QWidget):
         download_dir: Callable[[], Path],
         *,
         ask_remove: Callable[[list[str]], RemoveChoice | None] | None = None,
-        open_folder: Callable[[Path], None] | None = None,
+        open_folder: Callable[[Path], bool | None] | None = None,
         view_state: QSettings | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -109,10 +106,17 @@ class TransfersPage(QWidget):
         self.tracker_hosts.hosts_found.connect(self._on_tracker_hosts)
 
         self.banner = Banner(self)
+        self.row_actions = TransferActions(engine, tasks, self._open_folder, self)
+        self.row_actions.error.connect(self.banner.show_error)
+        self.row_actions.labels_changed.connect(self.labels_changed)
         self.toolbar = self._build_toolbar()
         self.table = self._build_table()
         self.sidebar = TransfersSidebar(self)
         self.sidebar.setMinimumWidth(170)
+        self.sidebar.create_category_requested.connect(self.row_actions.ask_new_category)
+        self.sidebar.remove_category_requested.connect(self.row_actions.remove_category)
+        self.sidebar.create_tag_requested.connect(self.row_actions.ask_new_tags)
+        self.sidebar.delete_tag_requested.connect(self.row_actions.delete_tag)
         self.details = TorrentDetailsPanel(engine, tasks, self)
         self.details.priorities_changed.connect(self._on_priorities_changed)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -169,7 +173,20 @@ class TransfersPage(QWidget):
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(Column.PROGRESS, 140)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_menu)
         return self.table
+
+    def _on_table_menu(self, point: QPoint) -> None:
+        index = self.table.indexAt(point)
+        if not index.isValid():
+            return
+        if not self.table.selectionModel().isRowSelected(index.row()):
+            self.table.selectRow(index.row())
+        snaps = self.selected_snapshots()
+        if snaps:
+            self.row_menu = self.row_actions.menu_for(snaps, self.remove_selected)
+            self.row_menu.popup(self.table.viewport().mapToGlobal(point))
 
     # --- feeding the table ---------------------------------------------------------------------------
     def apply_stats(self, snapshots: tuple[TorrentSnapshot, ...], _totals: object = None) -> None:
@@ -352,7 +369,7 @@ class TransfersPage(QWidget):
 
     def open_selected_folder(self) -> None:
         for snap in self.selected_snapshots()[:1]:
-            self._open_folder(Path(snap.save_path))
+            self.row_actions.open_folder(snap)
 
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         snaps = self.selected_snapshots()
