@@ -52,6 +52,8 @@ class AppSettings:
     # 512 KiB/s leaves a 720p stream (~2.5 Mbit/s) headroom on a modest line; 0 in the rate turns it off too.
     slow_others_while_watching: bool = True
     slow_others_rate_kib: int = 512
+    # Transfers (issue 12): ask where and how before adding a torrent or magnet (qBittorrent's add dialog).
+    show_add_dialog: bool = True
 
     def replace(self, **changes: Any) -> AppSettings:
         """A copy with some settings changed."""

@@ -109,6 +109,15 @@ class TorrentControls:
         handle.prioritize_pieces(priorities)
 
     @translated
+    def hold_for_metadata(self, tid: TorrentId, on: bool) -> None:
+        """While on, a magnet fetches its metadata but no data (upload mode): the add dialog shows its files first."""
+        handle = self._registry.get(tid).handle
+        if on:
+            handle.set_flags(lt.torrent_flags.upload_mode)
+        else:
+            handle.unset_flags(lt.torrent_flags.upload_mode)
+
+    @translated
     def options(self, tid: TorrentId) -> TorrentOptions:
         """What the menu shows as checked, and the queue position."""
         handle = self._registry.get(tid).handle

@@ -86,7 +86,11 @@ class Desktop(QObject):
         self.bridge = EngineBridge(engine, self)
         self.tray = TrayIcon(self.icon, self)
         self.window = MainWindow(self.icon, self._closes_to_tray)
-        self.transfers = TransfersPage(engine, self.tasks, self.download_dir, parent=self.window)
+        self.transfers = TransfersPage(
+            engine, self.tasks, self.download_dir, parent=self.window,
+            show_add_dialog=lambda: self.settings.show_add_dialog,
+            view_state=QSettings(str(config.config_dir / "transfers.ini"), QSettings.Format.IniFormat),
+        )
         self.settings_page = SettingsPage(settings, self.window)
         for page, title in extra_pages(self) if extra_pages else []:
             self.window.add_page(page, title)

@@ -68,6 +68,7 @@ class SettingsPage(QWidget):
         self.slow_others_rate = _spin(MAX_RATE_KIB, " KiB/s")
         self.slow_others_rate.setMinimum(1)
         self.slow_others.toggled.connect(self.slow_others_rate.setEnabled)
+        self.show_add_dialog = QCheckBox("Ask where and how before adding a torrent or magnet")
         self.store_url = QLineEdit()
         self.store_url.setPlaceholderText("Empty: the built-in demo store")
         layout = QVBoxLayout(self)
@@ -84,6 +85,7 @@ class SettingsPage(QWidget):
         form.addRow("Download limit", self.download_limit)
         form.addRow("Upload limit", self.upload_limit)
         form.addRow("Listen port", self.listen_port)
+        form.addRow(self.show_add_dialog)
         seeding = QGroupBox("Seeding")
         seed_form = QFormLayout(seeding)
         seed_form.addRow("Stop at ratio", self.seed_ratio)
@@ -128,6 +130,7 @@ class SettingsPage(QWidget):
         self.slow_others_rate.setValue(max(1, settings.slow_others_rate_kib))
         self.slow_others_rate.setEnabled(settings.slow_others_while_watching)
         self.store_url.setText(settings.store_url)
+        self.show_add_dialog.setChecked(settings.show_add_dialog)
         self.saved_label.clear()
 
     def edited_settings(self) -> AppSettings:
@@ -144,6 +147,7 @@ class SettingsPage(QWidget):
             slow_others_while_watching=self.slow_others.isChecked(),
             slow_others_rate_kib=self.slow_others_rate.value(),
             store_url=self.store_url.text().strip().rstrip("/"),
+            show_add_dialog=self.show_add_dialog.isChecked(),
         )
 
     def save(self) -> None:

@@ -37,22 +37,21 @@ from PySide6.QtWidgets import (
 from app.engine.types import TorrentId, TorrentSnapshot
 from app.ui.banner import Banner
 from app.ui.tasks import TaskRunner
+from app.ui.transfers.add_dialog import AddEngine, AddTorrentDialog
 from app.ui.transfers.details import DetailsSource, TorrentDetailsPanel
 from app.ui.transfers.filter_proxy import TransfersFilter, TransfersProxy
 from app.ui.transfers.model import Column, TransfersModel
 from app.ui.transfers.progress_delegate import ProgressDelegate
 from app.ui.transfers.remove_dialog import RemoveChoice, RemoveTorrentsDialog
-from app.ui.transfers.row_menu import ActionsEngine, TransferActions
+from app.ui.transfers.row_menu import TransferActions
 from app.ui.transfers.sidebar import TransfersSidebar
 from app.ui.transfers.statuses import Status
 from app.ui.transfers.tracker_hosts import TrackerHostLookup
 
 
-class TransferEngine(DetailsSource, ActionsEngine, Protocol):
+class TransferEngine(DetailsSource, AddEngine, Protocol):
     """The engine verbs this page uses."""
 
-    def add_torrent_file(self, path: Path, save_path: Path, *, paused: bool = False) -> TorrentId: ...
-    def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> TorrentId: ...
     def pause(self, torrent_id: TorrentId) -> None: ...
     def resume(self, torrent_id: TorrentId) -> None: ...
     def remove(self, torrent_id: TorrentId, *, delete_data: bool = False) -> None: ...
@@ -86,6 +85,7 @@ class TransfersPage(QWidget):
         ask_remove: Callable[[list[str]], RemoveChoice | None] | None = None,
         open_folder: Callable[[Path], bool | None] | None = None,
         view_state: QSettings | None = None,
+        show_add_dialog: Callable[[], bool] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -97,6 +97,7 @@ class TransfersPage(QWidget):
         self.setAcceptDrops(True)
 
         self._view_state = view_state
+        self._show_add_dialog = show_add_dialog or (lambda: False)
         self.model = TransfersModel(self)
         # Sorting is the model's (in Python); the proxy filters by the sidebar and the name (see filter_proxy).
         self.proxy = TransfersProxy(self.model, self)
@@ -111,12 +112,7 @@ class TransfersPage(QWidget):
         self.row_actions.labels_changed.connect(self.labels_changed)
         self.toolbar = self._build_toolbar()
         self.table = self._build_table()
-        self.sidebar = TransfersSidebar(self)
-        self.sidebar.setMinimumWidth(170)
-        self.sidebar.create_category_requested.connect(self.row_actions.ask_new_category)
-        self.sidebar.remove_category_requested.connect(self.row_actions.remove_category)
-        self.sidebar.create_tag_requested.connect(self.row_actions.ask_new_tags)
-        self.sidebar.delete_tag_requested.connect(self.row_actions.delete_tag)
+        self.sidebar = self._build_sidebar()
         self.details = TorrentDetailsPanel(engine, tasks, self)
         self.details.priorities_changed.connect(self._on_priorities_changed)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -142,6 +138,15 @@ class TransfersPage(QWidget):
         self.sidebar.choice_changed.connect(self._on_choice_changed)
         self.filter_edit.textChanged.connect(self._on_choice_changed)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._save_view_state)
+
+    def _build_sidebar(self) -> TransfersSidebar:
+        sidebar = TransfersSidebar(self)
+        sidebar.setMinimumWidth(170)
+        sidebar.create_category_requested.connect(self.row_actions.ask_new_category)
+        sidebar.remove_category_requested.connect(self.row_actions.remove_category)
+        sidebar.create_tag_requested.connect(self.row_actions.ask_new_tags)
+        sidebar.delete_tag_requested.connect(self.row_actions.delete_tag)
+        return sidebar
 
     def _build_toolbar(self) -> QToolBar:
         self.toolbar = QToolBar(self)
@@ -289,10 +294,22 @@ class TransfersPage(QWidget):
         """Add magnets and .torrent paths (from a dialog, a drop, a paste, or another launch)."""
         save_path = self._download_dir()
         for source in sources:
-            if source.lower().startswith("magnet:"):
+            if self._show_add_dialog():
+                self.open_add_dialog(source)
+            elif source.lower().startswith("magnet:"):
                 self._run_add(partial(self._engine.add_magnet, source, save_path))
             else:
                 self._run_add(partial(self._engine.add_torrent_file, Path(source), save_path))
+
+    def open_add_dialog(self, source: str) -> AddTorrentDialog:
+        """Ask where and how to add ``source`` (window-modal; the dialog adds it)."""
+        dialog = AddTorrentDialog(source, self._engine, self._tasks, self._download_dir(), self)
+        dialog.added.connect(self._on_added)
+        dialog.failed.connect(self.banner.show_error)
+        dialog.finished.connect(dialog.deleteLater)
+        self.add_dialog = dialog
+        dialog.open()
+        return dialog
 
     def _run_add(self, work: Callable[[], TorrentId]) -> None:
         self._tasks.run(work, self._on_added, self._show_error)
