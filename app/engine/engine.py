@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import socket
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -383,6 +384,14 @@ class Engine:
     def trackers(self, tid: TorrentId) -> list[TrackerEntry]:
         """The torrent's trackers and what they last said; blocks briefly."""
         return tracker_entries(self._registry.get(tid).handle)
+
+    @translated
+    def dht_nodes(self) -> int:
+        """How many DHT nodes the session knows (0 with DHT off); blocks briefly."""
+        session = self._require_session()
+        with warnings.catch_warnings():  # session.status() is deprecated, and still the one direct read of it
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return int(session.status().dht_nodes)
 
     def totals(self) -> SessionTotals:
         """Session-wide rates and totals from the latest batch."""

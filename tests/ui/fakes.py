@@ -104,5 +104,8 @@ class FakeEngine:
     def peers(self, tid: str) -> list[PeerEntry]:
         return [PeerEntry("127.0.0.5:6881", "libtorrent", 1000, 0, 1.0, True)]
 
+    def dht_nodes(self) -> int:
+        return 0
+
     def trackers(self, tid: str) -> list[TrackerEntry]:
         return [TrackerEntry("http://127.0.0.1:1/announce", 0, "working", 1, 0)]

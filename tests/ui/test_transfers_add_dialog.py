@@ -45,7 +45,7 @@ def test_a_torrent_is_added_with_the_chosen_category_tags_files_and_order(
     torrent_file.write_bytes(_torrent(tmp_path / "made" / "Show"))
     engine.labels.create_category("Series", tmp_path / "series")
     dialog = _dialog(qtbot, engine, str(torrent_file), tmp_path / "downloads")
-    qtbot.waitUntil(lambda: dialog.add_button.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(dialog.add_button.isEnabled, timeout=10_000)
     qtbot.waitUntil(lambda: dialog.free_label.text().startswith("Free on that disk: "), timeout=10_000)
     assert dialog.name_label.text() == "Show — 68.4 KiB"
     assert dialog.tree.topLevelItem(0).text(0) == "Show"
@@ -94,7 +94,7 @@ def test_cancel_forgets_a_held_magnet_and_a_broken_torrent_cannot_be_added(
     magnet = "magnet:?xt=urn:btih:" + "cd" * 20 + "&dn=Nothing"
     dialog = _dialog(qtbot, engine, magnet, tmp_path / "downloads")
     qtbot.waitUntil(lambda: engine.has_torrent("cd" * 20), timeout=10_000)
-    qtbot.waitUntil(lambda: dialog.add_button.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(dialog.add_button.isEnabled, timeout=10_000)
     dialog.reject()
     qtbot.waitUntil(lambda: not engine.has_torrent("cd" * 20), timeout=10_000)
 

@@ -45,6 +45,8 @@ from app.ui.transfers.progress_delegate import ProgressDelegate
 from app.ui.transfers.remove_dialog import RemoveChoice, RemoveTorrentsDialog
 from app.ui.transfers.row_menu import TransferActions
 from app.ui.transfers.sidebar import TransfersSidebar
+from app.ui.transfers.speed_graph import SpeedGraph
+from app.ui.transfers.status_strip import StatusStrip
 from app.ui.transfers.statuses import Status
 from app.ui.transfers.tracker_hosts import TrackerHostLookup
 
@@ -52,6 +54,7 @@ from app.ui.transfers.tracker_hosts import TrackerHostLookup
 class TransferEngine(DetailsSource, AddEngine, Protocol):
     """The engine verbs this page uses."""
 
+    def dht_nodes(self) -> int: ...
     def pause(self, torrent_id: TorrentId) -> None: ...
     def resume(self, torrent_id: TorrentId) -> None: ...
     def remove(self, torrent_id: TorrentId, *, delete_data: bool = False) -> None: ...
@@ -115,6 +118,9 @@ class TransfersPage(QWidget):
         self.sidebar = self._build_sidebar()
         self.details = TorrentDetailsPanel(engine, tasks, self)
         self.details.priorities_changed.connect(self._on_priorities_changed)
+        self.speed_graph = SpeedGraph(self)
+        self.details.addTab(self.speed_graph, "Speed")
+        self.status_strip = StatusStrip(tasks, engine.dht_nodes, download_dir, self)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
@@ -131,6 +137,7 @@ class TransfersPage(QWidget):
         layout.addWidget(self.toolbar)
         layout.addWidget(self.banner)
         layout.addWidget(beside, 1)
+        layout.addWidget(self.status_strip)
         paste = QShortcut(QKeySequence.StandardKey.Paste, self.table)
         paste.activated.connect(self.paste_from_clipboard)
         self._sync_labels()
@@ -201,9 +208,12 @@ class TransfersPage(QWidget):
             self.tracker_hosts.want(new)
         self.sidebar.show_status_counts(self.model.statuses)
         self._sync_labels()
+        self.status_strip.take_batch(snapshots, self.model.rowCount() + self.model.waiting)
+        self.speed_graph.add_sample(self.status_strip.rates.totals(), snapshots)
 
     def remove_row(self, torrent_id: TorrentId) -> None:
         self.model.remove_torrent(torrent_id)
+        self.status_strip.drop(torrent_id, self.model.rowCount() + self.model.waiting)
         self.tracker_hosts.forget(torrent_id)
         if self.details.torrent_id == torrent_id:
             self.details.show_torrent(None)
@@ -391,6 +401,7 @@ class TransfersPage(QWidget):
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         snaps = self.selected_snapshots()
         self.details.show_torrent(snaps[0].id if len(snaps) == 1 else None)
+        self.speed_graph.follow(snaps[0].id if len(snaps) == 1 else None)
 
     def _on_priorities_changed(self, torrent_id: str, priorities: list[int]) -> None:
         self._tasks.run(partial(self._engine.set_file_priorities, torrent_id, priorities), None, self._show_error)
