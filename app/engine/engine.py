@@ -21,6 +21,7 @@ import libtorrent as lt
 
 from app.engine.alert_handlers import AlertHandlers
 from app.engine.alert_pump import AlertPump
+from app.engine.blocklist import Blocklist, ip_filter_of
 from app.engine.error_translation import translated
 from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
@@ -53,6 +54,7 @@ from app.engine.types import (
     TorrentSnapshot,
     TrackerEntry,
 )
+from app.engine.upload_gate import close_gate, open_gate
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class Engine:
         self._last_save_check = 0.0
         self._labels = LabelBook(state_dir, self.has_torrent)  # categories and tags (labels.json)
         self._controls = TorrentControls(self._registry)  # the right-click menu's knobs
+        self._uploads_allowed = True
 
     # --- life cycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -334,10 +337,34 @@ class Engine:
 
     @translated
     def apply_settings(self, settings: EngineSettings) -> None:
-        """Apply new settings to the running session."""
+        """Apply new settings to the running session (uploads stay stopped while ``set_uploads_allowed(False)``)."""
         self._settings = settings
         pack: Any = settings_pack(settings)
-        self._require_session().apply_settings(pack)
+        session = self._require_session()
+        session.apply_settings(pack)
+        if not self._uploads_allowed:
+            close_gate(session)
+
+    @translated
+    def set_uploads_allowed(self, allowed: bool) -> None:
+        """Stop every upload at once (a metered connection) or allow them again; see ``upload_gate``."""
+        self._uploads_allowed = allowed
+        session = self._require_session()
+        if allowed:
+            open_gate(session, self._settings)
+        else:
+            close_gate(session)
+
+    @translated
+    def set_blocklist(self, blocklist: Blocklist | None) -> None:
+        """Refuse connections to and from the listed address ranges (None: block nobody); see ``blocklist``."""
+        self._require_session().set_ip_filter(ip_filter_of(blocklist))
+
+    @translated
+    def rate_limits(self) -> tuple[int, int]:
+        """The session's (download, upload) limits as libtorrent holds them now (bytes/s, 0 = unlimited)."""
+        current = self._require_session().get_settings()
+        return int(current["download_rate_limit"]), int(current["upload_rate_limit"])
 
     @translated
     def connect_peer(self, tid: TorrentId, host: str, port: int) -> None:
