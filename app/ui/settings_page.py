@@ -17,12 +17,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from app.settings import AppSettings
+from app.ui.transfer_settings_form import TransferSettingsForm
 
 MAX_RATE_KIB = 10_000_000
 NUMBER_FIELD_WIDTH = 220  # a number across the whole window reads as a text field
@@ -71,10 +73,19 @@ class SettingsPage(QWidget):
         self.show_add_dialog = QCheckBox("Ask where and how before adding a torrent or magnet")
         self.store_url = QLineEdit()
         self.store_url.setPlaceholderText("Empty: the built-in demo store")
-        layout = QVBoxLayout(self)
+        self.transfer_form = TransferSettingsForm()  # queue, alternative limits, network, watched folder
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.transfer_form)
+        left = QVBoxLayout()
         for group in self._build_groups(folder_row):
-            layout.addWidget(group)
-        layout.addStretch(1)
+            left.addWidget(group)
+        left.addStretch(1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addWidget(scroll, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
         layout.addLayout(self._build_buttons())
         self.show_settings(settings)
 
@@ -131,11 +142,12 @@ class SettingsPage(QWidget):
         self.slow_others_rate.setEnabled(settings.slow_others_while_watching)
         self.store_url.setText(settings.store_url)
         self.show_add_dialog.setChecked(settings.show_add_dialog)
+        self.transfer_form.show_settings(settings)
         self.saved_label.clear()
 
     def edited_settings(self) -> AppSettings:
         """The settings as the form shows them."""
-        return self._settings.replace(
+        return self.transfer_form.edited(self._settings).replace(
             download_dir=self.download_dir.text().strip(),
             download_rate_limit_kib=self.download_limit.value(),
             upload_rate_limit_kib=self.upload_limit.value(),

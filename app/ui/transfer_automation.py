@@ -21,19 +21,25 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QNetworkInformation
 
+from app.automation.contribution import WeeklyContribution
 from app.automation.speed_schedule import AltSpeedSwitch
 from app.engine.blocklist import Blocklist, read_blocklist
+from app.engine.errors import EngineError
 from app.engine.settings import EngineSettings
+from app.engine.types import PeerEntry, TorrentId, TorrentSnapshot
 from app.settings import AppSettings
 from app.ui.tasks import TaskRunner
 
 TICK_MS = 15_000
+FANS_SAMPLE_MS = 60_000  # peer lists of uploading torrents, for the week's count of fans
+CONTRIBUTION_SAVE_MS = 300_000
 
 
 class AutomationEngine(Protocol):
     def apply_settings(self, settings: EngineSettings) -> None: ...
     def set_uploads_allowed(self, allowed: bool) -> None: ...
     def set_blocklist(self, blocklist: Blocklist | None) -> None: ...
+    def peers(self, tid: TorrentId) -> list[PeerEntry]: ...
 
 
 def system_network_information() -> QObject | None:
@@ -49,6 +55,7 @@ class TransferAutomation(QObject):
     alternative_changed = Signal(bool)
     uploads_allowed_changed = Signal(bool)
     message = Signal(str)  # a sentence for the user (blocklist loaded or refused)
+    contribution_changed = Signal(str)  # "2.4 GB uploaded this week to 37 fans"
 
     def __init__(
         self,
@@ -58,6 +65,7 @@ class TransferAutomation(QObject):
         base: EngineSettings,
         *,
         network: QObject | None = None,
+        contribution: WeeklyContribution | None = None,
         clock: Callable[[], datetime] = datetime.now,
         tick_ms: int = TICK_MS,
         parent: QObject | None = None,
@@ -77,6 +85,18 @@ class TransferAutomation(QObject):
         self._timer.start()
         if network is not None:
             network.isMeteredChanged.connect(lambda _metered: self._apply_metered())  # type: ignore[attr-defined]
+        self.contribution = contribution
+        self._uploading: set[TorrentId] = set()
+        self._sentence = ""
+        if contribution is not None:
+            self._fans_timer = QTimer(self)
+            self._fans_timer.setInterval(FANS_SAMPLE_MS)
+            self._fans_timer.timeout.connect(self.sample_fans)
+            self._fans_timer.start()
+            self._save_timer = QTimer(self)
+            self._save_timer.setInterval(CONTRIBUTION_SAVE_MS)
+            self._save_timer.timeout.connect(self.save_contribution)
+            self._save_timer.start()
 
     @property
     def alternative(self) -> bool:
@@ -93,6 +113,54 @@ class TransferAutomation(QObject):
         if settings.blocklist_path != self._blocklist_path:
             self._blocklist_path = settings.blocklist_path
             self._load_blocklist(settings.blocklist_path)
+
+    # --- seeding contribution ------------------------------------------------------------------------
+    def take_batch(self, snapshots: tuple[TorrentSnapshot, ...]) -> None:
+        """A stats batch: count this week's uploads, note which torrents upload now."""
+        if self.contribution is None:
+            return
+        self.contribution.take_batch(snapshots)
+        for snap in snapshots:
+            if snap.upload_rate > 0 and snap.num_peers > 0:
+                self._uploading.add(snap.id)
+            else:
+                self._uploading.discard(snap.id)
+        sentence = self.contribution.sentence()
+        if sentence != self._sentence:
+            self._sentence = sentence
+            self.contribution_changed.emit(sentence)
+
+    def sample_fans(self) -> None:
+        """Ask the uploading torrents for their peers (on a worker) and count those being sent data."""
+        ids = list(self._uploading)
+
+        def receivers() -> list[str]:
+            found: list[str] = []
+            for tid in ids:
+                try:
+                    found += [peer.address for peer in self._engine.peers(tid) if peer.upload_rate > 0]
+                except EngineError:  # removed meanwhile: nobody to count
+                    found += []
+            return found
+
+        if ids and self.contribution is not None:
+            self._tasks.run(receivers, self._on_fans, self._fail)
+
+    def _on_fans(self, addresses: list[str]) -> None:
+        if self.contribution is not None:
+            self.contribution.take_fans(addresses)
+            self.take_batch(())
+
+    def save_contribution(self, *, now: bool = False) -> None:
+        """Persist the week's figures (on a worker; ``now`` writes at once, for shutdown)."""
+        contribution = self.contribution
+        if contribution is None:
+            return
+        data = contribution.snapshot_bytes()
+        if now:
+            contribution.write(data)
+        else:
+            self._tasks.run(lambda: contribution.write(data), None, self._fail)
 
     def toggle_alternative(self) -> None:
         self.switch.toggle()
@@ -129,3 +197,19 @@ class TransferAutomation(QObject):
 
     def _fail(self, exc: BaseException) -> None:
         self.message.emit(str(exc) or type(exc).__name__)
+
+
+def build_for_desktop(
+    engine: AutomationEngine,
+    *,
+    tasks: TaskRunner,
+    settings: Callable[[], AppSettings],
+    base: EngineSettings,
+    state_dir: Path,
+    parent: QObject,
+) -> TransferAutomation:
+    """The desktop's automation: Qt's network information, this week's contribution kept in ``state_dir``."""
+    return TransferAutomation(
+        engine, tasks, settings, base, network=system_network_information(),
+        contribution=WeeklyContribution(state_dir), parent=parent,
+    )
