@@ -97,7 +97,7 @@ class Desktop(QObject):
         self.settings_page = SettingsPage(settings, self.window)
         self.automation = build_for_desktop(  # alternative limits and schedule, metered, blocklist, contribution
             engine, tasks=self.tasks, settings=lambda: self.settings, base=config.base_engine_settings,
-            state_dir=engine.state_dir, parent=self,
+            state_dir=engine.state_dir, download_dir=self.download_dir, parent=self,
         )
         for page, title in extra_pages(self) if extra_pages else []:
             self.window.add_page(page, title)

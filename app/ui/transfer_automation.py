@@ -1,19 +1,20 @@
 """The window's side of the transfer automation: alternative speed limits (by hand, the tray, or the schedule),
-no uploads on a metered connection, and the IP blocklist.
+no uploads on a metered connection, the IP blocklist, the watched folder and the week's seeding contribution.
 
 ``TransferAutomation`` owns the Qt-free ``AltSpeedSwitch`` and looks at its clock every ``TICK_MS``; a switch
 applies the user's settings with the normal or the alternative limits to the engine. It listens to Qt's
 ``QNetworkInformation`` (``isMeteredChanged``) — or any object with the same ``isMetered()`` and signal, which is
 how a test fakes a metered network at the Qt level — and stops uploads while the connection is metered (and the
 setting asks for it). The blocklist file is parsed on a worker; a broken file gives a sentence (``message``) and
-leaves the previous list in place. Every engine call runs on the task runner.
+leaves the previous list in place. The watched folder is scanned every ``WATCH_MS`` on a worker, one scan at a
+time; what it added or refused is told through ``message``. Every engine call runs on the task runner.
 
 Main thread; engine calls and file reading on the task runner's pool.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +24,7 @@ from PySide6.QtNetwork import QNetworkInformation
 
 from app.automation.contribution import WeeklyContribution
 from app.automation.speed_schedule import AltSpeedSwitch
+from app.automation.watched_folder import ScanResult, WatchedFolder
 from app.engine.blocklist import Blocklist, read_blocklist
 from app.engine.errors import EngineError
 from app.engine.settings import EngineSettings
@@ -33,6 +35,7 @@ from app.ui.tasks import TaskRunner
 TICK_MS = 15_000
 FANS_SAMPLE_MS = 60_000  # peer lists of uploading torrents, for the week's count of fans
 CONTRIBUTION_SAVE_MS = 300_000
+WATCH_MS = 2_000
 
 
 class AutomationEngine(Protocol):
@@ -40,6 +43,10 @@ class AutomationEngine(Protocol):
     def set_uploads_allowed(self, allowed: bool) -> None: ...
     def set_blocklist(self, blocklist: Blocklist | None) -> None: ...
     def peers(self, tid: TorrentId) -> list[PeerEntry]: ...
+    def add_torrent_file(
+        self, path: Path, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None,
+        sequential: bool = False, skip_check: bool = False,
+    ) -> TorrentId: ...
 
 
 def system_network_information() -> QObject | None:
@@ -66,6 +73,7 @@ class TransferAutomation(QObject):
         *,
         network: QObject | None = None,
         contribution: WeeklyContribution | None = None,
+        download_dir: Callable[[], Path] | None = None,
         clock: Callable[[], datetime] = datetime.now,
         tick_ms: int = TICK_MS,
         parent: QObject | None = None,
@@ -86,6 +94,12 @@ class TransferAutomation(QObject):
         if network is not None:
             network.isMeteredChanged.connect(lambda _metered: self._apply_metered())  # type: ignore[attr-defined]
         self.contribution = contribution
+        self._download_dir = download_dir
+        self.watched: WatchedFolder | None = None
+        self._scanning = False
+        self._watch_timer = QTimer(self)
+        self._watch_timer.setInterval(WATCH_MS)
+        self._watch_timer.timeout.connect(self.scan_watched_folder)
         self._uploading: set[TorrentId] = set()
         self._sentence = ""
         if contribution is not None:
@@ -110,6 +124,7 @@ class TransferAutomation(QObject):
         """The user saved settings (or the app started): schedule, metered rule, blocklist."""
         self.switch.configure(settings.speed_schedule(), settings.alt_speed_on)
         self._apply_metered()
+        self._configure_watched_folder(settings)
         if settings.blocklist_path != self._blocklist_path:
             self._blocklist_path = settings.blocklist_path
             self._load_blocklist(settings.blocklist_path)
@@ -162,6 +177,43 @@ class TransferAutomation(QObject):
         else:
             self._tasks.run(lambda: contribution.write(data), None, self._fail)
 
+    # --- watched folder ------------------------------------------------------------------------------
+    def _configure_watched_folder(self, settings: AppSettings) -> None:
+        folder = Path(settings.watched_folder).expanduser() if settings.watched_folder.strip() else None
+        current = self.watched
+        if folder is None or self._download_dir is None:
+            self.watched = None
+            self._watch_timer.stop()
+            return
+        if current is not None and current.folder == folder:
+            current.set_delete_after(settings.watched_folder_delete)
+            return
+        download_dir = self._download_dir
+        self.watched = WatchedFolder(
+            folder, lambda path: self._engine.add_torrent_file(path, download_dir()),
+            delete_after=settings.watched_folder_delete,
+        )
+        self._watch_timer.start()
+
+    def scan_watched_folder(self) -> None:
+        """One scan on a worker (skipped while the previous one runs)."""
+        watched = self.watched
+        if watched is None or self._scanning:
+            return
+        self._scanning = True
+        self._tasks.run(watched.scan, self._on_scanned, self._on_scan_failed)
+
+    def _on_scanned(self, result: ScanResult) -> None:
+        self._scanning = False
+        for name, _tid in result.added:
+            self.message.emit(f"Added {name} from the watched folder.")
+        for name, sentence in result.refused:
+            self.message.emit(f"{name} in the watched folder was not added: {sentence}")
+
+    def _on_scan_failed(self, exc: BaseException) -> None:
+        self._scanning = False
+        self._fail(exc)
+
     def toggle_alternative(self) -> None:
         self.switch.toggle()
 
@@ -206,10 +258,11 @@ def build_for_desktop(
     settings: Callable[[], AppSettings],
     base: EngineSettings,
     state_dir: Path,
+    download_dir: Callable[[], Path],
     parent: QObject,
 ) -> TransferAutomation:
     """The desktop's automation: Qt's network information, this week's contribution kept in ``state_dir``."""
     return TransferAutomation(
         engine, tasks, settings, base, network=system_network_information(),
-        contribution=WeeklyContribution(state_dir), parent=parent,
+        contribution=WeeklyContribution(state_dir), download_dir=download_dir, parent=parent,
     )

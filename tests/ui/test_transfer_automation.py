@@ -116,3 +116,27 @@ def test_a_metered_network_stops_uploads_and_its_end_resumes_them(qtbot, tmp_pat
     finally:
         leecher.shutdown()
         seeder.shutdown()
+
+
+def test_the_window_adds_a_torrent_dropped_into_the_watched_folder_once(
+    qtbot, engine: Engine, tmp_path: Path
+) -> None:
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    settings = AppSettings(watched_folder=str(watched))
+    automation = TransferAutomation(
+        engine, ThreadPoolTaskRunner(), lambda: settings, EngineSettings.for_loopback_tests(loopback_address()),
+        download_dir=lambda: tmp_path / "downloads",
+    )
+    messages: list[str] = []
+    automation.message.connect(messages.append)
+    automation.settings_changed(settings)
+    write_payload(tmp_path / "made" / "Dropped", {"f.bin": 30_000})
+    (watched / "Dropped.torrent").write_bytes(make_torrent(tmp_path / "made" / "Dropped"))
+    qtbot.waitUntil(lambda: "Added Dropped.torrent from the watched folder." in messages, timeout=20_000)
+    assert len(engine.torrent_ids()) == 1
+    for _ in range(3):  # three more scans find nothing to add
+        automation.scan_watched_folder()
+        qtbot.waitUntil(lambda: not automation._scanning, timeout=10_000)
+    assert messages == ["Added Dropped.torrent from the watched folder."]
+    assert (watched / "added" / "Dropped.torrent").exists()
