@@ -98,7 +98,7 @@ def test_counts_are_live_and_filters_combine_with_each_other_and_the_name(
     # Sorted at start by the column showing the arrow (Name), though added Charlie, Alpha, Bravo.
     assert page.table.horizontalHeader().sortIndicatorSection() == Column.NAME
     qtbot.waitUntil(lambda: _shown(page) == ["Alpha", "Bravo", "Charlie"], timeout=5_000)
-    assert page.sidebar.categories.text_of("Films") == "Films (1)"
+    qtbot.waitUntil(lambda: page.sidebar.categories.text_of("Films") == "Films (1)", timeout=5_000)
     assert page.sidebar.categories.text_of("") == "Uncategorized (2)"
     assert page.sidebar.tags.text_of("hd") == "hd (2)"
     qtbot.waitUntil(lambda: page.sidebar.trackers.text_of("127.0.0.1") == "127.0.0.1 (1)", timeout=10_000)

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QItemSelection, QPoint, QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QItemSelection, QPoint, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,6 +49,8 @@ from app.ui.transfers.speed_graph import SpeedGraph
 from app.ui.transfers.status_strip import StatusStrip
 from app.ui.transfers.statuses import Status
 from app.ui.transfers.tracker_hosts import TrackerHostLookup
+
+RECOUNT_MS = 300
 
 
 class TransferEngine(DetailsSource, AddEngine, Protocol):
@@ -106,6 +108,7 @@ class TransfersPage(QWidget):
         self.proxy = TransfersProxy(self.model, self)
         self._labels_version = -1
         self._counted_rows = -1
+        self._recount_timer = self._single_shot(RECOUNT_MS, self._recount_labels)
         self.tracker_hosts = TrackerHostLookup(engine.trackers, tasks, self)
         self.tracker_hosts.hosts_found.connect(self._on_tracker_hosts)
 
@@ -121,6 +124,16 @@ class TransfersPage(QWidget):
         self.speed_graph = SpeedGraph(self)
         self.details.addTab(self.speed_graph, "Speed")
         self.status_strip = StatusStrip(tasks, engine.dht_nodes, download_dir, self)
+        self._build_layout()
+        paste = QShortcut(QKeySequence.StandardKey.Paste, self.table)
+        paste.activated.connect(self.paste_from_clipboard)
+        self._sync_labels()
+        self._restore_view_state()
+        self.sidebar.choice_changed.connect(self._on_choice_changed)
+        self.filter_edit.textChanged.connect(self._on_choice_changed)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._save_view_state)
+
+    def _build_layout(self) -> None:
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
@@ -132,19 +145,18 @@ class TransfersPage(QWidget):
         beside.setStretchFactor(0, 0)
         beside.setStretchFactor(1, 1)
         beside.setSizes([190, 900])
-
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.banner)
         layout.addWidget(beside, 1)
         layout.addWidget(self.status_strip)
-        paste = QShortcut(QKeySequence.StandardKey.Paste, self.table)
-        paste.activated.connect(self.paste_from_clipboard)
-        self._sync_labels()
-        self._restore_view_state()
-        self.sidebar.choice_changed.connect(self._on_choice_changed)
-        self.filter_edit.textChanged.connect(self._on_choice_changed)
-        self.table.horizontalHeader().sortIndicatorChanged.connect(self._save_view_state)
+
+    def _single_shot(self, interval_ms: int, slot: Callable[[], None]) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(slot)
+        return timer
 
     def _build_sidebar(self) -> TransfersSidebar:
         sidebar = TransfersSidebar(self)
@@ -225,7 +237,8 @@ class TransfersPage(QWidget):
         self._sync_labels()
 
     def _sync_labels(self, *, force: bool = False) -> None:
-        """Take a new version of the labels, and recount the sidebar when labels or the set of rows changed."""
+        """Take a new version of the labels; recount the sidebar's labels when they or the rows changed — at most
+        every ``RECOUNT_MS`` (a restore of 10,000 torrents changes the rows on every batch)."""
         labels = self._engine.labels.current()
         rows = self.model.rowCount() + self.model.waiting
         relabelled = labels.version != self._labels_version
@@ -233,10 +246,15 @@ class TransfersPage(QWidget):
             self._labels_version = labels.version
             self.model.set_labels(labels)
             self.proxy.refresh()
-        if relabelled or force or rows != self._counted_rows:
+            self._recount_timer.stop()
+            self._recount_labels()  # the user (or the remote API) changed labels: show it now
+        elif force or rows != self._counted_rows:
             self._counted_rows = rows
-            ids = self.model.torrent_ids()
-            self.sidebar.show_labels(labels, ids, self.model.tracker_hosts())
+            if not self._recount_timer.isActive():
+                self._recount_timer.start()
+
+    def _recount_labels(self) -> None:
+        self.sidebar.show_labels(self.model.labels, self.model.torrent_ids(), self.model.tracker_hosts())
 
     def _on_tracker_hosts(self, found: dict[TorrentId, tuple[str, ...]]) -> None:
         self.model.set_tracker_hosts(found)

@@ -136,28 +136,29 @@ class TransfersSidebar(QWidget):
         self, labels: Labels, ids: Iterable[TorrentId], hosts: Mapping[TorrentId, tuple[str, ...]]
     ) -> None:
         """Recount categories, tags and trackers over ``ids`` (the torrents in the table)."""
-        ids = list(ids)
-        by_category = Counter(labels.category(tid) for tid in ids)
+        # Counted over the labelled torrents and the hosts, not per torrent: a few milliseconds at 10,000.
+        present = set(ids)
+        total = len(present)
+        by_category = Counter(cat for tid, cat in labels.category_of.items() if tid in present)
+        by_category[""] = total - sum(by_category.values())
         by_tag: Counter[str] = Counter()
-        untagged = 0
-        by_host: Counter[str] = Counter()
-        trackerless = 0
-        for tid in ids:
-            tags = labels.torrent_tags(tid)
-            by_tag.update(tags)
-            untagged += not tags
-            torrent_hosts = hosts.get(tid, ())
-            by_host.update(torrent_hosts)
-            trackerless += tid in hosts and not torrent_hosts
+        tagged = 0
+        for tid, tags in labels.tags_of.items():
+            if tid in present:
+                by_tag.update(tags)
+                tagged += 1
+        untagged = total - tagged
+        by_host = Counter(host for tid, torrent_hosts in hosts.items() if tid in present for host in torrent_hosts)
+        trackerless = sum(1 for tid, torrent_hosts in hosts.items() if not torrent_hosts and tid in present)
         self.categories.set_entries(
-            [(_ALL, "All", len(ids)), ("", "Uncategorized", by_category[""])]
+            [(_ALL, "All", total), ("", "Uncategorized", by_category[""])]
             + [(name, name, by_category[name]) for name in sorted(labels.categories, key=str.casefold)]
         )
         self.tags.set_entries(
-            [(_ALL, "All", len(ids)), ("", "Untagged", untagged)] + [(tag, tag, by_tag[tag]) for tag in labels.tags]
+            [(_ALL, "All", total), ("", "Untagged", untagged)] + [(tag, tag, by_tag[tag]) for tag in labels.tags]
         )
         self.trackers.set_entries(
-            [(_ALL, "All", len(ids)), ("", "Trackerless", trackerless)]
+            [(_ALL, "All", total), ("", "Trackerless", trackerless)]
             + [(host, host, count) for host, count in sorted(by_host.items())]
         )
 
