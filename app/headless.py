@@ -14,10 +14,11 @@ Options for tests and seedboxes:
   --peer HOST:PORT       connect every torrent to this peer, again whenever it has none (repeatable)
   --upload-limit B/s     per-torrent upload limit for added torrents (0 = unlimited)
   --download-limit B/s   per-torrent download limit for added torrents
-  --status-interval S    seconds between status lines (default 5)
-Lines on stdout: ``ready port=P torrents=N``, ``added ID NAME``, ``restored ID state=… done=VERIFIED_BYTES``,
-``total torrents=N down=B/s up=B/s`` then ``torrent ID state=… progress=… done=… down=… up=… peers=…``,
-``finished ID``, ``error ID MESSAGE``, ``saved``. Sources that cannot be added are reported on stderr.
+  --status-interval S    seconds between status checks (default 5)
+  --json                 one JSON object per line, for machines (``{"event": "torrent", "id": …}``)
+  --format lines         the terse ``key=value`` lines of earlier versions (scripts, tests)
+By default it prints sentences with names and human units, and of the periodic status only what changed (see
+``seedbox_output``). Sources that cannot be added are reported on stderr.
 """
 
 from __future__ import annotations
@@ -35,14 +36,11 @@ from types import FrameType
 from app.engine import (
     Engine,
     EngineError,
-    EngineEvent,
     EngineSettings,
-    MetadataReceived,
-    TorrentErrored,
-    TorrentFinished,
     TorrentState,
 )
 from app.paths import AppPaths
+from app.seedbox_output import FORMATS, SeedboxOutput
 
 PEER_RETRY_SECONDS = 2.0
 
@@ -57,9 +55,12 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--upload-limit", type=int, default=None)
     parser.add_argument("--download-limit", type=int, default=None)
     parser.add_argument("--status-interval", type=float, default=5.0)
+    parser.add_argument("--json", action="store_true", help="one JSON object per line, for machines")
+    parser.add_argument("--format", choices=FORMATS, default="human", help="human (default), json or lines")
     parser.add_argument("command", nargs="?", choices=["add"])
     parser.add_argument("sources", nargs="*")
-    return parser.parse_args(args)
+    # `make run ARGS="--headless"` on a machine without a display passes the flag twice (scripts/run-app.sh).
+    return parser.parse_args([arg for arg in args if arg != "--headless"])
 
 
 def _settings(options: argparse.Namespace) -> EngineSettings:
@@ -73,39 +74,8 @@ def _settings(options: argparse.Namespace) -> EngineSettings:
     return EngineSettings()
 
 
-class StatusPrinter:
-    """Writes whole lines to stdout: from the main thread, the alert thread (events) and the restore reporter,
-    one write each under a lock, so they never interleave."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def say(self, line: str) -> None:
-        with self._lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-
-    def on_event(self, event: EngineEvent) -> None:
-        """Engine subscriber (alert thread): the events a seedbox operator cares about."""
-        if isinstance(event, TorrentFinished):
-            self.say(f"finished {event.torrent_id}")
-        elif isinstance(event, MetadataReceived):
-            self.say(f"metadata {event.torrent_id} {event.name}")
-        elif isinstance(event, TorrentErrored):
-            self.say(f"error {event.torrent_id} {event.message}")
-
-    def status(self, engine: Engine) -> None:
-        totals = engine.totals()
-        self.say(f"total torrents={totals.num_torrents} down={totals.download_rate} up={totals.upload_rate}")
-        for snap in engine.snapshots():
-            self.say(
-                f"torrent {snap.id} state={snap.state.value} progress={snap.progress:.4f} done={snap.wanted_done} "
-                f"down={snap.download_rate} up={snap.upload_rate} peers={snap.num_peers} name={snap.name}"
-            )
-
-
 def _add_sources(
-    engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace, out: StatusPrinter
+    engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace, out: SeedboxOutput
 ) -> None:
     """Add each source; one that cannot be added is reported on stderr and the seedbox carries on."""
     for source in sources:
@@ -118,10 +88,10 @@ def _add_sources(
         except EngineError as exc:
             print(f"cannot add {source}: {exc}", file=sys.stderr, flush=True)
             continue
-        out.say(f"added {tid} {engine.snapshot(tid).name}")
+        out.emit("added", id=tid, name=engine.snapshot(tid).name)
 
 
-def _report_restored(engine: Engine, stop: threading.Event, out: StatusPrinter) -> None:
+def _report_restored(engine: Engine, stop: threading.Event, out: SeedboxOutput) -> None:
     """Once the restored torrents finished checking their resume data, say what each one kept."""
     deadline = time.monotonic() + 60
     pending = set(engine.torrent_ids())
@@ -129,7 +99,8 @@ def _report_restored(engine: Engine, stop: threading.Event, out: StatusPrinter) 
         for tid in sorted(pending):
             snap = engine.snapshot(tid)
             if snap.state not in (TorrentState.CHECKING, TorrentState.QUEUED):
-                out.say(f"restored {tid} state={snap.state.value} done={_verified_bytes(engine, tid)}")
+                out.emit("restored", id=tid, name=snap.name, state=snap.state.value,
+                         done=_verified_bytes(engine, tid))
                 pending.discard(tid)
         stop.wait(0.05)
 
@@ -156,7 +127,7 @@ def run_headless(args: list[str]) -> int:
     download_dir = (options.download_dir or paths.downloads).resolve()
     download_dir.mkdir(parents=True, exist_ok=True)
     peers = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in options.peer]
-    out = StatusPrinter()
+    out = SeedboxOutput("json" if options.json else options.format)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -170,7 +141,7 @@ def run_headless(args: list[str]) -> int:
     engine.subscribe(out.on_event)
     restored = engine.torrent_ids()
     _add_sources(engine, options.sources, download_dir, options, out)
-    out.say(f"ready port={engine.listen_port or 0} torrents={len(engine.torrent_ids())}")
+    out.emit("ready", port=engine.listen_port or 0, torrents=len(engine.torrent_ids()))
     if restored:
         threading.Thread(target=_report_restored, args=(engine, stop, out), daemon=True).start()
     next_status = time.monotonic()
@@ -185,5 +156,5 @@ def run_headless(args: list[str]) -> int:
             out.status(engine)
         stop.wait(0.2)
     engine.shutdown()
-    out.say("saved")
+    out.emit("saved")
     return 0
