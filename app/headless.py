@@ -15,6 +15,10 @@ Options for tests and seedboxes:
   --upload-limit B/s     per-torrent upload limit for added torrents (0 = unlimited)
   --download-limit B/s   per-torrent download limit for added torrents
   --status-interval S    seconds between status checks (default 5)
+  --webui [ADDR:]PORT    the remote control (qBittorrent-style Web API v2 and a web page, docs/REMOTE-API.md);
+                         off unless given, on 127.0.0.1 unless an address is given; needs a password:
+  --set-webui-password   read a password from stdin, keep its argon2 hash in the state dir, and exit
+                         (--webui-user NAME, default admin)
   --json                 one JSON object per line, for machines (``{"event": "torrent", "id": …}``)
   --format lines         the terse ``key=value`` lines of earlier versions (scripts, tests)
 By default it prints sentences with names and human units, and of the periodic status only what changed (see
@@ -40,6 +44,9 @@ from app.engine import (
     TorrentState,
 )
 from app.paths import AppPaths
+from app.remote.api import RemoteApi
+from app.remote.auth import CredentialsMissingError, load_credentials, save_credentials
+from app.remote.server import RemoteServer, RemoteServerError
 from app.seedbox_output import FORMATS, SeedboxOutput
 
 PEER_RETRY_SECONDS = 2.0
@@ -56,6 +63,9 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--download-limit", type=int, default=None)
     parser.add_argument("--status-interval", type=float, default=5.0)
     parser.add_argument("--json", action="store_true", help="one JSON object per line, for machines")
+    parser.add_argument("--webui", metavar="[ADDR:]PORT", help="serve the remote control (off by default)")
+    parser.add_argument("--set-webui-password", action="store_true", help="read the remote password from stdin")
+    parser.add_argument("--webui-user", default="admin")
     parser.add_argument("--format", choices=FORMATS, default="human", help="human (default), json or lines")
     parser.add_argument("command", nargs="?", choices=["add"])
     parser.add_argument("sources", nargs="*")
@@ -119,6 +129,33 @@ def _connect_peers(engine: Engine, peers: list[tuple[str, int]]) -> None:
                     engine.connect_peer(snap.id, host, port)
 
 
+def _set_password(state_dir: Path, username: str) -> int:
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        save_credentials(state_dir, username, password)
+    except (ValueError, OSError) as exc:
+        print(f"The remote password was not set: {exc}", file=sys.stderr, flush=True)
+        return 2
+    print(f"The remote password for “{username or 'admin'}” is set (only its argon2 hash is kept).", flush=True)
+    return 0
+
+
+def _start_remote(
+    where: str, engine: Engine, state_dir: Path, download_dir: Path, out: SeedboxOutput
+) -> RemoteServer | None:
+    """The remote control on ``[ADDR:]PORT`` (127.0.0.1 unless an address is given); None, said why, if it fails."""
+    host, _, port = where.rpartition(":")
+    try:
+        server = RemoteServer(RemoteApi(engine, load_credentials(state_dir), download_dir), host or "127.0.0.1",
+                              int(port))
+        server.start()
+    except (CredentialsMissingError, RemoteServerError, ValueError) as exc:
+        print(f"The remote control is off: {exc}", file=sys.stderr, flush=True)
+        return None
+    out.emit("remote", url=server.url)
+    return server
+
+
 def run_headless(args: list[str]) -> int:
     """Run the seedbox until SIGINT/SIGTERM; returns the process exit code."""
     options = _parse(args)
@@ -136,9 +173,12 @@ def run_headless(args: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
+    if options.set_webui_password:
+        return _set_password(state_dir, options.webui_user)
     engine = Engine(_settings(options), state_dir)
     engine.start()
     engine.subscribe(out.on_event)
+    remote = _start_remote(options.webui, engine, state_dir, download_dir, out) if options.webui else None
     restored = engine.torrent_ids()
     _add_sources(engine, options.sources, download_dir, options, out)
     out.emit("ready", port=engine.listen_port or 0, torrents=len(engine.torrent_ids()))
@@ -155,6 +195,8 @@ def run_headless(args: list[str]) -> int:
             next_status = now + options.status_interval
             out.status(engine)
         stop.wait(0.2)
+    if remote is not None:
+        remote.stop()
     engine.shutdown()
     out.emit("saved")
     return 0

@@ -53,6 +53,7 @@ _HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {
     "metadata": lambda f: f"Found the files of “{f['name']}”.",
     "error": lambda f: f"Problem with “{f['name']}”: {f['message']}",
     "saved": lambda f: "Saved every torrent. Bye.",
+    "remote": lambda f: f"Remote control at {f['url']} (password protected).",
 }
 
 _LINES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -68,6 +69,7 @@ _LINES: dict[str, Callable[[dict[str, Any]], str]] = {
     "metadata": lambda f: f"metadata {f['id']} {f['name']}",
     "error": lambda f: f"error {f['id']} {f['message']}",
     "saved": lambda f: "saved",
+    "remote": lambda f: f"remote url={f['url']}",
 }
 
 
