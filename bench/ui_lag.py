@@ -197,8 +197,8 @@ def run(count: int, seconds: float, *, tune: bool = True, status_filter: str = "
         update_end = add_ended + seconds
         meter.timer.stop()
         rows = desktop.transfers.model.rowCount()
-        statuses = desktop.transfers.sidebar.statuses
-        counts = ", ".join(statuses.item(r).text() for r in range(statuses.count()))
+        sidebar = getattr(desktop.transfers, "sidebar", None)  # absent before issue 12: the bench runs on both
+        counts = ", ".join(sidebar.statuses.item(r).text() for r in range(sidebar.statuses.count())) if sidebar else ""
         shown = desktop.transfers.proxy.rowCount()
         progressing = sum(1 for s in leecher.snapshots() if s.progress > 0)
 
