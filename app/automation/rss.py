@@ -226,3 +226,40 @@ class RssDownloader:
             atomic_write(self._path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
         except OSError as exc:
             log.warning("could not save the RSS state: %s", exc)
+
+
+RULES_FILE_NAME = "rss-rules.json"
+
+
+def load_rules(config_dir: Path) -> list[FeedRule]:
+    """The user's RSS rules (``rss-rules.json``); none when the file is missing, unreadable rules skipped."""
+    try:
+        raw = json.loads((config_dir / RULES_FILE_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        log.warning("the RSS rules are unreadable (%s); none are used", exc)
+        return []
+    rules = []
+    for entry in raw.get("rules", []) if isinstance(raw, dict) else []:
+        try:
+            rules.append(FeedRule(
+                name=str(entry["name"]), feed_url=str(entry["feed_url"]),
+                must_contain=tuple(str(w) for w in entry.get("must_contain", ())),
+                must_not_contain=tuple(str(w) for w in entry.get("must_not_contain", ())),
+                category=str(entry.get("category", "")), episode_filter=bool(entry.get("episode_filter", True)),
+            ))
+        except (KeyError, TypeError, AttributeError):
+            log.warning("an RSS rule without a name or feed was skipped: %r", entry)
+    return rules
+
+
+def save_rules(config_dir: Path, rules: Sequence[FeedRule]) -> None:
+    """Write the rules atomically (``OSError`` reaches the caller, who says it)."""
+    payload = {"version": 1, "rules": [
+        {"name": r.name, "feed_url": r.feed_url, "must_contain": list(r.must_contain),
+         "must_not_contain": list(r.must_not_contain), "category": r.category, "episode_filter": r.episode_filter}
+        for r in rules
+    ]}
+    config_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(config_dir / RULES_FILE_NAME, json.dumps(payload, indent=1, ensure_ascii=False).encode("utf-8"))

@@ -27,6 +27,7 @@ from app.engine.types import SessionTotals, TorrentSnapshot
 from app.settings import AppSettings, SettingsError, SettingsStore
 from app.ui.bridge import EngineBridge, EventSource
 from app.ui.icons import app_icon
+from app.ui.rss_rules_dialog import RssRulesDialog
 from app.ui.settings_page import SettingsPage
 from app.ui.shown_rates import RateBoard
 from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
@@ -97,7 +98,7 @@ class Desktop(QObject):
         self.settings_page = SettingsPage(settings, self.window)
         self.automation = build_for_desktop(  # alternative limits and schedule, metered, blocklist, contribution
             engine, tasks=self.tasks, settings=lambda: self.settings, base=config.base_engine_settings,
-            state_dir=engine.state_dir, download_dir=self.download_dir, parent=self,
+            state_dir=engine.state_dir, config_dir=config.config_dir, download_dir=self.download_dir, parent=self,
         )
         for page, title in extra_pages(self) if extra_pages else []:
             self.window.add_page(page, title)
@@ -130,6 +131,7 @@ class Desktop(QObject):
         )
         self.automation.contribution_changed.connect(self.tray.set_contribution)
         self.automation.message.connect(self.transfers.banner.show_info)
+        self.settings_page.transfer_form.rss_rules_requested.connect(self._open_rss_rules)
 
     def _on_stats(self, snapshots: tuple[TorrentSnapshot, ...], totals: SessionTotals) -> None:
         self.transfers.apply_stats(snapshots)
@@ -139,6 +141,11 @@ class Desktop(QObject):
         down, up = self._rates.totals()
         self.window.set_rates(down, up)
         self.tray.set_rates(down, up)
+
+    def _open_rss_rules(self) -> None:
+        dialog = RssRulesDialog(self.config.config_dir, self.tasks, self.window)
+        dialog.saved.connect(self.automation.check_rss)
+        dialog.open()
 
     def _on_torrent_finished(self, _torrent_id: str, name: str) -> None:
         self.tray.notify("Download finished", f"“{name}” is complete and seeding.")

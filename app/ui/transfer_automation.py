@@ -23,10 +23,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QNetworkInformation
 
 from app.automation.contribution import WeeklyContribution
+from app.automation.rss import CheckResult, RssDownloader, load_rules
 from app.automation.speed_schedule import AltSpeedSwitch
 from app.automation.watched_folder import ScanResult, WatchedFolder
 from app.engine.blocklist import Blocklist, read_blocklist
 from app.engine.errors import EngineError
+from app.engine.labels import LabelBook
 from app.engine.settings import EngineSettings
 from app.engine.types import PeerEntry, TorrentId, TorrentSnapshot
 from app.settings import AppSettings
@@ -36,6 +38,7 @@ TICK_MS = 15_000
 FANS_SAMPLE_MS = 60_000  # peer lists of uploading torrents, for the week's count of fans
 CONTRIBUTION_SAVE_MS = 300_000
 WATCH_MS = 2_000
+RSS_MS = 15 * 60_000
 
 
 class AutomationEngine(Protocol):
@@ -47,6 +50,10 @@ class AutomationEngine(Protocol):
         self, path: Path, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None,
         sequential: bool = False, skip_check: bool = False,
     ) -> TorrentId: ...
+    def add_torrent_bytes(self, data: bytes, save_path: Path, *, paused: bool = False) -> TorrentId: ...
+    def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> TorrentId: ...
+    @property
+    def labels(self) -> LabelBook: ...
 
 
 def system_network_information() -> QObject | None:
@@ -74,6 +81,7 @@ class TransferAutomation(QObject):
         network: QObject | None = None,
         contribution: WeeklyContribution | None = None,
         download_dir: Callable[[], Path] | None = None,
+        rss_dirs: tuple[Path, Path] | None = None,
         clock: Callable[[], datetime] = datetime.now,
         tick_ms: int = TICK_MS,
         parent: QObject | None = None,
@@ -100,6 +108,16 @@ class TransferAutomation(QObject):
         self._watch_timer = QTimer(self)
         self._watch_timer.setInterval(WATCH_MS)
         self._watch_timer.timeout.connect(self.scan_watched_folder)
+        self._rss: RssDownloader | None = None
+        self._rss_config: Path | None = None
+        self._rss_running = False
+        if rss_dirs is not None and download_dir is not None:
+            self._rss_config, rss_state = rss_dirs
+            self._rss = RssDownloader(rss_state, self._add_magnet_to, self._add_torrent_to)
+            self._rss_timer = QTimer(self)
+            self._rss_timer.setInterval(RSS_MS)
+            self._rss_timer.timeout.connect(self.check_rss)
+            self._rss_timer.start()
         self._uploading: set[TorrentId] = set()
         self._sentence = ""
         if contribution is not None:
@@ -214,6 +232,46 @@ class TransferAutomation(QObject):
         self._scanning = False
         self._fail(exc)
 
+    # --- RSS ---------------------------------------------------------------------------------------
+    def _target(self, category: str) -> Path:
+        assert self._download_dir is not None
+        return self._engine.labels.save_path_of(category) or self._download_dir()
+
+    def _labelled(self, tid: TorrentId, category: str) -> TorrentId:
+        if category and category in self._engine.labels.current().categories:
+            self._engine.labels.set_category(tid, category)
+        return tid
+
+    def _add_magnet_to(self, uri: str, category: str) -> TorrentId:
+        return self._labelled(self._engine.add_magnet(uri, self._target(category)), category)
+
+    def _add_torrent_to(self, data: bytes, category: str) -> TorrentId:
+        return self._labelled(self._engine.add_torrent_bytes(data, self._target(category)), category)
+
+    def check_rss(self) -> None:
+        """Fetch the feeds of the user's rules and add what matches (on a worker; one check at a time)."""
+        rss, config = self._rss, self._rss_config
+        if rss is None or config is None or self._rss_running:
+            return
+        self._rss_running = True
+
+        def check() -> CheckResult:
+            rules = load_rules(config)
+            return rss.check(rules) if rules else CheckResult()
+
+        self._tasks.run(check, self._on_rss, self._on_rss_failed)
+
+    def _on_rss(self, result: CheckResult) -> None:
+        self._rss_running = False
+        for title, _tid in result.added:
+            self.message.emit(f"RSS: added “{title}”.")
+        for sentence in result.problems:
+            self.message.emit(f"RSS: {sentence}")
+
+    def _on_rss_failed(self, exc: BaseException) -> None:
+        self._rss_running = False
+        self._fail(exc)
+
     def toggle_alternative(self) -> None:
         self.switch.toggle()
 
@@ -258,11 +316,13 @@ def build_for_desktop(
     settings: Callable[[], AppSettings],
     base: EngineSettings,
     state_dir: Path,
+    config_dir: Path,
     download_dir: Callable[[], Path],
     parent: QObject,
 ) -> TransferAutomation:
     """The desktop's automation: Qt's network information, this week's contribution kept in ``state_dir``."""
     return TransferAutomation(
         engine, tasks, settings, base, network=system_network_information(),
-        contribution=WeeklyContribution(state_dir), download_dir=download_dir, parent=parent,
+        contribution=WeeklyContribution(state_dir), download_dir=download_dir, rss_dirs=(config_dir, state_dir),
+        parent=parent,
     )

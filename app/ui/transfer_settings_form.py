@@ -1,5 +1,6 @@
 """The Settings page's transfer options (issue 12): queueing, alternative rate limits and their schedule, metered
-connections, encryption, connection limit, SOCKS5 proxy, IP blocklist and the watched folder.
+connections, encryption, connection limit, SOCKS5 proxy, IP blocklist, the watched folder, and the button that
+opens the RSS rules (``rss_rules_requested``).
 
 ``TransferSettingsForm.show_settings(settings)`` fills the fields, ``edited(settings)`` returns ``settings`` with
 the fields' values; the Settings page calls both next to its own. Main thread only.
@@ -7,7 +8,7 @@ the fields' values; the Settings page calls both next to its own. Main thread on
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTime
+from PySide6.QtCore import QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -62,6 +63,8 @@ def _path_row(edit: QLineEdit, title: str, *, folder: bool) -> QHBoxLayout:
 
 class TransferSettingsForm(QWidget):
     """Form fields over the transfer settings of ``AppSettings``."""
+
+    rss_rules_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,6 +132,9 @@ class TransferSettingsForm(QWidget):
         folder_form = QFormLayout(folder)
         folder_form.addRow("Add .torrent files from", _path_row(self.watched_folder, "Watched folder", folder=True))
         folder_form.addRow(self.watched_delete)
+        rss_button = QPushButton("RSS rules…")
+        rss_button.clicked.connect(self.rss_rules_requested.emit)
+        folder_form.addRow("RSS auto-download", rss_button)
         return [queue, alt, network, folder]
 
     def show_settings(self, settings: AppSettings) -> None:
