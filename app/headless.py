@@ -19,6 +19,9 @@ Options for tests and seedboxes:
                          off unless given, on 127.0.0.1 unless an address is given; needs a password:
   --set-webui-password   read a password from stdin, keep its argon2 hash in the state dir, and exit
                          (--webui-user NAME, default admin)
+  --watch DIR            add every .torrent dropped into DIR once (then moved to DIR/added; see watched_folder)
+  --rss                  check the RSS rules of rss-rules.json (config folder; the desktop's editor writes it)
+                         every 15 minutes and add what matches
   --json                 one JSON object per line, for machines (``{"event": "torrent", "id": …}``)
   --format lines         the terse ``key=value`` lines of earlier versions (scripts, tests)
 By default it prints sentences with names and human units, and of the periodic status only what changed (see
@@ -37,6 +40,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from app.automation.rss import RssDownloader, load_rules
+from app.automation.watched_folder import WatchedFolder
 from app.engine import (
     Engine,
     EngineError,
@@ -50,6 +55,8 @@ from app.remote.server import RemoteServer, RemoteServerError
 from app.seedbox_output import FORMATS, SeedboxOutput
 
 PEER_RETRY_SECONDS = 2.0
+WATCH_SECONDS = 2.0
+RSS_SECONDS = 15 * 60.0
 
 
 def _parse(args: list[str]) -> argparse.Namespace:
@@ -66,6 +73,8 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--webui", metavar="[ADDR:]PORT", help="serve the remote control (off by default)")
     parser.add_argument("--set-webui-password", action="store_true", help="read the remote password from stdin")
     parser.add_argument("--webui-user", default="admin")
+    parser.add_argument("--watch", type=Path, help="a watched folder of .torrent files")
+    parser.add_argument("--rss", action="store_true", help="RSS auto-download with the saved rules")
     parser.add_argument("--format", choices=FORMATS, default="human", help="human (default), json or lines")
     parser.add_argument("command", nargs="?", choices=["add"])
     parser.add_argument("sources", nargs="*")
@@ -156,6 +165,42 @@ def _start_remote(
     return server
 
 
+class SeedboxChores:
+    """The watched folder (every 2 s) and RSS (every 15 min) for the seedbox's main loop; results are printed."""
+
+    def __init__(
+        self, engine: Engine, download_dir: Path, out: SeedboxOutput, *, watch: Path | None, rss_config: Path | None,
+        state_dir: Path,
+    ) -> None:
+        self._out = out
+        self._watched = None
+        if watch is not None:
+            watch.mkdir(parents=True, exist_ok=True)
+            self._watched = WatchedFolder(watch, lambda path: engine.add_torrent_file(path, download_dir))
+        self._rss_config = rss_config
+        self._rss = RssDownloader(
+            state_dir, lambda uri, _category: engine.add_magnet(uri, download_dir),
+            lambda data, _category: engine.add_torrent_bytes(data, download_dir),
+        ) if rss_config is not None else None
+        self._next_watch = self._next_rss = 0.0
+
+    def run(self, now: float) -> None:
+        if self._watched is not None and now >= self._next_watch:
+            self._next_watch = now + WATCH_SECONDS
+            result = self._watched.scan()
+            for name, tid in result.added:
+                self._out.emit("added", id=tid, name=name)
+            for name, sentence in result.refused:
+                print(f"cannot add {name} from the watched folder: {sentence}", file=sys.stderr, flush=True)
+        if self._rss is not None and self._rss_config is not None and now >= self._next_rss:
+            self._next_rss = now + RSS_SECONDS
+            checked = self._rss.check(load_rules(self._rss_config))
+            for title, tid in checked.added:
+                self._out.emit("added", id=tid, name=title)
+            for sentence in checked.problems:
+                print(f"RSS: {sentence}", file=sys.stderr, flush=True)
+
+
 def run_headless(args: list[str]) -> int:
     """Run the seedbox until SIGINT/SIGTERM; returns the process exit code."""
     options = _parse(args)
@@ -186,8 +231,11 @@ def run_headless(args: list[str]) -> int:
         threading.Thread(target=_report_restored, args=(engine, stop, out), daemon=True).start()
     next_status = time.monotonic()
     next_peers = time.monotonic()
+    chores = SeedboxChores(engine, download_dir, out, watch=options.watch,
+                           rss_config=paths.config if options.rss else None, state_dir=state_dir)
     while not stop.is_set():
         now = time.monotonic()
+        chores.run(now)
         if peers and now >= next_peers:
             next_peers = now + PEER_RETRY_SECONDS
             _connect_peers(engine, peers)

@@ -78,3 +78,18 @@ def test_run_app_without_a_display_accepts_the_headless_flag(tmp_path: Path) -> 
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "--json" in result.stdout and "unrecognized" not in result.stderr
+
+
+def test_the_seedbox_adds_a_torrent_dropped_into_its_watched_folder_once(tmp_path: Path) -> None:
+    watched = tmp_path / "watched"
+    process = _seedbox(tmp_path, "--json", "--watch", str(watched))
+    try:
+        _lines_until(process, '"state": "seeding"')
+        write_payload(tmp_path / "data" / "Dropped", {"d.bin": 50_000})
+        (watched / "Dropped.torrent").write_bytes(make_torrent(tmp_path / "data" / "Dropped"))
+        added = json.loads(_lines_until(process, '"name": "Dropped.torrent"')[-1])
+        assert added["event"] == "added"
+    finally:
+        rest = _stop(process)
+    assert not any('"event": "added"' in line for line in rest)  # once
+    assert (watched / "added" / "Dropped.torrent").exists()
