@@ -14,10 +14,18 @@ Options for tests and seedboxes:
   --peer HOST:PORT       connect every torrent to this peer, again whenever it has none (repeatable)
   --upload-limit B/s     per-torrent upload limit for added torrents (0 = unlimited)
   --download-limit B/s   per-torrent download limit for added torrents
-  --status-interval S    seconds between status lines (default 5)
-Lines on stdout: ``ready port=P torrents=N``, ``added ID NAME``, ``restored ID state=… done=VERIFIED_BYTES``,
-``total torrents=N down=B/s up=B/s`` then ``torrent ID state=… progress=… done=… down=… up=… peers=…``,
-``finished ID``, ``error ID MESSAGE``, ``saved``. Sources that cannot be added are reported on stderr.
+  --status-interval S    seconds between status checks (default 5)
+  --webui [ADDR:]PORT    the remote control (qBittorrent-style Web API v2 and a web page, docs/REMOTE-API.md);
+                         off unless given, on 127.0.0.1 unless an address is given; needs a password:
+  --set-webui-password   read a password from stdin, keep its argon2 hash in the state dir, and exit
+                         (--webui-user NAME, default admin)
+  --watch DIR            add every .torrent dropped into DIR once (then moved to DIR/added; see watched_folder)
+  --rss                  check the RSS rules of rss-rules.json (config folder; the desktop's editor writes it)
+                         every 15 minutes and add what matches
+  --json                 one JSON object per line, for machines (``{"event": "torrent", "id": …}``)
+  --format lines         the terse ``key=value`` lines of earlier versions (scripts, tests)
+By default it prints sentences with names and human units, and of the periodic status only what changed (see
+``seedbox_output``). Sources that cannot be added are reported on stderr.
 """
 
 from __future__ import annotations
@@ -32,19 +40,23 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from app.automation.rss import RssDownloader, load_rules
+from app.automation.watched_folder import WatchedFolder
 from app.engine import (
     Engine,
     EngineError,
-    EngineEvent,
     EngineSettings,
-    MetadataReceived,
-    TorrentErrored,
-    TorrentFinished,
     TorrentState,
 )
 from app.paths import AppPaths
+from app.remote.api import RemoteApi
+from app.remote.auth import CredentialsMissingError, load_credentials, save_credentials
+from app.remote.server import RemoteServer, RemoteServerError
+from app.seedbox_output import FORMATS, SeedboxOutput
 
 PEER_RETRY_SECONDS = 2.0
+WATCH_SECONDS = 2.0
+RSS_SECONDS = 15 * 60.0
 
 
 def _parse(args: list[str]) -> argparse.Namespace:
@@ -57,9 +69,17 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--upload-limit", type=int, default=None)
     parser.add_argument("--download-limit", type=int, default=None)
     parser.add_argument("--status-interval", type=float, default=5.0)
+    parser.add_argument("--json", action="store_true", help="one JSON object per line, for machines")
+    parser.add_argument("--webui", metavar="[ADDR:]PORT", help="serve the remote control (off by default)")
+    parser.add_argument("--set-webui-password", action="store_true", help="read the remote password from stdin")
+    parser.add_argument("--webui-user", default="admin")
+    parser.add_argument("--watch", type=Path, help="a watched folder of .torrent files")
+    parser.add_argument("--rss", action="store_true", help="RSS auto-download with the saved rules")
+    parser.add_argument("--format", choices=FORMATS, default="human", help="human (default), json or lines")
     parser.add_argument("command", nargs="?", choices=["add"])
     parser.add_argument("sources", nargs="*")
-    return parser.parse_args(args)
+    # `make run ARGS="--headless"` on a machine without a display passes the flag twice (scripts/run-app.sh).
+    return parser.parse_args([arg for arg in args if arg != "--headless"])
 
 
 def _settings(options: argparse.Namespace) -> EngineSettings:
@@ -73,39 +93,8 @@ def _settings(options: argparse.Namespace) -> EngineSettings:
     return EngineSettings()
 
 
-class StatusPrinter:
-    """Writes whole lines to stdout: from the main thread, the alert thread (events) and the restore reporter,
-    one write each under a lock, so they never interleave."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def say(self, line: str) -> None:
-        with self._lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-
-    def on_event(self, event: EngineEvent) -> None:
-        """Engine subscriber (alert thread): the events a seedbox operator cares about."""
-        if isinstance(event, TorrentFinished):
-            self.say(f"finished {event.torrent_id}")
-        elif isinstance(event, MetadataReceived):
-            self.say(f"metadata {event.torrent_id} {event.name}")
-        elif isinstance(event, TorrentErrored):
-            self.say(f"error {event.torrent_id} {event.message}")
-
-    def status(self, engine: Engine) -> None:
-        totals = engine.totals()
-        self.say(f"total torrents={totals.num_torrents} down={totals.download_rate} up={totals.upload_rate}")
-        for snap in engine.snapshots():
-            self.say(
-                f"torrent {snap.id} state={snap.state.value} progress={snap.progress:.4f} done={snap.wanted_done} "
-                f"down={snap.download_rate} up={snap.upload_rate} peers={snap.num_peers} name={snap.name}"
-            )
-
-
 def _add_sources(
-    engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace, out: StatusPrinter
+    engine: Engine, sources: list[str], download_dir: Path, options: argparse.Namespace, out: SeedboxOutput
 ) -> None:
     """Add each source; one that cannot be added is reported on stderr and the seedbox carries on."""
     for source in sources:
@@ -118,10 +107,10 @@ def _add_sources(
         except EngineError as exc:
             print(f"cannot add {source}: {exc}", file=sys.stderr, flush=True)
             continue
-        out.say(f"added {tid} {engine.snapshot(tid).name}")
+        out.emit("added", id=tid, name=engine.snapshot(tid).name)
 
 
-def _report_restored(engine: Engine, stop: threading.Event, out: StatusPrinter) -> None:
+def _report_restored(engine: Engine, stop: threading.Event, out: SeedboxOutput) -> None:
     """Once the restored torrents finished checking their resume data, say what each one kept."""
     deadline = time.monotonic() + 60
     pending = set(engine.torrent_ids())
@@ -129,7 +118,8 @@ def _report_restored(engine: Engine, stop: threading.Event, out: StatusPrinter) 
         for tid in sorted(pending):
             snap = engine.snapshot(tid)
             if snap.state not in (TorrentState.CHECKING, TorrentState.QUEUED):
-                out.say(f"restored {tid} state={snap.state.value} done={_verified_bytes(engine, tid)}")
+                out.emit("restored", id=tid, name=snap.name, state=snap.state.value,
+                         done=_verified_bytes(engine, tid))
                 pending.discard(tid)
         stop.wait(0.05)
 
@@ -148,6 +138,69 @@ def _connect_peers(engine: Engine, peers: list[tuple[str, int]]) -> None:
                     engine.connect_peer(snap.id, host, port)
 
 
+def _set_password(state_dir: Path, username: str) -> int:
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        save_credentials(state_dir, username, password)
+    except (ValueError, OSError) as exc:
+        print(f"The remote password was not set: {exc}", file=sys.stderr, flush=True)
+        return 2
+    print(f"The remote password for “{username or 'admin'}” is set (only its argon2 hash is kept).", flush=True)
+    return 0
+
+
+def _start_remote(
+    where: str, engine: Engine, state_dir: Path, download_dir: Path, out: SeedboxOutput
+) -> RemoteServer | None:
+    """The remote control on ``[ADDR:]PORT`` (127.0.0.1 unless an address is given); None, said why, if it fails."""
+    host, _, port = where.rpartition(":")
+    try:
+        server = RemoteServer(RemoteApi(engine, load_credentials(state_dir), download_dir), host or "127.0.0.1",
+                              int(port))
+        server.start()
+    except (CredentialsMissingError, RemoteServerError, ValueError) as exc:
+        print(f"The remote control is off: {exc}", file=sys.stderr, flush=True)
+        return None
+    out.emit("remote", url=server.url)
+    return server
+
+
+class SeedboxChores:
+    """The watched folder (every 2 s) and RSS (every 15 min) for the seedbox's main loop; results are printed."""
+
+    def __init__(
+        self, engine: Engine, download_dir: Path, out: SeedboxOutput, *, watch: Path | None, rss_config: Path | None,
+        state_dir: Path,
+    ) -> None:
+        self._out = out
+        self._watched = None
+        if watch is not None:
+            watch.mkdir(parents=True, exist_ok=True)
+            self._watched = WatchedFolder(watch, lambda path: engine.add_torrent_file(path, download_dir))
+        self._rss_config = rss_config
+        self._rss = RssDownloader(
+            state_dir, lambda uri, _category: engine.add_magnet(uri, download_dir),
+            lambda data, _category: engine.add_torrent_bytes(data, download_dir),
+        ) if rss_config is not None else None
+        self._next_watch = self._next_rss = 0.0
+
+    def run(self, now: float) -> None:
+        if self._watched is not None and now >= self._next_watch:
+            self._next_watch = now + WATCH_SECONDS
+            result = self._watched.scan()
+            for name, tid in result.added:
+                self._out.emit("added", id=tid, name=name)
+            for name, sentence in result.refused:
+                print(f"cannot add {name} from the watched folder: {sentence}", file=sys.stderr, flush=True)
+        if self._rss is not None and self._rss_config is not None and now >= self._next_rss:
+            self._next_rss = now + RSS_SECONDS
+            checked = self._rss.check(load_rules(self._rss_config))
+            for title, tid in checked.added:
+                self._out.emit("added", id=tid, name=title)
+            for sentence in checked.problems:
+                print(f"RSS: {sentence}", file=sys.stderr, flush=True)
+
+
 def run_headless(args: list[str]) -> int:
     """Run the seedbox until SIGINT/SIGTERM; returns the process exit code."""
     options = _parse(args)
@@ -156,7 +209,7 @@ def run_headless(args: list[str]) -> int:
     download_dir = (options.download_dir or paths.downloads).resolve()
     download_dir.mkdir(parents=True, exist_ok=True)
     peers = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in options.peer]
-    out = StatusPrinter()
+    out = SeedboxOutput("json" if options.json else options.format)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -165,18 +218,24 @@ def run_headless(args: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
+    if options.set_webui_password:
+        return _set_password(state_dir, options.webui_user)
     engine = Engine(_settings(options), state_dir)
     engine.start()
     engine.subscribe(out.on_event)
+    remote = _start_remote(options.webui, engine, state_dir, download_dir, out) if options.webui else None
     restored = engine.torrent_ids()
     _add_sources(engine, options.sources, download_dir, options, out)
-    out.say(f"ready port={engine.listen_port or 0} torrents={len(engine.torrent_ids())}")
+    out.emit("ready", port=engine.listen_port or 0, torrents=len(engine.torrent_ids()))
     if restored:
         threading.Thread(target=_report_restored, args=(engine, stop, out), daemon=True).start()
     next_status = time.monotonic()
     next_peers = time.monotonic()
+    chores = SeedboxChores(engine, download_dir, out, watch=options.watch,
+                           rss_config=paths.config if options.rss else None, state_dir=state_dir)
     while not stop.is_set():
         now = time.monotonic()
+        chores.run(now)
         if peers and now >= next_peers:
             next_peers = now + PEER_RETRY_SECONDS
             _connect_peers(engine, peers)
@@ -184,6 +243,8 @@ def run_headless(args: list[str]) -> int:
             next_status = now + options.status_interval
             out.status(engine)
         stop.wait(0.2)
+    if remote is not None:
+        remote.stop()
     engine.shutdown()
-    out.say("saved")
+    out.emit("saved")
     return 0

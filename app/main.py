@@ -247,10 +247,10 @@ class PlayerParts:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bundlecast` command."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "--headless":
+    if "--headless" in args:  # anywhere, and more than once: scripts/run-app.sh adds it on a machine without display
         from app.headless import run_headless
 
-        return run_headless(args[1:])
+        return run_headless([arg for arg in args if arg != "--headless"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = parse_options(args)
     return run_desktop(AppPaths.from_environment().ensure(), options)

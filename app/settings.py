@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from app.atomic_write import write_atomically
-from app.engine.settings import EngineSettings, SeedLimitAction
+from app.automation.speed_schedule import SpeedSchedule, parse_clock
+from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
 
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 2
 SETTINGS_FILE_NAME = "settings.json"
+_ENCRYPTION = {policy.value: policy for policy in EncryptionPolicy}
 
 
 class SettingsError(Exception):
@@ -51,6 +53,28 @@ class AppSettings:
     # 512 KiB/s leaves a 720p stream (~2.5 Mbit/s) headroom on a modest line; 0 in the rate turns it off too.
     slow_others_while_watching: bool = True
     slow_others_rate_kib: int = 512
+    # Transfers (issue 12): ask where and how before adding a torrent or magnet (qBittorrent's add dialog).
+    show_add_dialog: bool = True
+    # Queueing: how many torrents download, seed, and run at all at once.
+    active_downloads: int = 5
+    active_seeds: int = 10
+    active_torrents: int = 500
+    # Alternative rate limits (KiB/s, 0 = unlimited), on by hand or by the schedule (days: bit 0 = Monday).
+    alt_download_rate_limit_kib: int = 0
+    alt_upload_rate_limit_kib: int = 0
+    alt_speed_on: bool = False
+    alt_schedule_enabled: bool = False
+    alt_schedule_from: str = "08:00"
+    alt_schedule_to: str = "20:00"
+    alt_schedule_days: int = 0b1111111
+    no_upload_on_metered: bool = True  # stop uploading while the system says the connection is metered
+    encryption: str = "enabled"  # "enabled" (prefer), "forced", "disabled"
+    connections_limit: int = 400
+    proxy_host: str = ""  # SOCKS5 for peers and trackers; "" = none
+    proxy_port: int = 1080
+    blocklist_path: str = ""  # an eMule .dat or P2P list; "" = none
+    watched_folder: str = ""  # .torrent files dropped here are added; "" = none
+    watched_folder_delete: bool = False  # False: move an added file to "added/", True: delete it
 
     def replace(self, **changes: Any) -> AppSettings:
         """A copy with some settings changed."""
@@ -64,8 +88,18 @@ class AppSettings:
         """The download limit (bytes/s) other torrents get while the player plays; 0 = leave them alone."""
         return self.slow_others_rate_kib * 1024 if self.slow_others_while_watching else 0
 
-    def engine_settings(self, base: EngineSettings) -> EngineSettings:
-        """``base`` (network layout, discovery switches) with the user's limits, port and seeding policy."""
+    def speed_schedule(self) -> SpeedSchedule:
+        """When the alternative limits apply by schedule (a broken time reads as the default one)."""
+        try:
+            start, end = parse_clock(self.alt_schedule_from), parse_clock(self.alt_schedule_to)
+        except ValueError:
+            start, end = SpeedSchedule().start, SpeedSchedule().end
+        days = frozenset(day for day in range(7) if self.alt_schedule_days >> day & 1)
+        return SpeedSchedule(self.alt_schedule_enabled, start, end, days)
+
+    def engine_settings(self, base: EngineSettings, *, alternative: bool = False) -> EngineSettings:
+        """``base`` (network layout, discovery switches) with the user's limits, port, queue, network options and
+        seeding policy; ``alternative`` takes the alternative rate limits."""
         listen = base.listen_interfaces
         if base.listen_interfaces == EngineSettings().listen_interfaces:
             # Only the default layout follows the port setting; tests pass their own loopback interfaces.
@@ -73,8 +107,16 @@ class AppSettings:
         return dataclasses.replace(
             base,
             listen_interfaces=listen,
-            download_rate_limit=self.download_rate_limit_kib * 1024,
-            upload_rate_limit=self.upload_rate_limit_kib * 1024,
+            download_rate_limit=(self.alt_download_rate_limit_kib if alternative else self.download_rate_limit_kib)
+            * 1024,
+            upload_rate_limit=(self.alt_upload_rate_limit_kib if alternative else self.upload_rate_limit_kib) * 1024,
+            active_downloads=self.active_downloads,
+            active_seeds=self.active_seeds,
+            active_limit=self.active_torrents,
+            encryption=_ENCRYPTION.get(self.encryption, EncryptionPolicy.ENABLED),
+            connections_limit=max(2, self.connections_limit),
+            proxy_host=self.proxy_host.strip(),
+            proxy_port=self.proxy_port,
             seed_ratio_limit=self.seed_ratio_limit or None,
             seed_time_limit_minutes=self.seed_time_limit_minutes or None,
             seed_limit_action=SeedLimitAction.PAUSE,

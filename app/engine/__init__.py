@@ -26,6 +26,7 @@ from app.engine.events import (
     TorrentRemoved,
 )
 from app.engine.inspect import TorrentFileInfo, TorrentInfo, inspect_torrent
+from app.engine.labels import Category, LabelBook, LabelError, Labels
 from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
 from app.engine.stream import TorrentStream
 from app.engine.types import (
@@ -41,6 +42,7 @@ from app.engine.types import (
 
 __all__ = [
     "ByteRange",
+    "Category",
     "EncryptionPolicy",
     "Engine",
     "EngineError",
@@ -49,6 +51,9 @@ __all__ = [
     "FileEntry",
     "InvalidMagnetError",
     "InvalidTorrentError",
+    "LabelBook",
+    "LabelError",
+    "Labels",
     "MetadataReceived",
     "PeerEntry",
     "PieceFinished",

@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import socket
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ import libtorrent as lt
 
 from app.engine.alert_handlers import AlertHandlers
 from app.engine.alert_pump import AlertPump
+from app.engine.blocklist import Blocklist, ip_filter_of
 from app.engine.error_translation import translated
 from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
 from app.engine.file_names import disk_name, rename_files, set_file_names
+from app.engine.labels import LabelBook
 from app.engine.peer_dialer import PeerDialer
 from app.engine.piece_reader import PieceReader
 from app.engine.publisher import Publisher
@@ -37,6 +40,7 @@ from app.engine.settings import EngineSettings, SeedLimitAction
 from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
 from app.engine.stream import PieceSignal, TorrentStream
 from app.engine.stream_desk import StreamDesk
+from app.engine.torrent_controls import TorrentControls
 from app.engine.torrent_source import (
     params_from_bytes,
     params_from_file,
@@ -53,6 +57,7 @@ from app.engine.types import (
     TorrentState,
     TrackerEntry,
 )
+from app.engine.upload_gate import close_gate, open_gate
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +89,9 @@ class Engine:
         self._last_rescue = 0.0
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
+        self._labels = LabelBook(state_dir, self.has_torrent)  # categories and tags (labels.json)
+        self._controls = TorrentControls(self._registry)  # the right-click menu's knobs
+        self._uploads_allowed = True
 
     # --- life cycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -97,6 +105,7 @@ class Engine:
         params.settings = merged
         self._session = lt.session(params)
         self._restore_torrents()
+        self._labels.load(self._registry.ids())
         handlers = AlertHandlers(
             self._registry,
             self._book,
@@ -136,19 +145,37 @@ class Engine:
 
     # --- adding -------------------------------------------------------------------------------------------
     def add_torrent_file(
-        self, path: Path, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None
+        self,
+        path: Path,
+        save_path: Path,
+        *,
+        paused: bool = False,
+        file_priorities: Sequence[int] | None = None,
+        sequential: bool = False,
+        skip_check: bool = False,
     ) -> TorrentId:
-        """Add a .torrent file (refused unread when oversized); returns its id, the same id if already added."""
-        return self._add(params_from_file(Path(path)), save_path, paused, file_priorities)
+        """Add a .torrent file (refused unread when oversized); returns its id, the same id if already added.
+        ``skip_check`` trusts data already in ``save_path`` without hashing it (libtorrent's seed mode)."""
+        params = params_from_file(Path(path))
+        _add_flags(params, sequential, skip_check)
+        return self._add(params, save_path, paused, file_priorities)
 
     def add_torrent_bytes(
-        self, data: bytes, save_path: Path, *, paused: bool = False, file_priorities: Sequence[int] | None = None,
+        self,
+        data: bytes,
+        save_path: Path,
+        *,
+        paused: bool = False,
+        file_priorities: Sequence[int] | None = None,
         file_names: Mapping[int, str] | None = None,
+        sequential: bool = False,
+        skip_check: bool = False,
     ) -> TorrentId:
         """Add a .torrent from memory (e.g. from the store); ``file_priorities`` can fetch one file alone;
         ``file_names`` (file index → path relative to ``save_path``) stores files under other names on disk."""
         params = params_from_bytes(data)
         set_file_names(params, file_names or {})
+        _add_flags(params, sequential, skip_check)
         return self._add(params, save_path, paused, file_priorities)
 
     def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> TorrentId:
@@ -257,6 +284,8 @@ class Engine:
         session.remove_torrent(record.handle, option)
         self._store.delete(tid)
         self._book.drop(tid)
+        self._labels.forget(tid)
+        self._controls.forget(tid)
 
     @translated
     def force_recheck(self, tid: TorrentId) -> None:
@@ -320,10 +349,34 @@ class Engine:
 
     @translated
     def apply_settings(self, settings: EngineSettings) -> None:
-        """Apply new settings to the running session."""
+        """Apply new settings to the running session (uploads stay stopped while ``set_uploads_allowed(False)``)."""
         self._settings = settings
         pack: Any = settings_pack(settings)
-        self._require_session().apply_settings(pack)
+        session = self._require_session()
+        session.apply_settings(pack)
+        if not self._uploads_allowed:
+            close_gate(session)
+
+    @translated
+    def set_uploads_allowed(self, allowed: bool) -> None:
+        """Stop every upload at once (a metered connection) or allow them again; see ``upload_gate``."""
+        self._uploads_allowed = allowed
+        session = self._require_session()
+        if allowed:
+            open_gate(session, self._settings)
+        else:
+            close_gate(session)
+
+    @translated
+    def set_blocklist(self, blocklist: Blocklist | None) -> None:
+        """Refuse connections to and from the listed address ranges (None: block nobody); see ``blocklist``."""
+        self._require_session().set_ip_filter(ip_filter_of(blocklist))
+
+    @translated
+    def rate_limits(self) -> tuple[int, int]:
+        """The session's (download, upload) limits as libtorrent holds them now (bytes/s, 0 = unlimited)."""
+        current = self._require_session().get_settings()
+        return int(current["download_rate_limit"]), int(current["upload_rate_limit"])
 
     @translated
     def connect_peer(self, tid: TorrentId, host: str, port: int) -> None:
@@ -376,6 +429,14 @@ class Engine:
         """The torrent's trackers and what they last said; blocks briefly."""
         return tracker_entries(self._registry.get(tid).handle)
 
+    @translated
+    def dht_nodes(self) -> int:
+        """How many DHT nodes the session knows (0 with DHT off); blocks briefly."""
+        session = self._require_session()
+        with warnings.catch_warnings():  # session.status() is deprecated, and still the one direct read of it
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return int(session.status().dht_nodes)
+
     def totals(self) -> SessionTotals:
         """Session-wide rates and totals from the latest batch."""
         return self._book.totals()
@@ -427,6 +488,16 @@ class Engine:
             return None
         port = session.listen_port()
         return port or None
+
+    @property
+    def controls(self) -> TorrentControls:
+        """Reannounce, magnet link, queue position, sequential, first and last pieces first (``torrent_controls``)."""
+        return self._controls
+
+    @property
+    def labels(self) -> LabelBook:
+        """Categories (with their save paths) and tags of the torrents; see ``labels``. Writes touch the disk."""
+        return self._labels
 
     @property
     def state_dir(self) -> Path:
@@ -527,6 +598,13 @@ def _await_file_priorities(handle: lt.torrent_handle, info: lt.torrent_info, val
                         _PRIORITY_APPLY_TIMEOUT_S)
             return
         time.sleep(0.005)
+
+
+def _add_flags(params: lt.add_torrent_params, sequential: bool, skip_check: bool) -> None:
+    if sequential:
+        params.flags |= lt.torrent_flags.sequential_download
+    if skip_check:
+        params.flags |= lt.torrent_flags.seed_mode
 
 
 def _set_paused_flags(params: lt.add_torrent_params) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import libtorrent as lt
 
+from app.engine.proxy_settings import proxy_pack
 from app.engine.settings import EncryptionPolicy, EngineSettings
 
 _ENC = {
@@ -83,4 +84,4 @@ def settings_pack(settings: EngineSettings) -> dict[str, Any]:
         "allowed_fast_set_size": 0,
         "file_pool_size": 500,
         "checking_mem_usage": 2048,
-    }
+    } | proxy_pack(settings)

@@ -46,6 +46,9 @@ class EngineSettings:
     allow_multiple_connections_per_ip: bool = False
     # How often the engine publishes StatsUpdated, in milliseconds.
     stats_interval_ms: int = 1000
+    # SOCKS5 proxy for peers and trackers ("" = none); see proxy_settings.
+    proxy_host: str = ""
+    proxy_port: int = 1080
 
     @classmethod
     def for_loopback_tests(cls, address: str, port: int = 0) -> EngineSettings:

@@ -80,7 +80,7 @@ def assemble_window(
     window.store = StoreSection(store.backend, library, tasks_, covers, parent=shell)
     window.library_page = LibraryPage(library, tasks_, covers, parent=shell.window)
     window.copies = build_playable_copies_host(
-        store.index, engine, library.adder.verified_manifest,  # type: ignore[arg-type]
+        store.index, engine, library.adder.verified_manifest,
         store.backend.licenses_for_bundle, tasks_, parent=shell)
     shell.add_page(window.store.store_page, "Store")
     shell.add_page(window.library_page, "Library")

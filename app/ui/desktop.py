@@ -30,17 +30,21 @@ from app.engine.types import SessionTotals, TorrentSnapshot
 from app.settings import AppSettings, SettingsError, SettingsStore
 from app.ui.bridge import EngineBridge, EventSource
 from app.ui.icons import app_icon
+from app.ui.rss_rules_dialog import RssRulesDialog
 from app.ui.settings_page import SettingsPage
 from app.ui.shown_rates import RateBoard
 from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
+from app.ui.transfer_automation import AutomationEngine, build_for_desktop
 from app.ui.transfers.page import TransferEngine, TransfersPage, parse_source
 from app.ui.tray import TrayIcon
 from app.ui.window import MainWindow
 
 
-class DesktopEngine(TransferEngine, EventSource, Protocol):
+class DesktopEngine(TransferEngine, AutomationEngine, EventSource, Protocol):
     """Everything the window asks of the engine."""
 
+    @property
+    def state_dir(self) -> Path: ...
     def pause_all(self) -> None: ...
     def resume_all(self) -> None: ...
     def apply_settings(self, settings: EngineSettings) -> None: ...
@@ -85,8 +89,16 @@ class Desktop(QObject):
         self.bridge = EngineBridge(engine, self)
         self.tray = TrayIcon(self.icon, self)
         self.window = MainWindow(self.icon, self._closes_to_tray)
-        self.transfers = TransfersPage(engine, self.tasks, self.download_dir, parent=self.window)
+        self.transfers = TransfersPage(
+            engine, self.tasks, self.download_dir, parent=self.window,
+            show_add_dialog=lambda: self.settings.show_add_dialog,
+            view_state=QSettings(str(config.config_dir / "transfers.ini"), QSettings.Format.IniFormat),
+        )
         self.settings_page = SettingsPage(settings, self.window)
+        self.automation = build_for_desktop(  # alternative limits and schedule, metered, blocklist, contribution
+            engine, tasks=self.tasks, settings=lambda: self.settings, base=config.base_engine_settings,
+            state_dir=engine.state_dir, config_dir=config.config_dir, download_dir=self.download_dir, parent=self,
+        )
         self.window.add_page(self.transfers, "Transfers")
         self.window.add_page(self.settings_page, "Settings")
         self._geometry = QSettings(str(config.config_dir / "window.ini"), QSettings.Format.IniFormat)
@@ -109,14 +121,28 @@ class Desktop(QObject):
         self.window.quit_requested.connect(self.request_quit)
         self.window.hidden_to_tray.connect(self._on_hidden_to_tray)
         self.settings_page.settings_saved.connect(self.save_settings)
+        self.tray.alternative_speed_toggled.connect(self.automation.toggle_alternative)
+        self.automation.alternative_changed.connect(self.tray.set_alternative_speed)
+        self.automation.alternative_changed.connect(
+            lambda on: self.save_settings(self.settings.replace(alt_speed_on=on))
+        )
+        self.automation.contribution_changed.connect(self.tray.set_contribution)
+        self.automation.message.connect(self.transfers.banner.show_info)
+        self.settings_page.transfer_form.rss_rules_requested.connect(self._open_rss_rules)
 
     def _on_stats(self, snapshots: tuple[TorrentSnapshot, ...], totals: SessionTotals) -> None:
         self.transfers.apply_stats(snapshots)
+        self.automation.take_batch(snapshots)
         # Not ``totals``' rates: those are libtorrent's slowly decaying averages (see app/ui/shown_rates.py).
         self._rates.update(snapshots)
         down, up = self._rates.totals()
         self.window.set_rates(down, up)
         self.tray.set_rates(down, up)
+
+    def _open_rss_rules(self) -> None:
+        dialog = RssRulesDialog(self.config.config_dir, self.tasks, self.window)
+        dialog.saved.connect(self.automation.check_rss)
+        dialog.open()
 
     def _on_torrent_finished(self, _torrent_id: str, name: str) -> None:
         self.tray.notify("Download finished", f"“{name}” is complete and seeding.")
@@ -156,6 +182,7 @@ class Desktop(QObject):
         self.window.tabs.setCurrentIndex(0)  # the first section's page (the Store), not the shell's Transfers
         if not (self.settings.start_minimized and self.tray.available):
             self.window.show()
+        self.automation.settings_changed(self.settings)
         self.started.emit()
         self.add_launch_arguments(sources)
 
@@ -174,7 +201,10 @@ class Desktop(QObject):
         """Take the user's settings now; persist them and apply them to the engine on a worker (both may block)."""
         # The Settings page does not show the once-only tray hint flag; never let it reset the flag.
         self.settings = new.replace(tray_hint_shown=self.settings.tray_hint_shown or new.tray_hint_shown)
-        engine_settings = self.settings.engine_settings(self.config.base_engine_settings)
+        engine_settings = self.settings.engine_settings(
+            self.config.base_engine_settings, alternative=self.automation.alternative
+        )
+        self.automation.settings_changed(self.settings)
 
         def persist() -> None:
             with self._save_lock:  # two saves in flight: the later one writes the newest settings, last
@@ -201,6 +231,7 @@ class Desktop(QObject):
         """Stop listening to the engine and let running work finish (before the engine shuts down)."""
         for hook in self._close_hooks:
             hook()
+        self.automation.save_contribution(now=True)
         self.bridge.close()
         self.runner.wait_for_done(15_000)
         self.tray.hide()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.settings import AppSettings
 from app.ui.rate_spin_box import RateSpinBox
 from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
+from app.ui.transfer_settings_form import TransferSettingsForm
 
 MAX_RATE_KIB = 10_000_000
 NUMBER_FIELD_WIDTH = 220  # a number across the whole window reads as a text field
@@ -93,12 +95,22 @@ class SettingsPage(QWidget):
         self.slow_others = QCheckBox("Slow other downloads while watching")
         self.slow_others_rate = _rate(minimum=1)
         self.slow_others.toggled.connect(self.slow_others_rate.setEnabled)
+        self.show_add_dialog = QCheckBox("Ask where and how before adding a torrent or magnet")
         self.store_url = QLineEdit()
         self.store_url.setPlaceholderText("Empty: the built-in demo store")
-        layout = QVBoxLayout(self)
+        self.transfer_form = TransferSettingsForm()  # queue, alternative limits, network, watched folder
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.transfer_form)
+        left = QVBoxLayout()
         for group in self._build_groups(folder_row):
-            layout.addWidget(group)
-        layout.addStretch(1)
+            left.addWidget(group)
+        left.addStretch(1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addWidget(scroll, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
         layout.addLayout(self._build_buttons())
         self.show_settings(settings)
 
@@ -109,6 +121,7 @@ class SettingsPage(QWidget):
         form.addRow("Download limit", self.download_limit)
         form.addRow("Upload limit", self.upload_limit)
         form.addRow("Listen port", self.listen_port)
+        form.addRow(self.show_add_dialog)
         seeding = QGroupBox("Seeding")
         seed_form = QFormLayout(seeding)
         seed_form.addRow("Stop at ratio", self.seed_ratio)
@@ -153,11 +166,13 @@ class SettingsPage(QWidget):
         self.slow_others_rate.setValue(max(1, settings.slow_others_rate_kib))
         self.slow_others_rate.setEnabled(settings.slow_others_while_watching)
         self.store_url.setText(settings.store_url)
+        self.show_add_dialog.setChecked(settings.show_add_dialog)
+        self.transfer_form.show_settings(settings)
         self.saved_label.clear()
 
     def edited_settings(self) -> AppSettings:
         """The settings as the form shows them."""
-        return self._settings.replace(
+        return self.transfer_form.edited(self._settings).replace(
             download_dir=self.download_dir.text().strip(),
             download_rate_limit_kib=self.download_limit.value(),
             upload_rate_limit_kib=self.upload_limit.value(),
@@ -169,6 +184,7 @@ class SettingsPage(QWidget):
             slow_others_while_watching=self.slow_others.isChecked(),
             slow_others_rate_kib=self.slow_others_rate.value(),
             store_url=self.store_url.text().strip().rstrip("/"),
+            show_add_dialog=self.show_add_dialog.isChecked(),
         )
 
     def save(self) -> None:

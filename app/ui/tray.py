@@ -23,6 +23,7 @@ class TrayIcon(QObject):
     pause_all_requested = Signal()
     resume_all_requested = Signal()
     quit_requested = Signal()
+    alternative_speed_toggled = Signal()
 
     def __init__(self, icon: QIcon, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +33,14 @@ class TrayIcon(QObject):
         self.menu.addSeparator()
         self.pause_all_action = self._add_action("Pause all", self.pause_all_requested)
         self.resume_all_action = self._add_action("Resume all", self.resume_all_requested)
+        self.alternative_speed_action = self.menu.addAction("Alternative speed limits")
+        self.alternative_speed_action.setCheckable(True)
+        self.alternative_speed_action.triggered.connect(lambda _checked: self.alternative_speed_toggled.emit())
+        self.contribution_action = self.menu.addAction("")
+        self.contribution_action.setEnabled(False)
+        self.contribution_action.setVisible(False)
+        self._contribution = ""
+        self._rates_text = ""
         self.menu.addSeparator()
         self.quit_action = self._add_action("Quit", self.quit_requested)
         self.icon = QSystemTrayIcon(icon, self)
@@ -59,7 +68,23 @@ class TrayIcon(QObject):
     def set_rates(self, download_rate: int, upload_rate: int) -> None:
         down = format_rate(download_rate) or "0 B/s"
         up = format_rate(upload_rate) or "0 B/s"
-        self.icon.setToolTip(f"Bundlecast\n↓ {down}   ↑ {up}")
+        self._rates_text = f"↓ {down}   ↑ {up}"
+        self._show_tooltip()
+
+    def set_alternative_speed(self, on: bool) -> None:
+        """Tick the menu's "Alternative speed limits" entry (whoever switched them)."""
+        self.alternative_speed_action.setChecked(on)
+
+    def set_contribution(self, sentence: str) -> None:
+        """"2.4 GB uploaded this week to 37 fans": in the menu and the tooltip."""
+        self._contribution = sentence
+        self.contribution_action.setText(sentence)
+        self.contribution_action.setVisible(bool(sentence))
+        self._show_tooltip()
+
+    def _show_tooltip(self) -> None:
+        lines = ["Bundlecast", self._rates_text, self._contribution]
+        self.icon.setToolTip("\n".join(line for line in lines if line))
 
     @property
     def tooltip(self) -> str:

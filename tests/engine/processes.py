@@ -51,6 +51,8 @@ class HeadlessEngine:
             "-m",
             "app",
             "--headless",
+            "--format",
+            "lines",  # the terse key=value lines these helpers parse
             "--test-network",
             address,
             "--listen",

@@ -6,6 +6,7 @@ and publishes events the way the engine does (on another thread).
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from app.engine.errors import InvalidMagnetError, UnknownTorrentError
 from app.engine.events import EngineEvent, StatsUpdated, TorrentAdded, TorrentRemoved
+from app.engine.labels import LabelBook
 from app.engine.types import FileEntry, PeerEntry, SessionTotals, TorrentSnapshot, TorrentState, TrackerEntry
 
 
@@ -51,6 +53,8 @@ class FakeEngine:
         self.calls: list[tuple[str, object]] = []
         self._subscribers: list[Callable[[EngineEvent], None]] = []
         self.torrents: dict[str, TorrentSnapshot] = {}
+        # The real (Qt-free) categories and tags, in a folder of their own.
+        self.labels = LabelBook(Path(tempfile.mkdtemp(prefix="fake-engine-labels-")), lambda tid: tid in self.torrents)
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
         self._subscribers.append(callback)
@@ -100,6 +104,9 @@ class FakeEngine:
 
     def peers(self, tid: str) -> list[PeerEntry]:
         return [PeerEntry("127.0.0.5:6881", "libtorrent", 1000, 0, 1.0, True)]
+
+    def dht_nodes(self) -> int:
+        return 0
 
     def trackers(self, tid: str) -> list[TrackerEntry]:
         return [TrackerEntry("http://127.0.0.1:1/announce", 0, "working", 1, 0)]

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.engine import Engine, EngineSettings
 from app.engine.types import SessionTotals, TorrentSnapshot, TorrentState
-from app.settings import SettingsStore
+from app.settings import AppSettings, SettingsStore
 from app.ui.desktop import Desktop, DesktopConfig
 from app.ui.transfers.model import Column
 from tests.engine.helpers import make_torrent, write_payload
@@ -28,6 +28,7 @@ def test_rates_read_zero_once_a_download_has_finished(
     seeder.engine.add_torrent_bytes(torrent, content.parent)
 
     store = SettingsStore(tmp_path / "config")
+    store.save(AppSettings(show_add_dialog=False))  # added straight away: this test is about the rates
     config = DesktopConfig(tmp_path / "config", tmp_path / "downloads", EngineSettings.for_loopback_tests("127.0.0.1"))
     desktop = Desktop(ui_engine, store, store.load(), config)
     qtbot.addWidget(desktop.window)

@@ -84,7 +84,7 @@ def test_pause_remove_and_open_folder_act_on_the_selection(qtbot) -> None:
     page.pause_selected()
     page.open_selected_folder()
     qtbot.waitUntil(lambda: ("pause", tid) in engine.calls, timeout=5000)
-    assert opened == [Path("/tmp/downloads")]
+    qtbot.waitUntil(lambda: opened == [Path("/tmp/downloads")], timeout=5000)
     page.remove_selected()
     qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=5000)
     assert ("remove", (tid, True)) in engine.calls

@@ -1,0 +1,88 @@
+"""The proxy between the Transfers table and its model: the sidebar's choices and the name filter, combined.
+
+A ``TransfersFilter`` says what the user picked — one status, a category ("" = uncategorized), a tag ("" =
+untagged), a tracker host ("" = trackerless), ``None`` for "all" in each section — plus the name text. The proxy
+turns it into one regular expression over the model's ``FILTER_ROLE`` string (lookaheads for the sidebar, the
+name at the end), so Qt's own C++ filter does the matching: with nothing picked the pattern is empty and Qt asks
+the model for nothing. Dynamic filtering is on and the proxy never sorts (its sort column stays -1): a row whose
+status changes is re-checked alone when its ``dataChanged`` arrives, so a "Downloading" list stays true without
+re-filtering 10,000 rows per batch. ``sort`` is handed to the model, which sorts in Python (see ``model``).
+
+Main thread only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QObject, QRegularExpression, QSortFilterProxyModel, Qt
+
+from app.ui.transfers.model import FIELD_SEP, FILTER_ROLE, NAME_SEP, TransfersModel
+from app.ui.transfers.statuses import Status
+
+
+@dataclass(frozen=True, slots=True)
+class TransfersFilter:
+    status: Status = Status.ALL
+    category: str | None = None  # None = all, "" = uncategorized
+    tag: str | None = None  # None = all, "" = untagged
+    tracker: str | None = None  # None = all, "" = trackerless
+    name: str = ""
+
+    def with_(self, **changes: object) -> TransfersFilter:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def filter_pattern(chosen: TransfersFilter) -> str:
+    """The regular expression for ``chosen`` over ``FILTER_ROLE`` strings; "" when everything is shown."""
+    parts: list[str] = []
+
+    def token(prefix: str, value: str) -> None:
+        escaped = QRegularExpression.escape(f"{FIELD_SEP}{prefix}:{value}{FIELD_SEP}")
+        parts.append(f"(?=[^{NAME_SEP}]*{escaped})")  # in the tokens, before the name
+
+    if chosen.status is not Status.ALL:
+        token("s", chosen.status.value)
+    if chosen.category is not None:
+        token("c", chosen.category)
+    if chosen.tag is not None:
+        token("t", chosen.tag)
+    if chosen.tracker is not None:
+        token("h", chosen.tracker)
+    if chosen.name.strip():
+        parts.append(f"(?=.*{NAME_SEP}.*{QRegularExpression.escape(chosen.name.strip())})")
+    return "^" + "".join(parts) if parts else ""
+
+
+class TransfersProxy(QSortFilterProxyModel):
+    """Filters rows by the sidebar and the name; sorting is the model's."""
+
+    def __init__(self, model: TransfersModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self.setSourceModel(model)
+        self.setFilterRole(FILTER_ROLE)
+        self.setFilterKeyColumn(0)
+        self.setDynamicSortFilter(True)  # re-checks changed rows only; sorting stays off here (column -1)
+        self._chosen = TransfersFilter()
+
+    @property
+    def chosen(self) -> TransfersFilter:
+        return self._chosen
+
+    def choose(self, chosen: TransfersFilter) -> None:
+        """Show the rows ``chosen`` describes."""
+        self._chosen = chosen
+        expression = QRegularExpression(
+            filter_pattern(chosen), QRegularExpression.PatternOption.CaseInsensitiveOption
+        )
+        self.setFilterRegularExpression(expression)
+
+    def refresh(self) -> None:
+        """Look at every row again (labels or tracker hosts changed under an active filter)."""
+        if filter_pattern(self._chosen):
+            self.beginFilterChange()
+            self.endFilterChange()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._model.sort(column, order)
