@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from app.engine.resume_store import atomic_write
+from app.atomic_write import write_atomically
 from app.engine.types import TorrentId, TorrentSnapshot
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class WeeklyContribution:
         """Save ``snapshot_bytes()`` atomically (any thread); a failure is logged, the counting goes on."""
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self._path, data)
+            write_atomically(self._path, data)
         except OSError as exc:
             log.warning("could not save the week's seeding figures: %s", exc)
 

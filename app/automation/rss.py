@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 
 import feedparser  # type: ignore[import-untyped]  # no stubs
 
+from app.atomic_write import write_atomically
 from app.engine.errors import EngineError
-from app.engine.resume_store import atomic_write
 from app.engine.types import TorrentId
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ class RssDownloader:
                    "episodes": self._state.episodes}
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self._path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+            write_atomically(self._path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
         except OSError as exc:
             log.warning("could not save the RSS state: %s", exc)
 
@@ -262,4 +262,4 @@ def save_rules(config_dir: Path, rules: Sequence[FeedRule]) -> None:
         for r in rules
     ]}
     config_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(config_dir / RULES_FILE_NAME, json.dumps(payload, indent=1, ensure_ascii=False).encode("utf-8"))
+    write_atomically(config_dir / RULES_FILE_NAME, json.dumps(payload, indent=1, ensure_ascii=False).encode("utf-8"))
