@@ -24,6 +24,7 @@ from storefront.api.errors import install_error_handlers
 from storefront.config import StoreConfig
 from storefront.models import Bundle
 from storefront.payments import PaymentProvider
+from storefront.payments.stripe_webhook import router as stripe_webhook_router
 from storefront.services import StoreServices, build_services
 from storefront.tracker import router as tracker_router
 from storefront.webseed import mount_web_seed
@@ -65,6 +66,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(build_api_router())
     app.include_router(tracker_router)
+    app.include_router(stripe_webhook_router)  # issue 13: Stripe's webhooks (answers 404 unless Stripe is configured)
     mount_web_seed(app, config)
     return app
 

@@ -15,6 +15,7 @@ from storefront.accounts import Accounts
 from storefront.campaigns import Campaigns
 from storefront.config import StoreConfig
 from storefront.db import Database
+from storefront.errors import StoreError
 from storefront.gates import Gates
 from storefront.idempotency import Idempotency
 from storefront.keys import StoreKeys, load_store_keys
@@ -48,12 +49,27 @@ class StoreServices:
         self.db.dispose()
 
 
+def configured_provider(config: StoreConfig, db: Database) -> PaymentProvider:
+    """The payment provider the configuration names: the embedded test-card one (default) or Stripe."""
+    if config.payment_provider == "stripe":
+        if config.stripe is None:
+            raise StoreError(
+                "The Stripe provider needs STRIPE_SECRET_KEY (or BUNDLECAST_STRIPE_KEY_FILE) in the environment."
+            )
+        from storefront.payments.stripe_provider import StripeProvider  # the SDK only where it is used
+
+        return StripeProvider(db, config.stripe)
+    if config.payment_provider != "testcard":
+        raise StoreError(f"Unknown payment provider {config.payment_provider!r}; use 'testcard' or 'stripe'.")
+    return TestCardProvider(db, latency_s=config.payment_latency_s)
+
+
 def build_services(config: StoreConfig, *, provider: PaymentProvider | None = None) -> StoreServices:
     config.ensure_dirs()
     db = Database(config.effective_database_url)
     db.migrate()
     keys = load_store_keys(config)
-    provider = provider or TestCardProvider(db, latency_s=config.payment_latency_s)
+    provider = provider or configured_provider(config, db)
     issuer = LicenseIssuer(config, keys)
     idempotency = Idempotency(db, wait_s=config.idempotency_wait_s)
     mailer = Mailer(config.smtp, config.name) if config.smtp else None
