@@ -20,6 +20,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from storefront.api import build_api_router
+from storefront.api.contract import install_contract
 from storefront.api.errors import install_error_handlers
 from storefront.config import StoreConfig
 from storefront.models import Bundle
@@ -64,6 +65,7 @@ def create_app(
     app.state.services = services
     app.state.swarm = services.swarm
     install_error_handlers(app)
+    install_contract(app)  # issue 13: every status documented, 405 with Allow
     app.include_router(build_api_router())
     app.include_router(tracker_router)
     app.include_router(stripe_webhook_router)  # issue 13: Stripe's webhooks (answers 404 unless Stripe is configured)

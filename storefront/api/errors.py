@@ -16,6 +16,14 @@ from storefront.errors import StoreError
 
 log = logging.getLogger(__name__)
 
+# The schema now holds these constraints (issue 13); the answers keep the codes clients already know.
+_FIELD_CODES = {
+    "email": "invalid_email",
+    "kind": "invalid_kind",
+    "sort": "invalid_sort",
+    "consent": "consent_required",
+    "password": "weak_password",  # sign-in's password only needs to be present; sign-up's has a minimum length
+}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "auth_required", 400: "bad_request"}
 
 
@@ -41,7 +49,16 @@ def install_error_handlers(app: FastAPI) -> None:
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "invalid"))
         if first.get("type") == "model_attributes_type":
             return error_response(400, "malformed_json", "The request body must be a JSON object.")
-        return error_response(422, "invalid_input", f"The request has a missing or bad field — {message}.")
+        if tuple(first.get("loc", ())) == ("header", "idempotency-key") and first.get("type") == "missing":
+            return error_response(
+                400,
+                "idempotency_key_missing",
+                "This request needs an Idempotency-Key header (a unique value per purchase attempt), "
+                "so that retrying it can never charge twice.",
+            )
+        field = str(first.get("loc", ("",))[-1])
+        code = "invalid_input" if first.get("type") == "missing" else _FIELD_CODES.get(field, "invalid_input")
+        return error_response(422, code, f"The request has a missing or bad field — {message}.")
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:

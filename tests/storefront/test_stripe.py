@@ -285,3 +285,20 @@ def test_a_webhook_delivered_twice_is_applied_once_and_a_forged_one_is_refused(
         charge_status = session.get_one(Charge, row.reference).status  # the store's books follow
     db.dispose()
     assert (after.status, after.webhook_events, events, charge_status) == ("refunded", 1, 1, "refunded")
+
+
+def test_migration_2_adds_the_stripe_tables_to_a_v1_database(tmp_path: Path) -> None:
+    from sqlalchemy import inspect, text
+
+    from storefront.db import SCHEMA_VERSION
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    db.migrate()  # fresh: v1's create_all made them already, and step 2 must not trip over them
+    with db.engine.begin() as conn:  # turn it back into a v1 database, as released
+        conn.execute(text("DROP TABLE stripe_payments"))
+        conn.execute(text("DROP TABLE stripe_events"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    assert db.migrate() == 1
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"stripe_payments", "stripe_events"} <= tables and SCHEMA_VERSION >= 2
+    db.dispose()
