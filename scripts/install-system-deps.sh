@@ -10,6 +10,8 @@ PACKAGES=(
   gnome-keyring dbus dbus-x11 libsecret-1-0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1
   libxcb-randr0 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+  chromium chromium-driver  # issue 13: the store's web pages tested in a real browser (Selenium)
+  aria2  # issue 13: a foreign BitTorrent client downloading a free bundle from the store's web seed
 )
 
 missing=()

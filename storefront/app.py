@@ -28,6 +28,7 @@ from storefront.payments import PaymentProvider
 from storefront.payments.stripe_webhook import router as stripe_webhook_router
 from storefront.services import StoreServices, build_services
 from storefront.tracker import router as tracker_router
+from storefront.web.pages import router as web_router
 from storefront.webseed import mount_web_seed
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def create_app(
     install_contract(app)  # issue 13: every status documented, 405 with Allow
     app.include_router(build_api_router())
     app.include_router(tracker_router)
+    app.include_router(web_router)  # issue 13: the web pages (catalog, bundles, campaigns, gate forms)
     app.include_router(stripe_webhook_router)  # issue 13: Stripe's webhooks (answers 404 unless Stripe is configured)
     mount_web_seed(app, config)
     return app

@@ -16,13 +16,22 @@ from storefront.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-# The schema now holds these constraints (issue 13); the answers keep the codes clients already know.
-_FIELD_CODES = {
-    "email": "invalid_email",
-    "kind": "invalid_kind",
-    "sort": "invalid_sort",
-    "consent": "consent_required",
-    "password": "weak_password",  # sign-in's password only needs to be present; sign-up's has a minimum length
+# The schema now holds these constraints (issue 13); the answers keep the codes clients already know, with
+# sentences a fan can act on (the app shows them as they are).
+_FIELD_ERRORS = {
+    "email": ("invalid_email", "That is not a valid e-mail address."),
+    "kind": ("invalid_kind", "kind is one of book, film, game, music, series, software."),
+    "sort": ("invalid_sort", "sort is one of newest, title, popular, price."),
+    "consent": (
+        "consent_required",
+        "Tick the box to agree that the creator may e-mail you; the bundle is given for that consent.",
+    ),
+    # sign-in's password only needs to be present; sign-up's has a minimum length
+    "password": ("weak_password", "Choose a password of at least 8 characters."),
+    "number": ("invalid_card", "That card number is not valid; check the digits."),
+    "exp_month": ("invalid_card", "That card's expiry month is not valid."),
+    "exp_year": ("invalid_card", "That card's expiry year is not valid."),
+    "cvc": ("invalid_card", "The card's security code (CVC) is 3 or 4 digits."),
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "auth_required", 400: "bad_request"}
 
@@ -57,7 +66,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 "so that retrying it can never charge twice.",
             )
         field = str(first.get("loc", ("",))[-1])
-        code = "invalid_input" if first.get("type") == "missing" else _FIELD_CODES.get(field, "invalid_input")
+        if first.get("type") != "missing" and field in _FIELD_ERRORS:
+            return error_response(422, *_FIELD_ERRORS[field])
+        code = "invalid_input"
         return error_response(422, code, f"The request has a missing or bad field — {message}.")
 
     @app.exception_handler(HTTPException)

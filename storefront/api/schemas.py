@@ -32,7 +32,7 @@ class NewAccount(Credentials):
 class CardBody(BaseModel):
     # The card's shape is in the schema; whether the number passes Luhn and the date is still ahead is the
     # provider's call (422 invalid_card), and whether the bank pays is the bank's (402).
-    number: str = Field(pattern=r"^(?:[0-9] ?){12,19}$", max_length=40)
+    number: str = Field(pattern=r"^(?:[0-9][ -]?){12,19}$", max_length=40)
     exp_month: int = Field(ge=1, le=12)
     exp_year: int = Field(ge=2000, le=2100)
     cvc: str = Field(pattern=r"^[0-9]{3,4}$")
