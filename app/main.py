@@ -120,7 +120,11 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     if desktop.store_section is not None:
         store.on_progress = desktop.store_section.actions.store_progress.emit
     instance_server.arguments_received.connect(desktop.handle_arguments)
+    if desktop.store_section is not None:  # issue 13: bundlecast:// links open the bundle's page in the Store tab
+        instance_server.arguments_received.connect(desktop.store_section.open_links)
     desktop.start(options.sources)
+    if desktop.store_section is not None:
+        desktop.store_section.open_links(options.sources)
     return RunningApp(desktop, engine, store, player, instance_server)
 
 

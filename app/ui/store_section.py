@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
+from app.store.links import parse_bundlecast_link, same_store
 from app.ui.library.index import LibraryIndex
 from app.ui.library.page import LibraryPage
-from app.ui.store.actions import StoreActions
+from app.ui.store.actions import StoreActions, user_message
 from app.ui.store.backend import StoreBackend
 from app.ui.store.bundle_adder import BundleAdder
 from app.ui.store.catalog_page import CatalogGrid
@@ -94,6 +95,31 @@ class StoreSection(QObject):
     def _rebuild(self, bundle_ids: list[str]) -> None:
         for bundle_id in bundle_ids:
             self.actions.download(bundle_id, recheck=True)
+
+    def open_links(self, arguments: list[str]) -> None:
+        """``bundlecast://open/<bundle>?store=<url>`` arguments (a web page's *Open in Bundlecast*, from a launch
+        or the single-instance hand-over): show each bundle's page in the Store tab when the link is for the store
+        this app is connected (and signed in) to; say so when it is for another store."""
+        links = [link for link in map(parse_bundlecast_link, arguments) if link is not None]
+        if not links:
+            return
+        window = self.desktop.window
+        window.bring_to_front()
+        window.show_page(self.store_page)
+
+        def opened(connected_url: str) -> None:
+            for link in links:
+                if same_store(link.store_url, connected_url):
+                    self.actions.open_bundle(link.bundle_id)
+                else:
+                    window.set_store_status(
+                        f"That link is for another store ({link.store_url}); Bundlecast uses {connected_url}."
+                    )
+
+        # The store's address may need the (embedded) store started first: a worker's job, not the UI thread's.
+        self.desktop.tasks.run(
+            lambda: self.backend.base_url, opened, lambda exc: window.set_store_status(user_message(exc))
+        )
 
     def start(self) -> None:
         """Contact the store in the background (the embedded one may take a while to start the first time)."""
