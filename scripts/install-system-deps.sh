@@ -11,7 +11,8 @@ PACKAGES=(
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1
   libxcb-randr0 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
   chromium chromium-driver  # issue 13: the store's web pages tested in a real browser (Selenium)
-  aria2  # issue 13: a foreign BitTorrent client downloading a free bundle from the store's web seed
+  aria2  # issue 13: a foreign BitTorrent client (1.36: cannot use the store's hybrid torrents; checked by hand)
+  qbittorrent-nox  # issue 13: a foreign client (libtorrent 2) downloading a free bundle from the store, in a test
 )
 
 missing=()

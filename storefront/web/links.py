@@ -26,12 +26,12 @@ class ClientSupport:
 # Free bundles get no separate v1-only torrent: the hybrid's v1 half is what v1 clients read, the web seed serves
 # a free bundle's files over plain HTTP to anything that cannot, and one torrent per bundle keeps one swarm.
 CLIENTS: tuple[ClientSupport, ...] = (
-    ClientSupport(
-        "Bundlecast", True, "opens paid, e-mail and campaign bundles too, and plays them while they download"
-    ),
+    ClientSupport("Bundlecast", True, "opens paid, e-mail and campaign bundles too, and plays them as they come"),
+    # tests/storefront/test_foreign_client.py: Debian 12's qbittorrent-nox 4.5.2 downloads a free bundle
     ClientSupport("qBittorrent 4.4+ (libtorrent 2)", True, "reads hybrid torrents; free bundles only"),
     ClientSupport("Deluge 2.1+ (libtorrent 2)", True, "reads hybrid torrents; free bundles only"),
-    ClientSupport("Transmission 4.0+", True, "reads the v1 half of hybrid torrents; free bundles only"),
-    ClientSupport("Transmission before 4.0", False, "cannot read torrents with pad files"),
-    ClientSupport("aria2 1.36", False, "computes a different info-hash; the tracker does not know it"),
+    ClientSupport("Transmission 4.0+", True, "reads hybrid torrents; free bundles only"),
+    ClientSupport("Transmission before 4.0 (Debian 12 has 3.00)", False, "cannot read torrents with pad files"),
+    # checked by hand with Debian 12's aria2 1.36.0: the download ends in an error on the pad files
+    ClientSupport("aria2 1.36", False, "fails on the torrent's pad files, and its info-hash is not the store's"),
 )
