@@ -1,6 +1,7 @@
 """``python -m storefront``: the store's command line.
 
-- ``serve``  — run the store (``--data-dir``, ``--host``, ``--port`` (0 = free), ``--ready-file``, ``--demo``)
+- ``serve``  — run the store (``--data-dir``, ``--host``, ``--port`` (0 = free), ``--ready-file``, ``--demo``,
+  ``--workers N``)
 - ``campaign close ID`` — close a campaign now (capture or void every pledge)
 - ``reconcile`` — settle charges left pending by a crash, and report
 - ``publish …`` and ``demo …`` — the creator tools (``storefront.publish``, ``storefront.demo``)
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8750, help="0 picks a free port")
     serve.add_argument("--ready-file", type=Path, help='write {"url": …} here once listening')
     serve.add_argument("--public-url", help="the URL clients reach the store at (default: the listening URL)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes on one socket (use PostgreSQL)")
     serve.add_argument("--demo", action="store_true", help="demo mode, with the demo catalog built if missing")
     serve.add_argument("--cache-dir", type=Path, help="where the demo's generated media are cached")
     campaign = sub.add_parser("campaign", help="campaign tools")
@@ -67,7 +69,14 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo:
         config = dataclasses.replace(config, demo=True)
         importlib.import_module("storefront.demo").ensure_demo_catalog(config)
-    serve(config, host=args.host, port=args.port, ready_file=args.ready_file, public_url=args.public_url)
+    serve(
+        config,
+        host=args.host,
+        port=args.port,
+        ready_file=args.ready_file,
+        public_url=args.public_url,
+        workers=max(1, args.workers),
+    )
     return 0
 
 

@@ -83,6 +83,7 @@ class StoreConfig:
     idempotency_wait_s: float = 20.0  # how long a duplicate request waits for the first one to finish
     payment_latency_s: float = 0.0  # test-card provider: simulated network time per call (crash tests)
     cache_dir: Path | None = None  # demo media cache (content engineer); default data_dir/../cache
+    external_tracker_url: str = ""  # an external tracker's announce URL (opentracker); empty: the built-in one
     payment_provider: str = "testcard"  # "testcard" (embedded default) | "stripe" (needs ``stripe``)
     stripe: StripeSettings | None = None
 
@@ -135,7 +136,7 @@ class StoreConfig:
     # --- URLs the store hands out ------------------------------------------------------------------------
     @property
     def tracker_url(self) -> str:
-        return f"{self.public_base_url}/announce"
+        return self.external_tracker_url or f"{self.public_base_url}/announce"
 
     def web_seed_url(self, bundle_id: str) -> str:
         return f"{self.public_base_url}/seed/{bundle_id}/"
@@ -185,6 +186,8 @@ class StoreConfig:
             values["demo"] = True
         if env.get("BUNDLECAST_TESTCARD_LATENCY_MS"):
             values["payment_latency_s"] = float(env["BUNDLECAST_TESTCARD_LATENCY_MS"]) / 1000
+        if env.get("BUNDLECAST_TRACKER_URL"):
+            values["external_tracker_url"] = env["BUNDLECAST_TRACKER_URL"]
         if env.get("BUNDLECAST_PAYMENT_PROVIDER"):
             values["payment_provider"] = env["BUNDLECAST_PAYMENT_PROVIDER"]
             values["stripe"] = load_stripe_settings(env)

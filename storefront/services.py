@@ -16,6 +16,7 @@ from storefront.campaigns import Campaigns
 from storefront.config import StoreConfig
 from storefront.db import Database
 from storefront.errors import StoreError
+from storefront.external_tracker import ExternalTracker
 from storefront.gates import Gates
 from storefront.idempotency import Idempotency
 from storefront.keys import StoreKeys, load_store_keys
@@ -43,7 +44,7 @@ class StoreServices:
     gates: Gates
     campaigns: Campaigns
     reconciler: Reconciler
-    swarm: SwarmRegistry
+    swarm: SwarmRegistry | ExternalTracker
 
     def close(self) -> None:
         self.db.dispose()
@@ -100,5 +101,5 @@ def build_services(config: StoreConfig, *, provider: PaymentProvider | None = No
         gates=Gates(config, db, issuer, mailer, secret=keys.wrap_key),
         campaigns=campaigns,
         reconciler=Reconciler(db, provider, issuer, campaigns),
-        swarm=SwarmRegistry(resolve),
+        swarm=ExternalTracker(config.external_tracker_url) if config.external_tracker_url else SwarmRegistry(resolve),
     )

@@ -21,6 +21,7 @@ from storefront.api.schemas import BundleDetail, CatalogPage, documented
 from storefront.campaigns import campaign_view
 from storefront.config import StoreConfig
 from storefront.errors import NotFoundError
+from storefront.external_tracker import ExternalTracker
 from storefront.models import Bundle, BundleDocument, Campaign
 from storefront.purchases import get_bundle
 from storefront.torrents import magnet_uri, rewrite_torrent_urls
@@ -131,7 +132,11 @@ def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
             ],
             campaign=campaign_view(campaign) if campaign is not None else None,
         )
-    swarm = services.swarm.health(bundle.info_hash_v1 or bundle.info_hash_v2 or "")
+    swarm = (
+        services.swarm.health(bundle.info_hash_v1 or "", bundle.info_hash_v2 or "")
+        if isinstance(services.swarm, ExternalTracker)
+        else services.swarm.health(bundle.info_hash_v1 or bundle.info_hash_v2 or "")
+    )
     web_seed = config.web_seed_url(bundle.id)
     detail.update(
         manifest={"payload": bundle.document.manifest_payload, "signature": bundle.document.manifest_signature},

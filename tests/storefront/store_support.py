@@ -136,8 +136,11 @@ def seed_store(data_dir: Path, *, extra_paid: int = 0, database_url: str = "") -
 class StoreProcess:
     """``python -m storefront serve`` in a child process, on 127.0.0.1 and a free port."""
 
-    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None, demo: bool = False) -> None:
+    def __init__(
+        self, data_dir: Path, *, env: dict[str, str] | None = None, demo: bool = False, workers: int = 1
+    ) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.ready_file = data_dir / "ready.json"
         self.env = {**os.environ, **(env or {})}
         self.demo = demo
@@ -162,6 +165,8 @@ class StoreProcess:
         ]
         if self.demo:
             argv.append("--demo")
+        if self.workers > 1:
+            argv += ["--workers", str(self.workers)]
         with (self.data_dir / "server.log").open("ab") as log:  # the child keeps its own copy of the handle
             self.proc = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
