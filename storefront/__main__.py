@@ -4,6 +4,7 @@
   ``--workers N``)
 - ``campaign close ID`` — close a campaign now (capture or void every pledge)
 - ``reconcile`` — settle charges left pending by a crash, and report
+- ``backup --to DIR`` / ``restore --from DIR`` — database, key files, torrents, covers (``storefront.backup``)
 - ``publish …`` and ``demo …`` — the creator tools (``storefront.publish``, ``storefront.demo``)
 ``DATABASE_URL`` picks the database (default: a SQLite file in the data dir). Runs on the main thread.
 """
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     close.add_argument("--data-dir", type=Path, default=Path("store-data"))
     reconcile = sub.add_parser("reconcile", help="settle what a crash left pending")
     reconcile.add_argument("--data-dir", type=Path, default=Path("store-data"))
+    backup = sub.add_parser("backup", help="back up the database, the key files, torrents and covers")
+    backup.add_argument("--data-dir", type=Path, default=Path("store-data"))
+    backup.add_argument("--to", type=Path, required=True, help="a new, empty folder (keep it secret: it holds keys)")
+    backup.add_argument("--with-content", action="store_true", help="the bundles' files too (large)")
+    restore = sub.add_parser("restore", help="restore a backup into an empty data folder")
+    restore.add_argument("--data-dir", type=Path, default=Path("store-data"))
+    restore.add_argument("--from", dest="source", type=Path, required=True)
     sub.add_parser("publish", help="publish a bundle (see: publish --help)", add_help=False)
     sub.add_parser("demo", help="build the demo catalog (see: demo --help)", add_help=False)
     return parser
@@ -54,7 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         tool = importlib.import_module(f"storefront.{args_list[0]}")
         return int(tool.main(args_list[1:]) or 0)
     args = _parser().parse_args(args_list)
-    commands = {"serve": _serve, "campaign": _campaign_close, "reconcile": _reconcile}
+    commands = {
+        "serve": _serve,
+        "campaign": _campaign_close,
+        "reconcile": _reconcile,
+        "backup": _backup,
+        "restore": _restore,
+    }
     try:
         return commands[args.command](args)
     except StoreError as exc:
@@ -103,6 +117,21 @@ def _reconcile(args: argparse.Namespace) -> int:
         services.close()
     print(report)
     return 1 if report.problems else 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from storefront.backup import backup
+
+    print(f"backed up to {backup(StoreConfig.from_env(args.data_dir), args.to, with_content=args.with_content)}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from storefront.backup import restore
+
+    restore(StoreConfig.from_env(args.data_dir), args.source)
+    print(f"restored {args.source} into {args.data_dir}")
+    return 0
 
 
 if __name__ == "__main__":
