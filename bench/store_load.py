@@ -126,6 +126,7 @@ def run_once(data_dir: Path, url: str, workers: int, args: argparse.Namespace, o
             (out / "tokens").write_text("\n".join(make_fans(base, args.users)))
         prefix = out / f"w{workers}-{time.monotonic_ns()}"
         busy0, total0 = cpu_busy()
+        log = (out / "locust.log").open("a")
         subprocess.run(
             [
                 str(Path(sys.executable).with_name("locust")),
@@ -146,17 +147,20 @@ def run_once(data_dir: Path, url: str, workers: int, args: argparse.Namespace, o
                 "--loglevel",
                 "ERROR",
             ],
-            env={**os.environ, "STORE_LOAD_BUNDLES": str(args.bundles)},
+            env={**os.environ, "STORE_LOAD_BUNDLES": str(args.bundles), "STORE_LOAD_TOKENS": str(out / "tokens")},
             check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             timeout=args.seconds + 120,
         )
         busy1, total1 = cpu_busy()
     finally:
         server.terminate()
         server.wait(60)
-    rows = {row["Name"]: row for row in csv.DictReader(prefix.with_name(prefix.name + "_stats.csv").open())}
+    stats = prefix.with_name(prefix.name + "_stats.csv")
+    if not stats.exists():
+        raise SystemExit("locust wrote no figures:\n" + (out / "locust.log").read_text()[-3000:])
+    rows = {row["Name"]: row for row in csv.DictReader(stats.open())}
     total = rows["Aggregated"]
     return {
         "workers": workers,
