@@ -32,7 +32,7 @@ def store(seeded: SeededStore) -> Iterator[StoreProcess]:
 EXAMPLES = 15  # per operation and phase; ~850 requests per run, ~15 s on this machine
 
 
-def _schemathesis(store: StoreProcess, *headers: str, exclude_method: str = "") -> tuple[int, str, int]:
+def _schemathesis(store: StoreProcess, workdir: Path, *headers: str, exclude_method: str = "") -> tuple[int, str, int]:
     argv = [
         str(Path(sys.executable).with_name("st")),
         "--config-file",
@@ -51,8 +51,8 @@ def _schemathesis(store: StoreProcess, *headers: str, exclude_method: str = "") 
         argv += ["--exclude-method", exclude_method]
     for header in headers:
         argv += ["--header", header]
-    done = subprocess.run(
-        argv, capture_output=True, text=True, timeout=240, check=False, env={**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run(  # cwd: schemathesis keeps a cache folder where it runs, never in the repository
+        argv, capture_output=True, text=True, timeout=240, check=False, env={**os.environ, "NO_COLOR": "1"}, cwd=workdir
     )
     out = done.stdout + done.stderr
     generated = re.search(r"(\d+) generated", out)
@@ -63,19 +63,19 @@ def _failures(out: str) -> str:
     return "\n".join(line for line in out.splitlines() if re.match(r"^(_{3,}|- ST|\[\d{3}\]|\s+curl)", line))
 
 
-def test_the_fuzzer_finds_nothing_signed_out(store: StoreProcess) -> None:
-    code, out, generated = _schemathesis(store)
+def test_the_fuzzer_finds_nothing_signed_out(store: StoreProcess, tmp_path: Path) -> None:
+    code, out, generated = _schemathesis(store, tmp_path)
     assert generated > 300, out[-3000:]  # it really ran over the whole document
     assert code == 0, _failures(out) or out[-3000:]
 
 
-def test_the_fuzzer_finds_nothing_signed_in(store: StoreProcess) -> None:
+def test_the_fuzzer_finds_nothing_signed_in(store: StoreProcess, tmp_path: Path) -> None:
     with httpx.Client(base_url=store.api, timeout=30) as api:
         signed = api.post("/sessions", json={"email": CREATOR_EMAIL, "password": CREATOR_PASSWORD})
         assert signed.status_code == 201
     # DELETE /sessions would sign this very session out mid-run (it is fuzzed in the signed-out run).
     bearer = f"Authorization: Bearer {signed.json()['token']}"
-    code, out, generated = _schemathesis(store, bearer, exclude_method="DELETE")
+    code, out, generated = _schemathesis(store, tmp_path, bearer, exclude_method="DELETE")
     assert generated > 300, out[-3000:]
     assert "Authentication failed" not in out  # the session was used: signed-in routes answered
     assert code == 0, _failures(out) or out[-3000:]
