@@ -4,6 +4,7 @@
   ``--workers N``)
 - ``campaign close ID`` — close a campaign now (capture or void every pledge)
 - ``reconcile`` — settle charges left pending by a crash, and report
+- ``tracker-whitelist`` — the info-hashes for an external tracker's whitelist (opentracker ``-w``)
 - ``backup --to DIR`` / ``restore --from DIR`` — database, key files, torrents, covers (``storefront.backup``)
 - ``publish …`` and ``demo …`` — the creator tools (``storefront.publish``, ``storefront.demo``)
 ``DATABASE_URL`` picks the database (default: a SQLite file in the data dir). Runs on the main thread.
@@ -49,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore a backup into an empty data folder")
     restore.add_argument("--data-dir", type=Path, default=Path("store-data"))
     restore.add_argument("--from", dest="source", type=Path, required=True)
+    whitelist = sub.add_parser("tracker-whitelist", help="print the bundles' info-hashes for opentracker's -w file")
+    whitelist.add_argument("--data-dir", type=Path, default=Path("store-data"))
     sub.add_parser("publish", help="publish a bundle (see: publish --help)", add_help=False)
     sub.add_parser("demo", help="build the demo catalog (see: demo --help)", add_help=False)
     return parser
@@ -68,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reconcile": _reconcile,
         "backup": _backup,
         "restore": _restore,
+        "tracker-whitelist": _tracker_whitelist,
     }
     try:
         return commands[args.command](args)
@@ -131,6 +135,26 @@ def _restore(args: argparse.Namespace) -> int:
 
     restore(StoreConfig.from_env(args.data_dir), args.source)
     print(f"restored {args.source} into {args.data_dir}")
+    return 0
+
+
+def _tracker_whitelist(args: argparse.Namespace) -> int:
+    """opentracker's whitelist: each bundle's v1 hash and its v2 hash truncated to 20 bytes, hex, one a line."""
+    from sqlalchemy import select
+
+    from storefront.db import Database
+    from storefront.models import Bundle
+
+    db = Database(StoreConfig.from_env(args.data_dir).effective_database_url)
+    try:
+        with db.session() as session:
+            rows = session.execute(select(Bundle.info_hash_v1, Bundle.info_hash_v2)).all()
+    finally:
+        db.dispose()
+    for v1, v2 in rows:
+        for value in (v1, (v2 or "")[:40]):
+            if value:
+                print(value)
     return 0
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -22,9 +24,9 @@ import pytest
 from sqlalchemy import func, select
 
 from storefront.db import Database
-from storefront.models import Bundle, Charge, License
+from storefront.models import Charge, License
 from storefront.torrents import bdecode, bencode
-from tests.storefront.store_support import GOOD_CARD, SeededStore, StoreProcess, auth, seed_store, sign_up_and_in
+from tests.storefront.store_support import GOOD_CARD, REPO, SeededStore, StoreProcess, auth, seed_store, sign_up_and_in
 from tests.storefront.test_postgres import postgres_url  # noqa: F401 (the module's throwaway cluster)
 from tests.support.net import free_port, loopback_address
 from tests.support.plain_libtorrent import loopback_session_settings
@@ -34,14 +36,20 @@ pytestmark = pytest.mark.timeout(240)
 
 @pytest.fixture(scope="module")
 def opentracker(seeded: SeededStore, postgres_url: str) -> Iterator[str]:  # noqa: F811
-    # Debian's opentracker is built with a whitelist: it tracks the store's bundles (v1 and truncated v2 hashes).
-    db = Database(postgres_url)
-    with db.session() as session:
-        rows = session.execute(select(Bundle.info_hash_v1, Bundle.info_hash_v2)).all()
-    db.dispose()
+    # Debian's opentracker is built with a whitelist: the store writes it (v1 and truncated v2 hashes).
+    listed = subprocess.run(
+        [sys.executable, "-m", "storefront", "tracker-whitelist", "--data-dir", str(seeded.data_dir)],
+        cwd=REPO,
+        env={**os.environ, "DATABASE_URL": postgres_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert len(listed.stdout.split()) == 2 * len(seeded.bundles)
     # opentracker reads it as user nobody: not under pytest's 0700 temp root.
     whitelist = Path(tempfile.mkdtemp(prefix="bundlecast-opentracker-")) / "whitelist"
-    whitelist.write_text("".join(f"{v1}\n{v2[:40]}\n" for v1, v2 in rows))
+    whitelist.write_text(listed.stdout)
     whitelist.chmod(0o644)
     whitelist.parent.chmod(0o755)
     port = free_port()
