@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,7 +93,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         ready_file=args.ready_file,
-        public_url=args.public_url,
+        # --public-url wins; else BUNDLECAST_STORE_PUBLIC_URL (docs/OPERATIONS.md); else the listening URL.
+        public_url=args.public_url or os.environ.get("BUNDLECAST_STORE_PUBLIC_URL") or None,
         workers=max(1, args.workers),
     )
     return 0
