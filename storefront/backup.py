@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -35,17 +36,15 @@ def backup(config: StoreConfig, dest: Path, *, with_content: bool = False) -> Pa
         raise StoreError(f"{dest} is not empty; back up into a new folder.")
     dest.mkdir(parents=True, exist_ok=True)
     dest.chmod(0o700)
+    dumped_with = ""
     if config.is_sqlite:
         with sqlite3.connect(_sqlite_path(config)) as source, sqlite3.connect(dest / "store.db") as copy:
             source.backup(copy)
         database = "store.db"
     else:
         database = "store.pgdump"
-        subprocess.run(
-            ["pg_dump", "--format=custom", "--no-owner", f"--file={dest / database}", _libpq_url(config)],
-            check=True,
-            capture_output=True,
-            timeout=3600,
+        dumped_with = _run_pg(
+            config, "pg_dump", "--format=custom", "--no-owner", f"--file={dest / database}", _libpq_url(config)
         )
     keys = dest / "keys"
     keys.mkdir(mode=0o700)
@@ -59,6 +58,7 @@ def backup(config: StoreConfig, dest: Path, *, with_content: bool = False) -> Pa
         "schema_version": SCHEMA_VERSION,
         "database": database,
         "with_content": with_content,
+        **({"dumped_with": dumped_with} if dumped_with else {}),
         "store_id": config.store_id,
         "taken_at": dt.datetime.now(dt.UTC).isoformat(),
     }
@@ -84,19 +84,39 @@ def restore(config: StoreConfig, source: Path) -> None:
             raise StoreError("This backup holds a SQLite database; unset DATABASE_URL to restore it.")
         shutil.copy2(source / "store.db", _sqlite_path(config))
     else:
-        subprocess.run(
-            [
-                "pg_restore",
-                "--no-owner",
-                "--exit-on-error",
-                f"--dbname={_libpq_url(config)}",
-                str(source / "store.pgdump"),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=3600,
+        _run_pg(
+            config,
+            "pg_restore",
+            "--no-owner",
+            "--exit-on-error",
+            f"--dbname={_libpq_url(config)}",
+            str(source / "store.pgdump"),
         )
 
 
 def _libpq_url(config: StoreConfig) -> str:
     return config.effective_database_url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _pg_tool(config: StoreConfig, tool: str) -> str:
+    """``pg_dump``/``pg_restore`` of the server's major version: pg_dump refuses a newer server ("server version
+    mismatch"), and Debian's wrapper in PATH picks the newest client installed, not the server's. Debian and
+    PGDG install each version's tools in /usr/lib/postgresql/<major>/bin; ``BUNDLECAST_PG_BINDIR`` overrides."""
+    override = os.environ.get("BUNDLECAST_PG_BINDIR")
+    if override:
+        return str(Path(override) / tool)
+    import psycopg  # the optional "postgres" extra: only a PostgreSQL store gets here
+
+    with psycopg.connect(_libpq_url(config), connect_timeout=30) as conn:
+        major = int(conn.info.server_version) // 10000
+    versioned = Path(f"/usr/lib/postgresql/{major}/bin/{tool}")
+    return str(versioned) if versioned.exists() else tool
+
+
+def _run_pg(config: StoreConfig, tool: str, *args: str) -> str:
+    """Run ``tool`` (the server's version of it); its path. A failure is a StoreError with the tool's own words."""
+    path = _pg_tool(config, tool)
+    done = subprocess.run([path, *args], capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise StoreError(f"{tool} failed: {done.stderr.strip()[-2000:]}")
+    return path
