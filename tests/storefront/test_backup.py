@@ -76,6 +76,12 @@ def _sell_back_up_restore(
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededStore:
+    """The SQLite store (conftest's server runs it): a paid and a free bundle are all these tests sell and serve."""
+    return seed_store(tmp_path_factory.mktemp("backup") / "data", paid_and_free_only=True)
+
+
 def test_a_restored_store_knows_what_the_backup_held(store: StoreProcess, seeded: SeededStore, tmp_path: Path) -> None:
     _sell_back_up_restore(store, seeded, tmp_path, source_env={}, restore_env={})
     assert (tmp_path / "backup" / "store.db").is_file()  # SQLite's online backup, not a file copy
@@ -83,7 +89,7 @@ def test_a_restored_store_knows_what_the_backup_held(store: StoreProcess, seeded
 
 @pytest.fixture(scope="module")
 def pg_seeded(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> SeededStore:  # noqa: F811
-    return seed_store(tmp_path_factory.mktemp("pg-backup") / "data", database_url=postgres_url)
+    return seed_store(tmp_path_factory.mktemp("pg-backup") / "data", database_url=postgres_url, paid_and_free_only=True)
 
 
 @pytest.fixture(scope="module")

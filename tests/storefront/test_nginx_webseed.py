@@ -21,7 +21,7 @@ import libtorrent as lt
 import pytest
 
 from storefront.torrents import rewrite_torrent_urls
-from tests.storefront.store_support import REPO, SeededStore, StoreProcess
+from tests.storefront.store_support import REPO, SeededStore, StoreProcess, seed_store
 from tests.support.net import free_port, loopback_address
 from tests.support.plain_libtorrent import loopback_session_settings
 
@@ -95,6 +95,11 @@ def _start_nginx(root: Path, server_block: str, port: int) -> Nginx:
             logs = "".join(p.read_text() for p in (root / "stderr.log", root / "error.log") if p.exists())
             raise AssertionError(f"nginx did not start: {logs[-2000:]}")
         time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededStore:
+    return seed_store(tmp_path_factory.mktemp("nginx-store") / "data", paid_and_free_only=True)  # the free one is used
 
 
 @dataclass
