@@ -128,7 +128,11 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     if window.store is not None:
         store.on_progress = window.store.report_store_progress
     instance_server.arguments_received.connect(desktop.handle_arguments)
+    if window.store is not None:  # issue 13: bundlecast:// links open the bundle's page in the Store tab
+        instance_server.arguments_received.connect(window.store.open_links)
     desktop.start(options.sources)
+    if window.store is not None:
+        window.store.open_links(options.sources)
     return RunningApp(window, engine, store, player, instance_server)
 
 

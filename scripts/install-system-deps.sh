@@ -10,6 +10,11 @@ PACKAGES=(
   gnome-keyring dbus dbus-x11 libsecret-1-0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1
   libxcb-randr0 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+  chromium chromium-driver  # issue 13: the store's web pages tested in a real browser (Selenium)
+  aria2  # issue 13: a foreign BitTorrent client (1.36: cannot use the store's hybrid torrents; checked by hand)
+  opentracker  # issue 13: the external tracker several store workers share (started by tests on loopback)
+  qbittorrent-nox  # issue 13: a foreign client (libtorrent 2) downloading a free bundle from the store, in a test
+  nginx  # issue 13: the documented web-seed example served by nginx (started by a test on loopback, as a user process)
 )
 
 missing=()

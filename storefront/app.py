@@ -20,12 +20,15 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from storefront.api import build_api_router
+from storefront.api.contract import install_contract
 from storefront.api.errors import install_error_handlers
 from storefront.config import StoreConfig
 from storefront.models import Bundle
 from storefront.payments import PaymentProvider
+from storefront.payments.stripe_webhook import router as stripe_webhook_router
 from storefront.services import StoreServices, build_services
 from storefront.tracker import router as tracker_router
+from storefront.web.pages import router as web_router
 from storefront.webseed import mount_web_seed
 
 log = logging.getLogger(__name__)
@@ -63,8 +66,11 @@ def create_app(
     app.state.services = services
     app.state.swarm = services.swarm
     install_error_handlers(app)
+    install_contract(app)  # issue 13: every status documented, 405 with Allow
     app.include_router(build_api_router())
     app.include_router(tracker_router)
+    app.include_router(web_router)  # issue 13: the web pages (catalog, bundles, campaigns, gate forms)
+    app.include_router(stripe_webhook_router)  # issue 13: Stripe's webhooks (answers 404 unless Stripe is configured)
     mount_web_seed(app, config)
     return app
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from storefront.config import StoreConfig
 from storefront.db import Database
-from storefront.errors import NotFoundError
+from storefront.errors import NotFoundError, PaymentFailedError
 from storefront.licensing import LicenseIssuer
 from storefront.models import Campaign, CampaignState, Charge, ChargeStatus, License, Pledge, PledgeStatus, utcnow
 from storefront.payments import PaymentProvider
@@ -175,7 +175,14 @@ class CampaignCloser:
             return
         fee = 0
         if pledge.charge_id is not None:
-            fee = self._provider.capture(pledge.charge_id).fee_cents  # idempotent: a second capture is a no-op
+            try:
+                fee = self._provider.capture(pledge.charge_id).fee_cents  # idempotent: a second capture is a no-op
+            except PaymentFailedError:  # Stripe: the hold expired and the off-session charge was declined
+                log.warning("pledge %s could not be charged at close; it is voided, no license", pledge_id)
+                with self._db.write() as session:
+                    if _moved(session, pledge_id, PledgeStatus.VOIDED):
+                        session.get_one(Charge, pledge.charge_id).status = ChargeStatus.DECLINED
+                return
         with self._db.write() as session:
             if not _moved(session, pledge_id, PledgeStatus.CAPTURED):
                 return

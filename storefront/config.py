@@ -36,6 +36,34 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class StripeSettings:
+    """Stripe's keys (from the environment or a key file outside the repository; never printed or logged)."""
+
+    secret_key: str = field(repr=False)
+    webhook_secret: str = field(default="", repr=False)
+    api_base: str = ""  # empty: Stripe's own; tests point it at a local server on 127.0.0.1
+
+    @property
+    def test_mode(self) -> bool:
+        return self.secret_key.startswith(("sk_test_", "rk_test_"))
+
+
+def load_stripe_settings(env: Mapping[str, str]) -> StripeSettings | None:
+    """``STRIPE_SECRET_KEY``/``STRIPE_WEBHOOK_SECRET``, or ``BUNDLECAST_STRIPE_KEY_FILE`` (``name=value`` lines
+    with ``secret_key`` and ``webhook_secret``); ``BUNDLECAST_STRIPE_API_BASE`` overrides Stripe's address."""
+    values = {"secret_key": env.get("STRIPE_SECRET_KEY", ""), "webhook_secret": env.get("STRIPE_WEBHOOK_SECRET", "")}
+    key_file = env.get("BUNDLECAST_STRIPE_KEY_FILE")
+    if key_file:
+        for line in Path(key_file).read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.strip() in values:
+                values[name.strip()] = value.strip()
+    if not values["secret_key"]:
+        return None
+    return StripeSettings(api_base=env.get("BUNDLECAST_STRIPE_API_BASE", "").rstrip("/"), **values)
+
+
+@dataclass(frozen=True, slots=True)
 class StoreConfig:
     data_dir: Path
     database_url: str = ""  # empty: a SQLite file in data_dir
@@ -55,6 +83,9 @@ class StoreConfig:
     idempotency_wait_s: float = 20.0  # how long a duplicate request waits for the first one to finish
     payment_latency_s: float = 0.0  # test-card provider: simulated network time per call (crash tests)
     cache_dir: Path | None = None  # demo media cache (content engineer); default data_dir/../cache
+    external_tracker_url: str = ""  # an external tracker's announce URL (opentracker); empty: the built-in one
+    payment_provider: str = "testcard"  # "testcard" (embedded default) | "stripe" (needs ``stripe``)
+    stripe: StripeSettings | None = None
 
     # --- derived locations -------------------------------------------------------------------------------
     @property
@@ -105,7 +136,7 @@ class StoreConfig:
     # --- URLs the store hands out ------------------------------------------------------------------------
     @property
     def tracker_url(self) -> str:
-        return f"{self.public_base_url}/announce"
+        return self.external_tracker_url or f"{self.public_base_url}/announce"
 
     def web_seed_url(self, bundle_id: str) -> str:
         return f"{self.public_base_url}/seed/{bundle_id}/"
@@ -155,5 +186,10 @@ class StoreConfig:
             values["demo"] = True
         if env.get("BUNDLECAST_TESTCARD_LATENCY_MS"):
             values["payment_latency_s"] = float(env["BUNDLECAST_TESTCARD_LATENCY_MS"]) / 1000
+        if env.get("BUNDLECAST_TRACKER_URL"):
+            values["external_tracker_url"] = env["BUNDLECAST_TRACKER_URL"]
+        if env.get("BUNDLECAST_PAYMENT_PROVIDER"):
+            values["payment_provider"] = env["BUNDLECAST_PAYMENT_PROVIDER"]
+            values["stripe"] = load_stripe_settings(env)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

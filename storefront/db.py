@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storefront.errors import StoreError
-from storefront.models import Base, SchemaVersion
+from storefront.models import Base, SchemaVersion, StripeEvent, StripePayment
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,14 @@ def _v1_initial(conn: Connection) -> None:
     Base.metadata.create_all(conn)
 
 
+def _v2_stripe_ledger(conn: Connection) -> None:
+    """The Stripe adapter's tables (issue 13); a fresh database already has them from v1's create_all."""
+    for table in (StripePayment.__table__, StripeEvent.__table__):
+        table.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
 # Numbered steps; append, never edit a released one. Each runs in the migration's transaction.
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1_initial),)
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1_initial), (2, _v2_stripe_ledger))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

@@ -346,6 +346,34 @@ class TestCardPayment(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class StripePayment(Base):
+    """The Stripe adapter's record of one payment: our reference (``Charge.id``) to Stripe's PaymentIntent, and
+    the customer and saved card a pledge is charged off-session with when its hold has expired. Written by the
+    adapter and by verified webhooks (``webhook_events`` counts the events applied to it)."""
+
+    __tablename__ = "stripe_payments"
+    reference: Mapped[str] = mapped_column(String(32), primary_key=True)  # our Charge.id
+    payment_intent_id: Mapped[str] = mapped_column(String(255), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))  # authorized | captured | voided | refunded
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    authorized_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    webhook_events: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StripeEvent(Base):
+    """A Stripe webhook event processed: the primary key is what makes processing happen exactly once."""
+
+    __tablename__ = "stripe_events"
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # Stripe's evt_… id
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SchemaVersion(Base):
     __tablename__ = "schema_version"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -35,11 +35,11 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def write_ready_file(path: Path, url: str) -> None:
+def write_ready_file(path: Path, url: str, *, workers: list[int] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
-        json.dump({"url": url, "pid": os.getpid()}, fh)
+        json.dump({"url": url, "pid": os.getpid(), **({"workers": workers} if workers else {})}, fh)
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
@@ -64,13 +64,24 @@ def _exit_cleanly(_signum: int, _frame: object) -> None:
 
 
 def serve(
-    config: StoreConfig, *, host: str, port: int, ready_file: Path | None = None, public_url: str | None = None
+    config: StoreConfig,
+    *,
+    host: str,
+    port: int,
+    ready_file: Path | None = None,
+    public_url: str | None = None,
+    workers: int = 1,
 ) -> None:
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
     url = f"http://{url_host}:{bound_port}"
     config = config.with_public_base_url(public_url or url)
+    if workers > 1:
+        from storefront.workers import serve_workers  # issue 13: N equal processes on one socket
+
+        serve_workers(config, sock, url, ready_file, workers)
+        return
     app = create_app(config)
     server = _ReadyServer(
         uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5),

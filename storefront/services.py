@@ -15,6 +15,8 @@ from storefront.accounts import Accounts
 from storefront.campaigns import Campaigns
 from storefront.config import StoreConfig
 from storefront.db import Database
+from storefront.errors import StoreError
+from storefront.external_tracker import ExternalTracker
 from storefront.gates import Gates
 from storefront.idempotency import Idempotency
 from storefront.keys import StoreKeys, load_store_keys
@@ -42,10 +44,25 @@ class StoreServices:
     gates: Gates
     campaigns: Campaigns
     reconciler: Reconciler
-    swarm: SwarmRegistry
+    swarm: SwarmRegistry | ExternalTracker
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def configured_provider(config: StoreConfig, db: Database) -> PaymentProvider:
+    """The payment provider the configuration names: the embedded test-card one (default) or Stripe."""
+    if config.payment_provider == "stripe":
+        if config.stripe is None:
+            raise StoreError(
+                "The Stripe provider needs STRIPE_SECRET_KEY (or BUNDLECAST_STRIPE_KEY_FILE) in the environment."
+            )
+        from storefront.payments.stripe_provider import StripeProvider  # the SDK only where it is used
+
+        return StripeProvider(db, config.stripe)
+    if config.payment_provider != "testcard":
+        raise StoreError(f"Unknown payment provider {config.payment_provider!r}; use 'testcard' or 'stripe'.")
+    return TestCardProvider(db, latency_s=config.payment_latency_s)
 
 
 def build_services(config: StoreConfig, *, provider: PaymentProvider | None = None) -> StoreServices:
@@ -53,7 +70,7 @@ def build_services(config: StoreConfig, *, provider: PaymentProvider | None = No
     db = Database(config.effective_database_url)
     db.migrate()
     keys = load_store_keys(config)
-    provider = provider or TestCardProvider(db, latency_s=config.payment_latency_s)
+    provider = provider or configured_provider(config, db)
     issuer = LicenseIssuer(config, keys)
     idempotency = Idempotency(db, wait_s=config.idempotency_wait_s)
     mailer = Mailer(config.smtp, config.name) if config.smtp else None
@@ -84,5 +101,5 @@ def build_services(config: StoreConfig, *, provider: PaymentProvider | None = No
         gates=Gates(config, db, issuer, mailer, secret=keys.wrap_key),
         campaigns=campaigns,
         reconciler=Reconciler(db, provider, issuer, campaigns),
-        swarm=SwarmRegistry(resolve),
+        swarm=ExternalTracker(config.external_tracker_url) if config.external_tracker_url else SwarmRegistry(resolve),
     )

@@ -99,6 +99,12 @@ def _wire(window: AssembledWindow) -> None:
     bridge = shell.bridge
     shell.started.connect(store.start)
     store.status.connect(shell.show_status)
+
+    def show_store() -> None:  # a bundlecast: link: the window forward, on the Store tab
+        shell.window.bring_to_front()
+        shell.show_page(store.store_page)
+
+    store.show_requested.connect(show_store)
     store.notification.connect(shell.notify)
     store.library_changed.connect(library.refresh)
     bridge.stats_updated.connect(library.apply_stats)

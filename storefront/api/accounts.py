@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from storefront.api.deps import AccountId, Services, Token
-from storefront.api.schemas import AccountCreated, Credentials, SessionCreated, documented
+from storefront.api.schemas import AccountCreated, Credentials, NewAccount, SessionCreated, documented
 
 router = APIRouter(tags=["accounts"])
 
@@ -15,7 +15,7 @@ router = APIRouter(tags=["accounts"])
 @router.post(
     "/accounts", status_code=201, response_model=None, responses=documented(201, AccountCreated, 400, 409, 422)
 )
-def sign_up(body: Credentials, services: Services) -> dict[str, Any]:
+def sign_up(body: NewAccount, services: Services) -> dict[str, Any]:
     account = services.accounts.sign_up(body.email, body.password)
     return {"account_id": account.id, "email": account.email}
 

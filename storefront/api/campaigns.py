@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from storefront.api.deps import AccountId, Services
-from storefront.api.schemas import CampaignInfo, PledgeBody, PledgeDone, documented
+from storefront.api.schemas import CampaignInfo, IdempotencyKey, PledgeBody, PledgeDone, documented
 from storefront.idempotency import validate_key
 
 router = APIRouter(tags=["campaigns"])
@@ -30,7 +30,7 @@ def pledge(
     body: PledgeBody,
     services: Services,
     account_id: AccountId,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
     key = validate_key(idempotency_key)
     answer = services.campaigns.pledge(account_id, key, campaign_id, body.card.to_card())

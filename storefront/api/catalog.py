@@ -8,7 +8,7 @@ keeps the info-hash. Sync endpoints, on the worker threads.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
@@ -20,7 +20,8 @@ from storefront.api.deps import Services
 from storefront.api.schemas import BundleDetail, CatalogPage, documented
 from storefront.campaigns import campaign_view
 from storefront.config import StoreConfig
-from storefront.errors import InvalidInputError, NotFoundError
+from storefront.errors import NotFoundError
+from storefront.external_tracker import ExternalTracker
 from storefront.models import Bundle, BundleDocument, Campaign
 from storefront.purchases import get_bundle
 from storefront.torrents import magnet_uri, rewrite_torrent_urls
@@ -33,7 +34,7 @@ _SORTS = {  # each matches an index on (key, id) — see models.Bundle
     "popular": (Bundle.downloads.desc(), Bundle.id.desc()),
     "price": (Bundle.sort_price, Bundle.id),
 }
-_KINDS = {kind.value for kind in BundleKind}
+MAX_PAGE = 100_000  # a bound in the document; deeper pages than any catalog has are refused, not a 500
 _SUMMARY_COLUMNS = (
     Bundle.id,
     Bundle.title,
@@ -73,18 +74,14 @@ def catalog(
     services: Services,
     *,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    kind: str | None = None,
-    sort: str = "newest",
-    page: Annotated[int, Query(ge=1)] = 1,
+    kind: BundleKind | None = None,
+    sort: Literal["newest", "title", "popular", "price"] = "newest",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
 ) -> dict[str, Any]:
-    if sort not in _SORTS:
-        raise InvalidInputError(f"sort is one of {', '.join(_SORTS)}.", code="invalid_sort")
-    if kind is not None and kind not in _KINDS:
-        raise InvalidInputError(f"kind is one of {', '.join(sorted(_KINDS))}.", code="invalid_kind")
-    where = []
-    if kind:
-        where.append(Bundle.kind == kind)
+    where = []  # kind and sort are checked by their schema (an enum each): 422 invalid_kind / invalid_sort
+    if kind is not None:
+        where.append(Bundle.kind == kind.value)
     if q and q.strip():
         needle = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(Bundle.search_text.like(f"%{needle}%", escape="\\"))
@@ -135,7 +132,11 @@ def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
             ],
             campaign=campaign_view(campaign) if campaign is not None else None,
         )
-    swarm = services.swarm.health(bundle.info_hash_v1 or bundle.info_hash_v2 or "")
+    swarm = (
+        services.swarm.health(bundle.info_hash_v1 or "", bundle.info_hash_v2 or "")
+        if isinstance(services.swarm, ExternalTracker)
+        else services.swarm.health(bundle.info_hash_v1 or bundle.info_hash_v2 or "")
+    )
     web_seed = config.web_seed_url(bundle.id)
     detail.update(
         manifest={"payload": bundle.document.manifest_payload, "signature": bundle.document.manifest_signature},
@@ -156,7 +157,16 @@ def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
     return detail
 
 
-@router.get("/bundles/{bundle_id}/cover", response_class=FileResponse)
+@router.get(
+    "/bundles/{bundle_id}/cover",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The cover image",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def cover(bundle_id: str, services: Services) -> FileResponse:
     with services.db.session() as session:
         path = get_bundle(session, bundle_id).cover_path
@@ -167,7 +177,16 @@ def cover(bundle_id: str, services: Services) -> FileResponse:
     return FileResponse(full, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 
-@router.get("/bundles/{bundle_id}/torrent")
+@router.get(
+    "/bundles/{bundle_id}/torrent",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The .torrent (hybrid v1+v2), with the store's tracker and web seed",
+            "content": {"application/x-bittorrent": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def torrent(bundle_id: str, services: Services) -> Response:
     config = services.config
     with services.db.write() as session:

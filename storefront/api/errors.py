@@ -16,6 +16,23 @@ from storefront.errors import StoreError
 
 log = logging.getLogger(__name__)
 
+# The schema now holds these constraints (issue 13); the answers keep the codes clients already know, with
+# sentences a fan can act on (the app shows them as they are).
+_FIELD_ERRORS = {
+    "email": ("invalid_email", "That is not a valid e-mail address."),
+    "kind": ("invalid_kind", "kind is one of book, film, game, music, series, software."),
+    "sort": ("invalid_sort", "sort is one of newest, title, popular, price."),
+    "consent": (
+        "consent_required",
+        "Tick the box to agree that the creator may e-mail you; the bundle is given for that consent.",
+    ),
+    # sign-in's password only needs to be present; sign-up's has a minimum length
+    "password": ("weak_password", "Choose a password of at least 8 characters."),
+    "number": ("invalid_card", "That card number is not valid; check the digits."),
+    "exp_month": ("invalid_card", "That card's expiry month is not valid."),
+    "exp_year": ("invalid_card", "That card's expiry year is not valid."),
+    "cvc": ("invalid_card", "The card's security code (CVC) is 3 or 4 digits."),
+}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "auth_required", 400: "bad_request"}
 
 
@@ -41,7 +58,18 @@ def install_error_handlers(app: FastAPI) -> None:
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "invalid"))
         if first.get("type") == "model_attributes_type":
             return error_response(400, "malformed_json", "The request body must be a JSON object.")
-        return error_response(422, "invalid_input", f"The request has a missing or bad field — {message}.")
+        if tuple(first.get("loc", ())) == ("header", "idempotency-key") and first.get("type") == "missing":
+            return error_response(
+                400,
+                "idempotency_key_missing",
+                "This request needs an Idempotency-Key header (a unique value per purchase attempt), "
+                "so that retrying it can never charge twice.",
+            )
+        field = str(first.get("loc", ("",))[-1])
+        if first.get("type") != "missing" and field in _FIELD_ERRORS:
+            return error_response(422, *_FIELD_ERRORS[field])
+        code = "invalid_input"
+        return error_response(422, code, f"The request has a missing or bad field — {message}.")
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:

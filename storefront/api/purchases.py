@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from storefront.api.deps import AccountId, Services
-from storefront.api.schemas import PurchaseBody, PurchaseDone, documented
+from storefront.api.schemas import IdempotencyKey, PurchaseBody, PurchaseDone, documented
 from storefront.idempotency import validate_key
 from storefront.purchases import PurchaseRequest
 
@@ -25,7 +23,7 @@ def purchase(
     body: PurchaseBody,
     services: Services,
     account_id: AccountId,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
     key = validate_key(idempotency_key)
     request = PurchaseRequest(bundle_id=body.bundle_id, card=body.card.to_card(), amount_cents=body.amount_cents)

@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from fastapi import Header
 from pydantic import BaseModel, Field
 
+from storefront.accounts import MAX_PASSWORD, MIN_PASSWORD
 from storefront.payments import Card
+
+# What storefront.accounts.normalize_email accepts, as a schema constraint (issue 13: the document is the truth).
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
+# An Idempotency-Key: printable ASCII, no blank at either end (storefront.idempotency.validate_key).
+IdempotencyKey = Annotated[str, Header(min_length=1, max_length=200, pattern=r"^[!-~](?:[ -~]*[!-~])?$")]
 
 
 class Credentials(BaseModel):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=1024)
+    email: Email
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class NewAccount(Credentials):
+    password: str = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)
 
 
 class CardBody(BaseModel):
-    number: str = Field(min_length=1, max_length=32)
-    exp_month: int
-    exp_year: int
-    cvc: str = Field(min_length=1, max_length=8)
+    # The card's shape is in the schema; whether the number passes Luhn and the date is still ahead is the
+    # provider's call (422 invalid_card), and whether the bank pays is the bank's (402).
+    number: str = Field(pattern=r"^(?:[0-9][ -]?){12,19}$", max_length=40)
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    cvc: str = Field(pattern=r"^[0-9]{3,4}$")
 
     def to_card(self) -> Card:
         return Card(number=self.number.replace(" ", ""), exp_month=self.exp_month, exp_year=self.exp_year, cvc=self.cvc)
@@ -33,12 +52,12 @@ class PledgeBody(BaseModel):
 
 
 class EmailGateBody(BaseModel):
-    email: str = Field(max_length=320)
-    consent: bool = False
+    email: Email
+    consent: Literal[True]  # the bundle is given for the fan's consent to the creator's e-mail
 
 
 class EmailConfirmBody(BaseModel):
-    email: str = Field(max_length=320)
+    email: Email
     code: str = Field(min_length=1, max_length=16)
 
 

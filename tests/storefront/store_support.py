@@ -58,6 +58,7 @@ class SeededStore:
     @property
     def campaigns(self) -> list[str]:
         return [self.campaign_ok, self.campaign_fail, self.campaign_race, self.campaign_twice]
+
     extra_paid: list[str] = field(default_factory=list)
     creator_account_id: str = ""
     sources: Path = Path()  # the plaintext the bundles were published from: sources/<name>/...
@@ -71,8 +72,11 @@ def _files(root: Path, spec: dict[str, bytes]) -> Path:
     return root
 
 
-def seed_store(data_dir: Path, *, extra_paid: int = 0, database_url: str = "") -> SeededStore:
-    """Publish one bundle per gate (plus campaigns and ``extra_paid`` more paid ones) into ``data_dir``."""
+def seed_store(
+    data_dir: Path, *, extra_paid: int = 0, database_url: str = "", paid_and_free_only: bool = False
+) -> SeededStore:
+    """Publish one bundle per gate (plus campaigns and ``extra_paid`` more paid ones) into ``data_dir``;
+    ``paid_and_free_only``: just the paid and the free bundle (a smaller catalog for tests that need no more)."""
     config = StoreConfig.from_env(data_dir, env={}, database_url=database_url)
     services = build_services(config)
     seeded = SeededStore(data_dir=data_dir)
@@ -109,11 +113,15 @@ def seed_store(data_dir: Path, *, extra_paid: int = 0, database_url: str = "") -
             **kw,
         )
 
+    full = not paid_and_free_only
     seeded.paid = publish("paid", Gate(GateType.PAID, price_cents=499), BundleKind.MUSIC, ("media/*",))
-    seeded.pwyw = publish("pwyw", Gate(GateType.PWYW, min_cents=300), BundleKind.FILM, ("media/*",))
+    if full:
+        seeded.pwyw = publish("pwyw", Gate(GateType.PWYW, min_cents=300), BundleKind.FILM, ("media/*",))
     seeded.free = publish("free", Gate(GateType.FREE), BundleKind.SOFTWARE, ())
-    seeded.email = publish("email", Gate(GateType.EMAIL), BundleKind.BOOK, ("media/*",))
-    for name, goal in (("campaign_ok", 2), ("campaign_fail", 1000), ("campaign_race", 1), ("campaign_twice", 1)):
+    if full:
+        seeded.email = publish("email", Gate(GateType.EMAIL), BundleKind.BOOK, ("media/*",))
+    campaigns = (("campaign_ok", 2), ("campaign_fail", 1000), ("campaign_race", 1), ("campaign_twice", 1))
+    for name, goal in campaigns if full else ():
         bundle_id = publish(
             name.replace("_", "-"),
             Gate(GateType.CAMPAIGN, price_cents=995),
@@ -135,8 +143,11 @@ def seed_store(data_dir: Path, *, extra_paid: int = 0, database_url: str = "") -
 class StoreProcess:
     """``python -m storefront serve`` in a child process, on 127.0.0.1 and a free port."""
 
-    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None, demo: bool = False) -> None:
+    def __init__(
+        self, data_dir: Path, *, env: dict[str, str] | None = None, demo: bool = False, workers: int = 1
+    ) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.ready_file = data_dir / "ready.json"
         self.env = {**os.environ, **(env or {})}
         self.demo = demo
@@ -161,6 +172,8 @@ class StoreProcess:
         ]
         if self.demo:
             argv.append("--demo")
+        if self.workers > 1:
+            argv += ["--workers", str(self.workers)]
         with (self.data_dir / "server.log").open("ab") as log:  # the child keeps its own copy of the handle
             self.proc = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from storefront.db import Database
+from storefront.db import SCHEMA_VERSION, Database
 from tests.storefront.store_support import (
     DECLINED_CARD,
     GOOD_CARD,
@@ -100,7 +100,7 @@ def test_the_database_is_postgresql_and_migrated(postgres_url: str, store: Store
     db = Database(postgres_url)
     try:
         assert db.engine.dialect.name == "postgresql"
-        assert db.migrate() == 1  # already at the newest version: nothing to do
+        assert db.migrate() == SCHEMA_VERSION  # already at the newest version: nothing to do
     finally:
         db.dispose()
     assert not (store.data_dir / "store.db").exists()  # nothing went to SQLite
@@ -171,7 +171,7 @@ def test_several_processes_migrating_a_fresh_database_at_once_do_not_race(postgr
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     url = admin.rsplit("/", 1)[0] + f"/{name}"
-    script = "import sys; from storefront.db import Database; print(Database(sys.argv[1]).migrate())"
+    script = "import sys; from storefront.db import SCHEMA_VERSION, Database; print(Database(sys.argv[1]).migrate())"
     starters = [
         subprocess.Popen(
             [sys.executable, "-c", script, url], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -180,4 +180,5 @@ def test_several_processes_migrating_a_fresh_database_at_once_do_not_race(postgr
     ]
     outcomes = [p.communicate(timeout=120) for p in starters]
     assert [p.returncode for p in starters] == [0, 0, 0, 0], [err for _, err in outcomes]
-    assert sorted(out.strip() for out, _ in outcomes) == ["0", "1", "1", "1"]  # one migrated, three found it done
+    newest = str(SCHEMA_VERSION)
+    assert sorted(out.strip() for out, _ in outcomes) == ["0", newest, newest, newest]  # one migrated, 3 found it done

@@ -4,7 +4,8 @@ Built by ``app.ui.assembly`` with explicit dependencies — the store backend, t
 the task runner and the shared cover cache — it knows no other section and not the shell. It talks through
 signals: ``status`` (a line for the status bar), ``notification`` (title, text), ``play_requested`` (a bundle's
 *Play*), ``pilot_ready`` (*Watch pilot*'s bundle is in the engine), ``library_changed`` (a license or a bundle
-arrived). Verbs: ``start``, ``download``, ``open_bundle``.
+arrived), ``show_requested`` (bring the window and the Store tab forward: a ``bundlecast:`` link arrived). Verbs:
+``start``, ``download``, ``open_bundle``, ``open_links``.
 
 Main thread only.
 """
@@ -14,8 +15,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.library import Library, StoreBackend
+from app.store.links import parse_bundlecast_link, same_store
 from app.store.models import StoreInfo
 from app.ui.covers import CoverCache
+from app.ui.errors import user_message
 from app.ui.store.actions import StoreActions
 from app.ui.store.catalog_page import CatalogGrid
 from app.ui.store.page import StorePage
@@ -28,6 +31,7 @@ class StoreSection(QObject):
     play_requested = Signal(str)  # bundle id
     pilot_ready = Signal(str)  # bundle id
     library_changed = Signal()
+    show_requested = Signal()  # bring the window forward with the Store tab (a bundlecast: link)
 
     def __init__(
         self, backend: StoreBackend, library: Library, tasks: TaskRunner, covers: CoverCache,
@@ -35,6 +39,8 @@ class StoreSection(QObject):
     ) -> None:
         super().__init__(parent)
         self.covers = covers
+        self.backend = backend
+        self._tasks = tasks
         self.actions = StoreActions(backend, library, tasks, lambda: self.store_page, self)
         self.grid = CatalogGrid(backend.catalog, covers, tasks)
         self.store_page = StorePage(self.actions, self.grid, covers)
@@ -78,6 +84,28 @@ class StoreSection(QObject):
 
     def open_bundle(self, bundle_id: str) -> None:
         self.actions.open_bundle(bundle_id)
+
+    def open_links(self, arguments: list[str]) -> None:
+        """``bundlecast://open/<bundle>?store=<url>`` arguments (a web page's *Open in Bundlecast*, from a launch
+        or the single-instance hand-over): show each bundle's page in the Store tab when the link is for the store
+        this app is connected (and signed in) to; say so when it is for another store."""
+        links = [link for link in map(parse_bundlecast_link, arguments) if link is not None]
+        if not links:
+            return
+        self.show_requested.emit()
+
+        def opened(connected_url: str) -> None:
+            for link in links:
+                if same_store(link.store_url, connected_url):
+                    self.actions.open_bundle(link.bundle_id)
+                else:
+                    self.status.emit(
+                        f"That link is for another store ({link.store_url}); Bundlecast uses {connected_url}."
+                    )
+
+        # The store's address may need the (embedded) store started first: a worker's job, not the UI thread's.
+        backend = self.backend
+        self._tasks.run(lambda: backend.base_url, opened, lambda exc: self.status.emit(user_message(exc)))
 
     def report_store_progress(self, log_line: str) -> None:
         """A line of the embedded store's start-up log; may be called from any thread (a queued signal)."""

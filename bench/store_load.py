@@ -1,0 +1,265 @@
+"""Store throughput at 1 and 2 workers on PostgreSQL (locust): p95 per route, requests per second, the ratio.
+
+A throwaway PostgreSQL cluster (initdb/pg_ctl from /usr/local/bin, loopback port), the 10,000-bundle catalog of
+``bench/store.py``, then for each run and each worker count: ``python -m storefront serve --workers W`` and
+``locust --headless`` (``bench/store_locustfile.py``: catalog, search, bundle details and web pages, purchases sent
+twice with one Idempotency-Key). After each run the database must hold exactly one charge per key. CPU: the
+machine's busy share of all cores during each run (/proc/stat), since locust, PostgreSQL and the store share the
+cores. Runs are interleaved (1w, 2w, 1w, 2w, …) so noise hits both alike; the spread over runs is reported.
+Usage: ``.venv/bin/python bench/store_load.py [--runs 3] [--seconds 20] [--users 40] [--bundles 10000]``.
+Prints a table, then (last line) one JSON object: p95_1w_ms, p95_2w_ms, rps_1w, rps_2w, scaleout_ratio, cpu.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import httpx  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+from store import fill  # noqa: E402  (bench/store.py: the 10,000-bundle catalog)
+
+from storefront.config import StoreConfig  # noqa: E402
+from storefront.db import Database  # noqa: E402
+from storefront.models import Charge, IdempotencyRecord  # noqa: E402
+
+PG_BIN = Path("/usr/local/bin")
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def start_postgres(root: Path, port: int) -> str:
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    cluster = root / "cluster"
+    subprocess.run(
+        _as_postgres(
+            [str(PG_BIN / "initdb"), "-D", str(cluster), "-A", "trust", "-U", "bundlecast", "--no-sync", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(cluster),
+                "-l",
+                str(root / "pg.log"),
+                "-w",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {root} -F -c max_connections=300",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return f"postgresql://bundlecast@127.0.0.1:{port}/postgres"
+
+
+def stop_postgres(root: Path) -> None:
+    subprocess.run(
+        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(root / "cluster"), "-m", "fast", "stop"]),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def cpu_busy() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def run_once(data_dir: Path, url: str, workers: int, args: argparse.Namespace, out: Path) -> dict[str, object]:
+    ready = data_dir / "ready.json"
+    ready.unlink(missing_ok=True)
+    env = {**os.environ, "DATABASE_URL": url, "BUNDLECAST_CAMPAIGN_POLL_S": "3600"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "storefront",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            "0",
+            "--workers",
+            str(workers),
+            "--ready-file",
+            str(ready),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the store did not start")
+            time.sleep(0.1)
+        base = json.loads(ready.read_text())["url"]
+        if not (out / "tokens").exists():
+            (out / "tokens").write_text("\n".join(make_fans(base, args.users)))
+        prefix = out / f"w{workers}-{time.monotonic_ns()}"
+        busy0, total0 = cpu_busy()
+        log = (out / "locust.log").open("a")
+        subprocess.run(
+            [
+                str(Path(sys.executable).with_name("locust")),
+                "-f",
+                str(REPO / "bench/store_locustfile.py"),
+                "--headless",
+                "-u",
+                str(args.users),
+                "-r",
+                str(args.users),
+                "-t",
+                f"{args.seconds}s",
+                "--host",
+                base,
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--loglevel",
+                "ERROR",
+            ],
+            env={**os.environ, "STORE_LOAD_BUNDLES": str(args.bundles), "STORE_LOAD_TOKENS": str(out / "tokens")},
+            check=False,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=args.seconds + 120,
+        )
+        busy1, total1 = cpu_busy()
+    finally:
+        server.terminate()
+        server.wait(60)
+    stats = prefix.with_name(prefix.name + "_stats.csv")
+    if not stats.exists():
+        raise SystemExit("locust wrote no figures:\n" + (out / "locust.log").read_text()[-3000:])
+    rows = {row["Name"]: row for row in csv.DictReader(stats.open())}
+    total = rows["Aggregated"]
+    return {
+        "workers": workers,
+        "rps": float(total["Requests/s"]),
+        "p95_ms": float(total["95%"]),
+        "failures": int(total["Failure Count"]),
+        "routes": {name: float(row["95%"]) for name, row in rows.items() if name != "Aggregated"},
+        "cpu_busy": (busy1 - busy0) / max(1, total1 - total0),
+    }
+
+
+def make_fans(base: str, count: int) -> list[str]:
+    """``count`` signed-in fans (accounts made once, outside the timed window)."""
+    tokens = []
+    with httpx.Client(base_url=f"{base}/api/v1", timeout=60) as api:
+        for i in range(count):
+            email, password = f"load-fan-{i}@example.com", "password-123"
+            api.post("/accounts", json={"email": email, "password": password})
+            tokens.append(api.post("/sessions", json={"email": email, "password": password}).json()["token"])
+    return tokens
+
+
+def charges_per_key(url: str) -> tuple[int, int]:
+    """(purchase keys answered 201, charges): equal when every key charged exactly once."""
+    db = Database(url)
+    try:
+        with db.session() as session:
+            keys = session.scalar(
+                select(func.count()).select_from(IdempotencyRecord).where(IdempotencyRecord.charge_id.is_not(None))
+            )
+            charges = session.scalar(select(func.count()).select_from(Charge))
+    finally:
+        db.dispose()
+    return int(keys or 0), int(charges or 0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--users", type=int, default=40)
+    parser.add_argument("--bundles", type=int, default=10_000)
+    args = parser.parse_args()
+    from tests.support.net import free_port
+
+    root = Path(tempfile.mkdtemp(prefix="bench-store-load-"))
+    results: list[dict[str, object]] = []
+    try:
+        url = start_postgres(root, free_port())
+        data_dir = root / "data"
+        t0 = time.perf_counter()
+        fill(StoreConfig.from_env(data_dir, env={}, database_url=url), args.bundles)
+        print(f"catalog: {args.bundles} bundles on PostgreSQL in {time.perf_counter() - t0:.0f} s")
+        for _ in range(args.runs):
+            for workers in (1, 2):
+                results.append(run_once(data_dir, url, workers, args, root))
+        keys, charges = charges_per_key(url)
+    finally:
+        stop_postgres(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+    def figures(workers: int, field: str) -> list[float]:
+        return [float(r[field]) for r in results if r["workers"] == workers]  # type: ignore[arg-type]
+
+    routes = sorted({name for r in results for name in r["routes"]})  # type: ignore[attr-defined]
+    print(f"\n{'route p95 (ms), median of runs':34} {'1 worker':>10} {'2 workers':>10}")
+    for name in routes:
+        per = [
+            statistics.median([r["routes"].get(name, 0.0) for r in results if r["workers"] == w])  # type: ignore[attr-defined]
+            for w in (1, 2)
+        ]
+        print(f"{name:34} {per[0]:>10.0f} {per[1]:>10.0f}")
+    summary: dict[str, object] = {}
+    for w in (1, 2):
+        rps, p95, cpu = figures(w, "rps"), figures(w, "p95_ms"), figures(w, "cpu_busy")
+        print(
+            f"{w} worker(s): {statistics.median(rps):.0f} req/s (runs {min(rps):.0f} to {max(rps):.0f}), "
+            f"p95 {statistics.median(p95):.0f} ms (runs {min(p95):.0f} to {max(p95):.0f}), "
+            f"CPU busy {statistics.median(cpu):.0%}, failures {sum(figures(w, 'failures')):.0f}"
+        )
+        summary[f"rps_{w}w"] = round(statistics.median(rps), 1)
+        summary[f"p95_{w}w_ms"] = round(statistics.median(p95), 1)
+        summary[f"cpu_busy_{w}w"] = round(statistics.median(cpu), 3)
+        summary[f"rps_{w}w_runs"] = [round(x, 1) for x in rps]
+    ratio = float(summary["rps_2w"]) / max(0.1, float(summary["rps_1w"]))  # type: ignore[arg-type]
+    print(f"scale-out ratio (rps 2w / 1w): {ratio:.2f}; one charge per key: {keys} keys, {charges} charges")
+    summary.update(
+        scaleout_ratio=round(ratio, 2),
+        purchase_keys=keys,
+        charges=charges,
+        cores=os.cpu_count(),
+        runs=args.runs,
+        seconds=args.seconds,
+        users=args.users,
+        bundles=args.bundles,
+    )
+    print(json.dumps(summary))
+    return 0 if keys == charges else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
