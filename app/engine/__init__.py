@@ -27,6 +27,7 @@ from app.engine.events import (
 )
 from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
 from app.engine.stream import TorrentStream
+from app.engine.torrent_maker import TorrentMakingCancelled, create_torrent
 from app.engine.types import (
     ByteRange,
     FileEntry,
@@ -62,10 +63,12 @@ __all__ = [
     "TorrentErrored",
     "TorrentFinished",
     "TorrentId",
+    "TorrentMakingCancelled",
     "TorrentRemoved",
     "TorrentSnapshot",
     "TorrentState",
     "TorrentStream",
     "TrackerEntry",
     "UnknownTorrentError",
+    "create_torrent",
 ]

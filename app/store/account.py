@@ -282,4 +282,3 @@ class StoreAccount:
     def _settle(self, attempt: str) -> None:
         with self._lock:
             self._pending_keys.pop(attempt, None)
-
