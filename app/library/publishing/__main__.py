@@ -121,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                 _say(f"progress {step} {done} {total}")
 
         jobs = publisher.unfinished() if options.resume else []
-        if options.folder is not None and not jobs:
+        done = publisher.published_from(options.folder, options.title) if options.resume and options.folder else None
+        if done is not None and not jobs:
+            _say(f"published {done}")  # already published: --resume never publishes a folder twice
+        elif options.folder is not None and not jobs:
             jobs.append(publisher.plan(_request(options)))
         for job_id in jobs:
             _say(f"job {job_id}")

@@ -85,11 +85,24 @@ class Publisher:
         """Jobs a crash or a quit interrupted (the app offers to resume them at start)."""
         if not self._root.is_dir():
             return []
+        for job in self._root.iterdir():
+            if job.is_dir() and not (job / "journal.json").is_file():
+                self._keys.delete(job.name)  # a crash while planning: nothing was made yet but the key
+                shutil.rmtree(job, ignore_errors=True)
         found = []
         for journal in sorted(self._root.glob("*/journal.json")):
             if Journal.load(journal).step != "published":
                 found.append(journal.parent.name)
         return found
+
+    def published_from(self, folder: Path, title: str) -> str | None:
+        """The bundle id of a finished publication of ``folder`` under ``title``, if there is one."""
+        for path in self._root.glob("*/journal.json"):
+            journal = Journal.load(path)
+            same = journal.request.get("folder") == str(folder) and journal.request.get("title") == title
+            if same and journal.step == "published":
+                return journal.bundle_id
+        return None
 
     def journal(self, job_id: str) -> Journal:
         return Journal.load(self.job_dir(job_id) / "journal.json")
