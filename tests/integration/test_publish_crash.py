@@ -7,30 +7,20 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.test_publish_swarm import PASSWORD, creator_app
 from tests.storefront.store_support import StoreProcess
 from tests.support.creator import episodes, signed_manifest
+from tests.support.creator_apps import PASSWORD, creator_app, empty_store  # noqa: F401 - fixture
 from tests.support.net import loopback_address
 from tests.support.processes import LineProcess
 
 pytestmark = pytest.mark.timeout(420)
 MIB = 1024 * 1024
 TITLE = "Crash Course"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StoreProcess]:
-    data = tmp_path / "store"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
 
 
 def _catalog_is_sound(api: httpx.Client, store: StoreProcess) -> str | None:
@@ -58,8 +48,10 @@ def _reached(app: LineProcess, prefix: str, timeout: float) -> bool:
 
 
 def test_killed_at_random_points_the_publish_finishes_on_restart_and_never_lists_a_broken_bundle(
-    store: StoreProcess, tmp_path: Path
+    empty_store: StoreProcess,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
 ) -> None:
+    store = empty_store
     api = httpx.Client(base_url=store.api, timeout=60)
     email = f"creator-{uuid.uuid4().hex[:8]}@example.com"
     assert api.post("/accounts", json={"email": email, "password": PASSWORD}).status_code == 201

@@ -6,7 +6,6 @@ second fan still gets it whole from the store's web seed. Both open the episodes
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,57 +14,18 @@ import pytest
 from storefront.torrents import rewrite_torrent_urls
 from tests.storefront.store_support import GOOD_CARD, StoreProcess
 from tests.support.creator import bearer, decrypt_with_license, episodes, new_account, signed_manifest
+from tests.support.creator_apps import PASSWORD, creator_app, empty_store, fan_app  # noqa: F401 - fixture
 from tests.support.net import loopback_address
-from tests.support.processes import LineProcess
 
 pytestmark = pytest.mark.timeout(300)
 MIB = 1024 * 1024
-PASSWORD = "creator-password-1"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StoreProcess]:
-    data = tmp_path / "store"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
-
-
-def creator_app(store: StoreProcess, email: str, home: Path, address: str, *extra: str) -> LineProcess:
-    return LineProcess(
-        [
-            "-m", "app.library.publishing",
-            "--store", store.url,
-            "--email", email,
-            "--work-dir", str(home / "publishing"),
-            "--state-dir", str(home / "engine"),
-            "--test-network", address,
-            *extra,
-        ],
-        env={"BUNDLECAST_CREATOR_PASSWORD": PASSWORD},
-        log=home.parent / f"{home.name}.log",
-    )  # fmt: skip
-
-
-def fan_app(home: Path, address: str, torrent: Path, *extra: str) -> LineProcess:
-    return LineProcess(
-        [
-            "-m", "app", "--headless",
-            "--state-dir", str(home / "state"),
-            "--download-dir", str(home / "downloads"),
-            "--test-network", address,
-            "--status-interval", "1",
-            *extra,
-            "add", str(torrent),
-        ],
-        log=home.parent / f"{home.name}.log",
-    )  # fmt: skip
 
 
 def test_a_fan_gets_the_bundle_from_the_creators_seed_and_another_from_the_web_seed_after_the_creator_quits(
-    store: StoreProcess, tmp_path: Path
+    empty_store: StoreProcess,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
 ) -> None:
+    store = empty_store
     api = httpx.Client(base_url=store.api, timeout=60)
     email = f"creator-{uuid.uuid4().hex[:8]}@example.com"
     assert api.post("/accounts", json={"email": email, "password": PASSWORD}).status_code == 201

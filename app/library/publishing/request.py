@@ -61,7 +61,8 @@ class PublishRequest:
         ):
             if len(text) > limit:
                 raise PublishInputError(f"The {label} has {len(text):,} characters; at most {limit:,} fit.")
-        self._check_price()
+        if self.release_of is None:  # a release keeps the bundle's gate and price
+            self._check_price()
         paths = {f.path for f in files}
         if missing := sorted(self.locked - paths):
             raise PublishInputError(f"{missing[0]} is marked locked but is not in the folder.")
