@@ -25,6 +25,7 @@ from app.engine.events import (
     TorrentFinished,
     TorrentRemoved,
 )
+from app.engine.hybrid_hashes import FileHasher, hybrid_torrent
 from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
 from app.engine.stream import TorrentStream
 from app.engine.torrent_maker import TorrentMakingCancelled, create_torrent
@@ -47,6 +48,7 @@ __all__ = [
     "EngineEvent",
     "EngineSettings",
     "FileEntry",
+    "FileHasher",
     "InvalidMagnetError",
     "InvalidTorrentError",
     "MetadataReceived",
@@ -71,4 +73,5 @@ __all__ = [
     "TrackerEntry",
     "UnknownTorrentError",
     "create_torrent",
+    "hybrid_torrent",
 ]

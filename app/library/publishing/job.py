@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
+import queue
 import secrets
 import shutil
 import threading
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.bundle import NONCE_SIZE, ContentCipher, derive_file_key
-from app.engine import Engine, TorrentMakingCancelled, create_torrent
+from app.engine import Engine, FileHasher, TorrentMakingCancelled, create_torrent, hybrid_torrent
 from app.library.publishing.errors import PublishCancelled, PublishError
 from app.library.publishing.facts import FileFacts, scan_folder
 from app.library.publishing.journal import Journal
@@ -44,6 +46,10 @@ class BundleKeyStore(Protocol):
     def delete(self, job_id: str) -> None: ...
 
 
+def _report_from(progress: Progress, step: str, base: int, total: int, done: int) -> None:
+    progress(step, base + done, total)
+
+
 def _no_progress(step: str, done: int, total: int) -> None:
     return None
 
@@ -51,6 +57,45 @@ def _no_progress(step: str, done: int, total: int) -> None:
 def top_name_of(title: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in " -_.()&," else " " for c in title)
     return " ".join(cleaned.split())[:100].strip(" .") or "bundle"
+
+
+class _HashingThread:
+    """Hashes ciphertext chunks on a thread of its own (hashlib releases the GIL), so writing and hashing overlap;
+    the queue is bounded, so memory stays a few chunks whatever the size."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[FileHasher, bytes | None] | None] = queue.Queue(maxsize=8)
+        self._done: list[FileHasher] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="publish-hashing", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            hasher, chunk = item
+            if self._error is not None:
+                continue
+            try:
+                if chunk is None:
+                    hasher.finish()
+                    self._done.append(hasher)
+                else:
+                    hasher.feed(chunk)
+            except BaseException as exc:  # reported to the publishing thread by close()
+                self._error = exc
+
+    def feed(self, hasher: FileHasher, chunk: bytes) -> None:
+        self._queue.put((hasher, chunk))
+
+    def finish(self, hasher: FileHasher) -> None:
+        self._queue.put((hasher, None))
+
+    def close(self) -> list[FileHasher]:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise PublishError(f"Hashing the bundle failed: {self._error}")
+        return self._done
 
 
 class Publisher:
@@ -161,8 +206,14 @@ class Publisher:
         try:
             if not journal.reached("encrypted"):
                 assert key is not None
-                self._encrypt(journal, key, progress, cancel)
+                hashed = self._encrypt(journal, key, progress, cancel)
                 journal.step = "encrypted"
+                if hashed is not None:  # hashed while encrypting: the torrent needs no second read
+                    self._write_torrent(
+                        journal,
+                        hybrid_torrent(journal.top_name, hashed, PIECE_SIZE, tracker_url=self._tracker(journal)),
+                    )
+                    journal.step = "torrent_made"
                 journal.save(path)
             if not journal.reached("torrent_made"):
                 self._make_torrent(journal, progress, cancel)
@@ -218,48 +269,102 @@ class Publisher:
             return self.bundle_dir(self._release_base(str(release_of)).job_id)
         return self.bundle_dir(journal.job_id)
 
-    def _encrypt(self, journal: Journal, key: bytes, progress: Progress, cancel: threading.Event) -> None:
+    def _encrypt(
+        self, journal: Journal, key: bytes, progress: Progress, cancel: threading.Event
+    ) -> list[FileHasher] | None:
+        """Encrypt (or copy) every file into the bundle folder, hashing the output on a second thread as it is
+        written; returns the hashers, or None when the torrent must be hashed by libtorrent afterwards (a release,
+        which also hashes the published files; empty files; names that differ only in case)."""
         folder = Path(journal.request["folder"])
         top = self._base_dir(journal) / journal.top_name
         total = sum(int(f["size"]) for f in journal.files)
-        done = 0
-        for entry in journal.files:
-            target = top / entry["path"]
-            if not (target.is_file() and target.stat().st_size == entry["size"]):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                part = target.with_name(target.name + ".part")
-                cipher = None
-                if entry["locked"]:
-                    cipher = ContentCipher(derive_file_key(key, entry["path"]), bytes.fromhex(entry["nonce"]))
-                with (folder / entry["path"]).open("rb") as src, part.open("wb") as dst:
-                    offset = 0
-                    while chunk := src.read(CHUNK):
-                        if cancel.is_set():
-                            raise PublishCancelled("cancelled")
-                        dst.write(cipher.encrypt_at(offset, chunk) if cipher else chunk)
-                        offset += len(chunk)
-                        progress("encrypting", done + offset, total)
-                    dst.flush()
-                if offset != entry["size"]:
-                    raise PublishError(f"{entry['path']} changed while it was being published; start again.")
-                part.replace(target)
-            done += int(entry["size"])
-            progress("encrypting", done, total)
-
-    def _make_torrent(self, journal: Journal, progress: Progress, cancel: threading.Event) -> None:
-        top = self._base_dir(journal) / journal.top_name
-        tracker = f"{journal.store_url}/announce" if journal.store_url else None
-        data = create_torrent(
-            top,
-            piece_size=PIECE_SIZE,
-            tracker_url=tracker,
-            progress=lambda done, total: progress("hashing", done, total),
-            cancel=cancel,
+        paths = [str(f["path"]) for f in journal.files]
+        streamable = (
+            not journal.request.get("release_of")
+            and all(int(f["size"]) > 0 for f in journal.files)
+            and len({p.lower() for p in paths}) == len(paths)
         )
+        hashing = _HashingThread() if streamable else None
+        done = 0
+        try:
+            for entry in journal.files:
+                target = top / entry["path"]
+                hasher = FileHasher(entry["path"], int(entry["size"]), PIECE_SIZE) if hashing else None
+                if target.is_file() and target.stat().st_size == entry["size"]:
+                    if hashing is not None and hasher is not None:  # done before a crash: hash it again
+                        with target.open("rb") as fh:
+                            while chunk := fh.read(CHUNK):
+                                hashing.feed(hasher, chunk)
+                else:
+                    self._encrypt_file(
+                        folder / entry["path"],
+                        target,
+                        entry,
+                        key,
+                        hashing=hashing,
+                        hasher=hasher,
+                        cancel=cancel,
+                        report=functools.partial(_report_from, progress, "encrypting", done, total),
+                    )
+                if hashing is not None and hasher is not None:
+                    hashing.finish(hasher)
+                done += int(entry["size"])
+                progress("encrypting", done, total)
+        finally:
+            hashers = hashing.close() if hashing is not None else None
+        return hashers
+
+    @staticmethod
+    def _encrypt_file(
+        source: Path,
+        target: Path,
+        entry: dict[str, Any],
+        key: bytes,
+        *,
+        hashing: _HashingThread | None,
+        hasher: FileHasher | None,
+        cancel: threading.Event,
+        report: Callable[[int], None],
+    ) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(target.name + ".part")
+        cipher = None
+        if entry["locked"]:
+            cipher = ContentCipher(derive_file_key(key, entry["path"]), bytes.fromhex(entry["nonce"]))
+        offset = 0
+        with source.open("rb") as src, part.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                if cancel.is_set():
+                    raise PublishCancelled("cancelled")
+                out = cipher.encrypt_at(offset, chunk) if cipher else chunk
+                dst.write(out)
+                if hashing is not None and hasher is not None:
+                    hashing.feed(hasher, out)
+                offset += len(chunk)
+                report(offset)
+        if offset != entry["size"]:
+            raise PublishError(f"{entry['path']} changed while it was being published; start again.")
+        part.replace(target)
+
+    def _tracker(self, journal: Journal) -> str | None:
+        return f"{journal.store_url}/announce" if journal.store_url else None
+
+    def _write_torrent(self, journal: Journal, data: bytes) -> None:
         target = self.job_dir(journal.job_id) / "bundle.torrent"
         tmp = target.with_name("bundle.torrent.tmp")
         tmp.write_bytes(data)
         tmp.replace(target)
+
+    def _make_torrent(self, journal: Journal, progress: Progress, cancel: threading.Event) -> None:
+        top = self._base_dir(journal) / journal.top_name
+        data = create_torrent(
+            top,
+            piece_size=PIECE_SIZE,
+            tracker_url=self._tracker(journal),
+            progress=lambda done, total: progress("hashing", done, total),
+            cancel=cancel,
+        )
+        self._write_torrent(journal, data)
 
     def _draft(self, journal: Journal, key: bytes) -> None:
         assert self._client is not None
