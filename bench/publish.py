@@ -6,7 +6,9 @@ every file locked and encrypted streamed into the bundle folder, then the hybrid
 of its own, so its peak RSS (ru_maxrss) is its own. The store is not involved (upload is network-bound; see the
 integration tests). Prints a table; the LAST line is one JSON object:
 ``publish_s``, ``plain_torrent_s`` (medians), ``publish_vs_plain`` (median of per-round ratios; goal <= 1.3),
-``peak_rss_MB`` (largest of any publish child; goal < 200 whatever the size), and the spread (min/max).
+``peak_rss_MB`` (largest of any publish child; goal < 200 whatever the size), the spread (min/max), and
+``copy_s`` / ``publish_vs_copy``: plainly reading and writing the same bytes, the floor of any publish that must
+store the ciphertext it seeds (the plain torrent writes nothing).
 
     python bench/publish.py [--gib 1] [--rounds 3] [--files 4] [--dir DIR]
 """
@@ -80,6 +82,19 @@ def child_publish(source: Path, work: Path) -> dict[str, float]:
     return {"seconds": elapsed}
 
 
+def child_copy(source: Path, work: Path) -> dict[str, float]:
+    """The floor of any publish that must store the ciphertext: read and write the same bytes, nothing else."""
+    start = time.perf_counter()
+    work.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        with path.open("rb") as src, (work / path.name).open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(work, ignore_errors=True)
+    return {"seconds": elapsed}
+
+
 def child_plain(source: Path) -> dict[str, float]:
     start = time.perf_counter()
     create_torrent(source, piece_size=PIECE)
@@ -103,7 +118,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         kind, source = args.child[0], Path(args.child[1])
-        result = child_publish(source, Path(args.child[2])) if kind == "publish" else child_plain(source)
+        if kind == "publish":
+            result = child_publish(source, Path(args.child[2]))
+        elif kind == "copy":
+            result = child_copy(source, Path(args.child[2]))
+        else:
+            result = child_plain(source)
         result["peak_rss_MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return 0
@@ -112,17 +132,16 @@ def main() -> int:
     source = make_plaintext(base / "src", total, args.files)
     rows = []
     for round_no in range(args.rounds):
-        order = ("publish", "plain") if round_no % 2 == 0 else ("plain", "publish")
+        order = ("publish", "plain", "copy") if round_no % 2 == 0 else ("copy", "plain", "publish")
         timing: dict[str, tuple[float, float]] = {}
         for kind in order:
-            extra = [str(base / f"work-{round_no}")] if kind == "publish" else []
+            extra = [str(base / f"work-{round_no}")] if kind != "plain" else []
             timing[kind] = run_child(kind, str(source), *extra)
-        rows.append(
-            (timing["publish"][0], timing["plain"][0], timing["publish"][0] / timing["plain"][0], timing["publish"][1])
-        )
-    print(f"{'round':>5} {'publish s':>10} {'plain s':>8} {'ratio':>6} {'publish RSS MB':>15}")
-    for i, (pub, plain, ratio, rss) in enumerate(rows, 1):
-        print(f"{i:>5} {pub:>10.2f} {plain:>8.2f} {ratio:>6.2f} {rss:>15.1f}")
+        pub, plain, copy = timing["publish"][0], timing["plain"][0], timing["copy"][0]
+        rows.append((pub, plain, pub / plain, timing["publish"][1], copy))
+    print(f"{'round':>5} {'publish s':>10} {'plain s':>8} {'ratio':>6} {'copy s':>7} {'publish RSS MB':>15}")
+    for i, (pub, plain, ratio, rss, copy) in enumerate(rows, 1):
+        print(f"{i:>5} {pub:>10.2f} {plain:>8.2f} {ratio:>6.2f} {copy:>7.2f} {rss:>15.1f}")
     ratios = [r[2] for r in rows]
     figures = {
         "gib": args.gib,
@@ -133,6 +152,8 @@ def main() -> int:
         "publish_vs_plain_min": round(min(ratios), 3),
         "publish_vs_plain_max": round(max(ratios), 3),
         "peak_rss_MB": round(max(r[3] for r in rows), 1),
+        "copy_s": round(statistics.median(r[4] for r in rows), 3),  # read + write the same bytes: the floor
+        "publish_vs_copy": round(statistics.median(r[0] / r[4] for r in rows), 3),
     }
     if args.dir is None:
         shutil.rmtree(base, ignore_errors=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import libtorrent as lt
 
@@ -38,39 +39,88 @@ def _pow2(n: int) -> int:
 
 @dataclass
 class FileHasher:
-    """Feed one file's bytes in order (any chunk sizes); then ``finish``."""
+    """Feed one file's bytes in order (any chunk sizes); then ``finish``.
+
+    The v1 and v2 halves keep separate positions, so two threads may feed them at once (``part="v1"`` and
+    ``part="v2"``; hashlib releases the GIL) — or one caller feeds both (the default).
+    """
 
     path: str  # '/'-separated inside the torrent's top folder
     size: int
     piece_size: int
-    _buffer: bytearray = field(default_factory=bytearray)
-    _fed: int = 0
     v1: list[bytes] = field(default_factory=list)
     layer: list[bytes] = field(default_factory=list)  # v2 piece-layer hashes
+    _fed: dict[str, int] = field(default_factory=lambda: {"v1": 0, "v2": 0})
+    _sha1: Any = None  # the running SHA-1 of the current piece (hashlib's type is private)
+    _leaves: list[bytes] = field(default_factory=list)  # v2 leaves of the current piece
     _single_leaves: list[bytes] = field(default_factory=list)
+    _block: bytearray = field(default_factory=bytearray)
 
-    def feed(self, data: bytes) -> None:
-        self._fed += len(data)
-        if self._fed > self.size:
+    def feed(self, data: bytes, part: str = "both") -> None:
+        if part in ("both", "v1"):
+            self._feed_v1(data)
+        if part in ("both", "v2"):
+            self._feed_v2(data)
+
+    def _feed_v1(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            fed = self._fed["v1"]
+            if fed + len(view) > self.size:
+                raise ValueError(f"{self.path}: more bytes than its size")
+            if self._sha1 is None:
+                self._sha1 = hashlib.sha1()  # noqa: S324 - BEP 3 piece hashes are SHA-1
+            room = self.piece_size - fed % self.piece_size
+            take = view[:room]
+            self._sha1.update(take)
+            self._fed["v1"] = fed + len(take)
+            view = view[len(take) :]
+            if self._fed["v1"] % self.piece_size == 0:
+                self.v1.append(self._sha1.digest())
+                self._sha1 = None
+
+    def _feed_v2(self, data: bytes) -> None:
+        view = memoryview(data)
+        if self._fed["v2"] + len(view) > self.size:
             raise ValueError(f"{self.path}: more bytes than its size")
-        self._buffer += data
-        while len(self._buffer) >= self.piece_size:
-            self._piece(bytes(self._buffer[: self.piece_size]))
-            del self._buffer[: self.piece_size]
+        self._fed["v2"] += len(view)
+        if self._block:  # complete the block a previous chunk left partial
+            need = BLOCK - len(self._block)
+            self._block += view[:need]
+            view = view[need:]
+            if len(self._block) < BLOCK:
+                return
+            self._leaf(hashlib.sha256(self._block).digest())
+            self._block = bytearray()
+        whole = len(view) - len(view) % BLOCK
+        for start in range(0, whole, BLOCK):
+            self._leaf(hashlib.sha256(view[start : start + BLOCK]).digest())
+        self._block += view[whole:]
 
-    def _piece(self, piece: bytes) -> None:
-        self.v1.append(hashlib.sha1(piece + bytes(-len(piece) % self.piece_size)).digest())  # noqa: S324 - BEP 3
-        leaves = [hashlib.sha256(piece[i : i + BLOCK]).digest() for i in range(0, len(piece), BLOCK)]
+    def _leaf(self, leaf: bytes) -> None:
+        self._leaves.append(leaf)
+        if len(self._leaves) == self.piece_size // BLOCK:
+            self._close_piece()
+
+    def _close_piece(self) -> None:
         if self.size <= self.piece_size:
-            self._single_leaves = leaves
-        self.layer.append(_merkle(leaves, self.piece_size // BLOCK))
+            self._single_leaves = list(self._leaves)
+        self.layer.append(_merkle(self._leaves, self.piece_size // BLOCK))
+        self._leaves = []
 
     def finish(self) -> None:
-        if self._fed != self.size:
-            raise ValueError(f"{self.path}: {self._fed} bytes fed of {self.size}")
-        if self._buffer:
-            self._piece(bytes(self._buffer))
-            self._buffer.clear()
+        if self._fed["v1"] != self.size or self._fed["v2"] != self.size:
+            fed = min(self._fed.values())
+            raise ValueError(f"{self.path}: {fed} bytes fed of {self.size}")
+        if self._sha1 is not None:
+            self._sha1.update(bytes(-self.size % self.piece_size))  # pad file zeros
+            self.v1.append(self._sha1.digest())
+            self._sha1 = None
+        if self._block:
+            self._leaves.append(hashlib.sha256(self._block).digest())
+            self._block = bytearray()
+        if self._leaves:
+            self._close_piece()
 
     @property
     def pieces_root(self) -> bytes:

@@ -60,41 +60,50 @@ def top_name_of(title: str) -> str:
 
 
 class _HashingThread:
-    """Hashes ciphertext chunks on a thread of its own (hashlib releases the GIL), so writing and hashing overlap;
-    the queue is bounded, so memory stays a few chunks whatever the size."""
+    """Hashes ciphertext chunks on two threads of their own — v1 SHA-1s on one, the v2 SHA-256 tree on the other
+    (hashlib releases the GIL) — so writing and both hashes overlap; the queues are bounded, so memory stays a few
+    chunks whatever the size."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[FileHasher, bytes | None] | None] = queue.Queue(maxsize=8)
+        self._queues: dict[str, queue.Queue[tuple[FileHasher, bytes | None] | None]] = {
+            part: queue.Queue(maxsize=8) for part in ("v1", "v2")
+        }
         self._done: list[FileHasher] = []
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="publish-hashing", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, args=(part,), name=f"publish-hash-{part}", daemon=True)
+            for part in self._queues
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
+    def _run(self, part: str) -> None:
+        jobs = self._queues[part]
+        while (item := jobs.get()) is not None:
             hasher, chunk = item
-            if self._error is not None:
+            if self._error is not None or chunk is None:
                 continue
             try:
-                if chunk is None:
-                    hasher.finish()
-                    self._done.append(hasher)
-                else:
-                    hasher.feed(chunk)
+                hasher.feed(chunk, part)
             except BaseException as exc:  # reported to the publishing thread by close()
                 self._error = exc
 
     def feed(self, hasher: FileHasher, chunk: bytes) -> None:
-        self._queue.put((hasher, chunk))
+        for jobs in self._queues.values():
+            jobs.put((hasher, chunk))
 
     def finish(self, hasher: FileHasher) -> None:
-        self._queue.put((hasher, None))
+        self._done.append(hasher)
 
     def close(self) -> list[FileHasher]:
-        self._queue.put(None)
-        self._thread.join()
+        for jobs in self._queues.values():
+            jobs.put(None)
+        for thread in self._threads:
+            thread.join()
         if self._error is not None:
             raise PublishError(f"Hashing the bundle failed: {self._error}")
+        for hasher in self._done:
+            hasher.finish()
         return self._done
 
 
