@@ -1,7 +1,8 @@
 """A series grows after its campaign succeeds, through the real parts: the creator's app publishes a campaign
 bundle with reward tiers; a fan backs it; the campaign closes with its goal met; the creator's app adds Episode 2
-as a release of the same bundle; the backer's app (its own process and address) downloads the grown bundle from
-the store's web seed and opens Episode 2 with the season license it got for backing — no new purchase. A fan who
+as a release of the same bundle; the backer's app (which downloaded the season in its own process) learns of the
+release by itself ("Episode 2 of Lumen Drift is out"), fetches only the new episode from the store's web seed onto
+its copy, and opens it with the season license it got for backing — no new purchase. A fan who
 did not back holds no license: Episode 2 is listed locked and nothing opens it."""
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.bundle import load_public_key
+from app.engine import Engine, EngineSettings
+from app.library.release_notices import ReleaseWatcher
+from app.store import StoreClient
 from storefront.torrents import info_hashes
+from tests.engine.helpers import wait_until
 from tests.storefront.store_support import GOOD_CARD, StoreProcess
 from tests.support.creator import bearer, decrypt_with_license, episodes, new_account, signed_manifest
 from tests.support.creator_apps import PASSWORD, creator_app, empty_store, fan_app  # noqa: F401 - fixture
@@ -58,6 +64,18 @@ def test_a_release_after_a_successful_campaign_opens_with_the_backers_season_lic
     assert "succeeded" in closed.stdout
     before = signed_manifest(api, bundle_id)
 
+    # The backer's app (its own process and address) downloads the season as it is today.
+    season_torrent = tmp_path / "season.torrent"
+    season_torrent.write_bytes(api.get(f"/bundles/{bundle_id}/torrent").content)
+    backer_home = tmp_path / "backer"
+    fan = fan_app(backer_home, loopback_address(), season_torrent)
+    try:
+        fan.wait_for("finished", 180)
+    finally:
+        fan.stop()
+    with StoreClient(store.url) as client:
+        assert ReleaseWatcher(client, backer_home / "releases.json").check([bundle_id]) == []  # seen, no news
+
     episode2 = episodes(tmp_path / "ep2", {"e2.bin": 6 * MIB})
     release = creator_app(
         store, email, home, address,
@@ -78,13 +96,21 @@ def test_a_release_after_a_successful_campaign_opens_with_the_backers_season_lic
     torrent = api.get(f"/bundles/{bundle_id}/torrent").content
     assert info_hashes(torrent) == (after.info_hash_v1, after.info_hash_v2)
 
-    torrent_file = tmp_path / "grown.torrent"
-    torrent_file.write_bytes(torrent)
-    fan = fan_app(tmp_path / "backer", loopback_address(), torrent_file)
+    # The backer's app starts again (same state and downloads), learns of Episode 2 by itself and fetches it.
+    engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), backer_home / "state")
+    engine.start()
     try:
-        fan.wait_for("finished", 180)
+        with StoreClient(store.url) as client:
+            watcher = ReleaseWatcher(client, backer_home / "releases.json")
+            notices = watcher.check([bundle_id])
+            assert [n.text for n in notices] == ["Episode 2 of Lumen Drift is out"]
+            store_key = load_public_key(api.get("/public-key").json()["public_key"])
+            tid = watcher.auto_download(notices[0], engine, backer_home / "downloads", store_key)
+            assert tid == after.info_hash_v1
+            wait_until(lambda: engine.snapshot(tid).progress >= 1.0, 180, "the new release to arrive")
+            assert watcher.check([bundle_id]) == []  # told once
     finally:
-        fan.stop()
+        engine.shutdown(timeout=10)
     got = tmp_path / "backer" / "downloads" / "Lumen Drift"
     season_license = api.get("/licenses", headers=bearer(backer)).json()["licenses"]
     assert len(season_license) == 1
