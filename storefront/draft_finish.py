@@ -34,7 +34,7 @@ from storefront.models import (
     PublishDraftFile,
 )
 from storefront.models import Release as ReleaseRow
-from storefront.torrent_layout import read_layout
+from storefront.torrent_layout import TorrentLayout, read_layout
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -60,6 +60,29 @@ def _gate(raw: dict[str, object]) -> Gate:
     )
 
 
+def _move_into_place(source: Path, top: str, final_dir: Path, layout: TorrentLayout) -> Path:
+    """drafts/<id>/<top> -> content/<bundle id>/<top>; returns the staging folder a rollback moves it back to."""
+    wrap = source / ".wrap"  # drafts/<id>/.wrap/<top> -> content/<bundle id>/<top>: two renames, both resumable
+    if final_dir.exists():
+        return wrap  # moved by a finish that died before its commit
+    if not (wrap / top).exists():
+        (source / top).mkdir(parents=True, exist_ok=True)  # a bundle of empty files has nothing uploaded
+        for entry in layout.files:  # zero-byte files never received a chunk
+            path = source / top / entry.path
+            if entry.size == 0 and not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+        wrap.mkdir(exist_ok=True)
+        (source / top).rename(wrap / top)
+    wrap.rename(final_dir)
+    return wrap
+
+
+def _published(db: Database, draft_id: str) -> bool:
+    with db.session() as session:
+        return session.get_one(PublishDraft, draft_id).state == DraftState.PUBLISHED
+
+
 def finish_new_bundle(config: StoreConfig, db: Database, keys: StoreKeys, draft_id: str) -> None:
     with db.session() as session:
         draft = session.get_one(PublishDraft, draft_id)
@@ -75,18 +98,7 @@ def finish_new_bundle(config: StoreConfig, db: Database, keys: StoreKeys, draft_
     cover_rel = f"covers/{bundle_id}.png" if data["has_cover"] else None
     if cover_rel and (source / "cover.png").is_file():
         _write_atomically(config.data_dir / cover_rel, (source / "cover.png").read_bytes())
-    (source / top).mkdir(parents=True, exist_ok=True)  # a bundle of empty files has nothing uploaded
-    for entry in layout.files:  # zero-byte files never received a chunk
-        path = source / top / entry.path
-        if entry.size == 0 and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
-    wrap = source / ".wrap"  # drafts/<id>/.wrap/<top> -> content/<bundle id>/<top>: two renames, both resumable
-    if not final_dir.exists():
-        if (source / top).exists():
-            wrap.mkdir(exist_ok=True)
-            (source / top).rename(wrap / top)
-        wrap.rename(final_dir)
+    wrap = _move_into_place(source, top, final_dir, layout)
     _write_atomically(config.torrent_path(bundle_id), torrent)
     files = tuple(ManifestFile(**f) for f in data["files"])
     campaign_raw = data.get("campaign")
@@ -115,7 +127,8 @@ def finish_new_bundle(config: StoreConfig, db: Database, keys: StoreKeys, draft_
         )
     try:
         with db.write() as session:
-            row = session.get_one(PublishDraft, draft_id)
+            # Row lock (PostgreSQL) / write lock (SQLite): two finishes at once commit once, the other sees it.
+            row = session.get_one(PublishDraft, draft_id, with_for_update=True)
             if row.state == DraftState.PUBLISHED:
                 return  # another finish committed first
             register_bundle(
@@ -131,20 +144,21 @@ def finish_new_bundle(config: StoreConfig, db: Database, keys: StoreKeys, draft_
                 campaign=campaign,
                 keys=keys,
             )
-            if campaign_raw:
-                for position, tier in enumerate(campaign_raw.get("tiers") or []):
-                    session.add(
-                        CampaignTier(
-                            campaign_id=bundle_id,
-                            tier_id=tier["tier_id"],
-                            title=tier["title"],
-                            description=tier["description"],
-                            price_cents=tier["price_cents"],
-                            position=position,
-                        )
+            for position, tier in enumerate((campaign_raw or {}).get("tiers") or []):
+                session.add(
+                    CampaignTier(
+                        campaign_id=bundle_id,
+                        tier_id=tier["tier_id"],
+                        title=tier["title"],
+                        description=tier["description"],
+                        price_cents=tier["price_cents"],
+                        position=position,
                     )
+                )
             row.state = DraftState.PUBLISHED
     except BaseException:
+        if _published(db, draft_id):
+            raise  # another finish listed it meanwhile: its files stay where they are
         if final_dir.exists():
             final_dir.rename(wrap)
             (wrap / top).rename(source / top)
@@ -203,7 +217,7 @@ def finish_release(config: StoreConfig, db: Database, keys: StoreKeys, draft_id:
     signed = sign_manifest(manifest, keys.signing)
     try:
         with db.write() as session:
-            row = session.get_one(PublishDraft, draft_id)
+            row = session.get_one(PublishDraft, draft_id, with_for_update=True)
             if row.state == DraftState.PUBLISHED:
                 return
             bundle = session.get_one(Bundle, bundle_id)
@@ -233,8 +247,9 @@ def finish_release(config: StoreConfig, db: Database, keys: StoreKeys, draft_id:
             session.add(ReleaseRow(bundle_id=bundle_id, release_id=release.id, title=release.title, released_at=now))
             row.state = DraftState.PUBLISHED
     except BaseException:
-        for target in moved:
-            target.unlink(missing_ok=True)
+        if not _published(db, draft_id):
+            for target in moved:
+                target.unlink(missing_ok=True)
         raise
     _write_atomically(config.torrent_path(bundle_id), torrent)
     shutil.rmtree(_draft_dir(config, draft_id), ignore_errors=True)

@@ -78,7 +78,7 @@ class Drafts:
         assert checked.release is not None
         if any(r.id == checked.release[0] for r in current.releases):
             raise ConflictError(f"Release {checked.release[0]!r} is already published.", code="release_exists")
-        if checked.layout.name != self._top_name(bundle_id, current):
+        if checked.layout.name != self._top_name(bundle_id):
             raise InvalidInputError("A release keeps the bundle's folder name.", code="files_mismatch")
         old = {f.path: f for f in current.files}
         new_raw = body.get("files") or []
@@ -97,7 +97,7 @@ class Drafts:
         checked = dataclasses.replace(checked, files=files, gate=current.gate)
         return self._store(account_id, bundle_id, checked, existing=current)
 
-    def _top_name(self, bundle_id: str, manifest: Manifest) -> str:
+    def _top_name(self, bundle_id: str) -> str:
         with self._db.session() as session:
             document = session.get_one(BundleDocument, bundle_id)
             data = document.torrent_data
