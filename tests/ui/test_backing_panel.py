@@ -18,13 +18,21 @@ from app.ui.creator.backing_panel import MISSED_GOAL, BackingPanel, BackingState
 from app.ui.tasks import SynchronousTaskRunner
 from tests.storefront.store_support import DECLINED_CARD, GOOD_CARD, StoreProcess
 from tests.support.creator import MemoryKeys, bearer, episodes, new_account
-from tests.support.creator_apps import empty_store  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.timeout(120)
 
 
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
+    data = tmp_path_factory.mktemp("backing-store") / "data"
+    data.mkdir()
+    server = StoreProcess(data).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def campaign(empty_store: StoreProcess, tmp_path: Path) -> Iterator[tuple[StoreProcess, str, str]]:  # noqa: F811
+def campaign(empty_store: StoreProcess, tmp_path: Path) -> Iterator[tuple[StoreProcess, str, str]]:
     api = httpx.Client(base_url=empty_store.api, timeout=30)
     _, creator = new_account(api)
     api.post("/creators/me", json={"display_name": "Mara"}, headers=bearer(creator))
