@@ -189,13 +189,8 @@ class PlayerParts:
     Without VLC on the machine there is no Player tab; *Watch pilot* and *Play* then only download.
     """
 
-    def __init__(
-        self,
-        playback: Playback | None,
-        video: VideoBackend | None,
-        server: StreamServer | None,
-        resume: ResumePositions | None,
-    ) -> None:
+    def __init__(self, playback: Playback | None, video: VideoBackend | None, server: StreamServer | None,
+                 resume: ResumePositions | None) -> None:
         self.playback, self.video, self.server, self.resume = playback, video, server, resume
 
     @classmethod

@@ -40,9 +40,8 @@ def main() -> None:
         workdir = Path(tempfile.mkdtemp(prefix="bc-crash-"))
         try:
             # A larger file than the test's, so every kill of the round lands mid-download.
-            report = run_crash_loop(
-                workdir, kills, rng, file_size=16 * 1024 * 1024, upload_limit=400_000, pause_range=(0.2, 2.5)
-            )
+            report = run_crash_loop(workdir, kills, rng, file_size=16 * 1024 * 1024, upload_limit=400_000,
+                                    pause_range=(0.2, 2.5))
             magnet_dir = workdir / "magnet"
             magnet_dir.mkdir()
             still_there, identical = run_magnet_crash(magnet_dir, rng)
@@ -58,13 +57,10 @@ def main() -> None:
         total.claimed_but_corrupt += report.claimed_but_corrupt
         total.seconds += report.seconds
         left -= kills
-        print(
-            f"round {rounds}: {report.kills} kills ({report.kills_mid_download} mid-download), "
-            f"lost {report.lost_torrents}, refetched {report.refetched_pieces_violations}, "
-            f"corrupt claims {report.claimed_but_corrupt}, identical {report.byte_identical}, "
-            f"magnet ok {still_there and identical}, {report.seconds:.0f} s",
-            flush=True,
-        )
+        print(f"round {rounds}: {report.kills} kills ({report.kills_mid_download} mid-download), "
+              f"lost {report.lost_torrents}, refetched {report.refetched_pieces_violations}, "
+              f"corrupt claims {report.claimed_but_corrupt}, identical {report.byte_identical}, "
+              f"magnet ok {still_there and identical}, {report.seconds:.0f} s", flush=True)
     print("crash stress: kill -9 of a headless leecher at random points, restart on the same state dir")
     rows = [
         ("kills (mid-download)", f"{total.kills} ({total.kills_mid_download})"),
@@ -77,20 +73,11 @@ def main() -> None:
     ]
     for name, value in rows:
         print(f"  {name:<44} {value}")
-    print(
-        json.dumps(
-            {
-                "kills": total.kills,
-                "kills_mid_download": total.kills_mid_download,
-                "lost": total.lost_torrents,
-                "refetched_violations": total.refetched_pieces_violations,
-                "claimed_but_corrupt": total.claimed_but_corrupt,
-                "identical_rounds": identical_rounds,
-                "rounds": rounds,
-                "magnets_ok": magnets_ok,
-            }
-        )
-    )
+    print(json.dumps({
+        "kills": total.kills, "kills_mid_download": total.kills_mid_download, "lost": total.lost_torrents,
+        "refetched_violations": total.refetched_pieces_violations, "claimed_but_corrupt": total.claimed_but_corrupt,
+        "identical_rounds": identical_rounds, "rounds": rounds, "magnets_ok": magnets_ok,
+    }))
 
 
 if __name__ == "__main__":

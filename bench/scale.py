@@ -74,15 +74,8 @@ def _first_run(state: str, downloads: str, torrents: list[bytes], out: Any) -> N
     began = time.perf_counter()
     engine.shutdown(timeout=60)
     shutdown = time.perf_counter() - began
-    out.send(
-        {
-            "empty_start_s": empty_start,
-            "rss_empty_MB": rss_empty,
-            "start_s": added,
-            "rss_full_MB": rss_full,
-            "shutdown_s": shutdown,
-        }
-    )
+    out.send({"empty_start_s": empty_start, "rss_empty_MB": rss_empty, "start_s": added,
+              "rss_full_MB": rss_full, "shutdown_s": shutdown})
 
 
 def _restore_run(state: str, count: int, out: Any) -> None:
@@ -134,18 +127,14 @@ def main() -> None:
     ]
     for name, value in rows:
         print(f"  {name:<40} {value}")
-    print(
-        json.dumps(
-            {
-                "rss_empty_MB": round(first["rss_empty_MB"], 1),
-                "rss_1000_MB": round(first["rss_full_MB"], 1),
-                "start_1000_s": round(first["start_s"], 3),
-                "restore_1000_s": round(again["restore_s"], 3),
-                "restored": again["restored"],
-                "shutdown_1000_s": round(first["shutdown_s"], 3),
-            }
-        )
-    )
+    print(json.dumps({
+        "rss_empty_MB": round(first["rss_empty_MB"], 1),
+        "rss_1000_MB": round(first["rss_full_MB"], 1),
+        "start_1000_s": round(first["start_s"], 3),
+        "restore_1000_s": round(again["restore_s"], 3),
+        "restored": again["restored"],
+        "shutdown_1000_s": round(first["shutdown_s"], 3),
+    }))
 
 
 if __name__ == "__main__":

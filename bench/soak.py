@@ -108,26 +108,14 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bundlecast-soak-") as tmp:
         work = Path(tmp)
-        print(
-            f"seeding {args.torrents} torrents of {TORRENT_BYTES // 1024 // 1024} MiB; leechers churn for "
-            f"{seconds / 60:.1f} min …",
-            flush=True,
-        )
+        print(f"seeding {args.torrents} torrents of {TORRENT_BYTES // 1024 // 1024} MiB; leechers churn for "
+              f"{seconds / 60:.1f} min …", flush=True)
         engine, seeder_address = seed(work, args.torrents)
         stop_at = time.time() + seconds
         leechers = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                LEECHERS,
-                str(Path(__file__).resolve().parents[1]),
-                loopback_address(),
-                seeder_address,
-                str(work),
-                str(stop_at),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
+            [sys.executable, "-c", LEECHERS, str(Path(__file__).resolve().parents[1]), loopback_address(),
+             seeder_address, str(work), str(stop_at)],
+            stdout=subprocess.PIPE, text=True,
         )
         samples: list[tuple[float, float, int, int]] = []
         started = time.monotonic()
@@ -153,31 +141,17 @@ def main() -> int:
     print(f"{'sample':<28}{'at s':>8}{'RSS MB':>10}{'fds':>7}{'threads':>9}")
     for name, row in (("first", samples[0]), ("after warm-up", warm), ("end", end)):
         print(f"{name:<28}{row[0]:>8.0f}{row[1]:>10.1f}{row[2]:>7}{row[3]:>9}")
-    print(
-        f"leecher cycles: {cycles} (each: {args.torrents} torrents downloaded and removed); "
-        f"uploaded {uploaded / 1e6:.0f} MB"
-    )
-    print(
-        f"RSS end ÷ after warm-up: {end[1] / warm[1]:.3f}; trend after warm-up: {growth_per_hour:+.1f} MB/hour "
-        f"over {len(after_warm_up)} samples (a short run's trend is noisy: run longer to pin it down)"
-    )
+    print(f"leecher cycles: {cycles} (each: {args.torrents} torrents downloaded and removed); "
+          f"uploaded {uploaded / 1e6:.0f} MB")
+    print(f"RSS end ÷ after warm-up: {end[1] / warm[1]:.3f}; trend after warm-up: {growth_per_hour:+.1f} MB/hour "
+          f"over {len(after_warm_up)} samples (a short run's trend is noisy: run longer to pin it down)")
     print("goal: RSS end within 10% of after warm-up; fds and threads back to their warm-up counts")
-    print(
-        json.dumps(
-            {
-                "rss_warm_MB": round(warm[1], 1),
-                "rss_end_MB": round(end[1], 1),
-                "rss_end_vs_warm": round(end[1] / warm[1], 3),
-                "rss_trend_MB_per_hour": round(growth_per_hour, 1),
-                "fds_warm": warm[2],
-                "fds_end": end[2],
-                "threads_warm": warm[3],
-                "threads_end": end[3],
-                "cycles": cycles,
-                "uploaded_MB": round(uploaded / 1e6, 1),
-            }
-        )
-    )
+    print(json.dumps({
+        "rss_warm_MB": round(warm[1], 1), "rss_end_MB": round(end[1], 1),
+        "rss_end_vs_warm": round(end[1] / warm[1], 3), "rss_trend_MB_per_hour": round(growth_per_hour, 1),
+        "fds_warm": warm[2], "fds_end": end[2], "threads_warm": warm[3], "threads_end": end[3],
+        "cycles": cycles, "uploaded_MB": round(uploaded / 1e6, 1),
+    }))
     return 0
 
 

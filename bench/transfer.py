@@ -133,12 +133,8 @@ def plain_settings(tuning: str, address: str, port: int) -> dict[str, Any]:
         {
             "listen_interfaces": f"{address}:{port}",
             "outgoing_interfaces": address,
-            "enable_dht": False,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "enable_outgoing_utp": False,
-            "enable_incoming_utp": False,
+            "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+            "enable_outgoing_utp": False, "enable_incoming_utp": False,
             "allow_multiple_connections_per_ip": True,
             "tick_interval": 100,  # connect_peer waits for the next tick (FIELD-NOTES)
             "alert_mask": int(lt.alert_category.status | lt.alert_category.error),
@@ -211,38 +207,16 @@ def run_pair(kind: str, torrent: bytes, seed_dir: Path, leech_dir: Path, size: i
     seed_pipe, seed_child = mp.Pipe()
     leech_pipe, leech_child = mp.Pipe()
     if kind in PLAIN_TUNINGS:
-        seed = mp.Process(
-            target=_plain_peer,
-            args=("seed", torrent, str(seed_dir), seed_address, _free_port(seed_address), seed_child, kind),
-        )
-        leech = mp.Process(
-            target=_plain_peer, args=("leech", torrent, str(leech_dir), leech_address, 0, leech_child, kind)
-        )
+        seed = mp.Process(target=_plain_peer, args=("seed", torrent, str(seed_dir), seed_address,
+                                                    _free_port(seed_address), seed_child, kind))
+        leech = mp.Process(target=_plain_peer, args=("leech", torrent, str(leech_dir), leech_address, 0,
+                                                     leech_child, kind))
     else:
-        seed = mp.Process(
-            target=_engine_peer,
-            args=(
-                "seed",
-                torrent,
-                str(seed_dir),
-                seed_address,
-                _free_port(seed_address),
-                seed_child,
-                str(leech_dir.parent / "seed-state"),
-            ),
-        )
-        leech = mp.Process(
-            target=_engine_peer,
-            args=(
-                "leech",
-                torrent,
-                str(leech_dir),
-                leech_address,
-                0,
-                leech_child,
-                str(leech_dir.parent / "leech-state"),
-            ),
-        )
+        seed = mp.Process(target=_engine_peer, args=("seed", torrent, str(seed_dir), seed_address,
+                                                     _free_port(seed_address), seed_child,
+                                                     str(leech_dir.parent / "seed-state")))
+        leech = mp.Process(target=_engine_peer, args=("leech", torrent, str(leech_dir), leech_address, 0,
+                                                      leech_child, str(leech_dir.parent / "leech-state")))
     seed.start()
     _, port = seed_pipe.recv()
     leech.start()
@@ -310,18 +284,9 @@ def measure_stream_start(workdir: Path) -> tuple[float, float]:
     torrent = make_torrent(media, STREAM_PIECE)
     seed_address, leech_address = _address(20), _address(21)
     seed_pipe, seed_child = mp.Pipe()
-    seed = mp.Process(
-        target=_engine_peer,
-        args=(
-            "seed",
-            torrent,
-            str(media.parent),
-            seed_address,
-            _free_port(seed_address),
-            seed_child,
-            str(workdir / "stream-seed-state"),
-        ),
-    )
+    seed = mp.Process(target=_engine_peer, args=("seed", torrent, str(media.parent), seed_address,
+                                                 _free_port(seed_address), seed_child,
+                                                 str(workdir / "stream-seed-state")))
     seed.start()
     _, port = seed_pipe.recv()
     proxy = ShapingProxy(_address(22), (seed_address, port), STREAM_RATE)
@@ -384,10 +349,8 @@ def main() -> None:
     rows = [
         ("raw loopback TCP", f"{tcp:8.1f} MB/s"),
         *(
-            (
-                f"{'engine as shipped' if kind == 'engine' else 'plain libtorrent, ' + kind} (TCP)",
-                f"{medians[kind]:8.1f} MB/s  (runs: {', '.join(f'{r:.0f}' for r in rates)})",
-            )
+            (f"{'engine as shipped' if kind == 'engine' else 'plain libtorrent, ' + kind} (TCP)",
+             f"{medians[kind]:8.1f} MB/s  (runs: {', '.join(f'{r:.0f}' for r in rates)})")
             for kind, rates in runs.items()
         ),
         (f"best plain libtorrent ({best_tuning})", f"{plain:8.1f} MB/s"),
@@ -396,24 +359,18 @@ def main() -> None:
         ("stream: 2 MiB after a seek to the middle", f"{stream_seek:8.2f} s"),
         *((f"leecher peak RSS, {name}", f"{rss:8.1f} MB") for name, rss in PEAK_RSS.items()),
     ]
-    print(
-        f"transfer of {options.size_mib} MiB over loopback, one seeder, one leecher, separate processes "
-        f"(median of {options.repeat} interleaved runs each)"
-    )
+    print(f"transfer of {options.size_mib} MiB over loopback, one seeder, one leecher, separate processes "
+          f"(median of {options.repeat} interleaved runs each)")
     for name, value in rows:
         print(f"  {name:<48} {value}")
-    print(
-        json.dumps(
-            {
-                "tcp_MBps": round(tcp, 1),
-                "libtorrent_best_MBps": round(plain, 1),
-                "engine_MBps": round(engine, 1),
-                "engine_vs_best": round(ratio, 3),
-                "stream_first_2MiB_s": round(stream_start, 3),
-                "stream_seek_2MiB_s": round(stream_seek, 3),
-            }
-        )
-    )
+    print(json.dumps({
+        "tcp_MBps": round(tcp, 1),
+        "libtorrent_best_MBps": round(plain, 1),
+        "engine_MBps": round(engine, 1),
+        "engine_vs_best": round(ratio, 3),
+        "stream_first_2MiB_s": round(stream_start, 3),
+        "stream_seek_2MiB_s": round(stream_seek, 3),
+    }))
 
 
 if __name__ == "__main__":

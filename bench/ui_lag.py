@@ -77,16 +77,9 @@ def make_torrents(root: Path, count: int) -> list[bytes]:
 
 def busy_settings(address: str) -> EngineSettings:
     base = EngineSettings.for_loopback_tests(address)
-    return EngineSettings(
-        **{
-            **{f: getattr(base, f) for f in base.__dataclass_fields__},
-            "active_downloads": -1,
-            "active_seeds": -1,
-            "active_limit": -1,
-            "connections_limit": 4000,
-            "stats_interval_ms": 1000,
-        }
-    )
+    return EngineSettings(**{**{f: getattr(base, f) for f in base.__dataclass_fields__},
+                             "active_downloads": -1, "active_seeds": -1, "active_limit": -1,
+                             "connections_limit": 4000, "stats_interval_ms": 1000})
 
 
 class StallMeter:
@@ -145,24 +138,15 @@ def run(count: int, seconds: float, *, tune: bool = True) -> dict[str, float]:
             (work / "seed-torrents" / f"{i:04d}.torrent").write_bytes(data)
         # The seeder runs in a process of its own, as a remote peer would: its alert handling must not share
         # this process's GIL with the UI under test.
-        seeder = subprocess.Popen(
-            [sys.executable, "-c", SEEDER, str(work)],
-            stdout=subprocess.PIPE,
-            text=True,
-            stdin=subprocess.PIPE,
-            cwd=Path(__file__).resolve().parents[1],
-        )
+        seeder = subprocess.Popen([sys.executable, "-c", SEEDER, str(work)], stdout=subprocess.PIPE, text=True,
+                                  stdin=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
         assert seeder.stdout is not None
         port = int(seeder.stdout.readline())
         leecher = Engine(busy_settings("127.0.77.3"), work / "ui-state")
         leecher.start()
         store = SettingsStore(work / "config")
-        desktop = Desktop(
-            leecher,
-            store,
-            store.load(),
-            DesktopConfig(work / "config", work / "downloads", busy_settings("127.0.77.3")),
-        )
+        desktop = Desktop(leecher, store, store.load(),
+                          DesktopConfig(work / "config", work / "downloads", busy_settings("127.0.77.3")))
         desktop.start([])
         desktop.window.show_page(desktop.transfers)
 
@@ -220,11 +204,9 @@ def run(count: int, seconds: float, *, tune: bool = True) -> dict[str, float]:
     p99 = statistics.quantiles(every, n=100)[98] if len(every) >= 100 else max(every)
     print()
     print(f"{'phase':<34}{'seconds':>10}{'ticks':>8}{'max stall ms':>15}{'p99 ms':>9}")
-    for name, stalls, span in (
-        ("baseline: window open, no torrents", baseline, add_started),
-        ("adding 1,000 torrents", add_stalls, add_ended - add_started),
-        ("all rows updating", update_stalls, seconds),
-    ):
+    for name, stalls, span in (("baseline: window open, no torrents", baseline, add_started),
+                               ("adding 1,000 torrents", add_stalls, add_ended - add_started),
+                               ("all rows updating", update_stalls, seconds)):
         p = statistics.quantiles(stalls, n=100)[98] if len(stalls) >= 100 else max(stalls)
         print(f"{name:<34}{span:>10.1f}{len(stalls):>8}{max(stalls):>15.1f}{p:>9.1f}")
     worst_slot = max(slot.samples, default=(0.0, 0))

@@ -56,18 +56,12 @@ def test_a_packaged_app_runs_its_store_through_its_own_executable(tmp_path: Path
 
 def test_the_store_mode_ends_at_once_when_the_app_is_already_gone() -> None:
     # The parent pid given is not our parent: the app died before the child asked to die with it.
-    gone = subprocess.run(
-        [sys.executable, str(ENTRY), FROZEN_STORE_FLAG, "1", "serve", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    gone = subprocess.run([sys.executable, str(ENTRY), FROZEN_STORE_FLAG, "1", "serve", "--help"],
+                          capture_output=True, text=True, timeout=60, check=False)
     assert gone.returncode == 0 and "--ready-file" not in gone.stdout
 
 
 def test_without_the_flag_the_executable_is_the_app() -> None:
-    app_help = subprocess.run(
-        [sys.executable, str(ENTRY), "--help"], capture_output=True, text=True, timeout=60, check=False
-    )
+    app_help = subprocess.run([sys.executable, str(ENTRY), "--help"], capture_output=True, text=True, timeout=60,
+                              check=False)
     assert app_help.returncode == 0 and "--store URL" in app_help.stdout

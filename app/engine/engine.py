@@ -479,9 +479,8 @@ def _await_file_priorities(handle: lt.torrent_handle, info: lt.torrent_info, val
         if len(current) == len(values) and all(int(current[i]) == values[i] for i in real):
             return
         if time.monotonic() >= deadline:
-            log.warning(
-                "file priorities still pending after %.0f s; libtorrent applies them later", _PRIORITY_APPLY_TIMEOUT_S
-            )
+            log.warning("file priorities still pending after %.0f s; libtorrent applies them later",
+                        _PRIORITY_APPLY_TIMEOUT_S)
             return
         time.sleep(0.005)
 

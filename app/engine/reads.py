@@ -78,9 +78,8 @@ def _tracker_entry(tracker: Any) -> TrackerEntry:
                 peers = incomplete
     if tracker.get("verified"):
         status = "working"
-    return TrackerEntry(
-        url=str(tracker.get("url", "")), tier=int(tracker.get("tier", 0)), status=status, seeds=seeds, peers=peers
-    )
+    return TrackerEntry(url=str(tracker.get("url", "")), tier=int(tracker.get("tier", 0)),
+                        status=status, seeds=seeds, peers=peers)
 
 
 def checked_file_info(handle: lt.torrent_handle, file_index: int) -> lt.torrent_info:

@@ -195,7 +195,9 @@ class TorrentStream(io.RawIOBase):
     def __enter__(self) -> TorrentStream:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     # --- picking ----------------------------------------------------------------------------------------

@@ -68,13 +68,8 @@ class StreamDesk:
         )
         tid = record.torrent_id
         stream = TorrentStream(
-            handle,
-            stream_file,
-            self._signal,
-            self._piece_reader,
-            lambda: self._download_rate(tid),
-            self._closed,
-            timeout,
+            handle, stream_file, self._signal, self._piece_reader, lambda: self._download_rate(tid),
+            self._closed, timeout,
         )
         with self._lock:
             self._streams.setdefault(tid, []).append(stream)

@@ -282,3 +282,4 @@ class StoreAccount:
     def _settle(self, attempt: str) -> None:
         with self._lock:
             self._pending_keys.pop(attempt, None)
+

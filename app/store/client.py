@@ -185,7 +185,9 @@ class StoreClient:
         )
         return parsing.purchase(answer)
 
-    def pledge(self, token: str, campaign_id: str, card: Card, *, idempotency_key: str | None = None) -> PledgeResult:
+    def pledge(
+        self, token: str, campaign_id: str, card: Card, *, idempotency_key: str | None = None
+    ) -> PledgeResult:
         """Back a campaign: the card is authorized now, charged only if the campaign reaches its goal."""
         answer = self._http.request(
             "POST",

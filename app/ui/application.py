@@ -55,7 +55,6 @@ def quit_on_termination_signals(app: QApplication, request_quit: Callable[[], No
     Python runs signal handlers only between bytecodes, and Qt's event loop is C++: a light timer gives the
     interpreter a moment every 200 ms, and the handler defers the quit to the event loop.
     """
-
     def handler(_signum: int, _frame: object) -> None:
         QTimer.singleShot(0, request_quit)
 

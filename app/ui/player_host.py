@@ -47,12 +47,8 @@ def offer_for(manifest: Manifest) -> Offer | None:
         return Offer(manifest.bundle_id, OfferKind.PLEDGE, label, headline)
     if gate.type in (GateType.PAID, GateType.PWYW):
         price = gate.price_cents if gate.type is GateType.PAID else gate.min_cents
-        return Offer(
-            manifest.bundle_id,
-            OfferKind.BUY,
-            f"Buy — {format_price(price or 0, gate.currency)}",
-            f"Enjoyed it? Get all of “{manifest.title}”.",
-        )
+        return Offer(manifest.bundle_id, OfferKind.BUY, f"Buy — {format_price(price or 0, gate.currency)}",
+                     f"Enjoyed it? Get all of “{manifest.title}”.")
     return None
 
 
@@ -90,16 +86,8 @@ def plan_items(
     for entry in playable:
         if entry.path in index_of:
             title = file_title(entry.path)
-            items.append(
-                PlayItem(
-                    torrent_id,
-                    index_of[entry.path],
-                    entry,
-                    title=title,
-                    bundle_id=manifest.bundle_id,
-                    bundle_title=manifest.title,
-                )
-            )
+            items.append(PlayItem(torrent_id, index_of[entry.path], entry, title=title, bundle_id=manifest.bundle_id,
+                                  bundle_title=manifest.title))
     return items
 
 
@@ -141,9 +129,8 @@ class PlayerHost(QObject):
             items = plan_items(manifest, torrent_id, files, license, pilot_only=pilot)
             return PlayPlan(tuple(items), license, None if license else offer_for(manifest))
 
-        self.desktop.tasks.run(
-            prepare, self._start, lambda exc: self.desktop.window.set_store_status(user_message(exc))
-        )
+        self.desktop.tasks.run(prepare, self._start, lambda exc: self.desktop.window.set_store_status(
+            user_message(exc)))
 
     def _start(self, plan: PlayPlan) -> None:
         if not plan.items:

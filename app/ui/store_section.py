@@ -81,16 +81,14 @@ class StoreSection(QObject):
         actions.account_changed.connect(lambda _email: library.refresh())
         actions.license_acquired.connect(lambda _b, _t: library.refresh())
         actions.purchase_completed.connect(
-            lambda _b, title: desktop.tray.notify("Purchase complete", f"“{title}” is yours. It is downloading now.")
-        )
+            lambda _b, title: desktop.tray.notify("Purchase complete", f"“{title}” is yours. It is downloading now."))
         actions.bundle_added.connect(lambda _b, _tid, _pilot: library.refresh())
         actions.error.connect(desktop.window.set_store_status)
         actions.connect_failed.connect(lambda _text: desktop.window.set_store_status("Store unavailable"))
         library.download_requested.connect(actions.download)
         library.rebuild_requested.connect(self._rebuild)
         library.remove_torrent_requested.connect(
-            lambda tid: desktop.tasks.run(lambda: desktop.engine.remove(tid, delete_data=True))
-        )
+            lambda tid: desktop.tasks.run(lambda: desktop.engine.remove(tid, delete_data=True)))
         library.apply_stats(tuple(desktop.engine.snapshots()))
 
     def _rebuild(self, bundle_ids: list[str]) -> None:

@@ -172,12 +172,8 @@ def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths, every_log
         # The license (a secret: it carries the keys) is in the keyring only — in no file of the app's own
         # (the embedded store's data dir is the store's side and is left out).
         store_side = (home.data / "store", home.cache / "store")
-        app_files = [
-            p
-            for root in (home.config, home.state, home.data, home.cache)
-            for p in root.rglob("*")
-            if p.is_file() and not any(side in p.parents for side in store_side)
-        ]
+        app_files = [p for root in (home.config, home.state, home.data, home.cache) for p in root.rglob("*")
+                     if p.is_file() and not any(side in p.parents for side in store_side)]
         assert app_files
         assert not any(tokens[0].encode() in _bytes_of(p) for p in app_files)
 
@@ -192,13 +188,8 @@ def test_buy_download_quit_and_come_back(qtbot: QtBot, home: AppPaths, every_log
 
         transfers.select_torrent(tid)
         library.select_title(ALBUM)
-        for page, name in (
-            (store.store_page, "store"),
-            (library, "library"),
-            (store.player, "player"),
-            (transfers, "transfers"),
-            (running.desktop.settings_page, "settings"),
-        ):
+        for page, name in ((store.store_page, "store"), (library, "library"), (store.player, "player"),
+                           (transfers, "transfers"), (running.desktop.settings_page, "settings")):
             screenshot(qtbot, running, page, name)
         downloaded_before = row().total_downloaded
     finally:
@@ -227,13 +218,8 @@ def test_the_real_app_starts_hands_over_and_quits_in_order(home: AppPaths) -> No
     env = {**os.environ, "BUNDLECAST_HOME": str(home.config.parent), "PYTHONUNBUFFERED": "1"}
     address = loopback_address()
     log = (home.data / "app.log").open("wb")
-    app = subprocess.Popen(
-        [sys.executable, "-m", "app", "--loopback-test", address],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    app = subprocess.Popen([sys.executable, "-m", "app", "--loopback-test", address], cwd=ROOT, env=env,
+                           stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 300
         while not (home.data / "store" / "storefront.ready.json").exists():
@@ -241,9 +227,8 @@ def test_the_real_app_starts_hands_over_and_quits_in_order(home: AppPaths) -> No
             assert time.monotonic() < deadline, "the embedded store never became ready"
             time.sleep(0.2)
         magnet = "magnet:?xt=urn:btih:" + "ef" * 20 + "&dn=handed-over"
-        second = subprocess.run(
-            [sys.executable, "-m", "app", magnet], cwd=ROOT, env=env, timeout=60, check=False, capture_output=True
-        )
+        second = subprocess.run([sys.executable, "-m", "app", magnet], cwd=ROOT, env=env, timeout=60, check=False,
+                                capture_output=True)
         assert second.returncode == 0
         resume = home.state / "resume"
         deadline = time.monotonic() + 60

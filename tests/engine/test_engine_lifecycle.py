@@ -215,7 +215,9 @@ def test_trackers_of_a_torrent_are_listed(engine: Engine, tmp_path: Path) -> Non
     lt.set_piece_hashes(creator, str(tmp_path / "t"))
     tid = engine.add_torrent_bytes(bytes(lt.bencode(creator.generate())), tmp_path / "dl", paused=True)
     trackers = engine.trackers(tid)
-    assert [(t.url, t.tier) for t in trackers] == [("http://127.0.0.1:9/announce", 0), ("http://127.0.0.1:9/backup", 1)]
+    assert [(t.url, t.tier) for t in trackers] == [
+        ("http://127.0.0.1:9/announce", 0), ("http://127.0.0.1:9/backup", 1)
+    ]
     assert all(t.status for t in trackers)
 
 

@@ -19,9 +19,7 @@ def test_sigint_saves_everything_and_exits_cleanly(tmp_path: Path) -> None:
     magnet = "magnet:?xt=urn:btih:" + "12" * 20 + "&dn=later"
     tid = info_hash_hex(torrent)
     engine = HeadlessEngine(
-        tmp_path / "home",
-        loopback_address(),
-        sources=[str(tmp_path / "album.torrent"), magnet],
+        tmp_path / "home", loopback_address(), sources=[str(tmp_path / "album.torrent"), magnet],
         download_dir=tmp_path / "data",
     )
     assert engine.saw(f"added {tid}") and engine.saw("added " + "12" * 20)
@@ -44,8 +42,7 @@ def test_sigint_saves_everything_and_exits_cleanly(tmp_path: Path) -> None:
 def test_bad_sources_are_reported_without_stopping_the_seedbox(tmp_path: Path) -> None:
     (tmp_path / "broken.torrent").write_bytes(b"d4:infod4:name")
     engine = HeadlessEngine(
-        tmp_path / "home",
-        loopback_address(),
+        tmp_path / "home", loopback_address(),
         sources=[str(tmp_path / "broken.torrent"), "magnet:?xt=urn:btih:nothex"],
     )
     try:
@@ -60,12 +57,8 @@ def test_bad_sources_are_reported_without_stopping_the_seedbox(tmp_path: Path) -
 
 def test_help_names_the_options() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "app", "--headless", "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [sys.executable, "-m", "app", "--headless", "--help"], cwd=REPO, capture_output=True, text=True,
+        timeout=60, check=False,
     )
     assert result.returncode == 0
     for option in ("--state-dir", "--download-dir", "--listen", "--test-network", "--peer"):

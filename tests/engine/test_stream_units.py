@@ -78,9 +78,8 @@ def open_stream(have: set[int], timeout: float = 10.0) -> tuple[TorrentStream, F
     handle = FakeHandle(reader, have)
     signal = PieceSignal()
     closed: list[Any] = []
-    file = StreamFile(
-        file_index=1, offset=OFFSET, size=SIZE, piece_length=PIECE, num_pieces=12, base_priority=lambda: 4
-    )
+    file = StreamFile(file_index=1, offset=OFFSET, size=SIZE, piece_length=PIECE, num_pieces=12,
+                      base_priority=lambda: 4)
     stream = TorrentStream(handle, file, signal, reader, lambda: 0, closed.append, timeout)  # type: ignore[arg-type]
     return stream, handle, signal, closed
 

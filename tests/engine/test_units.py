@@ -144,12 +144,8 @@ def test_pump_dispatches_by_type_and_survives_a_failing_handler(caplog: pytest.L
         raise ValueError("boom")
 
     session = FakeSession([[FakeAlert("a"), OtherAlert("b"), FakeAlert("c")]])
-    pump = AlertPump(
-        session,
-        {FakeAlert: lambda a: seen.append(a.text), OtherAlert: failing},  # type: ignore[arg-type]
-        lambda: None,
-        1.0,
-    )
+    pump = AlertPump(session, {FakeAlert: lambda a: seen.append(a.text), OtherAlert: failing},  # type: ignore[arg-type]
+                     lambda: None, 1.0)
     with caplog.at_level(logging.ERROR):
         pump.pump_once(10)
     assert seen == ["a", "c"]
@@ -195,22 +191,10 @@ def test_states_are_named_as_a_user_would(status: FakeStatus, expected: TorrentS
 
 def test_every_setting_reaches_the_settings_pack() -> None:
     settings = EngineSettings(
-        listen_interfaces="127.0.0.9:7000",
-        outgoing_interfaces="127.0.0.9",
-        enable_dht=False,
-        enable_lsd=False,
-        enable_upnp=False,
-        enable_natpmp=False,
-        enable_tcp=True,
-        enable_utp=False,
-        encryption=EncryptionPolicy.FORCED,
-        connections_limit=77,
-        download_rate_limit=1000,
-        upload_rate_limit=2000,
-        active_downloads=3,
-        active_seeds=4,
-        active_limit=9,
-        user_agent="UA/1",
+        listen_interfaces="127.0.0.9:7000", outgoing_interfaces="127.0.0.9", enable_dht=False, enable_lsd=False,
+        enable_upnp=False, enable_natpmp=False, enable_tcp=True, enable_utp=False,
+        encryption=EncryptionPolicy.FORCED, connections_limit=77, download_rate_limit=1000,
+        upload_rate_limit=2000, active_downloads=3, active_seeds=4, active_limit=9, user_agent="UA/1",
         allow_multiple_connections_per_ip=True,
     )
     pack = settings_pack(settings)

@@ -42,27 +42,10 @@ def test_a_full_disk_says_so_once_and_resume_finishes_after_space_is_freed(tmp_p
         folder = tmp_path / "small-disk"
         folder.mkdir()
         leecher = subprocess.run(
-            [
-                "unshare",
-                "-rm",
-                "sh",
-                "-c",
-                MOUNT_THEN_RUN,
-                "sh",
-                str(folder),
-                sys.executable,
-                str(LEECHER),
-                str(tmp_path / "big.torrent"),
-                str(folder),
-                seeder_address,
-                str(seeder.listen_port()),
-                str(tmp_path / "state"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=150,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            ["unshare", "-rm", "sh", "-c", MOUNT_THEN_RUN, "sh", str(folder), sys.executable, str(LEECHER),
+             str(tmp_path / "big.torrent"), str(folder), seeder_address, str(seeder.listen_port()),
+             str(tmp_path / "state")],
+            capture_output=True, text=True, timeout=150, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
             check=False,
         )
     finally:

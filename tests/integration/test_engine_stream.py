@@ -139,12 +139,8 @@ def test_stream_keeps_going_while_the_only_peer_leaves_and_comes_back(tmp_path: 
 
     def start_seeder() -> HeadlessEngine:
         return HeadlessEngine(
-            tmp_path / "seeder-home",
-            address,
-            port,
-            sources=[str(tmp_path / "show.torrent")],
-            download_dir=tmp_path / "data",
-            upload_limit=500_000,
+            tmp_path / "seeder-home", address, port, sources=[str(tmp_path / "show.torrent")],
+            download_dir=tmp_path / "data", upload_limit=500_000,
         )
 
     seeder = start_seeder()
@@ -164,7 +160,6 @@ def test_stream_keeps_going_while_the_only_peer_leaves_and_comes_back(tmp_path: 
         reader = threading.Thread(target=lambda: result.append(stream.read(200_000)))
         reader.start()
         seeder = start_seeder()  # ... and comes back
-
         def reconnect() -> bool:
             if leecher.snapshot(tid).num_peers == 0:
                 leecher.connect_peer(tid, address, port)

@@ -32,6 +32,7 @@ TID = "ab" * 20
 OFFER = Offer("bundle-1", OfferKind.PLEDGE, "Pledge $9.95")
 
 
+
 @pytest.fixture(scope="module")
 def clips() -> list[Path]:
     return [

@@ -58,7 +58,6 @@ class SeededStore:
     @property
     def campaigns(self) -> list[str]:
         return [self.campaign_ok, self.campaign_fail, self.campaign_race, self.campaign_twice]
-
     extra_paid: list[str] = field(default_factory=list)
     creator_account_id: str = ""
     sources: Path = Path()  # the plaintext the bundles were published from: sources/<name>/...

@@ -43,27 +43,9 @@ def demo_store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ready = data / "ready.json"
     log = (data / "store.log").open("wb")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "storefront",
-            "serve",
-            "--demo",
-            "--data-dir",
-            str(data / "store"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready),
-            "--cache-dir",
-            str(demo_media_cache()),
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [sys.executable, "-m", "storefront", "serve", "--demo", "--data-dir", str(data / "store"), "--host",
+         "127.0.0.1", "--port", "0", "--ready-file", str(ready), "--cache-dir", str(demo_media_cache())],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         deadline = time.monotonic() + 600  # the first session on a machine generates the demo media
@@ -97,11 +79,7 @@ class StoreWindow:
 
 
 def open_store_window(
-    qtbot: QtBot,
-    home: Path,
-    url: str,
-    service: str,
-    player: PlayerHook | None = None,
+    qtbot: QtBot, home: Path, url: str, service: str, player: PlayerHook | None = None,
     vault: LicenseVault | None = None,
 ) -> StoreWindow:
     """The desktop as app.main builds it, on a fresh engine, with the store section connected."""

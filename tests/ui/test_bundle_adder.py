@@ -69,8 +69,7 @@ def test_a_torrent_that_is_not_the_signed_one_is_refused(
         with pytest.raises(BundleCheckError) as refused:
             tampered.add(book, Want.FREE)
         assert refused.value.user_message == (
-            "This bundle's files don't match what the store signed, so Bundlecast won't download it."
-        )
+            "This bundle's files don't match what the store signed, so Bundlecast won't download it.")
         assert engine.torrent_ids() == []
         assert index.all() == []
 

@@ -38,18 +38,9 @@ def _bundle(tmp_path: Path) -> tuple[Manifest, dict[str, bytes], Path]:
         ManifestFile("cover.png", 3000, "image/png", False),
         ManifestFile("episodes/e1.mp4", 2_500_000, "video/mp4", True, nonce=NONCE.hex()),
     )
-    manifest = Manifest(
-        bundle_id="b1",
-        store_id="s",
-        title="Show",
-        creator="C",
-        kind=BundleKind.SERIES,
-        description="",
-        gate=Gate(GateType.PAID, price_cents=995),
-        files=files,
-        info_hash_v1="ab" * 20,
-        info_hash_v2=None,
-    )
+    manifest = Manifest(bundle_id="b1", store_id="s", title="Show", creator="C", kind=BundleKind.SERIES,
+                        description="", gate=Gate(GateType.PAID, price_cents=995), files=files,
+                        info_hash_v1="ab" * 20, info_hash_v2=None)
     return manifest, plain, root
 
 
@@ -75,9 +66,8 @@ def test_an_export_cut_short_leaves_no_file_under_its_real_name(tmp_path: Path) 
 
     with pytest.raises(ExportError, match="No space left on device"):
         export_bundle(manifest, [_license()], root, tmp_path / "out", cut_short)
-    left = sorted(
-        p.relative_to(tmp_path / "out" / "Show").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()
-    )
+    left = sorted(p.relative_to(tmp_path / "out" / "Show").as_posix() for p in (tmp_path / "out").rglob("*")
+                  if p.is_file())
     assert left == ["cover.png"]  # whole; the episode neither truncated under its name nor as a .part
 
 

@@ -55,9 +55,8 @@ def bought(qtbot: QtBot, store_window: StoreWindow) -> tuple[StoreWindow, str]:
     return store_window, tid
 
 
-def test_bought_album_is_ready_and_exports_a_playable_copy(
-    qtbot: QtBot, bought: tuple[StoreWindow, str], tmp_path: Path
-) -> None:
+def test_bought_album_is_ready_and_exports_a_playable_copy(qtbot: QtBot, bought: tuple[StoreWindow, str],
+                                                           tmp_path: Path) -> None:
     window, _tid = bought
     library = window.section.library
     assert library.titles() == [ALBUM]
@@ -74,9 +73,8 @@ def test_bought_album_is_ready_and_exports_a_playable_copy(
     with qtbot.waitSignal(library.export_finished, timeout=60_000):
         library.export_button.click()
     exported = target / ALBUM
-    assert sorted(p.name for p in exported.iterdir()) == sorted(
-        p.name for p in downloaded.iterdir() if p.suffix == ".mp3" or p.suffix == ".png"
-    )
+    assert sorted(p.name for p in exported.iterdir()) == sorted(p.name for p in downloaded.iterdir()
+                                                               if p.suffix == ".mp3" or p.suffix == ".png")
     assert _decodes_as_audio(exported / "02 - Ferry at Nine.mp3")
     assert _decodes_as_audio(exported / "01 - Low Tide Signal.mp3")
     assert library.banner.text.startswith("Exported ")

@@ -31,18 +31,9 @@ def _manifest(gate: GateType) -> Manifest:
         ManifestFile("pilot.mp4", 100, "video/mp4", False),
         ManifestFile("episodes/e1.mp4", 100, "video/mp4", True, nonce="00" * 16),
     )
-    return Manifest(
-        bundle_id="b1",
-        store_id="s",
-        title="Show",
-        creator="C",
-        kind=BundleKind.SERIES,
-        description="",
-        gate=Gate(gate, price_cents=995),
-        files=files,
-        info_hash_v1="ab" * 20,
-        info_hash_v2=None,
-    )
+    return Manifest(bundle_id="b1", store_id="s", title="Show", creator="C", kind=BundleKind.SERIES,
+                    description="", gate=Gate(gate, price_cents=995), files=files, info_hash_v1="ab" * 20,
+                    info_hash_v2=None)
 
 
 def test_plan_items_maps_manifest_paths_to_torrent_indices_and_respects_locks() -> None:
@@ -72,9 +63,8 @@ def video() -> Iterator[VideoBackend]:
 
 
 @pytest.fixture
-def player_window(
-    qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_service: str, video: VideoBackend
-) -> Iterator[StoreWindow]:
+def player_window(qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_service: str,
+                  video: VideoBackend) -> Iterator[StoreWindow]:
     server = StreamServer()
     server.start()
     holder: dict[str, Playback] = {}

@@ -28,12 +28,8 @@ def test_a_seed_downloads_nothing_but_shows_its_upload() -> None:
 
 def test_board_totals_follow_the_latest_snapshot_of_each_torrent() -> None:
     board = RateBoard()
-    board.update(
-        [
-            snapshot("a" * 40, download_rate=100, upload_rate=10, num_peers=1),
-            snapshot("b" * 40, download_rate=200, upload_rate=20, num_peers=1),
-        ]
-    )
+    board.update([snapshot("a" * 40, download_rate=100, upload_rate=10, num_peers=1),
+                  snapshot("b" * 40, download_rate=200, upload_rate=20, num_peers=1)])
     assert board.totals() == (300, 30)
     board.update([snapshot("a" * 40, state=TorrentState.SEEDING, download_rate=90, upload_rate=10, num_peers=1)])
     assert board.totals() == (200, 30)

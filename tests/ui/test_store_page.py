@@ -24,13 +24,8 @@ from tests.ui.store_driving import (
 )
 from tests.ui.store_fixtures import StoreWindow, close_store_window, open_store_window
 
-DEMO_TITLES = {
-    "Lumen Drift: Season One",
-    "Harbor Lights",
-    "A Field Guide to Small Stars",
-    "Pocket Orrery",
-    "Paper Moons",
-}
+DEMO_TITLES = {"Lumen Drift: Season One", "Harbor Lights", "A Field Guide to Small Stars", "Pocket Orrery",
+               "Paper Moons"}
 
 
 def test_catalog_grid_shows_the_demo_with_covers_search_and_filter(qtbot: QtBot, store_window: StoreWindow) -> None:
@@ -161,12 +156,8 @@ def test_pledge_authorizes_and_counts_a_backer(qtbot: QtBot, store_window: Store
         dialog.ok_button.click()
     banner = store_window.section.store_page.banner
     assert banner.text.startswith("Thank you for backing “Lumen Drift: Season One”")
-    qtbot.waitUntil(
-        lambda: (
-            page.detail is not None and page.detail.campaign is not None and page.detail.campaign.backers == backers + 1
-        ),
-        timeout=30_000,
-    )
+    qtbot.waitUntil(lambda: page.detail is not None and page.detail.campaign is not None
+                    and page.detail.campaign.backers == backers + 1, timeout=30_000)
 
 
 def test_pay_what_you_want_honours_the_amount_typed(qtbot: QtBot, store_window: StoreWindow) -> None:
@@ -208,13 +199,8 @@ def test_without_a_keyring_signing_up_says_why_and_the_free_pilot_still_download
 
     from app.store.vault import LicenseVault
 
-    window = open_store_window(
-        qtbot,
-        tmp_path,
-        demo_store_url,
-        keyring_service,
-        vault=LicenseVault(backend=fail.Keyring(), service=keyring_service),
-    )
+    window = open_store_window(qtbot, tmp_path, demo_store_url, keyring_service,
+                               vault=LicenseVault(backend=fail.Keyring(), service=keyring_service))
     try:
         wait_for_catalog(qtbot, window)
         open_bundle(qtbot, window, "Pocket Orrery")

@@ -70,9 +70,8 @@ def test_a_torrent_downloads_from_a_real_seeder_and_is_removed_with_its_data(
 
     side_b = next(r for r in range(files.rowCount()) if files.item(r, 0).text().endswith("side-b.bin"))
     page.details.set_priority([side_b], 7)  # what the Files tab's "High" menu entry does
-    qtbot.waitUntil(
-        lambda: {f.path: f.priority for f in ui_engine.files(tid)}["Field Recordings/side-b.bin"] == 7, timeout=20_000
-    )
+    qtbot.waitUntil(lambda: {f.path: f.priority for f in ui_engine.files(tid)}["Field Recordings/side-b.bin"] == 7,
+                    timeout=20_000)
     assert files.item(side_b, 3).text() == "High"
 
     page.pause_selected()

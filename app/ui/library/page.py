@@ -95,8 +95,7 @@ class LibraryPage(QWidget):
         self._adder = adder
         self._tasks = tasks
         self._choose_folder = choose_folder or (
-            lambda: QFileDialog.getExistingDirectory(self, "Export a decrypted copy to…")
-        )
+            lambda: QFileDialog.getExistingDirectory(self, "Export a decrypted copy to…"))
         self._confirm_remove = confirm_remove or self._ask_remove
         self._items: list[LibraryItem] = []
         self._snapshots: dict[TorrentId, TorrentSnapshot] = {}
@@ -235,10 +234,8 @@ class LibraryPage(QWidget):
 
     def _ask_remove(self, title: str) -> bool:
         answer = QMessageBox.question(
-            self,
-            "Remove from this computer",
-            f"Delete the downloaded files of “{title}”? You still own it and can download it again.",
-        )
+            self, "Remove from this computer",
+            f"Delete the downloaded files of “{title}”? You still own it and can download it again.")
         return answer == QMessageBox.StandardButton.Yes
 
     def export_selected(self) -> None:

@@ -70,11 +70,8 @@ class StoreActions(QObject):
 
     def connect_store(self) -> None:
         backend = self._backend
-        self._tasks.run(
-            lambda: (backend.connect(), backend.account_email()),
-            self._on_connected,
-            lambda exc: self.connect_failed.emit(user_message(exc)),
-        )
+        self._tasks.run(lambda: (backend.connect(), backend.account_email()), self._on_connected,
+                        lambda exc: self.connect_failed.emit(user_message(exc)))
 
     def _on_connected(self, result: tuple[StoreInfo, str | None]) -> None:
         self.store_info, self.account_email = result
@@ -99,9 +96,8 @@ class StoreActions(QObject):
                     self._backend.sign_in(email, password)
                 return email
 
-            self._tasks.run(
-                work, lambda e: self._on_signed_in(dialog, e, then), lambda x: dialog.show_error(user_message(x))
-            )
+            self._tasks.run(work, lambda e: self._on_signed_in(dialog, e, then), lambda x: dialog.show_error(
+                user_message(x)))
 
         dialog.submitted.connect(submit)
 
@@ -129,11 +125,8 @@ class StoreActions(QObject):
             self._details[result[0].id] = result[0]
             self.bundle_refreshed.emit(*result)
 
-        self._tasks.run(
-            partial(self._read_bundle, bundle_id),
-            refreshed,
-            lambda exc: log.debug("bundle refresh failed: %s", type(exc).__name__),
-        )
+        self._tasks.run(partial(self._read_bundle, bundle_id), refreshed,
+                        lambda exc: log.debug("bundle refresh failed: %s", type(exc).__name__))
 
     def _read_bundle(self, bundle_id: str) -> tuple[BundleDetail, bool]:
         """The bundle and whether this fan owns it (worker thread)."""
@@ -148,16 +141,16 @@ class StoreActions(QObject):
 
     # --- gates ---------------------------------------------------------------------------------------
     def get(self, bundle_id: str) -> None:
-        self.with_account(lambda: self._tasks.run(lambda: self._backend.claim(bundle_id), self._on_license, self._fail))
+        self.with_account(lambda: self._tasks.run(
+            lambda: self._backend.claim(bundle_id), self._on_license, self._fail))
 
     def give_email(self, bundle_id: str) -> None:
         self.with_account(lambda: self._email_dialog(bundle_id))
 
     def _email_dialog(self, bundle_id: str) -> None:
         detail = self._details.get(bundle_id)
-        dialog = EmailGateDialog(
-            detail.creator if detail else "The creator", self.account_email or "", self._dialog_parent()
-        )
+        dialog = EmailGateDialog(detail.creator if detail else "The creator", self.account_email or "",
+                                 self._dialog_parent())
         self._open(dialog)
 
         def submit() -> None:
@@ -166,18 +159,14 @@ class StoreActions(QObject):
                 if not dialog.consent.isChecked():
                     dialog.show_error("Please tick the box to agree to receive e-mail from the creator.")
                     return
-                self._tasks.run(
-                    lambda: self._backend.request_email_code(bundle_id, email),
-                    lambda sent: dialog.ask_code(sent.dev_code),
-                    lambda x: dialog.show_error(user_message(x)),
-                )
+                self._tasks.run(lambda: self._backend.request_email_code(bundle_id, email),
+                                lambda sent: dialog.ask_code(sent.dev_code),
+                                lambda x: dialog.show_error(user_message(x)))
             else:
                 code = dialog.code.text().strip()
-                self._tasks.run(
-                    lambda: self._backend.confirm_email(bundle_id, email, code),
-                    lambda lic: self._dialog_license(dialog, lic),
-                    lambda x: dialog.show_error(user_message(x)),
-                )
+                self._tasks.run(lambda: self._backend.confirm_email(bundle_id, email, code),
+                                lambda lic: self._dialog_license(dialog, lic),
+                                lambda x: dialog.show_error(user_message(x)))
 
         dialog.submitted.connect(submit)
 
@@ -195,39 +184,28 @@ class StoreActions(QObject):
         gate = detail.gate
         cards = self.store_info.test_cards if self.store_info and self.store_info.demo else ()
         if pledge:
-            price = (
-                f"Pledge {format_price(gate.price_cents or 0, gate.currency)} to “{detail.title}”. "
-                "Your card is only charged if the campaign reaches its goal."
-            )
+            price = (f"Pledge {format_price(gate.price_cents or 0, gate.currency)} to “{detail.title}”. "
+                     "Your card is only charged if the campaign reaches its goal.")
         elif gate.type is GateType.PWYW:
             price = f"Pay what you want for “{detail.title}”."
         else:
             price = f"Buy “{detail.title}” for {format_price(gate.price_cents or 0, gate.currency)}."
-        dialog = PaymentDialog(
-            "Back this campaign" if pledge else "Buy",
-            price,
-            cards,
-            min_cents=gate.min_cents if gate.type is GateType.PWYW else None,
-            ok_text="Pledge" if pledge else "Pay",
-            parent=self._dialog_parent(),
-        )
+        dialog = PaymentDialog("Back this campaign" if pledge else "Buy", price, cards,
+                               min_cents=gate.min_cents if gate.type is GateType.PWYW else None,
+                               ok_text="Pledge" if pledge else "Pay", parent=self._dialog_parent())
         self._open(dialog)
 
         def submit() -> None:
             card, amount = dialog.card(), dialog.amount_cents()
             if pledge and detail.campaign is not None:
                 campaign_id = detail.campaign.id
-                self._tasks.run(
-                    lambda: self._backend.pledge(campaign_id, card),
-                    lambda _r: self._on_pledged(dialog, detail),
-                    lambda x: dialog.show_error(user_message(x)),
-                )
+                self._tasks.run(lambda: self._backend.pledge(campaign_id, card),
+                                lambda _r: self._on_pledged(dialog, detail),
+                                lambda x: dialog.show_error(user_message(x)))
             else:
-                self._tasks.run(
-                    lambda: self._backend.buy(bundle_id, card, amount),
-                    lambda lic: self._dialog_license(dialog, lic, purchase=True),
-                    lambda x: dialog.show_error(user_message(x)),
-                )
+                self._tasks.run(lambda: self._backend.buy(bundle_id, card, amount),
+                                lambda lic: self._dialog_license(dialog, lic, purchase=True),
+                                lambda x: dialog.show_error(user_message(x)))
 
         dialog.submitted.connect(submit)
 
@@ -252,21 +230,16 @@ class StoreActions(QObject):
     # --- downloads -----------------------------------------------------------------------------------
     def download(self, bundle_id: str, *, recheck: bool = False) -> None:
         """Add an owned (or free) bundle with every file it may have."""
-
         def work() -> AddedBundle:
             owned = bool(self._backend.licenses_for_bundle(bundle_id))
             return self._adder.add(bundle_id, Want.ALL if owned else Want.FREE, recheck=recheck)
 
-        self._tasks.run(
-            work, lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, False), self._fail
-        )
+        self._tasks.run(work, lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, False),
+                        self._fail)
 
     def watch_pilot(self, bundle_id: str) -> None:
-        self._tasks.run(
-            lambda: self._adder.add(bundle_id, Want.PILOT),
-            lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, True),
-            self._fail,
-        )
+        self._tasks.run(lambda: self._adder.add(bundle_id, Want.PILOT),
+                        lambda added: self.bundle_added.emit(added.bundle_id, added.torrent_id, True), self._fail)
 
     # --- helpers -------------------------------------------------------------------------------------
     def _open(self, dialog: QDialog) -> None:

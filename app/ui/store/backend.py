@@ -124,14 +124,8 @@ class StoreBackend:
             if account.current_account() is None:
                 return
             account.restore_purchases()
-        except (
-            StoreUnreachable,
-            StoreServerError,
-            MalformedResponse,
-            RateLimited,
-            AuthRequired,
-            VaultUnavailable,
-        ) as exc:
+        except (StoreUnreachable, StoreServerError, MalformedResponse, RateLimited, AuthRequired,
+                VaultUnavailable) as exc:
             log.info("licenses not refreshed from the store: %s", type(exc).__name__)
 
     def licenses_for_bundle(self, bundle_id: str) -> list[License]:

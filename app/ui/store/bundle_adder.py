@@ -100,11 +100,9 @@ class BundleAdder:
         except TorrentMetaError as exc:
             raise BundleCheckError(detail=str(exc)) from exc
         pinned_v1, pinned_v2 = manifest.info_hash_v1, manifest.info_hash_v2
-        if (
-            (pinned_v1 and meta.info_hash_v1 != pinned_v1.lower())
-            or (pinned_v2 and meta.info_hash_v2 is not None and not meta.info_hash_v2.startswith(pinned_v2.lower()))
-            or not (pinned_v1 or pinned_v2)
-        ):
+        if (pinned_v1 and meta.info_hash_v1 != pinned_v1.lower()) or (
+            pinned_v2 and meta.info_hash_v2 is not None and not meta.info_hash_v2.startswith(pinned_v2.lower())
+        ) or not (pinned_v1 or pinned_v2):
             raise BundleCheckError(detail=f"info-hash {meta.info_hash_v1} is not the signed one")
         wanted = wanted_paths(manifest, want)
         priorities = priorities_for(meta.file_paths, wanted)

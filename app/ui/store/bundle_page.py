@@ -39,10 +39,8 @@ def campaign_text(campaign: Campaign) -> str:
     if campaign.goal_backers:
         goal = f"{campaign.backers:,} of {campaign.goal_backers:,} backers"
     else:
-        goal = (
-            f"{format_price(campaign.pledged_cents, campaign.currency)} of "
-            f"{format_price(campaign.goal_cents or 0, campaign.currency)}"
-        )
+        goal = (f"{format_price(campaign.pledged_cents, campaign.currency)} of "
+                f"{format_price(campaign.goal_cents or 0, campaign.currency)}")
     state = {"open": f"{days} days left", "succeeded": "Funded", "failed": "Goal not reached"}
     return f"{goal} · {state.get(campaign.state.value, campaign.state.value)}"
 
@@ -90,13 +88,9 @@ class BundlePage(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         actions = QHBoxLayout()
         for key, signal in (
-            ("get", self.get_requested),
-            ("email", self.email_requested),
-            ("buy", self.buy_requested),
-            ("pledge", self.pledge_requested),
-            ("pilot", self.watch_pilot_requested),
-            ("play", self.play_requested),
-            ("download", self.download_requested),
+            ("get", self.get_requested), ("email", self.email_requested), ("buy", self.buy_requested),
+            ("pledge", self.pledge_requested), ("pilot", self.watch_pilot_requested),
+            ("play", self.play_requested), ("download", self.download_requested),
         ):
             button = QPushButton()
             button.clicked.connect(lambda _=False, s=signal: self._emit(s))
@@ -105,15 +99,8 @@ class BundlePage(QWidget):
         actions.addStretch(1)
 
         info = QVBoxLayout()
-        for widget in (
-            self.title,
-            self.creator,
-            self.price,
-            self.campaign_bar,
-            self.campaign_label,
-            self.swarm,
-            self.owned_label,
-        ):
+        for widget in (self.title, self.creator, self.price, self.campaign_bar, self.campaign_label,
+                       self.swarm, self.owned_label):
             info.addWidget(widget)
         info.addLayout(actions)
         info.addStretch(1)
@@ -134,11 +121,8 @@ class BundlePage(QWidget):
         return [button.text() for button in self.buttons.values() if not button.isHidden()]
 
     def set_cover(self, pixmap: QPixmap) -> None:
-        self.cover.setPixmap(
-            pixmap.scaled(
-                self.cover.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
-        )
+        self.cover.setPixmap(pixmap.scaled(self.cover.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                           Qt.TransformationMode.SmoothTransformation))
 
     def show_bundle(self, detail: BundleDetail, *, owned: bool) -> None:
         self.detail = detail
@@ -150,9 +134,8 @@ class BundlePage(QWidget):
         self.description.setText(detail.description or detail.summary)
         health = detail.swarm
         web_seed = " · always available from the store's web seed" if detail.web_seed_url else ""
-        self.swarm.setText(
-            f"Swarm: {health.seeders} seeding, {health.leechers} downloading, {health.completed} completed{web_seed}"
-        )
+        self.swarm.setText(f"Swarm: {health.seeders} seeding, {health.leechers} downloading, "
+                           f"{health.completed} completed{web_seed}")
         campaign = detail.campaign
         self.campaign_bar.setVisible(campaign is not None)
         self.campaign_label.setVisible(campaign is not None)
@@ -177,13 +160,10 @@ class BundlePage(QWidget):
     def _show_actions(self, detail: BundleDetail, owned: bool) -> None:
         gate = detail.gate
         labels = {
-            "get": "Get",
-            "email": "Give e-mail…",
+            "get": "Get", "email": "Give e-mail…",
             "buy": f"Buy {format_price(gate.price_cents or gate.min_cents or 0, gate.currency)}…",
             "pledge": f"Pledge {format_price(gate.price_cents or 0, gate.currency)}…",
-            "pilot": "Watch pilot",
-            "play": "Play",
-            "download": "Download",
+            "pilot": "Watch pilot", "play": "Play", "download": "Download",
         }
         if gate.type is GateType.PWYW:
             labels["buy"] = "Pay what you want…"

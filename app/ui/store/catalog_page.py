@@ -32,15 +32,8 @@ from app.ui.store.covers import CoverCache
 from app.ui.tasks import TaskRunner
 from app.ui.units import format_price
 
-KINDS = [
-    ("All kinds", ""),
-    ("Series", "series"),
-    ("Films", "film"),
-    ("Music", "music"),
-    ("Books", "book"),
-    ("Software", "software"),
-    ("Games", "game"),
-]
+KINDS = [("All kinds", ""), ("Series", "series"), ("Films", "film"), ("Music", "music"), ("Books", "book"),
+         ("Software", "software"), ("Games", "game")]
 COVER_SIZE = QSize(150, 200)  # the demo covers' 3:4; a placeholder of the same shape keeps cards from jumping
 BUNDLE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 

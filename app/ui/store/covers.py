@@ -51,11 +51,8 @@ class CoverCache(QObject):
         if url not in self._in_flight:
             self._in_flight.add(url)
             path = self._folder / _cache_name(url)
-            self._tasks.run(
-                lambda: self._load(url, path),
-                lambda data: self._on_loaded(url, data),
-                lambda _exc: self._in_flight.discard(url),
-            )
+            self._tasks.run(lambda: self._load(url, path), lambda data: self._on_loaded(url, data),
+                            lambda _exc: self._in_flight.discard(url))
         return None
 
     def _load(self, url: str, path: Path) -> bytes:

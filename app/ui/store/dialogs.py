@@ -137,8 +137,7 @@ class PaymentDialog(_FormDialog):
         if test_cards:
             lines = "\n".join(
                 f"{c.number[:4]} {c.number[4:8]} {c.number[8:12]} {c.number[12:]} — {c.outcome.replace('_', ' ')}"
-                for c in test_cards
-            )
+                for c in test_cards)
             self.test_cards_label.setText(f"This is a demo store: no real money moves. Test cards:\n{lines}")
             self.test_cards_label.setStyleSheet("color: #555;")
             self.form.addRow("", self.test_cards_label)
@@ -147,9 +146,8 @@ class PaymentDialog(_FormDialog):
             self.cvc.setText("123")
 
     def card(self) -> Card:
-        return Card(
-            self.number.text().replace(" ", ""), self.exp_month.value(), self.exp_year.value(), self.cvc.text().strip()
-        )
+        return Card(self.number.text().replace(" ", ""), self.exp_month.value(), self.exp_year.value(),
+                    self.cvc.text().strip())
 
     def amount_cents(self) -> int | None:
         return None if self.amount is None else round(self.amount.value() * 100)

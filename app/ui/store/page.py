@@ -81,14 +81,10 @@ class StorePage(QWidget):
         actions.bundle_loaded.connect(self.show_bundle)
         actions.bundle_refreshed.connect(self._on_refreshed)
         actions.error.connect(self.banner.show_error)
-        actions.purchase_completed.connect(
-            lambda _b, title: self.banner.show_info(f"Thank you! “{title}” is yours and is downloading.")
-        )
-        actions.pledged.connect(
-            lambda _b, title: self.banner.show_info(
-                f"Thank you for backing “{title}”. Your card is charged only if the campaign reaches its goal."
-            )
-        )
+        actions.purchase_completed.connect(lambda _b, title: self.banner.show_info(
+            f"Thank you! “{title}” is yours and is downloading."))
+        actions.pledged.connect(lambda _b, title: self.banner.show_info(
+            f"Thank you for backing “{title}”. Your card is charged only if the campaign reaches its goal."))
 
     def _start_refresh_timer(self) -> QTimer:
         timer = QTimer(self)
