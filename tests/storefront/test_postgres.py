@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from storefront.db import Database
+from storefront.db import SCHEMA_VERSION, Database
 from tests.storefront.store_support import (
     DECLINED_CARD,
     GOOD_CARD,
@@ -100,7 +100,7 @@ def test_the_database_is_postgresql_and_migrated(postgres_url: str, store: Store
     db = Database(postgres_url)
     try:
         assert db.engine.dialect.name == "postgresql"
-        assert db.migrate() == 1  # already at the newest version: nothing to do
+        assert db.migrate() == SCHEMA_VERSION  # already at the newest version: nothing to do
     finally:
         db.dispose()
     assert not (store.data_dir / "store.db").exists()  # nothing went to SQLite
@@ -180,4 +180,6 @@ def test_several_processes_migrating_a_fresh_database_at_once_do_not_race(postgr
     ]
     outcomes = [p.communicate(timeout=120) for p in starters]
     assert [p.returncode for p in starters] == [0, 0, 0, 0], [err for _, err in outcomes]
-    assert sorted(out.strip() for out, _ in outcomes) == ["0", "1", "1", "1"]  # one migrated, three found it done
+    newest = str(SCHEMA_VERSION)
+    # one migrated, three found it done
+    assert sorted(out.strip() for out, _ in outcomes) == ["0", newest, newest, newest]
