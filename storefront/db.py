@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storefront.errors import StoreError
-from storefront.models import Base, SchemaVersion, StripeEvent, StripePayment
+from storefront.models import CREATOR_TABLES, Base, SchemaVersion, StripeEvent, StripePayment
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,16 @@ def _v2_stripe_ledger(conn: Connection) -> None:
         table.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _v3_creators(conn: Connection) -> None:
+    """Issue 10's tables (creator role, publish drafts, tiers, updates, downloads per day): new tables only,
+    created where missing, so the step is harmless on a fresh database that v1's create_all already built."""
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables[t.__tablename__] for t in CREATOR_TABLES])
+
+
 # Numbered steps; append, never edit a released one. Each runs in the migration's transaction.
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1_initial), (2, _v2_stripe_ledger))
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
+    (1, _v1_initial), (2, _v2_stripe_ledger), (3, _v3_creators),
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

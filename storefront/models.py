@@ -378,3 +378,108 @@ class SchemaVersion(Base):
     __tablename__ = "schema_version"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+
+
+# --- creators (issue 10): new tables only, so schema step 3 is a create_all of these on any database -----------
+
+
+class CreatorProfile(Base):
+    """An account with the creator role (becoming a creator is one API call); its public name on bundles."""
+
+    __tablename__ = "creator_profiles"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DraftState(enum.StrEnum):
+    UPLOADING = "uploading"  # the creator's app sends the content; nothing shows in the catalog
+    PUBLISHED = "published"
+    ABANDONED = "abandoned"
+
+
+class PublishDraft(Base):
+    """A bundle (or a release of one) on its way in: validated, key wrapped, content arriving by upload."""
+
+    __tablename__ = "publish_drafts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    bundle_id: Mapped[str] = mapped_column(String(64), index=True)  # the id the bundle gets (or has: a release)
+    is_release: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default=DraftState.UPLOADING, index=True)
+    draft_json: Mapped[str] = mapped_column(Text)  # the validated draft (manifest fields, campaign, tiers)
+    torrent_data: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)  # nonce + AES-GCM(wrap key, bundle key)
+    top_name: Mapped[str] = mapped_column(String(200))
+    piece_size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PublishDraftFile(Base):
+    """One file of a draft's torrent: how many of its bytes the store holds, verified piece by piece."""
+
+    __tablename__ = "publish_draft_files"
+    __table_args__ = (UniqueConstraint("draft_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("publish_drafts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # the file's index among the torrent's real files
+    torrent_index: Mapped[int] = mapped_column(Integer)  # its index in the torrent (pad files count)
+    path: Mapped[str] = mapped_column(String(1000))
+    size: Mapped[int] = mapped_column(BigInteger)
+    first_piece: Mapped[int] = mapped_column(Integer)
+    pad_after: Mapped[int] = mapped_column(Integer, default=0)  # zero bytes a pad file adds after it
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CampaignTier(Base):
+    """A reward tier of a campaign: '$9.95 the season', '$25 the season and your name in the credits'."""
+
+    __tablename__ = "campaign_tiers"
+    __table_args__ = (UniqueConstraint("campaign_id", "tier_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    tier_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    price_cents: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PledgeTier(Base):
+    """The tier a pledge is at now (a pledge without a row is at the campaign's base price)."""
+
+    __tablename__ = "pledge_tiers"
+    pledge_id: Mapped[str] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"), primary_key=True)
+    tier_id: Mapped[str] = mapped_column(String(64))
+
+
+class CreatorUpdate(Base):
+    """A creator's update on a bundle (news for backers and owners)."""
+
+    __tablename__ = "creator_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DownloadDay(Base):
+    """.torrent fetches of a bundle per UTC day (the dashboard's downloads-per-day series)."""
+
+    __tablename__ = "download_days"
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+CREATOR_TABLES = (
+    CreatorProfile,
+    PublishDraft,
+    PublishDraftFile,
+    CampaignTier,
+    PledgeTier,
+    CreatorUpdate,
+    DownloadDay,
+)

@@ -383,6 +383,9 @@ def _gate(kind: GateType, cents: int | None, currency: str) -> Gate:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m storefront publish", description="Publish a bundle.")
     parser.add_argument("source", type=Path, help="the folder whose files make the bundle")
+    parser.add_argument(
+        "--store", help="the store's URL: publish through the creator API (needs --creator-account; no data dir)"
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("store-data"), help="the store's data folder")
     parser.add_argument("--title", required=True)
     parser.add_argument("--creator", required=True)
@@ -422,6 +425,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 goal_backers=args.goal_backers,
                 goal_cents=parse_cents(args.goal_amount) if args.goal_amount else None,
             )
+        if args.store:
+            bundle_id = _publish_through_api(args, gate, campaign)
+            print(bundle_id)
+            return 0
         config = StoreConfig.from_env(args.data_dir)
         bundle_id = publish_bundle(
             config,
@@ -443,3 +450,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(bundle_id)
     return 0
+
+
+def _publish_through_api(args: argparse.Namespace, gate: Gate, campaign: CampaignSpec | None) -> str:
+    from storefront.publish_remote import password_from_env, publish_remote  # imports this module: load late
+
+    if not args.creator_account:
+        raise PublishError("--store needs --creator-account (the creator's e-mail address)")
+    campaign_body = None
+    if campaign is not None:
+        campaign_body = {
+            "deadline_days": args.deadline_days,
+            "goal_backers": campaign.goal_backers,
+            "goal_cents": campaign.goal_cents,
+        }
+    return publish_remote(
+        args.store,
+        args.source,
+        email=args.creator_account,
+        password=password_from_env(),
+        creator=args.creator,
+        title=args.title,
+        kind=args.kind,
+        gate=gate,
+        lock_globs=args.lock,
+        description=args.description,
+        summary=args.summary,
+        cover=args.cover,
+        campaign=campaign_body,
+        piece_size=args.piece_size,
+    )

@@ -25,10 +25,12 @@ from app.engine.events import (
     TorrentFinished,
     TorrentRemoved,
 )
+from app.engine.hybrid_hashes import FileHasher, hybrid_torrent
 from app.engine.inspect import TorrentFileInfo, TorrentInfo, inspect_torrent
 from app.engine.labels import Category, LabelBook, LabelError, Labels
 from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
 from app.engine.stream import TorrentStream
+from app.engine.torrent_maker import TorrentMakingCancelled, create_torrent
 from app.engine.types import (
     ByteRange,
     FileEntry,
@@ -49,6 +51,7 @@ __all__ = [
     "EngineEvent",
     "EngineSettings",
     "FileEntry",
+    "FileHasher",
     "InvalidMagnetError",
     "InvalidTorrentError",
     "LabelBook",
@@ -70,11 +73,14 @@ __all__ = [
     "TorrentFinished",
     "TorrentId",
     "TorrentInfo",
+    "TorrentMakingCancelled",
     "TorrentRemoved",
     "TorrentSnapshot",
     "TorrentState",
     "TorrentStream",
     "TrackerEntry",
     "UnknownTorrentError",
+    "create_torrent",
+    "hybrid_torrent",
     "inspect_torrent",
 ]

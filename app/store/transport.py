@@ -141,8 +141,14 @@ class Transport:
         unauthorized: type[StoreError] | None = None,
         raw: bool = False,
         max_bytes: int = MAX_JSON_BYTES,
+        content: bytes | None = None,
+        retry_always: bool = False,
     ) -> Any:
-        """Send one call; returns parsed JSON (None for 204), or the body bytes when `raw`."""
+        """Send one call; returns parsed JSON (None for 204), or the body bytes when `raw`.
+
+        ``content`` sends raw bytes instead of a JSON body; ``retry_always`` marks a call safe to repeat (an
+        offset-addressed upload chunk) so it is retried like a GET.
+        """
         headers: dict[str, str] = {}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -150,14 +156,23 @@ class Transport:
             headers["Idempotency-Key"] = idempotency_key
         if raw:
             headers["Accept"] = "*/*"
-        retryable = method == "GET" or idempotency_key is not None
+        retryable = method == "GET" or idempotency_key is not None or retry_always
+        if content is not None:
+            headers["Content-Type"] = "application/octet-stream"
         attempts = self.retry.attempts if retryable else 1
         url = self.url(path)
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 response = self._session().request(
-                    method, url, params=params, json=body, headers=headers, timeout=self.timeout, stream=True
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    data=content,
+                    headers=headers,
+                    timeout=self.timeout,
+                    stream=True,
                 )
             except requests.RequestException as exc:
                 if last:
@@ -185,7 +200,6 @@ class Transport:
             except ValueError as exc:
                 raise MalformedResponse(detail=f"{method} {path}: not JSON: {exc}") from exc
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
-
 
     def _retry_wait(self, status: int, content: bytes, retry_after: float | None, attempt: int) -> float | None:
         """How long to wait before asking again, or None when this answer is final. Only for retryable calls."""

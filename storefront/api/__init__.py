@@ -2,14 +2,14 @@
 
 from fastapi import APIRouter
 
-from storefront.api import accounts, campaigns, catalog, creators, gates, licenses, purchases, store
+from storefront.api import accounts, campaigns, catalog, creators, gates, licenses, pledges, purchases, store
 
 API_PREFIX = "/api/v1"
 
 
 def build_api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (store, catalog, accounts, gates, purchases, campaigns, licenses, creators):
+    for module in (store, catalog, accounts, gates, purchases, campaigns, licenses, creators, pledges):
         router.include_router(module.router)
     return router
 

@@ -20,6 +20,7 @@ from storefront.api.deps import Services
 from storefront.api.schemas import BundleDetail, CatalogPage, documented
 from storefront.campaigns import campaign_view
 from storefront.config import StoreConfig
+from storefront.creator_dashboard import record_download
 from storefront.errors import NotFoundError
 from storefront.external_tracker import ExternalTracker
 from storefront.models import Bundle, BundleDocument, Campaign
@@ -194,6 +195,7 @@ def torrent(bundle_id: str, services: Services) -> Response:
         document = session.get(BundleDocument, bundle_id)
         data = document.torrent_data if document is not None else None
         session.execute(update(Bundle).where(Bundle.id == bundle_id).values(downloads=Bundle.downloads + 1))
+        record_download(session, bundle_id)  # the creator dashboard's downloads per day
     if data is None:
         path = config.torrent_path(bundle_id)
         if not path.is_file():

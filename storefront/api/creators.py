@@ -1,18 +1,36 @@
-"""Creator endpoints: ``GET /creators/report`` (money per bundle) and
-``GET /creators/bundles/{id}/subscribers`` (the e-mail gate's consenting addresses)."""
+"""Creator endpoints (the creator API): the role (``/creators/me``), publishing (drafts, piece-verified resumable
+upload, publish, releases), the bundle key, updates, the dashboard and the money report, subscribers (JSON, CSV).
+
+Every call needs a session; every call but ``POST /creators/me`` needs the creator role (403 ``not_creator``) and,
+for a bundle, that it is the caller's (403 ``not_your_bundle``). Sync endpoints run on the worker threads; the
+upload endpoint reads its body on the event loop and does its work on a worker.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from storefront.api.deps import AccountId, Services
 from storefront.api.schemas import CreatorReport, SubscriberExport, documented
+from storefront.creator_dashboard import dashboard as build_dashboard
+from storefront.creator_dashboard import subscribers_csv
+from storefront.creator_updates import list_updates, post_update
+from storefront.creators import become_creator, creator_profile, require_own_bundle
+from storefront.drafts import MAX_CHUNK, Drafts
+from storefront.errors import InvalidInputError, NotFoundError
 from storefront.models import Bundle, Charge, ChargeStatus
 
 router = APIRouter(tags=["creators"])
+JsonBody = Annotated[dict[str, Any], Body()]
+
+
+def _drafts(services: Any) -> Drafts:
+    return Drafts(services.config, services.db, services.keys)
 
 
 @router.get("/creators/report", response_model=None, responses=documented(200, CreatorReport, 401))
@@ -60,3 +78,105 @@ def report(services: Services, account_id: AccountId) -> dict[str, Any]:
 )
 def subscribers(bundle_id: str, services: Services, account_id: AccountId) -> dict[str, Any]:
     return {"bundle_id": bundle_id, "subscribers": services.gates.subscribers(account_id, bundle_id)}
+
+
+@router.get("/creators/bundles/{bundle_id}/subscribers.csv")
+def subscribers_as_csv(bundle_id: str, services: Services, account_id: AccountId) -> Response:
+    rows = services.gates.subscribers(account_id, bundle_id)
+    return Response(
+        subscribers_csv(rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{bundle_id}-subscribers.csv"'},
+    )
+
+
+# --- the role ----------------------------------------------------------------------------------------------
+
+
+@router.post("/creators/me")
+def become(services: Services, account_id: AccountId, body: JsonBody) -> dict[str, Any]:
+    name = body.get("display_name")
+    if not isinstance(name, str):
+        raise InvalidInputError("Give the name fans will see on your bundles (display_name).", code="invalid_name")
+    return become_creator(services.db, account_id, name)
+
+
+@router.get("/creators/me")
+def me(services: Services, account_id: AccountId) -> dict[str, Any]:
+    profile = creator_profile(services.db, account_id)
+    return {"creator": profile is not None, **(profile or {"account_id": account_id, "display_name": None})}
+
+
+# --- publishing ----------------------------------------------------------------------------------------------
+
+
+@router.post("/creators/drafts", status_code=201)
+def create_draft(services: Services, account_id: AccountId, body: JsonBody) -> dict[str, Any]:
+    return _drafts(services).create(account_id, body)
+
+
+@router.post("/creators/bundles/{bundle_id}/releases", status_code=201)
+def create_release(bundle_id: str, services: Services, account_id: AccountId, body: JsonBody) -> dict[str, Any]:
+    return _drafts(services).create_release(account_id, bundle_id, body)
+
+
+@router.get("/creators/drafts/{draft_id}")
+def draft_status(draft_id: str, services: Services, account_id: AccountId) -> dict[str, Any]:
+    return _drafts(services).status(account_id, draft_id)
+
+
+@router.put("/creators/drafts/{draft_id}/files/{index}")
+async def upload(  # noqa: PLR0917 - FastAPI passes path, query and dependencies by name
+    draft_id: str,
+    index: int,
+    request: Request,
+    services: Services,
+    account_id: AccountId,
+    offset: Annotated[int, Query(ge=0)],
+) -> dict[str, Any]:
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > MAX_CHUNK:
+        raise InvalidInputError(f"Send at most {MAX_CHUNK // (1024 * 1024)} MB per request.", code="too_large")
+    data = await request.body()
+    return await run_in_threadpool(_drafts(services).upload, account_id, draft_id, index, offset, data)
+
+
+@router.post("/creators/drafts/{draft_id}/publish")
+def publish(draft_id: str, services: Services, account_id: AccountId) -> dict[str, Any]:
+    return _drafts(services).finish(account_id, draft_id)
+
+
+@router.delete("/creators/drafts/{draft_id}", status_code=204)
+def abandon(draft_id: str, services: Services, account_id: AccountId) -> Response:
+    _drafts(services).abandon(account_id, draft_id)
+    return Response(status_code=204)
+
+
+@router.get("/creators/bundles/{bundle_id}/key")
+def bundle_key(bundle_id: str, services: Services, account_id: AccountId) -> dict[str, Any]:
+    """The bundle key, for its creator only (to encrypt a release on another machine)."""
+    with services.db.session() as session:
+        require_own_bundle(session, account_id, bundle_id)
+        key = services.issuer.bundle_key(session, bundle_id)
+    return {"bundle_id": bundle_id, "bundle_key": base64.b64encode(key).decode("ascii")}
+
+
+# --- updates and the dashboard -------------------------------------------------------------------------------
+
+
+@router.post("/creators/bundles/{bundle_id}/updates", status_code=201)
+def new_update(bundle_id: str, services: Services, account_id: AccountId, body: JsonBody) -> dict[str, Any]:
+    return post_update(services.db, account_id, bundle_id, str(body.get("title", "")), str(body.get("body", "")))
+
+
+@router.get("/bundles/{bundle_id}/updates")
+def updates(bundle_id: str, services: Services) -> dict[str, Any]:
+    return {"bundle_id": bundle_id, "updates": list_updates(services.db, bundle_id)}
+
+
+@router.get("/creators/dashboard")
+def creator_dashboard(services: Services, account_id: AccountId) -> dict[str, Any]:
+    return build_dashboard(services.config, services.db, services.swarm, account_id)
+
+
+__all__ = ["NotFoundError", "router"]

@@ -181,4 +181,5 @@ def test_several_processes_migrating_a_fresh_database_at_once_do_not_race(postgr
     outcomes = [p.communicate(timeout=120) for p in starters]
     assert [p.returncode for p in starters] == [0, 0, 0, 0], [err for _, err in outcomes]
     newest = str(SCHEMA_VERSION)
-    assert sorted(out.strip() for out, _ in outcomes) == ["0", newest, newest, newest]  # one migrated, 3 found it done
+    # one migrated, three found it done
+    assert sorted(out.strip() for out, _ in outcomes) == ["0", newest, newest, newest]

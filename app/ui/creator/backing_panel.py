@@ -1,0 +1,133 @@
+"""The campaign page's backing panel: reward tiers with their prices, "You backed this" with the backer's tier
+(read from the store, so it is right after a restart), pledge / change tier / cancel before the deadline, what
+happens if the goal is missed in plain words, and the creator's updates.
+
+Every call goes through the runner's workers (``load`` reads tiers, my pledge and updates together; ``set_tier``
+and ``cancel`` change the pledge); answers come back on the main thread. Errors are shown as sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.creator.money import dollars
+from app.ui.tasks import TaskRunner
+
+MISSED_GOAL = "If the goal is missed, nobody is charged and the pilot stays free."
+
+
+@dataclass(frozen=True, slots=True)
+class BackingState:
+    tiers: list[dict[str, Any]]
+    mine: dict[str, Any]
+    updates: list[dict[str, Any]] = field(default_factory=list)
+
+
+class BackingPanel(QWidget):
+    def __init__(
+        self,
+        runner: TaskRunner,
+        *,
+        load: Callable[[], BackingState],
+        set_tier: Callable[[str], dict[str, Any]],
+        cancel: Callable[[], dict[str, Any]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._load = load
+        self._set_tier = set_tier
+        self._cancel = cancel
+        self._tiers: list[dict[str, Any]] = []
+        self.backed = QLabel()
+        self.backed.setWordWrap(True)
+        self.missed = QLabel(MISSED_GOAL)
+        self.tier_box = QVBoxLayout()
+        self.tier_group = QButtonGroup(self)
+        self.pledge_button = QPushButton("Back at this tier")
+        self.pledge_button.clicked.connect(self._pledge_selected)
+        self.cancel_button = QPushButton("Cancel my pledge")
+        self.cancel_button.clicked.connect(self.cancel_pledge)
+        self.updates = QListWidget()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.pledge_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.backed)
+        layout.addLayout(self.tier_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.missed)
+        layout.addWidget(QLabel("Updates from the creator"))
+        layout.addWidget(self.updates)
+        layout.addWidget(self.message)
+
+    def refresh(self) -> None:
+        self._runner.run(self._load, self.show_state, self._show_error)
+
+    def show_state(self, state: BackingState) -> None:
+        self._tiers = state.tiers
+        for button in self.tier_group.buttons():
+            self.tier_group.removeButton(button)
+            button.deleteLater()
+        for index, tier in enumerate(state.tiers):
+            button = QRadioButton(f"{dollars(tier['price_cents'])} — {tier['title']}")
+            button.setToolTip(tier.get("description") or "")
+            self.tier_group.addButton(button, index)
+            self.tier_box.addWidget(button)
+            if state.mine.get("tier_id") == tier["id"]:
+                button.setChecked(True)
+        if state.mine.get("backed"):
+            names = {str(t["id"]): str(t["title"]) for t in state.tiers}
+            name = names.get(str(state.mine["tier_id"]), str(state.mine["tier_id"]))
+            self.backed.setText(f"You backed this — {name} ({dollars(state.mine['amount_cents'])}).")
+            self.pledge_button.setText("Change to this tier")
+            self.cancel_button.setEnabled(True)
+        else:
+            self.backed.setText("You have not backed this yet.")
+            self.pledge_button.setText("Back at this tier")
+            self.cancel_button.setEnabled(False)
+        self.updates.clear()
+        for update in state.updates:
+            self.updates.addItem(f"{update['title']} — {update['body']}")
+
+    def choose_tier(self, tier_id: str) -> None:
+        for index, tier in enumerate(self._tiers):
+            if tier["id"] == tier_id:
+                button = self.tier_group.button(index)
+                if button is not None:
+                    button.setChecked(True)
+
+    def _pledge_selected(self) -> None:
+        index = self.tier_group.checkedId()
+        if index < 0:
+            self.message.setText("Choose a reward tier first.")
+            return
+        tier_id = str(self._tiers[index]["id"])
+        self.message.clear()
+        self._runner.run(lambda: self._set_tier(tier_id), lambda _answer: self.refresh(), self._show_error)
+
+    def pledge(self, tier_id: str) -> None:
+        self.choose_tier(tier_id)
+        self._pledge_selected()
+
+    def cancel_pledge(self) -> None:
+        self.message.clear()
+        self._runner.run(self._cancel, lambda _answer: self.refresh(), self._show_error)
+
+    def _show_error(self, exc: BaseException) -> None:
+        self.message.setText(str(getattr(exc, "user_message", exc)))

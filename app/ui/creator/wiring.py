@@ -1,0 +1,91 @@
+"""Builds the creator pages, the campaign backing panel and the new-release bar from the app's parts (a few lines
+in the window's assembler call these).
+
+``build_creator_pages`` gives the Publish and Dashboard pages their verbs: a ``Publisher`` over the creator's
+publishing folder, the engine (first seed), the creator API and the current session token; the dashboard's loaders
+call the creator API. Runs on the main thread; the verbs it hands out block and are run by the pages' runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from app.engine import Engine
+from app.library.publishing import Publisher, scan_folder
+from app.library.release_notices import ReleaseNotice, ReleaseWatcher
+from app.store import StoreClient
+from app.store.creator import CreatorClient
+from app.store.creator_keys import KeyringBundleKeys
+from app.ui.creator.backing_panel import BackingPanel, BackingState
+from app.ui.creator.dashboard_page import DashboardPage
+from app.ui.creator.publish_page import PublishPage
+from app.ui.release_notices import ReleaseNoticeBar
+from app.ui.tasks import TaskRunner
+
+
+def build_creator_pages(
+    runner: TaskRunner,
+    *,
+    engine: Engine,
+    store_url: str,
+    token: Callable[[], str],
+    work_root: Path,
+) -> tuple[PublishPage, DashboardPage]:
+    client = CreatorClient(store_url)
+
+    def make_publisher() -> Publisher:
+        return Publisher(
+            work_root, keys=KeyringBundleKeys(), engine=engine, client=client, token=token(), store_url=store_url
+        )
+
+    publish = PublishPage(runner, make_publisher, scan_folder)
+    dashboard = DashboardPage(
+        runner,
+        load=lambda: client.dashboard(token()),
+        load_subscribers_csv=lambda bundle_id: client.subscribers_csv(token(), bundle_id),
+    )
+    publish.published.connect(lambda _bundle_id: dashboard.refresh())
+    return publish, dashboard
+
+
+def build_backing_panel(
+    runner: TaskRunner,
+    *,
+    store_url: str,
+    token: Callable[[], str],
+    campaign_id: str,
+    card: Callable[[], dict[str, object]],
+) -> BackingPanel:
+    """The campaign page's backing panel for ``campaign_id`` (``card`` asks the fan for the card to hold)."""
+    client = CreatorClient(store_url)
+    return BackingPanel(
+        runner,
+        load=lambda: BackingState(
+            client.tiers(campaign_id), client.my_pledge(token(), campaign_id), client.updates(campaign_id)
+        ),
+        set_tier=lambda tier_id: client.pledge_tier(token(), campaign_id, tier_id, card()),
+        cancel=lambda: client.cancel_pledge(token(), campaign_id),
+    )
+
+
+def build_release_bar(
+    runner: TaskRunner,
+    *,
+    store: StoreClient,
+    engine: Engine,
+    state_file: Path,
+    owned: Callable[[], list[str]],
+    save_path: Callable[[str], Path],
+    store_key: Callable[[], Ed25519PublicKey],
+    auto_download: bool,
+) -> ReleaseNoticeBar:
+    """The new-release bar over the bundles the fan owns or backed (``owned``), fetching into ``save_path``."""
+    watcher = ReleaseWatcher(store, state_file)
+
+    def download(notice: ReleaseNotice) -> object:
+        return watcher.auto_download(notice, engine, save_path(notice.bundle_id), store_key())
+
+    return ReleaseNoticeBar(runner, lambda: watcher.check(owned()), download if auto_download else None)

@@ -1,0 +1,165 @@
+"""Benchmark: publishing from the creator's machine vs libtorrent making the same hybrid torrent from plaintext.
+
+In one run, for several rounds (alternating which goes first): the app's publishing code (``Publisher``: bundle key,
+every file locked and encrypted streamed into the bundle folder, then the hybrid torrent through the engine's
+``create_torrent``) against ``create_torrent`` over the plaintext alone. Each measurement runs in a child process
+of its own, so its peak RSS (ru_maxrss) is its own. The store is not involved (upload is network-bound; see the
+integration tests). Prints a table; the LAST line is one JSON object:
+``publish_s``, ``plain_torrent_s`` (medians), ``publish_vs_plain`` (median of per-round ratios; goal <= 1.3),
+``peak_rss_MB`` (largest of any publish child; goal < 200 whatever the size), the spread (min/max), and
+``copy_s`` / ``publish_vs_copy``: plainly reading and writing the same bytes, the floor of any publish that must
+store the ciphertext it seeds (the plain torrent writes nothing).
+
+    python bench/publish.py [--gib 1] [--rounds 3] [--files 4] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.bundle import BundleKind, GateType
+from app.engine import create_torrent
+from app.library.publishing import Publisher, PublishRequest
+
+PIECE = 256 * 1024
+
+
+class _Keys:
+    """Bundle keys in memory: the benchmark measures encryption and hashing, not the keyring."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes] = {}
+
+    def put(self, job_id: str, key: bytes) -> None:
+        self._keys[job_id] = key
+
+    def get(self, job_id: str) -> bytes | None:
+        return self._keys.get(job_id)
+
+    def delete(self, job_id: str) -> None:
+        self._keys.pop(job_id, None)
+
+
+def make_plaintext(folder: Path, total: int, files: int) -> Path:
+    top = folder / "Bench Bundle"
+    if top.is_dir() and sum(p.stat().st_size for p in top.rglob("*") if p.is_file()) == total:
+        return top
+    shutil.rmtree(top, ignore_errors=True)
+    top.mkdir(parents=True)
+    block = os.urandom(1 << 20)
+    each = total // files
+    for i in range(files):
+        with (top / f"episode-{i + 1:02d}.bin").open("wb") as fh:
+            for n in range(each // len(block)):
+                fh.write(block[n % 7 :] + block[: n % 7])  # distinct blocks, cheap to make
+    return top
+
+
+def child_publish(source: Path, work: Path) -> dict[str, float]:
+    publisher = Publisher(work, keys=_Keys())
+    files = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
+    request = PublishRequest(
+        folder=source, title="Bench Bundle", kind=BundleKind.SERIES, gate=GateType.PAID,
+        locked=frozenset(files), price_cents=499,
+    )  # fmt: skip
+    start = time.perf_counter()
+    job = publisher.plan(request)
+    publisher.run(job)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(work, ignore_errors=True)
+    return {"seconds": elapsed}
+
+
+def child_copy(source: Path, work: Path) -> dict[str, float]:
+    """The floor of any publish that must store the ciphertext: read and write the same bytes, nothing else."""
+    start = time.perf_counter()
+    work.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        with path.open("rb") as src, (work / path.name).open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(work, ignore_errors=True)
+    return {"seconds": elapsed}
+
+
+def child_plain(source: Path) -> dict[str, float]:
+    start = time.perf_counter()
+    create_torrent(source, piece_size=PIECE)
+    return {"seconds": time.perf_counter() - start}
+
+
+def run_child(*args: str) -> tuple[float, float]:
+    """(seconds, peak RSS MB) of one measurement in a fresh process."""
+    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(data["seconds"]), float(data["peak_rss_MB"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gib", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--files", type=int, default=4)
+    parser.add_argument("--dir", type=Path)
+    parser.add_argument("--child", nargs="+")
+    args = parser.parse_args()
+    if args.child:
+        kind, source = args.child[0], Path(args.child[1])
+        if kind == "publish":
+            result = child_publish(source, Path(args.child[2]))
+        elif kind == "copy":
+            result = child_copy(source, Path(args.child[2]))
+        else:
+            result = child_plain(source)
+        result["peak_rss_MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return 0
+    base = args.dir or Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    total = int(args.gib * (1 << 30))
+    source = make_plaintext(base / "src", total, args.files)
+    rows = []
+    for round_no in range(args.rounds):
+        order = ("publish", "plain", "copy") if round_no % 2 == 0 else ("copy", "plain", "publish")
+        timing: dict[str, tuple[float, float]] = {}
+        for kind in order:
+            extra = [str(base / f"work-{round_no}")] if kind != "plain" else []
+            timing[kind] = run_child(kind, str(source), *extra)
+        pub, plain, copy = timing["publish"][0], timing["plain"][0], timing["copy"][0]
+        rows.append((pub, plain, pub / plain, timing["publish"][1], copy))
+    print(f"{'round':>5} {'publish s':>10} {'plain s':>8} {'ratio':>6} {'copy s':>7} {'publish RSS MB':>15}")
+    for i, (pub, plain, ratio, rss, copy) in enumerate(rows, 1):
+        print(f"{i:>5} {pub:>10.2f} {plain:>8.2f} {ratio:>6.2f} {copy:>7.2f} {rss:>15.1f}")
+    ratios = [r[2] for r in rows]
+    figures = {
+        "gib": args.gib,
+        "rounds": args.rounds,
+        "publish_s": round(statistics.median(r[0] for r in rows), 3),
+        "plain_torrent_s": round(statistics.median(r[1] for r in rows), 3),
+        "publish_vs_plain": round(statistics.median(ratios), 3),
+        "publish_vs_plain_min": round(min(ratios), 3),
+        "publish_vs_plain_max": round(max(ratios), 3),
+        "peak_rss_MB": round(max(r[3] for r in rows), 1),
+        "copy_s": round(statistics.median(r[4] for r in rows), 3),  # read + write the same bytes: the floor
+        "publish_vs_copy": round(statistics.median(r[0] / r[4] for r in rows), 3),
+    }
+    if args.dir is None:
+        shutil.rmtree(base, ignore_errors=True)
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

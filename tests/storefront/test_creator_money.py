@@ -1,0 +1,201 @@
+"""Money for creators over real HTTP: campaign tiers (pledge, change tier, cancel, pledge again; goal met → each
+backer charged once at the final tier, missed → nobody), creator updates, and the dashboard's figures against
+the store's own ledger (its charges table) after a scripted series of sales, refunds and pledges."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app.bundle import BundleKind, GateType, GrantScope, load_public_key, verify_license
+from app.library.publishing import Publisher, PublishRequest, TierChoice
+from app.store.creator import CreatorClient
+from storefront.config import StoreConfig
+from storefront.models import Charge, ChargeStatus
+from storefront.services import build_services
+from tests.storefront.store_support import GOOD_CARD, StoreProcess
+from tests.support.creator import MemoryKeys, bearer, episodes, new_account
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
+    data = tmp_path_factory.mktemp("money-store") / "data"
+    data.mkdir()
+    server = StoreProcess(data).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(store: StoreProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=store.api, timeout=60) as client:
+        yield client
+
+
+def _publish(store: StoreProcess, api: httpx.Client, tmp_path: Path, request: dict[str, Any]) -> tuple[str, str]:
+    """(creator token, bundle id) of a bundle published by the app's publishing code."""
+    _, token = new_account(api)
+    assert api.post("/creators/me", json={"display_name": "Mara"}, headers=bearer(token)).status_code == 200
+    folder = episodes(tmp_path / f"src-{uuid.uuid4().hex[:6]}", {"pilot.bin": 50_000, "ep1.bin": 200_000})
+    publisher = Publisher(
+        tmp_path / "work", keys=MemoryKeys(), client=CreatorClient(store.url), token=token, store_url=store.url
+    )
+    job = publisher.plan(
+        PublishRequest(folder=folder, kind=BundleKind.SERIES, locked=frozenset({"ep1.bin"}), **request)
+    )
+    return token, publisher.run(job)
+
+
+def _ledger(store: StoreProcess, bundle_id: str) -> list[Charge]:
+    services = build_services(StoreConfig(data_dir=store.data_dir))
+    try:
+        with services.db.session() as session:
+            return list(session.scalars(select(Charge).where(Charge.bundle_id == bundle_id)))
+    finally:
+        services.close()
+
+
+def _close(store: StoreProcess, campaign_id: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "storefront", "campaign", "close", campaign_id, "--data-dir", str(store.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+def _campaign(store: StoreProcess, api: httpx.Client, tmp_path: Path, goal: int) -> str:
+    _, bundle_id = _publish(
+        store,
+        api,
+        tmp_path,
+        {
+            "title": f"Lumen Drift {uuid.uuid4().hex[:4]}",
+            "gate": GateType.CAMPAIGN,
+            "price_cents": 995,
+            "goal_backers": goal,
+            "tiers": (
+                TierChoice("season", "The season", 995),
+                TierChoice("credits", "The season and your name in the credits", 2500),
+            ),
+        },
+    )
+    return bundle_id
+
+
+def test_tiers_pledge_change_cancel_pledge_again_then_each_backer_is_charged_once_at_the_final_tier(
+    store: StoreProcess, api: httpx.Client, tmp_path: Path
+) -> None:
+    campaign = _campaign(store, api, tmp_path, goal=2)
+    tiers = api.get(f"/campaigns/{campaign}/tiers").json()["tiers"]
+    assert [(t["id"], t["price_cents"]) for t in tiers] == [("season", 995), ("credits", 2500)]
+    _, ana = new_account(api)
+    _, ben = new_account(api)
+    mine = f"/campaigns/{campaign}/pledge"
+    assert api.get(mine, headers=bearer(ana)).json()["backed"] is False
+    assert api.put(mine, json={"tier_id": "season", "card": GOOD_CARD}, headers=bearer(ana)).status_code == 200
+    assert api.put(mine, json={"tier_id": "credits", "card": GOOD_CARD}, headers=bearer(ana)).status_code == 200
+    backed = api.get(mine, headers=bearer(ana)).json()
+    assert (backed["backed"], backed["tier_id"], backed["amount_cents"]) == (True, "credits", 2500)
+    assert api.put(mine, json={"tier_id": "season", "card": GOOD_CARD}, headers=bearer(ben)).status_code == 200
+    assert api.delete(mine, headers=bearer(ben)).json()["backed"] is False
+    progress = api.get(f"/campaigns/{campaign}").json()
+    assert (progress["backers"], progress["pledged_cents"]) == (1, 2500)
+    assert api.put(mine, json={"tier_id": "season", "card": GOOD_CARD}, headers=bearer(ben)).status_code == 200
+    progress = api.get(f"/campaigns/{campaign}").json()
+    assert (progress["backers"], progress["pledged_cents"]) == (2, 2500 + 995)
+    wrong = api.put(mine, json={"tier_id": "gold", "card": GOOD_CARD}, headers=bearer(ben))
+    assert wrong.status_code == 422 and "no reward tier" in wrong.json()["error"]["message"]
+
+    assert "succeeded" in _close(store, campaign)
+    ledger = _ledger(store, campaign)
+    captured = defaultdict(list)
+    for charge in ledger:
+        if charge.status == ChargeStatus.CAPTURED:
+            captured[charge.account_id].append(charge.amount_cents)
+        else:
+            assert charge.status == ChargeStatus.VOIDED  # every earlier hold was released
+    assert sorted(captured.values()) == [[995], [2500]]
+    late = api.put(mine, json={"tier_id": "credits", "card": GOOD_CARD}, headers=bearer(ben))
+    assert late.status_code == 409 and late.json()["error"]["code"] == "campaign_closed"
+    # Both backers hold a season license.
+    key = load_public_key(api.get("/public-key").json()["public_key"])
+    for fan in (ana, ben):
+        tokens = api.get("/licenses", headers=bearer(fan)).json()["licenses"]
+        opened = [verify_license(t if isinstance(t, str) else t["token"], key) for t in tokens]
+        assert [(lic.bundle_id, lic.grant.scope) for lic in opened] == [(campaign, GrantScope.BUNDLE)]
+
+
+def test_a_missed_goal_charges_nobody(store: StoreProcess, api: httpx.Client, tmp_path: Path) -> None:
+    campaign = _campaign(store, api, tmp_path, goal=5)
+    mine = f"/campaigns/{campaign}/pledge"
+    for tier in ("season", "credits"):
+        _, fan = new_account(api)
+        assert api.put(mine, json={"tier_id": "season", "card": GOOD_CARD}, headers=bearer(fan)).status_code == 200
+        assert api.put(mine, json={"tier_id": tier, "card": GOOD_CARD}, headers=bearer(fan)).status_code == 200
+    assert "failed" in _close(store, campaign)
+    assert {c.status for c in _ledger(store, campaign)} == {ChargeStatus.VOIDED}
+
+
+def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
+    store: StoreProcess, api: httpx.Client, tmp_path: Path
+) -> None:
+    token, paid = _publish(store, api, tmp_path, {"title": "Night Shift", "gate": GateType.PAID, "price_cents": 499})
+    buyers = [new_account(api)[1] for _ in range(3)]
+    for fan in buyers:
+        bought = api.post(
+            "/purchases",
+            json={"bundle_id": paid, "card": GOOD_CARD},
+            headers={**bearer(fan), "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert bought.status_code == 201, bought.text
+    for _ in range(2):
+        assert api.get(f"/bundles/{paid}/torrent").status_code == 200
+    # A refund, as the store's operator makes it: the provider gives the money back, the ledger says so.
+    services = build_services(StoreConfig(data_dir=store.data_dir))
+    try:
+        with services.db.session() as session:
+            refunded = session.scalars(
+                select(Charge.id).where(Charge.bundle_id == paid, Charge.status == ChargeStatus.CAPTURED)
+            ).first()
+        assert refunded is not None
+        services.provider.refund(refunded)
+        with services.db.write() as session:
+            session.get_one(Charge, refunded).status = ChargeStatus.REFUNDED
+    finally:
+        services.close()
+
+    dashboard = api.get("/creators/dashboard", headers=bearer(token)).json()
+    line = next(b for b in dashboard["bundles"] if b["bundle_id"] == paid)
+    ledger = _ledger(store, paid)
+    gross = sum(c.amount_cents for c in ledger if c.status == ChargeStatus.CAPTURED)
+    fees = sum(c.fee_cents for c in ledger if c.status == ChargeStatus.CAPTURED)
+    cut = (gross * 10 + 50) // 100
+    assert (line["gross_cents"], line["payment_fees_cents"], line["store_fee_cents"]) == (gross, fees, cut)
+    assert line["net_cents"] == gross - fees - cut and gross == 2 * 499 and fees > 0
+    assert (line["sales"], line["refunds"], line["downloads"]) == (2, 1, 2)
+    assert dashboard["payouts"]["owed_cents"] == dashboard["totals"]["net_cents"] == line["net_cents"]
+    assert sum(e["gross_cents"] for e in dashboard["payouts"]["entries"]) == gross
+    assert sum(d["count"] for d in dashboard["series"]["downloads_per_day"]) == 2
+    assert sum(d["gross_cents"] for d in dashboard["series"]["revenue_per_day"]) == gross
+    # Updates: the creator posts, anyone reads.
+    posted = api.post(
+        f"/creators/bundles/{paid}/updates",
+        json={"title": "Episode 2 is shot", "body": "Editing now."},
+        headers=bearer(token),
+    )
+    assert posted.status_code == 201
+    assert [u["title"] for u in api.get(f"/bundles/{paid}/updates").json()["updates"]] == ["Episode 2 is shot"]
