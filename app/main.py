@@ -100,7 +100,7 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     from app.library import LibraryIndex, StoreBackend
     from app.player.resume import ResumePositions
     from app.ui.application import forward_to_running_instance, listen_for_other_launches
-    from app.ui.assembly import StoreParts, assemble_window
+    from app.ui.assembly import CreatorParts, StoreParts, assemble_window
     from app.ui.desktop import DesktopConfig
 
     if forward_to_running_instance(paths.config, options.sources):
@@ -122,7 +122,9 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     player = PlayerParts.build(engine, throttle_others_to=settings.watching_throttle_bytes())
     window = assemble_window(engine, settings_store, settings, config,
                              store=StoreParts(backend, index, watch, paths.cache / "covers"),
-                             player=player.dependencies())
+                             player=player.dependencies(),
+                             creator=CreatorParts(engine, lambda: backend.base_url, backend.session_token,
+                                                  paths.data / "publishing"))
     desktop = window.shell
     desktop.settings_page.settings_saved.connect(player.apply_settings)
     if window.store is not None:

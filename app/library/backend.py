@@ -81,6 +81,13 @@ class StoreBackend:
     def download_torrent(self, bundle_id: str) -> bytes:
         return self._client.download_torrent(bundle_id)
 
+    def session_token(self) -> str:
+        """The signed-in session's token for the creator API (keyring: blocking); ``AuthRequired`` signed out."""
+        account = self._account.current_account()
+        if account is None:
+            raise AuthRequired()
+        return account.token
+
     def account_email(self) -> str | None:
         account = self._account.current_account()
         return account.email if account else None

@@ -1,18 +1,20 @@
 """The one place that wires the window: the shell, then each section, then the signals between them.
 
 ``assemble_window`` builds the shell (``Desktop``: window, tray, engine bridge, Transfers, Settings) and the
-sections — Store, Library, Player — each with explicit dependencies (the ``Library`` use cases, the store backend,
-the task runner, the shared cover cache, the player's parts), adds their pages, and connects their signals to each
-other and to the shell's verbs. No section is handed the shell or another section; nothing but this module knows
-them all. See docs/CONTRACTS.md, "How to add a page".
+sections — Store, Library, Player, the creator's Publish and Dashboard — each with explicit dependencies (the
+``Library`` use cases, the store backend, the task runner, the shared cover cache, the player's parts), adds their
+pages, and connects their signals to each other and to the shell's verbs. No section is handed the shell or
+another section; nothing but this module knows them all. See docs/CONTRACTS.md, "How to add a page".
 
 Main thread only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.library import Library, LibraryIndex, StoreBackend
 from app.player.playback import Playback
@@ -20,6 +22,9 @@ from app.player.resume import ResumePositions
 from app.player.video import VideoBackend
 from app.settings import AppSettings, SettingsStore
 from app.ui.covers import CoverCache
+from app.ui.creator.dashboard_page import DashboardPage
+from app.ui.creator.publish_page import PublishPage
+from app.ui.creator.wiring import build_creator_pages
 from app.ui.desktop import Desktop, DesktopConfig, DesktopEngine
 from app.ui.library.page import LibraryPage
 from app.ui.playable_copies_host import PlayableCopiesHost, build_playable_copies_host
@@ -27,6 +32,9 @@ from app.ui.player.host import PlayerHost
 from app.ui.player.page import PlayerPage
 from app.ui.store.section import StoreSection
 from app.ui.tasks import ThreadPoolTaskRunner
+
+if TYPE_CHECKING:
+    from app.engine import Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,16 @@ class PlayerDependencies:
     video: VideoBackend
 
 
+@dataclass(frozen=True, slots=True)
+class CreatorParts:
+    """What the creator's pages need (docs/CONTRACTS.md, "Creator API"); both callables block: workers only."""
+
+    engine: Engine  # the first seed of what the creator publishes
+    store_url: Callable[[], str]  # the store's address (the embedded store may have to start first)
+    token: Callable[[], str]  # the signed-in session's token (AuthRequired when signed out)
+    work_root: Path  # the publishing jobs' folder
+
+
 @dataclass
 class AssembledWindow:
     """The shell and the sections of one run (tests and the composition root reach the parts from here)."""
@@ -57,6 +75,8 @@ class AssembledWindow:
     library_page: LibraryPage | None = None
     player: PlayerHost | None = None
     copies: PlayableCopiesHost | None = None  # the owner's playable copies (Music, Videos, Books)
+    publish: PublishPage | None = None  # the creator's pages (only with CreatorParts)
+    dashboard: DashboardPage | None = None
 
 
 def assemble_window(
@@ -67,6 +87,7 @@ def assemble_window(
     *,
     store: StoreParts | None = None,
     player: PlayerDependencies | None = None,
+    creator: CreatorParts | None = None,
     tasks: ThreadPoolTaskRunner | None = None,
 ) -> AssembledWindow:
     shell = Desktop(engine, settings_store, settings, config, tasks=tasks)
@@ -89,6 +110,12 @@ def assemble_window(
         window.player = PlayerHost(page, library, tasks_, parent=shell)
         shell.add_page(page, "Player")
         shell.add_close_hook(window.player.shutdown)  # saves the position, frees VLC before the engine stops
+    if creator is not None:
+        window.publish, window.dashboard = build_creator_pages(
+            tasks_, engine=creator.engine, store_url=creator.store_url, token=creator.token,
+            work_root=creator.work_root)
+        shell.add_page(window.publish, "Publish")
+        shell.add_page(window.dashboard, "Dashboard")
     _wire(window)
     return window
 

@@ -3,11 +3,14 @@ in the window's assembler call these).
 
 ``build_creator_pages`` gives the Publish and Dashboard pages their verbs: a ``Publisher`` over the creator's
 publishing folder, the engine (first seed), the creator API and the current session token; the dashboard's loaders
-call the creator API. Runs on the main thread; the verbs it hands out block and are run by the pages' runner.
+call the creator API. The store's address is asked for lazily (the embedded store may have to start first) and the
+creator API client is made on first use. Runs on the main thread; the verbs it hands out block and are run by the
+pages' runner (``app.ui.assembly`` calls it).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,22 +33,31 @@ def build_creator_pages(
     runner: TaskRunner,
     *,
     engine: Engine,
-    store_url: str,
+    store_url: Callable[[], str],
     token: Callable[[], str],
     work_root: Path,
 ) -> tuple[PublishPage, DashboardPage]:
-    client = CreatorClient(store_url)
+    """``store_url`` and ``token`` block (the embedded store's start, the keyring): they are called on workers."""
+    made: list[CreatorClient] = []
+    lock = threading.Lock()
+
+    def creator_client() -> CreatorClient:
+        with lock:
+            if not made:
+                made.append(CreatorClient(store_url()))
+            return made[0]
 
     def make_publisher() -> Publisher:
         return Publisher(
-            work_root, keys=KeyringBundleKeys(), engine=engine, client=client, token=token(), store_url=store_url
+            work_root, keys=KeyringBundleKeys(), engine=engine, client=creator_client(), token=token(),
+            store_url=store_url(),
         )
 
     publish = PublishPage(runner, make_publisher, scan_folder)
     dashboard = DashboardPage(
         runner,
-        load=lambda: client.dashboard(token()),
-        load_subscribers_csv=lambda bundle_id: client.subscribers_csv(token(), bundle_id),
+        load=lambda: creator_client().dashboard(token()),
+        load_subscribers_csv=lambda bundle_id: creator_client().subscribers_csv(token(), bundle_id),
     )
     publish.published.connect(lambda _bundle_id: dashboard.refresh())
     return publish, dashboard
