@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import av
@@ -25,7 +25,7 @@ VIDEO_PID = 0x100  # FFmpeg's first elementary stream PID (the video stream is a
 
 @dataclass(frozen=True, slots=True)
 class EncoderSettings:
-    picture: PictureFormat = PictureFormat()
+    picture: PictureFormat = field(default_factory=PictureFormat)
     video_kbps: int = 1400
     audio_kbps: int = 64
     block_ms: int = 250
@@ -120,7 +120,8 @@ class LiveEncoder:
 
 def _picture(raw: RawFrame, fmt: PictureFormat, index: int) -> Any:
     frame = av.VideoFrame(fmt.width, fmt.height, "yuv420p")
-    for plane, data, width in ((0, raw.luma, fmt.width), (1, raw.chroma_u, fmt.width // 2), (2, raw.chroma_v, fmt.width // 2)):
+    half = fmt.width // 2
+    for plane, data, width in ((0, raw.luma, fmt.width), (1, raw.chroma_u, half), (2, raw.chroma_v, half)):
         target = frame.planes[plane]
         if target.line_size == width:
             target.update(data)
