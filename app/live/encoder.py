@@ -1,10 +1,10 @@
 """The live encoder: raw frames in, ~250 ms MPEG-TS blocks out (PyAV: libx264 zero-latency, AAC).
 
-H.264 with ``tune=zerolatency`` (no frame delay), no B-frames, a keyframe every second (``keyint = fps``, no
-scene-cut keyframes), VBV-capped at the target rate; AAC mono. The MPEG-TS muxer writes into memory with PAT and
-PMT before every frame and a small mux delay; ``TsCutter`` cuts the bytes into blocks at frame starts. ``run``
-drives one source on the calling thread (the broadcaster gives it a thread of its own) and hands every block to
-``on_block`` as soon as it is cut; ``stop`` may be called from any thread.
+H.264 with ``tune=zerolatency`` (no frame delay), no B-frames, a keyframe at least every second (a whole number of
+blocks, no scene-cut keyframes), VBV-capped at the target rate; AAC mono. The MPEG-TS muxer writes into memory with
+PAT and PMT before every frame and a small mux delay; ``TsCutter`` cuts the bytes into blocks at frame starts.
+``run`` drives one source on the calling thread (the broadcaster gives it a thread of its own) and hands every block
+to ``on_block`` as soon as it is cut; ``stop`` may be called from any thread.
 """
 
 from __future__ import annotations
@@ -31,6 +31,16 @@ class EncoderSettings:
     block_ms: int = 250
     preset: str = "veryfast"
 
+    @property
+    def frames_per_block(self) -> int:
+        return max(1, round(self.picture.fps * self.block_ms / 1000))
+
+    @property
+    def keyframe_interval(self) -> int:
+        """Frames between keyframes: at most one second, and a whole number of blocks (25 fps: 24 = 4 x 6)."""
+        per_block = self.frames_per_block
+        return max(per_block, self.picture.fps // per_block * per_block)
+
 
 class FrameSource(Protocol):
     def frames(self) -> Any: ...  # an iterator of RawFrame, paced in real time
@@ -53,9 +63,7 @@ class LiveEncoder:
     def __init__(self, settings: EncoderSettings, on_block: Callable[[CutBlock], None]) -> None:
         self._settings = settings
         self._on_block = on_block
-        # Cut at the frame nearest the target: 6 frames of 40 ms make a 240 ms block at 25 fps, not 7 (280 ms).
-        half_frame_ms = 500 // settings.picture.fps
-        self._cutter = TsCutter(VIDEO_PID, target_ms=settings.block_ms - half_frame_ms)
+        self._cutter = TsCutter(VIDEO_PID, frames_per_block=settings.frames_per_block)
         self._stopped = threading.Event()
         self.frames_encoded = 0
 
@@ -85,8 +93,9 @@ class LiveEncoder:
             "preset": s.preset,
             "tune": "zerolatency",
             "bf": "0",
-            "g": str(fmt.fps),
-            "x264-params": f"keyint={fmt.fps}:min-keyint={fmt.fps}:scenecut=0:vbv-maxrate={vbv}:vbv-bufsize={vbv // 2}",
+            "g": str(s.keyframe_interval),
+            "x264-params": f"keyint={s.keyframe_interval}:min-keyint={s.keyframe_interval}:scenecut=0"
+            f":vbv-maxrate={vbv}:vbv-bufsize={vbv // 2}",
         }
         audio: Any = container.add_stream("aac", rate=SAMPLE_RATE)
         audio.layout = "mono"

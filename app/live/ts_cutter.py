@@ -3,8 +3,9 @@
 The muxer writes PAT and PMT before every video frame (``mpegts_flags=pat_pmt_at_frames``), so a block that
 begins there can be demuxed on its own, and one that begins at a keyframe (random-access indicator set) can be
 decoded on its own: that is where a viewer starts or resumes. ``feed`` takes whatever bytes the muxer wrote and
-returns the blocks completed by them: a block closes at the next frame start that is a keyframe, or once it spans
-``target_ms`` of capture time. Each video frame's capture time is handed in (``frame_captured``) in mux order.
+returns the blocks completed by them: a block closes at the next frame start that is a keyframe, or once it holds
+``frames_per_block`` frames (the encoder makes the keyframe interval a multiple of it, so no block is a sliver).
+Each video frame's capture time is handed in (``frame_captured``) in mux order.
 Pure; used on the encoder's thread.
 """
 
@@ -28,9 +29,10 @@ class CutBlock:
 
 
 class TsCutter:
-    def __init__(self, video_pid: int, *, target_ms: int = 250) -> None:
+    def __init__(self, video_pid: int, *, frames_per_block: int = 6) -> None:
         self._video_pid = video_pid
-        self._target_ms = target_ms
+        self._frames_per_block = frames_per_block
+        self._frames_in_block = 0
         self._pending = bytearray()  # bytes not yet split into whole TS packets
         self._block = bytearray()
         self._block_capture: int | None = None
@@ -70,13 +72,15 @@ class TsCutter:
         capture = self._captures.popleft() if self._captures else (self._block_capture or 0)
         keyframe = _random_access(packet)
         done: CutBlock | None = None
-        if self._block_capture is not None and (keyframe or capture - self._block_capture >= self._target_ms):
+        if self._block_capture is not None and (keyframe or self._frames_in_block >= self._frames_per_block):
             done = CutBlock(self._block_capture, self._block_keyframe, bytes(self._block))
             self._block.clear()
             self._block_capture = None
         if self._block_capture is None:
             self._block_capture = capture
             self._block_keyframe = keyframe
+            self._frames_in_block = 0
+        self._frames_in_block += 1
         self._flush_headers_into_block()
         self._block += packet
         return done
