@@ -32,7 +32,7 @@ class Broadcaster:
         settings: EncoderSettings,
         *,
         http_link: Callable[[], LinkProfile] = LinkProfile,
-        on_block: Callable[[Block], None] | None = None,
+        on_block: Callable[[Block, bytes], None] | None = None,  # each signed block and its plaintext TS
     ) -> None:
         self._signer = signer
         self.node = LiveNode(config, verifier)
@@ -82,7 +82,7 @@ class Broadcaster:
         self.bytes_published += len(block.wire)
         self.node.publish(block)
         if self._on_block is not None:
-            self._on_block(block)
+            self._on_block(block, cut.data)
 
     def _served(self, _seq: int) -> None:
         self.http_copies += 1
