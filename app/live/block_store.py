@@ -62,6 +62,9 @@ class BlockStore:
         except MalformedBlockError:
             self.rejected.malformed += 1
             return Admission.MALFORMED, None
+        if block.stream_id != self._verifier.stream_id:
+            self.rejected.forged += 1
+            return Admission.FORGED, None
         held = self._blocks.get(block.seq)
         if held is not None:
             if held.wire == block.wire:

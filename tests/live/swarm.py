@@ -126,7 +126,7 @@ class LiveProcess:
     def __init__(self, argv: list[str]) -> None:
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "app.live.headless", *argv],
             cwd=ROOT,
             stdout=subprocess.PIPE,
