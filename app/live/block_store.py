@@ -62,21 +62,9 @@ class BlockStore:
         except MalformedBlockError:
             self.rejected.malformed += 1
             return Admission.MALFORMED, None
-        if block.stream_id != self._verifier.stream_id:
-            self.rejected.forged += 1
-            return Admission.FORGED, None
-        held = self._blocks.get(block.seq)
-        if held is not None:
-            if held.wire == block.wire:
-                self.rejected.duplicates += 1
-                return Admission.DUPLICATE, None
-            self.rejected.forged += 1
-            return Admission.FORGED, None
-        capture_s = block.capture_ms / 1000
-        too_old = len(self._blocks) >= self._capacity and block.seq < min(self._blocks)
-        if capture_s < now - self._max_age_s or capture_s > now + self._max_ahead_s or too_old:
-            self.rejected.out_of_window += 1
-            return Admission.OUT_OF_WINDOW, None
+        refused = self._screen(block, now)
+        if refused is not None:
+            return refused, None
         try:
             self._verifier.verify(block)
         except ForgedBlockError:
@@ -84,6 +72,25 @@ class BlockStore:
             return Admission.FORGED, None
         self.put(block)
         return Admission.NEW, block
+
+    def _screen(self, block: Block, now: float) -> Admission | None:
+        """Why ``block`` cannot be new (checked before any signature work), or None."""
+        if block.stream_id != self._verifier.stream_id:
+            self.rejected.forged += 1
+            return Admission.FORGED
+        held = self._blocks.get(block.seq)
+        if held is not None:
+            if held.wire == block.wire:
+                self.rejected.duplicates += 1
+                return Admission.DUPLICATE
+            self.rejected.forged += 1  # an honest stream signs one block per number
+            return Admission.FORGED
+        capture_s = block.capture_ms / 1000
+        too_old = len(self._blocks) >= self._capacity and block.seq < min(self._blocks)
+        if capture_s < now - self._max_age_s or capture_s > now + self._max_ahead_s or too_old:
+            self.rejected.out_of_window += 1
+            return Admission.OUT_OF_WINDOW
+        return None
 
     def put(self, block: Block) -> None:
         """Store a block known to be good (the origin's own, or one ``admit`` verified)."""

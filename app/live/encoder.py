@@ -110,6 +110,8 @@ class LiveEncoder:
                 fifo.write(_sound_frame(raw))
                 while fifo.samples >= 1024:
                     chunk = fifo.read(1024)
+                    if chunk is None:
+                        break
                     chunk.pts = audio_pts
                     audio_pts += 1024
                     for packet in audio.encode(chunk):

@@ -205,8 +205,12 @@ def viewer_figures(viewer: Viewer) -> dict[str, Any]:
         "peers_dropped": node.counters.peers_dropped,
         "neighbours": len(node.neighbours),
         "joined_at": viewer.joined_at,
+        "now": time.time(),
         "http_fetches": viewer.repair.http_fetches,
         "pulls": viewer.repair.pulls,
+        "hops": node.stripe_hops(),
+        "late_drops": sum(nb.counters.blocks_dropped_late for nb in node.neighbours.values()),
+        "children": sum(bin(nb.subscribed_mask).count("1") for nb in node.neighbours.values()),
     }
     if playout is not None:
         stats = playout.stats

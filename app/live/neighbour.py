@@ -55,6 +55,7 @@ class Neighbour:
     profile: LinkProfile
     rng: random.Random
     is_origin: bool = False
+    outbound: bool = False  # we dialled it
     have: Have | None = None
     status: Status | None = None
     subscribed_mask: int = 0  # stripes it wants pushed from us

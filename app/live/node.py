@@ -153,7 +153,7 @@ class LiveNode:
         except (ProtocolError, OSError, asyncio.IncompleteReadError, TimeoutError):
             writer.close()
             return
-        self._register(hello, (peer_host, hello.port), reader, writer)
+        self._register(hello, (peer_host, hello.port), reader, writer, outbound=False)
 
     async def _dial(self, address: tuple[str, int]) -> None:
         self._dialling.add(address)
@@ -169,7 +169,7 @@ class LiveNode:
             return
         finally:
             self._dialling.discard(address)
-        self._register(hello, address, reader, writer)
+        self._register(hello, address, reader, writer, outbound=True)
 
     def _hello_frame(self) -> bytes:
         flags = wire.HELLO_ORIGIN if self.config.is_origin else 0
@@ -185,11 +185,26 @@ class LiveNode:
         return hello
 
     def _register(
-        self, hello: wire.Hello, address: tuple[str, int], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        hello: wire.Hello,
+        address: tuple[str, int],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        outbound: bool,
     ) -> None:
-        if hello.node_id == self.node_id or hello.node_id in self.neighbours or not self.running:
+        if hello.node_id == self.node_id or not self.running:
             writer.close()
             return
+        existing = self.neighbours.get(hello.node_id)
+        if existing is not None:
+            # Both dialled each other at once: both sides keep the connection the smaller node id dialled.
+            dialler = self.node_id if outbound else hello.node_id
+            existing_dialler = self.node_id if existing.outbound else hello.node_id
+            if existing.outbound == outbound or existing_dialler <= dialler:
+                writer.close()
+                return
+            self._remove(existing)
         nb = Neighbour(
             node_id=hello.node_id,
             address=address,
@@ -199,6 +214,7 @@ class LiveNode:
             profile=self.config.link(),
             rng=self._rng,
             is_origin=hello.is_origin,
+            outbound=outbound,
         )
         self.neighbours[hello.node_id] = nb
         nb.start()

@@ -43,6 +43,7 @@ class VlcLiveViewer:
     bundle: LiveBundle
     host: str
     peers: list[tuple[str, int]]
+    port: int = 0
     delay_s: float = 1.8
     upload_bps: float | None = None
     stream_bps: float = 700_000
@@ -81,6 +82,7 @@ class VlcLiveViewer:
         config = NodeConfig(
             stream_id=bytes.fromhex(section.stream_id),
             host=self.host,
+            port=self.port,
             origin_url=section.origin_url,
             delay_s=self.delay_s,
             upload_bps=self.upload_bps,
