@@ -43,6 +43,7 @@ class BlockStore:
         self._max_ahead_s = max_ahead_s
         self._blocks: dict[int, Block] = {}
         self.newest: int | None = None
+        self.version = 0  # bumped on every change: advertisements are recomputed only then
         self.rejected = RejectionCounters()
 
     def get(self, seq: int) -> Block | None:
@@ -95,6 +96,7 @@ class BlockStore:
     def put(self, block: Block) -> None:
         """Store a block known to be good (the origin's own, or one ``admit`` verified)."""
         self._blocks[block.seq] = block
+        self.version += 1
         if self.newest is None or block.seq > self.newest:
             self.newest = block.seq
         while len(self._blocks) > self._capacity:

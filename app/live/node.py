@@ -99,6 +99,7 @@ class LiveNode:
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._last_have: tuple[int, int] | None = None
+        self._have_version = -1
         self.last_new_block_at = 0.0
         self.port = 0
         self.running = False
@@ -432,7 +433,9 @@ class LiveNode:
     async def _have_loop(self) -> None:
         while True:
             # The origin advertises nothing: its upload is for the stripe roots and the HTTP last resort, not pulls.
-            have = None if self.config.is_origin else self.store.have_map()
+            changed = self.store.version != self._have_version
+            self._have_version = self.store.version
+            have = None if self.config.is_origin or not changed else self.store.have_map()
             if have is not None and have != self._last_have:
                 self._last_have = have
                 frame = wire.have(*have)

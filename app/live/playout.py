@@ -183,6 +183,16 @@ class PlayoutBuffer:
             self.stats.started_at = now
         self._on_play(block)
 
+    def next_wake(self, now: float) -> float:
+        """Seconds until ``tick`` has something to do (a block falls due), capped: the viewer sleeps this long."""
+        if self.next_seq is None or self._stalled_since is not None:
+            return 0.05
+        block = self._blocks.get(self.next_seq)
+        if block is not None:
+            return max(0.0, min(0.25, self._due(block) - now))
+        expected = self._expected_due(self.next_seq)
+        return 0.05 if expected is None else max(0.0, min(0.25, expected - now))
+
     def stalled_now(self, now: float) -> float:
         """How long play has been stalled at ``now`` (0 when playing)."""
         return 0.0 if self._stalled_since is None else max(0.0, now - self._stalled_since)

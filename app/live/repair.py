@@ -1,6 +1,6 @@
 """A viewer's repair of what the stripe trees missed: pull from a neighbour, then the origin's HTTP near the deadline.
 
-Every 50 ms it walks the sequence numbers from the first one the play-out still needs (or, before play starts, the
+Every 100 ms it walks the sequence numbers from the first one the play-out still needs (or, before play starts, the
 last second of the stream) to the newest one anyone advertised. A missing block is asked (WANT) from a neighbour
 whose HAVE lists it — the least loaded, another one on retry — once the stripe tree will not bring it (no parent
 for its stripe, or a later block of the stripe came first) or ``pull_margin_s`` before its play-out deadline;
@@ -64,7 +64,7 @@ class RepairLoop:
     async def _run(self) -> None:
         while True:
             self._round(time.monotonic(), time.time())
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
 
     def _newest_known(self, now: float) -> int | None:
         node = self._node

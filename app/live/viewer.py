@@ -53,6 +53,7 @@ class Viewer:
             )
         self.repair = RepairLoop(self.node, self._wanted_from)
         self._tick_task: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
         self.joined_at = 0.0
 
     async def start(self, peers: list[tuple[str, int]]) -> None:
@@ -77,12 +78,17 @@ class Viewer:
     def _on_block(self, block: Block) -> None:
         if self.playout is not None:
             self.playout.offer(block, time.time())
+            self._arrived.set()
 
     async def _tick_loop(self) -> None:
+        # Sleep until the next block falls due, or a block arrives (it may end a stall): no busy polling.
         assert self.playout is not None
         while True:
-            self.playout.tick(time.time())
-            await asyncio.sleep(0.01)
+            now = time.time()
+            self.playout.tick(now)
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), self.playout.next_wake(time.time()) + 0.002)
 
     def _play(self, block: Block) -> None:
         if self._on_play is None:
