@@ -167,6 +167,7 @@ async def watch(args: argparse.Namespace) -> None:
         upload_bps=args.upload_kbps * 1000 if args.upload_kbps else None,
         stream_bps=args.kbps * 1000 + 100_000,
         delay_s=args.delay,
+        max_children_per_stripe=args.fanout,
         link=_link(args.link),
     )
 
@@ -244,6 +245,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--delay", type=float, default=1.8, help="play-out delay behind the source, seconds")
         p.add_argument("--link", default=None, help="emulated links: min_ms,max_ms,loss")
         p.add_argument("--seconds", type=float, default=None)
+        p.add_argument("--fanout", type=int, default=3, help="most children per stripe")
     b = sub.choices["broadcast"]
     b.add_argument("--signing-key-file", required=True)
     b.add_argument("--bundle-key-file", default=None)

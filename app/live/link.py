@@ -49,6 +49,7 @@ class Uplink:
         self.rate_bps = rate_bps
         self._free_at = 0.0
         self.bytes_sent = 0
+        self._second_lane = asyncio.Lock()
 
     async def transmit(self, size: int) -> None:
         """Wait until ``size`` bytes have left at the capped rate (reserve the slot first: fair in FIFO order)."""
@@ -68,11 +69,12 @@ class Uplink:
         The origin's HTTP answers yield to its stripe pushes, which feed whole subtrees. Past ``give_up_at`` (wall
         clock) it returns without sending: the caller checks the time and drops the answer.
         """
-        while self.rate_bps and self.backlog_s() > idle_s:
-            if give_up_at is not None and time.time() > give_up_at:
-                return
-            await asyncio.sleep(min(0.05, self.backlog_s()))
-        await self.transmit(size)
+        async with self._second_lane:  # one at a time: waiters woken together would each reserve a slot
+            while self.rate_bps and self.backlog_s() > idle_s:
+                if give_up_at is not None and time.time() > give_up_at:
+                    return
+                await asyncio.sleep(min(0.05, self.backlog_s()))
+            await self.transmit(size)
 
     def backlog_s(self) -> float:
         """How long a message queued now would wait for the uplink."""
