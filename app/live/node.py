@@ -320,7 +320,9 @@ class LiveNode:
         bit = 1 << stripe_of(block.seq, self.config.stripes)
         frame: bytes | None = None
         for nb in self.neighbours.values():
-            if nb is source or not nb.subscribed_mask & bit or (nb.have is not None and nb.have.holds(block.seq)):
+            # A subscribed child gets the push even if it pulled the block already: a parent that skipped such
+            # blocks would look stale to its child and be dropped, and the tree would fall apart into pulls.
+            if nb is source or not nb.subscribed_mask & bit:
                 continue
             frame = frame or wire.frame(Kind.BLOCK, block.wire)
             nb.send_block(block.seq, self._deadline(block), frame)
