@@ -102,7 +102,8 @@ class PlayoutBuffer:
     def tick(self, now: float) -> None:
         if self.next_seq is None:
             self._start(now)
-            return
+            if self.next_seq is None:
+                return
         while True:
             block = self._blocks.get(self.next_seq)
             if block is not None:
