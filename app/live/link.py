@@ -50,6 +50,7 @@ class Uplink:
         self._free_at = 0.0
         self.bytes_sent = 0
         self._second_lane = asyncio.Lock()
+        self.turn = asyncio.Lock()  # block senders take turns: one waits for the uplink at a time
 
     async def transmit(self, size: int) -> None:
         """Wait until ``size`` bytes have left at the capped rate (reserve the slot first: fair in FIFO order)."""
@@ -75,6 +76,15 @@ class Uplink:
                     return
                 await asyncio.sleep(min(0.05, self.backlog_s()))
             await self.transmit(size)
+
+    async def wait_turn(self, *, idle_s: float = 0.05) -> None:
+        """Wait until the uplink has at most ``idle_s`` of bytes queued (hold ``turn`` while calling this).
+
+        A sender picks what to send only then, so blocks wait in their bounded, deadline-aware queues — where a late
+        one can still be dropped — not in reservations of the uplink's future time.
+        """
+        while self.rate_bps and self.backlog_s() > idle_s:
+            await asyncio.sleep(min(0.05, self.backlog_s()))
 
     def backlog_s(self) -> float:
         """How long a message queued now would wait for the uplink."""

@@ -110,18 +110,30 @@ class Neighbour:
                     continue
                 if self._control:
                     data = self._control.popleft()
+                    await self.uplink.transmit(len(data))
                 else:
-                    item = self._blocks.popleft()
-                    if time.time() > item.deadline:
-                        self.counters.blocks_dropped_late += 1
-                        continue
-                    data = item.frame
-                    self.counters.blocks_sent += 1
-                await self.uplink.transmit(len(data))
+                    async with self.uplink.turn:
+                        await self.uplink.wait_turn()
+                        item = self._next_block()
+                        if item is None:
+                            continue
+                        data = item.frame
+                        self.counters.blocks_sent += 1
+                        await self.uplink.transmit(len(data))
                 self.counters.bytes_sent += len(data)
                 await self._put_in_flight(data)
         except (ConnectionError, asyncio.CancelledError):
             pass
+
+    def _next_block(self) -> _QueuedBlock | None:
+        """The oldest queued block still useful (late ones are dropped here, at the last moment)."""
+        now = time.time()
+        while self._blocks:
+            item = self._blocks.popleft()
+            if now <= item.deadline:
+                return item
+            self.counters.blocks_dropped_late += 1
+        return None
 
     async def _put_in_flight(self, data: bytes) -> None:
         assert self._line is not None
