@@ -197,7 +197,7 @@ def _figures(
         plays = [p for p in process.of("play") if start <= p["at"] <= end]
         delays += [p["at"] - p["capture_ms"] / 1000 for p in plays]
         played += len(plays)
-        gaps += sum(g["last"] - g["first"] + 1 for g in process.of("gap"))
+        gaps += sum(g["last"] - g["first"] + 1 for g in process.of("gap") if start <= g["at"] <= end)
         final = [s for s in process.of("stats") if s.get("final")] or process.of("stats")[-1:]
         if not final:
             continue
@@ -253,7 +253,7 @@ def _table(f: dict[str, Any]) -> str:
         ("share of block bytes from peers", f"{f['offload']:.3f}"),
         ("origin copies per block (bytes uploaded / made)", f"{f['origin_copies_per_block']:.2f}"),
         ("stall time", f"{f['stall_pct']:.2f} %"),
-        ("blocks played / skipped", f"{f['blocks_played']} / {f['blocks_skipped']}"),
+        ("blocks played / skipped (measured window)", f"{f['blocks_played']} / {f['blocks_skipped']}"),
         (
             "join to first picture p50 / p95 (VLC viewer)",
             f"{f['join_p50_s']:.2f} / {f['join_p95_s']:.2f} s ({f['vlc_join_s']:.2f} s)",

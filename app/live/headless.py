@@ -181,7 +181,7 @@ async def watch(args: argparse.Namespace) -> None:
         encrypted=section.encrypted,
         content_key=content_key,
         on_play=played,
-        on_gap=lambda first, last: _emit("gap", first=first, last=last),
+        on_gap=lambda first, last: _emit("gap", first=first, last=last, at=time.time()),
     )
     await viewer.start(_peers(args.peers))
     _emit("ready", port=viewer.node.port, can_play=viewer.can_play)
