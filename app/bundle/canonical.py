@@ -16,9 +16,7 @@ from app.bundle.errors import MalformedError
 
 def canonical_json(value: Any) -> bytes:
     """The canonical UTF-8 bytes of a JSON value."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def parse_canonical_json(data: bytes) -> Any:

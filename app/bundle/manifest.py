@@ -29,6 +29,7 @@ class BundleKind(enum.Enum):
     BOOK = "book"
     SOFTWARE = "software"
     GAME = "game"
+    LIVE = "live"  # a broadcast carried by the live swarm (app.live); its manifest has a ``live`` section
 
 
 class GateType(enum.Enum):
@@ -78,6 +79,46 @@ class ManifestFile:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveSection:
+    """What a viewer trusts about a broadcast: the stream's id and public key, and where its origin serves blocks.
+
+    The store signs it inside the manifest, so a viewer accepts exactly the blocks the broadcaster signed with the
+    matching private key. ``stream_id`` is 32 hex digits; ``stream_public_key`` is base64 of 32 raw Ed25519 bytes.
+    """
+
+    stream_id: str
+    stream_public_key: str
+    origin_url: str
+    starts_at: int = 0  # unix time the broadcast is announced for; 0 if not announced
+    encrypted: bool = False  # a paid stream: block payloads are AES-CTR under a key a ticket grants
+
+    def __post_init__(self) -> None:
+        if len(self.stream_id) != 32 or any(c not in "0123456789abcdef" for c in self.stream_id):
+            raise MalformedError("a live stream id is 32 lower-case hex digits")
+        if not self.origin_url.startswith(("http://", "https://")):
+            raise MalformedError("a live origin is an http(s) URL")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream_id": self.stream_id,
+            "stream_public_key": self.stream_public_key,
+            "origin_url": self.origin_url,
+            "starts_at": self.starts_at,
+            "encrypted": self.encrypted,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LiveSection:
+        return cls(
+            stream_id=str(data["stream_id"]),
+            stream_public_key=str(data["stream_public_key"]),
+            origin_url=str(data["origin_url"]),
+            starts_at=int(data.get("starts_at", 0)),
+            encrypted=bool(data.get("encrypted", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Release:
     id: str
     title: str
@@ -99,6 +140,7 @@ class Manifest:
     cover: str | None = None  # file name or URL path of the cover image
     releases: tuple[Release, ...] = field(default=())
     created_at: int = 0
+    live: LiveSection | None = None  # kind LIVE only; absent from older manifests and from every other kind
 
     def file(self, path: str) -> ManifestFile:
         for entry in self.files:
@@ -107,6 +149,12 @@ class Manifest:
         raise KeyError(path)
 
     def to_dict(self) -> dict[str, Any]:
+        data = self._core_dict()
+        if self.live is not None:  # only when present: the canonical bytes of older manifests stay the same
+            data["live"] = self.live.to_dict()
+        return data
+
+    def _core_dict(self) -> dict[str, Any]:
         return {
             "version": MANIFEST_VERSION,
             "bundle_id": self.bundle_id,
@@ -185,8 +233,9 @@ class Manifest:
                     for r in data.get("releases", [])
                 ),
                 created_at=int(data.get("created_at", 0)),
+                live=LiveSection.from_dict(data["live"]) if data.get("live") is not None else None,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise MalformedError(f"manifest is missing or has a bad field: {exc}") from exc
 
 

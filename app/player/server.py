@@ -7,6 +7,9 @@ bytes there are, then more as pieces arrive, never a wait for the whole range. T
 wins: opening a reader for a file closes the older readers of that same file, which ends their responses and
 gives the engine's piece picking to the new position.
 
+A source of ``UNKNOWN_SIZE`` (a live broadcast, ``app.player.live_source``) is served as one progressive body with
+no length and no ranges, closed when the source ends.
+
 Runs its own accept thread plus one thread per request (``ThreadingHTTPServer``); never touches the UI.
 """
 
@@ -25,6 +28,7 @@ from typing import Any
 
 from app.engine.errors import EngineError
 from app.player.errors import StreamServerError
+from app.player.live_source import UNKNOWN_SIZE
 from app.player.sources import ByteReader, ByteSource
 
 log = logging.getLogger(__name__)
@@ -163,6 +167,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_empty(HTTPStatus.NOT_FOUND)
             return
         size = source.size
+        if size == UNKNOWN_SIZE:
+            self._serve_live(file_id, source, with_body=with_body)
+            return
         try:
             span = parse_range(self.headers.get("Range"), size)
         except RangeNotSatisfiable:
@@ -193,6 +200,18 @@ class _Handler(BaseHTTPRequestHandler):
             raise
         if reader is not None:
             self._send_body(file_id, reader, span)
+
+    def _serve_live(self, file_id: str, source: ByteSource, *, with_body: bool) -> None:
+        """An endless source (live TS): 200, no length, no ranges; the body ends when the source or client does."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", source.content_type)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if with_body:
+            reader = self.server.registry.open_newest(file_id, source, 0)
+            self._send_body(file_id, reader, ByteSpan(0, 1 << 62))
 
     def _authorised_file_id(self) -> str | None:
         parts = self.path.split("?", 1)[0].split("/")

@@ -189,6 +189,35 @@ class VideoPlayer:
         self._player.video_set_callbacks(lock, unlock, display, None)
         self._player.video_set_format("RV32", width, height, width * 4)
 
+    def tap_pictures(self, width: int, height: int, on_picture: Callable[[bytes], None]) -> None:
+        """Render into a ``width`` x ``height`` RV32 buffer and hand a copy of every displayed picture to
+        ``on_picture`` (on a VLC thread: enqueue only) — how a test or the live bench reads a clock in the picture.
+        """
+        import ctypes
+
+        buffer = ctypes.create_string_buffer(width * height * 4)
+        address = ctypes.addressof(buffer)
+        decorators = self._vlc.CallbackDecorators
+
+        @decorators.VideoLockCb
+        def lock(_opaque: Any, planes: Any) -> None:
+            planes[0] = address
+
+        @decorators.VideoUnlockCb
+        def unlock(_opaque: Any, _picture: Any, _planes: Any) -> None:
+            return None
+
+        @decorators.VideoDisplayCb
+        def display(_opaque: Any, _picture: Any) -> None:
+            try:
+                on_picture(buffer.raw)
+            except Exception:  # a failing sink must not unwind into libvlc
+                log.exception("picture tap failed")
+
+        self._probe = (buffer, lock, unlock, display)
+        self._player.video_set_callbacks(lock, unlock, display, None)
+        self._player.video_set_format("RV32", width, height, width * 4)
+
     def open(self, url: str, *, start_s: float = 0.0) -> None:
         """Load ``url`` (starting at ``start_s`` seconds) and start playing."""
         media = self._instance.media_new(url)

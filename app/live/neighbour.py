@@ -1,0 +1,179 @@
+"""One connection to another peer of the live swarm: what it told us, and a bounded, deadline-aware send queue.
+
+Control frames (HAVE, WANT, SUBSCRIBE, STATUS) go first and are few. Blocks wait in a queue of at most
+``MAX_QUEUED_BLOCKS``: when it is full the oldest is dropped, and a block whose play-out deadline has passed when
+its turn comes is dropped unsent — a slow peer costs itself blocks, never memory or other peers' time. Sending
+passes the peer's shared ``Uplink`` (its upload cap), then this link's ``DelayLine`` (the emulated delay and
+loss), then the socket, whose ``drain`` pushes back when the other side reads slowly. Runs on the node's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from app.live.link import DelayLine, LinkProfile, Uplink
+from app.live.wire import NO_ROUTE, Have, Status
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED_BLOCKS = 24
+MAX_QUEUED_CONTROL = 256
+_MAX_IN_FLIGHT = 64  # messages past the uplink, waiting out the emulated delay
+
+
+@dataclass(slots=True)
+class _QueuedBlock:
+    seq: int
+    deadline: float  # wall-clock seconds after which the block is useless to this peer
+    frame: bytes
+
+
+@dataclass(slots=True)
+class NeighbourCounters:
+    blocks_sent: int = 0
+    bytes_sent: int = 0
+    blocks_dropped_late: int = 0
+    blocks_dropped_full: int = 0
+    blocks_dropped_link: int = 0
+    bytes_received: int = 0
+    strikes: int = 0  # out-of-window or otherwise useless blocks this peer sent
+
+
+@dataclass(slots=True)
+class Neighbour:
+    node_id: bytes
+    address: tuple[str, int]  # where it listens
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    uplink: Uplink
+    profile: LinkProfile
+    rng: random.Random
+    is_origin: bool = False
+    outbound: bool = False  # we dialled it
+    have: Have | None = None
+    status: Status | None = None
+    subscribed_mask: int = 0  # stripes it wants pushed from us
+    my_stripes_mask: int = 0  # stripes we asked it to push to us
+    subscribed_at: dict[int, float] = field(default_factory=dict)  # stripe -> when we subscribed
+    last_block_at: dict[int, float] = field(default_factory=dict)  # stripe -> when it last sent us one
+    counters: NeighbourCounters = field(default_factory=NeighbourCounters)
+    closed: bool = False
+    _control: deque[bytes] = field(default_factory=deque)
+    _blocks: deque[_QueuedBlock] = field(default_factory=deque)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _in_flight: deque[tuple[float, bytes]] = field(default_factory=deque)
+    _in_flight_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _line: DelayLine | None = None
+
+    def start(self) -> None:
+        self._line = DelayLine(self.profile, self.rng)
+        self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._deliver_loop())]
+
+    def hops(self, stripe: int) -> int:
+        if self.status is None or stripe >= len(self.status.hops):
+            return NO_ROUTE
+        return self.status.hops[stripe]
+
+    def send_control(self, frame: bytes) -> None:
+        if self.closed:
+            return
+        if len(self._control) >= MAX_QUEUED_CONTROL:
+            self._control.popleft()
+        self._control.append(frame)
+        self._wake.set()
+
+    def send_block(self, seq: int, deadline: float, frame: bytes) -> None:
+        if self.closed:
+            return
+        if len(self._blocks) >= MAX_QUEUED_BLOCKS:
+            self._blocks.popleft()
+            self.counters.blocks_dropped_full += 1
+        self._blocks.append(_QueuedBlock(seq, deadline, frame))
+        self._wake.set()
+
+    def queued_blocks(self) -> int:
+        return len(self._blocks)
+
+    async def _send_loop(self) -> None:
+        try:
+            while not self.closed:
+                if not self._control and not self._blocks:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                if self._control:
+                    data = self._control.popleft()
+                    await self.uplink.transmit(len(data))
+                else:
+                    async with self.uplink.turn:
+                        await self.uplink.wait_turn()
+                        item = self._next_block()
+                        if item is None:
+                            continue
+                        data = item.frame
+                        self.counters.blocks_sent += 1
+                        await self.uplink.transmit(len(data))
+                self.counters.bytes_sent += len(data)
+                await self._put_in_flight(data)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+
+    def _next_block(self) -> _QueuedBlock | None:
+        """The oldest queued block still useful (late ones are dropped here, at the last moment)."""
+        now = time.time()
+        while self._blocks:
+            item = self._blocks.popleft()
+            if now <= item.deadline:
+                return item
+            self.counters.blocks_dropped_late += 1
+        return None
+
+    async def _put_in_flight(self, data: bytes) -> None:
+        assert self._line is not None
+        arrival = self._line.arrival_time(len(data))
+        if arrival is None:
+            self.counters.blocks_dropped_link += 1
+            return
+        while len(self._in_flight) >= _MAX_IN_FLIGHT and not self.closed:
+            await asyncio.sleep(0.01)  # the socket pushes back: hold here, the bounded queue drops late blocks
+        self._in_flight.append((arrival, data))
+        self._in_flight_wake.set()
+
+    async def _deliver_loop(self) -> None:
+        try:
+            while not self.closed:
+                if not self._in_flight:
+                    self._in_flight_wake.clear()
+                    await self._in_flight_wake.wait()
+                    continue
+                arrival, data = self._in_flight[0]
+                wait = arrival - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._in_flight.popleft()
+                self.writer.write(data)
+                await self.writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._wake.set()
+        self._in_flight_wake.set()
+        with contextlib.suppress(Exception):
+            self.writer.close()
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()

@@ -1,0 +1,199 @@
+"""The play-out buffer: verified blocks in, blocks out in order at a steady delay behind the source.
+
+Block ``seq`` is due at its capture time + ``delay_s`` + the lag accumulated by stalls. Play starts at a keyframe
+block that is not already late. A block still missing when due stalls play (the lag grows); when a later keyframe
+block is there and the wait passes ``max_wait_s``, or the lag passes ``catch_up_s``, play skips ahead to the
+keyframe that brings the delay back to its target, and the skipped sequence numbers are reported as a gap.
+A block at or before what was already played (a replay), or captured more than ``max_age_s`` ago or implausibly in
+the future, is rejected and counted; the buffer keeps only the newest ``window`` blocks. Sequence numbers may jump
+ahead (a broadcaster that restarted): a stall then ends at the first keyframe after the jump. Pure logic driven by
+``tick(now)``; the viewer's loop calls it. Times are wall-clock seconds (capture times are the broadcaster's
+wall clock: both ends keep NTP time).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.live.blocks import Block
+
+
+class Offer(enum.Enum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REPLAYED = "replayed"  # at or before what was already played
+    OUT_OF_WINDOW = "out_of_window"  # too far ahead, or too old to ever play
+
+
+@dataclass(slots=True)
+class PlayoutStats:
+    played: int = 0
+    gaps: int = 0  # blocks skipped
+    replayed: int = 0
+    out_of_window: int = 0
+    duplicates: int = 0
+    stall_s: float = 0.0
+    started_at: float | None = None  # wall time the first block played
+    playing_since: float | None = None
+
+
+class PlayoutBuffer:
+    def __init__(
+        self,
+        *,
+        delay_s: float,
+        on_play: Callable[[Block], None],
+        on_gap: Callable[[int, int], None],
+        window: int = 64,
+        max_wait_s: float = 0.75,
+        catch_up_s: float = 1.5,
+        max_age_s: float = 20.0,
+        max_ahead_s: float = 10.0,
+        block_s: float = 0.25,
+    ) -> None:
+        self.delay_s = delay_s
+        self._on_play = on_play
+        self._on_gap = on_gap
+        self._window = window
+        self._max_wait_s = max_wait_s
+        self._catch_up_s = catch_up_s
+        self._max_age_s = max_age_s
+        self._max_ahead_s = max_ahead_s
+        self._block_s = block_s
+        self._last_capture_s: float | None = None
+        self._last_seq = 0
+        self._blocks: dict[int, Block] = {}
+        self.next_seq: int | None = None
+        self.lag_s = 0.0  # delay beyond delay_s, from stalls
+        self._stalled_since: float | None = None
+        self.stats = PlayoutStats()
+
+    def offer(self, block: Block, now: float) -> Offer:
+        """Take a verified block; returns what became of it."""
+        capture_s = block.capture_ms / 1000
+        if capture_s < now - self._max_age_s or capture_s > now + self._max_ahead_s:
+            self.stats.out_of_window += 1
+            return Offer.OUT_OF_WINDOW
+        if self.next_seq is not None and block.seq < self.next_seq:
+            self.stats.replayed += 1
+            return Offer.REPLAYED
+        if block.seq in self._blocks:
+            self.stats.duplicates += 1
+            return Offer.DUPLICATE
+        self._blocks[block.seq] = block
+        self._trim()
+        return Offer.ACCEPTED
+
+    def _trim(self) -> None:
+        if len(self._blocks) <= self._window:
+            return
+        for seq in sorted(self._blocks)[: len(self._blocks) - self._window]:
+            del self._blocks[seq]
+
+    def _due(self, block: Block) -> float:
+        return block.capture_ms / 1000 + self.delay_s + self.lag_s
+
+    def wanted_from(self) -> int | None:
+        """The first sequence number still useful to this viewer (None before play has started)."""
+        return self.next_seq
+
+    def tick(self, now: float) -> None:
+        if self.next_seq is None:
+            self._start(now)
+            if self.next_seq is None:
+                return
+        while True:
+            block = self._blocks.get(self.next_seq)
+            if block is not None:
+                if self._stalled_since is not None:
+                    stalled = now - self._stalled_since
+                    self.stats.stall_s += stalled
+                    self.lag_s += stalled
+                    self._stalled_since = None
+                    if self.lag_s > self._catch_up_s and self._skip_to_keyframe(now):
+                        continue
+                if now < self._due(block):
+                    return
+                self._play(block, now)
+                continue
+            # The next block is missing: has it become due?
+            expected_due = self._expected_due(self.next_seq)  # None before the first play
+            if expected_due is None or now < expected_due:
+                return
+            if self._stalled_since is None:
+                self._stalled_since = expected_due
+            waited = now - self._stalled_since
+            if waited > self._max_wait_s and self._skip_to_keyframe(now):
+                continue
+            return
+
+    def _expected_due(self, seq: int) -> float | None:
+        if self._last_capture_s is None:
+            return None
+        # Blocks are about ``block_s`` long: the missing one was due one block after the last one played.
+        return self._last_capture_s + (seq - self._last_seq) * self._block_s + self.delay_s + self.lag_s
+
+    def _start(self, now: float) -> None:
+        keyframes = sorted(s for s, b in self._blocks.items() if b.keyframe)
+        if not keyframes:
+            return
+        # The earliest keyframe that is not late yet; else the newest one, played at once with the lag it has.
+        for seq in keyframes:
+            block = self._blocks[seq]
+            if self._due(block) >= now - 0.05:
+                self._begin_at(seq)
+                return
+        newest = self._blocks[keyframes[-1]]
+        self.lag_s = max(0.0, now - self._due(newest))
+        self._begin_at(newest.seq)
+
+    def _begin_at(self, seq: int) -> None:
+        self.next_seq = seq
+        for old in [s for s in self._blocks if s < seq]:
+            del self._blocks[old]
+
+    def _skip_to_keyframe(self, now: float) -> bool:
+        """Jump to the keyframe that brings the delay nearest its target; False when no later keyframe is held."""
+        assert self.next_seq is not None
+        keyframes = sorted(s for s, b in self._blocks.items() if b.keyframe and s > self.next_seq)
+        if not keyframes:
+            return False
+        target = keyframes[-1]
+        for seq in keyframes:
+            if self._blocks[seq].capture_ms / 1000 + self.delay_s >= now - 0.05:
+                target = seq
+                break
+        block = self._blocks[target]
+        self.stats.gaps += target - self.next_seq
+        self._on_gap(self.next_seq, target - 1)
+        self._stalled_since = None
+        self.lag_s = max(0.0, now - (block.capture_ms / 1000 + self.delay_s))
+        self._begin_at(target)
+        return True
+
+    def _play(self, block: Block, now: float) -> None:
+        del self._blocks[block.seq]
+        assert self.next_seq is not None
+        self.next_seq = block.seq + 1
+        self._last_capture_s = block.capture_ms / 1000
+        self._last_seq = block.seq
+        self.stats.played += 1
+        if self.stats.started_at is None:
+            self.stats.started_at = now
+        self._on_play(block)
+
+    def next_wake(self, now: float) -> float:
+        """Seconds until ``tick`` has something to do (a block falls due), capped: the viewer sleeps this long."""
+        if self.next_seq is None or self._stalled_since is not None:
+            return 0.05
+        block = self._blocks.get(self.next_seq)
+        if block is not None:
+            return max(0.0, min(0.25, self._due(block) - now))
+        expected = self._expected_due(self.next_seq)
+        return 0.05 if expected is None else max(0.0, min(0.25, expected - now))
+
+    def stalled_now(self, now: float) -> float:
+        """How long play has been stalled at ``now`` (0 when playing)."""
+        return 0.0 if self._stalled_since is None else max(0.0, now - self._stalled_since)

@@ -1,0 +1,142 @@
+"""The block protocol's frames: ``length u32 | type u8 | body``, big-endian, every size checked before reading.
+
+Messages: HELLO (stream id, node id, listening port, flags: the first frame each way), BLOCK (a signed block's
+wire bytes), HAVE (the newest sequence number held and a 64-bit map of the ones before it), WANT (one sequence
+number), SUBSCRIBE (the stripes the sender wants pushed to it), STATUS (per stripe, the hops from the origin and
+the free push slots, and which stripes the sender accepted to push to the receiver). A frame longer than a block
+plus its header, an unknown type or a body of the wrong length is a ``ProtocolError`` and ends the connection.
+Pure parsing plus one async reader; runs on the node's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import struct
+from dataclasses import dataclass
+
+from app.live.blocks import MAX_BLOCK_SIZE
+from app.live.errors import ProtocolError
+
+MAX_FRAME = MAX_BLOCK_SIZE + 1
+MAX_STRIPES = 16
+NO_ROUTE = 255  # a stripe this peer does not receive
+
+
+class Kind(enum.IntEnum):
+    HELLO = 1
+    BLOCK = 2
+    HAVE = 3
+    WANT = 4
+    SUBSCRIBE = 5
+    STATUS = 6
+
+
+_HELLO = struct.Struct(">16s8sHB")
+HELLO_ORIGIN = 0x01  # the sender is the broadcaster's origin node
+_HAVE = struct.Struct(">QQ")
+_WANT = struct.Struct(">Q")
+_SUBSCRIBE = struct.Struct(">I")
+_LENGTH = struct.Struct(">I")
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    stream_id: bytes
+    node_id: bytes
+    port: int
+    flags: int = 0
+
+    @property
+    def is_origin(self) -> bool:
+        return bool(self.flags & HELLO_ORIGIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Have:
+    newest: int
+    before: int  # bit i set: newest - 1 - i is held
+
+    def holds(self, seq: int) -> bool:
+        if seq == self.newest:
+            return True
+        distance = self.newest - 1 - seq
+        return 0 <= distance < 64 and bool(self.before >> distance & 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    hops: tuple[int, ...]  # per stripe: hops from the origin, NO_ROUTE if none
+    free: tuple[int, ...]  # per stripe: how many more peers it would push that stripe to
+    pushing_to_you: int  # the stripes (bit mask) it accepted to push to the receiver of this status
+
+
+def frame(kind: Kind, body: bytes) -> bytes:
+    return _LENGTH.pack(len(body) + 1) + bytes([kind]) + body
+
+
+def hello(stream_id: bytes, node_id: bytes, port: int, flags: int = 0) -> bytes:
+    return frame(Kind.HELLO, _HELLO.pack(stream_id, node_id, port, flags))
+
+
+def have(newest: int, before: int) -> bytes:
+    return frame(Kind.HAVE, _HAVE.pack(newest, before))
+
+
+def want(seq: int) -> bytes:
+    return frame(Kind.WANT, _WANT.pack(seq))
+
+
+def subscribe(mask: int) -> bytes:
+    return frame(Kind.SUBSCRIBE, _SUBSCRIBE.pack(mask))
+
+
+def status(hops: tuple[int, ...], free: tuple[int, ...], pushing_to_you: int) -> bytes:
+    clipped = (min(255, max(0, n)) for n in free)
+    return frame(Kind.STATUS, bytes([len(hops)]) + _SUBSCRIBE.pack(pushing_to_you) + bytes([*hops, *clipped]))
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[Kind, bytes]:
+    """The next frame; ProtocolError for an oversize or unknown one (the caller drops the peer)."""
+    (length,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
+    if length < 1 or length > MAX_FRAME:
+        raise ProtocolError(f"a frame of {length} bytes")
+    data = await reader.readexactly(length)
+    try:
+        kind = Kind(data[0])
+    except ValueError as exc:
+        raise ProtocolError(f"unknown frame type {data[0]}") from exc
+    return kind, data[1:]
+
+
+def parse_hello(body: bytes) -> Hello:
+    if len(body) != _HELLO.size:
+        raise ProtocolError("a malformed hello")
+    stream_id, node_id, port, flags = _HELLO.unpack(body)
+    return Hello(stream_id, node_id, port, flags)
+
+
+def parse_have(body: bytes) -> Have:
+    if len(body) != _HAVE.size:
+        raise ProtocolError("a malformed have")
+    return Have(*_HAVE.unpack(body))
+
+
+def parse_want(body: bytes) -> int:
+    if len(body) != _WANT.size:
+        raise ProtocolError("a malformed want")
+    return int(_WANT.unpack(body)[0])
+
+
+def parse_subscribe(body: bytes) -> int:
+    if len(body) != _SUBSCRIBE.size:
+        raise ProtocolError("a malformed subscribe")
+    return int(_SUBSCRIBE.unpack(body)[0])
+
+
+def parse_status(body: bytes) -> Status:
+    if len(body) < 5 or body[0] > MAX_STRIPES or len(body) != 5 + 2 * body[0]:
+        raise ProtocolError("a malformed status")
+    n = body[0]
+    (pushing,) = _SUBSCRIBE.unpack_from(body, 1)
+    return Status(hops=tuple(body[5 : 5 + n]), free=tuple(body[5 + n :]), pushing_to_you=pushing)
