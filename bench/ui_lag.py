@@ -49,6 +49,7 @@ from app.settings import SettingsStore
 from app.ui.covers import CoverCache
 from app.ui.desktop import Desktop, DesktopConfig
 from app.ui.library.page import LibraryPage
+from app.ui.tasks import ThreadPoolTaskRunner
 from bench.library_fill import FilledLibrary, cover_png, make_shelf
 
 TICK_MS = 5
@@ -145,7 +146,8 @@ def build_library(desktop: Desktop, work: Path, torrents: list[bytes],
     covers_by_url = {bundle.cover_url: number for number, bundle in enumerate(shelf)}
     print(f"drawing {bundles} covers …", flush=True)
     pngs = [cover_png(number) for number in range(bundles)]
-    covers = CoverCache(lambda url: pngs[covers_by_url[url]], desktop.tasks, work / "covers", desktop)
+    cover_tasks = ThreadPoolTaskRunner(max_threads=1, parent=desktop)  # as app.ui.assembly gives the covers
+    covers = CoverCache(lambda url: pngs[covers_by_url[url]], cover_tasks, work / "covers", desktop)
     source = FilledLibrary(shelf)
     page = LibraryPage(source, desktop.tasks, covers, parent=desktop.window)  # type: ignore[arg-type]
     desktop.add_page(page, "Library")
