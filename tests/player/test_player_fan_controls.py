@@ -147,6 +147,7 @@ def test_the_pilots_end_offers_watch_again_and_a_readable_offer_with_the_campaig
     assert panel.progress_label.text() == CAMPAIGN_OFFER.progress_text and panel.progress_bar.value() == 246
     for widget in (panel.button, panel.headline, panel.reason, panel.progress_label, panel.again_button):
         ratio = text_contrast(widget)
+        print(f"offer contrast {widget.objectName() or type(widget).__name__}: {ratio:.2f}:1")
         assert ratio >= 4.5, f"{widget.objectName() or type(widget).__name__} contrast {ratio:.2f}:1"
     assert page.time_label.text() == "0:03 / 0:03" and page.ended
     panel.again_button.click()
