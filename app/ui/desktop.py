@@ -104,6 +104,7 @@ class Desktop(QObject):
         self._geometry = QSettings(str(config.config_dir / "window.ini"), QSettings.Format.IniFormat)
         self.window.restore_geometry(self._geometry)
         self._rates = RateBoard()
+        self.add_close_hook(self.transfers.cancel_add_dialogs)  # a magnet held by an open add dialog is let go
         self._connect()
         self.transfers.apply_stats(tuple(engine.snapshots()))
 

@@ -104,3 +104,15 @@ def test_cancel_forgets_a_held_magnet_and_a_broken_torrent_cannot_be_added(
     qtbot.waitUntil(lambda: bad.status_label.text() != "", timeout=10_000)
     assert "damaged or incomplete" in bad.status_label.text()
     assert not bad.add_button.isEnabled()
+
+
+def test_quitting_with_an_add_dialog_open_lets_the_held_magnet_go(qtbot, engine: Engine, tmp_path: Path) -> None:
+    from app.ui.transfers.page import TransfersPage
+
+    tasks = ThreadPoolTaskRunner()
+    page = TransfersPage(engine, tasks, lambda: tmp_path / "downloads", show_add_dialog=lambda: True)
+    qtbot.addWidget(page)
+    page.add_sources(["magnet:?xt=urn:btih:" + "ef" * 20 + "&dn=Held"])
+    qtbot.waitUntil(lambda: engine.has_torrent("ef" * 20), timeout=10_000)
+    page.cancel_add_dialogs()  # what the window does when the app quits
+    qtbot.waitUntil(lambda: not engine.has_torrent("ef" * 20), timeout=10_000)

@@ -100,6 +100,7 @@ class AddTorrentDialog(QDialog):
         self._held: TorrentId | None = None  # a magnet added for its metadata
         self._files: list[FileEntry] = []
         self._committed = False
+        self._cancelled = False
         self.setWindowTitle("Add torrent")
         self.setMinimumWidth(560)
         self._build()
@@ -173,10 +174,16 @@ class AddTorrentDialog(QDialog):
             return preview, False
         tid = self._engine.add_magnet(self._source, self._default_dir)
         self._engine.controls.hold_for_metadata(tid, True)
+        if self._cancelled:  # cancelled (or the app quit) meanwhile: let it go here, before anyone waits on it
+            self._engine.remove(tid)
+            return preview, False
         return preview, True
 
     def _on_held(self, result: tuple[TorrentPreview, bool]) -> None:
         preview, new = result
+        if new and self._cancelled:  # cancelled while the magnet was being added: let it go
+            self._tasks.run(lambda: self._engine.remove(preview.torrent_id), None, lambda _e: None)
+            return
         self.name_label.setText(preview.name or preview.torrent_id)
         if not new:
             self.status_label.setText("This torrent is already in your list.")
@@ -308,6 +315,7 @@ class AddTorrentDialog(QDialog):
 
     def reject(self) -> None:
         self._poll.stop()
+        self._cancelled = True
         held = self._held
         if held is not None and not self._committed:
             self._tasks.run(lambda: self._engine.remove(held), None, lambda _e: None)

@@ -102,6 +102,7 @@ class TransfersPage(QWidget):
 
         self._view_state = view_state
         self._show_add_dialog = show_add_dialog or (lambda: False)
+        self._add_dialogs: list[AddTorrentDialog] = []
         self.model = TransfersModel(self)
         # Sorting is the model's (in Python); the proxy filters by the sidebar and the name (see filter_proxy).
         self.proxy = TransfersProxy(self.model, self)
@@ -334,9 +335,16 @@ class TransfersPage(QWidget):
         dialog.added.connect(self._on_added)
         dialog.failed.connect(self.banner.show_error)
         dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self._add_dialogs.remove(dialog))
+        self._add_dialogs.append(dialog)
         self.add_dialog = dialog
         dialog.open()
         return dialog
+
+    def cancel_add_dialogs(self) -> None:
+        """Quitting: every open add dialog is cancelled, so a magnet held for its file list is not kept held."""
+        for dialog in list(self._add_dialogs):
+            dialog.reject()
 
     def _run_add(self, work: Callable[[], TorrentId]) -> None:
         self._tasks.run(work, self._on_added, self._show_error)
