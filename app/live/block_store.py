@@ -13,7 +13,7 @@ import enum
 import time
 from dataclasses import dataclass
 
-from app.live.blocks import Block, BlockVerifier, parse_block
+from app.live.blocks import Block, BlockVerifier, parse_block, parse_header
 from app.live.errors import ForgedBlockError, MalformedBlockError
 
 
@@ -63,7 +63,7 @@ class BlockStore:
         except MalformedBlockError:
             self.rejected.malformed += 1
             return Admission.MALFORMED, None
-        refused = self._screen(block, now)
+        refused = self._screen(block.stream_id, block.seq, block.capture_ms, block.wire, now)
         if refused is not None:
             return refused, None
         try:
@@ -74,20 +74,40 @@ class BlockStore:
         self.put(block)
         return Admission.NEW, block
 
-    def _screen(self, block: Block, now: float) -> Admission | None:
-        """Why ``block`` cannot be new (checked before any signature work), or None."""
-        if block.stream_id != self._verifier.stream_id:
+    def screen_first_part(self, part: bytes, seq: int, total: int, *, now: float | None = None) -> Admission | None:
+        """Why a block whose first ``part`` arrived cannot be new (before relaying any of it), or None.
+
+        A held seq is DUPLICATE here: the rest of the bytes are not in yet, and the sender may honestly not know we
+        hold it. A header that contradicts the part's own seq or size is MALFORMED.
+        """
+        now = time.time() if now is None else now
+        try:
+            stream_id, header_seq, capture_ms, size = parse_header(part)
+        except MalformedBlockError:
+            self.rejected.malformed += 1
+            return Admission.MALFORMED
+        if header_seq != seq or size != total:
+            self.rejected.malformed += 1
+            return Admission.MALFORMED
+        if seq in self._blocks and stream_id == self._verifier.stream_id:
+            self.rejected.duplicates += 1
+            return Admission.DUPLICATE
+        return self._screen(stream_id, seq, capture_ms, None, now)
+
+    def _screen(self, stream_id: bytes, seq: int, capture_ms: int, data: bytes | None, now: float) -> Admission | None:
+        """Why a block cannot be new (checked before any signature work), or None."""
+        if stream_id != self._verifier.stream_id:
             self.rejected.forged += 1
             return Admission.FORGED
-        held = self._blocks.get(block.seq)
+        held = self._blocks.get(seq)
         if held is not None:
-            if held.wire == block.wire:
+            if held.wire == data:
                 self.rejected.duplicates += 1
                 return Admission.DUPLICATE
             self.rejected.forged += 1  # an honest stream signs one block per number
             return Admission.FORGED
-        capture_s = block.capture_ms / 1000
-        too_old = len(self._blocks) >= self._capacity and block.seq < min(self._blocks)
+        capture_s = capture_ms / 1000
+        too_old = len(self._blocks) >= self._capacity and seq < min(self._blocks)
         if capture_s < now - self._max_age_s or capture_s > now + self._max_ahead_s or too_old:
             self.rejected.out_of_window += 1
             return Admission.OUT_OF_WINDOW

@@ -95,6 +95,16 @@ class StreamSigner:
         return Block(self.stream_id, seq, capture_ms, flags, payload, signature, header + payload + signature)
 
 
+def parse_header(data: bytes) -> tuple[bytes, int, int, int]:
+    """Stream id, seq, capture ms and the whole block's size from a block's first bytes (structure only)."""
+    if len(data) < HEADER_SIZE:
+        raise MalformedBlockError("a block's first part is shorter than its header")
+    magic, version, flags, stream_id, seq, capture_ms, length = _HEADER.unpack_from(data)
+    if magic != MAGIC or version != VERSION or flags & ~_KNOWN_FLAGS or length > MAX_PAYLOAD:
+        raise MalformedBlockError("not a live block header of a version this app knows")
+    return stream_id, seq, capture_ms, HEADER_SIZE + length + SIGNATURE_SIZE
+
+
 def parse_block(data: bytes) -> Block:
     """The block in ``data`` — structure only; call ``BlockVerifier.verify`` before trusting it."""
     if len(data) < HEADER_SIZE + SIGNATURE_SIZE or len(data) > MAX_BLOCK_SIZE:

@@ -17,14 +17,17 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from app.live.cut_through import PartAssembler
 from app.live.link import DelayLine, LinkProfile, Uplink
 from app.live.wire import NO_ROUTE, Have, Status
 
 log = logging.getLogger(__name__)
 
 MAX_QUEUED_BLOCKS = 24
+MAX_QUEUED_BYTES = 1_500_000  # of parts and blocks; past this the oldest is dropped
 MAX_QUEUED_CONTROL = 256
-_MAX_IN_FLIGHT = 64  # messages past the uplink, waiting out the emulated delay
+_MAX_IN_FLIGHT = 256  # messages past the uplink, waiting out the emulated delay
+_ABANDONED_MEMORY = 128
 
 
 @dataclass(slots=True)
@@ -32,6 +35,8 @@ class _QueuedBlock:
     seq: int
     deadline: float  # wall-clock seconds after which the block is useless to this peer
     frame: bytes
+    last: bool = True  # a whole block, or the part that completes one
+    part: bool = False
 
 
 @dataclass(slots=True)
@@ -63,9 +68,12 @@ class Neighbour:
     subscribed_at: dict[int, float] = field(default_factory=dict)  # stripe -> when we subscribed
     last_block_at: dict[int, float] = field(default_factory=dict)  # stripe -> when it last sent us one
     counters: NeighbourCounters = field(default_factory=NeighbourCounters)
+    assembler: PartAssembler = field(default_factory=PartAssembler)  # its pushed blocks in progress
     closed: bool = False
     _control: deque[bytes] = field(default_factory=deque)
     _blocks: deque[_QueuedBlock] = field(default_factory=deque)
+    _queued_bytes: int = 0
+    _abandoned: dict[int, None] = field(default_factory=dict)  # seqs whose parts we stopped sending (in order)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _in_flight: deque[tuple[float, bytes]] = field(default_factory=deque)
     _in_flight_wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -90,16 +98,48 @@ class Neighbour:
         self._wake.set()
 
     def send_block(self, seq: int, deadline: float, frame: bytes) -> None:
+        """A whole block in one frame (a pull's answer)."""
         if self.closed:
             return
         if len(self._blocks) >= MAX_QUEUED_BLOCKS:
-            self._blocks.popleft()
+            self._drop(self._blocks.popleft())
             self.counters.blocks_dropped_full += 1
-        self._blocks.append(_QueuedBlock(seq, deadline, frame))
+        self._enqueue(_QueuedBlock(seq, deadline, frame))
+
+    def send_part(self, seq: int, deadline: float, frame: bytes, *, first: bool, last: bool) -> None:
+        """One part of a pushed block. Once a part of ``seq`` was dropped its later parts are not sent (the other
+        side could not use them) — until the block is sent again from its first part."""
+        if self.closed:
+            return
+        if first:
+            self._abandoned.pop(seq, None)
+        elif seq in self._abandoned:
+            return
+        while self._queued_bytes + len(frame) > MAX_QUEUED_BYTES and self._blocks:
+            self._drop(self._blocks.popleft())
+            self.counters.blocks_dropped_full += 1
+        self._enqueue(_QueuedBlock(seq, deadline, frame, last, part=True))
+
+    def abandoned(self, seq: int) -> bool:
+        return seq in self._abandoned
+
+    def _enqueue(self, item: _QueuedBlock) -> None:
+        self._blocks.append(item)
+        self._queued_bytes += len(item.frame)
         self._wake.set()
 
+    def _drop(self, item: _QueuedBlock) -> None:
+        """Forget a queued item (already off the queue); the rest of a dropped part's block goes too."""
+        self._queued_bytes -= len(item.frame)
+        if not item.part:
+            return
+        self._abandoned[item.seq] = None
+        while len(self._abandoned) > _ABANDONED_MEMORY:
+            del self._abandoned[next(iter(self._abandoned))]
+
     def queued_blocks(self) -> int:
-        return len(self._blocks)
+        """Roughly how many blocks' worth of bytes wait here (parts count by their share)."""
+        return -(-self._queued_bytes // 40_000)
 
     async def _send_loop(self) -> None:
         try:
@@ -110,7 +150,7 @@ class Neighbour:
                     continue
                 if self._control:
                     data = self._control.popleft()
-                    await self.uplink.transmit(len(data))
+                    departs = self.uplink.reserve(len(data))
                 else:
                     async with self.uplink.turn:
                         await self.uplink.wait_turn()
@@ -118,10 +158,10 @@ class Neighbour:
                         if item is None:
                             continue
                         data = item.frame
-                        self.counters.blocks_sent += 1
-                        await self.uplink.transmit(len(data))
+                        self.counters.blocks_sent += item.last
+                        departs = self.uplink.reserve(len(data))
                 self.counters.bytes_sent += len(data)
-                await self._put_in_flight(data)
+                await self._put_in_flight(data, departs)
         except (ConnectionError, asyncio.CancelledError):
             pass
 
@@ -130,14 +170,20 @@ class Neighbour:
         now = time.time()
         while self._blocks:
             item = self._blocks.popleft()
+            if item.part and item.seq in self._abandoned:
+                self._queued_bytes -= len(item.frame)
+                continue
             if now <= item.deadline:
+                self._queued_bytes -= len(item.frame)
                 return item
-            self.counters.blocks_dropped_late += 1
+            newly = not item.part or item.seq not in self._abandoned
+            self._drop(item)
+            self.counters.blocks_dropped_late += newly
         return None
 
-    async def _put_in_flight(self, data: bytes) -> None:
+    async def _put_in_flight(self, data: bytes, departs: float) -> None:
         assert self._line is not None
-        arrival = self._line.arrival_time(len(data))
+        arrival = self._line.arrival_time(len(data), departs)
         if arrival is None:
             self.counters.blocks_dropped_link += 1
             return

@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from app.live import wire
+from app.live import cut_through, wire
 from app.live.block_store import Admission, BlockStore
-from app.live.blocks import Block, BlockVerifier
+from app.live.blocks import Block, BlockVerifier, parse_header
 from app.live.errors import ProtocolError
 from app.live.link import LinkProfile, Uplink
 from app.live.neighbour import Neighbour
@@ -92,6 +92,7 @@ class LiveNode:
         self._on_block = on_block
         self._rng = random.Random()  # noqa: S311 - peer choice and emulated loss, not cryptography
         k = config.stripes
+        self._relays = cut_through.RelayBook()
         self._tree = _Tree(parents=[None] * k, hops=[0 if config.is_origin else NO_ROUTE] * k)
         self._banned_hosts: set[str] = set()
         self._bootstrap: set[tuple[str, int]] = set()
@@ -270,7 +271,9 @@ class LiveNode:
             self._remove(nb)
 
     def _dispatch(self, nb: Neighbour, kind: Kind, body: bytes) -> None:
-        if kind is Kind.BLOCK:
+        if kind is Kind.PART:
+            self._on_part(nb, wire.parse_part(body))
+        elif kind is Kind.BLOCK:
             self._on_block_frame(nb, body)
         elif kind is Kind.HAVE:
             nb.have = wire.parse_have(body)
@@ -286,19 +289,54 @@ class LiveNode:
         else:
             raise ProtocolError("a second hello")
 
-    def _on_block_frame(self, nb: Neighbour, body: bytes) -> None:
-        admission, block = self.store.admit(body)
-        if admission in (Admission.NEW, Admission.DUPLICATE):
-            # A parent whose copy came second (a pull was quicker) is still delivering its stripe.
-            nb.last_block_at[stripe_of(_seq_of(body), self.config.stripes)] = time.monotonic()
-        if admission is Admission.NEW and block is not None:
-            self.accept_new(block, from_origin=nb.is_origin, source=nb)
-        elif admission in (Admission.FORGED, Admission.MALFORMED):
-            self.drop(nb, f"it sent a {admission.value} block")
-        elif admission is Admission.OUT_OF_WINDOW:
+    def _on_part(self, nb: Neighbour, part: wire.Part) -> None:
+        """A part of a pushed block: screen its header first, pass it on at once, admit the block once whole."""
+        if part.offset == 0:
+            refused = self.store.screen_first_part(part.data, part.seq, part.total)
+            if refused is not None:
+                self._on_refusal(nb, part.seq, refused)
+                return
+            nb.assembler.start(part)
+        elif not nb.assembler.extend(part):
+            return  # the sender dropped an earlier part as late: this block will not complete from it
+        nb.last_block_at[stripe_of(part.seq, self.config.stripes)] = time.monotonic()
+        data = nb.assembler.take_if_complete(part)
+        if data is not None:
+            # The completing part is not passed on here: _forward sends it once admit checked the signature.
+            self._on_block_frame(nb, data)
+            return
+        relay = self._relays.on_part(nb, part)
+        if relay is None or part.seq in self.store:
+            return
+        if part.offset == 0:
+            relay.deadline = parse_header(part.data)[2] / 1000 + self.config.delay_s
+        bit = 1 << stripe_of(part.seq, self.config.stripes)
+        part_frame: bytes | None = None
+        for child in self.neighbours.values():
+            # A child that subscribed after the block began gets the whole block once it is verified.
+            if child is nb or not child.subscribed_mask & bit or relay.sent.get(child.node_id, 0) != part.offset:
+                continue
+            part_frame = part_frame or wire.part(part.seq, part.total, part.offset, part.data)
+            child.send_part(part.seq, relay.deadline, part_frame, first=part.offset == 0, last=False)
+            relay.sent[child.node_id] = part.end
+
+    def _on_refusal(self, nb: Neighbour, seq: int, refused: Admission) -> None:
+        if refused is Admission.DUPLICATE:  # a parent whose copy came second (a pull was quicker) still delivers
+            nb.last_block_at[stripe_of(seq, self.config.stripes)] = time.monotonic()
+        elif refused in (Admission.FORGED, Admission.MALFORMED):
+            self.drop(nb, f"it sent a {refused.value} block")
+        elif refused is Admission.OUT_OF_WINDOW:
             nb.counters.strikes += 1
             if nb.counters.strikes > _MAX_STRIKES:
                 self.drop(nb, "it keeps sending blocks out of the window")
+
+    def _on_block_frame(self, nb: Neighbour, body: bytes) -> None:
+        admission, block = self.store.admit(body)
+        if admission is Admission.NEW and block is not None:
+            nb.last_block_at[stripe_of(block.seq, self.config.stripes)] = time.monotonic()
+            self.accept_new(block, from_origin=nb.is_origin, source=nb)
+        else:
+            self._on_refusal(nb, _seq_of(body), admission)
 
     def accept_new(self, block: Block, *, from_origin: bool, source: Neighbour | None) -> None:
         """A verified new block (from a peer, or fetched from the origin's HTTP): count, hand over, forward."""
@@ -317,15 +355,23 @@ class LiveNode:
         return block.capture_ms / 1000 + self.config.delay_s
 
     def _forward(self, block: Block, source: Neighbour | None) -> None:
+        """Push a new verified block to its stripe's children, in parts; a child that was relayed the block's first
+        parts as they arrived gets the rest (with the completing part, withheld until now)."""
         bit = 1 << stripe_of(block.seq, self.config.stripes)
-        frame: bytes | None = None
+        relay = self._relays.finish(block.seq, source)
+        deadline = self._deadline(block)
+        frames: dict[int, bytes] = {}
         for nb in self.neighbours.values():
             # A subscribed child gets the push even if it pulled the block already: a parent that skipped such
             # blocks would look stale to its child and be dropped, and the tree would fall apart into pulls.
             if nb is source or not nb.subscribed_mask & bit:
                 continue
-            frame = frame or wire.frame(Kind.BLOCK, block.wire)
-            nb.send_block(block.seq, self._deadline(block), frame)
+            start = 0 if relay is None or nb.abandoned(block.seq) else relay.sent.get(nb.node_id, 0)
+            for offset, data in cut_through.split(block.wire, start):
+                if offset not in frames:
+                    frames[offset] = wire.part(block.seq, len(block.wire), offset, data)
+                last = offset + len(data) == len(block.wire)
+                nb.send_part(block.seq, deadline, frames[offset], first=offset == 0, last=last)
 
     # ---- stripe trees ----------------------------------------------------------------------------------------
 

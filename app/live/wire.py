@@ -1,7 +1,8 @@
 """The block protocol's frames: ``length u32 | type u8 | body``, big-endian, every size checked before reading.
 
 Messages: HELLO (stream id, node id, listening port, flags: the first frame each way), BLOCK (a signed block's
-wire bytes), HAVE (the newest sequence number held and a 64-bit map of the ones before it), WANT (one sequence
+wire bytes: a pull's answer), PART (seq, the block's size, an offset and bytes of it: pushes travel in parts, see
+``cut_through``), HAVE (the newest sequence number held and a 64-bit map of the ones before it), WANT (one sequence
 number), SUBSCRIBE (the stripes the sender wants pushed to it), STATUS (per stripe, the hops from the origin and
 the free push slots, and which stripes the sender accepted to push to the receiver). A frame longer than a block
 plus its header, an unknown type or a body of the wrong length is a ``ProtocolError`` and ends the connection.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from app.live.blocks import MAX_BLOCK_SIZE
 from app.live.errors import ProtocolError
 
-MAX_FRAME = MAX_BLOCK_SIZE + 1
+MAX_FRAME = MAX_BLOCK_SIZE + 17  # a whole block, or a part of one with its 16-byte part header
 MAX_STRIPES = 16
 NO_ROUTE = 255  # a stripe this peer does not receive
 
@@ -30,6 +31,7 @@ class Kind(enum.IntEnum):
     WANT = 4
     SUBSCRIBE = 5
     STATUS = 6
+    PART = 7
 
 
 _HELLO = struct.Struct(">16s8sHB")
@@ -38,6 +40,7 @@ _HAVE = struct.Struct(">QQ")
 _WANT = struct.Struct(">Q")
 _SUBSCRIBE = struct.Struct(">I")
 _LENGTH = struct.Struct(">I")
+_PART = struct.Struct(">QII")  # seq, the whole block's size, this part's offset in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,18 @@ class Status:
     pushing_to_you: int  # the stripes (bit mask) it accepted to push to the receiver of this status
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    seq: int
+    total: int  # the whole block's size
+    offset: int
+    data: bytes
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.data)
+
+
 def frame(kind: Kind, body: bytes) -> bytes:
     return _LENGTH.pack(len(body) + 1) + bytes([kind]) + body
 
@@ -94,6 +109,10 @@ def subscribe(mask: int) -> bytes:
 def status(hops: tuple[int, ...], free: tuple[int, ...], pushing_to_you: int) -> bytes:
     clipped = (min(255, max(0, n)) for n in free)
     return frame(Kind.STATUS, bytes([len(hops)]) + _SUBSCRIBE.pack(pushing_to_you) + bytes([*hops, *clipped]))
+
+
+def part(seq: int, total: int, offset: int, data: bytes) -> bytes:
+    return frame(Kind.PART, _PART.pack(seq, total, offset) + data)
 
 
 async def read_frame(reader: asyncio.StreamReader) -> tuple[Kind, bytes]:
@@ -140,3 +159,13 @@ def parse_status(body: bytes) -> Status:
     n = body[0]
     (pushing,) = _SUBSCRIBE.unpack_from(body, 1)
     return Status(hops=tuple(body[5 : 5 + n]), free=tuple(body[5 + n :]), pushing_to_you=pushing)
+
+
+def parse_part(body: bytes) -> Part:
+    if len(body) <= _PART.size:
+        raise ProtocolError("a malformed part")
+    seq, total, offset = _PART.unpack_from(body)
+    data = body[_PART.size :]
+    if total > MAX_BLOCK_SIZE or offset + len(data) > total:
+        raise ProtocolError("a part outside its block")
+    return Part(seq, total, offset, data)
