@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.engine import Engine, EngineSettings
@@ -45,8 +46,21 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.shutdown()
 
 
+@pytest.fixture
+def owner(qtbot) -> Iterator[QObject]:
+    """The parent of the Qt objects a test makes (task runner, automation, fake network), deleted here on the main
+    thread when the test ends — before the engine fixture shuts its engine down. Left without a parent they sat in
+    reference cycles until a garbage collection, which may run on an engine's alert thread: their timers were then
+    destroyed off the main thread, a QTimer fired into freed memory and the process died (SIGSEGV in
+    QApplicationPrivate::notify_helper from QTimerInfoList::activateTimers; 3 runs in 3 after tests/remote once
+    i12-engine's alert-thread work was merged with i12-transfers)."""
+    parent = QObject()
+    yield parent
+    shiboken6.delete(parent)
+
+
 def test_the_scheduler_switches_to_the_alternative_limits_at_the_set_time_and_back(
-    qtbot, engine: Engine, tmp_path: Path
+    qtbot, engine: Engine, owner: QObject, tmp_path: Path
 ) -> None:
     settings = AppSettings(
         download_rate_limit_kib=0, upload_rate_limit_kib=0,
@@ -56,7 +70,8 @@ def test_the_scheduler_switches_to_the_alternative_limits_at_the_set_time_and_ba
     now = [datetime(2026, 12, 4, 7, 59)]
     base = EngineSettings.for_loopback_tests(loopback_address())
     automation = TransferAutomation(
-        engine, ThreadPoolTaskRunner(), lambda: settings, base, clock=lambda: now[0], tick_ms=50
+        engine, ThreadPoolTaskRunner(parent=owner), lambda: settings, base, clock=lambda: now[0], tick_ms=50,
+        parent=owner,
     )
     automation.settings_changed(settings)
     qtbot.wait(200)  # several ticks at 07:59
@@ -69,7 +84,7 @@ def test_the_scheduler_switches_to_the_alternative_limits_at_the_set_time_and_ba
     assert not automation.alternative
 
 
-def test_a_metered_network_stops_uploads_and_its_end_resumes_them(qtbot, tmp_path: Path) -> None:
+def test_a_metered_network_stops_uploads_and_its_end_resumes_them(qtbot, owner: QObject, tmp_path: Path) -> None:
     content = tmp_path / "seed" / "Metered"
     write_payload(content, {"big.bin": 3_000_000}, seed=5)
     torrent = make_torrent(content)
@@ -80,10 +95,11 @@ def test_a_metered_network_stops_uploads_and_its_end_resumes_them(qtbot, tmp_pat
         seed_id = seeder.add_torrent_bytes(torrent, content.parent)
         wait_snapshot(seeder, seed_id, lambda s: s.progress >= 1.0, 30, "seeder checked")
         network = FakeNetworkInformation()
+        network.setParent(owner)
         settings = AppSettings(no_upload_on_metered=True)
         automation = TransferAutomation(
-            seeder, ThreadPoolTaskRunner(), lambda: settings, EngineSettings.for_loopback_tests(seeder_address),
-            network=network,
+            seeder, ThreadPoolTaskRunner(parent=owner), lambda: settings,
+            EngineSettings.for_loopback_tests(seeder_address), network=network, parent=owner,
         )
         automation.settings_changed(settings)
         # The seeder's own limit paces it (~10 s for the file), so little waits in socket buffers when uploads stop.
@@ -119,14 +135,15 @@ def test_a_metered_network_stops_uploads_and_its_end_resumes_them(qtbot, tmp_pat
 
 
 def test_the_window_adds_a_torrent_dropped_into_the_watched_folder_once(
-    qtbot, engine: Engine, tmp_path: Path
+    qtbot, engine: Engine, owner: QObject, tmp_path: Path
 ) -> None:
     watched = tmp_path / "watched"
     watched.mkdir()
     settings = AppSettings(watched_folder=str(watched))
     automation = TransferAutomation(
-        engine, ThreadPoolTaskRunner(), lambda: settings, EngineSettings.for_loopback_tests(loopback_address()),
-        download_dir=lambda: tmp_path / "downloads",
+        engine, ThreadPoolTaskRunner(parent=owner), lambda: settings,
+        EngineSettings.for_loopback_tests(loopback_address()), download_dir=lambda: tmp_path / "downloads",
+        parent=owner,
     )
     messages: list[str] = []
     automation.message.connect(messages.append)
