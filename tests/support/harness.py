@@ -17,6 +17,7 @@ Main thread (pytest's).
 from __future__ import annotations
 
 import faulthandler
+import gc
 import os
 import sys
 import threading
@@ -52,6 +53,18 @@ def no_modal_dialog_left_open() -> Iterator[None]:
     for window in left:
         window.close()  # type: ignore[attr-defined]
     pytest.fail(f"the test left modal dialog(s) open: {', '.join(titles)}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def qt_garbage_collected_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A Qt test's garbage is collected here, on the main thread, once its fixtures are torn down. Qt objects a test
+    leaves in reference cycles (an unparented QObject whose timer calls one of its own methods) otherwise wait for a
+    garbage collection that any thread may trigger — an engine's alert thread, a worker — and a QObject destroyed
+    there leaves its timers to fire into freed memory on the main thread (SIGSEGV in QTimerInfoList::activateTimers
+    → QApplicationPrivate::notify_helper, seen once i12-engine's alert-thread work met i12-transfers' tests)."""
+    yield
+    if "qtbot" in request.fixturenames or "qapp" in request.fixturenames:
+        gc.collect()
 
 
 def _uses_demo_media(item: pytest.Item) -> bool:
