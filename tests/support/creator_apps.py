@@ -47,6 +47,7 @@ def fan_app(home: Path, address: str, torrent: Path, *extra: str) -> LineProcess
             "--download-dir", str(home / "downloads"),
             "--test-network", address,
             "--status-interval", "1",
+            "--format", "lines",  # the terse key=value lines wait_for parses (i12-transfers made sentences the default)
             *extra,
             "add", str(torrent),
         ],
