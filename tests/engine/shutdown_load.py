@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import faulthandler
 import json
 import logging
 import multiprocessing
@@ -28,7 +29,7 @@ import libtorrent as lt
 import app.engine.engine as engine_module
 from app.engine import Engine, EngineSettings, TorrentState
 from app.engine.alert_pump import AlertPump
-from app.engine.events import EngineEvent
+from app.engine.events import EngineEvent, TorrentAdded
 from tests.engine.helpers import make_torrent, wait_until, write_payload
 from tests.support.net import loopback_address
 
@@ -62,7 +63,7 @@ def _complete_resume_files(state: Path, pieces: int) -> int:
     return count
 
 
-def run(workdir: Path, torrents: int, slow_s: float, burners: int, linger_s: float) -> dict[str, object]:
+def run(workdir: Path, torrents: int, slow_s: float, burners: int, linger_s: float, scenario: str) -> dict[str, object]:
     counter = _FailureCounter()
     popping_threads: set[str] = set()
     original_pump_once = AlertPump.pump_once
@@ -83,25 +84,44 @@ def run(workdir: Path, torrents: int, slow_s: float, burners: int, linger_s: flo
     settings = dataclasses.replace(EngineSettings.for_loopback_tests(loopback_address()), active_seeds=torrents)
     engine = Engine(settings, state)
     engine.start()
-    blocking = threading.Event()
-    inside = threading.Event()
+    hold, release, held = threading.Event(), threading.Event(), threading.Event()
+    blocking, inside = threading.Event(), threading.Event()
 
     def slow_subscriber(event: EngineEvent) -> None:
-        if blocking.is_set():
+        if hold.is_set() and not release.is_set():
+            held.set()
+            release.wait(30)  # keeps the alert thread here while alerts pile up for its next batch
+        elif blocking.is_set() and (scenario == "every-event" or isinstance(event, TorrentAdded)):
             inside.set()
             time.sleep(slow_s)
 
     engine.subscribe(slow_subscriber)
+    write_payload(data / "late", {"part.bin": FILE_SIZE}, seed=999)
+    late = make_torrent(data / "late", PIECE, "v1")
     ids = [engine.add_torrent_bytes(source, data) for source in sources]
     wait_until(lambda: all(engine.snapshot(t).state is TorrentState.SEEDING for t in ids), 60, "every torrent checked")
     procs = [multiprocessing.Process(target=_burn, args=(time.monotonic() + slow_s + 30,)) for _ in range(burners)]
     for proc in procs:
         proc.start()
-    blocking.set()
-    for tid in ids:  # every torrent changes state and answers a save: a burst of events and save alerts
-        engine.set_torrent_limits(tid, upload=100_000 + len(tid))
-    engine.pause_all()
+    if scenario == "stale-batch":
+        # The colleague's symptom: the alert thread is slow inside a batch that still holds save_resume_data
+        # alerts when shutdown starts. Held in a subscriber, it gets [add_torrent, save_resume_data × N] as its
+        # next batch and is slow (slow_s) on the add's event, before the save alerts.
+        hold.set()
+        held.wait(30)
+        engine.add_torrent_bytes(late, data)
+        for tid in ids:
+            engine.set_torrent_limits(tid, upload=100_000 + len(tid))  # each answers with save_resume_data
+        time.sleep(0.5)  # the disk thread answers the saves into the alert queue meanwhile
+        blocking.set()
+        release.set()
+    else:
+        blocking.set()
+        for tid in ids:  # every torrent changes state and answers a save: a burst of events and save alerts
+            engine.set_torrent_limits(tid, upload=100_000 + len(tid))
+        engine.pause_all()
     inside.wait(30)
+    in_session = len(engine.torrent_ids())
     started = time.monotonic()
     engine.shutdown()
     shutdown_s = time.monotonic() - started
@@ -112,7 +132,7 @@ def run(workdir: Path, torrents: int, slow_s: float, burners: int, linger_s: flo
         proc.join()
     pieces = FILE_SIZE // PIECE
     return {
-        "torrents": torrents,
+        "torrents": in_session,
         "complete_resume_files": _complete_resume_files(state, pieces),
         "handler_failures": len(counter.failures),
         "argument_errors": sum(1 for f in counter.failures if f.startswith("ArgumentError")),
@@ -130,9 +150,11 @@ def main() -> None:
     parser.add_argument("--slow", type=float, default=0.3)
     parser.add_argument("--burners", type=int, default=0)
     parser.add_argument("--linger", type=float, default=3.0)
+    parser.add_argument("--scenario", choices=["every-event", "stale-batch"], default="every-event")
     options = parser.parse_args()
+    faulthandler.enable()  # a segfault prints the Python stacks of every thread to stderr
     options.workdir.mkdir(parents=True, exist_ok=True)
-    result = run(options.workdir, options.torrents, options.slow, options.burners, options.linger)
+    result = run(options.workdir, options.torrents, options.slow, options.burners, options.linger, options.scenario)
     print(json.dumps(result), flush=True)
 
 
