@@ -1,14 +1,16 @@
 """Engine shutdown under load: the long version of tests/engine/test_shutdown_safety.py.
 
-Runs tests/engine/shutdown_load.py (one child process per run: N torrents checked, periodic saves off, a
-subscriber slow on every event, CPU burners, shutdown while the alert thread is inside the subscriber) many times
+Runs tests/engine/shutdown_load.py (one child process per run: N torrents checked, periodic saves off, the alert
+thread held slow — by default 6 s on an event ahead of save_resume_data alerts of its batch — CPU burners, and
+shutdown while the alert thread is there) many times
 and counts, per code tree: crashes (exit code not 0, -11 is a segfault), runs with handler failures
 (``ArgumentError``s of stale alerts), runs where a second thread popped alerts, runs where the alert thread
 outlived ``shutdown`` (the session could be destroyed under it), and torrents whose resume file missed the
 verified pieces. ``--tree`` adds another checkout (e.g. ``git archive <commit> | tar -x -C /tmp/old``) measured
 in the same run, runs interleaved. The machine is shared: repeat and report the spread. Last line: JSON.
 
-Usage: .venv/bin/python bench/shutdown_under_load.py [--runs 6] [--torrents 24] [--burners 4] [--tree /tmp/old]
+Usage: .venv/bin/python bench/shutdown_under_load.py [--runs 6] [--torrents 24] [--burners 4]
+       [--scenario stale-batch|every-event] [--tree /tmp/old]
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class Tally:
 def one_run(tree: Path, options: argparse.Namespace, tally: Tally) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bc-shutdown-"))
     args = [sys.executable, "-m", "tests.engine.shutdown_load", str(workdir), "--torrents", str(options.torrents),
-            "--burners", str(options.burners), "--slow", str(options.slow), "--linger", str(options.linger)]
+            "--burners", str(options.burners), "--slow", str(options.slow), "--linger", str(options.linger),
+            "--scenario", options.scenario]
     try:
         child = subprocess.run(args, cwd=tree, capture_output=True, text=True, timeout=300, check=False)
     finally:
@@ -65,8 +68,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--torrents", type=int, default=24)
     parser.add_argument("--burners", type=int, default=4)
-    parser.add_argument("--slow", type=float, default=0.3)
-    parser.add_argument("--linger", type=float, default=10.0)
+    parser.add_argument("--slow", type=float, default=6.0)
+    parser.add_argument("--scenario", choices=["every-event", "stale-batch"], default="stale-batch")
+    parser.add_argument("--linger", type=float, default=3.0)
     parser.add_argument("--tree", type=Path, action="append", default=[])
     options = parser.parse_args()
     trees = [REPO, *options.tree]

@@ -105,7 +105,7 @@ def run(workdir: Path, torrents: int, slow_s: float, burners: int, linger_s: flo
         proc.start()
     if scenario == "stale-batch":
         # The colleague's symptom: the alert thread is slow inside a batch that still holds save_resume_data
-        # alerts when shutdown starts. Held in a subscriber, it gets [add_torrent, save_resume_data × N] as its
+        # alerts when shutdown starts. Held in a subscriber, it gets [add_torrent, save_resume_data x N] as its
         # next batch and is slow (slow_s) on the add's event, before the save alerts.
         hold.set()
         held.wait(30)
