@@ -1,6 +1,6 @@
 """What the engine does with each libtorrent alert: snapshots, events, resume saves, stream wake-ups.
 
-Every method runs on the engine's alert thread (or on the shutting-down thread during the final count-down),
+Every method runs on the engine's alert thread (the shutdown count-down included),
 looked up by alert type in ``table()``. Torrent ids come from the registry's handle map or the alert's
 info-hashes, never from a blocking handle call per piece.
 """

@@ -65,6 +65,9 @@ SAVE_CHECK_SECONDS = 1.0  # how often torrents libtorrent flagged as changed are
 _AUTO = int(lt.torrent_flags.auto_managed)
 _PAUSED = int(lt.torrent_flags.paused)
 _PRIORITY_APPLY_TIMEOUT_S = 5.0  # the disk thread answers in milliseconds unless it is busy checking
+# How long shutdown waits beyond its count-down for the alert thread to finish the handler it is in and destroy the
+# session (at load 25 on 2 cores a handler took over 5 s); past it the thread is left to finish on its own.
+SHUTDOWN_GRACE_S = 60.0
 RESCUE_CHECK_SECONDS = 1.0  # how often torrents left without connections are looked at (peer_dialer)
 _WANTING_STATES = frozenset({TorrentState.DOWNLOADING, TorrentState.FETCHING_METADATA})
 
@@ -124,12 +127,24 @@ class Engine:
         self._pump.start()
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Pause, ask every torrent for resume data, count the answers down until ``timeout``, then abort."""
-        session, pump = self._session, self._pump
-        if session is None or pump is None:
+        """Pause, ask every torrent for resume data, count the answers down until ``timeout``, then abort.
+
+        All of it runs on the alert thread (the only thread that pops alerts), which then destroys the session and
+        ends; this waits for that — also for a handler or subscriber that is slow under load — up to ``timeout`` +
+        ``SHUTDOWN_GRACE_S``. Subscribers hear nothing from the moment shutdown starts.
+        """
+        pump = self._pump
+        if self._session is None or pump is None:
             return
+        self._publisher.close()  # a slow subscriber must not hold up the count-down
         self._streams.close_all()
-        pump.stop()
+        self._session = None  # from here on only the alert thread touches the session (verbs say "not running")
+        self._pump = None
+        if not pump.finish(lambda session: self._save_and_abort(session, pump, timeout), timeout + SHUTDOWN_GRACE_S):
+            log.error("shutdown: the alert thread is still busy; it saves and closes the session when it is done")
+
+    def _save_and_abort(self, session: lt.session, pump: AlertPump, timeout: float) -> None:
+        """The final work, on the alert thread: the count-down, ``session.dat``, a short tracker goodbye."""
         session.pause()
         missing = self._keeper.save_all_and_wait(pump.pump_once, timeout)
         if missing:
@@ -138,10 +153,7 @@ class Engine:
             atomic_write(self._state_dir / "session.dat", lt.write_session_params_buf(session.session_state()))
         except OSError:
             log.exception("could not save the session parameters")
-        session.apply_settings({"stop_tracker_timeout": 1})
-        self._session = None
-        self._pump = None
-        del session  # the destructor aborts the session (announces "stopped" within stop_tracker_timeout)
+        session.apply_settings({"stop_tracker_timeout": 1})  # the destructor announces "stopped" within this
 
     # --- adding -------------------------------------------------------------------------------------------
     def add_torrent_file(

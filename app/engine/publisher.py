@@ -1,7 +1,8 @@
 """Delivers engine events to subscribers.
 
-``publish`` is called on the engine's alert thread (and during shutdown on the thread that shuts down);
-subscribers must return quickly. A failing subscriber is logged and never stops the others.
+``publish`` is called on the engine's alert thread; subscribers must return quickly. A failing subscriber is
+logged and never stops the others. ``close`` (shutdown) ends delivery: a slow subscriber cannot hold up the
+shutdown count-down, which runs on the same thread.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Publisher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
+        self._closed = False
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Add a subscriber; the returned function removes it (calling it twice is harmless)."""
@@ -36,8 +38,15 @@ class Publisher:
 
         return unsubscribe
 
+    def close(self) -> None:
+        """Deliver nothing from now on (the engine is shutting down)."""
+        with self._lock:
+            self._closed = True
+
     def publish(self, event: EngineEvent) -> None:
         with self._lock:
+            if self._closed:
+                return
             subscribers = list(self._subscribers)
         for callback in subscribers:
             try:

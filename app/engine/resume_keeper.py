@@ -1,7 +1,8 @@
 """Decides when resume data is asked for and whether an answer may replace the file on disk.
 
-Runs on the engine's alert thread (periodic saves and save alerts) and on the shutting-down thread (the
-count-down). The three guards of FIELD-NOTES against libtorrent 2.1.1's "0 pieces" resume records:
+Runs on the engine's alert thread: periodic saves, save alerts and the shutdown count-down (``save_all_and_wait``,
+which pops through the pump on that thread; answers are copied out of each alert before the next pop).
+The three guards of FIELD-NOTES against libtorrent 2.1.1's "0 pieces" resume records:
 1. periodic saves use ``only_if_modified`` and only torrents libtorrent flagged ``need_save_resume``;
 2. no torrent is asked before its first check has finished;
 3. an answer claiming fewer verified pieces (or no metadata where we had it) than the file on disk is

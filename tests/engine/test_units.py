@@ -22,6 +22,7 @@ from app.engine.resume_store import ResumeStore, atomic_write, count_pieces
 from app.engine.session_settings import settings_pack
 from app.engine.snapshots import state_of
 from app.engine.torrent_source import params_from_magnet, safe_display_name
+from tests.engine.helpers import wait_until
 
 HASH = "ab" * 20
 
@@ -152,12 +153,57 @@ def test_pump_dispatches_by_type_and_survives_a_failing_handler(caplog: pytest.L
     assert "OtherAlert" in caplog.text
 
 
-def test_pump_thread_ticks_and_stops() -> None:
+def test_pump_thread_ticks_and_finishes_on_its_own_thread() -> None:
     ticks = threading.Event()
+    ran_on: list[str] = []
     pump = AlertPump(FakeSession(), {}, ticks.set, 0.01)  # type: ignore[arg-type]
     pump.start()
     assert ticks.wait(10)
-    pump.stop()
+    assert pump.finish(lambda session: ran_on.append(threading.current_thread().name), 10)
+    assert ran_on == ["engine-alerts"]
+
+
+def test_final_work_waits_for_the_handler_in_progress_and_only_the_alert_thread_pops() -> None:
+    entered, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def handler(alert: Any) -> None:
+        if alert.text == "slow":
+            entered.set()
+            release.wait(10)
+        order.append(alert.text)
+
+    session = FakeSession([[FakeAlert("slow"), FakeAlert("after")]])
+    pump = AlertPump(session, {FakeAlert: handler}, lambda: None, 1.0)  # type: ignore[arg-type]
+    pump.start()
+    assert entered.wait(10)
+    with pytest.raises(RuntimeError, match="alert thread only"):
+        pump.pump_once(1)  # a second popper would invalidate the batch the handler is reading
+    finished: list[bool] = []
+    waiter = threading.Thread(target=lambda: finished.append(pump.finish(lambda s: order.append("final"), 10)))
+    waiter.start()
+    release.set()
+    waiter.join(20)
+    assert finished == [True]
+    assert order == ["slow", "after", "final"]
+
+
+def test_shutdown_from_a_handler_abandons_the_rest_of_the_batch() -> None:
+    """A handler that shuts down pops again (the count-down): the alerts of its own batch are then invalid."""
+    order: list[str] = []
+    session = FakeSession([[FakeAlert("stop"), FakeAlert("stale")], [FakeAlert("counted")]])
+    holder: list[AlertPump] = []
+
+    def handler(alert: Any) -> None:
+        order.append(alert.text)
+        if alert.text == "stop":
+            holder[0].finish(lambda s: holder[0].pump_once(1), 10)
+
+    pump = AlertPump(session, {FakeAlert: handler}, lambda: None, 1.0)  # type: ignore[arg-type]
+    holder.append(pump)
+    pump.start()
+    wait_until(lambda: not pump.is_alive(), 10, "the pump ended")
+    assert order == ["stop", "counted"]
 
 
 @dataclass
