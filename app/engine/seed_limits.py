@@ -18,9 +18,10 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from app.engine.errors import EngineError, StorageError, UnknownTorrentError
@@ -72,6 +73,9 @@ class SeedLimits:
         return SeedLimits(self.ratio_choice, ratio, self.time_choice, minutes)
 
 
+_FOLLOW_GLOBAL = SeedLimits()
+
+
 class SeedLimitBook:
     """Thread-safe per-torrent seeding limits, saved to one JSON file on every change."""
 
@@ -80,11 +84,12 @@ class SeedLimitBook:
         self._has_torrent = has_torrent
         self._lock = threading.Lock()
         self._limits: dict[TorrentId, SeedLimits] = {}
+        self._view: Mapping[TorrentId, SeedLimits] = MappingProxyType({})  # replaced whole on every change
 
     def get(self, torrent_id: TorrentId) -> SeedLimits:
-        """The torrent's limits (all "use the global limit" when it has none of its own); never touches the disk."""
-        with self._lock:
-            return self._limits.get(torrent_id, SeedLimits())
+        """The torrent's limits (all "use the global limit" when it has none of its own). Never waits: it reads
+        the last published mapping, not under the lock a write holds while it saves (the UI thread may call it)."""
+        return self._view.get(torrent_id, _FOLLOW_GLOBAL)
 
     def set(self, torrent_id: TorrentId, limits: SeedLimits) -> SeedLimits:
         """Give a torrent its limits (saved before returning); the stored value, or SeedLimitError / StorageError."""
@@ -119,9 +124,11 @@ class SeedLimitBook:
         alive = set(known)
         with self._lock:
             self._limits = {tid: limits for tid, limits in loaded.items() if tid in alive}
+            self._view = MappingProxyType(dict(self._limits))
 
     def _save(self) -> None:
-        """Write every torrent's limits (lock held)."""
+        """Write every torrent's limits, then publish them (lock held): a reader that sees a change sees it saved.
+        A failed write keeps the change in memory but says so."""
         payload = {
             "version": _FORMAT_VERSION,
             "torrents": {
@@ -139,6 +146,8 @@ class SeedLimitBook:
             atomic_write(self._path, json.dumps(payload, indent=1).encode("utf-8"))
         except OSError as exc:
             raise StorageError(f"Cannot save the seeding limits to {self._path}: {exc.strerror or exc}.") from exc
+        finally:
+            self._view = MappingProxyType(dict(self._limits))
 
 
 def _parsed(raw: Any) -> dict[TorrentId, SeedLimits]:
