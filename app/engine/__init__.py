@@ -28,6 +28,7 @@ from app.engine.events import (
 from app.engine.hybrid_hashes import FileHasher, hybrid_torrent
 from app.engine.inspect import TorrentFileInfo, TorrentInfo, inspect_torrent
 from app.engine.labels import Category, LabelBook, LabelError, Labels
+from app.engine.seed_limits import LimitChoice, SeedLimitBook, SeedLimitError, SeedLimits
 from app.engine.settings import EncryptionPolicy, EngineSettings, SeedLimitAction
 from app.engine.stream import TorrentStream
 from app.engine.torrent_maker import TorrentMakingCancelled, create_torrent
@@ -57,10 +58,14 @@ __all__ = [
     "LabelBook",
     "LabelError",
     "Labels",
+    "LimitChoice",
     "MetadataReceived",
     "PeerEntry",
     "PieceFinished",
     "SeedLimitAction",
+    "SeedLimitBook",
+    "SeedLimitError",
+    "SeedLimits",
     "SessionTotals",
     "StateChanged",
     "StatsUpdated",

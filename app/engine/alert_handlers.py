@@ -30,6 +30,7 @@ from app.engine.rates import RateMeter
 from app.engine.redial import remember_dialed_peer
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import FULL_FLAGS, ResumeKeeper
+from app.engine.seed_limits import SeedLimits
 from app.engine.seed_policy import over_seed_limit
 from app.engine.settings import EngineSettings
 from app.engine.snapshots import SnapshotBook, snapshot_from_status
@@ -58,7 +59,9 @@ class AlertHandlers:
         listen_port: Callable[[], int | None],
         redial: Callable[[list[TorrentRecord]], None],
         checked: Callable[[TorrentRecord], None],
+        seed_limits_of: Callable[[TorrentId], SeedLimits] = lambda _tid: SeedLimits(),
     ) -> None:
+        self._seed_limits_of = seed_limits_of
         self._redial = redial
         self._checked = checked
         self._rates = RateMeter()
@@ -136,7 +139,7 @@ class AlertHandlers:
             if status.need_save_resume:
                 record.needs_save = True
             record.only_counters_change = bool(status.is_finished) and not snapshot.paused
-            if over_seed_limit(status, settings):
+            if over_seed_limit(status, settings, self._seed_limits_of(torrent_id)):
                 self._stop_seeding(torrent_id)
         self._redial(back_to_downloading)  # wants more after its pilot, or resumed: see redial.py
         self._book.set_listen_port(self._listen_port())

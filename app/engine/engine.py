@@ -35,6 +35,7 @@ from app.engine.redial import Redialer
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import ResumeKeeper
 from app.engine.resume_store import ResumeStore, atomic_write
+from app.engine.seed_limits import SeedLimitBook
 from app.engine.session_settings import RECONNECT_BACKOFF_S, settings_pack
 from app.engine.settings import EngineSettings, SeedLimitAction
 from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
@@ -94,6 +95,7 @@ class Engine:
         self._last_save_check = 0.0
         self._labels = LabelBook(state_dir, self.has_torrent)  # categories and tags (labels.json)
         self._controls = TorrentControls(self._registry)  # the right-click menu's knobs
+        self._seed_limits = SeedLimitBook(state_dir, self.has_torrent)  # per-torrent ratio/time (seed_limits.json)
         self._uploads_allowed = True
 
     # --- life cycle ---------------------------------------------------------------------------------------
@@ -109,6 +111,7 @@ class Engine:
         self._session = lt.session(params)
         self._restore_torrents()
         self._labels.load(self._registry.ids())
+        self._seed_limits.load(self._registry.ids())
         handlers = AlertHandlers(
             self._registry,
             self._book,
@@ -121,6 +124,7 @@ class Engine:
             lambda: self.listen_port,
             self._redialer.redial,
             self._dialer.on_checked,
+            self._seed_limits.get,
         )
         self._book.set_listen_port(self.listen_port)
         self._pump = AlertPump(self._session, handlers.table(), self._tick, self._settings.stats_interval_ms / 1000)
@@ -298,6 +302,7 @@ class Engine:
         self._book.drop(tid)
         self._labels.forget(tid)
         self._controls.forget(tid)
+        self._seed_limits.forget(tid)
 
     @translated
     def force_recheck(self, tid: TorrentId) -> None:
@@ -510,6 +515,11 @@ class Engine:
     def labels(self) -> LabelBook:
         """Categories (with their save paths) and tags of the torrents; see ``labels``. Writes touch the disk."""
         return self._labels
+
+    @property
+    def seed_limits(self) -> SeedLimitBook:
+        """Each torrent's own share-ratio and seeding-time limits over the global ones; see ``seed_limits``."""
+        return self._seed_limits
 
     @property
     def state_dir(self) -> Path:

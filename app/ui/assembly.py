@@ -148,6 +148,7 @@ def _wire(window: AssembledWindow) -> None:
     library.rebuild_requested.connect(store.rebuild)
     library.remove_torrent_requested.connect(
         lambda tid: shell.tasks.run(lambda: shell.engine.remove(tid, delete_data=True)))
+    library.seed_limits_requested.connect(lambda tid: shell.transfers.row_actions.ask_seed_limits([tid]))
     library.apply_stats(tuple(shell.engine.snapshots()))
     _wire_playable_copies(window)
     if player is None:

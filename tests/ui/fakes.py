@@ -15,6 +15,7 @@ from pathlib import Path
 from app.engine.errors import InvalidMagnetError, UnknownTorrentError
 from app.engine.events import EngineEvent, StatsUpdated, TorrentAdded, TorrentRemoved
 from app.engine.labels import LabelBook
+from app.engine.seed_limits import SeedLimitBook
 from app.engine.types import FileEntry, PeerEntry, SessionTotals, TorrentSnapshot, TorrentState, TrackerEntry
 
 
@@ -55,6 +56,7 @@ class FakeEngine:
         self.torrents: dict[str, TorrentSnapshot] = {}
         # The real (Qt-free) categories and tags, in a folder of their own.
         self.labels = LabelBook(Path(tempfile.mkdtemp(prefix="fake-engine-labels-")), lambda tid: tid in self.torrents)
+        self.seed_limits = SeedLimitBook(Path(tempfile.mkdtemp(prefix="fake-engine-seed-")), self.torrents.__contains__)
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
         self._subscribers.append(callback)

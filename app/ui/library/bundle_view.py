@@ -1,6 +1,7 @@
 """One bundle of the Library, beside the grid: its title and state, *Continue* and *Up next*, the actions
-(*Play*, *Download*, *Export decrypted copy…*, *Remove…*), and its episodes or tracks in release order — each
-with its title (not its path), release, progress and watched state. Double-clicking an episode plays from it.
+(*Play*, *Download*, *Export decrypted copy…*, *Seeding limits…*, *Remove…*), and its episodes or tracks in
+release order — each with its title (not its path), release, progress and watched state. Double-clicking an
+episode plays from it.
 
 It only shows and asks: every action is a signal with the bundle id (and the episode's path).
 
@@ -51,6 +52,7 @@ class BundleView(QWidget):
     download_requested = Signal(str)
     export_requested = Signal(str)
     remove_requested = Signal(str)
+    seed_limits_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +70,7 @@ class BundleView(QWidget):
         self.play_button = self._button(actions, "Play", lambda b: self.play_requested.emit(b, ""))
         self.download_button = self._button(actions, "Download", self.download_requested.emit)
         self.export_button = self._button(actions, "Export decrypted copy…", self.export_requested.emit)
+        self.seed_limits_button = self._button(actions, "Seeding limits…", self.seed_limits_requested.emit)
         self.remove_button = self._button(actions, "Remove…", self.remove_requested.emit)
         actions.addStretch(1)
         self.episodes = QTreeWidget()
@@ -106,6 +109,7 @@ class BundleView(QWidget):
         self.bundle = bundle
         for button in (self.play_button, self.download_button, self.export_button, self.remove_button):
             button.setEnabled(bundle is not None)
+        self.seed_limits_button.setEnabled(bundle is not None and bundle.torrent_id is not None)  # in the engine
         self.episodes.clear()
         if bundle is None:
             self.subtitle.setText("")

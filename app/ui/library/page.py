@@ -60,6 +60,7 @@ class LibraryPage(QWidget):
     rebuild_requested = Signal(list)  # bundle ids
     play_requested = Signal(str, str)  # bundle id, path to start from ("" = where it was left, or the start)
     remove_torrent_requested = Signal(str)  # torrent id — with its data
+    seed_limits_requested = Signal(str)  # torrent id — its own share-ratio and seeding-time limits
     refreshed = Signal(int)  # number of bundles listed
     export_finished = Signal(str)  # folder written
 
@@ -163,6 +164,7 @@ class LibraryPage(QWidget):
         self.view.download_requested.connect(self.download_requested)
         self.view.export_requested.connect(lambda _b: self.export_selected())
         self.view.remove_requested.connect(lambda _b: self.remove_selected())
+        self.view.seed_limits_requested.connect(lambda _b: self._ask_seed_limits())
         self.play_button, self.download_button = self.view.play_button, self.view.download_button
         self.export_button, self.remove_button = self.view.export_button, self.view.remove_button
 
@@ -305,6 +307,11 @@ class LibraryPage(QWidget):
             return
         torrent_id = bundle.torrent_id
         self._confirm_remove(bundle.title, lambda: self.remove_torrent_requested.emit(torrent_id))
+
+    def _ask_seed_limits(self) -> None:
+        bundle = self._selected()
+        if bundle is not None and bundle.torrent_id is not None:
+            self.seed_limits_requested.emit(bundle.torrent_id)
 
     def _ask_remove(self, title: str, then: Callable[[], None]) -> None:
         """Ask window-modally (``open()``, never a blocking ``exec()``); ``then`` runs on *Yes*."""

@@ -1,4 +1,5 @@
-"""The details panel under the Transfers table: files (with priorities), peers and trackers of one torrent.
+"""The details panel under the Transfers table: files (with priorities), peers, trackers and the seeding limits of one
+torrent.
 
 The engine's per-torrent reads (files, peers, trackers) ask libtorrent's network thread and can block, so
 the panel fetches them on the task runner every couple of seconds while a torrent is selected, and fills
@@ -18,6 +19,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QLabel,
     QMenu,
     QTableWidget,
     QTableWidgetItem,
@@ -25,8 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.seed_limits import SeedLimitBook, SeedLimits
 from app.engine.types import FileEntry, PeerEntry, TorrentId, TrackerEntry
 from app.ui.tasks import TaskRunner
+from app.ui.transfers.seed_limits_dialog import describe_seed_limits
 from app.ui.units import format_rate, format_size
 
 PRIORITY_SKIP, PRIORITY_NORMAL, PRIORITY_HIGH = 0, 4, 7
@@ -37,6 +41,8 @@ class DetailsSource(Protocol):
     def files(self, torrent_id: TorrentId) -> list[FileEntry]: ...
     def peers(self, torrent_id: TorrentId) -> list[PeerEntry]: ...
     def trackers(self, torrent_id: TorrentId) -> list[TrackerEntry]: ...
+    @property
+    def seed_limits(self) -> SeedLimitBook: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,7 @@ class TorrentDetails:
     files: list[FileEntry]
     peers: list[PeerEntry]
     trackers: list[TrackerEntry]
+    seed_limits: SeedLimits
 
 
 def priority_label(priority: int) -> str:
@@ -93,6 +100,11 @@ class TorrentDetailsPanel(QTabWidget):
         self.addTab(self.files_table, "Files")
         self.addTab(self.peers_table, "Peers")
         self.addTab(self.trackers_table, "Trackers")
+        self.seeding_label = QLabel(self)
+        self.seeding_label.setWordWrap(True)
+        self.seeding_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.seeding_label.setMargin(8)
+        self.addTab(self.seeding_label, "Seeding")
         self._timer = QTimer(self)
         self._timer.setInterval(self.REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
@@ -109,6 +121,7 @@ class TorrentDetailsPanel(QTabWidget):
         self._files = []
         for table in (self.files_table, self.peers_table, self.trackers_table):
             table.setRowCount(0)
+        self.seeding_label.clear()
         if torrent_id is None:
             self._timer.stop()
             return
@@ -124,7 +137,9 @@ class TorrentDetailsPanel(QTabWidget):
         source = self._source
 
         def load() -> TorrentDetails:
-            return TorrentDetails(tid, source.files(tid), source.peers(tid), source.trackers(tid))
+            return TorrentDetails(
+                tid, source.files(tid), source.peers(tid), source.trackers(tid), source.seed_limits.get(tid)
+            )
 
         self._tasks.run(load, self._on_loaded, self._on_load_failed)
 
@@ -140,6 +155,7 @@ class TorrentDetailsPanel(QTabWidget):
         self._fill_files(details.files)
         self._fill_peers(details.peers)
         self._fill_trackers(details.trackers)
+        self.seeding_label.setText(describe_seed_limits(details.seed_limits))
         self.details_loaded.emit(details.torrent_id)
 
     def _fill_files(self, files: list[FileEntry]) -> None:

@@ -121,6 +121,7 @@ class TransfersPage(QWidget):
         self.sidebar = self._build_sidebar()
         self.details = TorrentDetailsPanel(engine, tasks, self)
         self.details.priorities_changed.connect(self._on_priorities_changed)
+        self.row_actions.seed_limits_changed.connect(self.details.refresh)
         self.speed_graph = SpeedGraph(self)
         self.details.addTab(self.speed_graph, "Speed")
         self.status_strip = StatusStrip(tasks, engine.dht_nodes, download_dir, self)

@@ -2,10 +2,11 @@
 
 ``TransferActions`` does what the menu (and the toolbar, and the sidebar's category and tag menus) asks, on the
 selected torrents: pause, resume, force recheck, force reannounce, open the torrent's own folder, copy the magnet
-link or the info-hash, set the category and tags, rate limits, queue position, sequential download, first and last
-pieces first. Every engine call runs on the task runner (libtorrent calls may wait on its network thread; label
-writes touch the disk); errors come back as the engine's sentences through ``error``. The checkable entries show
-their state as soon as a worker has read it (``controls.options``) — the menu opens at once without it.
+link or the info-hash, set the category and tags, rate limits, seeding limits, queue position, sequential download,
+first and last pieces first. Every engine call runs on the task runner (libtorrent calls may wait on its network
+thread; label and seeding-limit writes touch the disk); errors come back as the engine's sentences through
+``error``. The checkable entries show their state as soon as a worker has read it (``controls.options``) — the
+menu opens at once without it.
 
 Main thread; engine calls on the task runner's pool.
 """
@@ -22,10 +23,12 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.engine.labels import LabelBook
+from app.engine.seed_limits import SeedLimitBook, SeedLimits
 from app.engine.torrent_controls import QueueMove, TorrentControls, TorrentOptions
 from app.engine.types import TorrentId, TorrentSnapshot
 from app.ui.tasks import TaskRunner
 from app.ui.transfers.label_dialogs import CategoryDialog, LimitsDialog, TagsDialog, save_path_or_none
+from app.ui.transfers.seed_limits_dialog import SeedLimitsDialog
 
 
 class ActionsEngine(Protocol):
@@ -40,6 +43,8 @@ class ActionsEngine(Protocol):
     def labels(self) -> LabelBook: ...
     @property
     def controls(self) -> TorrentControls: ...
+    @property
+    def seed_limits(self) -> SeedLimitBook: ...
 
 
 def torrent_folder(snap: TorrentSnapshot) -> Path:
@@ -55,6 +60,7 @@ class TransferActions(QObject):
 
     error = Signal(str)  # a sentence for the page's banner
     labels_changed = Signal()  # after a category or tag change went through
+    seed_limits_changed = Signal()  # after seeding limits were saved
 
     def __init__(
         self,
@@ -88,6 +94,7 @@ class TransferActions(QObject):
         self._category_menu(menu.addMenu("Category"), ids)
         self._tags_menu(menu.addMenu("Tags"), ids)
         menu.addAction("Limit rates…", partial(self.ask_limits, snaps))
+        menu.addAction("Seeding limits…", partial(self.ask_seed_limits, ids))
         queue = menu.addMenu("Queue")
         for label, move in (("Move to top", QueueMove.TOP), ("Move up", QueueMove.UP),
                             ("Move down", QueueMove.DOWN), ("Move to bottom", QueueMove.BOTTOM)):
@@ -223,6 +230,21 @@ class TransferActions(QObject):
             self._tasks.run(
                 partial(self._engine.set_torrent_limits, tid, download=download, upload=upload), None, self._fail
             )
+
+    def ask_seed_limits(self, ids: Sequence[TorrentId]) -> None:
+        """The share-ratio and seeding-time limits of the selected torrents (the first one's shown)."""
+        dialog = SeedLimitsDialog(self._engine.seed_limits.get(ids[0]), len(ids), self._widget)  # a memory read
+        dialog.chosen.connect(partial(self.set_seed_limits, list(ids)))
+        dialog.open()
+
+    def set_seed_limits(self, ids: Sequence[TorrentId], limits: SeedLimits) -> None:
+        """Save the limits of every torrent in ``ids`` on a worker (the book writes its file)."""
+
+        def work() -> None:
+            for tid in ids:
+                self._engine.seed_limits.set(tid, limits)
+
+        self._tasks.run(work, lambda _r: self.seed_limits_changed.emit(), self._fail)
 
     def _fail(self, exc: BaseException) -> None:
         self.error.emit(str(exc) or type(exc).__name__)
