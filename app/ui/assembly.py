@@ -22,6 +22,7 @@ from app.player.resume import ResumePositions
 from app.player.video import VideoBackend
 from app.settings import AppSettings, SettingsStore
 from app.ui.covers import CoverCache
+from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
 from app.ui.creator.publish_page import PublishPage
 from app.ui.creator.wiring import build_creator_pages
@@ -76,6 +77,7 @@ class AssembledWindow:
     player: PlayerHost | None = None
     copies: PlayableCopiesHost | None = None  # the owner's playable copies (Music, Videos, Books)
     publish: PublishPage | None = None  # the creator's pages (only with CreatorParts)
+    publish_tab: CreatorGate | None = None  # the Publish tab: sign in / become a creator / the Publish page
     dashboard: DashboardPage | None = None
 
 
@@ -119,10 +121,11 @@ def assemble_window(
         shell.add_page(page, "Player")
         shell.add_close_hook(window.player.shutdown)  # saves the position, frees VLC before the engine stops
     if creator is not None:
-        window.publish, window.dashboard = build_creator_pages(
+        window.publish_tab, window.dashboard = build_creator_pages(
             tasks_, engine=creator.engine, store_url=creator.store_url, token=creator.token,
             work_root=creator.work_root)
-        shell.add_page(window.publish, "Publish")
+        window.publish = window.publish_tab.page
+        shell.add_page(window.publish_tab, "Publish")
         shell.add_page(window.dashboard, "Dashboard")
     _wire(window)
     return window
@@ -149,6 +152,9 @@ def _wire(window: AssembledWindow) -> None:
     library.remove_torrent_requested.connect(
         lambda tid: shell.tasks.run(lambda: shell.engine.remove(tid, delete_data=True)))
     library.apply_stats(tuple(shell.engine.snapshots()))
+    publish_tab = window.publish_tab
+    if publish_tab is not None:  # signing in or out changes what the Publish tab shows
+        store.actions.account_changed.connect(lambda _email: publish_tab.refresh())
     _wire_playable_copies(window)
     if player is None:
         return

@@ -1,7 +1,8 @@
 """Builds the creator pages, the campaign backing panel and the new-release bar from the app's parts (a few lines
 in the window's assembler call these).
 
-``build_creator_pages`` gives the Publish and Dashboard pages their verbs: a ``Publisher`` over the creator's
+``build_creator_pages`` gives the Publish tab (the *Become a creator* step in front of the Publish page) and the
+Dashboard page their verbs: a ``Publisher`` over the creator's
 publishing folder, the engine (first seed), the creator API and the current session token; the dashboard's loaders
 call the creator API. The store's address is asked for lazily (the embedded store may have to start first) and the
 creator API client is made on first use. Runs on the main thread; the verbs it hands out block and are run by the
@@ -23,6 +24,7 @@ from app.store import StoreClient
 from app.store.creator import CreatorClient
 from app.store.creator_keys import KeyringBundleKeys
 from app.ui.creator.backing_panel import BackingPanel, BackingState
+from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
 from app.ui.creator.publish_page import PublishPage
 from app.ui.release_notices import ReleaseNoticeBar
@@ -36,8 +38,9 @@ def build_creator_pages(
     store_url: Callable[[], str],
     token: Callable[[], str],
     work_root: Path,
-) -> tuple[PublishPage, DashboardPage]:
-    """``store_url`` and ``token`` block (the embedded store's start, the keyring): they are called on workers."""
+) -> tuple[CreatorGate, DashboardPage]:
+    """The Publish tab (``CreatorGate`` over the ``PublishPage``: sign in / become a creator / publish) and the
+    Dashboard. ``store_url`` and ``token`` block (the embedded store's start, the keyring): called on workers."""
     made: list[CreatorClient] = []
     lock = threading.Lock()
 
@@ -60,7 +63,12 @@ def build_creator_pages(
         load_subscribers_csv=lambda bundle_id: creator_client().subscribers_csv(token(), bundle_id),
     )
     publish.published.connect(lambda _bundle_id: dashboard.refresh())
-    return publish, dashboard
+    gate = CreatorGate(
+        runner, publish,
+        role=lambda: bool(creator_client().me(token())["creator"]),
+        become=lambda name: creator_client().become_creator(token(), name),
+    )  # fmt: skip
+    return gate, dashboard
 
 
 def build_backing_panel(
