@@ -155,6 +155,8 @@ def _wire(window: AssembledWindow) -> None:
     publish_tab = window.publish_tab
     if publish_tab is not None:  # signing in or out changes what the Publish tab shows
         store.actions.account_changed.connect(lambda _email: publish_tab.refresh())
+        shell.started.connect(publish_tab.page.look_for_unfinished)  # a publish the app was closed in: offered back
+        publish_tab.page.unfinished_found.connect(shell.show_status)
     _wire_playable_copies(window)
     if player is None:
         return

@@ -1,19 +1,28 @@
-"""The Publish tab in the whole window against the real demo store over HTTP (Xvfb): signed out it says to sign
-in; a fan without the creator role sees what being a creator means and *Become a creator*; after pressing it the
-store has made the account a creator and the Publish page opens — signing out shows the sign-in sentence again."""
+"""The Publish tab in the whole window against the real demo store over HTTP (Xvfb): signed out it says to sign in; a
+fan without the creator role sees what being a creator means and *Become a creator*; after pressing it the store has
+made the account a creator and the Publish page opens — signing out shows the sign-in sentence again. A publish the
+app was closed in (while uploading, while encrypting) is offered back at the next start — Discard lets the store's
+draft go, Resume finishes it and the creator seeds it — and nothing half-published or unconfirmed ever appears in
+the catalog."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.bundle import BundleKind, GateType
+from app.library.publishing import Publisher, PublishRequest
+from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
+from app.store.creator_keys import KeyringBundleKeys
 from app.store.vault import LicenseVault
 from app.ui.creator.becoming import SIGN_IN_FIRST, CreatorGate
+from tests.support.creator import episodes
 from tests.ui.store_driving import PASSWORD, new_email, sign_up_in_dialog
 from tests.ui.store_fixtures import StoreWindow, close_store_window, open_store_window
 
@@ -62,3 +71,80 @@ def test_becoming_a_creator_is_a_step_in_the_publish_tab(qtbot: QtBot, creator_w
 
     window.section.actions.sign_out()  # signed out, the tab says to sign in again
     qtbot.waitUntil(lambda: tab.currentWidget() is tab.signed_out, timeout=30_000)
+
+
+class _CrashError(Exception):
+    """The app dying in the middle of a step."""
+
+
+def _crash_at(step: str) -> Callable[[str, int, int], None]:
+    def progress(at: str, _done: int, _total: int) -> None:
+        if at == step:
+            raise _CrashError(step)
+
+    return progress
+
+
+def _catalog_titles(url: str, query: str) -> set[str]:
+    with StoreClient(url) as client:
+        return {item.title for item in client.catalog(q=query).items}
+
+
+def test_a_publish_the_app_was_closed_in_is_offered_back_resumed_or_discarded(
+    qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_service: str
+) -> None:
+    email, tag = new_email(), uuid.uuid4().hex[:6]
+    with StoreClient(demo_store_url) as client:
+        client.create_account(email, PASSWORD)
+        token = client.sign_in(email, PASSWORD).token
+    creators = CreatorClient(demo_store_url)
+    creators.become_creator(token, "Mara")
+    # The previous run of the app: two publishes stopped halfway (one while uploading, one while encrypting).
+    publisher = Publisher(tmp_path / "publishing", keys=KeyringBundleKeys(), client=creators, token=token,
+                          store_url=demo_store_url)  # fmt: skip
+    jobs: dict[str, str] = {}
+    for title, step in ((f"Night Train {tag}", "uploading"), (f"Lumen Drift {tag}", "encrypting")):
+        job = publisher.plan(PublishRequest(
+            folder=episodes(tmp_path / title, {"pilot.bin": 40_000, "e1.bin": 300_000}), title=title,
+            kind=BundleKind.SERIES, gate=GateType.PAID, locked=frozenset({"e1.bin"}), price_cents=499))  # fmt: skip
+        with pytest.raises(_CrashError):
+            publisher.run(job, progress=_crash_at(step))
+        jobs[title] = job
+    night_draft = publisher.journal(jobs[f"Night Train {tag}"]).draft_id
+    assert night_draft is not None and _catalog_titles(demo_store_url, tag) == set()  # nothing half-published
+
+    # The app starts again, the account remembered: the Publish tab offers each back, and waits for the creator.
+    StoreAccount(StoreClient(demo_store_url), LicenseVault(service=keyring_service), store_ref=demo_store_url).sign_in(
+        email, PASSWORD)  # fmt: skip
+    window = open_store_window(qtbot, tmp_path, demo_store_url, keyring_service, creator=True)
+    try:
+        tab, page = _tab(window), window.window.publish
+        assert page is not None
+        window.desktop.show_page(tab)
+        qtbot.waitUntil(lambda: tab.currentWidget() is page and page.unfinished_box.isVisible(), timeout=30_000)
+        handled: list[str] = []
+        for _ in jobs:
+            qtbot.waitUntil(lambda: page.unfinished_box.isVisible()
+                            and not any(t in page.unfinished_text.text() for t in handled), timeout=30_000)  # fmt: skip
+            offered = page.unfinished_text.text()
+            assert "stopped before it finished" in offered and page.resume_button.isVisible()
+            if "Night Train" in offered:
+                handled.append("Night Train")
+                page.discard_button.click()
+                qtbot.waitUntil(lambda: page.status.text().startswith("Discarded"), timeout=30_000)
+                assert creators.draft(token, night_draft)["state"] == "abandoned"  # the store let it go
+                assert not publisher.job_dir(jobs[f"Night Train {tag}"]).exists()
+            else:
+                handled.append("Lumen Drift")
+                assert _catalog_titles(demo_store_url, tag) == set()  # offered, never resumed silently
+                page.resume_button.click()
+                qtbot.waitUntil(lambda: page.status.text().startswith("Published"), timeout=60_000)
+                torrent_id = publisher.journal(jobs[f"Lumen Drift {tag}"]).torrent_id
+                assert torrent_id is not None and window.engine.has_torrent(torrent_id)  # the creator seeds it
+        assert sorted(handled) == ["Lumen Drift", "Night Train"]
+        assert publisher.unfinished() == []  # nothing is left to offer at the next start
+        assert page.unfinished_box.isHidden() and page.error.text() == ""
+        assert _catalog_titles(demo_store_url, tag) == {f"Lumen Drift {tag}"}
+    finally:
+        close_store_window(window)
+        LicenseVault(service=keyring_service).forget_store(demo_store_url)

@@ -77,6 +77,8 @@ class CreatorGate(QStackedWidget):
 
     def _show_role(self, creator: bool) -> None:
         self.setCurrentWidget(self.page if creator else self.intro)
+        if creator:
+            self.page.look_for_unfinished()  # a publish this account's app was closed in is offered back
 
     def _show_role_error(self, exc: BaseException) -> None:
         if isinstance(exc, AuthRequired):

@@ -52,7 +52,11 @@ def build_creator_pages(
 
     def make_publisher() -> Publisher:
         return Publisher(
-            work_root, keys=KeyringBundleKeys(), engine=engine, client=creator_client(), token=token(),
+            work_root,
+            keys=KeyringBundleKeys(),
+            engine=engine,
+            client=creator_client(),
+            token=token(),
             store_url=store_url(),
         )
 
