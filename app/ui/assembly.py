@@ -21,16 +21,18 @@ from app.player.playback import Playback
 from app.player.resume import ResumePositions
 from app.player.video import VideoBackend
 from app.settings import AppSettings, SettingsStore
+from app.store import StoreClient
 from app.ui.covers import CoverCache
 from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
 from app.ui.creator.publish_page import PublishPage
-from app.ui.creator.wiring import build_creator_pages
+from app.ui.creator.wiring import build_creator_pages, build_release_bar
 from app.ui.desktop import Desktop, DesktopConfig, DesktopEngine
 from app.ui.library.page import LibraryPage
 from app.ui.playable_copies_host import PlayableCopiesHost, build_playable_copies_host
 from app.ui.player.host import PlayerHost
 from app.ui.player.page import PlayerPage
+from app.ui.release_notices import ReleaseNoticeBar
 from app.ui.store.section import StoreSection
 from app.ui.tasks import ThreadPoolTaskRunner
 
@@ -78,6 +80,7 @@ class AssembledWindow:
     copies: PlayableCopiesHost | None = None  # the owner's playable copies (Music, Videos, Books)
     publish: PublishPage | None = None  # the creator's pages (only with CreatorParts)
     publish_tab: CreatorGate | None = None  # the Publish tab: sign in / become a creator / the Publish page
+    release_bar: ReleaseNoticeBar | None = None  # "Episode 3 of Lumen Drift is out" (once the store is connected)
     dashboard: DashboardPage | None = None
 
 
@@ -128,6 +131,7 @@ def assemble_window(
         shell.add_page(window.publish_tab, "Publish")
         shell.add_page(window.dashboard, "Dashboard")
     _wire(window)
+    _wire_release_bar(window, store, auto_download=settings.auto_download_releases)
     return window
 
 
@@ -168,6 +172,49 @@ def _wire(window: AssembledWindow) -> None:
     player.library_changed.connect(library.refresh)
     player.offer_requested.connect(lambda _bundle_id: shell.show_page(store.store_page))
     player.offer_requested.connect(store.open_bundle)
+
+
+def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_download: bool) -> None:
+    """The fan's new-release bar over the tabs, made when the store first connects (its address is known then):
+    it checks the bundles the fan owns or backed at once (launch), every three hours, and each time the Library is
+    shown; ``auto_download`` (the setting) fetches a release onto the fan's copy (or the download folder)."""
+    shell, store, library_page = window.shell, window.store, window.library_page
+    assert store is not None and library_page is not None
+    index = parts.index
+    licensed: list[frozenset[str]] = [frozenset()]  # owned or pledged per the store section's badges (main thread)
+
+    def keep_badges(owned_ids: frozenset[str], pledged_ids: frozenset[str]) -> None:
+        licensed[0] = owned_ids | pledged_ids  # replaced whole: the worker reads one frozen set
+
+    def owned() -> list[str]:  # on a worker: the Library's bundles and those the fan holds a license for or backed
+        return sorted({record.bundle_id for record in index.all()} | licensed[0])
+
+    def save_path(bundle_id: str) -> Path:  # where the fan's copy is (the grown torrent keeps its files)
+        record = index.get(bundle_id)
+        return Path(record.save_path) if record is not None else shell.download_dir()
+
+    def build(_info: object) -> None:
+        if window.release_bar is not None:
+            return
+        bar = build_release_bar(
+            shell.tasks, store=StoreClient(parts.backend.base_url), engine=shell.engine,  # type: ignore[arg-type]
+            state_file=index.path.with_name("release-notices.json"),
+            owned=owned, save_path=save_path,
+            store_key=parts.backend.public_key, auto_download=auto_download,
+        )  # fmt: skip
+        window.release_bar = bar
+        shell.window.add_bar(bar)
+        bar.released.connect(lambda notice: shell.notify("New release", notice.text))
+        bar.released.connect(lambda _notice: library_page.refresh(sync=False))
+        bar.check_now()
+
+    def library_shown(_index: int) -> None:
+        if window.release_bar is not None and shell.window.tabs.currentWidget() is library_page:
+            window.release_bar.check_now()
+
+    store.actions.badges_changed.connect(keep_badges)
+    store.actions.store_connected.connect(build)
+    shell.window.tabs.currentChanged.connect(library_shown)
 
 
 def _wire_playable_copies(window: AssembledWindow) -> None:
