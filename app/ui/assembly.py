@@ -23,16 +23,18 @@ from app.player.video import VideoBackend
 from app.settings import AppSettings, SettingsStore
 from app.store import StoreClient
 from app.ui.covers import CoverCache
+from app.ui.creator.backing_panel import BackingPanel
 from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
 from app.ui.creator.publish_page import PublishPage
-from app.ui.creator.wiring import build_creator_pages, build_release_bar
+from app.ui.creator.wiring import build_backing_panel, build_creator_pages, build_release_bar
 from app.ui.desktop import Desktop, DesktopConfig, DesktopEngine
 from app.ui.library.page import LibraryPage
 from app.ui.playable_copies_host import PlayableCopiesHost, build_playable_copies_host
 from app.ui.player.host import PlayerHost
 from app.ui.player.page import PlayerPage
 from app.ui.release_notices import ReleaseNoticeBar
+from app.ui.store.dialogs import PaymentDialog
 from app.ui.store.section import StoreSection
 from app.ui.tasks import ThreadPoolTaskRunner
 
@@ -80,6 +82,7 @@ class AssembledWindow:
     copies: PlayableCopiesHost | None = None  # the owner's playable copies (Music, Videos, Books)
     publish: PublishPage | None = None  # the creator's pages (only with CreatorParts)
     publish_tab: CreatorGate | None = None  # the Publish tab: sign in / become a creator / the Publish page
+    card_dialog: PaymentDialog | None = None  # the backing panel's card dialog last opened (tests fill it in)
     release_bar: ReleaseNoticeBar | None = None  # "Episode 3 of Lumen Drift is out" (once the store is connected)
     dashboard: DashboardPage | None = None
 
@@ -132,6 +135,7 @@ def assemble_window(
         shell.add_page(window.dashboard, "Dashboard")
     _wire(window)
     _wire_release_bar(window, store, auto_download=settings.auto_download_releases)
+    _wire_backing_panel(window, store)
     return window
 
 
@@ -215,6 +219,69 @@ def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_downlo
     store.actions.badges_changed.connect(keep_badges)
     store.actions.store_connected.connect(build)
     shell.window.tabs.currentChanged.connect(library_shown)
+
+
+def _wire_backing_panel(window: AssembledWindow, parts: StoreParts) -> None:
+    """A campaign bundle's store page hosts the backing panel (tiers, "You backed this", change or cancel before the
+    deadline, the creator's updates); the page's one-tier *Pledge* button goes once the store says the fan backed."""
+    shell, store = window.shell, window.store
+    assert store is not None
+    page, actions = store.store_page.bundle_page, store.actions
+
+    def ask_card(holder: dict[str, dict[str, object]], then: Callable[[], None]) -> None:
+        info = actions.store_info
+        cards = info.test_cards if info is not None and info.demo else ()
+        dialog = PaymentDialog("Back this campaign", "The card is charged only if the goal is met.", cards,
+                               ok_text="Pledge", parent=shell.window)  # fmt: skip
+        window.card_dialog = dialog
+
+        def submitted() -> None:
+            card = dialog.card()
+            holder["card"] = {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year,
+                              "cvc": card.cvc}  # fmt: skip
+            dialog.accept()
+            then()
+
+        dialog.submitted.connect(submitted)
+        dialog.finished.connect(lambda _result: dialog.deleteLater())
+        dialog.open()
+
+    backed = [False]  # what the panel last read from the store
+
+    def offer_pledge_button() -> None:  # the page's one-tier Pledge only while this fan has not backed it
+        if page.panel is not None and backed[0]:
+            page.buttons["pledge"].setVisible(False)
+
+    def show_backed(is_backed: bool) -> None:
+        backed[0] = is_backed
+        page.buttons["pledge"].setVisible(offered[0] and not is_backed)
+
+    offered = [False]  # whether the page itself offers its Pledge button (campaign open, not owned)
+
+    def show_panel(detail: object, _owned: bool) -> None:
+        campaign = getattr(detail, "campaign", None)
+        backed[0], offered[0] = False, not page.buttons["pledge"].isHidden()
+        if campaign is None:
+            page.set_panel(None)
+            return
+        holder: dict[str, dict[str, object]] = {}
+        panel = build_backing_panel(
+            shell.tasks, store_url=parts.backend.base_url, token=parts.backend.session_token, campaign_id=campaign.id,
+            card=lambda: holder["card"], ask_card=lambda then: ask_card(holder, then),
+        )  # fmt: skip
+        page.set_panel(panel)
+        panel.backed_shown.connect(show_backed)
+        panel.changed.connect(actions.refresh_badges)
+        panel.refresh()
+
+    def refreshed(_detail: object, _owned: bool) -> None:  # the page re-read the bundle (and its buttons)
+        offered[0] = not page.buttons["pledge"].isHidden()
+        offer_pledge_button()
+
+    actions.bundle_loaded.connect(show_panel)
+    actions.bundle_refreshed.connect(refreshed)
+    actions.pledged.connect(lambda _bundle_id, _title: page.panel.refresh() if isinstance(page.panel, BackingPanel)
+                            else None)  # fmt: skip
 
 
 def _wire_playable_copies(window: AssembledWindow) -> None:

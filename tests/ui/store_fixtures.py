@@ -35,6 +35,7 @@ from app.ui.library.page import LibraryPage
 from app.ui.playable_copies_host import PlayableCopiesHost
 from app.ui.player.host import PlayerHost
 from app.ui.store.section import StoreSection
+from tests.storefront.store_support import StoreProcess
 from tests.support.demo import demo_media_cache
 from tests.support.net import loopback_address
 
@@ -66,6 +67,19 @@ def demo_store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def creator_store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A store of its own (empty, not the demo) that the creator tests publish into: the demo's catalog stays as the
+    Store tests expect it."""
+    data = tmp_path_factory.mktemp("creator-store") / "data"
+    data.mkdir()
+    server = StoreProcess(data).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @dataclass

@@ -1,9 +1,9 @@
-"""The Publish tab in the whole window against the real demo store over HTTP (Xvfb): signed out it says to sign in; a
-fan without the creator role sees what being a creator means and *Become a creator*; after pressing it the store has
-made the account a creator and the Publish page opens — signing out shows the sign-in sentence again. A publish the
-app was closed in (while uploading, while encrypting) is offered back at the next start — Discard lets the store's
-draft go, Resume finishes it and the creator seeds it — and nothing half-published or unconfirmed ever appears in
-the catalog."""
+"""The Publish tab in the whole window against a real store of its own over HTTP (Xvfb): signed out it says to sign in;
+a fan without the creator role sees what being a creator means and *Become a creator*; after pressing it the store
+has made the account a creator and the Publish page opens — signing out shows the sign-in sentence again. A publish
+the app was closed in (while uploading, while encrypting) is offered back at the next start — Discard lets the
+store's draft go, Resume finishes it and the creator seeds it — and nothing half-published or unconfirmed ever
+appears in the catalog."""
 
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
-def creator_window(qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_service: str) -> Iterator[StoreWindow]:
-    window = open_store_window(qtbot, tmp_path, demo_store_url, keyring_service, creator=True)
+def creator_window(qtbot: QtBot, tmp_path: Path, creator_store_url: str, keyring_service: str) -> Iterator[StoreWindow]:
+    window = open_store_window(qtbot, tmp_path, creator_store_url, keyring_service, creator=True)
     yield window
     close_store_window(window)
-    LicenseVault(service=keyring_service).forget_store(demo_store_url)
+    LicenseVault(service=keyring_service).forget_store(creator_store_url)
 
 
 def _tab(window: StoreWindow) -> CreatorGate:
@@ -91,17 +91,17 @@ def _catalog_titles(url: str, query: str) -> set[str]:
 
 
 def test_a_publish_the_app_was_closed_in_is_offered_back_resumed_or_discarded(
-    qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_service: str
+    qtbot: QtBot, tmp_path: Path, creator_store_url: str, keyring_service: str
 ) -> None:
     email, tag = new_email(), uuid.uuid4().hex[:6]
-    with StoreClient(demo_store_url) as client:
+    with StoreClient(creator_store_url) as client:
         client.create_account(email, PASSWORD)
         token = client.sign_in(email, PASSWORD).token
-    creators = CreatorClient(demo_store_url)
+    creators = CreatorClient(creator_store_url)
     creators.become_creator(token, "Mara")
     # The previous run of the app: two publishes stopped halfway (one while uploading, one while encrypting).
     publisher = Publisher(tmp_path / "publishing", keys=KeyringBundleKeys(), client=creators, token=token,
-                          store_url=demo_store_url)  # fmt: skip
+                          store_url=creator_store_url)  # fmt: skip
     jobs: dict[str, str] = {}
     for title, step in ((f"Night Train {tag}", "uploading"), (f"Lumen Drift {tag}", "encrypting")):
         job = publisher.plan(PublishRequest(
@@ -111,12 +111,12 @@ def test_a_publish_the_app_was_closed_in_is_offered_back_resumed_or_discarded(
             publisher.run(job, progress=_crash_at(step))
         jobs[title] = job
     night_draft = publisher.journal(jobs[f"Night Train {tag}"]).draft_id
-    assert night_draft is not None and _catalog_titles(demo_store_url, tag) == set()  # nothing half-published
+    assert night_draft is not None and _catalog_titles(creator_store_url, tag) == set()  # nothing half-published
 
     # The app starts again, the account remembered: the Publish tab offers each back, and waits for the creator.
-    StoreAccount(StoreClient(demo_store_url), LicenseVault(service=keyring_service), store_ref=demo_store_url).sign_in(
-        email, PASSWORD)  # fmt: skip
-    window = open_store_window(qtbot, tmp_path, demo_store_url, keyring_service, creator=True)
+    vault = LicenseVault(service=keyring_service)
+    StoreAccount(StoreClient(creator_store_url), vault, store_ref=creator_store_url).sign_in(email, PASSWORD)
+    window = open_store_window(qtbot, tmp_path, creator_store_url, keyring_service, creator=True)
     try:
         tab, page = _tab(window), window.window.publish
         assert page is not None
@@ -136,7 +136,7 @@ def test_a_publish_the_app_was_closed_in_is_offered_back_resumed_or_discarded(
                 assert not publisher.job_dir(jobs[f"Night Train {tag}"]).exists()
             else:
                 handled.append("Lumen Drift")
-                assert _catalog_titles(demo_store_url, tag) == set()  # offered, never resumed silently
+                assert _catalog_titles(creator_store_url, tag) == set()  # offered, never resumed silently
                 page.resume_button.click()
                 qtbot.waitUntil(lambda: page.status.text().startswith("Published"), timeout=60_000)
                 torrent_id = publisher.journal(jobs[f"Lumen Drift {tag}"]).torrent_id
@@ -144,7 +144,7 @@ def test_a_publish_the_app_was_closed_in_is_offered_back_resumed_or_discarded(
         assert sorted(handled) == ["Lumen Drift", "Night Train"]
         assert publisher.unfinished() == []  # nothing is left to offer at the next start
         assert page.unfinished_box.isHidden() and page.error.text() == ""
-        assert _catalog_titles(demo_store_url, tag) == {f"Lumen Drift {tag}"}
+        assert _catalog_titles(creator_store_url, tag) == {f"Lumen Drift {tag}"}
     finally:
         close_store_window(window)
-        LicenseVault(service=keyring_service).forget_store(demo_store_url)
+        LicenseVault(service=keyring_service).forget_store(creator_store_url)

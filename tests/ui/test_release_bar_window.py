@@ -1,4 +1,4 @@
-"""The fan's new-release bar in the whole window against the real demo store over HTTP (Xvfb): a creator publishes
+"""The fan's new-release bar in the whole window against a real store of its own over HTTP (Xvfb): a creator publishes
 a series; the fan's window (signed in) gets it; showing the Library checks the store — the first sight is recorded
 quietly and the bar stays hidden; the creator adds Episode 2; showing the Library again puts "Episode 2 of … is
 out — downloading" over the tabs and the grown bundle (the store's torrent) is added to the fan's engine, as the
@@ -39,9 +39,9 @@ def _seen(state: Path) -> dict[str, list[str]]:
 
 
 def test_the_window_tells_of_a_new_release_and_fetches_it(
-    qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_service: str
+    qtbot: QtBot, tmp_path: Path, creator_store_url: str, keyring_service: str
 ) -> None:
-    url, title = demo_store_url, f"Lumen Drift {uuid.uuid4().hex[:6]}"
+    url, title = creator_store_url, f"Lumen Drift {uuid.uuid4().hex[:6]}"
     _, creator_token = _account(url)
     creators = CreatorClient(url)
     creators.become_creator(creator_token, "Mara")

@@ -23,6 +23,7 @@ from app.library.release_notices import ReleaseNotice, ReleaseWatcher
 from app.store import StoreClient
 from app.store.creator import CreatorClient
 from app.store.creator_keys import KeyringBundleKeys
+from app.store.errors import AuthRequired
 from app.ui.creator.backing_panel import BackingPanel, BackingState
 from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
@@ -82,16 +83,24 @@ def build_backing_panel(
     token: Callable[[], str],
     campaign_id: str,
     card: Callable[[], dict[str, object]],
+    ask_card: Callable[[Callable[[], None]], None] | None = None,
 ) -> BackingPanel:
-    """The campaign page's backing panel for ``campaign_id`` (``card`` asks the fan for the card to hold)."""
+    """The campaign page's backing panel for ``campaign_id``. ``card`` (on a worker) gives the card to hold;
+    ``ask_card(then)`` (main thread) lets the fan type it first (a window-modal dialog), then calls ``then``."""
     client = CreatorClient(store_url)
+
+    def mine() -> dict[str, object]:  # signed out: no pledge of mine (pledging asks to sign in)
+        try:
+            return client.my_pledge(token(), campaign_id)
+        except AuthRequired:
+            return {}
+
     return BackingPanel(
         runner,
-        load=lambda: BackingState(
-            client.tiers(campaign_id), client.my_pledge(token(), campaign_id), client.updates(campaign_id)
-        ),
+        load=lambda: BackingState(client.tiers(campaign_id), mine(), client.updates(campaign_id)),
         set_tier=lambda tier_id: client.pledge_tier(token(), campaign_id, tier_id, card()),
         cancel=lambda: client.cancel_pledge(token(), campaign_id),
+        ask_card=ask_card,
     )
 
 
