@@ -55,6 +55,8 @@ class AppSettings:
     slow_others_rate_kib: int = 512
     # Transfers (issue 12): ask where and how before adding a torrent or magnet (qBittorrent's add dialog).
     show_add_dialog: bool = True
+    # Issue 10: a new release (an episode) of a bundle the fan owns or backed starts downloading by itself.
+    auto_download_releases: bool = True
     # Queueing: how many torrents download, seed, and run at all at once.
     active_downloads: int = 5
     active_seeds: int = 10

@@ -21,15 +21,20 @@ from app.player.playback import Playback
 from app.player.resume import ResumePositions
 from app.player.video import VideoBackend
 from app.settings import AppSettings, SettingsStore
+from app.store import StoreClient
 from app.ui.covers import CoverCache
+from app.ui.creator.backing_panel import BackingPanel
+from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
 from app.ui.creator.publish_page import PublishPage
-from app.ui.creator.wiring import build_creator_pages
+from app.ui.creator.wiring import build_backing_panel, build_creator_pages, build_release_bar
 from app.ui.desktop import Desktop, DesktopConfig, DesktopEngine
 from app.ui.library.page import LibraryPage
 from app.ui.playable_copies_host import PlayableCopiesHost, build_playable_copies_host
 from app.ui.player.host import PlayerHost
 from app.ui.player.page import PlayerPage
+from app.ui.release_notices import ReleaseNoticeBar
+from app.ui.store.dialogs import PaymentDialog
 from app.ui.store.section import StoreSection
 from app.ui.tasks import ThreadPoolTaskRunner
 
@@ -76,6 +81,9 @@ class AssembledWindow:
     player: PlayerHost | None = None
     copies: PlayableCopiesHost | None = None  # the owner's playable copies (Music, Videos, Books)
     publish: PublishPage | None = None  # the creator's pages (only with CreatorParts)
+    publish_tab: CreatorGate | None = None  # the Publish tab: sign in / become a creator / the Publish page
+    card_dialog: PaymentDialog | None = None  # the backing panel's card dialog last opened (tests fill it in)
+    release_bar: ReleaseNoticeBar | None = None  # "Episode 3 of Lumen Drift is out" (once the store is connected)
     dashboard: DashboardPage | None = None
 
 
@@ -119,12 +127,15 @@ def assemble_window(
         shell.add_page(page, "Player")
         shell.add_close_hook(window.player.shutdown)  # saves the position, frees VLC before the engine stops
     if creator is not None:
-        window.publish, window.dashboard = build_creator_pages(
+        window.publish_tab, window.dashboard = build_creator_pages(
             tasks_, engine=creator.engine, store_url=creator.store_url, token=creator.token,
             work_root=creator.work_root)
-        shell.add_page(window.publish, "Publish")
+        window.publish = window.publish_tab.page
+        shell.add_page(window.publish_tab, "Publish")
         shell.add_page(window.dashboard, "Dashboard")
     _wire(window)
+    _wire_release_bar(window, store, auto_download=settings.auto_download_releases)
+    _wire_backing_panel(window, store)
     return window
 
 
@@ -150,6 +161,11 @@ def _wire(window: AssembledWindow) -> None:
         lambda tid: shell.tasks.run(lambda: shell.engine.remove(tid, delete_data=True)))
     library.seed_limits_requested.connect(lambda tid: shell.transfers.row_actions.ask_seed_limits([tid]))
     library.apply_stats(tuple(shell.engine.snapshots()))
+    publish_tab = window.publish_tab
+    if publish_tab is not None:  # signing in or out changes what the Publish tab shows
+        store.actions.account_changed.connect(lambda _email: publish_tab.refresh())
+        shell.started.connect(publish_tab.page.look_for_unfinished)  # a publish the app was closed in: offered back
+        publish_tab.page.unfinished_found.connect(shell.show_status)
     _wire_playable_copies(window)
     if player is None:
         return
@@ -161,6 +177,112 @@ def _wire(window: AssembledWindow) -> None:
     player.library_changed.connect(library.refresh)
     player.offer_requested.connect(lambda _bundle_id: shell.show_page(store.store_page))
     player.offer_requested.connect(store.open_bundle)
+
+
+def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_download: bool) -> None:
+    """The fan's new-release bar over the tabs, made when the store first connects (its address is known then):
+    it checks the bundles the fan owns or backed at once (launch), every three hours, and each time the Library is
+    shown; ``auto_download`` (the setting) fetches a release onto the fan's copy (or the download folder)."""
+    shell, store, library_page = window.shell, window.store, window.library_page
+    assert store is not None and library_page is not None
+    index = parts.index
+    licensed: list[frozenset[str]] = [frozenset()]  # owned or pledged per the store section's badges (main thread)
+
+    def keep_badges(owned_ids: frozenset[str], pledged_ids: frozenset[str]) -> None:
+        licensed[0] = owned_ids | pledged_ids  # replaced whole: the worker reads one frozen set
+
+    def owned() -> list[str]:  # on a worker: the Library's bundles and those the fan holds a license for or backed
+        return sorted({record.bundle_id for record in index.all()} | licensed[0])
+
+    def save_path(bundle_id: str) -> Path:  # where the fan's copy is (the grown torrent keeps its files)
+        record = index.get(bundle_id)
+        return Path(record.save_path) if record is not None else shell.download_dir()
+
+    def build(_info: object) -> None:
+        if window.release_bar is not None:
+            return
+        bar = build_release_bar(
+            shell.tasks, store=StoreClient(parts.backend.base_url), engine=shell.engine,  # type: ignore[arg-type]
+            state_file=index.path.with_name("release-notices.json"),
+            owned=owned, save_path=save_path,
+            store_key=parts.backend.public_key, auto_download=auto_download,
+        )  # fmt: skip
+        window.release_bar = bar
+        shell.window.add_bar(bar)
+        bar.released.connect(lambda notice: shell.notify("New release", notice.text))
+        bar.released.connect(lambda _notice: library_page.refresh(sync=False))
+        bar.check_now()
+
+    def library_shown(_index: int) -> None:
+        if window.release_bar is not None and shell.window.tabs.currentWidget() is library_page:
+            window.release_bar.check_now()
+
+    store.actions.badges_changed.connect(keep_badges)
+    store.actions.store_connected.connect(build)
+    shell.window.tabs.currentChanged.connect(library_shown)
+
+
+def _wire_backing_panel(window: AssembledWindow, parts: StoreParts) -> None:
+    """A campaign bundle's store page hosts the backing panel (tiers, "You backed this", change or cancel before the
+    deadline, the creator's updates); the page's one-tier *Pledge* button goes once the store says the fan backed."""
+    shell, store = window.shell, window.store
+    assert store is not None
+    page, actions = store.store_page.bundle_page, store.actions
+
+    def ask_card(holder: dict[str, dict[str, object]], then: Callable[[], None]) -> None:
+        info = actions.store_info
+        cards = info.test_cards if info is not None and info.demo else ()
+        dialog = PaymentDialog("Back this campaign", "The card is charged only if the goal is met.", cards,
+                               ok_text="Pledge", parent=shell.window)  # fmt: skip
+        window.card_dialog = dialog
+
+        def submitted() -> None:
+            card = dialog.card()
+            holder["card"] = {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year,
+                              "cvc": card.cvc}  # fmt: skip
+            dialog.accept()
+            then()
+
+        dialog.submitted.connect(submitted)
+        dialog.finished.connect(lambda _result: dialog.deleteLater())
+        dialog.open()
+
+    backed = [False]  # what the panel last read from the store
+
+    def offer_pledge_button() -> None:  # the page's one-tier Pledge only while this fan has not backed it
+        if page.panel is not None and backed[0]:
+            page.buttons["pledge"].setVisible(False)
+
+    def show_backed(is_backed: bool) -> None:
+        backed[0] = is_backed
+        page.buttons["pledge"].setVisible(offered[0] and not is_backed)
+
+    offered = [False]  # whether the page itself offers its Pledge button (campaign open, not owned)
+
+    def show_panel(detail: object, _owned: bool) -> None:
+        campaign = getattr(detail, "campaign", None)
+        backed[0], offered[0] = False, not page.buttons["pledge"].isHidden()
+        if campaign is None:
+            page.set_panel(None)
+            return
+        holder: dict[str, dict[str, object]] = {}
+        panel = build_backing_panel(
+            shell.tasks, store_url=parts.backend.base_url, token=parts.backend.session_token, campaign_id=campaign.id,
+            card=lambda: holder["card"], ask_card=lambda then: ask_card(holder, then),
+        )  # fmt: skip
+        page.set_panel(panel)
+        panel.backed_shown.connect(show_backed)
+        panel.changed.connect(actions.refresh_badges)
+        panel.refresh()
+
+    def refreshed(_detail: object, _owned: bool) -> None:  # the page re-read the bundle (and its buttons)
+        offered[0] = not page.buttons["pledge"].isHidden()
+        offer_pledge_button()
+
+    actions.bundle_loaded.connect(show_panel)
+    actions.bundle_refreshed.connect(refreshed)
+    actions.pledged.connect(lambda _bundle_id, _title: page.panel.refresh() if isinstance(page.panel, BackingPanel)
+                            else None)  # fmt: skip
 
 
 def _wire_playable_copies(window: AssembledWindow) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.ui.units import format_rate
 
@@ -42,6 +42,17 @@ class MainWindow(QMainWindow):
 
     def add_page(self, page: QWidget, title: str) -> None:
         self.tabs.addTab(page, title)
+
+    def add_bar(self, bar: QWidget) -> None:
+        """A bar over the tabs (a notice that hides itself when it has nothing to say)."""
+        tabs = self.takeCentralWidget()
+        assert tabs is not None
+        holder = QWidget(self)
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(bar)
+        layout.addWidget(tabs, 1)
+        self.setCentralWidget(holder)
 
     def insert_page(self, index: int, page: QWidget, title: str) -> None:
         """``index`` -1 appends."""

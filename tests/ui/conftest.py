@@ -15,7 +15,7 @@ from app.engine import Engine, EngineSettings
 from tests.support.net import loopback_address
 
 # Re-exported so every UI test sees them (pytest_plugins is allowed only in the top-level conftest).
-from tests.ui.store_fixtures import demo_store_url, keyring_service, store_window  # noqa: F401
+from tests.ui.store_fixtures import creator_store_url, demo_store_url, keyring_service, store_window  # noqa: F401
 
 
 def start_engine(state_dir: Path, address: str | None = None) -> Engine:

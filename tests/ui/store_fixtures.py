@@ -29,12 +29,13 @@ from app.settings import SettingsStore
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.vault import LicenseVault
-from app.ui.assembly import AssembledWindow, PlayerDependencies, StoreParts, assemble_window
+from app.ui.assembly import AssembledWindow, CreatorParts, PlayerDependencies, StoreParts, assemble_window
 from app.ui.desktop import Desktop, DesktopConfig
 from app.ui.library.page import LibraryPage
 from app.ui.playable_copies_host import PlayableCopiesHost
 from app.ui.player.host import PlayerHost
 from app.ui.store.section import StoreSection
+from tests.storefront.store_support import StoreProcess
 from tests.support.demo import demo_media_cache
 from tests.support.net import loopback_address
 
@@ -66,6 +67,19 @@ def demo_store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def creator_store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A store of its own (empty, not the demo) that the creator tests publish into: the demo's catalog stays as the
+    Store tests expect it."""
+    data = tmp_path_factory.mktemp("creator-store") / "data"
+    data.mkdir()
+    server = StoreProcess(data).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @dataclass
@@ -107,7 +121,7 @@ class StoreWindow:
 
 def open_store_window(
     qtbot: QtBot, home: Path, url: str, service: str, player: Callable[[Engine], PlayerDependencies] | None = None,
-    vault: LicenseVault | None = None,
+    vault: LicenseVault | None = None, creator: bool = False,
 ) -> StoreWindow:
     """The window as app.main assembles it, on a fresh engine, with the store section connected."""
     engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), home / "state")
@@ -118,8 +132,9 @@ def open_store_window(
                        ResumePositions(home / "state" / "play-positions.json"), home / "cache" / "covers")
     settings_store = SettingsStore(home / "config")
     config = DesktopConfig(home / "config", home / "downloads", EngineSettings.for_loopback_tests("127.0.0.1"))
+    creator_parts = CreatorParts(engine, lambda: url, backend.session_token, home / "publishing") if creator else None
     window = assemble_window(engine, settings_store, settings_store.load(), config, store=parts,
-                             player=player(engine) if player else None)
+                             player=player(engine) if player else None, creator=creator_parts)
     qtbot.addWidget(window.shell.window)
     window.shell.start([])
     return StoreWindow(window, engine, vault, url, home)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -37,6 +38,8 @@ class BackingState:
 
 
 class BackingPanel(QWidget):
+    changed = Signal()  # a pledge was made, changed or cancelled
+    backed_shown = Signal(bool)  # the store's answer was shown: whether this fan backed it
     def __init__(
         self,
         runner: TaskRunner,
@@ -44,13 +47,16 @@ class BackingPanel(QWidget):
         load: Callable[[], BackingState],
         set_tier: Callable[[str], dict[str, Any]],
         cancel: Callable[[], dict[str, Any]],
+        ask_card: Callable[[Callable[[], None]], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``ask_card(then)`` (main thread) asks the fan for the card to hold and calls ``then`` once it is given."""
         super().__init__(parent)
         self._runner = runner
         self._load = load
         self._set_tier = set_tier
         self._cancel = cancel
+        self._ask_card = ask_card
         self._tiers: list[dict[str, Any]] = []
         self.backed = QLabel()
         self.backed.setWordWrap(True)
@@ -104,6 +110,7 @@ class BackingPanel(QWidget):
         self.updates.clear()
         for update in state.updates:
             self.updates.addItem(f"{update['title']} — {update['body']}")
+        self.backed_shown.emit(bool(state.mine.get("backed")))
 
     def choose_tier(self, tier_id: str) -> None:
         for index, tier in enumerate(self._tiers):
@@ -119,7 +126,14 @@ class BackingPanel(QWidget):
             return
         tier_id = str(self._tiers[index]["id"])
         self.message.clear()
-        self._runner.run(lambda: self._set_tier(tier_id), lambda _answer: self.refresh(), self._show_error)
+
+        def send() -> None:
+            self._runner.run(lambda: self._set_tier(tier_id), self._changed, self._show_error)
+
+        if self._ask_card is not None:
+            self._ask_card(send)
+        else:
+            send()
 
     def pledge(self, tier_id: str) -> None:
         self.choose_tier(tier_id)
@@ -127,7 +141,11 @@ class BackingPanel(QWidget):
 
     def cancel_pledge(self) -> None:
         self.message.clear()
-        self._runner.run(self._cancel, lambda _answer: self.refresh(), self._show_error)
+        self._runner.run(self._cancel, self._changed, self._show_error)
+
+    def _changed(self, _answer: object) -> None:
+        self.refresh()
+        self.changed.emit()
 
     def _show_error(self, exc: BaseException) -> None:
         self.message.setText(str(getattr(exc, "user_message", exc)))

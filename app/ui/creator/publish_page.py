@@ -1,6 +1,7 @@
 """The Publish page: choose a folder, see its files with their media facts (and how to fix one that will not
 stream well), choose the locked files, title, kind, description, cover and gate, see a preview of the store page,
-then publish — progress for every long step, and Cancel.
+then publish — progress for every long step, and Cancel. A publish the app was closed or crashed in is offered
+back (``look_for_unfinished``): *Resume* finishes it, *Discard* rolls it back — never resumed without the creator.
 
 Scanning and publishing run on the task runner's workers (``scan`` probes media; ``Publisher.run`` encrypts,
 hashes, seeds and uploads); progress comes back through a queued signal, so the UI thread never waits. Errors are
@@ -60,6 +61,7 @@ class _ProgressRelay(QObject):
 
 class PublishPage(QWidget):
     published = Signal(str)  # the new bundle's id
+    unfinished_found = Signal(str)  # a sentence: a publish the app was closed in waits for Resume or Discard
 
     def __init__(
         self,
@@ -77,6 +79,8 @@ class PublishPage(QWidget):
         self._facts: list[FileFacts] = []
         self._lock_items: dict[str, QTableWidgetItem] = {}
         self._cancel: threading.Event | None = None
+        self._running = False
+        self._unfinished: list[tuple[str, str]] = []  # (job id, title) of publishes a quit or crash interrupted
         self._relay = _ProgressRelay(self)
         self._relay.progress.connect(self._show_progress)
 
@@ -116,8 +120,23 @@ class PublishPage(QWidget):
         for field in (self.title, self.price):
             field.textChanged.connect(self._update_preview)
         self.gate.currentIndexChanged.connect(self._update_preview)
+        self._build_unfinished_offer()
         self._layout()
         self._update_preview()
+
+    def _build_unfinished_offer(self) -> None:
+        self.unfinished_text = QLabel()
+        self.unfinished_text.setWordWrap(True)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.clicked.connect(self.resume_unfinished)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.discard_unfinished)
+        self.unfinished_box = QWidget()
+        offer = QHBoxLayout(self.unfinished_box)
+        offer.addWidget(self.unfinished_text, 1)
+        offer.addWidget(self.resume_button)
+        offer.addWidget(self.discard_button)
+        self.unfinished_box.hide()
 
     def _layout(self) -> None:
         form = QFormLayout()
@@ -135,6 +154,7 @@ class PublishPage(QWidget):
         top.addWidget(self.folder_button)
         top.addWidget(self.folder_label, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.unfinished_box)
         layout.addLayout(top)
         layout.addWidget(self.files, 1)
         layout.addLayout(form)
@@ -254,11 +274,7 @@ class PublishPage(QWidget):
         except PublishError as exc:
             self._show_error(exc)
             return
-        cancel = threading.Event()
-        self._cancel = cancel
-        self.publish_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.status.setText("Checking…")
+        cancel = self._start("Checking…")
         facts = list(self._facts)
 
         def work() -> str:
@@ -267,6 +283,75 @@ class PublishPage(QWidget):
             return publisher.run(job, progress=self._relay.progress.emit, cancel=cancel)
 
         self._runner.run(work, self._done, self._show_error)
+
+    def _start(self, status: str) -> threading.Event:
+        self._cancel = cancel = threading.Event()
+        self._running = True
+        self.publish_button.setEnabled(False)
+        self.unfinished_box.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText(status)
+        return cancel
+
+    def _finish(self) -> None:
+        self._running = False
+        self.publish_button.setEnabled(True)
+        self.unfinished_box.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    # --- a publish the app was closed or crashed in ---------------------------------------------------------------
+    def look_for_unfinished(self) -> None:
+        """Ask the publishing folder (on a worker) for interrupted publishes and offer the first one back.
+        Signed out or the store not reachable: nothing is offered now (the Publish tab asks again later)."""
+        if self._running:
+            return  # the job running now is not an interrupted one
+
+        def find() -> list[tuple[str, str]]:
+            publisher = self._make_publisher()
+            return [(job, str(publisher.journal(job).request.get("title", ""))) for job in publisher.unfinished()]
+
+        self._runner.run(find, self._offer_unfinished, lambda _exc: None)
+
+    def _offer_unfinished(self, found: list[tuple[str, str]]) -> None:
+        if self._running:
+            return
+        self._unfinished = found
+        if not found:
+            self.unfinished_box.hide()
+            return
+        title = found[0][1] or "Untitled"
+        sentence = (f"Publishing “{title}” stopped before it finished (the app was closed). Resume it, or "
+                    "discard what was made? Nothing of it is in the store's catalog yet.")  # fmt: skip
+        self.unfinished_text.setText(sentence)
+        self.unfinished_box.show()
+        self.unfinished_found.emit(f"Publishing “{title}” did not finish: see the Publish tab.")
+
+    def resume_unfinished(self) -> None:
+        if not self._unfinished:
+            return
+        job, title = self._unfinished[0]
+        cancel = self._start(f"Resuming “{title}”…")
+        self.unfinished_box.hide()
+
+        def work() -> str:
+            return self._make_publisher().run(job, progress=self._relay.progress.emit, cancel=cancel)
+
+        self._runner.run(work, self._done, self._show_error)
+
+    def discard_unfinished(self) -> None:
+        if not self._unfinished:
+            return
+        job, title = self._unfinished[0]
+        self._start(f"Discarding “{title}”…")
+        self.cancel_button.setEnabled(False)
+        self.unfinished_box.hide()
+
+        def discarded(_: object) -> None:
+            self._finish()
+            self.status.setText(f"Discarded “{title}”: nothing of it was published.")
+            self.look_for_unfinished()
+
+        self._runner.run(lambda: self._make_publisher().roll_back(job), discarded, self._show_error)
 
     def cancel(self) -> None:
         if self._cancel is not None:
@@ -278,14 +363,13 @@ class PublishPage(QWidget):
         self.progress.setValue(int(1000 * done / total) if total else 1000)
 
     def _done(self, bundle_id: str) -> None:
-        self.publish_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self._finish()
         self.progress.setValue(1000)
         self.status.setText(f"Published. Your computer is seeding it now ({bundle_id}).")
         self.published.emit(bundle_id)
+        self.look_for_unfinished()
 
     def _show_error(self, exc: BaseException) -> None:
-        self.publish_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self._finish()
         self.status.clear()
         self.error.setText(str(exc) if isinstance(exc, PublishError) else f"Publishing stopped: {exc}")

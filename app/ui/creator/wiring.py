@@ -1,7 +1,8 @@
 """Builds the creator pages, the campaign backing panel and the new-release bar from the app's parts (a few lines
 in the window's assembler call these).
 
-``build_creator_pages`` gives the Publish and Dashboard pages their verbs: a ``Publisher`` over the creator's
+``build_creator_pages`` gives the Publish tab (the *Become a creator* step in front of the Publish page) and the
+Dashboard page their verbs: a ``Publisher`` over the creator's
 publishing folder, the engine (first seed), the creator API and the current session token; the dashboard's loaders
 call the creator API. The store's address is asked for lazily (the embedded store may have to start first) and the
 creator API client is made on first use. Runs on the main thread; the verbs it hands out block and are run by the
@@ -22,7 +23,9 @@ from app.library.release_notices import ReleaseNotice, ReleaseWatcher
 from app.store import StoreClient
 from app.store.creator import CreatorClient
 from app.store.creator_keys import KeyringBundleKeys
+from app.store.errors import AuthRequired
 from app.ui.creator.backing_panel import BackingPanel, BackingState
+from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
 from app.ui.creator.publish_page import PublishPage
 from app.ui.release_notices import ReleaseNoticeBar
@@ -36,8 +39,9 @@ def build_creator_pages(
     store_url: Callable[[], str],
     token: Callable[[], str],
     work_root: Path,
-) -> tuple[PublishPage, DashboardPage]:
-    """``store_url`` and ``token`` block (the embedded store's start, the keyring): they are called on workers."""
+) -> tuple[CreatorGate, DashboardPage]:
+    """The Publish tab (``CreatorGate`` over the ``PublishPage``: sign in / become a creator / publish) and the
+    Dashboard. ``store_url`` and ``token`` block (the embedded store's start, the keyring): called on workers."""
     made: list[CreatorClient] = []
     lock = threading.Lock()
 
@@ -49,7 +53,11 @@ def build_creator_pages(
 
     def make_publisher() -> Publisher:
         return Publisher(
-            work_root, keys=KeyringBundleKeys(), engine=engine, client=creator_client(), token=token(),
+            work_root,
+            keys=KeyringBundleKeys(),
+            engine=engine,
+            client=creator_client(),
+            token=token(),
             store_url=store_url(),
         )
 
@@ -60,7 +68,12 @@ def build_creator_pages(
         load_subscribers_csv=lambda bundle_id: creator_client().subscribers_csv(token(), bundle_id),
     )
     publish.published.connect(lambda _bundle_id: dashboard.refresh())
-    return publish, dashboard
+    gate = CreatorGate(
+        runner, publish,
+        role=lambda: bool(creator_client().me(token())["creator"]),
+        become=lambda name: creator_client().become_creator(token(), name),
+    )  # fmt: skip
+    return gate, dashboard
 
 
 def build_backing_panel(
@@ -70,16 +83,24 @@ def build_backing_panel(
     token: Callable[[], str],
     campaign_id: str,
     card: Callable[[], dict[str, object]],
+    ask_card: Callable[[Callable[[], None]], None] | None = None,
 ) -> BackingPanel:
-    """The campaign page's backing panel for ``campaign_id`` (``card`` asks the fan for the card to hold)."""
+    """The campaign page's backing panel for ``campaign_id``. ``card`` (on a worker) gives the card to hold;
+    ``ask_card(then)`` (main thread) lets the fan type it first (a window-modal dialog), then calls ``then``."""
     client = CreatorClient(store_url)
+
+    def mine() -> dict[str, object]:  # signed out: no pledge of mine (pledging asks to sign in)
+        try:
+            return client.my_pledge(token(), campaign_id)
+        except AuthRequired:
+            return {}
+
     return BackingPanel(
         runner,
-        load=lambda: BackingState(
-            client.tiers(campaign_id), client.my_pledge(token(), campaign_id), client.updates(campaign_id)
-        ),
+        load=lambda: BackingState(client.tiers(campaign_id), mine(), client.updates(campaign_id)),
         set_tier=lambda tier_id: client.pledge_tier(token(), campaign_id, tier_id, card()),
         cancel=lambda: client.cancel_pledge(token(), campaign_id),
+        ask_card=ask_card,
     )
 
 

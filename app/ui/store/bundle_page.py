@@ -105,7 +105,19 @@ class BundlePage(QWidget):
         layout.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(head)
         layout.addWidget(self.description)
+        self.panel_box = QVBoxLayout()  # a panel the assembler hosts here (the campaign's backing panel)
+        self.panel: QWidget | None = None
+        layout.addLayout(self.panel_box)
         layout.addWidget(self.files, 1)
+
+    def set_panel(self, panel: QWidget | None) -> None:
+        """Host ``panel`` under the description (``None`` removes the one shown); this page knows nothing of it."""
+        if self.panel is not None:
+            self.panel_box.removeWidget(self.panel)
+            self.panel.deleteLater()
+        self.panel = panel
+        if panel is not None:
+            self.panel_box.addWidget(panel)
 
     def _emit(self, signal: object) -> None:
         if self.detail is not None:
