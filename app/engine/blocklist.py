@@ -58,7 +58,7 @@ def parse_line(line: str) -> tuple[str, str] | None:
         first_text, last_text = span.split("-", 1)
     first, last = _address(first_text), _address(last_text)
     if first.version != last.version or first > last:  # type: ignore[operator]
-        raise ValueError(f"not a range: {line!r}")
+        raise ValueError(f"This line is not a range of addresses: {line}")
     return str(first), str(last)
 
 

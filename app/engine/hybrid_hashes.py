@@ -148,7 +148,7 @@ def _bencode(value: object, out: list[bytes]) -> None:
             _bencode(value[key], out)
         out.append(b"e")
     else:
-        raise TypeError(f"cannot bencode {type(value).__name__}")
+        raise TypeError(f"A torrent file cannot hold a value of type {type(value).__name__}.")
 
 
 def bencode(value: object) -> bytes:

@@ -58,7 +58,9 @@ def create_torrent(
     except RuntimeError as exc:
         if cancelled:
             raise TorrentMakingCancelled("Hashing was cancelled.") from exc
-        raise EngineError(f"Cannot read the files to hash them: {exc}.") from exc
+        raise EngineError(
+            "Cannot read the files to hash them. Check that they are all still there and that you may open them."
+        ) from exc
     maker.set_creator(CREATOR)
     if tracker_url:
         maker.add_tracker(tracker_url)

@@ -90,7 +90,7 @@ class ReleaseWatcher:
             manifest = verify_manifest(SignedManifest(detail.manifest.payload, detail.manifest.signature), store_key)
             torrent = self._client.download_torrent(notice.bundle_id)
         except StoreError as exc:
-            raise ReleaseCheckError(f"{notice.text}, but the store could not send it now: {exc}") from exc
+            raise ReleaseCheckError(f"{notice.text}, but the store could not send it now: {exc.user_message}") from exc
         if not any(f.release == notice.release_id for f in manifest.files):
             raise ReleaseCheckError(f"{notice.text}, but the store's bundle does not list its files yet.")
         tid = engine.add_torrent_bytes(torrent, save_path)

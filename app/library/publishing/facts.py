@@ -68,7 +68,8 @@ def _probe(full: Path, media_type: str) -> tuple[float | None, int | None]:
             duration = (container.duration or 0) / 1_000_000
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise PublishInputError(
-            f"{full.name} looks like {media_type.split('/', maxsplit=1)[0]} but cannot be read as media ({exc})."
+            f"{full.name} looks like {media_type.split('/', maxsplit=1)[0]} but cannot be read as media. "
+            "It may be damaged, or in a format Bundlecast does not know."
         ) from exc
     if not duration:
         return None, None

@@ -87,7 +87,9 @@ class PublishRequest:
             raise PublishInputError(f"The minimum price must be between $0.00 and ${MAX_PRICE_CENTS / 100:,.2f}.")
         for tier in self.tiers:
             if not 1 <= tier.price_cents <= MAX_PRICE_CENTS:
-                raise PublishInputError(f"The tier {tier.title!r} must cost between $0.01 and $10,000.00.")
+                raise PublishInputError(
+                    f"The tier “{tier.title}” must cost between $0.01 and ${MAX_PRICE_CENTS / 100:,.2f}."
+                )
         if self.gate is GateType.CAMPAIGN and self.goal_backers is None and self.goal_cents is None:
             raise PublishInputError("A campaign needs a goal: a number of backers, an amount, or both.")
 

@@ -11,7 +11,7 @@ def cents_from_text(text: str) -> int:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation as exc:
-        raise ValueError(f"{text!r} is not a price. Write it like 4.99.") from exc
+        raise ValueError(f"“{text}” is not a price. Write it like 4.99.") from exc
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise ValueError("A price is whole cents, like 4.99.")
