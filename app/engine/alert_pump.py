@@ -88,7 +88,7 @@ class AlertPump:
         Handlers get each alert only while it is valid: anything they keep must be copied out (ids, bytes, params).
         """
         if self._thread.ident is not None and not self.is_alert_thread():
-            raise RuntimeError("libtorrent alerts are popped on the engine's alert thread only")
+            raise RuntimeError("only the engine's alert thread may take the session's alerts (a programming error)")
         session = self._session
         if session is None or session.wait_for_alert(wait_ms) is None:
             return
