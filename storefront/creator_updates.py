@@ -16,8 +16,10 @@ MAX_UPDATE_TITLE = 200
 MAX_UPDATE_BODY = 20_000
 
 
-def post_update(db: Database, account_id: str, bundle_id: str, title: str, body: str) -> dict[str, Any]:
-    title, body = " ".join(title.split()), body.strip()
+def check_update(title: object, body: object) -> tuple[str, str]:
+    """The update's title (whitespace collapsed) and text (stripped), or ``InvalidInputError`` with a sentence."""
+    title = " ".join(title.split()) if isinstance(title, str) else ""
+    body = body.strip() if isinstance(body, str) else ""
     if not title or not body:
         raise InvalidInputError("An update has a title and some text.", code="invalid_update")
     if len(title) > MAX_UPDATE_TITLE or len(body) > MAX_UPDATE_BODY:
@@ -25,6 +27,11 @@ def post_update(db: Database, account_id: str, bundle_id: str, title: str, body:
             f"An update's title has at most {MAX_UPDATE_TITLE} characters and its text {MAX_UPDATE_BODY:,}.",
             code="too_long",
         )
+    return title, body
+
+
+def post_update(db: Database, account_id: str, bundle_id: str, title: str, body: str) -> dict[str, Any]:
+    title, body = check_update(title, body)
     with db.write() as session:
         require_own_bundle(session, account_id, bundle_id)
         row = CreatorUpdate(bundle_id=bundle_id, title=title, body=body)

@@ -16,13 +16,19 @@ from storefront.models import Account, Bundle, CreatorProfile
 MAX_NAME = 200
 
 
-def become_creator(db: Database, account_id: str, display_name: str) -> dict[str, str]:
-    """Give the account the creator role (idempotent: a second call renames)."""
-    name = " ".join(display_name.split())
+def check_display_name(display_name: object) -> str:
+    """The name as it is stored (whitespace collapsed), or ``InvalidInputError`` with a sentence."""
+    name = " ".join(display_name.split()) if isinstance(display_name, str) else ""
     if not name:
-        raise InvalidInputError("Give the name fans will see on your bundles.", code="invalid_name")
+        raise InvalidInputError("Give the name fans will see on your bundles (display_name).", code="invalid_name")
     if len(name) > MAX_NAME:
         raise InvalidInputError(f"A creator name has at most {MAX_NAME} characters.", code="invalid_name")
+    return name
+
+
+def become_creator(db: Database, account_id: str, display_name: str) -> dict[str, str]:
+    """Give the account the creator role (idempotent: a second call renames)."""
+    name = check_display_name(display_name)
     with db.write() as session:
         session.get_one(Account, account_id)
         profile = session.get(CreatorProfile, account_id)

@@ -11,22 +11,33 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
+from storefront.api.creator_schemas import CreatorBody, DraftBody, ReleaseBody, UpdateBody
 from storefront.api.deps import AccountId, Services
-from storefront.api.schemas import CreatorReport, SubscriberExport, documented
+from storefront.api.schemas import CreatorReport, ErrorAnswer, SubscriberExport, documented
 from storefront.creator_dashboard import dashboard as build_dashboard
 from storefront.creator_dashboard import subscribers_csv
 from storefront.creator_updates import list_updates, post_update
-from storefront.creators import become_creator, creator_profile, require_own_bundle
+from storefront.creators import become_creator, creator_profile, require_creator, require_own_bundle
 from storefront.drafts import MAX_CHUNK, Drafts
 from storefront.errors import InvalidInputError, NotFoundError
 from storefront.models import Bundle, Charge, ChargeStatus
 
 router = APIRouter(tags=["creators"])
-JsonBody = Annotated[dict[str, Any], Body()]
+
+
+def current_creator(services: Services, account_id: AccountId) -> str:
+    """The signed-in account, if it is a creator (403 ``not_creator``) — checked before the body is validated,
+    so an account without the role hears that first, whatever it sent."""
+    with services.db.session() as session:
+        require_creator(session, account_id)
+    return account_id
+
+
+CreatorId = Annotated[str, Depends(current_creator)]
 
 
 def _drafts(services: Any) -> Drafts:
@@ -80,12 +91,25 @@ def subscribers(bundle_id: str, services: Services, account_id: AccountId) -> di
     return {"bundle_id": bundle_id, "subscribers": services.gates.subscribers(account_id, bundle_id)}
 
 
-@router.get("/creators/bundles/{bundle_id}/subscribers.csv")
+class CsvResponse(Response):
+    media_type = "text/csv"
+
+
+@router.get(
+    "/creators/bundles/{bundle_id}/subscribers.csv",
+    response_class=CsvResponse,
+    responses={
+        200: {
+            "description": "The bundle's subscribers as CSV (e-mail, consent, when), a header row first",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        403: {"model": ErrorAnswer},
+    },
+)
 def subscribers_as_csv(bundle_id: str, services: Services, account_id: AccountId) -> Response:
     rows = services.gates.subscribers(account_id, bundle_id)
-    return Response(
+    return CsvResponse(
         subscribers_csv(rows),
-        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{bundle_id}-subscribers.csv"'},
     )
 
@@ -94,11 +118,8 @@ def subscribers_as_csv(bundle_id: str, services: Services, account_id: AccountId
 
 
 @router.post("/creators/me")
-def become(services: Services, account_id: AccountId, body: JsonBody) -> dict[str, Any]:
-    name = body.get("display_name")
-    if not isinstance(name, str):
-        raise InvalidInputError("Give the name fans will see on your bundles (display_name).", code="invalid_name")
-    return become_creator(services.db, account_id, name)
+def become(services: Services, account_id: AccountId, body: CreatorBody) -> dict[str, Any]:
+    return become_creator(services.db, account_id, body.display_name)
 
 
 @router.get("/creators/me")
@@ -110,14 +131,23 @@ def me(services: Services, account_id: AccountId) -> dict[str, Any]:
 # --- publishing ----------------------------------------------------------------------------------------------
 
 
-@router.post("/creators/drafts", status_code=201)
-def create_draft(services: Services, account_id: AccountId, body: JsonBody) -> dict[str, Any]:
-    return _drafts(services).create(account_id, body)
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorAnswer, "description": "Not a creator, or not your bundle"}
+}
 
 
-@router.post("/creators/bundles/{bundle_id}/releases", status_code=201)
-def create_release(bundle_id: str, services: Services, account_id: AccountId, body: JsonBody) -> dict[str, Any]:
-    return _drafts(services).create_release(account_id, bundle_id, body)
+@router.post("/creators/drafts", status_code=201, responses=_REFUSED)
+def create_draft(services: Services, account_id: CreatorId, body: DraftBody) -> dict[str, Any]:
+    return _drafts(services).create(account_id, body.as_json())
+
+
+@router.post(
+    "/creators/bundles/{bundle_id}/releases",
+    status_code=201,
+    responses={**_REFUSED, 409: {"model": ErrorAnswer, "description": "That release is already published"}},
+)
+def create_release(bundle_id: str, services: Services, account_id: AccountId, body: ReleaseBody) -> dict[str, Any]:
+    return _drafts(services).create_release(account_id, bundle_id, body.as_json())
 
 
 @router.get("/creators/drafts/{draft_id}")
@@ -164,9 +194,9 @@ def bundle_key(bundle_id: str, services: Services, account_id: AccountId) -> dic
 # --- updates and the dashboard -------------------------------------------------------------------------------
 
 
-@router.post("/creators/bundles/{bundle_id}/updates", status_code=201)
-def new_update(bundle_id: str, services: Services, account_id: AccountId, body: JsonBody) -> dict[str, Any]:
-    return post_update(services.db, account_id, bundle_id, str(body.get("title", "")), str(body.get("body", "")))
+@router.post("/creators/bundles/{bundle_id}/updates", status_code=201, responses=_REFUSED)
+def new_update(bundle_id: str, services: Services, account_id: AccountId, body: UpdateBody) -> dict[str, Any]:
+    return post_update(services.db, account_id, bundle_id, body.title, body.body)
 
 
 @router.get("/bundles/{bundle_id}/updates")

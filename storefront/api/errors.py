@@ -1,6 +1,7 @@
 """Every error the API returns is ``{"error": {"code", "message"}}`` with the right HTTP status.
 
-Handlers run on the event loop; they only format.
+Handlers run on the event loop; they only format (a refused creator body is re-checked by the service's own
+checks on a worker thread, for its sentence: ``storefront.api.body_checks``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from storefront.api.body_checks import service_refusal
 from storefront.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status, exc.code, exc.message, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "malformed_json", "The request body is not valid JSON.")
@@ -65,6 +68,11 @@ def install_error_handlers(app: FastAPI) -> None:
                 "This request needs an Idempotency-Key header (a unique value per purchase attempt), "
                 "so that retrying it can never charge twice.",
             )
+        # the service's own sentence for a body it refuses (a draft's checks decode its torrent: a worker thread)
+        route_path = getattr(request.scope.get("route"), "path", "")
+        refusal = await run_in_threadpool(service_refusal, route_path, exc.body)
+        if refusal is not None:
+            return error_response(refusal.status, refusal.code, refusal.message)
         field = str(first.get("loc", ("",))[-1])
         if first.get("type") != "missing" and field in _FIELD_ERRORS:
             return error_response(422, *_FIELD_ERRORS[field])

@@ -96,8 +96,11 @@ def fuzz_runs(store: StoreProcess, tmp_path_factory: pytest.TempPathFactory) -> 
         signed = api.post("/sessions", json={"email": CREATOR_EMAIL, "password": CREATOR_PASSWORD})
         assert signed.status_code == 201
         # The creator's own routes (i10-creators) answer 403 to an account without the creator role.
-        became = api.post("/creators/me", json={"display_name": "Fuzzing creator"},
-                          headers={"Authorization": f"Bearer {signed.json()['token']}"})
+        became = api.post(
+            "/creators/me",
+            json={"display_name": "Fuzzing creator"},
+            headers={"Authorization": f"Bearer {signed.json()['token']}"},
+        )
         assert became.status_code == 200, became.text
         document = api.get("/openapi.json").json()
     with_session = tuple(
@@ -164,3 +167,29 @@ def test_the_first_fuzzer_findings_stay_fixed(api: httpx.Client, store: StorePro
     assert sessions.headers["allow"] == "DELETE, POST" and sessions.json()["error"]["code"] == "method_not_allowed"
     signed_out = api.delete("/sessions")
     assert signed_out.status_code == 401 and "401" in document["paths"]["/api/v1/sessions"]["delete"]["responses"]
+
+
+def test_the_creator_routes_document_what_they_take_and_answer(api: httpx.Client) -> None:
+    """The signed-in run's findings, pinned: the CSV export is documented as text/csv, the creator bodies are typed
+    (their limits in the document), and a body outside them still gets the service's own sentence and code."""
+    document = api.get("/openapi.json").json()
+    csv_doc = document["paths"]["/api/v1/creators/bundles/{bundle_id}/subscribers.csv"]["get"]["responses"]["200"]
+    assert list(csv_doc["content"]) == ["text/csv"]
+    become = document["paths"]["/api/v1/creators/me"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    name = document["components"]["schemas"][become["$ref"].rsplit("/", 1)[-1]]["properties"]["display_name"]
+    assert name["maxLength"] == 200 and "pattern" in name
+    token = api.post("/sessions", json={"email": CREATOR_EMAIL, "password": CREATOR_PASSWORD}).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    became = api.post("/creators/me", json={"display_name": "  Fuzzing   creator "}, headers=auth)
+    assert became.status_code == 200 and became.json()["display_name"] == "Fuzzing creator"
+    blank = api.post("/creators/me", json={"display_name": "   "}, headers=auth)
+    assert blank.status_code == 422 and blank.json()["error"] == {
+        "code": "invalid_name",
+        "message": "Give the name fans will see on your bundles (display_name).",
+    }
+    long_update = api.post(
+        "/creators/bundles/no-such-bundle/updates", json={"title": "t" * 201, "body": "b"}, headers=auth
+    )
+    assert long_update.status_code == 422 and long_update.json()["error"]["code"] == "too_long"
+    untitled = api.post("/creators/drafts", json={"torrent": "", "bundle_key": "A" * 43 + "="}, headers=auth)
+    assert untitled.status_code == 422, untitled.text  # schema-invalid (no files, title, kind, gate): refused
