@@ -112,12 +112,13 @@ def main(argv: list[str] | None = None) -> int:
             token=token,
             store_url=options.store,
         )
-        last = [0.0]
+        last_time, last_step = [0.0], [""]
 
         def progress(step: str, done: int, total: int) -> None:
+            # A new step is said at once (a short upload used to pass unseen between two throttled lines).
             now = time.monotonic()
-            if now - last[0] > 0.25 or done == total:
-                last[0] = now
+            if step != last_step[0] or now - last_time[0] > 0.25 or done == total:
+                last_time[0], last_step[0] = now, step
                 _say(f"progress {step} {done} {total}")
 
         jobs = publisher.unfinished() if options.resume else []
