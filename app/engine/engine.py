@@ -19,6 +19,15 @@ from typing import Any
 
 import libtorrent as lt
 
+from app.engine.add_options import (
+    AUTO,
+    add_flags,
+    await_file_priorities,
+    checked_priorities,
+    flags_for,
+    set_paused_flags,
+    set_running_flags,
+)
 from app.engine.alert_handlers import AlertHandlers
 from app.engine.alert_pump import AlertPump
 from app.engine.blocklist import Blocklist, ip_filter_of
@@ -63,9 +72,6 @@ from app.engine.upload_gate import close_gate, open_gate
 log = logging.getLogger(__name__)
 
 SAVE_CHECK_SECONDS = 1.0  # how often torrents libtorrent flagged as changed are saved (crash safety)
-_AUTO = int(lt.torrent_flags.auto_managed)
-_PAUSED = int(lt.torrent_flags.paused)
-_PRIORITY_APPLY_TIMEOUT_S = 5.0  # the disk thread answers in milliseconds unless it is busy checking
 # How long shutdown waits beyond its count-down for the alert thread to finish the handler it is in and destroy the
 # session (at load 25 on 2 cores a handler took over 5 s); past it the thread is left to finish on its own.
 SHUTDOWN_GRACE_S = 60.0
@@ -173,7 +179,7 @@ class Engine:
         """Add a .torrent file (refused unread when oversized); returns its id, the same id if already added.
         ``skip_check`` trusts data already in ``save_path`` without hashing it (libtorrent's seed mode)."""
         params = params_from_file(Path(path))
-        _add_flags(params, sequential, skip_check)
+        add_flags(params, sequential, skip_check)
         return self._add(params, save_path, paused, file_priorities)
 
     def add_torrent_bytes(
@@ -191,7 +197,7 @@ class Engine:
         ``file_names`` (file index → path relative to ``save_path``) stores files under other names on disk."""
         params = params_from_bytes(data)
         set_file_names(params, file_names or {})
-        _add_flags(params, sequential, skip_check)
+        add_flags(params, sequential, skip_check)
         return self._add(params, save_path, paused, file_priorities)
 
     def add_magnet(self, uri: str, save_path: Path, *, paused: bool = False) -> TorrentId:
@@ -213,8 +219,8 @@ class Engine:
                 return torrent_id
             params.save_path = str(Path(save_path).expanduser().resolve())
             if file_priorities is not None:
-                params.file_priorities = self._checked_priorities(info, file_priorities)
-            params.flags = _flags_for(int(params.flags), paused)
+                params.file_priorities = checked_priorities(info, file_priorities)
+            params.flags = flags_for(int(params.flags), paused)
             params.flags &= ~int(lt.torrent_flags.duplicate_is_error)
             added_at = time.time()
             params.added_time = int(added_at)
@@ -260,9 +266,9 @@ class Engine:
     def pause(self, tid: TorrentId) -> None:
         """Stop transferring until ``resume``; survives restarts."""
         record = self._registry.get(tid)
-        record.handle.unset_flags(_AUTO)  # an auto-managed torrent would be resumed by the queue
+        record.handle.unset_flags(AUTO)  # an auto-managed torrent would be resumed by the queue
         record.handle.pause()
-        self._keeper.save_change(record, _set_paused_flags)
+        self._keeper.save_change(record, set_paused_flags)
 
     @translated
     def resume(self, tid: TorrentId) -> None:
@@ -275,9 +281,9 @@ class Engine:
             # optimistic_disk_retry (10 min); a torrent its errors stopped stays stopped until cleared.
             record.handle.unset_flags(lt.torrent_flags.upload_mode)
         record.handle.clear_error()
-        record.handle.set_flags(_AUTO)
+        record.handle.set_flags(AUTO)
         record.handle.resume()
-        self._keeper.save_change(record, _set_running_flags)
+        self._keeper.save_change(record, set_running_flags)
 
     def pause_all(self) -> None:
         """Pause every torrent."""
@@ -329,10 +335,10 @@ class Engine:
         """One priority per file: 0 skips a file, 1 … 7 want it (4 is normal)."""
         record = self._registry.get(tid)
         info = record.handle.torrent_file()
-        values = self._checked_priorities(info, priorities)
+        values = checked_priorities(info, priorities)
         record.handle.prioritize_files(values)
         if info is not None:
-            _await_file_priorities(record.handle, info, values)
+            await_file_priorities(record.handle, info, values)
 
         def change(params: lt.add_torrent_params) -> None:
             params.file_priorities = values
@@ -585,60 +591,3 @@ class Engine:
         if self._session is None:
             raise EngineError("The engine is not running.")
         return self._session
-
-    @staticmethod
-    def _checked_priorities(info: lt.torrent_info | None, priorities: Sequence[int]) -> list[int]:
-        """One priority per libtorrent file index, or one per file as ``files()`` lists them (pad files left out)."""
-        values = [int(p) for p in priorities]
-        if any(not 0 <= p <= 7 for p in values):
-            raise EngineError("File priorities go from 0 (skip) to 7 (top).")
-        if info is None or len(values) == info.num_files():
-            return values
-        layout = info.layout()
-        real = [i for i in range(layout.num_files()) if not layout.file_flags(i) & lt.file_storage.flag_pad_file]
-        if len(values) != len(real):
-            raise EngineError(f"Expected {len(real)} file priorities, got {len(values)}.")
-        expanded = [0] * layout.num_files()  # pad files are zeros nobody downloads
-        for index, value in zip(real, values, strict=True):
-            expanded[index] = value
-        return expanded
-
-
-def _await_file_priorities(handle: lt.torrent_handle, info: lt.torrent_info, values: list[int]) -> None:
-    """Return once libtorrent reports ``values``: it applies file priorities on its disk thread, and until then
-    ``get_file_priorities()`` answers the old ones (44 of 50 reads right after the call, measured), so a caller that
-    widens a torrent's choice would read a stale one and narrow it again. Pad files always read 0."""
-    layout = info.layout()
-    real = [i for i in range(layout.num_files()) if not layout.file_flags(i) & lt.file_storage.flag_pad_file]
-    deadline = time.monotonic() + _PRIORITY_APPLY_TIMEOUT_S
-    while True:
-        current = handle.get_file_priorities()
-        if len(current) == len(values) and all(int(current[i]) == values[i] for i in real):
-            return
-        if time.monotonic() >= deadline:
-            log.warning("file priorities still pending after %.0f s; libtorrent applies them later",
-                        _PRIORITY_APPLY_TIMEOUT_S)
-            return
-        time.sleep(0.005)
-
-
-def _add_flags(params: lt.add_torrent_params, sequential: bool, skip_check: bool) -> None:
-    if sequential:
-        params.flags |= lt.torrent_flags.sequential_download
-    if skip_check:
-        params.flags |= lt.torrent_flags.seed_mode
-
-
-def _set_paused_flags(params: lt.add_torrent_params) -> None:
-    params.flags = _flags_for(int(params.flags), paused=True)
-
-
-def _set_running_flags(params: lt.add_torrent_params) -> None:
-    params.flags = _flags_for(int(params.flags), paused=False)
-
-
-def _flags_for(flags: int, paused: bool) -> int:
-    """Paused torrents are not auto-managed (the queue would resume them); running ones are."""
-    if paused:
-        return (flags | _PAUSED) & ~_AUTO
-    return (flags & ~_PAUSED) | _AUTO
