@@ -192,7 +192,7 @@ async def watch(args: argparse.Namespace) -> None:
     await viewer.stop()
 
 
-def viewer_figures(viewer: Viewer) -> dict[str, Any]:
+def viewer_figures(viewer: Viewer, *, process: bool = True) -> dict[str, Any]:
     node, playout = viewer.node, viewer.playout
     rejected = node.store.rejected
     figures: dict[str, Any] = {
@@ -212,6 +212,7 @@ def viewer_figures(viewer: Viewer) -> dict[str, Any]:
         "hops": node.stripe_hops(),
         "late_drops": sum(nb.counters.blocks_dropped_late for nb in node.neighbours.values()),
         "children": sum(bin(nb.subscribed_mask).count("1") for nb in node.neighbours.values()),
+        "tree": node.tree_figures(),
     }
     if playout is not None:
         stats = playout.stats
@@ -223,7 +224,7 @@ def viewer_figures(viewer: Viewer) -> dict[str, Any]:
             "started_at": stats.started_at,
             "delay_s": viewer.delay_behind_source_s(),
         }
-    return figures | _process_figures()
+    return figures | _process_figures() if process else figures
 
 
 async def _viewer_stats(viewer: Viewer) -> None:

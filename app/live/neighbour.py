@@ -67,6 +67,11 @@ class Neighbour:
     my_stripes_mask: int = 0  # stripes we asked it to push to us
     subscribed_at: dict[int, float] = field(default_factory=dict)  # stripe -> when we subscribed
     last_block_at: dict[int, float] = field(default_factory=dict)  # stripe -> when it last sent us one
+    last_seq: dict[int, int] = field(default_factory=dict)  # stripe -> the newest seq it sent us (or we held)
+    asked_at: dict[int, int] = field(default_factory=dict)  # stripe -> our SUBSCRIBE count when we asked for it
+    no_route_since: dict[int, float] = field(default_factory=dict)  # stripe -> since when it has had no route
+    subscribes_sent: int = 0
+    subscribes_received: int = 0
     counters: NeighbourCounters = field(default_factory=NeighbourCounters)
     assembler: PartAssembler = field(default_factory=PartAssembler)  # its pushed blocks in progress
     closed: bool = False
@@ -88,6 +93,11 @@ class Neighbour:
         if self.status is None or stripe >= len(self.status.hops):
             return NO_ROUTE
         return self.status.hops[stripe]
+
+    def path(self, stripe: int) -> tuple[bytes, ...]:
+        if self.status is None or stripe >= len(self.status.paths):
+            return ()
+        return self.status.paths[stripe]
 
     def send_control(self, frame: bytes) -> None:
         if self.closed:
