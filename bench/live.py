@@ -87,6 +87,8 @@ class Audience:
 
     def stop(self) -> None:
         for host in self.hosts:
+            host.quit()
+        for host in self.hosts:
             host.stop()
 
 

@@ -111,8 +111,7 @@ class ViewerHost:
 
     async def stop(self) -> None:
         self.stats(final=True)
-        for name in list(self.viewers):
-            await self.leave(name)
+        await asyncio.gather(*(self.leave(name) for name in list(self.viewers)))  # each waits for its sockets
 
 
 async def _commands(host: ViewerHost) -> None:

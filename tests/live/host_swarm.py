@@ -122,17 +122,23 @@ class ViewerHostProcess:
         with self._lock:
             return dict(self.stats.get("viewers", {}).get(name, {}))
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Quit: the host reports its final stats and every viewer's ``left`` figures, then ends."""
+    def quit(self) -> None:
+        """Ask the host to end: it reports its final stats and every viewer's ``left`` figures, then ends."""
         if self.process.poll() is None:
             try:
                 self._send({"quit": True})
                 assert self.process.stdin is not None
                 self.process.stdin.close()
-                self.process.wait(timeout=timeout)
-            except (OSError, subprocess.TimeoutExpired):
-                self.process.kill()
-                self.process.wait(timeout=5)
+            except OSError:
+                pass
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.quit()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
 
     def kill(self) -> None:
         if self.process.poll() is None:
