@@ -38,6 +38,8 @@ _MAX_STRIKES = 8
 _PULL_BACKLOG_S = 0.25
 _MAX_BANNED = 4096  # addresses never dialled or accepted again (the oldest forgotten past this)
 _MAX_BOOTSTRAP = 512
+_MAX_REDIAL_S = 30.0
+_HAVE_EVERY_S = 0.1  # a changed HAVE goes out at most this often (a block comes every 250 ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ class LiveNode:
         self._banned_hosts: dict[str, None] = {}  # oldest first, at most _MAX_BANNED
         self._bootstrap: dict[tuple[str, int], None] = {}  # at most _MAX_BOOTSTRAP, oldest first
         self._dialling: set[tuple[str, int]] = set()
+        self._redial_at: dict[tuple[str, int], float] = {}  # bootstrap address -> not dialled again before
+        self._redial_wait: dict[tuple[str, int], float] = {}
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._last_have: tuple[int, int] | None = None
@@ -124,7 +128,10 @@ class LiveNode:
                 self._bootstrap.pop(address, None)
                 self._bootstrap[address] = None
         while len(self._bootstrap) > _MAX_BOOTSTRAP:
-            del self._bootstrap[next(iter(self._bootstrap))]
+            oldest = next(iter(self._bootstrap))
+            del self._bootstrap[oldest]
+            self._redial_at.pop(oldest, None)
+            self._redial_wait.pop(oldest, None)
 
     # ---- the origin ------------------------------------------------------------------------------------------
 
@@ -153,6 +160,9 @@ class LiveNode:
 
     async def _dial(self, address: tuple[str, int]) -> None:
         self._dialling.add(address)
+        # A peer that is gone or full is tried again later and later (1, 2, 4 … 30 s); a connection resets it.
+        self._redial_wait[address] = wait = min(_MAX_REDIAL_S, 2 * self._redial_wait.get(address, 0.5))
+        self._redial_at[address] = time.monotonic() + wait
         try:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(address[0], address[1], local_addr=(self.config.host, 0)),
@@ -213,6 +223,8 @@ class LiveNode:
             outbound=outbound,
         )
         self.neighbours[hello.node_id] = nb
+        self._redial_wait.pop(address, None)
+        self._redial_at.pop(address, None)
         nb.start()
         self._send_status(nb)
         have = None if self.config.is_origin else self.store.have_map()
@@ -223,8 +235,9 @@ class LiveNode:
     async def _redial_loop(self) -> None:
         while True:
             connected = {nb.address for nb in self.neighbours.values()}
+            now = time.monotonic()
             wanted = [a for a in self._bootstrap if a not in connected and a not in self._dialling]
-            wanted = [a for a in wanted if a[0] not in self._banned_hosts]
+            wanted = [a for a in wanted if a[0] not in self._banned_hosts and self._redial_at.get(a, 0.0) <= now]
             self._rng.shuffle(wanted)
             room = self.config.max_neighbours - len(self.neighbours)
             # The origin is always worth a connection: it tells the stream's head and feeds stripe roots.
@@ -425,7 +438,7 @@ class LiveNode:
                 frame = wire.have(*have)
                 for nb in list(self.neighbours.values()):
                     nb.send_control(frame)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(_HAVE_EVERY_S)
 
 
 def stripe_of(seq: int, stripes: int) -> int:

@@ -124,7 +124,7 @@ class ViewerHostProcess:
 
     def quit(self) -> None:
         """Ask the host to end: it reports its final stats and every viewer's ``left`` figures, then ends."""
-        if self.process.poll() is None:
+        if self.process.poll() is None and self.process.stdin is not None and not self.process.stdin.closed:
             try:
                 self._send({"quit": True})
                 assert self.process.stdin is not None
