@@ -1,8 +1,9 @@
 """Live broadcast through the swarm: one broadcaster and N viewers on their own loopback addresses.
 
 The broadcaster (a process) encodes a test pattern whose every picture carries its capture clock, at ``--kbps``
-(640x360, 25 fps), and uploads at most ``--origin-factor`` x that rate. Every viewer but one is a process of its own
-(app.live.headless) uploading at most ``--viewer-upload-kbps``; the remaining one plays through the app's player —
+(640x360, 25 fps), and uploads at most ``--origin-factor`` x that rate. Every viewer but one runs in a viewer host
+process (app.live.viewer_host, ``--per-process`` viewers each, every viewer with its own 127.x address and node)
+uploading at most ``--viewer-upload-kbps``; the remaining one plays through the app's player —
 the loopback stream server and headless VLC — and reads the clock from each decoded picture (glass to glass). Every
 link has a delay drawn from ``--link`` min..max ms and per-segment loss, emulated in our transport (this kernel has
 no netem). Each minute ``--churn`` of the viewers leave and as many new ones join. Peers come from a list (the
@@ -10,7 +11,9 @@ origin and four random viewers, as a tracker would answer).
 
 Printed: glass-to-glass delay from decoded pictures (the VLC viewer) and from block play-out (all viewers), the
 share of block bytes viewers got from peers, origin copies per block, stall time, join-to-first-picture, CPU and
-resident memory per viewer. Last line: one JSON object. The machine is shared: run it several times.
+resident memory per viewer (at the start and the end of the measured window), and what happened to the stripe
+trees (parents lost and why, loops broken, rejoin times). Last line: one JSON object. The machine is shared: run it
+several times.
 
 Run: .venv/bin/python bench/live.py [--viewers 40] [--kbps 1500] [--minutes 1] ([--viewers 350 --kbps 500])
 """
@@ -20,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -30,9 +32,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.live.link import LinkProfile
-from tests.live.swarm import LiveProcess, make_live_bundle, start_broadcaster, start_viewer, wait_for
+from app.live.viewer_host import DELAY_BIN_S
+from tests.live.host_swarm import ViewerHostProcess, name_of
+from tests.live.swarm import LiveProcess, make_live_bundle, start_broadcaster
 from tests.live.vlc_viewer import VlcLiveViewer
 from tests.support.net import free_port, loopback_address
+
+Address = tuple[str, int]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -43,55 +49,47 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 class Audience:
-    """The viewer processes, their addresses, and the ones that left (their final figures kept)."""
+    """The viewers, hosted ``--per-process`` to a process (each on its own address), and the ones that left."""
 
-    def __init__(self, bundle: Any, args: argparse.Namespace, vlc_address: tuple[str, int]) -> None:
+    def __init__(self, bundle: Any, args: argparse.Namespace, vlc_address: Address) -> None:
         self._bundle = bundle
         self._args = args
-        self.live: dict[tuple[str, int], LiveProcess] = {}
-        self.departed: list[LiveProcess] = []
+        count = max(1, -(-(args.viewers - 1) // args.per_process))
+        options = [
+            *("--upload-kbps", str(args.viewer_upload_kbps), "--kbps", str(args.kbps), "--delay", str(args.delay)),
+            *("--link", args.link, "--fanout", str(args.fanout), "--stats-every", "2"),
+        ]
+        self.hosts = [ViewerHostProcess(bundle, *options) for _ in range(count)]
+        self.live: dict[Address, ViewerHostProcess] = {}
+        self.departed = 0
         self._vlc_address = vlc_address
 
-    def addresses(self) -> list[tuple[str, int]]:
-        return [*self.live, self._vlc_address]
-
-    def peers_for(self, me: tuple[str, int]) -> list[tuple[str, int]]:
-        others = [a for a in self.addresses() if a != me]
+    def peers_for(self, me: Address) -> list[Address]:
+        others = [a for a in [*self.live, self._vlc_address] if a != me]
         return [(self._bundle.origin_host, self._bundle.origin_port), *random.sample(others, min(4, len(others)))]
 
-    def join(self, address: tuple[str, int] | None = None) -> None:
-        if address is None:
-            host = loopback_address()
-            address = (host, free_port(host))
-        a = self._args
-        if self._args.verbose:
-            print("join", address, self.peers_for(address), file=sys.stderr)
-        self.live[address] = start_viewer(
-            self._bundle,
-            address[0],
-            self.peers_for(address),
-            "--port",
-            str(address[1]),
-            "--upload-kbps",
-            str(a.viewer_upload_kbps),
-            "--kbps",
-            str(a.kbps),
-            "--delay",
-            str(a.delay),
-            "--link",
-            a.link,
-            "--fanout",
-            str(a.fanout),
-        )
+    def join(self, address: Address, host: ViewerHostProcess) -> None:
+        self.live[address] = host
+        host.join(address, self.peers_for(address))
 
-    def leave_one(self) -> None:
+    def churn(self) -> None:
+        """One viewer leaves; a new one joins on a new address, in the same process."""
         address = random.choice(list(self.live))
-        process = self.live.pop(address)
-        process.stop()
-        self.departed.append(process)
+        host = self.live.pop(address)
+        host.leave(name_of(address))
+        self.departed += 1
+        new_host = loopback_address()
+        self.join((new_host, free_port(new_host)), host)
 
-    def everyone(self) -> list[LiveProcess]:
-        return [*self.live.values(), *self.departed]
+    def mark(self) -> None:
+        for host in self.hosts:
+            host.mark()
+
+    def stop(self) -> None:
+        for host in self.hosts:
+            host.quit()
+        for host in self.hosts:
+            host.stop()
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -130,23 +128,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stream_bps=args.kbps * 1000,
         link=lambda: LinkProfile(delay_s=rng.uniform(link_low, link_high) / 1000, loss=loss),
     )
-    started = time.time()
-    for address in addresses:
-        audience.join(address)
+    for index, address in enumerate(addresses):
+        audience.join(address, audience.hosts[index % len(audience.hosts)])
         time.sleep(args.ramp / max(1, len(addresses)))
     vlc.peers = audience.peers_for(vlc_address)
     vlc_joined = time.time()
     vlc.start()
-    wait_for(lambda: all(p.of("ready") for p in audience.live.values()), 120, "every viewer to start")
+    for host in audience.hosts:
+        host.wait_ready([name_of(a) for a, h in audience.live.items() if h is host], 120)
     measure_from = time.time() + args.warmup
     end = measure_from + args.minutes * 60
+    time.sleep(max(0.0, measure_from - time.time()))
+    audience.mark()
     churn_every = 60 / max(1, round(args.viewers * args.churn)) if args.churn > 0 else None
     next_churn = measure_from + (churn_every or 0)
     while time.time() < end:
         time.sleep(0.5)
         if churn_every is not None and time.time() >= next_churn:
-            audience.leave_one()
-            audience.join()
+            audience.churn()
             next_churn += churn_every
     vlc_figures = _vlc_figures(vlc, measure_from, end, vlc_joined)
     vlc_viewer = vlc.viewer
@@ -159,10 +158,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "from_origin": vlc_viewer.node.counters.block_bytes_from_origin,
         }
     vlc.stop()
-    for process in list(audience.live.values()):
-        process.stop()
+    audience.stop()
     broadcaster.stop()
-    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, measure_from, end, started)
+    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end)
 
 
 def _vlc_figures(vlc: VlcLiveViewer, start: float, end: float, joined: float) -> dict[str, float]:
@@ -177,42 +175,73 @@ def _vlc_figures(vlc: VlcLiveViewer, start: float, end: float, joined: float) ->
     }
 
 
+def _histogram_percentile(histogram: dict[int, int], q: float) -> float:
+    total = sum(histogram.values())
+    if not total:
+        return float("nan")
+    seen = 0
+    for delay_bin in sorted(histogram):
+        seen += histogram[delay_bin]
+        if seen > q * total:
+            return delay_bin * DELAY_BIN_S
+    return max(histogram) * DELAY_BIN_S
+
+
+_TREE_SUMS = ("departed", "stale", "refused", "orphaned", "loops", "no_candidate", "no_route_s", "rejoins")
+
+
 def _figures(
     args: argparse.Namespace,
     broadcaster: LiveProcess,
     audience: Audience,
     vlc: dict[str, float],
     vlc_stats: dict[str, Any] | None,
-    start: float,
     end: float,
-    started: float,
 ) -> dict[str, Any]:
-    delays: list[float] = []
+    delays: dict[int, int] = {}
     joins: list[float] = []
     stall_s = watch_s = from_peers = from_origin = 0.0
-    cpu_pct: list[float] = []
-    rss: list[float] = []
-    gaps = played = 0
-    for process in audience.everyone():
-        plays = [p for p in process.of("play") if start <= p["at"] <= end]
-        delays += [p["at"] - p["capture_ms"] / 1000 for p in plays]
-        played += len(plays)
-        gaps += sum(g["last"] - g["first"] + 1 for g in process.of("gap") if start <= g["at"] <= end)
-        final = [s for s in process.of("stats") if s.get("final")] or process.of("stats")[-1:]
-        if not final:
-            continue
-        stats = final[-1]
-        if args.verbose:
-            keys = ("played", "gaps", "stall_s", "pulls", "http_fetches", "hops", "children", "late_drops")
-            print("  viewer", {k: stats.get(k) for k in keys}, file=sys.stderr)
-        from_peers += stats["from_peers"]
-        from_origin += stats["from_origin"]
-        if stats.get("started_at"):
-            joins.append(stats["started_at"] - stats["joined_at"])
-            watch_s += max(0.0, min(end, stats["now"]) - stats["started_at"])
-            stall_s += stats["stall_s"]
-        cpu_pct.append(100 * stats["cpu_s"] / max(1e-3, stats["now"] - stats["joined_at"]))
-        rss.append(stats["rss_mb"])
+    skipped = 0
+    tree = dict.fromkeys(_TREE_SUMS, 0.0)
+    rejoin_max = 0.0
+    cpu_s = rss_start = rss_end = 0.0
+    cpu_window = 0.0
+    for host in audience.hosts:
+        final, marked = host.final_stats or host.stats, host.marked_stats or {}
+        for delay_bin, count in final.get("delays", {}).items():
+            delays[int(delay_bin)] = delays.get(int(delay_bin), 0) + count
+        skipped += final.get("skipped", 0)
+        if marked:
+            cpu_s += final.get("cpu_s", 0.0) - marked["cpu_s"]
+            cpu_window = max(cpu_window, final.get("now", end) - marked["now"])
+            rss_start += marked["rss_mb"]
+            rss_end += final.get("rss_mb", 0.0)
+        # Each viewer once: its figures when it left (everyone leaves at the end), else the host's last stats.
+        for stats in ({**final.get("viewers", {}), **host.left}).values():
+            if args.verbose:
+                keys = (
+                    "played",
+                    "gaps",
+                    "stall_s",
+                    "pulls",
+                    "http_fetches",
+                    "hops",
+                    "children",
+                    "late_drops",
+                    "peers_dropped",
+                    "neighbours",
+                    "tree",
+                )
+                print("  viewer", {k: stats.get(k) for k in keys}, file=sys.stderr)
+            from_peers += stats["from_peers"]
+            from_origin += stats["from_origin"]
+            if stats.get("started_at"):
+                joins.append(stats["started_at"] - stats["joined_at"])
+                watch_s += max(0.0, min(end, stats["now"]) - stats["started_at"])
+                stall_s += stats["stall_s"]
+            for key in _TREE_SUMS:
+                tree[key] += stats["tree"].get(key) or 0
+            rejoin_max = max(rejoin_max, stats["tree"].get("rejoin_max_s") or 0.0)
     if vlc_stats is not None:
         from_peers += vlc_stats["from_peers"]
         from_origin += vlc_stats["from_origin"]
@@ -221,28 +250,32 @@ def _figures(
             watch_s += end - vlc_stats["started_at"]
     origin = broadcaster.of("stats")
     origin_final = origin[-1] if origin else {}
+    hosted = args.viewers - 1
     return {
         "viewers": args.viewers,
         "kbps": args.kbps,
         "minutes": args.minutes,
+        "per_process": args.per_process,
         "vlc_p50_s": vlc["p50"],
         "vlc_p95_s": vlc["p95"],
         "vlc_pictures": vlc["pictures"],
         "vlc_join_s": vlc["join_s"],
-        "playout_p50_s": _percentile(delays, 0.5),
-        "playout_p95_s": _percentile(delays, 0.95),
-        "blocks_played": played,
-        "blocks_skipped": gaps,
+        "playout_p50_s": _histogram_percentile(delays, 0.5),
+        "playout_p95_s": _histogram_percentile(delays, 0.95),
+        "blocks_played": sum(delays.values()),
+        "blocks_skipped": skipped,
         "offload": from_peers / max(1.0, from_peers + from_origin),
         "origin_copies_per_block": origin_final.get("copies_per_block", float("nan")),
         "stall_pct": 100 * stall_s / max(1e-3, watch_s),
         "join_p95_s": _percentile(joins, 0.95),
         "join_p50_s": _percentile(joins, 0.5),
-        "cpu_pct_per_viewer": statistics.median(cpu_pct) if cpu_pct else float("nan"),
-        "rss_mb_per_viewer": statistics.median(rss) if rss else float("nan"),
-        "rss_mb_max": max(rss) if rss else float("nan"),
+        "cpu_pct_per_viewer": 100 * cpu_s / max(1e-3, cpu_window) / hosted,
+        "rss_mb_per_viewer_start": rss_start / hosted,
+        "rss_mb_per_viewer_end": rss_end / hosted,
         "origin_cpu_s": origin_final.get("cpu_s"),
-        "departed": len(audience.departed),
+        "origin_rss_mb": origin_final.get("rss_mb"),
+        "departed": audience.departed,
+        "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},
     }
 
 
@@ -258,8 +291,19 @@ def _table(f: dict[str, Any]) -> str:
             "join to first picture p50 / p95 (VLC viewer)",
             f"{f['join_p50_s']:.2f} / {f['join_p95_s']:.2f} s ({f['vlc_join_s']:.2f} s)",
         ),
-        ("CPU per viewer (median, % of a core)", f"{f['cpu_pct_per_viewer']:.1f} %"),
-        ("resident memory per viewer (median / max)", f"{f['rss_mb_per_viewer']:.0f} / {f['rss_mb_max']:.0f} MB"),
+        ("CPU per viewer (measured window, % of a core)", f"{f['cpu_pct_per_viewer']:.2f} %"),
+        (
+            "resident memory per viewer, start / end",
+            f"{f['rss_mb_per_viewer_start']:.1f} / {f['rss_mb_per_viewer_end']:.1f} MB ({f['per_process']} a process)",
+        ),
+        (
+            "stripe parents lost: departed / stale / refused / orphaned",
+            "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f}".format(**f["tree"]),
+        ),
+        (
+            "loops broken, rejoins (max s), stripe-s without route",
+            "{loops:.0f}, {rejoins:.0f} ({rejoin_max_s:.1f}), {no_route_s:.1f}".format(**f["tree"]),
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     title = f"live: {f['viewers']} viewers, {f['kbps']} kbit/s, {f['minutes']} min, {f['departed']} left and rejoined"
@@ -280,6 +324,7 @@ def main() -> None:
     parser.add_argument("--origin-factor", type=float, default=2.0, help="origin upload cap, x the stream rate")
     parser.add_argument("--copies", type=int, default=1, help="origin copies of each block per stripe")
     parser.add_argument("--fanout", type=int, default=3, help="most children a viewer takes per stripe")
+    parser.add_argument("--per-process", type=int, default=1, help="viewers hosted by each viewer process")
     parser.add_argument("--verbose", action="store_true", help="each viewer's final figures, on stderr")
     args = parser.parse_args()
     figures = run(args)

@@ -53,6 +53,10 @@ class PartAssembler:
         buffer += part.data
         return True
 
+    def in_progress(self, seq: int) -> bool:
+        """True while parts of ``seq`` are arriving on this connection."""
+        return seq in self._blocks
+
     def take_if_complete(self, part: Part) -> bytes | None:
         """The whole block once ``part`` completed it (the assembly is then forgotten)."""
         buffer = self._blocks.get(part.seq)

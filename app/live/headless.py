@@ -210,7 +210,7 @@ async def watch(args: argparse.Namespace) -> None:
     await viewer.stop()
 
 
-def viewer_figures(viewer: Viewer) -> dict[str, Any]:
+def viewer_figures(viewer: Viewer, *, process: bool = True) -> dict[str, Any]:
     node, playout = viewer.node, viewer.playout
     rejected = node.store.rejected
     figures: dict[str, Any] = {
@@ -230,6 +230,7 @@ def viewer_figures(viewer: Viewer) -> dict[str, Any]:
         "hops": node.stripe_hops(),
         "late_drops": sum(nb.counters.blocks_dropped_late for nb in node.neighbours.values()),
         "children": sum(bin(nb.subscribed_mask).count("1") for nb in node.neighbours.values()),
+        "tree": node.tree_figures(),
     }
     if viewer.discovery is not None:  # started with --tracker: the peers its answers named
         figures["tracker_peers"] = sorted(f"{host}:{port}" for host, port in viewer.discovery.stats.known)
@@ -243,7 +244,7 @@ def viewer_figures(viewer: Viewer) -> dict[str, Any]:
             "started_at": stats.started_at,
             "delay_s": viewer.delay_behind_source_s(),
         }
-    return figures | _process_figures()
+    return figures | _process_figures() if process else figures
 
 
 async def _viewer_stats(viewer: Viewer) -> None:

@@ -67,6 +67,11 @@ class Neighbour:
     my_stripes_mask: int = 0  # stripes we asked it to push to us
     subscribed_at: dict[int, float] = field(default_factory=dict)  # stripe -> when we subscribed
     last_block_at: dict[int, float] = field(default_factory=dict)  # stripe -> when it last sent us one
+    last_seq: dict[int, int] = field(default_factory=dict)  # stripe -> the newest seq it sent us (or we held)
+    asked_at: dict[int, int] = field(default_factory=dict)  # stripe -> our SUBSCRIBE count when we asked for it
+    no_route_since: dict[int, float] = field(default_factory=dict)  # stripe -> since when it has had no route
+    subscribes_sent: int = 0
+    subscribes_received: int = 0
     counters: NeighbourCounters = field(default_factory=NeighbourCounters)
     assembler: PartAssembler = field(default_factory=PartAssembler)  # its pushed blocks in progress
     closed: bool = False
@@ -88,6 +93,11 @@ class Neighbour:
         if self.status is None or stripe >= len(self.status.hops):
             return NO_ROUTE
         return self.status.hops[stripe]
+
+    def path(self, stripe: int) -> tuple[bytes, ...]:
+        if self.status is None or stripe >= len(self.status.paths):
+            return ()
+        return self.status.paths[stripe]
 
     def send_control(self, frame: bytes) -> None:
         if self.closed:
@@ -199,12 +209,16 @@ class Neighbour:
                     self._in_flight_wake.clear()
                     await self._in_flight_wake.wait()
                     continue
-                arrival, data = self._in_flight[0]
-                wait = arrival - time.monotonic()
+                wait = self._in_flight[0][0] - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                self._in_flight.popleft()
-                self.writer.write(data)
+                # Everything due by now leaves in one write: a send system call per frame was the largest cost of
+                # a process hosting many viewers.
+                now = time.monotonic()
+                batch = [self._in_flight.popleft()[1]]
+                while self._in_flight and self._in_flight[0][0] <= now:
+                    batch.append(self._in_flight.popleft()[1])
+                self.writer.write(batch[0] if len(batch) == 1 else b"".join(batch))
                 await self.writer.drain()
         except (ConnectionError, asyncio.CancelledError):
             pass

@@ -1,12 +1,12 @@
 """A node of the live swarm — the origin or a viewer: connections, the stripe trees, pushing and screening blocks.
 
 The stream is split into ``stripes`` by sequence number (``stripe_of``: seq mod k, rotated). Each viewer picks, per
-stripe, one neighbour to push that stripe to it (the one fewest hops from the origin that has a free slot and is not
-its own child) and tells it with SUBSCRIBE; the parent says in its STATUS which stripes it accepted. A node forwards
-every new block at once to the neighbours subscribed to its stripe, so a block travels a tree of a few hops without
-waiting for a segment; a parent that stops delivering is replaced. The origin accepts a fixed number of children per
-stripe (its copies per block). What the trees miss is repaired by ``RepairLoop`` (pull from a neighbour that
-advertised it, then the origin's HTTP near the deadline). Every block passes ``BlockStore.admit``: a peer that sends
+stripe, a neighbour to push that stripe to it (``stripe_tree.StripeTrees``: SUBSCRIBE and STATUS, loop-free by
+the paths STATUS carries, re-parenting at once when a parent's connection closes). A node forwards every new block
+at once to the neighbours subscribed to its stripe, so a block travels a tree of a few hops without waiting for a
+segment. The origin accepts a fixed number of children per stripe (its copies per block). What the trees miss is
+repaired by ``RepairLoop`` (pull from a neighbour that advertised it, then the origin's HTTP near the deadline).
+Every block passes ``BlockStore.admit``: a peer that sends
 a forged or malformed one, or keeps sending out-of-window ones, is dropped and not dialled again. Runs on one
 asyncio loop.
 """
@@ -20,7 +20,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from app.live import cut_through, wire
 from app.live.block_store import Admission, BlockStore
@@ -28,17 +28,18 @@ from app.live.blocks import Block, BlockVerifier, parse_header
 from app.live.errors import ProtocolError
 from app.live.link import LinkProfile, Uplink
 from app.live.neighbour import Neighbour
-from app.live.wire import NO_ROUTE, Kind
+from app.live.stripe_tree import StripeTrees
+from app.live.wire import Kind
 
 log = logging.getLogger(__name__)
 
 _HANDSHAKE_TIMEOUT_S = 3.0
 _MAX_STRIKES = 8
-_STALE_PARENT_S = 2.0
-_REFUSAL_MEMORY_S = 5.0
-_HOLD_DOWN_S = 0.6
 _PULL_BACKLOG_S = 0.25
-_PUSH_SHARE = 0.7  # of a viewer's upload cap, for stripe children
+_MAX_BANNED = 4096  # addresses never dialled or accepted again (the oldest forgotten past this)
+_MAX_BOOTSTRAP = 512
+_MAX_REDIAL_S = 30.0
+_HAVE_EVERY_S = 0.1  # a changed HAVE goes out at most this often (a block comes every 250 ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +72,6 @@ class NodeCounters:
     peers_dropped: int = 0
 
 
-@dataclass(slots=True)
-class _Tree:
-    parents: list[Neighbour | None]
-    hops: list[int]
-    refused: dict[tuple[bytes, int], float] = field(default_factory=dict)
-    lost_at: dict[int, float] = field(default_factory=dict)
-
-
 class LiveNode:
     def __init__(
         self, config: NodeConfig, verifier: BlockVerifier, on_block: Callable[[Block], None] | None = None
@@ -91,12 +84,14 @@ class LiveNode:
         self.neighbours: dict[bytes, Neighbour] = {}
         self._on_block = on_block
         self._rng = random.Random()  # noqa: S311 - peer choice and emulated loss, not cryptography
-        k = config.stripes
         self._relays = cut_through.RelayBook()
-        self._tree = _Tree(parents=[None] * k, hops=[0 if config.is_origin else NO_ROUTE] * k)
-        self._banned_hosts: set[str] = set()
-        self._bootstrap: set[tuple[str, int]] = set()
+        self._tree = StripeTrees(config, self.node_id, self._rng, time.monotonic())
+        self._tree_wake = asyncio.Event()
+        self._banned_hosts: dict[str, None] = {}  # oldest first, at most _MAX_BANNED
+        self._bootstrap: dict[tuple[str, int], None] = {}  # at most _MAX_BOOTSTRAP, oldest first
         self._dialling: set[tuple[str, int]] = set()
+        self._redial_at: dict[tuple[str, int], float] = {}  # bootstrap address -> not dialled again before
+        self._redial_wait: dict[tuple[str, int], float] = {}
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._last_have: tuple[int, int] | None = None
@@ -130,7 +125,13 @@ class LiveNode:
         """Peers to dial (from the tracker or a list); dialled now and redialled while not connected."""
         for address in addresses:
             if address != (self.config.host, self.port):
-                self._bootstrap.add(address)
+                self._bootstrap.pop(address, None)
+                self._bootstrap[address] = None
+        while len(self._bootstrap) > _MAX_BOOTSTRAP:
+            oldest = next(iter(self._bootstrap))
+            del self._bootstrap[oldest]
+            self._redial_at.pop(oldest, None)
+            self._redial_wait.pop(oldest, None)
 
     # ---- the origin ------------------------------------------------------------------------------------------
 
@@ -159,6 +160,9 @@ class LiveNode:
 
     async def _dial(self, address: tuple[str, int]) -> None:
         self._dialling.add(address)
+        # A peer that is gone or full is tried again later and later (1, 2, 4 … 30 s); a connection resets it.
+        self._redial_wait[address] = wait = min(_MAX_REDIAL_S, 2 * self._redial_wait.get(address, 0.5))
+        self._redial_at[address] = time.monotonic() + wait
         try:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(address[0], address[1], local_addr=(self.config.host, 0)),
@@ -219,6 +223,8 @@ class LiveNode:
             outbound=outbound,
         )
         self.neighbours[hello.node_id] = nb
+        self._redial_wait.pop(address, None)
+        self._redial_at.pop(address, None)
         nb.start()
         self._send_status(nb)
         have = None if self.config.is_origin else self.store.have_map()
@@ -229,8 +235,9 @@ class LiveNode:
     async def _redial_loop(self) -> None:
         while True:
             connected = {nb.address for nb in self.neighbours.values()}
+            now = time.monotonic()
             wanted = [a for a in self._bootstrap if a not in connected and a not in self._dialling]
-            wanted = [a for a in wanted if a[0] not in self._banned_hosts]
+            wanted = [a for a in wanted if a[0] not in self._banned_hosts and self._redial_at.get(a, 0.0) <= now]
             self._rng.shuffle(wanted)
             room = self.config.max_neighbours - len(self.neighbours)
             # The origin is always worth a connection: it tells the stream's head and feeds stripe roots.
@@ -242,7 +249,9 @@ class LiveNode:
     def drop(self, nb: Neighbour, reason: str) -> None:
         """End a misbehaving peer's connection and never dial its address again."""
         log.info("live: dropping a peer: %s", reason)
-        self._banned_hosts.add(nb.address[0])
+        self._banned_hosts[nb.address[0]] = None
+        while len(self._banned_hosts) > _MAX_BANNED:
+            del self._banned_hosts[next(iter(self._banned_hosts))]
         self.counters.peers_dropped += 1
         self._remove(nb)
 
@@ -250,10 +259,8 @@ class LiveNode:
         nb.close()
         if self.neighbours.get(nb.node_id) is nb:
             del self.neighbours[nb.node_id]
-        for stripe, parent in enumerate(self._tree.parents):
-            if parent is nb:
-                self._tree.parents[stripe] = None
-                self._tree.lost_at[stripe] = time.monotonic()
+        if self._tree.on_gone(nb, time.monotonic()):
+            self._tree_wake.set()  # a parent left: re-parent now, not at the next round
 
     # ---- frames ----------------------------------------------------------------------------------------------
 
@@ -285,7 +292,9 @@ class LiveNode:
         elif kind is Kind.SUBSCRIBE:
             self._on_subscribe(nb, wire.parse_subscribe(body))
         elif kind is Kind.STATUS:
-            nb.status = wire.parse_status(body)
+            status = nb.status = wire.parse_status(body)
+            if nb.my_stripes_mask & ~status.pushing_to_you and status.subscribes_seen >= nb.subscribes_sent:
+                self._tree_wake.set()  # a parent refused (or let go of) a stripe: ask the next one now
         else:
             raise ProtocolError("a second hello")
 
@@ -299,7 +308,7 @@ class LiveNode:
             nb.assembler.start(part)
         elif not nb.assembler.extend(part):
             return  # the sender dropped an earlier part as late: this block will not complete from it
-        nb.last_block_at[stripe_of(part.seq, self.config.stripes)] = time.monotonic()
+        _delivered(nb, part.seq, self.config.stripes)
         data = nb.assembler.take_if_complete(part)
         if data is not None:
             # The completing part is not passed on here: _forward sends it once admit checked the signature.
@@ -322,7 +331,7 @@ class LiveNode:
 
     def _on_refusal(self, nb: Neighbour, seq: int, refused: Admission) -> None:
         if refused is Admission.DUPLICATE:  # a parent whose copy came second (a pull was quicker) still delivers
-            nb.last_block_at[stripe_of(seq, self.config.stripes)] = time.monotonic()
+            _delivered(nb, seq, self.config.stripes)
         elif refused in (Admission.FORGED, Admission.MALFORMED):
             self.drop(nb, f"it sent a {refused.value} block")
         elif refused is Admission.OUT_OF_WINDOW:
@@ -333,7 +342,7 @@ class LiveNode:
     def _on_block_frame(self, nb: Neighbour, body: bytes) -> None:
         admission, block = self.store.admit(body)
         if admission is Admission.NEW and block is not None:
-            nb.last_block_at[stripe_of(block.seq, self.config.stripes)] = time.monotonic()
+            _delivered(nb, block.seq, self.config.stripes)
             self.accept_new(block, from_origin=nb.is_origin, source=nb)
         else:
             self._on_refusal(nb, _seq_of(body), admission)
@@ -373,108 +382,48 @@ class LiveNode:
                 last = offset + len(data) == len(block.wire)
                 nb.send_part(block.seq, deadline, frames[offset], first=offset == 0, last=last)
 
-    # ---- stripe trees ----------------------------------------------------------------------------------------
-
-    def _stripe_slots(self) -> list[int]:
-        """How many more children this node takes, per stripe."""
-        k = self.config.stripes
-        children = [sum(1 for nb in self.neighbours.values() if nb.subscribed_mask >> s & 1) for s in range(k)]
-        if self.config.is_origin:
-            return [max(0, self.config.origin_copies_per_stripe - c) for c in children]
-        if self.config.upload_bps is None:
-            total = 4 * k
-        else:  # keep some of the upload for pulls, and queues short
-            total = int(self.config.upload_bps * _PUSH_SHARE / (self.config.stream_bps / k))
-        free = max(0, total - sum(children))
-        per_stripe = self.config.max_children_per_stripe
-        return [
-            min(free, per_stripe - children[s]) if self._tree.hops[s] < self.config.max_hops else 0 for s in range(k)
-        ]
+    # ---- stripe trees (the logic: stripe_tree.StripeTrees) -----------------------------------------------------
 
     def _on_subscribe(self, nb: Neighbour, mask: int) -> None:
-        nb.subscribed_mask = 0  # count the slots as if this peer held none, then grant what fits
-        slots = self._stripe_slots()
-        accepted = 0
-        for stripe in range(self.config.stripes):
-            if mask >> stripe & 1 and slots[stripe] > 0:
-                accepted |= 1 << stripe
-                # Per stripe, and for a viewer also one pool shared by all stripes.
-                slots = [n - 1 if (s == stripe or not self.config.is_origin) else n for s, n in enumerate(slots)]
-        nb.subscribed_mask = accepted
-        self._send_status(nb)
+        neighbours = list(self.neighbours.values())
+        self._tree.grant(nb, mask, neighbours)
+        nb.send_control(self._tree.status_frame(nb, self._tree.slots(neighbours)))
 
     def _send_status(self, nb: Neighbour) -> None:
-        nb.send_control(wire.status(tuple(self._tree.hops), tuple(self._stripe_slots()), nb.subscribed_mask))
+        nb.send_control(self._tree.status_frame(nb, self._tree.slots(list(self.neighbours.values()))))
 
     async def _tree_loop(self) -> None:
         rounds = 0
+        told: tuple[object, ...] = ()
         while True:
-            before = list(self._tree.hops)
+            neighbours = list(self.neighbours.values())
+            now = time.monotonic()
             if not self.config.is_origin:
-                for stripe in range(self.config.stripes):
-                    self._keep_parent(stripe)
-            if rounds % 4 == 0 or self._tree.hops != before:  # a changed route is told at once
-                for nb in list(self.neighbours.values()):
-                    self._send_status(nb)
+                self._tree.keep_parents(neighbours, now, newest=self.store.newest)
+            slots = self._tree.slots(neighbours)
+            advertised = self._tree.advertised(slots)
+            if rounds % 4 == 0 or advertised != told:  # a changed route or slot count is told at once
+                told = advertised
+                for nb in neighbours:
+                    nb.send_control(self._tree.status_frame(nb, slots))
             rounds += 1
-            await asyncio.sleep(0.25)
-
-    def _keep_parent(self, stripe: int) -> None:
-        tree, now, bit = self._tree, time.monotonic(), 1 << stripe
-        parent = tree.parents[stripe]
-        if parent is not None and self._parent_failed(parent, stripe, now):
-            parent.my_stripes_mask &= ~bit
-            parent.send_control(wire.subscribe(parent.my_stripes_mask))
-            tree.refused[(parent.node_id, stripe)] = now
-            tree.parents[stripe] = parent = None
-            tree.lost_at[stripe] = now
-        # Hold-down: after losing a parent, advertise no route for a moment so our own subtree lets go of us too,
-        # instead of offering itself as our new parent (a loop).
-        if parent is None and now - tree.lost_at.get(stripe, -1e9) > _HOLD_DOWN_S:
-            parent = self._choose_parent(stripe, now)
-            if parent is not None:
-                tree.parents[stripe] = parent
-                parent.my_stripes_mask |= bit
-                parent.subscribed_at[stripe] = now
-                parent.send_control(wire.subscribe(parent.my_stripes_mask))
-        hops = NO_ROUTE if parent is None else parent.hops(stripe)
-        tree.hops[stripe] = NO_ROUTE if hops >= self.config.max_hops else hops + 1
-
-    def _parent_failed(self, parent: Neighbour, stripe: int, now: float) -> bool:
-        if parent.closed or parent.hops(stripe) >= self.config.max_hops:
-            return True
-        since = now - parent.subscribed_at.get(stripe, now)
-        status = parent.status
-        if since > 1.0 and status is not None and not status.pushing_to_you >> stripe & 1:
-            return True  # it did not accept
-        last = max(parent.last_block_at.get(stripe, 0.0), parent.subscribed_at.get(stripe, 0.0))
-        stream_alive = now - self.last_new_block_at < 1.0
-        return stream_alive and now - last > _STALE_PARENT_S
-
-    def _choose_parent(self, stripe: int, now: float) -> Neighbour | None:
-        bit = 1 << stripe
-        candidates = []
-        for nb in self.neighbours.values():
-            refused_at = self._tree.refused.get((nb.node_id, stripe), -1e9)
-            status = nb.status
-            if nb.closed or nb.subscribed_mask & bit or status is None or now - refused_at < _REFUSAL_MEMORY_S:
-                continue
-            if stripe >= len(status.free) or status.free[stripe] <= 0 or nb.hops(stripe) >= self.config.max_hops:
-                continue
-            # Spread the stripes over different parents (one slow parent then costs one stripe, not all), and take
-            # at most one from the origin: its few copies should root as many different subtrees as possible.
-            shared = bin(nb.my_stripes_mask).count("1")
-            if nb.is_origin and shared:
-                continue
-            candidates.append((shared, nb.hops(stripe), nb.queued_blocks(), self._rng.random(), nb))
-        return min(candidates, key=lambda c: c[:4])[4] if candidates else None
+            self._tree_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tree_wake.wait(), 0.25)
 
     def has_parent(self, stripe: int) -> bool:
-        parent = self._tree.parents[stripe]
-        return parent is not None and not parent.closed
+        """True while a parent with a route pushes this stripe to us (else repair pulls it at once)."""
+        return self._tree.has_route(stripe)
+
+    def arriving(self, seq: int) -> bool:
+        """True while a push of ``seq`` is under way to us (its first parts came, the rest is on its way)."""
+        return any(nb.assembler.in_progress(seq) for nb in self.neighbours.values())
 
     def stripe_hops(self) -> list[int]:
         return list(self._tree.hops)
+
+    def tree_figures(self) -> dict[str, object]:
+        return self._tree.counters.figures()
 
     # ---- advertisements --------------------------------------------------------------------------------------
 
@@ -489,7 +438,7 @@ class LiveNode:
                 frame = wire.have(*have)
                 for nb in list(self.neighbours.values()):
                     nb.send_control(frame)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(_HAVE_EVERY_S)
 
 
 def stripe_of(seq: int, stripes: int) -> int:
@@ -499,6 +448,14 @@ def stripe_of(seq: int, stripes: int) -> int:
     block — the largest — on one stripe and overload its tree.
     """
     return (seq + seq // stripes) % stripes
+
+
+def _delivered(nb: Neighbour, seq: int, stripes: int) -> None:
+    """``nb`` sent us (a part of) block ``seq``: its stripe is alive on that connection."""
+    stripe = stripe_of(seq, stripes)
+    nb.last_block_at[stripe] = time.monotonic()
+    if seq > nb.last_seq.get(stripe, -1):
+        nb.last_seq[stripe] = seq
 
 
 def _seq_of(block_wire: bytes) -> int:

@@ -166,6 +166,8 @@ class PlayoutBuffer:
                 target = seq
                 break
         block = self._blocks[target]
+        if self._stalled_since is not None:  # the wait before a skip is stall time too
+            self.stats.stall_s += max(0.0, now - self._stalled_since)
         self.stats.gaps += target - self.next_seq
         self._on_gap(self.next_seq, target - 1)
         self._stalled_since = None

@@ -3,8 +3,10 @@
 Messages: HELLO (stream id, node id, listening port, flags: the first frame each way), BLOCK (a signed block's
 wire bytes: a pull's answer), PART (seq, the block's size, an offset and bytes of it: pushes travel in parts, see
 ``cut_through``), HAVE (the newest sequence number held and a 64-bit map of the ones before it), WANT (one sequence
-number), SUBSCRIBE (the stripes the sender wants pushed to it), STATUS (per stripe, the hops from the origin and
-the free push slots, and which stripes the sender accepted to push to the receiver). A frame longer than a block
+number), SUBSCRIBE (the stripes the sender wants pushed to it), STATUS (per stripe, the hops from the origin, the
+free push slots and the path — the node ids from the stripe's root down to the sender, so a peer never picks a
+parent below itself — plus which stripes the sender accepted to push to the receiver and how many SUBSCRIBEs from
+the receiver it had read: the answer to a subscription is recognised at once). A frame longer than a block
 plus its header, an unknown type or a body of the wrong length is a ``ProtocolError`` and ends the connection.
 Pure parsing plus one async reader; runs on the node's loop.
 """
@@ -21,6 +23,8 @@ from app.live.errors import ProtocolError
 
 MAX_FRAME = MAX_BLOCK_SIZE + 17  # a whole block, or a part of one with its 16-byte part header
 MAX_STRIPES = 16
+MAX_PATH = 32  # node ids in a stripe's path
+NODE_ID_SIZE = 8
 NO_ROUTE = 255  # a stripe this peer does not receive
 
 
@@ -39,6 +43,7 @@ HELLO_ORIGIN = 0x01  # the sender is the broadcaster's origin node
 _HAVE = struct.Struct(">QQ")
 _WANT = struct.Struct(">Q")
 _SUBSCRIBE = struct.Struct(">I")
+_STATUS_HEAD = struct.Struct(">BII")  # stripes, the stripes pushed to the receiver, subscribes read from it
 _LENGTH = struct.Struct(">I")
 _PART = struct.Struct(">QII")  # seq, the whole block's size, this part's offset in it
 
@@ -72,6 +77,8 @@ class Status:
     hops: tuple[int, ...]  # per stripe: hops from the origin, NO_ROUTE if none
     free: tuple[int, ...]  # per stripe: how many more peers it would push that stripe to
     pushing_to_you: int  # the stripes (bit mask) it accepted to push to the receiver of this status
+    subscribes_seen: int = 0  # SUBSCRIBE frames it had read from the receiver when it sent this
+    paths: tuple[tuple[bytes, ...], ...] = ()  # per stripe: node ids from the root's first child down to the sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +113,21 @@ def subscribe(mask: int) -> bytes:
     return frame(Kind.SUBSCRIBE, _SUBSCRIBE.pack(mask))
 
 
-def status(hops: tuple[int, ...], free: tuple[int, ...], pushing_to_you: int) -> bytes:
+def status(
+    hops: tuple[int, ...],
+    free: tuple[int, ...],
+    pushing_to_you: int,
+    subscribes_seen: int = 0,
+    paths: tuple[tuple[bytes, ...], ...] = (),
+) -> bytes:
     clipped = (min(255, max(0, n)) for n in free)
-    return frame(Kind.STATUS, bytes([len(hops)]) + _SUBSCRIBE.pack(pushing_to_you) + bytes([*hops, *clipped]))
+    body = bytearray(_STATUS_HEAD.pack(len(hops), pushing_to_you, subscribes_seen & 0xFFFFFFFF))
+    body += bytes([*hops, *clipped])
+    for stripe in range(len(hops)):
+        path = paths[stripe][-MAX_PATH:] if stripe < len(paths) else ()
+        body.append(len(path))
+        body += b"".join(path)
+    return frame(Kind.STATUS, bytes(body))
 
 
 def part(seq: int, total: int, offset: int, data: bytes) -> bytes:
@@ -154,11 +173,23 @@ def parse_subscribe(body: bytes) -> int:
 
 
 def parse_status(body: bytes) -> Status:
-    if len(body) < 5 or body[0] > MAX_STRIPES or len(body) != 5 + 2 * body[0]:
+    head = _STATUS_HEAD.size
+    if len(body) < head or body[0] > MAX_STRIPES or len(body) < head + 3 * body[0]:
         raise ProtocolError("a malformed status")
-    n = body[0]
-    (pushing,) = _SUBSCRIBE.unpack_from(body, 1)
-    return Status(hops=tuple(body[5 : 5 + n]), free=tuple(body[5 + n :]), pushing_to_you=pushing)
+    n, pushing, seen = _STATUS_HEAD.unpack_from(body)
+    hops, free = tuple(body[head : head + n]), tuple(body[head + n : head + 2 * n])
+    paths: list[tuple[bytes, ...]] = []
+    at = head + 2 * n
+    for _ in range(n):
+        count = body[at] if at < len(body) else MAX_PATH + 1
+        end = at + 1 + count * NODE_ID_SIZE
+        if count > MAX_PATH or end > len(body):
+            raise ProtocolError("a malformed status")
+        paths.append(tuple(body[i : i + NODE_ID_SIZE] for i in range(at + 1, end, NODE_ID_SIZE)))
+        at = end
+    if at != len(body):
+        raise ProtocolError("a malformed status")
+    return Status(hops=hops, free=free, pushing_to_you=pushing, subscribes_seen=seen, paths=tuple(paths))
 
 
 def parse_part(body: bytes) -> Part:

@@ -235,8 +235,13 @@ def check_played_in_order(viewer: LiveProcess, made: dict[int, str]) -> tuple[in
     """Every block a viewer played is the broadcaster's (same plaintext digest), played once, in order, and every
     sequence number between its first and last play was either played or reported as a gap. Returns (played, gaps)."""
     plays = viewer.of("play")
-    gaps = viewer.of("gap")
     assert plays, f"the viewer played nothing: {viewer.stderr_tail()}"
+    return check_plays(plays, viewer.of("gap"), made)
+
+
+def check_plays(plays: list[dict[str, Any]], gaps: list[dict[str, Any]], made: dict[int, str]) -> tuple[int, int]:
+    """``check_played_in_order`` on a viewer's ``play`` and ``gap`` events (one process may host many viewers)."""
+    assert plays, "the viewer played nothing"
     seqs = [p["seq"] for p in plays]
     assert seqs == sorted(set(seqs)), "a block was played twice or out of order"
     for play in plays:

@@ -1,0 +1,270 @@
+"""A node's place in the stripe trees: its parent per stripe, the route it advertises, and the children it accepts.
+
+Each viewer picks, per stripe, one neighbour to push that stripe to it and tells it with SUBSCRIBE; the parent's
+STATUS answers which stripes it accepted, and carries for each stripe its hops from the origin, its free slots and
+its *path* (the node ids from the stripe's root down to it). How the trees stay whole under churn:
+
+- **No loops, without hold-down.** A peer never picks (and a parent never accepts) a neighbour whose path holds its
+  own id — the only way to pick someone in one's own subtree. A node that loses its parent therefore keeps its
+  children and re-parents at once (the parent's departure is its connection closing); it used to advertise "no
+  route" for a hold-down time, which made its whole subtree let go and rejoin at the same moment (a storm of
+  subscriptions to stale free slots, most refused, each refusal remembered: the trees fell apart under churn).
+- **Children wait for an orphaned parent.** A parent that has no route is left only after ``ORPHAN_GRACE_S`` and
+  only for a neighbour that can take us: usually it re-parents first, and the subtree below stays as it was.
+- **A refusal is known at once.** STATUS says how many SUBSCRIBEs it answers, so a refused subscription is
+  recognised on the answer's arrival (it used to wait a second) and the next candidate is asked in the same round.
+- **Rejoin prefers short routes with free slots.** Candidates are ordered by hops (plus one for each stripe they
+  already push to us: one slow parent should cost one stripe, not all), then most free slots, then shortest queue.
+
+``TreeCounters`` records what happened (parents lost and why, loops broken, refusals, rounds with no candidate,
+join and rejoin times, stripe-seconds without a route) for the bench. Pure logic on the node's loop; the node sends
+the frames this module builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from random import Random
+from typing import TYPE_CHECKING
+
+from app.live import wire
+from app.live.wire import NO_ROUTE
+
+if TYPE_CHECKING:
+    from app.live.neighbour import Neighbour
+    from app.live.node import NodeConfig
+
+STALE_PARENT_S = 2.0  # a parent that delivered nothing of its stripe for this long (stream alive) is replaced
+ORPHAN_GRACE_S = 1.0  # how long a child stays with a parent that lost its own route
+REFUSAL_MEMORY_S = 2.0  # a neighbour we left or that refused us is not asked again for this long
+PUSH_SHARE = 0.7  # of a viewer's upload cap, for stripe children
+_REJOIN_SAMPLES = 256
+
+
+@dataclass(slots=True)
+class TreeCounters:
+    parents_departed: int = 0  # the parent's connection closed
+    parents_stale: int = 0  # it stopped delivering
+    parents_refused: int = 0  # it did not accept our subscription
+    parents_orphaned: int = 0  # it had no route for ORPHAN_GRACE_S and someone else could take us
+    loops_broken: int = 0  # the parent's path held our own id
+    subscriptions: int = 0
+    children_refused: int = 0  # subscriptions this node turned down (full, or the asker is its ancestor)
+    no_candidate_rounds: int = 0  # stripe-rounds without a parent and nobody to ask
+    no_route_s: float = 0.0  # stripe-seconds without a route, after the stripe's first route
+    join_s: list[float] = field(default_factory=list)  # per stripe: join to first route
+    rejoin_s: list[float] = field(default_factory=list)  # route lost -> route again (the newest few)
+
+    def figures(self) -> dict[str, object]:
+        rejoins = sorted(self.rejoin_s)
+        return {
+            "departed": self.parents_departed,
+            "stale": self.parents_stale,
+            "refused": self.parents_refused,
+            "orphaned": self.parents_orphaned,
+            "loops": self.loops_broken,
+            "subscriptions": self.subscriptions,
+            "children_refused": self.children_refused,
+            "no_candidate": self.no_candidate_rounds,
+            "no_route_s": round(self.no_route_s, 2),
+            "join_max_s": round(max(self.join_s), 2) if self.join_s else None,
+            "rejoins": len(rejoins),
+            "rejoin_max_s": round(rejoins[-1], 2) if rejoins else None,
+            "rejoin_sum_s": round(sum(rejoins), 2),
+        }
+
+
+class StripeTrees:
+    def __init__(self, config: NodeConfig, node_id: bytes, rng: Random, now: float) -> None:
+        k = config.stripes
+        self._config = config
+        self._node_id = node_id
+        self._rng = rng
+        self.parents: list[Neighbour | None] = [None] * k
+        self.hops = [0 if config.is_origin else NO_ROUTE] * k
+        self.paths: list[tuple[bytes, ...]] = [()] * k
+        self._refused: dict[tuple[bytes, int], float] = {}
+        self._routeless_since: list[float | None] = [None if config.is_origin else now] * k
+        self._ever_routed = [config.is_origin] * k
+        self._last_round = now
+        self.counters = TreeCounters()
+
+    # ---- the child's side ------------------------------------------------------------------------------------
+
+    def keep_parents(self, neighbours: Sequence[Neighbour], now: float, *, newest: int | None) -> None:
+        """Check every stripe's parent, replace a failed one, pick one where there is none; update the routes."""
+        for key in [key for key, at in self._refused.items() if now - at > REFUSAL_MEMORY_S]:
+            del self._refused[key]
+        elapsed, self._last_round = now - self._last_round, now
+        for stripe in range(self._config.stripes):
+            parent = self.parents[stripe]
+            if parent is not None:
+                reason = self._failure(parent, stripe, neighbours, now, newest)
+                if reason is not None:
+                    self._leave(parent, stripe, now, reason)
+                    parent = None
+            if parent is None:
+                parent = self._choose(stripe, neighbours, now)
+                if parent is not None:
+                    self._subscribe(parent, stripe, now, newest)
+                elif neighbours:
+                    self.counters.no_candidate_rounds += 1
+            self._update_route(stripe, parent, now, elapsed)
+
+    def on_gone(self, nb: Neighbour, now: float) -> bool:
+        """A neighbour's connection ended; True if it was a parent (the node re-parents at once)."""
+        lost = False
+        for stripe, parent in enumerate(self.parents):
+            if parent is nb:
+                self.parents[stripe] = None
+                self.counters.parents_departed += 1
+                lost = True
+        return lost
+
+    def has_route(self, stripe: int) -> bool:
+        """True while a parent with a route to the origin pushes (or is about to push) this stripe to us."""
+        parent = self.parents[stripe]
+        return parent is not None and not parent.closed and parent.hops(stripe) < self._config.max_hops - 1
+
+    def _failure(
+        self, parent: Neighbour, stripe: int, neighbours: Sequence[Neighbour], now: float, newest: int | None
+    ) -> str | None:
+        if parent.closed:
+            return "departed"
+        if self._node_id in parent.path(stripe):
+            return "loop"
+        status, asked = parent.status, parent.asked_at.get(stripe)
+        answered = status is not None and asked is not None and status.subscribes_seen >= asked
+        if answered and status is not None and not status.pushing_to_you >> stripe & 1:
+            return "refused"
+        if parent.hops(stripe) >= self._config.max_hops - 1:
+            since = parent.no_route_since.setdefault(stripe, now)
+            if now - since > ORPHAN_GRACE_S and self._choose(stripe, neighbours, now) is not None:
+                return "orphaned"
+        else:
+            parent.no_route_since.pop(stripe, None)
+        # Stale: nothing of the stripe from it for a while, and the stream went on without it (blocks came from
+        # elsewhere) — a broadcaster that slowed down (a starved encoder) does not make every parent look stale.
+        last = max(parent.last_block_at.get(stripe, 0.0), parent.subscribed_at.get(stripe, 0.0))
+        baseline = parent.last_seq.get(stripe)
+        moved_on = newest is not None and baseline is not None and newest - baseline >= 2 * self._config.stripes
+        return "stale" if moved_on and now - last > STALE_PARENT_S else None
+
+    def _leave(self, parent: Neighbour, stripe: int, now: float, reason: str) -> None:
+        counters = self.counters
+        if reason == "departed":
+            counters.parents_departed += 1
+        elif reason == "loop":
+            counters.loops_broken += 1
+        elif reason == "refused":
+            counters.parents_refused += 1
+        elif reason == "orphaned":
+            counters.parents_orphaned += 1
+        else:
+            counters.parents_stale += 1
+        self.parents[stripe] = None
+        parent.my_stripes_mask &= ~(1 << stripe)
+        parent.asked_at.pop(stripe, None)
+        if not parent.closed:
+            self._send_subscribe(parent)
+            self._refused[(parent.node_id, stripe)] = now
+
+    def _choose(self, stripe: int, neighbours: Sequence[Neighbour], now: float) -> Neighbour | None:
+        bit, best, best_key = 1 << stripe, None, None
+        for nb in neighbours:
+            status = nb.status
+            if nb.closed or status is None or nb.subscribed_mask & bit or stripe >= len(status.free):
+                continue
+            if status.free[stripe] <= 0 or (nb.node_id, stripe) in self._refused:
+                continue
+            hops = nb.hops(stripe)
+            if hops >= self._config.max_hops - 1 or self._node_id in nb.path(stripe):
+                continue
+            # Take at most one stripe from the origin: its few copies should root as many subtrees as possible.
+            shared = bin(nb.my_stripes_mask & ~bit).count("1")
+            if nb.is_origin and shared:
+                continue
+            key = (hops + shared, -status.free[stripe], nb.queued_blocks(), self._rng.random())
+            if best_key is None or key < best_key:
+                best, best_key = nb, key
+        return best
+
+    def _subscribe(self, parent: Neighbour, stripe: int, now: float, newest: int | None) -> None:
+        self.parents[stripe] = parent
+        parent.my_stripes_mask |= 1 << stripe
+        parent.subscribed_at[stripe] = now
+        parent.no_route_since.pop(stripe, None)
+        parent.last_seq[stripe] = max(parent.last_seq.get(stripe, -1), newest if newest is not None else -1)
+        self._send_subscribe(parent)
+        parent.asked_at[stripe] = parent.subscribes_sent
+        self.counters.subscriptions += 1
+
+    @staticmethod
+    def _send_subscribe(parent: Neighbour) -> None:
+        parent.subscribes_sent += 1
+        parent.send_control(wire.subscribe(parent.my_stripes_mask))
+
+    def _update_route(self, stripe: int, parent: Neighbour | None, now: float, elapsed: float) -> None:
+        max_hops = self._config.max_hops
+        if parent is not None and parent.hops(stripe) < max_hops - 1:
+            self.hops[stripe] = parent.hops(stripe) + 1
+            self.paths[stripe] = (*parent.path(stripe), self._node_id)[-wire.MAX_PATH :]
+            since = self._routeless_since[stripe]
+            if since is not None:
+                samples = self.counters.rejoin_s if self._ever_routed[stripe] else self.counters.join_s
+                samples.append(now - since)
+                del samples[:-_REJOIN_SAMPLES]
+                self._routeless_since[stripe] = None
+                self._ever_routed[stripe] = True
+            return
+        self.hops[stripe] = NO_ROUTE
+        self.paths[stripe] = ()
+        if self._routeless_since[stripe] is None:
+            self._routeless_since[stripe] = now
+        elif self._ever_routed[stripe]:
+            self.counters.no_route_s += elapsed
+
+    # ---- the parent's side -----------------------------------------------------------------------------------
+
+    def slots(self, neighbours: Sequence[Neighbour]) -> list[int]:
+        """How many more children this node takes, per stripe."""
+        config, k = self._config, self._config.stripes
+        children = [0] * k
+        for nb in neighbours:
+            mask = nb.subscribed_mask
+            for s in range(k):
+                children[s] += mask >> s & 1
+        if config.is_origin:
+            return [max(0, config.origin_copies_per_stripe - c) for c in children]
+        # Keep some of the upload for pulls, and queues short.
+        total = 4 * k if config.upload_bps is None else int(config.upload_bps * PUSH_SHARE / (config.stream_bps / k))
+        free = max(0, total - sum(children))
+        per_stripe = config.max_children_per_stripe
+        return [min(free, per_stripe - children[s]) if self.hops[s] < config.max_hops - 1 else 0 for s in range(k)]
+
+    def grant(self, nb: Neighbour, mask: int, neighbours: Sequence[Neighbour]) -> None:
+        """A neighbour's SUBSCRIBE: accept the stripes that fit (never for one of our own ancestors)."""
+        nb.subscribes_received += 1
+        nb.subscribed_mask = 0  # count the slots as if this peer held none, then grant what fits
+        slots = self.slots(neighbours)
+        accepted = 0
+        for stripe in range(self._config.stripes):
+            if not mask >> stripe & 1:
+                continue
+            if slots[stripe] <= 0 or nb.node_id in self.paths[stripe]:
+                self.counters.children_refused += 1
+                continue
+            accepted |= 1 << stripe
+            # Per stripe, and for a viewer also one pool shared by all stripes.
+            slots = [n - 1 if (s == stripe or not self._config.is_origin) else n for s, n in enumerate(slots)]
+        nb.subscribed_mask = accepted
+
+    def status_frame(self, nb: Neighbour, slots: Sequence[int]) -> bytes:
+        return wire.status(
+            tuple(self.hops), tuple(slots), nb.subscribed_mask, nb.subscribes_received, tuple(self.paths)
+        )
+
+    def advertised(self, slots: Sequence[int]) -> tuple[object, ...]:
+        """What STATUS tells everyone (a change is told at once)."""
+        return (tuple(self.hops), tuple(self.paths), tuple(slots))
