@@ -1,0 +1,117 @@
+"""A creator's live events at the store: create one (the stream's key pair made and kept here), get ready to
+broadcast one (the signed manifest verified, the private key found, a ticketed stream's key fetched), and say
+when it is on air and when it has ended.
+
+``LiveEvents`` wraps the store's calls with the creator's session token; the private key goes to the OS keyring
+(``app.store.stream_keys``) before the store hears of the event, so no event exists whose key this computer lost.
+Blocking (HTTP and D-Bus): the CLI's main thread, the UI's workers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from app.bundle import LiveSection, Manifest, SignedManifest, load_public_key
+from app.live.access import stream_content_key, trusted_stream
+from app.live.errors import LiveError
+from app.live.on_air import public_key_text
+from app.store.client import StoreClient
+from app.store.creator import CreatorClient
+
+GATES = ("free", "email", "price", "campaign")
+ON_AIR, ENDED = "on_air", "ended"
+
+
+class StreamKeys(Protocol):
+    def put(self, public_key: str, private_raw: bytes) -> None: ...
+
+    def get(self, public_key: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEventRequest:
+    title: str
+    origin_url: str  # where viewers reach this computer's broadcast (the origin's HTTP; the overlay is port + 1)
+    starts_at: int = 0  # unix seconds; 0: now
+    description: str = ""
+    gate: str = "free"  # free | email | price | campaign
+    price_cents: int | None = None
+    goal_backers: int | None = None
+    goal_cents: int | None = None
+    deadline_days: float | None = None
+
+    def body(self, stream_public_key: str) -> dict[str, Any]:
+        """The ``POST /creator/live`` body (docs/CONTRACTS.md, "Live")."""
+        if self.gate not in GATES:
+            raise LiveError(f"A live event's gate is one of {', '.join(GATES)}.")
+        if self.gate == "price" and not self.price_cents:
+            raise LiveError("A ticketed live event needs a price.")
+        body: dict[str, Any] = {
+            "title": self.title,
+            "description": self.description,
+            "starts_at": self.starts_at or int(time.time()),
+            "gate": self.gate,
+            "stream_public_key": stream_public_key,
+            "origin_url": self.origin_url,
+        }
+        optional = {
+            "price_cents": self.price_cents,
+            "goal_backers": self.goal_backers,
+            "goal_cents": self.goal_cents,
+            "deadline_days": self.deadline_days,
+        }
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedLive:
+    bundle_id: str
+    stream_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastPlan:
+    """Everything a broadcast needs, every part checked: the store signed the manifest, the key pair matches."""
+
+    manifest: Manifest
+    section: LiveSection
+    private_key: Ed25519PrivateKey
+    content_key: bytes | None  # a ticketed stream's key; None for a free one
+
+
+class LiveEvents:
+    def __init__(self, store: StoreClient, creator: CreatorClient, token: str, keys: StreamKeys) -> None:
+        self._store, self._creator, self._token, self._keys = store, creator, token, keys
+
+    def create(self, request: LiveEventRequest) -> CreatedLive:
+        private = Ed25519PrivateKey.generate()
+        public = public_key_text(private)
+        body = request.body(public)  # refused before a key is kept
+        self._keys.put(public, private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+        answer = self._store.create_live(self._token, body)
+        return CreatedLive(str(answer["bundle_id"]), str(answer["stream_id"]))
+
+    def prepare(self, bundle_id: str) -> BroadcastPlan:
+        _, store_key = self._store.public_key()
+        detail = self._store.bundle(bundle_id)
+        signed = SignedManifest(detail.manifest.payload, detail.manifest.signature)
+        manifest, section, _ = trusted_stream(signed, load_public_key(store_key))
+        raw = self._keys.get(section.stream_public_key)
+        if raw is None:
+            raise LiveError(
+                "This computer does not hold the key of this broadcast: it was created on another computer, "
+                "or this computer's keyring was cleared. Create a new live event here."
+            )
+        content_key = None
+        if section.encrypted:
+            content_key = stream_content_key(self._creator.bundle_key(self._token, bundle_id), section.stream_id)
+        return BroadcastPlan(manifest, section, Ed25519PrivateKey.from_private_bytes(raw), content_key)
+
+    def set_state(self, bundle_id: str, state: str) -> None:
+        self._store.set_live_state(self._token, bundle_id, state)
