@@ -217,6 +217,14 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
     return 0
 
 
+def broadcaster_command(store_url: str, token: str, bundle_id: str, source: str) -> tuple[list[str], dict[str, str]]:
+    """How the app starts a broadcast in a process of its own (the JSON lines are its report): the arguments,
+    program first, and the environment it adds (the app's session, so the child signs in as the same creator)."""
+    program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
+    argv = [*program, "live", "broadcast", source, "--bundle", bundle_id, "--store", store_url, "--json"]
+    return argv, {"BUNDLECAST_SESSION_TOKEN": token}
+
+
 def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     out = _Out(options.json)
