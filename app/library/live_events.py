@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -22,9 +22,10 @@ from app.live.errors import LiveError
 from app.live.on_air import public_key_text
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
+from app.store.live import LiveGate, LiveState, NewLiveEvent
 
-GATES = ("free", "email", "price", "campaign")
-ON_AIR, ENDED = "on_air", "ended"
+GATES = tuple(gate.value for gate in LiveGate)  # free, email, price (a paid ticket), campaign
+ON_AIR, ENDED = LiveState.ON_AIR, LiveState.ENDED
 
 
 class StreamKeys(Protocol):
@@ -45,28 +46,29 @@ class LiveEventRequest:
     goal_cents: int | None = None
     deadline_days: float | None = None
 
-    def body(self, stream_public_key: str) -> dict[str, Any]:
-        """The ``POST /creator/live`` body (docs/CONTRACTS.md, "Live")."""
+    def event(self, stream_public_key: str) -> NewLiveEvent:
+        """What the store is told (``POST /creator/live``, docs/CONTRACTS.md "Live on the store")."""
         if self.gate not in GATES:
             raise LiveError(f"A live event's gate is one of {', '.join(GATES)}.")
         if self.gate == "price" and not self.price_cents:
             raise LiveError("A ticketed live event needs a price.")
-        body: dict[str, Any] = {
-            "title": self.title,
-            "description": self.description,
-            "starts_at": self.starts_at or int(time.time()),
-            "gate": self.gate,
-            "stream_public_key": stream_public_key,
-            "origin_url": self.origin_url,
-        }
-        optional = {
-            "price_cents": self.price_cents,
-            "goal_backers": self.goal_backers,
-            "goal_cents": self.goal_cents,
-            "deadline_days": self.deadline_days,
-        }
-        body.update({key: value for key, value in optional.items() if value is not None})
-        return body
+        campaign = None
+        if self.gate == "campaign":
+            if not (self.goal_backers or self.goal_cents):
+                raise LiveError("A crowdfunded live event needs a goal: a number of backers or an amount.")
+            campaign = {"deadline_days": self.deadline_days or 30.0, "tiers": []}
+            campaign |= {"goal_backers": self.goal_backers} if self.goal_backers else {}
+            campaign |= {"goal_cents": self.goal_cents} if self.goal_cents else {}
+        return NewLiveEvent(
+            title=self.title,
+            starts_at=self.starts_at or int(time.time()),
+            gate=LiveGate(self.gate),
+            stream_public_key=stream_public_key,
+            origin_url=self.origin_url,
+            description=self.description,
+            price_cents=self.price_cents if self.gate in ("price", "campaign") else None,
+            campaign=campaign,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +94,10 @@ class LiveEvents:
     def create(self, request: LiveEventRequest) -> CreatedLive:
         private = Ed25519PrivateKey.generate()
         public = public_key_text(private)
-        body = request.body(public)  # refused before a key is kept
+        event = request.event(public)  # refused before a key is kept
         self._keys.put(public, private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
-        answer = self._store.create_live(self._token, body)
-        return CreatedLive(str(answer["bundle_id"]), str(answer["stream_id"]))
+        answer = self._store.create_live(self._token, event)
+        return CreatedLive(answer.bundle_id, answer.stream_id)
 
     def prepare(self, bundle_id: str) -> BroadcastPlan:
         _, store_key = self._store.public_key()
@@ -113,5 +115,5 @@ class LiveEvents:
             content_key = stream_content_key(self._creator.bundle_key(self._token, bundle_id), section.stream_id)
         return BroadcastPlan(manifest, section, Ed25519PrivateKey.from_private_bytes(raw), content_key)
 
-    def set_state(self, bundle_id: str, state: str) -> None:
+    def set_state(self, bundle_id: str, state: LiveState) -> None:
         self._store.set_live_state(self._token, bundle_id, state)

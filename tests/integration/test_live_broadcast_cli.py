@@ -45,7 +45,7 @@ def _creator(store: StoreProcess) -> str:
 
 def _live_now(store: StoreProcess) -> set[str]:
     with StoreClient(store.url) as client:
-        return {item["bundle_id"] for item in client.live_listing()["live_now"]}
+        return {entry.bundle_id for entry in client.live_listing().live_now}
 
 
 def _watch(tmp: Path, name: str, store: StoreProcess, bundle_id: str, peer: str) -> LiveProcess:

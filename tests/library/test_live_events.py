@@ -19,6 +19,7 @@ from app.live.access import stream_content_key
 from app.live.errors import LiveError
 from app.main import main as bundlecast
 from app.store import stream_keys
+from app.store.live import LiveCreated, LiveState, NewLiveEvent
 from app.store.stream_keys import KeyringStreamKeys
 from tests.support.creator import MemoryKeys
 
@@ -45,12 +46,12 @@ class FakeStore:
         self.states: list[tuple[str, str]] = []
         self.keys_held_at_create: list[int] = []
 
-    def create_live(self, token: str, body: dict[str, Any]) -> dict[str, str]:
+    def create_live(self, token: str, event: NewLiveEvent) -> LiveCreated:
         self.keys_held_at_create.append(len(self.keys.keys))
-        self.bodies.append(body)
-        return {"bundle_id": "live-7", "stream_id": "ab" * 16}
+        self.bodies.append(event.as_json())
+        return LiveCreated("live-7", "ab" * 16, "cd" * 20)
 
-    def set_live_state(self, token: str, bundle_id: str, state: str) -> None:
+    def set_live_state(self, token: str, bundle_id: str, state: LiveState) -> None:
         self.states.append((bundle_id, state))
 
     def public_key(self) -> tuple[str, str]:
@@ -92,8 +93,8 @@ def test_the_private_key_is_kept_before_the_store_hears_of_the_event_and_a_broad
     assert set(keys.keys) == {body["stream_public_key"]}
     plan = events.prepare("live-7")
     assert plan.section.stream_public_key == body["stream_public_key"] and plan.content_key is None
-    events.set_state("live-7", "on_air")
-    assert store.states == [("live-7", "on_air")]
+    events.set_state("live-7", LiveState.ON_AIR)
+    assert store.states == [("live-7", LiveState.ON_AIR)]
 
 
 def test_a_ticketed_stream_gets_its_content_key_and_a_computer_without_the_key_says_so() -> None:
@@ -116,6 +117,8 @@ def test_a_request_the_store_would_refuse_is_refused_before_a_key_is_kept() -> N
         events.create(LiveEventRequest(title="Paid", origin_url="http://127.0.0.9:8470", gate="price"))
     with pytest.raises(LiveError, match="gate is one of"):
         events.create(LiveEventRequest(title="X", origin_url="http://127.0.0.9:8470", gate="pwyw"))
+    with pytest.raises(LiveError, match="needs a goal"):
+        events.create(LiveEventRequest(title="X", origin_url="http://127.0.0.9:8470", gate="campaign"))
     assert keys.keys == {}
 
 

@@ -43,7 +43,7 @@ def creator_token(empty_store: StoreProcess) -> Iterator[str]:  # noqa: F811 - t
 
 def _live_now(store: StoreProcess) -> set[str]:
     with StoreClient(store.url) as client:
-        return {item["bundle_id"] for item in client.live_listing()["live_now"]}
+        return {entry.bundle_id for entry in client.live_listing().live_now}
 
 
 def test_create_go_live_a_viewer_plays_and_stop(
