@@ -28,6 +28,7 @@ from app.live.errors import LiveError
 from app.live.on_air import OnAir, OnAirAddress, OnAirFigures, OnAirSettings
 from app.live.source_spec import describe, parse_source
 from app.live.sources import PictureFormat
+from app.live.swarm_announce import SwarmAnnouncer, TrackerError
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from app.store.errors import StoreError
@@ -125,6 +126,28 @@ def _create(options: argparse.Namespace, events: LiveEvents, out: _Out) -> int:
     return 0
 
 
+async def _announce(announcer: SwarmAnnouncer, stop: asyncio.Event, out: _Out) -> None:
+    """Keep the origin listed at the store's tracker; say once whether viewers can find it there."""
+    said: list[str | None] = []
+
+    async def watch() -> None:
+        while not stop.is_set():
+            if announcer.announces and "ok" not in said:
+                said.append("ok")
+                out.say("tracker", "Viewers find this broadcast through the store's tracker.")
+            elif announcer.last_error and announcer.last_error not in said:
+                said.append(announcer.last_error)
+                out.say("tracker", f"The store's tracker could not be reached ({announcer.last_error}); viewers "
+                        "still reach you through the origin address.", error=announcer.last_error)  # fmt: skip
+            await asyncio.sleep(0.5)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await announcer.run(stop)
+    finally:
+        watcher.cancel()
+
+
 def _duration(seconds: float) -> str:
     whole = int(seconds)
     return (
@@ -162,6 +185,7 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
     if options.seconds:
         loop.call_later(options.seconds, stop.set)
     bundle_id = plan.manifest.bundle_id
+    background: list[asyncio.Task[None]] = []
     started = time.monotonic()
     said = [0.0]
 
@@ -176,6 +200,16 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
         )
         await asyncio.to_thread(events.set_state, bundle_id, ON_AIR)
         out.say("on_air", "On air: the store lists this broadcast under Live now. Ctrl-C ends it.")
+        if not plan.tracker_url:
+            return
+        try:
+            announcer = SwarmAnnouncer(plan.tracker_url, bytes.fromhex(plan.section.stream_id), address.overlay_port,
+                                       address.host, origin=True)  # fmt: skip
+        except TrackerError as error:
+            out.say("tracker", f"The store's tracker cannot list this broadcast ({error}); viewers still reach you "
+                    "through the origin address.", error=str(error))  # fmt: skip
+            return
+        background.append(asyncio.create_task(_announce(announcer, stop, out)))
 
     last: list[OnAirFigures] = []
 
@@ -204,6 +238,9 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
     try:
         await on_air.run(stop, report, on_ready=ready)
     finally:
+        stop.set()
+        if background:
+            await asyncio.wait(background, timeout=15)
         await asyncio.to_thread(events.set_state, bundle_id, ENDED)
         elapsed = time.monotonic() - started
         blocks = last[-1].blocks if last else 0

@@ -85,6 +85,7 @@ class BroadcastPlan:
     section: LiveSection
     private_key: Ed25519PrivateKey
     content_key: bytes | None  # a ticketed stream's key; None for a free one
+    tracker_url: str | None = None  # the store's tracker, where the swarm finds the origin
 
 
 class LiveEvents:
@@ -113,7 +114,8 @@ class LiveEvents:
         content_key = None
         if section.encrypted:
             content_key = stream_content_key(self._creator.bundle_key(self._token, bundle_id), section.stream_id)
-        return BroadcastPlan(manifest, section, Ed25519PrivateKey.from_private_bytes(raw), content_key)
+        private = Ed25519PrivateKey.from_private_bytes(raw)
+        return BroadcastPlan(manifest, section, private, content_key, detail.tracker_url)
 
     def set_state(self, bundle_id: str, state: LiveState) -> None:
         self._store.set_live_state(self._token, bundle_id, state)
