@@ -33,6 +33,7 @@ class _SignedData:
 @dataclass
 class _Detail:
     manifest: _SignedData
+    tracker_url: str | None = "http://127.0.0.9:1/announce"
 
 
 class FakeStore:
@@ -93,6 +94,7 @@ def test_the_private_key_is_kept_before_the_store_hears_of_the_event_and_a_broad
     assert set(keys.keys) == {body["stream_public_key"]}
     plan = events.prepare("live-7")
     assert plan.section.stream_public_key == body["stream_public_key"] and plan.content_key is None
+    assert plan.tracker_url == "http://127.0.0.9:1/announce"
     events.set_state("live-7", LiveState.ON_AIR)
     assert store.states == [("live-7", LiveState.ON_AIR)]
 
