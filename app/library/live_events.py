@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from app.bundle import LiveSection, Manifest, SignedManifest, load_public_key
+from app.bundle import BundleError, LiveSection, Manifest, SignedManifest, load_public_key
 from app.live.access import stream_content_key, trusted_stream
 from app.live.errors import LiveError
 from app.live.on_air import public_key_text
@@ -78,6 +79,16 @@ class CreatedLive:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnEvent:
+    """A live event of this creator, announced and not ended, whose key this computer holds."""
+
+    bundle_id: str
+    title: str
+    starts_at: datetime
+    on_air: bool
+
+
+@dataclass(frozen=True, slots=True)
 class BroadcastPlan:
     """Everything a broadcast needs, every part checked: the store signed the manifest, the key pair matches."""
 
@@ -116,6 +127,25 @@ class LiveEvents:
             content_key = stream_content_key(self._creator.bundle_key(self._token, bundle_id), section.stream_id)
         private = Ed25519PrivateKey.from_private_bytes(raw)
         return BroadcastPlan(manifest, section, private, content_key, detail.tracker_url)
+
+    def own_events(self) -> list[OwnEvent]:
+        """This creator's listed live events (on air first, then the soonest) that this computer can broadcast."""
+        name = self._creator.me(self._token).get("display_name")
+        listing = self._store.live_listing()
+        _, store_key = self._store.public_key()
+        key = load_public_key(store_key)
+        own = []
+        for entry in (*listing.live_now, *listing.upcoming):
+            if entry.creator != name:
+                continue
+            detail = self._store.bundle(entry.bundle_id)
+            try:
+                _, section, _ = trusted_stream(SignedManifest(detail.manifest.payload, detail.manifest.signature), key)
+            except (LiveError, BundleError):
+                continue
+            if self._keys.get(section.stream_public_key) is not None:
+                own.append(OwnEvent(entry.bundle_id, entry.title, entry.starts_at, entry.on_air))
+        return own
 
     def set_state(self, bundle_id: str, state: LiveState) -> None:
         self._store.set_live_state(self._token, bundle_id, state)

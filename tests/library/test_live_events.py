@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from app.live.access import stream_content_key
 from app.live.errors import LiveError
 from app.main import main as bundlecast
 from app.store import stream_keys
-from app.store.live import LiveCreated, LiveState, NewLiveEvent
+from app.store.live import LiveCreated, LiveEntry, LiveListing, LiveState, NewLiveEvent
 from app.store.stream_keys import KeyringStreamKeys
 from tests.support.creator import MemoryKeys
 
@@ -46,11 +47,15 @@ class FakeStore:
         self.bodies: list[dict[str, Any]] = []
         self.states: list[tuple[str, str]] = []
         self.keys_held_at_create: list[int] = []
+        self.listing = LiveListing((), ())
 
     def create_live(self, token: str, event: NewLiveEvent) -> LiveCreated:
         self.keys_held_at_create.append(len(self.keys.keys))
         self.bodies.append(event.as_json())
         return LiveCreated("live-7", "ab" * 16, "cd" * 20)
+
+    def live_listing(self) -> LiveListing:
+        return self.listing
 
     def set_live_state(self, token: str, bundle_id: str, state: LiveState) -> None:
         self.states.append((bundle_id, state))
@@ -73,6 +78,9 @@ class FakeStore:
 class FakeCreator:
     def __init__(self) -> None:
         self.bundle_key_value = bytes(range(32))
+
+    def me(self, token: str) -> dict[str, Any]:
+        return {"creator": True, "display_name": "Me"}
 
     def bundle_key(self, token: str, bundle_id: str) -> bytes:
         return self.bundle_key_value
@@ -139,3 +147,22 @@ def test_bundlecast_live_is_a_subcommand_of_the_entry_point(capsys: pytest.Captu
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: bundlecast live broadcast") and "camera[:/dev/videoN][,mic:hw:0]" in out
+
+
+def test_own_events_are_this_creators_listed_events_whose_key_this_computer_holds() -> None:
+    keys = MemoryKeys()
+    store = FakeStore(keys)
+    events = _events(store, keys)
+    events.create(LiveEventRequest(title="Mine", origin_url="http://127.0.0.9:8470"))
+    at = datetime.now(UTC)
+
+    def entry(bundle_id: str, creator: str, state: LiveState) -> LiveEntry:
+        return LiveEntry(bundle_id, "Mine", creator, at, "free", None, state)
+
+    store.listing = LiveListing(
+        live_now=(entry("live-7", "Someone else", LiveState.ON_AIR),),
+        upcoming=(entry("live-7", "Me", LiveState.SCHEDULED),),
+    )
+    assert [(e.bundle_id, e.title, e.on_air) for e in events.own_events()] == [("live-7", "Mine", False)]
+    keys.keys.clear()  # made on another computer
+    assert events.own_events() == []

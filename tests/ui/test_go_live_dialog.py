@@ -68,19 +68,27 @@ def test_create_go_live_a_viewer_plays_and_stop(
     assert page.go_live_button is not None
     page.go_live_button.click()
     qtbot.waitUntil(lambda: bool(opened) and opened[0].isVisible(), timeout=5_000)
-    dialog = opened[0]
+    first = opened[0]
+    first.create_event()
+    assert first.message.text() == "Give the live event a title."
+    host = loopback_address()
+    first.title.setText("Dialog night")
+    first.origin.setText(f"http://{host}:{free_port(host)}")
+    first.gate.setCurrentIndex(first.gate.findData("free"))
+    first.create_button.click()
+    qtbot.waitUntil(lambda: first.pages.currentIndex() == 1, timeout=30_000)
+    assert first.bundle_id and first.bundle_id not in _live_now(store)
+    assert "“Dialog night” is announced" in first.event_label.text()
+    first.reject()  # closed before going live: the event stays announced
+
+    page.go_live_button.click()  # the creator comes back later: the event is offered again
+    qtbot.waitUntil(lambda: len(opened) == 2 and opened[1].earlier_row.isVisibleTo(opened[1]), timeout=30_000)
+    dialog = opened[1]
+    assert dialog.earlier.count() == 1 and dialog.earlier.currentText().startswith("Dialog night (")
+    dialog.earlier_button.click()
+    assert dialog.bundle_id == first.bundle_id and dialog.pages.currentIndex() == 1
     viewer: LiveProcess | None = None
     try:
-        dialog.create_event()
-        assert dialog.message.text() == "Give the live event a title."
-        host = loopback_address()
-        dialog.title.setText("Dialog night")
-        dialog.origin.setText(f"http://{host}:{free_port(host)}")
-        dialog.gate.setCurrentIndex(dialog.gate.findData("free"))
-        dialog.create_button.click()
-        qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=30_000)
-        assert dialog.bundle_id and dialog.bundle_id not in _live_now(store)
-        assert "“Dialog night” is announced" in dialog.event_label.text()
 
         dialog.source.setCurrentIndex(dialog.source.findData("pattern"))
         dialog.go_button.click()

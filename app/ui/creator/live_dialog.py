@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.live_events import CreatedLive, LiveEventRequest
+from app.library.live_events import CreatedLive, LiveEventRequest, OwnEvent
 from app.ui.tasks import TaskRunner
 
 GATES = [("Free", "free"), ("Free with an e-mail address", "email"), ("Paid ticket", "price")]
@@ -51,11 +51,14 @@ class GoLiveDialog(QDialog):
         create: Callable[[LiveEventRequest], CreatedLive],
         command: Callable[[str, str], BroadcastCommand],
         parent: QWidget | None = None,
+        *,
+        own_events: Callable[[], list[OwnEvent]] | None = None,  # events announced before that this computer can air
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Go live")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._runner, self._create, self._command = runner, create, command
+        self._own_events = own_events
         self.bundle_id = ""
         self.viewer_address = ""  # host:port of the broadcast's overlay once on air
         self._process: QProcess | None = None
@@ -69,6 +72,8 @@ class GoLiveDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
         layout.addWidget(self.message)
+        if own_events is not None:
+            self._runner.run(own_events, self._show_own_events, lambda _error: None)  # none shown: create one
 
     # --- the live event ----------------------------------------------------------------------------------------
     def _event_page(self) -> QWidget:
@@ -99,7 +104,31 @@ class GoLiveDialog(QDialog):
         form.addRow("Ticket price", self.price)
         form.addRow("Your address", self.origin)
         form.addRow(self.create_button)
+        self.earlier = QComboBox()
+        self.earlier_button = QPushButton("Go live with it")
+        self.earlier_button.clicked.connect(self.use_earlier_event)
+        earlier = QHBoxLayout()
+        earlier.addWidget(self.earlier, 1)
+        earlier.addWidget(self.earlier_button)
+        self.earlier_row = QWidget()
+        self.earlier_row.setLayout(earlier)
+        self.earlier_row.setVisible(False)
+        form.addRow("Or one you announced", self.earlier_row)
         return page
+
+    def _show_own_events(self, events: list[OwnEvent]) -> None:
+        self.earlier.clear()
+        for event in events:
+            when = "on air now" if event.on_air else event.starts_at.astimezone().strftime("%a %d %b, %H:%M")
+            self.earlier.addItem(f"{event.title} ({when})", event.bundle_id)
+        self.earlier_row.setVisible(bool(events))
+
+    def use_earlier_event(self) -> None:
+        if self.earlier.currentIndex() < 0:
+            return
+        self.bundle_id = str(self.earlier.currentData())
+        self.event_label.setText(f"“{self.earlier.currentText()}”: go live when you are ready.")
+        self.pages.setCurrentIndex(1)
 
     def create_event(self) -> None:
         title = self.title.text().strip()
@@ -238,7 +267,7 @@ class GoLiveDialog(QDialog):
             self.viewers.setText(f"{count} viewer{'' if count == 1 else 's'} connected to you")
             rate, delay = event["upload_bps"] / 1e6, event["delay_s"]
             self.upload.setText(f"{rate:.1f} Mbit/s; viewers about {delay:.1f} s behind")
-        elif kind in ("ended", "error"):
+        elif kind in ("ended", "error", "tracker"):
             self.message.setText(str(event.get("text", "")))
 
     def stop(self) -> None:

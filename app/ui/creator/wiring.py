@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.engine import Engine
 from app.library.live_cli import broadcaster_command
-from app.library.live_events import CreatedLive, LiveEventRequest, LiveEvents
+from app.library.live_events import CreatedLive, LiveEventRequest, LiveEvents, OwnEvent
 from app.library.publishing import Publisher, scan_folder
 from app.library.release_notices import ReleaseNotice, ReleaseWatcher
 from app.store import StoreClient
@@ -95,9 +95,14 @@ def go_live_dialog(
         with StoreClient(store_url()) as store:
             return LiveEvents(store, creator_client(), token(), KeyringStreamKeys()).create(request)
 
-    return GoLiveDialog(
-        runner, create, lambda bundle_id, source: broadcaster_command(store_url(), token(), bundle_id, source), parent
-    )
+    def own_events() -> list[OwnEvent]:
+        with StoreClient(store_url()) as store:
+            return LiveEvents(store, creator_client(), token(), KeyringStreamKeys()).own_events()
+
+    def command(bundle_id: str, source: str) -> tuple[list[str], dict[str, str]]:
+        return broadcaster_command(store_url(), token(), bundle_id, source)
+
+    return GoLiveDialog(runner, create, command, parent, own_events=own_events)
 
 
 def build_backing_panel(
