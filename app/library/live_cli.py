@@ -186,6 +186,7 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
         loop.call_later(options.seconds, stop.set)
     bundle_id = plan.manifest.bundle_id
     background: list[asyncio.Task[None]] = []
+    went_on_air: list[bool] = []  # ended is final at the store: only a broadcast that was on air is ended
     started = time.monotonic()
     said = [0.0]
 
@@ -199,6 +200,7 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
             http_port=address.http_port,
         )
         await asyncio.to_thread(events.set_state, bundle_id, ON_AIR)
+        went_on_air.append(True)
         out.say("on_air", "On air: the store lists this broadcast under Live now. Ctrl-C ends it.")
         if not plan.tracker_url:
             return
@@ -241,16 +243,14 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
         stop.set()
         if background:
             await asyncio.wait(background, timeout=15)
-        await asyncio.to_thread(events.set_state, bundle_id, ENDED)
-        elapsed = time.monotonic() - started
-        blocks = last[-1].blocks if last else 0
-        uploaded = last[-1].uploaded if last else 0
-        out.say(
-            "ended",
-            f"The broadcast has ended after {_duration(elapsed)} ({blocks} blocks, {uploaded / 1e6:.1f} MB uploaded).",
-            blocks=blocks,
-            uploaded=uploaded,
-        )
+        if went_on_air:  # a failure before that (the origin could not listen) leaves the event announced
+            await asyncio.to_thread(events.set_state, bundle_id, ENDED)
+            elapsed = time.monotonic() - started
+            blocks = last[-1].blocks if last else 0
+            uploaded = last[-1].uploaded if last else 0
+            sent = f"{blocks} blocks, {uploaded / 1e6:.1f} MB uploaded"
+            out.say("ended", f"The broadcast has ended after {_duration(elapsed)} ({sent}).", blocks=blocks,
+                    uploaded=uploaded)  # fmt: skip
     return 0
 
 

@@ -138,6 +138,7 @@ class OnAir:
         try:
             await broadcaster.start(self._source, http_port=http_port)
         except OSError as error:
+            await broadcaster.stop()  # whatever did start (the overlay) closes again
             raise LiveError(f"The broadcast cannot listen at {host}:{http_port} ({error.strerror}).") from error
         self.address = OnAirAddress(host, broadcaster.node.port, broadcaster.http_port)
         try:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import uuid
@@ -159,7 +160,8 @@ def test_a_missing_camera_is_a_sentence_and_the_event_never_goes_on_air(
     store = empty_store
     email = _creator(store)
     host = loopback_address()
-    bundle_id = _create(store, email, f"http://{host}:{free_port(host)}")
+    port = free_port(host)
+    bundle_id = _create(store, email, f"http://{host}:{port}")
     refused = _run("broadcast", "camera:/dev/video97,mic:hw:0", "--bundle", bundle_id, "--store", store.url,
                    "--email", email)  # fmt: skip
     assert refused.returncode == 2
@@ -167,3 +169,12 @@ def test_a_missing_camera_is_a_sentence_and_the_event_never_goes_on_air(
         "There is no camera at /dev/video97. Plug one in, or name another one, as in camera:/dev/video1."
     )
     assert bundle_id not in _live_now(store)
+    # The origin's port is taken: the broadcast cannot start, and the event stays announced (ended would be final).
+    with socket.socket() as squatter:
+        squatter.bind((host, port))
+        squatter.listen()
+        busy = _run("broadcast", "pattern", "--bundle", bundle_id, "--store", store.url, "--email", email)
+    assert busy.returncode == 2
+    assert busy.stderr.strip().startswith(f"The broadcast cannot listen at {host}:{port} (")
+    with StoreClient(store.url) as client:
+        assert bundle_id in {entry.bundle_id for entry in client.live_listing().upcoming}
