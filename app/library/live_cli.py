@@ -70,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--listen", default=None, help="the address to listen on (default: the origin's)")
     broadcast.add_argument("--overlay-port", type=int, default=None, help="default: the origin's port + 1")
     broadcast.add_argument("--seconds", type=float, default=None, help=argparse.SUPPRESS)
+    # The app's child: end the broadcast (cleanly, the store told) when the app's end of stdin closes — the app quit
+    # or crashed without its SIGTERM.
+    broadcast.add_argument("--stop-when-stdin-closes", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -167,6 +170,21 @@ def _picture(options: argparse.Namespace) -> PictureFormat:
     return PictureFormat(width, height, options.fps)
 
 
+def _stop_at_end_of_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    stdin = sys.stdin.fileno()
+
+    def readable() -> None:
+        try:
+            data = os.read(stdin, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(stdin)
+            stop.set()
+
+    loop.add_reader(stdin, readable)
+
+
 async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: BroadcastPlan, out: _Out) -> int:
     source = parse_source(options.source)
     settings = OnAirSettings(
@@ -184,6 +202,8 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
         loop.add_signal_handler(sig, stop.set)
     if options.seconds:
         loop.call_later(options.seconds, stop.set)
+    if options.stop_when_stdin_closes:
+        _stop_at_end_of_stdin(loop, stop)
     bundle_id = plan.manifest.bundle_id
     background: list[asyncio.Task[None]] = []
     went_on_air: list[bool] = []  # ended is final at the store: only a broadcast that was on air is ended
@@ -256,9 +276,11 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
 
 def broadcaster_command(store_url: str, token: str, bundle_id: str, source: str) -> tuple[list[str], dict[str, str]]:
     """How the app starts a broadcast in a process of its own (the JSON lines are its report): the arguments,
-    program first, and the environment it adds (the app's session, so the child signs in as the same creator)."""
+    program first, and the environment it adds (the app's session, so the child signs in as the same creator).
+    The child ends its broadcast when its stdin closes, so an app that dies never leaves a broadcast listed."""
     program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
-    argv = [*program, "live", "broadcast", source, "--bundle", bundle_id, "--store", store_url, "--json"]
+    argv = [*program, "live", "broadcast", source, "--bundle", bundle_id, "--store", store_url, "--json",
+            "--stop-when-stdin-closes"]  # fmt: skip
     return argv, {"BUNDLECAST_SESSION_TOKEN": token}
 
 

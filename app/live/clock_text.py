@@ -33,10 +33,14 @@ def clock_text(capture_ms: int) -> str:
 
 
 def draw_text(luma: bytearray, width: int, text: str, *, x: int, y: int, scale: int) -> None:
-    """Draw ``text`` (digits, ':' and '.') white on black into a ``width``-wide luminance plane at (x, y)."""
+    """Draw ``text`` (digits, ':' and '.') white on black into a ``width``-wide luminance plane at (x, y).
+
+    Nothing is drawn when the text does not fit (the plane's size never changes)."""
     cell = scale
     box_w = (len(text) * 4 + 1) * cell
     box_h = 7 * cell
+    if x + box_w > width or (y + box_h) * width > len(luma):
+        return
     black_row = bytes([BLACK]) * min(box_w, width - x)
     for row in range(box_h):
         start = (y + row) * width + x

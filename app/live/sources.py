@@ -85,7 +85,7 @@ class TestPattern:
     def __init__(self, fmt: PictureFormat, *, noise_rows: int = 48, readable_clock: bool = True) -> None:
         self._fmt = fmt
         self._readable_clock = readable_clock
-        self._noise_rows = noise_rows
+        self._noise_rows = min(noise_rows, fmt.height - fmt.height // 2)  # a small picture: the strip still fits
         self._gradient = bytes((x * 2) % 220 + 16 for x in range(fmt.width * 2))
         self._two_seconds_of_tone = _tone(SAMPLE_RATE, 0) * 2  # sliced cyclically
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import re
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -154,7 +157,7 @@ def _run(*argv: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_a_missing_camera_is_a_sentence_and_the_event_never_goes_on_air(
+def test_refusals_leave_the_event_announced_and_the_apps_child_ends_when_the_app_goes(
     empty_store: StoreProcess,  # noqa: F811 - the fixture imported above
 ) -> None:
     store = empty_store
@@ -178,3 +181,44 @@ def test_a_missing_camera_is_a_sentence_and_the_event_never_goes_on_air(
     assert busy.stderr.strip().startswith(f"The broadcast cannot listen at {host}:{port} (")
     with StoreClient(store.url) as client:
         assert bundle_id in {entry.bundle_id for entry in client.live_listing().upcoming}
+
+    # The app's child process ends its broadcast when the app's end of its stdin closes (the app died).
+    child = subprocess.Popen(
+        [sys.executable, "-m", "app", "live", "broadcast", "pattern", "--bundle", bundle_id, "--store", store.url,
+         "--email", email, "--size", "160x90", "--kbps", "200", "--json", "--stop-when-stdin-closes"],
+        cwd=REPO, env={**os.environ, "BUNDLECAST_CREATOR_PASSWORD": PASSWORD},
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        events = [json.loads(line)["event"] for line in _lines_until(child.stdout, '"event": "on_air"')]
+        assert events[-2:] == ["ready", "on_air"] and bundle_id in _live_now(store)
+        _lines_until(child.stdout, '"event": "figures"')  # on air for a second
+        child.stdin.close()
+        code = child.wait(timeout=30)
+        rest = [json.loads(line) for line in child.stdout.read().splitlines()]
+        assert code == 0, rest
+        assert rest[-1]["event"] == "ended" and rest[-1]["blocks"] > 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+    assert bundle_id not in _live_now(store)
+
+
+def _lines_until(stream: IO[str], marker: str, timeout: float = 60) -> list[str]:
+    """Lines of a child's stdout up to the first holding ``marker`` (read on a thread: a hung child fails)."""
+    found: queue.Queue[list[str]] = queue.Queue()
+
+    def read() -> None:
+        lines: list[str] = []
+        for line in stream:
+            lines.append(line)
+            if marker in line:
+                break
+        found.put(lines)
+
+    threading.Thread(target=read, daemon=True).start()
+    lines = found.get(timeout=timeout)
+    assert lines and marker in lines[-1], lines[-3:]
+    return lines

@@ -130,3 +130,11 @@ def test_the_x11_screen_is_captured_with_a_window_on_it(qtbot: object) -> None:
     qtbot.waitUntil(centre_is_red, timeout=10_000)  # type: ignore[attr-defined]
     window.close()
     qtbot.waitUntil(lambda: not centre_is_red(), timeout=10_000)  # type: ignore[attr-defined]
+
+
+def test_the_test_pattern_keeps_its_picture_size_at_any_broadcast_size() -> None:
+    for fmt in (PictureFormat(160, 90, 25), PictureFormat(64, 64, 25), PictureFormat(1280, 720, 25)):
+        frame = next(iter(TestPattern(fmt).frames()))
+        assert len(frame.luma) == fmt.width * fmt.height
+        assert len(frame.chroma_u) == len(frame.chroma_v) == (fmt.width // 2) * (fmt.height // 2)
+        assert _clock_of(frame, fmt) == frame.capture_ms % (1 << 32)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QProcess, QProcessEnvironment, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QDateTime, QProcess, QProcessEnvironment, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -72,6 +72,9 @@ class GoLiveDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
         layout.addWidget(self.message)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self._end_before_quitting)
         if own_events is not None:
             self._runner.run(own_events, self._show_own_events, lambda _error: None)  # none shown: create one
 
@@ -238,7 +241,7 @@ class GoLiveDialog(QDialog):
         process.readyReadStandardOutput.connect(self._read_output)
         process.finished.connect(self._finished)
         self._process, self._buffer = process, b""
-        process.start(argv[0], argv[1:])
+        process.start(argv[0], argv[1:])  # its stdin stays open: the child ends the broadcast when it closes
         self.stop_button.setEnabled(True)
 
     def _read_output(self) -> None:
@@ -288,6 +291,16 @@ class GoLiveDialog(QDialog):
         self.on_air_changed.emit(False)
         if self._closing:
             self.done(0)
+
+    def _end_before_quitting(self) -> None:
+        """The app is quitting: end the broadcast now — QProcess would otherwise kill the child without a word,
+        leaving the store listing a broadcast nobody sends. At quit the window is going anyway, so this waits (the
+        child's goodbye to the store is one request)."""
+        process = self._process
+        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
+            process.terminate()
+            if not process.waitForFinished(10_000):
+                process.kill()
 
     @property
     def broadcasting(self) -> bool:
