@@ -28,7 +28,6 @@ from app.live.errors import LiveError
 from app.live.on_air import OnAir, OnAirAddress, OnAirFigures, OnAirSettings
 from app.live.source_spec import describe, parse_source
 from app.live.sources import PictureFormat
-from app.live.swarm_announce import SwarmAnnouncer, TrackerError
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from app.store.errors import StoreError
@@ -129,26 +128,15 @@ def _create(options: argparse.Namespace, events: LiveEvents, out: _Out) -> int:
     return 0
 
 
-async def _announce(announcer: SwarmAnnouncer, stop: asyncio.Event, out: _Out) -> None:
-    """Keep the origin listed at the store's tracker; say once whether viewers can find it there."""
-    said: list[str | None] = []
-
-    async def watch() -> None:
-        while not stop.is_set():
-            if announcer.announces and "ok" not in said:
-                said.append("ok")
-                out.say("tracker", "Viewers find this broadcast through the store's tracker.")
-            elif announcer.last_error and announcer.last_error not in said:
-                said.append(announcer.last_error)
-                out.say("tracker", f"The store's tracker could not be reached ({announcer.last_error}); viewers "
-                        "still reach you through the origin address.", error=announcer.last_error)  # fmt: skip
-            await asyncio.sleep(0.5)
-
-    watcher = asyncio.create_task(watch())
-    try:
-        await announcer.run(stop)
-    finally:
-        watcher.cancel()
+def _say_tracker(f: OnAirFigures, said: list[str], out: _Out) -> None:
+    """Once: viewers find the broadcast through the store's tracker; or, once per reason, why they cannot."""
+    if f.tracker_announces and "found" not in said:
+        said.append("found")
+        out.say("tracker", "Viewers find this broadcast through the store's tracker.")
+    elif f.tracker_error and f.tracker_error not in said and "found" not in said:
+        said.append(f.tracker_error)
+        out.say("tracker", f"The store's tracker cannot list this broadcast yet ({f.tracker_error}); viewers still "
+                "reach you through the origin address.", error=f.tracker_error)  # fmt: skip
 
 
 def _duration(seconds: float) -> str:
@@ -194,6 +182,7 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
         delay_s=options.delay,
         listen_host=options.listen,
         overlay_port=options.overlay_port,
+        tracker_url=plan.tracker_url,
     )
     on_air = OnAir(plan.section, plan.private_key, source, content_key=plan.content_key, settings=settings)
     stop = asyncio.Event()
@@ -205,10 +194,10 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
     if options.stop_when_stdin_closes:
         _stop_at_end_of_stdin(loop, stop)
     bundle_id = plan.manifest.bundle_id
-    background: list[asyncio.Task[None]] = []
     went_on_air: list[bool] = []  # ended is final at the store: only a broadcast that was on air is ended
     started = time.monotonic()
     said = [0.0]
+    said_tracker: list[str] = []
 
     async def ready(address: OnAirAddress) -> None:
         out.say(
@@ -222,16 +211,6 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
         await asyncio.to_thread(events.set_state, bundle_id, ON_AIR)
         went_on_air.append(True)
         out.say("on_air", "On air: the store lists this broadcast under Live now. Ctrl-C ends it.")
-        if not plan.tracker_url:
-            return
-        try:
-            announcer = SwarmAnnouncer(plan.tracker_url, bytes.fromhex(plan.section.stream_id), address.overlay_port,
-                                       address.host, origin=True)  # fmt: skip
-        except TrackerError as error:
-            out.say("tracker", f"The store's tracker cannot list this broadcast ({error}); viewers still reach you "
-                    "through the origin address.", error=str(error))  # fmt: skip
-            return
-        background.append(asyncio.create_task(_announce(announcer, stop, out)))
 
     last: list[OnAirFigures] = []
 
@@ -241,6 +220,7 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
         elapsed = time.monotonic() - started
         if f.final:
             return
+        _say_tracker(f, said_tracker, out)
         if not out.as_json and elapsed - said[0] < HUMAN_EVERY_S:
             return
         said[0] = elapsed
@@ -261,8 +241,6 @@ async def _broadcast(options: argparse.Namespace, events: LiveEvents, plan: Broa
         await on_air.run(stop, report, on_ready=ready)
     finally:
         stop.set()
-        if background:
-            await asyncio.wait(background, timeout=15)
         if went_on_air:  # a failure before that (the origin could not listen) leaves the event announced
             await asyncio.to_thread(events.set_state, bundle_id, ENDED)
             elapsed = time.monotonic() - started

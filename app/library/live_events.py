@@ -3,7 +3,8 @@ broadcast one (the signed manifest verified, the private key found, a ticketed s
 when it is on air and when it has ended.
 
 ``LiveEvents`` wraps the store's calls with the creator's session token; the private key goes to the OS keyring
-(``app.store.stream_keys``) before the store hears of the event, so no event exists whose key this computer lost.
+(``app.store.stream_keys``, per bundle id) — under a pending name before the store hears of the event, so no event
+exists whose key this computer never had.
 Blocking (HTTP and D-Bus): the CLI's main thread, the UI's workers.
 """
 
@@ -15,24 +16,27 @@ from datetime import datetime
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from app.bundle import BundleError, LiveSection, Manifest, SignedManifest, load_public_key
 from app.live.access import stream_content_key, trusted_stream
 from app.live.errors import LiveError
-from app.live.on_air import public_key_text
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from app.store.live import LiveGate, LiveState, NewLiveEvent
+from app.store.stream_keys import new_stream_key, public_key_b64
 
 GATES = tuple(gate.value for gate in LiveGate)  # free, email, price (a paid ticket), campaign
 ON_AIR, ENDED = LiveState.ON_AIR, LiveState.ENDED
 
 
 class StreamKeys(Protocol):
-    def put(self, public_key: str, private_raw: bytes) -> None: ...
+    """``app.store.stream_keys.KeyringStreamKeys``: one signing key per name (a live bundle's id)."""
 
-    def get(self, public_key: str) -> bytes | None: ...
+    def put(self, bundle_id: str, key: Ed25519PrivateKey) -> None: ...
+
+    def get(self, bundle_id: str) -> Ed25519PrivateKey | None: ...
+
+    def delete(self, bundle_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +108,16 @@ class LiveEvents:
         self._store, self._creator, self._token, self._keys = store, creator, token, keys
 
     def create(self, request: LiveEventRequest) -> CreatedLive:
-        private = Ed25519PrivateKey.generate()
-        public = public_key_text(private)
+        """Kept under a pending name before the store hears of the event, then under the bundle id it answers: no
+        event exists at the store whose key this computer never had."""
+        private = new_stream_key()
+        public = public_key_b64(private)
         event = request.event(public)  # refused before a key is kept
-        self._keys.put(public, private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+        pending = f"pending-{public}"
+        self._keys.put(pending, private)
         answer = self._store.create_live(self._token, event)
+        self._keys.put(answer.bundle_id, private)
+        self._keys.delete(pending)
         return CreatedLive(answer.bundle_id, answer.stream_id)
 
     def prepare(self, bundle_id: str) -> BroadcastPlan:
@@ -116,8 +125,8 @@ class LiveEvents:
         detail = self._store.bundle(bundle_id)
         signed = SignedManifest(detail.manifest.payload, detail.manifest.signature)
         manifest, section, _ = trusted_stream(signed, load_public_key(store_key))
-        raw = self._keys.get(section.stream_public_key)
-        if raw is None:
+        private = self._keys.get(bundle_id)
+        if private is None or public_key_b64(private) != section.stream_public_key:
             raise LiveError(
                 "This computer does not hold the key of this broadcast: it was created on another computer, "
                 "or this computer's keyring was cleared. Create a new live event here."
@@ -125,7 +134,6 @@ class LiveEvents:
         content_key = None
         if section.encrypted:
             content_key = stream_content_key(self._creator.bundle_key(self._token, bundle_id), section.stream_id)
-        private = Ed25519PrivateKey.from_private_bytes(raw)
         return BroadcastPlan(manifest, section, private, content_key, detail.tracker_url)
 
     def own_events(self) -> list[OwnEvent]:
@@ -143,7 +151,8 @@ class LiveEvents:
                 _, section, _ = trusted_stream(SignedManifest(detail.manifest.payload, detail.manifest.signature), key)
             except (LiveError, BundleError):
                 continue
-            if self._keys.get(section.stream_public_key) is not None:
+            private = self._keys.get(entry.bundle_id)
+            if private is not None and public_key_b64(private) == section.stream_public_key:
                 own.append(OwnEvent(entry.bundle_id, entry.title, entry.starts_at, entry.on_air))
         return own
 

@@ -29,6 +29,7 @@ from app.bundle import SignedManifest, load_public_key, verify_license
 from app.live.access import content_key_from_ticket, stream_content_key, trusted_stream
 from app.live.blocks import StreamSigner
 from app.live.broadcaster import Broadcaster
+from app.live.discovery import TrackerDiscovery
 from app.live.encoder import EncoderSettings
 from app.live.link import LinkProfile
 from app.live.node import NodeConfig
@@ -124,12 +125,29 @@ async def broadcast(args: argparse.Namespace) -> None:
         TestPattern(picture) if args.source == "pattern" else MediaFileSource(Path(args.source), picture, loop=True)
     )
     await broadcaster.start(source, http_port=args.http_port)
+    discovery = _discovery(args, stream_id, broadcaster.node.port, broadcaster.node.add_peers)
     _emit("ready", port=broadcaster.node.port, http_port=broadcaster.http_port, bundle=manifest.bundle_id)
     stats_task = asyncio.create_task(_broadcaster_stats(broadcaster))
     await _until_stopped(args.seconds)
     stats_task.cancel()
     _emit("stats", final=True, **_broadcaster_figures(broadcaster))
+    if discovery is not None:
+        await discovery.stop()
     await broadcaster.stop()
+
+
+def _discovery(
+    args: argparse.Namespace, stream_id: bytes, port: int, add_peers: Callable[[list[tuple[str, int]]], None]
+) -> TrackerDiscovery | None:
+    """The broadcaster with ``--tracker``: announce the origin to the store's tracker and dial the peers it names
+    (viewers do the same inside ``Viewer.start``)."""
+    if not args.tracker:
+        return None
+    discovery = TrackerDiscovery(
+        args.tracker, stream_id, host=args.host, port=port, on_peers=add_peers, interval_s=args.announce_interval
+    )
+    discovery.start()
+    return discovery
 
 
 def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
@@ -183,7 +201,7 @@ async def watch(args: argparse.Namespace) -> None:
         on_play=played,
         on_gap=lambda first, last: _emit("gap", first=first, last=last, at=time.time()),
     )
-    await viewer.start(_peers(args.peers))
+    await viewer.start(_peers(args.peers), tracker_url=args.tracker, announce_interval_s=args.announce_interval)
     _emit("ready", port=viewer.node.port, can_play=viewer.can_play)
     stats_task = asyncio.create_task(_viewer_stats(viewer))
     await _until_stopped(args.seconds)
@@ -213,6 +231,8 @@ def viewer_figures(viewer: Viewer) -> dict[str, Any]:
         "late_drops": sum(nb.counters.blocks_dropped_late for nb in node.neighbours.values()),
         "children": sum(bin(nb.subscribed_mask).count("1") for nb in node.neighbours.values()),
     }
+    if viewer.discovery is not None:  # started with --tracker: the peers its answers named
+        figures["tracker_peers"] = sorted(f"{host}:{port}" for host, port in viewer.discovery.stats.known)
     if playout is not None:
         stats = playout.stats
         figures |= {
@@ -246,6 +266,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--link", default=None, help="emulated links: min_ms,max_ms,loss")
         p.add_argument("--seconds", type=float, default=None)
         p.add_argument("--fanout", type=int, default=3, help="most children per stripe")
+        p.add_argument("--tracker", default=None, help="the store's announce URL: find the swarm's peers there")
+        p.add_argument("--announce-interval", type=float, default=15.0, help="seconds between announces")
     b = sub.choices["broadcast"]
     b.add_argument("--signing-key-file", required=True)
     b.add_argument("--bundle-key-file", default=None)

@@ -3,8 +3,9 @@
 ``OnAir`` is what ``bundlecast live broadcast`` and the app's *Go live* dialog run (through the CLI, in a process of
 its own): it opens the source the creator named (``app.live.source_spec``), checks the private key matches the
 public key the store signed into the manifest, serves the origin at the manifest's ``origin_url`` (its HTTP port;
-the overlay listens on the port above unless told otherwise), and reports ``OnAirFigures`` once a second until the
-stop event is set or the source fails. Knows nothing of the store: the caller signs in, fetches and verifies the
+the overlay listens on the port above unless told otherwise), announces the origin to the store's tracker
+(``app.live.discovery``) so viewers find it, and reports ``OnAirFigures`` once a second until the stop event is set
+or the source fails. Knows nothing of the store: the caller signs in, fetches and verifies the
 manifest and sets the on-air state. Runs on one asyncio loop plus the encoder's thread.
 """
 
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from app.bundle import LiveSection
 from app.live.blocks import BlockVerifier, StreamSigner
 from app.live.broadcaster import Broadcaster
+from app.live.discovery import TrackerDiscovery
 from app.live.encoder import EncoderSettings
 from app.live.errors import LiveError, SourceError
 from app.live.node import NodeConfig
@@ -40,6 +42,8 @@ class OnAirSettings:
     delay_s: float = 1.8
     listen_host: str | None = None  # default: the origin URL's address, or every interface for a host name
     overlay_port: int | None = None  # default: the origin's HTTP port + 1
+    tracker_url: str | None = None  # the store's announce URL: viewers find the origin there (and it them)
+    announce_interval_s: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,8 @@ class OnAirFigures:
     delay_s: float  # how far behind the source viewers play
     http_copies: int  # blocks fetched from the origin's HTTP (the viewers' last resort)
     final: bool = False
+    tracker_announces: int = 0  # answered announces of the origin to the store's tracker
+    tracker_error: str | None = None  # why the last announce failed (None: it did not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,8 @@ class OnAir:
         self._source = open_source(source, self._settings.picture)
         self._content_key = content_key if section.encrypted else None
         self._broadcaster: Broadcaster | None = None
+        self._discovery: TrackerDiscovery | None = None
+        self._tracker_refused: str | None = None
         self.address: OnAirAddress | None = None
 
     async def run(
@@ -144,14 +152,31 @@ class OnAir:
         try:
             if on_ready is not None:
                 await on_ready(self.address)
+            self._discover(stream_id, host, broadcaster)
             await self._report_until(stop, on_figures)
         finally:
+            if self._discovery is not None:
+                await self._discovery.stop()  # the tracker hears "stopped": new viewers no longer dial the origin
             await broadcaster.stop()
         failure = broadcaster.encoder_error
         if failure is not None:
             if isinstance(failure, SourceError):
                 raise failure
             raise SourceError(f"The broadcast stopped: {failure}") from failure
+
+    def _discover(self, stream_id: bytes, host: str, broadcaster: Broadcaster) -> None:
+        s = self._settings
+        if not s.tracker_url:
+            return
+        try:
+            self._discovery = TrackerDiscovery(
+                s.tracker_url, stream_id, host=host, port=broadcaster.node.port,
+                on_peers=broadcaster.node.add_peers, interval_s=s.announce_interval_s,
+            )  # fmt: skip
+        except ValueError as error:  # not an http(s) URL: the broadcast goes on, viewers use the origin's address
+            self._tracker_refused = str(error)
+            return
+        self._discovery.start()
 
     async def _report_until(self, stop: asyncio.Event, on_figures: Callable[[OnAirFigures], None]) -> None:
         last_sent, last_at = 0, time.monotonic()
@@ -182,4 +207,6 @@ class OnAir:
             delay_s=self._settings.delay_s,
             http_copies=b.http_copies,
             final=final,
+            tracker_announces=self._discovery.stats.announces if self._discovery else 0,
+            tracker_error=self._discovery.stats.last_error if self._discovery else self._tracker_refused,
         )

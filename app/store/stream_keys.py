@@ -1,15 +1,18 @@
-"""The private keys of a creator's live streams, kept in the OS keyring (never in a plain file, never in a log).
+"""A live stream's signing key on the creator's machine: made here, kept in the OS keyring (never in a plain file or a
+log), read back by the broadcaster. The store gets only the public half (``public_key_b64`` → ``NewLiveEvent``).
 
-The creator's app makes a stream's Ed25519 key pair when it creates a live event and keeps the private half here,
-filed under the public half (base64, as the live bundle's signed manifest carries it), so a broadcast finds its key
-from the manifest alone and the store never sees it. Blocking (D-Bus); worker threads and the CLI's main thread.
+``KeyringStreamKeys`` keeps one key per live bundle id under its own keyring service. Blocking (D-Bus); worker
+threads.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 
 import keyring
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from keyring.errors import KeyringError
 
 from app.store.errors import VaultUnavailable
@@ -17,17 +20,36 @@ from app.store.errors import VaultUnavailable
 SERVICE = "bundlecast-live-streams"
 
 
-class KeyringStreamKeys:
-    def put(self, public_key: str, private_raw: bytes) -> None:
-        """Keep the 32 raw private bytes of the stream whose public key is ``public_key`` (base64)."""
-        try:
-            keyring.set_password(SERVICE, public_key, base64.b64encode(private_raw).decode("ascii"))
-        except KeyringError as exc:
-            raise VaultUnavailable(detail=f"keyring: {exc}") from exc
+def new_stream_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
 
-    def get(self, public_key: str) -> bytes | None:
+
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    """The public half as the store takes it: base64 of the 32 raw bytes."""
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode("ascii")
+
+
+class KeyringStreamKeys:
+    def __init__(self, service: str = SERVICE) -> None:
+        self._service = service
+
+    def put(self, bundle_id: str, key: Ed25519PrivateKey) -> None:
+        raw = key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
         try:
-            value = keyring.get_password(SERVICE, public_key)
+            keyring.set_password(self._service, bundle_id, base64.b64encode(raw).decode("ascii"))
         except KeyringError as exc:
-            raise VaultUnavailable(detail=f"keyring: {exc}") from exc
-        return base64.b64decode(value) if value else None
+            raise VaultUnavailable(detail=f"keyring: {type(exc).__name__}") from exc
+
+    def get(self, bundle_id: str) -> Ed25519PrivateKey | None:
+        try:
+            value = keyring.get_password(self._service, bundle_id)
+        except KeyringError as exc:
+            raise VaultUnavailable(detail=f"keyring: {type(exc).__name__}") from exc
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(value)) if value else None
+
+    def delete(self, bundle_id: str) -> None:
+        with contextlib.suppress(KeyringError):  # already gone
+            keyring.delete_password(self._service, bundle_id)

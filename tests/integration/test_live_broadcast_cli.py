@@ -8,7 +8,6 @@ the event under *Live now* while it is on air and not after Ctrl-C's SIGTERM.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import queue
@@ -23,7 +22,6 @@ from typing import IO
 
 import pytest
 
-from app.live.swarm_announce import SwarmAnnouncer, TrackerError
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from tests.live.swarm import LiveProcess
@@ -54,23 +52,22 @@ def _live_now(store: StoreProcess) -> set[str]:
         return {entry.bundle_id for entry in client.live_listing().live_now}
 
 
-def _watch(tmp: Path, name: str, store: StoreProcess, bundle_id: str) -> tuple[LiveProcess, list[tuple[str, int]]]:
-    """A viewer that finds its peers as the app's would: an announce to the store's tracker from its own address."""
+def _watch(tmp: Path, name: str, store: StoreProcess, bundle_id: str) -> LiveProcess:
+    """A viewer that finds its peers as the app's does: through the store's tracker, from its own address."""
     with StoreClient(store.url) as client:
         detail = client.bundle(bundle_id)
         _, store_key = client.public_key()
-    assert detail.live is not None and detail.tracker_url
-    host = loopback_address()
-    port = free_port(host)
-    announcer = SwarmAnnouncer(detail.tracker_url, bytes.fromhex(detail.live.stream_id), port, host)
-    peers = asyncio.run(announcer.announce_once("started"))
+    assert detail.tracker_url
     manifest = tmp / f"{name}-manifest.json"
     manifest.write_text(json.dumps({"payload": detail.manifest.payload, "signature": detail.manifest.signature}))
-    viewer = LiveProcess(
-        ["watch", "--host", host, "--port", str(port), "--manifest", str(manifest), "--store-key", store_key,
-         "--peers", ",".join(f"{h}:{p}" for h, p in peers), "--report-blocks", "--kbps", "300"]
+    return LiveProcess(
+        ["watch", "--host", loopback_address(), "--manifest", str(manifest), "--store-key", store_key,
+         "--tracker", detail.tracker_url, "--announce-interval", "2", "--report-blocks", "--kbps", "300"]
     )  # fmt: skip
-    return viewer, peers
+
+
+def _tracker_peers(viewer: LiveProcess) -> set[str]:
+    return set(viewer.last_stats().get("tracker_peers", []))
 
 
 def test_create_then_broadcast_a_pattern_that_two_viewers_play(
@@ -93,22 +90,20 @@ def test_create_then_broadcast_a_pattern_that_two_viewers_play(
     viewers: list[LiveProcess] = []
     try:
         ready = broadcaster.wait_for("Broadcasting the test pattern with its clock", 60)
-        said = re.search(r"viewers connect to (\S+):(\d+)\)", ready)
+        said = re.search(r"viewers connect to (\S+:\d+)\)", ready)
         assert said, ready
-        origin_peer = (said.group(1), int(said.group(2)))
+        origin_peer = said.group(1)
         broadcaster.wait_for("On air: the store lists this broadcast under Live now", 20)
         assert bundle_id in _live_now(store)
         broadcaster.wait_for("Viewers find this broadcast through the store's tracker.", 20)
-        for i in range(2):
-            viewer, peers = _watch(tmp_path, f"viewer{i}", store, bundle_id)
-            viewers.append(viewer)
-            assert origin_peer in peers  # the origin's overlay, as the tracker heard it from the origin's address
+        viewers = [_watch(tmp_path, f"viewer{i}", store, bundle_id) for i in range(2)]  # no address given
         for viewer in viewers:
             assert viewer.ready()["can_play"] is True
         wait_until(lambda: all(len(v.of("play")) >= 12 for v in viewers), 60, "both viewers to play 3 s")
         for viewer in viewers:
             seqs = [e["seq"] for e in viewer.of("play")]
             assert seqs == sorted(set(seqs))
+            assert origin_peer in _tracker_peers(viewer)  # the tracker named the origin, as it heard it
         line = broadcaster.wait_for("On air 0:", 20)
         while "2 viewers connected to you" not in line:
             line = broadcaster.wait_for("On air 0:", 20)
@@ -120,16 +115,12 @@ def test_create_then_broadcast_a_pattern_that_two_viewers_play(
     assert code == 0, broadcaster.seen[-5:]
     assert any(line.startswith("The broadcast has ended after") for line in broadcaster.seen + _drain(broadcaster))
     assert bundle_id not in _live_now(store)
-    with StoreClient(store.url) as client:
-        detail = client.bundle(bundle_id)
-    assert detail.live is not None and detail.tracker_url
-    late_host = loopback_address()
-    late = SwarmAnnouncer(detail.tracker_url, bytes.fromhex(detail.live.stream_id), free_port(late_host), late_host)
+    late = _watch(tmp_path, "late", store, bundle_id)  # after the end, the tracker names no origin
     try:
-        after = asyncio.run(late.announce_once("started"))
-    except TrackerError:
-        after = []  # the tracker may refuse an ended broadcast's swarm outright
-    assert origin_peer not in after  # the origin said "stopped" on its way out
+        wait_until(lambda: len(late.of("stats")) >= 3, 30, "the late viewer's figures")
+        assert origin_peer not in _tracker_peers(late)  # the origin said "stopped" on its way out
+    finally:
+        late.stop()
 
 
 def _drain(process: LineProcess) -> list[str]:

@@ -1,13 +1,11 @@
 """A creator's live events without a store: the key pair is made and its private half kept before the store hears
-of the event, a broadcast finds its key from the signed manifest alone, a ticketed stream fetches its content key,
-and a computer that lacks the key says so. The stream key keeper runs on the real Secret Service; the store is a
-fake here (tests/integration/test_live_broadcast_cli.py runs the real one). ``bundlecast live`` is the entry point's
-own subcommand."""
+of the event, a broadcast finds its key by the bundle id (checked against the signed manifest), a ticketed stream
+fetches its content key, and a computer that lacks the key says so. The store is a fake here
+(tests/integration/test_live_broadcast_cli.py runs the real one; tests/store/test_stream_keys.py the keyring).
+``bundlecast live`` is the entry point's own subcommand."""
 
 from __future__ import annotations
 
-import base64
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +17,8 @@ from app.library.live_events import LiveEventRequest, LiveEvents
 from app.live.access import stream_content_key
 from app.live.errors import LiveError
 from app.main import main as bundlecast
-from app.store import stream_keys
 from app.store.live import LiveCreated, LiveEntry, LiveListing, LiveState, NewLiveEvent
-from app.store.stream_keys import KeyringStreamKeys
+from app.store.stream_keys import public_key_b64
 from tests.support.creator import MemoryKeys
 
 
@@ -99,7 +96,8 @@ def test_the_private_key_is_kept_before_the_store_hears_of_the_event_and_a_broad
     assert store.keys_held_at_create == [1]
     body = store.bodies[0]
     assert body["gate"] == "free" and body["starts_at"] == 1_900_000_000 and "price_cents" not in body
-    assert set(keys.keys) == {body["stream_public_key"]}
+    assert set(keys.keys) == {"live-7"}  # the pending name is gone once the store answered
+    assert public_key_b64(keys.keys["live-7"]) == body["stream_public_key"]  # type: ignore[arg-type]
     plan = events.prepare("live-7")
     assert plan.section.stream_public_key == body["stream_public_key"] and plan.content_key is None
     assert plan.tracker_url == "http://127.0.0.9:1/announce"
@@ -130,15 +128,6 @@ def test_a_request_the_store_would_refuse_is_refused_before_a_key_is_kept() -> N
     with pytest.raises(LiveError, match="needs a goal"):
         events.create(LiveEventRequest(title="X", origin_url="http://127.0.0.9:8470", gate="campaign"))
     assert keys.keys == {}
-
-
-def test_stream_keys_live_in_the_real_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stream_keys, "SERVICE", f"bundlecast-test-streams-{uuid.uuid4().hex[:8]}")
-    keeper = KeyringStreamKeys()
-    public = base64.b64encode(b"p" * 32).decode()
-    assert keeper.get(public) is None
-    keeper.put(public, b"s" * 32)
-    assert KeyringStreamKeys().get(public) == b"s" * 32
 
 
 def test_bundlecast_live_is_a_subcommand_of_the_entry_point(capsys: pytest.CaptureFixture[str]) -> None:
