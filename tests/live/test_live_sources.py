@@ -10,7 +10,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from itertools import islice
+from pathlib import Path
+from typing import Any
 
+import av
 import pytest
 
 from app.live.capture import CaptureSource, DeviceInput, microphone_input, screen_input
@@ -76,7 +79,7 @@ def test_capture_pairs_real_time_pictures_with_the_sound_read_on_its_own_thread(
 
 
 def _read_text(frame: RawFrame, fmt: PictureFormat, *, x: int, y: int, scale: int, chars: int) -> str:
-    by_cells = {glyph: char for char, glyph in _GLYPHS.items()}
+    by_cells: dict[tuple[str, ...], str] = {glyph: char for char, glyph in _GLYPHS.items()}
     out = []
     for index in range(chars):
         left = x + (1 + index * 4) * scale
@@ -138,3 +141,43 @@ def test_the_test_pattern_keeps_its_picture_size_at_any_broadcast_size() -> None
         assert len(frame.luma) == fmt.width * fmt.height
         assert len(frame.chroma_u) == len(frame.chroma_v) == (fmt.width // 2) * (fmt.height // 2)
         assert _clock_of(frame, fmt) == frame.capture_ms % (1 << 32)
+
+
+def _media_file(path: Path) -> None:
+    """One second of FFmpeg's test picture and a 440 Hz tone, encoded as an MP4 (H.264 + AAC)."""
+    picture: Any = av.open("testsrc=size=320x240:rate=25:duration=1", format="lavfi")
+    tone: Any = av.open("sine=frequency=440:sample_rate=48000:duration=1", format="lavfi")
+    with av.open(str(path), "w") as out:
+        video: Any = out.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        audio: Any = out.add_stream("aac", rate=48000)
+        audio.layout = "mono"
+        for image in picture.decode(video=0):
+            out.mux(video.encode(image.reformat(format="yuv420p")))
+        out.mux(video.encode(None))
+        resampler = av.AudioResampler(format="fltp", layout="mono", rate=48000)
+        fifo = av.AudioFifo()
+        for sound in tone.decode(audio=0):
+            for resampled in resampler.resample(sound):
+                resampled.pts = None
+                fifo.write(resampled)
+            while (chunk := fifo.read(1024)) is not None:
+                out.mux(audio.encode(chunk))
+        out.mux(audio.encode(None))
+    picture.close()
+    tone.close()
+
+
+def test_a_media_file_source_plays_the_file_at_the_broadcast_size_looping_with_its_sound(tmp_path: Path) -> None:
+    path = tmp_path / "clip.mp4"
+    _media_file(path)
+    spec = parse_source(str(path))
+    assert spec == SourceSpec("file", str(path)) and describe(spec) == "the file clip.mp4"
+    frames = open_source(spec, SMALL).frames()
+    taken = list(islice(frames, 32))  # the file holds 25 pictures: the source loops
+    frames.close()
+    assert len(taken) == 32
+    assert all(len(f.luma) == 320 * 180 and len(f.sound) == SMALL.samples_per_frame * 4 for f in taken)
+    assert [_clock_of(f, SMALL) for f in taken] == [f.capture_ms % (1 << 32) for f in taken]
+    loudest = max(max(abs(s) for s in struct.unpack(f"<{len(f.sound) // 4}f", f.sound)) for f in taken[5:20])
+    assert loudest > 0.05
