@@ -48,7 +48,11 @@ class LaunchOptions:
 
 
 def parse_options(args: list[str]) -> LaunchOptions:
-    parser = argparse.ArgumentParser(prog="bundlecast", description="A BitTorrent client with a store inside.")
+    parser = argparse.ArgumentParser(
+        prog="bundlecast",
+        description="A BitTorrent client with a store inside.",
+        epilog="bundlecast live create|broadcast … runs a creator's live events (bundlecast live --help).",
+    )
     parser.add_argument("--store", metavar="URL", help="use this store instead of the built-in demo store")
     parser.add_argument("--minimized", action="store_true", help="start in the tray")
     parser.add_argument("--loopback-test", metavar="ADDRESS", help=argparse.SUPPRESS)
@@ -253,6 +257,10 @@ class PlayerParts:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bundlecast` command."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["live"]:  # `bundlecast live create|broadcast …`: a creator's live events, no window
+        from app.library.live_cli import main as live_main
+
+        return live_main(args[1:])
     if "--headless" in args:  # anywhere, and more than once: scripts/run-app.sh adds it on a machine without display
         from app.headless import run_headless
 

@@ -20,6 +20,7 @@ from typing import Any
 import av
 
 from app.live.clock_stamp import band_rows
+from app.live.clock_text import clock_text, draw_text
 from app.live.errors import SourceError
 
 SAMPLE_RATE = 48_000
@@ -45,7 +46,7 @@ class PictureFormat:
         return SAMPLE_RATE // self.fps
 
 
-class _Pacer:
+class Pacer:
     """Wall-clock pacing: frame ``n`` is captured at start + n/fps (never earlier)."""
 
     def __init__(self, fps: int) -> None:
@@ -64,7 +65,7 @@ class _Pacer:
         return int(time.time() * 1000)
 
 
-def _stamp(luma: bytearray, capture_ms: int, fmt: PictureFormat) -> None:
+def stamp_clock(luma: bytearray, capture_ms: int, fmt: PictureFormat) -> None:
     rows, row = band_rows(capture_ms, fmt.width, fmt.height)
     luma[: rows * fmt.width] = row * rows
 
@@ -76,19 +77,21 @@ def _tone(samples: int, start: int) -> bytes:
 
 
 class TestPattern:
-    """Moving bars, a strip of noise and a 440 Hz tone; every picture carries its capture time."""
+    """Moving bars, a strip of noise and a 440 Hz tone; every picture carries its capture time (a band a machine
+    reads, and ``HH:MM:SS.t`` a person reads)."""
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, fmt: PictureFormat, *, noise_rows: int = 48) -> None:
+    def __init__(self, fmt: PictureFormat, *, noise_rows: int = 48, readable_clock: bool = True) -> None:
         self._fmt = fmt
-        self._noise_rows = noise_rows
+        self._readable_clock = readable_clock
+        self._noise_rows = min(noise_rows, fmt.height - fmt.height // 2)  # a small picture: the strip still fits
         self._gradient = bytes((x * 2) % 220 + 16 for x in range(fmt.width * 2))
         self._two_seconds_of_tone = _tone(SAMPLE_RATE, 0) * 2  # sliced cyclically
 
     def frames(self) -> Iterator[RawFrame]:
         fmt = self._fmt
-        pacer = _Pacer(fmt.fps)
+        pacer = Pacer(fmt.fps)
         chroma = bytes([128]) * ((fmt.width // 2) * (fmt.height // 2))
         n = 0
         while True:
@@ -98,7 +101,11 @@ class TestPattern:
             luma = bytearray(row * fmt.height)
             top = fmt.height // 2
             luma[top * fmt.width : (top + self._noise_rows) * fmt.width] = os.urandom(self._noise_rows * fmt.width)
-            _stamp(luma, capture_ms, fmt)
+            stamp_clock(luma, capture_ms, fmt)
+            if self._readable_clock:
+                band, _ = band_rows(capture_ms, fmt.width, fmt.height)
+                scale = max(1, fmt.height // 90)
+                draw_text(luma, fmt.width, clock_text(capture_ms), x=scale * 2, y=band + scale * 2, scale=scale)
             spf = fmt.samples_per_frame
             offset = (n * spf) % SAMPLE_RATE
             sound = self._two_seconds_of_tone[offset * 4 : (offset + spf) * 4]
@@ -117,13 +124,13 @@ class MediaFileSource:
         self._loop = loop
 
     def frames(self) -> Iterator[RawFrame]:
-        pacer = _Pacer(self._fmt.fps)
+        pacer = Pacer(self._fmt.fps)
         while True:
             yield from self._one_pass(pacer)
             if not self._loop:
                 return
 
-    def _one_pass(self, pacer: _Pacer) -> Iterator[RawFrame]:
+    def _one_pass(self, pacer: Pacer) -> Iterator[RawFrame]:
         fmt = self._fmt
         try:
             container: Any = av.open(str(self._path))
@@ -144,19 +151,19 @@ class MediaFileSource:
                     continue
                 capture_ms = pacer.wait_next()
                 picture = frame.reformat(width=fmt.width, height=fmt.height, format="yuv420p")
-                luma = bytearray(_plane(picture, 0, fmt.width, fmt.height))
-                _stamp(luma, capture_ms, fmt)
+                luma = bytearray(plane_bytes(picture, 0, fmt.width, fmt.height))
+                stamp_clock(luma, capture_ms, fmt)
                 want = fmt.samples_per_frame * 4
                 chunk = bytes(sound[:want]).ljust(want, b"\0")
                 del sound[:want]
                 if len(sound) > want * fmt.fps:  # never let sound pile up (a file with more audio than video)
                     del sound[: len(sound) - want * fmt.fps]
-                u = _plane(picture, 1, fmt.width // 2, fmt.height // 2)
-                v = _plane(picture, 2, fmt.width // 2, fmt.height // 2)
+                u = plane_bytes(picture, 1, fmt.width // 2, fmt.height // 2)
+                v = plane_bytes(picture, 2, fmt.width // 2, fmt.height // 2)
                 yield RawFrame(capture_ms, bytes(luma), u, v, chunk)
 
 
-def _plane(frame: Any, index: int, width: int, height: int) -> bytes:
+def plane_bytes(frame: Any, index: int, width: int, height: int) -> bytes:
     plane = frame.planes[index]
     data = bytes(plane)
     stride = plane.line_size

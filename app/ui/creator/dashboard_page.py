@@ -55,6 +55,8 @@ class DashboardPage(QWidget):
         load: Callable[[], dict[str, Any]],
         load_subscribers_csv: Callable[[str], str],
         parent: QWidget | None = None,
+        *,
+        go_live: Callable[[QWidget], None] | None = None,  # opens the Go live dialog over this page
     ) -> None:
         super().__init__(parent)
         self._runner = runner
@@ -78,6 +80,11 @@ class DashboardPage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.export_button)
+        self.go_live_button: QPushButton | None = None
+        if go_live is not None:
+            self.go_live_button = QPushButton("Go live…")
+            self.go_live_button.clicked.connect(lambda: go_live(self))
+            buttons.addWidget(self.go_live_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)

@@ -16,17 +16,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from PySide6.QtWidgets import QWidget
 
 from app.engine import Engine
+from app.library.live_cli import broadcaster_command
+from app.library.live_events import CreatedLive, LiveEventRequest, LiveEvents, OwnEvent
 from app.library.publishing import Publisher, scan_folder
 from app.library.release_notices import ReleaseNotice, ReleaseWatcher
 from app.store import StoreClient
 from app.store.creator import CreatorClient
 from app.store.creator_keys import KeyringBundleKeys
 from app.store.errors import AuthRequired
+from app.store.stream_keys import KeyringStreamKeys
 from app.ui.creator.backing_panel import BackingPanel, BackingState
 from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
+from app.ui.creator.live_dialog import GoLiveDialog
 from app.ui.creator.publish_page import PublishPage
 from app.ui.release_notices import ReleaseNoticeBar
 from app.ui.tasks import TaskRunner
@@ -66,6 +71,7 @@ def build_creator_pages(
         runner,
         load=lambda: creator_client().dashboard(token()),
         load_subscribers_csv=lambda bundle_id: creator_client().subscribers_csv(token(), bundle_id),
+        go_live=lambda parent: go_live_dialog(runner, store_url, token, creator_client, parent).open(),
     )
     publish.published.connect(lambda _bundle_id: dashboard.refresh())
     gate = CreatorGate(
@@ -74,6 +80,29 @@ def build_creator_pages(
         become=lambda name: creator_client().become_creator(token(), name),
     )  # fmt: skip
     return gate, dashboard
+
+
+def go_live_dialog(
+    runner: TaskRunner,
+    store_url: Callable[[], str],
+    token: Callable[[], str],
+    creator_client: Callable[[], CreatorClient],
+    parent: QWidget | None = None,
+) -> GoLiveDialog:
+    """The *Go live* dialog: the event made through the store on a worker, the broadcast in a child process."""
+
+    def create(request: LiveEventRequest) -> CreatedLive:
+        with StoreClient(store_url()) as store:
+            return LiveEvents(store, creator_client(), token(), KeyringStreamKeys()).create(request)
+
+    def own_events() -> list[OwnEvent]:
+        with StoreClient(store_url()) as store:
+            return LiveEvents(store, creator_client(), token(), KeyringStreamKeys()).own_events()
+
+    def command(bundle_id: str, source: str) -> tuple[list[str], dict[str, str]]:
+        return broadcaster_command(store_url(), token(), bundle_id, source)
+
+    return GoLiveDialog(runner, create, command, parent, own_events=own_events)
 
 
 def build_backing_panel(
