@@ -27,11 +27,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.bundle import SignedManifest, load_public_key, verify_license
 from app.live.access import content_key_from_ticket, stream_content_key, trusted_stream
-from app.live.blocks import StreamSigner
+from app.live.blocks import Block, StreamSigner
 from app.live.broadcaster import Broadcaster
 from app.live.encoder import EncoderSettings
 from app.live.link import LinkProfile
 from app.live.node import NodeConfig
+from app.live.recording import SEGMENT_BLOCKS, RecordingWriter
 from app.live.sources import MediaFileSource, PictureFormat, TestPattern
 from app.live.viewer import PlayedBlock, Viewer
 
@@ -97,6 +98,7 @@ async def broadcast(args: argparse.Namespace) -> None:
     private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(Path(args.signing_key_file).read_text().strip()))
     stream_id = bytes.fromhex(section.stream_id)
     signer = StreamSigner(private, stream_id, content_key)
+    recording = _recording(args, trust_start=True)
     picture = PictureFormat(args.width, args.height, args.fps)
     settings = EncoderSettings(picture=picture, video_kbps=args.kbps)
     config = NodeConfig(
@@ -116,9 +118,7 @@ async def broadcast(args: argparse.Namespace) -> None:
         config,
         settings,
         http_link=_link(args.link),
-        on_block=lambda block, plain: _emit(
-            "block", seq=block.seq, capture_ms=block.capture_ms, keyframe=block.keyframe, sha=digest(plain)
-        ),
+        on_block=lambda block, plain: _made(block, plain, recording),
     )
     source = (
         TestPattern(picture) if args.source == "pattern" else MediaFileSource(Path(args.source), picture, loop=True)
@@ -128,8 +128,30 @@ async def broadcast(args: argparse.Namespace) -> None:
     stats_task = asyncio.create_task(_broadcaster_stats(broadcaster))
     await _until_stopped(args.seconds)
     stats_task.cancel()
-    _emit("stats", final=True, **_broadcaster_figures(broadcaster))
     await broadcaster.stop()
+    _emit("stats", final=True, **_broadcaster_figures(broadcaster))
+    _close_recording(recording)
+
+
+def _made(block: Block, plain: bytes, recording: RecordingWriter | None) -> None:
+    _emit("block", seq=block.seq, capture_ms=block.capture_ms, keyframe=block.keyframe, sha=digest(plain))
+    if recording is not None:
+        recording.keep(block.seq, plain)
+
+
+def _recording(args: argparse.Namespace, *, trust_start: bool) -> RecordingWriter | None:
+    """The recording in its published layout (``--record``: the broadcaster's; ``--keep-recording``: a viewer's)."""
+    folder = getattr(args, "record", None) or getattr(args, "keep_recording", None)
+    if not folder:
+        return None
+    return RecordingWriter(Path(folder), segment_blocks=args.segment_blocks, trust_start=trust_start)
+
+
+def _close_recording(recording: RecordingWriter | None) -> None:
+    if recording is not None:
+        recording.close()
+        _emit("recording", files=[str(p) for p in recording.files()], blocks=recording.blocks_kept,
+              bytes=recording.bytes_kept)  # fmt: skip
 
 
 def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
@@ -171,7 +193,12 @@ async def watch(args: argparse.Namespace) -> None:
         link=_link(args.link),
     )
 
+    # A paid stream's plaintext is never written: viewers keep only free streams' recordings.
+    recording = None if section.encrypted else _recording(args, trust_start=False)
+
     def played(block: PlayedBlock) -> None:
+        if recording is not None:
+            recording.keep(block.seq, block.data)
         if args.report_blocks:
             _emit("play", seq=block.seq, capture_ms=block.capture_ms, at=block.played_at, sha=digest(block.data))
 
@@ -190,6 +217,7 @@ async def watch(args: argparse.Namespace) -> None:
     stats_task.cancel()
     _emit("stats", final=True, **viewer_figures(viewer))
     await viewer.stop()
+    _close_recording(recording)
 
 
 def viewer_figures(viewer: Viewer) -> dict[str, Any]:
@@ -246,6 +274,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--link", default=None, help="emulated links: min_ms,max_ms,loss")
         p.add_argument("--seconds", type=float, default=None)
         p.add_argument("--fanout", type=int, default=3, help="most children per stripe")
+        p.add_argument("--segment-blocks", type=int, default=SEGMENT_BLOCKS, help="blocks per recording file")
     b = sub.choices["broadcast"]
     b.add_argument("--signing-key-file", required=True)
     b.add_argument("--bundle-key-file", default=None)
@@ -254,6 +283,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--copies", type=int, default=1, help="origin copies of each block per stripe")
     b.add_argument("--source", default="pattern", help="'pattern' or a media file")
     b.add_argument("--width", type=int, default=640)
+    b.add_argument("--record", default=None, help="write the recording (segment files) under this folder")
     b.add_argument("--height", type=int, default=360)
     b.add_argument("--fps", type=int, default=25)
     w = sub.choices["watch"]
@@ -261,6 +291,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--port", type=int, default=0)
     w.add_argument("--ticket-file", default=None)
     w.add_argument("--report-blocks", action="store_true")
+    w.add_argument("--keep-recording", default=None, help="keep what is played in the recording's layout here")
     return parser
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import SignalInstance
+
 from app.library import Library, LibraryIndex, StoreBackend
 from app.player.playback import Playback
 from app.player.resume import ResumePositions
@@ -32,6 +34,9 @@ from app.ui.desktop import Desktop, DesktopConfig, DesktopEngine
 from app.ui.library.page import LibraryPage
 from app.ui.playable_copies_host import PlayableCopiesHost, build_playable_copies_host
 from app.ui.player.host import PlayerHost
+from app.ui.player.live_host import LiveWatchHost
+from app.ui.player.live_session import store_live_loader
+from app.ui.player.live_view import LiveView
 from app.ui.player.page import PlayerPage
 from app.ui.release_notices import ReleaseNoticeBar
 from app.ui.store.dialogs import PaymentDialog
@@ -85,6 +90,7 @@ class AssembledWindow:
     card_dialog: PaymentDialog | None = None  # the backing panel's card dialog last opened (tests fill it in)
     release_bar: ReleaseNoticeBar | None = None  # "Episode 3 of Lumen Drift is out" (once the store is connected)
     dashboard: DashboardPage | None = None
+    live: LiveWatchHost | None = None  # the Live tab: a live bundle's broadcast in the app's VLC
 
 
 def assemble_window(
@@ -126,6 +132,7 @@ def assemble_window(
         window.player = PlayerHost(page, library, tasks_, parent=shell)
         shell.add_page(page, "Player")
         shell.add_close_hook(window.player.shutdown)  # saves the position, frees VLC before the engine stops
+        window.live = _build_live_watching(window, store, player)
     if creator is not None:
         window.publish_tab, window.dashboard = build_creator_pages(
             tasks_, engine=creator.engine, store_url=creator.store_url, token=creator.token,
@@ -177,6 +184,31 @@ def _wire(window: AssembledWindow) -> None:
     player.library_changed.connect(library.refresh)
     player.offer_requested.connect(lambda _bundle_id: shell.show_page(store.store_page))
     player.offer_requested.connect(store.open_bundle)
+
+
+def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: PlayerDependencies) -> LiveWatchHost:
+    """The Live tab: a live bundle's *Watch* joins its swarm and plays it in the app's VLC (docs/CONTRACTS.md,
+    "Live in the app"). Connect a section's watch signal to it with ``wire_live_watching``."""
+    shell, library = window.shell, window.library
+    assert library is not None
+    view = LiveView(parent=shell.window)
+    load = store_live_loader(parts.backend, library.adder.verified_manifest)
+    host = LiveWatchHost(view, player.playback, player.video, shell.tasks, load, parent=shell)
+    shell.add_page(view, "Live")
+    shell.add_close_hook(host.shutdown)  # leaves the swarm, frees VLC before the engine stops
+    host.show_requested.connect(lambda: shell.show_page(view))
+    host.status.connect(shell.show_status)
+    if window.store is not None:
+        host.offer_requested.connect(lambda _bundle_id: shell.show_page(window.store.store_page) if window.store
+                                     else None)  # fmt: skip
+        host.offer_requested.connect(window.store.open_bundle)
+    return host
+
+
+def wire_live_watching(window: AssembledWindow, watch_requested: SignalInstance) -> None:
+    """``watch_requested(bundle_id)`` (the Store's *Watch* on a live bundle) plays that broadcast in the Live tab."""
+    if window.live is not None:
+        watch_requested.connect(window.live.watch)
 
 
 def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_download: bool) -> None:

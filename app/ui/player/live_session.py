@@ -24,6 +24,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from app.bundle import BundleKind, License, Manifest
 from app.library.playlist import offer_for
@@ -216,3 +217,33 @@ class LiveWatchSession:
             self._thread.join(_START_TIMEOUT_S)
         if not loop.is_running():
             loop.close()
+
+
+class LiveStore(Protocol):
+    """The parts of the store backend watching needs (``app.library.StoreBackend``); every call blocks."""
+
+    def bundle(self, bundle_id: str) -> Any: ...  # BundleDetail: its .manifest has .payload and .signature
+
+    def licenses_for_bundle(self, bundle_id: str) -> list[License]: ...
+
+
+def store_live_loader(
+    store: LiveStore,
+    verified_manifest: Callable[[str, str], Manifest],
+    *,
+    listen_host: str = "127.0.0.1",
+    find_peers: Callable[[Manifest], Sequence[Peer]] = lambda _manifest: (),
+) -> Callable[[str], LiveWatchPlan]:
+    """``load(bundle_id)`` for ``LiveWatchHost``: the store's signed manifest (verified with the pinned key), the
+    vault's licenses of the bundle, and the swarm's peers (none known: the viewer starts from the origin's HTTP)."""
+
+    def load(bundle_id: str) -> LiveWatchPlan:
+        signed = store.bundle(bundle_id).manifest
+        manifest = verified_manifest(signed.payload, signed.signature)
+        if manifest.bundle_id != bundle_id:
+            raise NotALiveBundle(manifest.title)
+        return load_live_plan(
+            manifest, store.licenses_for_bundle(bundle_id), listen_host=listen_host, peers=find_peers(manifest)
+        )
+
+    return load
