@@ -11,7 +11,6 @@ published ones costs nothing but its download: the check refuses its pieces. Blo
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ def add_with_kept_files(
     bundle_id: str,
     kept_dir: Path,
     download_dir: Callable[[], Path],
+    *,
     want: Want = Want.FREE,
 ) -> KeptRecordingAdded:
     """Move the kept recording files into the recording bundle's layout, then add the bundle (checked on add)."""
@@ -60,7 +60,7 @@ def add_with_kept_files(
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.replace(source, target)
+            source.replace(target)
         except OSError:  # another file system: copy, then drop the kept one
             shutil.copyfile(source, target)
             source.unlink()
