@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storefront.errors import StoreError
-from storefront.models import CREATOR_TABLES, Base, SchemaVersion, StripeEvent, StripePayment
+from storefront.models import CREATOR_TABLES, LIVE_TABLES, Base, SchemaVersion, StripeEvent, StripePayment
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,14 @@ def _v3_creators(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[Base.metadata.tables[t.__tablename__] for t in CREATOR_TABLES])
 
 
+def _v4_live(conn: Connection) -> None:
+    """Issue 9's live events (a live bundle's stream, start time, on-air state): a new table, created if missing."""
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables[t.__tablename__] for t in LIVE_TABLES])
+
+
 # Numbered steps; append, never edit a released one. Each runs in the migration's transaction.
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
-    (1, _v1_initial), (2, _v2_stripe_ledger), (3, _v3_creators),
+    (1, _v1_initial), (2, _v2_stripe_ledger), (3, _v3_creators), (4, _v4_live),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -483,3 +483,32 @@ CREATOR_TABLES = (
     CreatorUpdate,
     DownloadDay,
 )
+
+
+# --- live broadcasts (issue 9): one new table, so schema step 4 is a create_all of it on any database -------------
+
+
+class LiveState(enum.StrEnum):
+    SCHEDULED = "scheduled"  # announced for ``starts_at``; listed as upcoming
+    ON_AIR = "on_air"  # the creator went live; listed as live now
+    ENDED = "ended"  # over; no longer listed (the recording becomes an ordinary bundle)
+
+
+class LiveEvent(Base):
+    """A live bundle's broadcast: its stream, when it starts, whether it is on the air, and its swarm's tracker key.
+
+    The bundle itself (kind ``live``, signed manifest with the ``LiveSection``, wrapped key, gate) is an ordinary
+    ``Bundle`` row; this row holds what changes while it runs. ``swarm_hash`` is
+    ``app.live.blocks.swarm_info_hash(stream id)`` in hex: the info-hash its viewers announce to the tracker under."""
+
+    __tablename__ = "live_events"
+    __table_args__ = (Index("ix_live_events_state_starts", "state", "starts_at"),)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundles.id", ondelete="CASCADE"), primary_key=True)
+    stream_id: Mapped[str] = mapped_column(String(32), unique=True)
+    swarm_hash: Mapped[str] = mapped_column(String(40), unique=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20), default=LiveState.SCHEDULED)
+    state_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+LIVE_TABLES = (LiveEvent,)

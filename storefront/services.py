@@ -21,6 +21,7 @@ from storefront.gates import Gates
 from storefront.idempotency import Idempotency
 from storefront.keys import StoreKeys, load_store_keys
 from storefront.licensing import LicenseIssuer
+from storefront.live import LiveEvents
 from storefront.mail import Mailer
 from storefront.models import Bundle
 from storefront.payments import PaymentProvider, TestCardProvider
@@ -86,7 +87,8 @@ def build_services(config: StoreConfig, *, provider: PaymentProvider | None = No
                 )
             ).first()
         if row is None or row[0] is None:
-            return None
+            live_stream = LiveEvents(config, db, keys).swarm_for(hex_hash)  # issue 9: a live bundle's swarm
+            return None if live_stream is None else (hex_hash, "")
         return str(row[0]), str(row[1] or "")
 
     return StoreServices(

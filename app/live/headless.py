@@ -29,6 +29,7 @@ from app.bundle import SignedManifest, load_public_key, verify_license
 from app.live.access import content_key_from_ticket, stream_content_key, trusted_stream
 from app.live.blocks import Block, StreamSigner
 from app.live.broadcaster import Broadcaster
+from app.live.discovery import TrackerDiscovery
 from app.live.encoder import EncoderSettings
 from app.live.link import LinkProfile
 from app.live.node import NodeConfig
@@ -124,10 +125,13 @@ async def broadcast(args: argparse.Namespace) -> None:
         TestPattern(picture) if args.source == "pattern" else MediaFileSource(Path(args.source), picture, loop=True)
     )
     await broadcaster.start(source, http_port=args.http_port)
+    discovery = _discovery(args, stream_id, broadcaster.node.port, broadcaster.node.add_peers)
     _emit("ready", port=broadcaster.node.port, http_port=broadcaster.http_port, bundle=manifest.bundle_id)
     stats_task = asyncio.create_task(_broadcaster_stats(broadcaster))
     await _until_stopped(args.seconds)
     stats_task.cancel()
+    if discovery is not None:
+        await discovery.stop()
     await broadcaster.stop()
     _emit("stats", final=True, **_broadcaster_figures(broadcaster))
     _close_recording(recording)
@@ -152,6 +156,25 @@ def _close_recording(recording: RecordingWriter | None) -> None:
         recording.close()
         _emit("recording", files=[str(p) for p in recording.files()], blocks=recording.blocks_kept,
               bytes=recording.bytes_kept)  # fmt: skip
+
+
+def _discovery(
+    args: argparse.Namespace, stream_id: bytes, port: int, add_peers: Callable[[list[tuple[str, int]]], None]
+) -> TrackerDiscovery | None:
+    """With ``--tracker``: announce this node to the store's tracker and dial the peers it names (a ``tracker``
+    line for each answer that names peers)."""
+    if not args.tracker:
+        return None
+
+    def learned(peers: list[tuple[str, int]]) -> None:
+        add_peers(peers)
+        _emit("tracker", peers=[f"{host}:{p}" for host, p in peers], announces=discovery.stats.announces + 1)
+
+    discovery = TrackerDiscovery(
+        args.tracker, stream_id, host=args.host, port=port, on_peers=learned, interval_s=args.announce_interval
+    )
+    discovery.start()
+    return discovery
 
 
 def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
@@ -211,11 +234,14 @@ async def watch(args: argparse.Namespace) -> None:
         on_gap=lambda first, last: _emit("gap", first=first, last=last, at=time.time()),
     )
     await viewer.start(_peers(args.peers))
+    discovery = _discovery(args, config.stream_id, viewer.node.port, viewer.node.add_peers)
     _emit("ready", port=viewer.node.port, can_play=viewer.can_play)
     stats_task = asyncio.create_task(_viewer_stats(viewer))
     await _until_stopped(args.seconds)
     stats_task.cancel()
     _emit("stats", final=True, **viewer_figures(viewer))
+    if discovery is not None:
+        await discovery.stop()
     await viewer.stop()
     _close_recording(recording)
 
@@ -275,6 +301,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--seconds", type=float, default=None)
         p.add_argument("--fanout", type=int, default=3, help="most children per stripe")
         p.add_argument("--segment-blocks", type=int, default=SEGMENT_BLOCKS, help="blocks per recording file")
+        p.add_argument("--tracker", default=None, help="the store's announce URL: find the swarm's peers there")
+        p.add_argument("--announce-interval", type=float, default=15.0, help="seconds between announces")
     b = sub.choices["broadcast"]
     b.add_argument("--signing-key-file", required=True)
     b.add_argument("--bundle-key-file", default=None)

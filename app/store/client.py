@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
-from app.store import parsing
+from app.store import live, parsing
 from app.store.errors import SessionExpired, StoreError, WrongCredentials
 from app.store.models import (
     AccountCreated,
@@ -185,9 +185,7 @@ class StoreClient:
         )
         return parsing.purchase(answer)
 
-    def pledge(
-        self, token: str, campaign_id: str, card: Card, *, idempotency_key: str | None = None
-    ) -> PledgeResult:
+    def pledge(self, token: str, campaign_id: str, card: Card, *, idempotency_key: str | None = None) -> PledgeResult:
         """Back a campaign: the card is authorized now, charged only if the campaign reaches its goal."""
         answer = self._http.request(
             "POST",
@@ -209,3 +207,18 @@ class StoreClient:
             "GET", f"/creators/bundles/{_seg(bundle_id)}/subscribers", token=token, unauthorized=SessionExpired
         )
         return parsing.subscribers(answer)
+
+    # --- live (issue 9) ---------------------------------------------------------------------------------------
+
+    def live_listing(self) -> live.LiveListing:
+        """The broadcasts on the air now and the upcoming ones (soonest first)."""
+        return live.fetch_listing(self._http)
+
+    def create_live(self, token: str, event: live.NewLiveEvent) -> live.LiveCreated:
+        """Announce a live event (creator session): the store makes its stream id and key and lists it."""
+        return live.post_live(self._http, token, event, unauthorized=SessionExpired)
+
+    def set_live_state(self, token: str, bundle_id: str, state: live.LiveState | str) -> live.LiveState:
+        """Put the creator's own live event on the air, or end it."""
+        path = f"/creator/live/{_seg(bundle_id)}/state"
+        return live.put_state(self._http, token, path, live.LiveState(state), unauthorized=SessionExpired)

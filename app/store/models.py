@@ -120,6 +120,16 @@ class ReleaseInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveInfo:
+    """A live bundle's broadcast as the store tells it now (issue 9); the signed facts are in its manifest."""
+
+    stream_id: str
+    swarm_hash: str  # hex info-hash its viewers announce to the tracker under
+    starts_at: datetime
+    state: str  # "scheduled", "on_air" or "ended"
+
+
+@dataclass(frozen=True, slots=True)
 class BundleDetail(BundleSummary):
     description: str
     files: tuple[FileInfo, ...]
@@ -133,6 +143,7 @@ class BundleDetail(BundleSummary):
     swarm: SwarmHealth
     campaign: Campaign | None
     releases: tuple[ReleaseInfo, ...]
+    live: LiveInfo | None = None  # kind "live" only
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from app.store.models import (
     FileInfo,
     Gate,
     GateType,
+    LiveInfo,
     PledgeResult,
     PurchaseResult,
     ReleaseInfo,
@@ -265,6 +266,16 @@ def bundle_detail(data: object) -> BundleDetail:
         releases=tuple(
             _release(Fields(item, f"bundle.releases[{i}]")) for i, item in enumerate(f.items("releases", optional=True))
         ),
+        live=_live(live_data) if (live_data := f.opt_obj("live")) else None,
+    )
+
+
+def _live(f: Fields) -> LiveInfo:
+    return LiveInfo(
+        stream_id=f.text("stream_id"),
+        swarm_hash=f.text("swarm_hash"),
+        starts_at=f.time("starts_at"),
+        state=f.text("state"),
     )
 
 

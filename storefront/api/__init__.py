@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from storefront.api import accounts, campaigns, catalog, creators, gates, licenses, pledges, purchases, store
+from storefront.api import accounts, campaigns, catalog, creators, gates, licenses, live, pledges, purchases, store
 
 API_PREFIX = "/api/v1"
 
@@ -11,6 +11,7 @@ def build_api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for module in (store, catalog, accounts, gates, purchases, campaigns, licenses, creators, pledges):
         router.include_router(module.router)
+    router.include_router(live.router)  # issue 9: live events
     return router
 
 

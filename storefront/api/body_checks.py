@@ -16,6 +16,7 @@ from storefront.creator_updates import check_update
 from storefront.creators import check_display_name
 from storefront.draft_checks import check_draft
 from storefront.errors import InvalidInputError
+from storefront.live import check_live, check_state
 
 
 def _draft(body: dict[str, Any]) -> None:
@@ -34,12 +35,22 @@ def _creator(body: dict[str, Any]) -> None:
     check_display_name(body.get("display_name"))
 
 
+def _live(body: dict[str, Any]) -> None:
+    check_live(body)
+
+
+def _live_state(body: dict[str, Any]) -> None:
+    check_state(body)
+
+
 # by route template, below the API's prefix
 _CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "/creators/me": _creator,
     "/creators/drafts": _draft,
     "/creators/bundles/{bundle_id}/releases": _release,
     "/creators/bundles/{bundle_id}/updates": _update,
+    "/creator/live": _live,  # issue 9
+    "/creator/live/{bundle_id}/state": _live_state,
 }
 
 

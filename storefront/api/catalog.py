@@ -23,6 +23,7 @@ from storefront.config import StoreConfig
 from storefront.creator_dashboard import record_download
 from storefront.errors import NotFoundError
 from storefront.external_tracker import ExternalTracker
+from storefront.live import live_view
 from storefront.models import Bundle, BundleDocument, Campaign
 from storefront.purchases import get_bundle
 from storefront.torrents import magnet_uri, rewrite_torrent_urls
@@ -132,17 +133,21 @@ def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
                 for r in bundle.releases
             ],
             campaign=campaign_view(campaign) if campaign is not None else None,
+            live=live_view(session, bundle_id) if bundle.kind == BundleKind.LIVE.value else None,  # issue 9
         )
+    swarm_v1 = detail["live"]["swarm_hash"] if detail["live"] else bundle.info_hash_v1  # a live swarm: its viewers
     swarm = (
-        services.swarm.health(bundle.info_hash_v1 or "", bundle.info_hash_v2 or "")
+        services.swarm.health(swarm_v1 or "", bundle.info_hash_v2 or "")
         if isinstance(services.swarm, ExternalTracker)
-        else services.swarm.health(bundle.info_hash_v1 or bundle.info_hash_v2 or "")
+        else services.swarm.health(swarm_v1 or bundle.info_hash_v2 or "")
     )
     web_seed = config.web_seed_url(bundle.id)
     detail.update(
         manifest={"payload": bundle.document.manifest_payload, "signature": bundle.document.manifest_signature},
         torrent_url=config.api_url(f"/bundles/{bundle.id}/torrent"),
-        magnet=magnet_uri(
+        magnet=""  # a live bundle has no torrent
+        if detail["live"]
+        else magnet_uri(
             info_hash_v1=bundle.info_hash_v1 or "",
             info_hash_v2=bundle.info_hash_v2 or "",
             name=bundle.title,

@@ -160,6 +160,13 @@ class CampaignInfo(BaseModel):
     state: str
 
 
+class LiveInfo(BaseModel):
+    stream_id: str
+    swarm_hash: str  # the info-hash (hex) its viewers announce to the tracker under
+    starts_at: int
+    state: str  # scheduled, on_air or ended
+
+
 class BundleDetail(BundleSummary):
     description: str
     files: list[FileInfo]
@@ -173,6 +180,7 @@ class BundleDetail(BundleSummary):
     tracker_url: str
     swarm: SwarmInfo
     campaign: CampaignInfo | None
+    live: LiveInfo | None = None  # issue 9: a live bundle's broadcast (kind "live" only)
 
 
 class AccountCreated(BaseModel):
