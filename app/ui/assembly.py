@@ -192,7 +192,9 @@ def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: Pla
     shell, library = window.shell, window.library
     assert library is not None
     view = LiveView(parent=shell.window)
-    load = store_live_loader(parts.backend, library.adder.verified_manifest)
+    # The overlay listens on every interface, like the engine: viewers on other machines dial it (tests watch
+    # through LiveWatchHost with a 127.x address of their own).
+    load = store_live_loader(parts.backend, library.adder.verified_manifest, listen_host="0.0.0.0")  # noqa: S104
     host = LiveWatchHost(view, player.playback, player.video, shell.tasks, load, parent=shell)
     shell.add_page(view, "Live")
     shell.add_close_hook(host.shutdown)  # leaves the swarm, frees VLC before the engine stops

@@ -8,27 +8,51 @@ plays nothing, and still relays the stream's blocks.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtGui import QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
-from app.bundle import SignedManifest, verify_license, verify_manifest
+from app.library import BundleAdder, LibraryIndex, StoreBackend
 from app.live.clock_stamp import read_clock
 from app.player.playback import Playback
 from app.player.server import StreamServer
 from app.player.video import VideoBackend
+from app.store.account import StoreAccount
+from app.store.client import StoreClient
+from app.store.creator import CreatorClient
+from app.store.vault import LicenseVault
 from app.ui.player.live_host import RELAYING_SENTENCE, LiveWatchHost
-from app.ui.player.live_session import LiveWatchPlan, load_live_plan
+from app.ui.player.live_session import store_live_loader
 from app.ui.player.live_view import LiveView
 from app.ui.tasks import ThreadPoolTaskRunner
-from tests.live.swarm import LiveBundle, LiveProcess, make_live_bundle, start_broadcaster
-from tests.support.net import loopback_address
+from tests.live.swarm import LiveProcess
+from tests.storefront.store_support import StoreProcess
+from tests.support.creator import bearer, new_account
+from tests.support.net import free_port, loopback_address
 
-pytestmark = pytest.mark.timeout(120, method="thread")
+pytestmark = pytest.mark.timeout(150, method="thread")
+LIGHT = ["--kbps", "600", "--width", "320", "--height", "180", "--announce-interval", "1"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
+    data = tmp_path_factory.mktemp("live-watch-store") / "data"
+    data.mkdir()
+    server = StoreProcess(data).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +70,49 @@ def server() -> Iterator[StreamServer]:
     server.stop()
 
 
-def _loader(bundle: LiveBundle, ticket: Path | None, host: str):  # type: ignore[no-untyped-def]
-    """What the app's loader does with the store's answers: verify the manifest and the ticket, make the plan."""
+def _secret(path: Path, data: str) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(data)
+    return path
 
-    def load(bundle_id: str) -> LiveWatchPlan:
-        signed = SignedManifest.from_dict(json.loads(bundle.manifest_path.read_text()))
-        manifest = verify_manifest(signed, bundle.store_key.public_key)
-        assert manifest.bundle_id == bundle_id
-        licenses = [verify_license(ticket.read_text(), bundle.store_key.public_key)] if ticket else []
-        return load_live_plan(manifest, licenses, listen_host=host, peers=[(bundle.origin_host, bundle.origin_port)])
 
-    return load
+@dataclass(frozen=True)
+class OnAir:
+    bundle_id: str
+    broadcaster: LiveProcess
+
+
+def _go_live(store: StoreProcess, tmp: Path, title: str, gate: dict[str, object]) -> OnAir:
+    """What the creator's app does: make the stream key, announce the event to the store, broadcast with --tracker."""
+    host = loopback_address()
+    port, http_port = free_port(host), free_port(host)
+    stream_key = Ed25519PrivateKey.generate()
+    public = stream_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    with httpx.Client(base_url=store.api, timeout=30) as api:
+        _, token = new_account(api)
+        assert api.post("/creators/me", json={"display_name": "Rooftop"}, headers=bearer(token)).status_code == 200
+        made = api.post("/creator/live", headers=bearer(token), json={
+            "title": title, "starts_at": int(time.time()), "stream_public_key": base64.b64encode(public).decode(),
+            "origin_url": f"http://{host}:{http_port}", **gate})  # fmt: skip
+        assert made.status_code == 201, made.text
+        bundle_id = made.json()["bundle_id"]
+        manifest = api.get(f"/bundles/{bundle_id}").json()["manifest"]
+        store_key = api.get("/public-key").json()["public_key"]
+        assert api.put(f"/creator/live/{bundle_id}/state", json={"state": "on_air"}, headers=bearer(token)).is_success
+    manifest_path = tmp / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest))
+    raw = stream_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                   serialization.NoEncryption())  # fmt: skip
+    argv = ["broadcast", "--host", host, "--port", str(port), "--http-port", str(http_port),
+            "--manifest", str(manifest_path), "--store-key", store_key, "--tracker", f"{store.url}/announce",
+            "--signing-key-file", str(_secret(tmp / "stream.key", raw.hex())), *LIGHT]  # fmt: skip
+    if gate["gate"] != "free":
+        key = CreatorClient(store.url).bundle_key(token, bundle_id)
+        argv += ["--bundle-key-file", str(_secret(tmp / "bundle.key", key.hex()))]
+    broadcaster = LiveProcess(argv)
+    broadcaster.ready()
+    return OnAir(bundle_id, broadcaster)
 
 
 def _clock_on_screen(view: LiveView) -> int | None:
@@ -71,32 +127,40 @@ def _clock_on_screen(view: LiveView) -> int | None:
     return None if clock == 0 else clock  # a black picture (before the first one) reads as 0 with a good checksum
 
 
-def _host(qtbot: QtBot, server: StreamServer, backend: VideoBackend, load) -> LiveWatchHost:  # type: ignore[no-untyped-def]
+def _host(qtbot: QtBot, server: StreamServer, video: VideoBackend, store: StoreProcess, home: Path,
+          service: str) -> LiveWatchHost:  # fmt: skip
+    """The app's Live tab with its real parts: the store backend and the license vault, the adder's manifest check."""
     view = LiveView()
     view.resize(720, 520)
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
-    tasks = ThreadPoolTaskRunner()
+    vault = LicenseVault(service=service)
+    backend = StoreBackend(lambda: StoreAccount(StoreClient(store.url), vault, store_ref=store.url))
+    adder = BundleAdder(backend, None, LibraryIndex(home / "library.json"), lambda: home)  # type: ignore[arg-type]
+    load = store_live_loader(backend, adder.verified_manifest, listen_host=loopback_address())
     playback = Playback(engine=None, server=server)  # type: ignore[arg-type]  # live needs no torrent engine
-    return LiveWatchHost(view, playback, backend, tasks, load)
+    return LiveWatchHost(view, playback, video, ThreadPoolTaskRunner(), load)
 
 
 def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in_clock_advances(
-    qtbot: QtBot, tmp_path: Path, server: StreamServer, backend: VideoBackend
+    qtbot: QtBot, tmp_path: Path, server: StreamServer, backend: VideoBackend, store: StoreProcess
 ) -> None:
-    bundle = make_live_bundle(tmp_path, loopback_address())
-    broadcaster = start_broadcaster(bundle, "--kbps", "600", "--width", "320", "--height", "180")
+    on_air = _go_live(store, tmp_path, "Rooftop session", {"gate": "free"})
+    broadcaster = on_air.broadcaster
     host: LiveWatchHost | None = None
+    service = f"Bundlecast-livewatch-{uuid.uuid4().hex[:10]}"
     try:
-        broadcaster.ready()
-        host = _host(qtbot, server, backend, _loader(bundle, None, loopback_address()))
+        host = _host(qtbot, server, backend, store, tmp_path / "app", service)
         view = host.view
-        host.watch("live-1")
+        host.watch(on_air.bundle_id)
         qtbot.waitUntil(lambda: host.session is not None, timeout=20_000)
         qtbot.waitUntil(lambda: view.delay_label.text().endswith("s behind"), timeout=30_000)
         assert view.live_badge.isVisible() and view.live_badge.text() == "LIVE"
-        assert view.title_label.text() == "A live test broadcast — live"
+        assert view.title_label.text() == "Rooftop session — live"
+        # The app met the broadcaster through the store's tracker (no address was given to it).
+        assert host.session is not None and host.session.plan.peers == ()
+        assert host.session.discovery is not None and host.session.discovery.stats.announces >= 1
         delay = float(view.delay_label.text().split()[0])
         assert 0.5 < delay < 30
         # The picture in the window is the broadcaster's, and its clock moves on.
@@ -122,19 +186,20 @@ def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in
         if host is not None:
             host.shutdown()
         broadcaster.stop()
+        LicenseVault(service=service).forget_store(store.url)
 
 
 def test_a_paid_broadcast_without_a_ticket_shows_the_offer_plays_nothing_and_still_relays(
-    qtbot: QtBot, tmp_path: Path, server: StreamServer, backend: VideoBackend
+    qtbot: QtBot, tmp_path: Path, server: StreamServer, backend: VideoBackend, store: StoreProcess
 ) -> None:
-    bundle = make_live_bundle(tmp_path, loopback_address(), encrypted=True)
-    broadcaster: LiveProcess = start_broadcaster(bundle, "--kbps", "400", "--width", "320", "--height", "180")
+    on_air = _go_live(store, tmp_path, "Paid rooftop", {"gate": "price", "price_cents": 500})
+    broadcaster = on_air.broadcaster
     host: LiveWatchHost | None = None
+    service = f"Bundlecast-livewatch-{uuid.uuid4().hex[:10]}"
     try:
-        broadcaster.ready()
-        host = _host(qtbot, server, backend, _loader(bundle, None, loopback_address()))
+        host = _host(qtbot, server, backend, store, tmp_path / "app", service)
         view = host.view
-        host.watch("live-1")
+        host.watch(on_air.bundle_id)
         qtbot.waitUntil(lambda: host.session is not None, timeout=20_000)
         assert view.showing_offer
         assert view.offer_panel.headline.text() == "This broadcast needs a ticket."
@@ -148,8 +213,9 @@ def test_a_paid_broadcast_without_a_ticket_shows_the_offer_plays_nothing_and_sti
         assert server.bytes_sent(session.live_id) == 0
         with qtbot.waitSignal(host.offer_requested, timeout=2_000) as asked:
             view.offer_panel.button.click()
-        assert asked.args == ["live-1"]
+        assert asked.args == [on_air.bundle_id]
     finally:
         if host is not None:
             host.shutdown()
         broadcaster.stop()
+        LicenseVault(service=service).forget_store(store.url)

@@ -30,6 +30,7 @@ from app.bundle import BundleKind, License, Manifest
 from app.library.playlist import offer_for
 from app.live.access import content_key_from_ticket
 from app.live.blocks import BlockVerifier
+from app.live.discovery import TrackerDiscovery
 from app.live.node import NodeConfig
 from app.live.viewer import PlayedBlock, Viewer
 from app.player.items import Offer
@@ -39,6 +40,7 @@ from app.player.playback import Playback
 Peer = tuple[str, int]
 TICKET_HEADLINE = "This broadcast needs a ticket."
 _START_TIMEOUT_S = 10.0
+ANNOUNCE_EVERY_S = 5.0  # a viewer that joins meets the others within seconds; the tracker counts it live
 
 
 class NotALiveBundle(Exception):  # noqa: N818 - a sentence for the fan, like the other user-facing errors
@@ -54,7 +56,8 @@ class LiveWatchPlan:
     ticket: License | None
     offer: Offer | None  # a paid stream without a ticket: *Buy a ticket*
     listen_host: str = "127.0.0.1"
-    peers: tuple[Peer, ...] = ()  # the swarm's peers from the store's tracker (the origin's HTTP is the fallback)
+    peers: tuple[Peer, ...] = ()  # peers known up front (tests); the store's tracker names the others
+    tracker_url: str | None = None  # the store's announce URL: this fan announces and meets the swarm there
 
     @property
     def bundle_id(self) -> str:
@@ -80,6 +83,7 @@ def load_live_plan(
     *,
     listen_host: str = "127.0.0.1",
     peers: Sequence[Peer] = (),
+    tracker_url: str | None = None,
 ) -> LiveWatchPlan:
     """The plan for a verified live manifest and the fan's licenses of it (pure: the caller fetched them)."""
     if manifest.kind is not BundleKind.LIVE or manifest.live is None:
@@ -91,7 +95,7 @@ def load_live_plan(
         if base is not None:
             label = base.label.replace("Buy —", "Buy a ticket —", 1)
             offer = dataclasses.replace(base, headline=TICKET_HEADLINE, label=label)
-    return LiveWatchPlan(manifest, ticket, offer, listen_host, tuple(peers))
+    return LiveWatchPlan(manifest, ticket, offer, listen_host, tuple(peers), tracker_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,7 @@ class LiveWatchSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.viewer: Viewer | None = None
+        self.discovery: TrackerDiscovery | None = None
         self.url: str | None = None
 
     def start(self) -> str | None:
@@ -178,6 +183,22 @@ class LiveWatchSession:
             on_play=self._played,
         )
         await self.viewer.start(list(self.plan.peers))
+        if self.plan.tracker_url:
+            self.discovery = TrackerDiscovery(
+                self.plan.tracker_url,
+                config.stream_id,
+                host=self.plan.listen_host,
+                port=self.viewer.node.port,
+                on_peers=self.viewer.node.add_peers,
+                interval_s=ANNOUNCE_EVERY_S,
+            )
+            self.discovery.start()
+
+    async def _leave(self) -> None:
+        if self.discovery is not None:
+            await self.discovery.stop()  # says goodbye to the tracker (event=stopped)
+        if self.viewer is not None:
+            await self.viewer.stop()
 
     def _played(self, block: PlayedBlock) -> None:  # on the viewer's loop
         self._source.feed(block.data, keyframe=block.keyframe)
@@ -210,7 +231,7 @@ class LiveWatchSession:
             return
         if viewer is not None and not loop.is_closed():
             with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(viewer.stop(), loop).result(_START_TIMEOUT_S)
+                asyncio.run_coroutine_threadsafe(self._leave(), loop).result(_START_TIMEOUT_S)
         if not loop.is_closed():
             loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
@@ -222,7 +243,7 @@ class LiveWatchSession:
 class LiveStore(Protocol):
     """The parts of the store backend watching needs (``app.library.StoreBackend``); every call blocks."""
 
-    def bundle(self, bundle_id: str) -> Any: ...  # BundleDetail: its .manifest has .payload and .signature
+    def bundle(self, bundle_id: str) -> Any: ...  # BundleDetail: .manifest (.payload, .signature), .tracker_url
 
     def licenses_for_bundle(self, bundle_id: str) -> list[License]: ...
 
@@ -235,15 +256,19 @@ def store_live_loader(
     find_peers: Callable[[Manifest], Sequence[Peer]] = lambda _manifest: (),
 ) -> Callable[[str], LiveWatchPlan]:
     """``load(bundle_id)`` for ``LiveWatchHost``: the store's signed manifest (verified with the pinned key), the
-    vault's licenses of the bundle, and the swarm's peers (none known: the viewer starts from the origin's HTTP)."""
+    vault's licenses of the bundle, and the store's tracker where the swarm's peers meet."""
 
     def load(bundle_id: str) -> LiveWatchPlan:
-        signed = store.bundle(bundle_id).manifest
-        manifest = verified_manifest(signed.payload, signed.signature)
+        detail = store.bundle(bundle_id)
+        manifest = verified_manifest(detail.manifest.payload, detail.manifest.signature)
         if manifest.bundle_id != bundle_id:
             raise NotALiveBundle(manifest.title)
         return load_live_plan(
-            manifest, store.licenses_for_bundle(bundle_id), listen_host=listen_host, peers=find_peers(manifest)
+            manifest,
+            store.licenses_for_bundle(bundle_id),
+            listen_host=listen_host,
+            peers=find_peers(manifest),
+            tracker_url=detail.tracker_url,
         )
 
     return load
