@@ -1,8 +1,9 @@
-"""The recording becomes a bundle: a broadcaster and two viewers (processes, each on its own loopback address) keep
-the broadcast in the recording's layout; when it ends the creator publishes the recording through the app's
-publishing code to a real storefront (creator API, hybrid torrent, web seed); a viewer's app adds it and finds most
-of its bytes already on disk; a fresh fan downloads it byte-identical and the app's player plays it through the
-loopback stream server in VLC.
+"""The recording becomes a bundle: a live event made on a real storefront (creator API), a broadcaster and two viewers
+(processes, each on its own loopback address, meeting through the store's tracker) keep the broadcast in the
+recording's layout; when it ends the creator publishes the recording through the app's publishing code as the live
+bundle's release (hybrid torrent, web seed, same gate); a viewer's app adds it and finds most of its bytes already on
+disk; a fresh fan downloads it byte-identical and the app's player plays it through the loopback stream server in
+VLC. A paid broadcast's recording is locked, and the ticket a fan bought for the broadcast opens it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.bundle import BundleKind, GateType
+from app.bundle import BundleKind, License
 from app.engine import Engine, EngineSettings
 from app.engine.types import TorrentState
 from app.library import BundleAdder, LibraryIndex, StoreBackend, Want
 from app.library.kept_recording import add_with_kept_files
-from app.library.publishing import Publisher, PublishRequest
+from app.library.publishing import Publisher
+from app.library.recording_release import recording_request
 from app.live.recording import RECORDING_FOLDER
 from app.player.items import PlayItem
 from app.player.playback import Playback
@@ -29,14 +31,17 @@ from app.player.video import FrameShown, PlaybackEvent, VideoBackend
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
+from app.store.models import Card
 from app.store.vault import LicenseVault
-from tests.live.swarm import make_live_bundle, start_broadcaster, start_viewer, wait_for
+from tests.live.store_live import go_live
+from tests.live.swarm import wait_for
 from tests.storefront.store_support import StoreProcess
-from tests.support.creator import MemoryKeys, bearer, new_account
+from tests.support.creator import MemoryKeys, signed_manifest
 from tests.support.net import loopback_address
 
 pytestmark = pytest.mark.timeout(240, method="thread")
 SEGMENT_BLOCKS = 8  # 2 s files, so a short broadcast makes several
+LIGHT = ("--kbps", "500", "--width", "320", "--height", "180")
 
 
 @pytest.fixture
@@ -64,22 +69,18 @@ def _wait_checked(engine: Engine, torrent_id: str) -> None:
     wait_for(lambda: engine.snapshot(torrent_id).state is not TorrentState.CHECKING, 60, "the check on adding")
 
 
-def test_a_broadcast_recording_is_published_viewers_hold_most_of_it_and_a_fresh_fan_plays_it(
+def test_a_broadcast_recording_is_released_viewers_hold_most_of_it_and_a_fresh_fan_plays_it(
     tmp_path: Path, store: StoreProcess
 ) -> None:
-    bundle = make_live_bundle(tmp_path, loopback_address())
     recorded, kept = tmp_path / "recorded", [tmp_path / "kept-1", tmp_path / "kept-2"]
-    segment = ("--segment-blocks", str(SEGMENT_BLOCKS))
-    broadcaster = start_broadcaster(bundle, "--kbps", "500", "--width", "320", "--height", "180",
-                                    "--record", str(recorded), *segment)  # fmt: skip
+    common = ("--segment-blocks", str(SEGMENT_BLOCKS), "--announce-interval", "1")
+    on_air = go_live(store, tmp_path, "Rooftop session", {"gate": "free"}, *LIGHT, "--record", str(recorded), *common)
+    broadcaster = on_air.broadcaster
     viewers = []
     engines: list[Engine] = []
     service = f"Bundlecast-livetest-{uuid.uuid4().hex[:10]}"
     try:
-        broadcaster.ready()
-        origin = [(bundle.origin_host, bundle.origin_port)]
-        viewers = [start_viewer(bundle, loopback_address(), origin, "--keep-recording", str(k), *segment)
-                   for k in kept]  # fmt: skip
+        viewers = [on_air.viewer("--keep-recording", str(k), *common) for k in kept]
         for viewer in viewers:
             viewer.ready()
         wait_for(lambda: all(len(v.of("play")) >= 64 for v in viewers), 60, "16 s of play at both viewers")
@@ -90,25 +91,25 @@ def test_a_broadcast_recording_is_published_viewers_hold_most_of_it_and_a_fresh_
             viewer.stop()
         wait_for(lambda: all(p.of("recording") for p in (broadcaster, *viewers)), 10, "the recordings to close")
         files = sorted((recorded / RECORDING_FOLDER).glob("*.ts"))
-        assert len(files) >= 6, broadcaster.of("recording")
+        assert len(files) >= 8, broadcaster.of("recording")
 
-        # The creator publishes the recording through the app's publishing code: same (free) gate, hybrid torrent.
-        with httpx.Client(base_url=store.api, timeout=60) as api:
-            _, token = new_account(api)
-            assert api.post("/creators/me", json={"display_name": "Tess"}, headers=bearer(token)).status_code == 200
-        publisher = Publisher(tmp_path / "work", keys=MemoryKeys(), client=CreatorClient(store.url), token=token,
-                              store_url=store.url)  # fmt: skip
-        job = publisher.plan(PublishRequest(folder=recorded, title="A live test broadcast (recording)",
-                                            kind=BundleKind.FILM, gate=GateType.FREE, locked=frozenset()))  # fmt: skip
-        recording_id = publisher.run(job)
-        assert recording_id
+        # The creator publishes the recording through the app's publishing code, as the live bundle's release.
+        publisher = _publisher(store, on_air.token, tmp_path / "work")
+        job = publisher.plan(recording_request(on_air.manifest, recorded))
+        assert publisher.run(job) == on_air.bundle_id
+        with httpx.Client(base_url=store.api, timeout=30) as api:
+            released = signed_manifest(api, on_air.bundle_id)
+        assert released.kind is BundleKind.LIVE and released.live == on_air.manifest.live  # still the event
+        assert released.gate == on_air.manifest.gate and not any(f.locked for f in released.files)  # same gate
+        assert {f.path for f in released.files} == {f"{RECORDING_FOLDER}/{p.name}" for p in files}
+        assert released.info_hash_v2 and [r.id for r in released.releases] == ["recording"]
 
-        # A viewer's app adds the recording over what it kept: most bytes are there before any download.
+        # A viewer's app adds the recording over what it kept: most bytes never have to be downloaded.
         viewer_home = tmp_path / "viewer-app"
         engines.append(engine := _engine(viewer_home / "state"))
         backend, adder = _fan(store, engine, viewer_home, service)
-        result = add_with_kept_files(adder, backend, recording_id, kept[0], lambda: viewer_home / "dl")
-        assert len(result.placed) >= len(files) - 3  # the segments it saw from their start
+        result = add_with_kept_files(adder, backend, on_air.bundle_id, kept[0], lambda: viewer_home / "dl")
+        assert len(result.placed) >= len(files) - 4  # the segments it saw from their start
         tid = result.added.torrent_id
         _wait_checked(engine, tid)
         wait_for(lambda: engine.snapshot(tid).progress >= 1.0, 60, "the viewer's copy to complete")
@@ -122,12 +123,12 @@ def test_a_broadcast_recording_is_published_viewers_hold_most_of_it_and_a_fresh_
         fan_home = tmp_path / "fan-app"
         engines.append(fan_engine := _engine(fan_home / "state"))
         _backend, fan_adder = _fan(store, fan_engine, fan_home, service)
-        added = fan_adder.add(recording_id, Want.FREE)
+        added = fan_adder.add(on_air.bundle_id, Want.FREE)
         wait_for(lambda: fan_engine.snapshot(added.torrent_id).progress >= 1.0, 90, "the fan's download")
         top = fan_home / "dl" / publisher.journal(job).top_name
         for path in files:
             assert (top / RECORDING_FOLDER / path.name).read_bytes() == path.read_bytes()
-        _plays_in_the_app_player(fan_engine, added.torrent_id, added.manifest, files[1].name)
+        _plays_in_the_app_player(fan_engine, added.torrent_id, added.manifest, files[1].name, None)
     finally:
         for viewer in viewers:
             viewer.stop()
@@ -137,7 +138,52 @@ def test_a_broadcast_recording_is_published_viewers_hold_most_of_it_and_a_fresh_
         LicenseVault(service=service).forget_store(store.url)
 
 
-def _plays_in_the_app_player(engine: Engine, torrent_id: str, manifest: object, name: str) -> None:
+def test_a_paid_broadcast_recording_is_locked_and_the_ticket_bought_for_the_broadcast_opens_it(
+    tmp_path: Path, store: StoreProcess
+) -> None:
+    recorded = tmp_path / "recorded"
+    common = ("--segment-blocks", str(SEGMENT_BLOCKS), "--announce-interval", "1")
+    on_air = go_live(store, tmp_path, "Paid rooftop", {"gate": "price", "price_cents": 300}, *LIGHT,
+                     "--record", str(recorded), *common)  # fmt: skip
+    engines: list[Engine] = []
+    service = f"Bundlecast-livetest-{uuid.uuid4().hex[:10]}"
+    try:
+        # A fan buys a ticket while it is on air (a license of the live bundle, kept in the keyring).
+        fan_home = tmp_path / "fan-app"
+        engines.append(engine := _engine(fan_home / "state"))
+        backend, adder = _fan(store, engine, fan_home, service)
+        backend.sign_up(f"fan-{uuid.uuid4().hex[:8]}@example.com", "password-123")
+        ticket = backend.buy(on_air.bundle_id, Card("4242 4242 4242 4242", 12, 2040, "123"), None)
+        wait_for(lambda: len(on_air.broadcaster.of("block")) >= 24, 30, "6 s of broadcast")
+        on_air.broadcaster.stop()
+        wait_for(lambda: bool(on_air.broadcaster.of("recording")), 10, "the recording to close")
+        files = sorted((recorded / RECORDING_FOLDER).glob("*.ts"))
+        assert len(files) >= 3
+
+        publisher = _publisher(store, on_air.token, tmp_path / "work")
+        job = publisher.plan(recording_request(on_air.manifest, recorded))
+        assert publisher.run(job) == on_air.bundle_id
+        # Locked like the broadcast, under the same bundle: the ticket already opens every file.
+        added = adder.add(on_air.bundle_id, Want.ALL)  # the fan owns a license: everything
+        assert {f.path for f in added.manifest.files if f.locked} == {f"{RECORDING_FOLDER}/{p.name}" for p in files}
+        assert all(ticket.file_key(f.path) is not None for f in added.manifest.files)
+        wait_for(lambda: engine.snapshot(added.torrent_id).progress >= 1.0, 90, "the fan's download")
+        seed_copy = publisher.bundle_dir(job) / publisher.journal(job).top_name / RECORDING_FOLDER / files[1].name
+        assert seed_copy.read_bytes() != files[1].read_bytes()  # it travels encrypted
+        _plays_in_the_app_player(engine, added.torrent_id, added.manifest, files[1].name, ticket)
+    finally:
+        on_air.broadcaster.stop()
+        for engine in engines:
+            engine.shutdown()
+        LicenseVault(service=service).forget_store(store.url)
+
+
+def _publisher(store: StoreProcess, token: str, root: Path) -> Publisher:
+    return Publisher(root, keys=MemoryKeys(), client=CreatorClient(store.url), token=token, store_url=store.url)
+
+
+def _plays_in_the_app_player(engine: Engine, torrent_id: str, manifest: object, name: str,
+                             license: License | None) -> None:  # fmt: skip
     entry = next(f for f in manifest.files if f.path.endswith(name))  # type: ignore[attr-defined]
     index = next(f.index for f in engine.files(torrent_id) if f.path.endswith(name))
     server = StreamServer()
@@ -146,7 +192,7 @@ def _plays_in_the_app_player(engine: Engine, torrent_id: str, manifest: object, 
     events: list[PlaybackEvent] = []
     player = backend.create_player(events.append, probe_frames=True)
     try:
-        url = Playback(engine, server).stream_url(PlayItem(torrent_id, index, entry, "Recording", "rec"))
+        url = Playback(engine, server).stream_url(PlayItem(torrent_id, index, entry, "Recording", "rec"), license)
         player.open(url)
         wait_for(lambda: sum(isinstance(e, FrameShown) for e in events) >= 25, 30, "VLC to show a second of it")
     finally:

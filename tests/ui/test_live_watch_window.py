@@ -8,19 +8,11 @@ plays nothing, and still relays the stream's blocks.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtGui import QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
@@ -31,16 +23,14 @@ from app.player.server import StreamServer
 from app.player.video import VideoBackend
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
-from app.store.creator import CreatorClient
 from app.store.vault import LicenseVault
 from app.ui.player.live_host import RELAYING_SENTENCE, LiveWatchHost
 from app.ui.player.live_session import store_live_loader
 from app.ui.player.live_view import LiveView
 from app.ui.tasks import ThreadPoolTaskRunner
-from tests.live.swarm import LiveProcess
+from tests.live.store_live import go_live
 from tests.storefront.store_support import StoreProcess
-from tests.support.creator import bearer, new_account
-from tests.support.net import free_port, loopback_address
+from tests.support.net import loopback_address
 
 pytestmark = pytest.mark.timeout(150, method="thread")
 LIGHT = ["--kbps", "600", "--width", "320", "--height", "180", "--announce-interval", "1"]
@@ -68,51 +58,6 @@ def server() -> Iterator[StreamServer]:
     server.start()
     yield server
     server.stop()
-
-
-def _secret(path: Path, data: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(data)
-    return path
-
-
-@dataclass(frozen=True)
-class OnAir:
-    bundle_id: str
-    broadcaster: LiveProcess
-
-
-def _go_live(store: StoreProcess, tmp: Path, title: str, gate: dict[str, object]) -> OnAir:
-    """What the creator's app does: make the stream key, announce the event to the store, broadcast with --tracker."""
-    host = loopback_address()
-    port, http_port = free_port(host), free_port(host)
-    stream_key = Ed25519PrivateKey.generate()
-    public = stream_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    with httpx.Client(base_url=store.api, timeout=30) as api:
-        _, token = new_account(api)
-        assert api.post("/creators/me", json={"display_name": "Rooftop"}, headers=bearer(token)).status_code == 200
-        made = api.post("/creator/live", headers=bearer(token), json={
-            "title": title, "starts_at": int(time.time()), "stream_public_key": base64.b64encode(public).decode(),
-            "origin_url": f"http://{host}:{http_port}", **gate})  # fmt: skip
-        assert made.status_code == 201, made.text
-        bundle_id = made.json()["bundle_id"]
-        manifest = api.get(f"/bundles/{bundle_id}").json()["manifest"]
-        store_key = api.get("/public-key").json()["public_key"]
-        assert api.put(f"/creator/live/{bundle_id}/state", json={"state": "on_air"}, headers=bearer(token)).is_success
-    manifest_path = tmp / "manifest.json"
-    manifest_path.write_text(json.dumps(manifest))
-    raw = stream_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                   serialization.NoEncryption())  # fmt: skip
-    argv = ["broadcast", "--host", host, "--port", str(port), "--http-port", str(http_port),
-            "--manifest", str(manifest_path), "--store-key", store_key, "--tracker", f"{store.url}/announce",
-            "--signing-key-file", str(_secret(tmp / "stream.key", raw.hex())), *LIGHT]  # fmt: skip
-    if gate["gate"] != "free":
-        key = CreatorClient(store.url).bundle_key(token, bundle_id)
-        argv += ["--bundle-key-file", str(_secret(tmp / "bundle.key", key.hex()))]
-    broadcaster = LiveProcess(argv)
-    broadcaster.ready()
-    return OnAir(bundle_id, broadcaster)
 
 
 def _clock_on_screen(view: LiveView) -> int | None:
@@ -146,7 +91,7 @@ def _host(qtbot: QtBot, server: StreamServer, video: VideoBackend, store: StoreP
 def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in_clock_advances(
     qtbot: QtBot, tmp_path: Path, server: StreamServer, backend: VideoBackend, store: StoreProcess
 ) -> None:
-    on_air = _go_live(store, tmp_path, "Rooftop session", {"gate": "free"})
+    on_air = go_live(store, tmp_path, "Rooftop session", {"gate": "free"}, *LIGHT)
     broadcaster = on_air.broadcaster
     host: LiveWatchHost | None = None
     service = f"Bundlecast-livewatch-{uuid.uuid4().hex[:10]}"
@@ -192,7 +137,7 @@ def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in
 def test_a_paid_broadcast_without_a_ticket_shows_the_offer_plays_nothing_and_still_relays(
     qtbot: QtBot, tmp_path: Path, server: StreamServer, backend: VideoBackend, store: StoreProcess
 ) -> None:
-    on_air = _go_live(store, tmp_path, "Paid rooftop", {"gate": "price", "price_cents": 500})
+    on_air = go_live(store, tmp_path, "Paid rooftop", {"gate": "price", "price_cents": 500}, *LIGHT)
     broadcaster = on_air.broadcaster
     host: LiveWatchHost | None = None
     service = f"Bundlecast-livewatch-{uuid.uuid4().hex[:10]}"

@@ -170,7 +170,10 @@ class Publisher:
         if request.release_of is not None:
             assert self._client is not None
             key = self._client.bundle_key(self._token, request.release_of)
-            top = str(self._release_base(request.release_of).top_name)
+            if request.first_release:
+                top = top_name_of(request.title or request.release_title)
+            else:
+                top = str(self._release_base(request.release_of).top_name)
         else:
             key = secrets.token_bytes(32)
             top = top_name_of(request.title)
@@ -274,7 +277,7 @@ class Publisher:
     def _base_dir(self, journal: Journal) -> Path:
         """Where the torrent's top folder lives: a release grows the published bundle's own folder."""
         release_of = journal.request.get("release_of")
-        if release_of:
+        if release_of and not journal.request.get("first_release"):
             return self.bundle_dir(self._release_base(str(release_of)).job_id)
         return self.bundle_dir(journal.job_id)
 
