@@ -3,9 +3,9 @@ recording's layout (``app.live.recording``) are moved to where the recording bun
 engine's check on adding finds their pieces verified and only the rest is downloaded — and the fan seeds at once.
 
 ``add_with_kept_files`` verifies the recording bundle's signed manifest and its .torrent like every add
-(``BundleAdder``), moves each kept file whose path the signed manifest lists (free files only: a kept file is
-plaintext, and a locked file is ciphertext on disk) into the torrent's top folder in the download folder — never over
-a file that is there, never outside that folder — and then adds the bundle. A kept file whose bytes differ from the
+(``BundleAdder``), moves each kept file whose path the signed manifest lists into the torrent's top folder in the
+download folder (a locked file — kept as its published ciphertext by a ticket holder — under its locked name) — never
+over a file that is there, never outside that folder — and then adds the bundle. A kept file whose bytes differ from the
 published ones costs nothing but its download: the check refuses its pieces. Blocking (store, disk, engine): a worker.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from app.engine import inspect_torrent
 from app.library.adder import AddedBundle, BundleAdder, Want
 from app.library.backend import StoreBackend
+from app.library.locked_files import disk_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +54,10 @@ def add_with_kept_files(
     placed_bytes = 0
     for entry in manifest.files:
         relative = _safe_relative(entry.path)
-        if entry.locked or relative is None:
+        if relative is None:
             continue
-        source, target = kept_dir / relative, top / relative
+        # A locked file is kept as its published ciphertext; on disk it goes under the locked name, like the adder's.
+        source, target = kept_dir / relative, top / disk_path(entry)
         if not source.is_file() or target.exists() or source.stat().st_size > entry.size:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.bundle import GateType, Manifest
+from app.bundle import GateType, Manifest, derived_nonce
 from app.library.publishing import PublishRequest
 
 RECORDING_RELEASE_ID = "recording"
@@ -22,6 +22,9 @@ def recording_request(live: Manifest, folder: Path) -> PublishRequest:
     """The release that publishes ``folder`` (the bundle's top folder as recorded) under the live bundle."""
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     gated = live.gate.type is not GateType.FREE
+    stream = live.live.stream_id if live.live is not None else live.bundle_id
+    # The nonces app.live.recording.recording_nonce fixes: a ticket holder's kept ciphertext is the published one.
+    nonces = tuple((path, derived_nonce(f"live-recording/{stream}", path).hex()) for path in files) if gated else ()
     return PublishRequest(
         folder=folder,
         title=live.title,
@@ -33,4 +36,5 @@ def recording_request(live: Manifest, folder: Path) -> PublishRequest:
         release_id=RECORDING_RELEASE_ID,
         release_title=f"Recording of {live.title}",
         first_release=True,
+        nonces=nonces,
     )

@@ -25,7 +25,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.bundle import SignedManifest, load_public_key, verify_license
+from app.bundle import ContentCipher, License, SignedManifest, load_public_key, verify_license
 from app.live.access import content_key_from_ticket, stream_content_key, trusted_stream
 from app.live.blocks import Block, StreamSigner
 from app.live.broadcaster import Broadcaster
@@ -33,7 +33,7 @@ from app.live.discovery import TrackerDiscovery
 from app.live.encoder import EncoderSettings
 from app.live.link import LinkProfile
 from app.live.node import NodeConfig
-from app.live.recording import SEGMENT_BLOCKS, RecordingWriter
+from app.live.recording import SEGMENT_BLOCKS, CipherFor, RecordingWriter, recording_nonce
 from app.live.sources import MediaFileSource, PictureFormat, TestPattern
 from app.live.viewer import PlayedBlock, Viewer
 
@@ -143,12 +143,28 @@ def _made(block: Block, plain: bytes, recording: RecordingWriter | None) -> None
         recording.keep(block.seq, plain)
 
 
-def _recording(args: argparse.Namespace, *, trust_start: bool) -> RecordingWriter | None:
+def _recording(
+    args: argparse.Namespace, *, trust_start: bool, cipher_for: CipherFor | None = None
+) -> RecordingWriter | None:
     """The recording in its published layout (``--record``: the broadcaster's; ``--keep-recording``: a viewer's)."""
     folder = getattr(args, "record", None) or getattr(args, "keep_recording", None)
     if not folder:
         return None
-    return RecordingWriter(Path(folder), segment_blocks=args.segment_blocks, trust_start=trust_start)
+    return RecordingWriter(
+        Path(folder), segment_blocks=args.segment_blocks, trust_start=trust_start, cipher_for=cipher_for
+    )
+
+
+def _ticket_cipher(ticket: License | None, stream_id_hex: str) -> CipherFor | None:
+    """A paid recording's files as published: the key the ticket derives for each path, the nonce fixed in advance."""
+    if ticket is None:
+        return None
+
+    def cipher_for(path: str) -> ContentCipher | None:
+        key = ticket.file_key(path)
+        return None if key is None else ContentCipher(key, recording_nonce(stream_id_hex, path))
+
+    return cipher_for
 
 
 def _close_recording(recording: RecordingWriter | None) -> None:
@@ -201,6 +217,7 @@ async def watch(args: argparse.Namespace) -> None:
     store_key = load_public_key(args.store_key)
     manifest, section, verifier = trusted_stream(signed, store_key)
     content_key = None
+    ticket: License | None = None
     if args.ticket_file:
         ticket = verify_license(Path(args.ticket_file).read_text().strip(), store_key)
         content_key = content_key_from_ticket(ticket, manifest)
@@ -216,8 +233,10 @@ async def watch(args: argparse.Namespace) -> None:
         link=_link(args.link),
     )
 
-    # A paid stream's plaintext is never written: viewers keep only free streams' recordings.
-    recording = None if section.encrypted else _recording(args, trust_start=False)
+    # A paid stream's plaintext is never written: a ticket holder keeps the recording's published ciphertext.
+    cipher_for = _ticket_cipher(ticket, section.stream_id) if section.encrypted else None
+    keeps = not section.encrypted or cipher_for is not None
+    recording = _recording(args, trust_start=False, cipher_for=cipher_for) if keeps else None
 
     def played(block: PlayedBlock) -> None:
         if recording is not None:

@@ -8,16 +8,20 @@ as an ordinary bundle when the broadcast ends (a hybrid torrent aligns every fil
 what it plays in the same layout (``RecordingWriter(trust_start=False)``): it writes a segment only from the segment's
 first sequence number (or, for the first segment it meets, from its first block — right when it was there from the
 start) and stops a segment at its first gap, so each file it holds is a prefix of the published one and every piece
-inside that prefix verifies when the recording's torrent is added over it. Paid streams are not kept (their
-recording's ciphertext is not known before it is published; docs/CONTRACTS.md, "The recording"). Files are written
+inside that prefix verifies when the recording's torrent is added over it. A paid stream is kept only by a ticket
+holder and only as the ciphertext the recording is published with (``cipher_for``: the file key the ticket derives
+for the file's path, the nonce ``recording_nonce`` fixes in advance) — never as plaintext. Files are written
 with ordinary buffered appends and flushed per block; on the caller's thread (the broadcaster's or viewer's loop).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from app.bundle import ContentCipher, derived_nonce
 
 SEGMENT_BLOCKS = 240  # 60 s of 250 ms blocks
 RECORDING_FOLDER = "recording"
@@ -32,23 +36,40 @@ def segment_path(index: int) -> str:
     return f"{RECORDING_FOLDER}/{segment_name(index)}"
 
 
+def recording_nonce(stream_id_hex: str, path: str) -> bytes:
+    """The nonce a paid stream's recording file is published with (fixed in advance: viewers write its ciphertext)."""
+    return derived_nonce(f"live-recording/{stream_id_hex}", path)
+
+
+CipherFor = Callable[[str], ContentCipher | None]  # a recording file's path -> its published cipher (paid streams)
+
+
 @dataclass(slots=True)
 class _Segment:
     index: int
     handle: BinaryIO
     last_seq: int
+    cipher: ContentCipher | None
     size: int = 0
 
 
 class RecordingWriter:
     """Appends played or sent blocks to their segment files under ``folder`` (the bundle's top folder)."""
 
-    def __init__(self, folder: Path, *, segment_blocks: int = SEGMENT_BLOCKS, trust_start: bool) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        segment_blocks: int = SEGMENT_BLOCKS,
+        trust_start: bool,
+        cipher_for: CipherFor | None = None,
+    ) -> None:
         if segment_blocks < 1:
             raise ValueError("a segment holds at least one block")
         self.folder = folder
         self.segment_blocks = segment_blocks
         self._trust_start = trust_start
+        self._cipher_for = cipher_for
         self._first_seen = True
         self._open: _Segment | None = None
         self._closed_segments: set[int] = set()
@@ -75,6 +96,8 @@ class RecordingWriter:
                 return False
             segment = self._begin(index, seq)
         self._first_seen = False
+        if segment.cipher is not None:  # a paid stream: only the published ciphertext touches the disk
+            data = segment.cipher.encrypt_at(segment.size, data)
         segment.handle.write(data)
         segment.handle.flush()
         segment.last_seq = seq
@@ -86,7 +109,8 @@ class RecordingWriter:
     def _begin(self, index: int, seq: int) -> _Segment:
         path = self.folder / segment_path(index)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._open = _Segment(index, path.open("wb"), seq - 1)
+        cipher = self._cipher_for(segment_path(index)) if self._cipher_for is not None else None
+        self._open = _Segment(index, path.open("wb"), seq - 1, cipher)
         return self._open
 
     def _close(self) -> None:

@@ -33,10 +33,10 @@ from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from app.store.models import Card
 from app.store.vault import LicenseVault
-from tests.live.store_live import go_live
+from tests.live.store_live import go_live, secret_file
 from tests.live.swarm import wait_for
-from tests.storefront.store_support import StoreProcess
-from tests.support.creator import MemoryKeys, signed_manifest
+from tests.storefront.store_support import GOOD_CARD, StoreProcess, auth
+from tests.support.creator import MemoryKeys, new_account, signed_manifest
 from tests.support.net import loopback_address
 
 pytestmark = pytest.mark.timeout(240, method="thread")
@@ -138,44 +138,81 @@ def test_a_broadcast_recording_is_released_viewers_hold_most_of_it_and_a_fresh_f
         LicenseVault(service=service).forget_store(store.url)
 
 
-def test_a_paid_broadcast_recording_is_locked_and_the_ticket_bought_for_the_broadcast_opens_it(
+def test_a_paid_broadcast_recording_is_locked_the_ticket_opens_it_and_a_ticket_holder_kept_only_ciphertext(
     tmp_path: Path, store: StoreProcess
 ) -> None:
-    recorded = tmp_path / "recorded"
+    recorded, kept = tmp_path / "recorded", tmp_path / "kept"
     common = ("--segment-blocks", str(SEGMENT_BLOCKS), "--announce-interval", "1")
     on_air = go_live(store, tmp_path, "Paid rooftop", {"gate": "price", "price_cents": 300}, *LIGHT,
                      "--record", str(recorded), *common)  # fmt: skip
     engines: list[Engine] = []
+    viewer = None
     service = f"Bundlecast-livetest-{uuid.uuid4().hex[:10]}"
     try:
-        # A fan buys a ticket while it is on air (a license of the live bundle, kept in the keyring).
+        # A viewer with a ticket (bought over the API) watches and keeps the recording's layout.
+        with httpx.Client(base_url=store.api, timeout=30) as api:
+            _, buyer = new_account(api)
+            bought = api.post("/purchases", json={"bundle_id": on_air.bundle_id, "card": GOOD_CARD},
+                              headers=auth(buyer, uuid.uuid4().hex))  # fmt: skip
+            assert bought.status_code == 201, bought.text
+        ticket_file = secret_file(tmp_path / "ticket.token", bought.json()["license"])
+        viewer = on_air.viewer("--ticket-file", str(ticket_file), "--keep-recording", str(kept), *common)
+        assert viewer.ready()["can_play"]
+        # A fan buys a ticket in the app while it is on air (a license of the live bundle, kept in the keyring).
         fan_home = tmp_path / "fan-app"
         engines.append(engine := _engine(fan_home / "state"))
         backend, adder = _fan(store, engine, fan_home, service)
         backend.sign_up(f"fan-{uuid.uuid4().hex[:8]}@example.com", "password-123")
         ticket = backend.buy(on_air.bundle_id, Card("4242 4242 4242 4242", 12, 2040, "123"), None)
-        wait_for(lambda: len(on_air.broadcaster.of("block")) >= 24, 30, "6 s of broadcast")
+        wait_for(lambda: len(viewer.of("play")) >= 48, 60, "12 s of play at the ticket holder")
         on_air.broadcaster.stop()
-        wait_for(lambda: bool(on_air.broadcaster.of("recording")), 10, "the recording to close")
+        wait_for(lambda: time.time() - viewer.of("play")[-1]["at"] > 2.5, 20, "play to run out")
+        viewer.stop()
+        wait_for(lambda: bool(on_air.broadcaster.of("recording")) and bool(viewer.of("recording")), 10,
+                 "the recordings to close")  # fmt: skip
         files = sorted((recorded / RECORDING_FOLDER).glob("*.ts"))
-        assert len(files) >= 3
+        assert len(files) >= 5
 
         publisher = _publisher(store, on_air.token, tmp_path / "work")
         job = publisher.plan(recording_request(on_air.manifest, recorded))
         assert publisher.run(job) == on_air.bundle_id
-        # Locked like the broadcast, under the same bundle: the ticket already opens every file.
-        added = adder.add(on_air.bundle_id, Want.ALL)  # the fan owns a license: everything
+        published = publisher.bundle_dir(job) / publisher.journal(job).top_name / RECORDING_FOLDER
+        # What the ticket holder kept is the published ciphertext, never the plaintext.
+        kept_files = sorted((kept / RECORDING_FOLDER).glob("*.ts"))
+        assert len(kept_files) >= 3
+        for path in kept_files:
+            mine = path.read_bytes()
+            assert mine != (recorded / RECORDING_FOLDER / path.name).read_bytes()[: len(mine)]
+            if (published / path.name).read_bytes().startswith(mine):
+                continue
+            assert path == kept_files[0]  # only a first segment joined mid-way may differ
+        # The ticket holder's app adds the recording over what it kept: most bytes never have to be downloaded.
+        viewer_home = tmp_path / "viewer-app"
+        engines.append(viewer_engine := _engine(viewer_home / "state"))
+        viewer_backend, viewer_adder = _fan(store, viewer_engine, viewer_home, service + "-v")
+        result = add_with_kept_files(viewer_adder, viewer_backend, on_air.bundle_id, kept, lambda: viewer_home / "dl",
+                                     want=Want.ALL)  # fmt: skip
+        tid = result.added.torrent_id
+        _wait_checked(viewer_engine, tid)
+        wait_for(lambda: viewer_engine.snapshot(tid).progress >= 1.0, 60, "the ticket holder's copy to complete")
+        done = viewer_engine.snapshot(tid)
+        assert done.total_size - done.total_downloaded >= 0.5 * done.total_size, (done.total_downloaded, done)
+
+        # Locked like the broadcast, under the same bundle: the ticket bought on air opens every file, and plays it.
+        added = adder.add(on_air.bundle_id, Want.ALL)
         assert {f.path for f in added.manifest.files if f.locked} == {f"{RECORDING_FOLDER}/{p.name}" for p in files}
         assert all(ticket.file_key(f.path) is not None for f in added.manifest.files)
         wait_for(lambda: engine.snapshot(added.torrent_id).progress >= 1.0, 90, "the fan's download")
-        seed_copy = publisher.bundle_dir(job) / publisher.journal(job).top_name / RECORDING_FOLDER / files[1].name
-        assert seed_copy.read_bytes() != files[1].read_bytes()  # it travels encrypted
+        assert (published / files[1].name).read_bytes() != files[1].read_bytes()  # it travels encrypted
         _plays_in_the_app_player(engine, added.torrent_id, added.manifest, files[1].name, ticket)
     finally:
+        if viewer is not None:
+            viewer.stop()
         on_air.broadcaster.stop()
         for engine in engines:
             engine.shutdown()
         LicenseVault(service=service).forget_store(store.url)
+        LicenseVault(service=service + "-v").forget_store(store.url)
 
 
 def _publisher(store: StoreProcess, token: str, root: Path) -> Publisher:

@@ -178,12 +178,14 @@ class Publisher:
             key = secrets.token_bytes(32)
             top = top_name_of(request.title)
         self._keys.put(job_id, key)  # before the journal names the job: a journal always has its key
+        fixed = dict(request.nonces)  # a live recording's: viewers wrote its ciphertext already
         job.mkdir(parents=True)
         entries = [
             {
                 **dataclasses.asdict(f),
                 "locked": f.path in request.locked,
-                "nonce": secrets.token_bytes(NONCE_SIZE).hex() if f.path in request.locked else None,
+                "nonce": (fixed.get(f.path) or secrets.token_bytes(NONCE_SIZE).hex()) if f.path in request.locked
+                else None,
             }
             for f in facts
         ]
