@@ -44,6 +44,8 @@ def add_with_kept_files(
     download_dir: Callable[[], Path],
     *,
     want: Want = Want.FREE,
+    recheck: bool = False,
+    backed: bool = False,
 ) -> KeptRecordingAdded:
     """Move the kept recording files into the recording bundle's layout, then add the bundle (checked on add)."""
     detail = backend.bundle(bundle_id)
@@ -68,5 +70,5 @@ def add_with_kept_files(
             source.unlink()
         placed.append(entry.path)
         placed_bytes += target.stat().st_size
-    added = adder.add(bundle_id, want)
+    added = adder.add(bundle_id, want, recheck=recheck, backed=backed)
     return KeptRecordingAdded(added, tuple(placed), placed_bytes)

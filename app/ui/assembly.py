@@ -109,7 +109,8 @@ def assemble_window(
     if store is None:
         return window
     tasks_ = shell.tasks
-    library = Library(store.backend, engine, store.index, shell.download_dir, store.watch)  # type: ignore[arg-type]
+    library = Library(store.backend, engine, store.index, shell.download_dir, store.watch,  # type: ignore[arg-type]
+                      kept_live_root=kept_live_root(store))  # fmt: skip
     # Covers decode on a worker of their own: decoding threads compete with the UI thread for the GIL; 4 delayed
     # the UI thread up to 88 ms against 28 ms with one (/tmp micro-bench, 300x400 PNGs; see FIELD-NOTES-FOUND).
     cover_tasks = ThreadPoolTaskRunner(max_threads=1, parent=shell)
@@ -195,7 +196,8 @@ def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: Pla
     # The overlay listens on every interface, like the engine: viewers on other machines dial it (tests watch
     # through LiveWatchHost with a 127.x address of their own).
     load = store_live_loader(parts.backend, library.adder.verified_manifest, listen_host="0.0.0.0")  # noqa: S104
-    host = LiveWatchHost(view, player.playback, player.video, shell.tasks, load, parent=shell)
+    host = LiveWatchHost(view, player.playback, player.video, shell.tasks, load, kept_root=kept_live_root(parts),
+                         parent=shell)  # fmt: skip
     shell.add_page(view, "Live")
     shell.add_close_hook(host.shutdown)  # leaves the swarm, frees VLC before the engine stops
     host.show_requested.connect(lambda: shell.show_page(view))
@@ -205,6 +207,11 @@ def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: Pla
                                      else None)  # fmt: skip
         host.offer_requested.connect(window.store.open_bundle)
     return host
+
+
+def kept_live_root(parts: StoreParts) -> Path:
+    """Where the Live tab keeps what it played, per live bundle, until its recording is added (beside the index)."""
+    return parts.index.path.with_name("live-kept")
 
 
 def wire_live_watching(window: AssembledWindow, watch_requested: SignalInstance) -> None:

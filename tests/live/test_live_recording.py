@@ -19,13 +19,14 @@ import pytest
 from app.bundle import BundleKind, License
 from app.engine import Engine, EngineSettings
 from app.engine.types import TorrentState
-from app.library import BundleAdder, LibraryIndex, StoreBackend, Want
+from app.library import BundleAdder, Library, LibraryIndex, StoreBackend, Want
 from app.library.kept_recording import add_with_kept_files
 from app.library.publishing import Publisher
 from app.library.recording_release import recording_request
 from app.live.recording import RECORDING_FOLDER
 from app.player.items import PlayItem
 from app.player.playback import Playback
+from app.player.resume import ResumePositions
 from app.player.server import StreamServer
 from app.player.video import FrameShown, PlaybackEvent, VideoBackend
 from app.store.account import StoreAccount
@@ -72,9 +73,12 @@ def _wait_checked(engine: Engine, torrent_id: str) -> None:
 def test_a_broadcast_recording_is_released_viewers_hold_most_of_it_and_a_fresh_fan_plays_it(
     tmp_path: Path, store: StoreProcess
 ) -> None:
-    recorded, kept = tmp_path / "recorded", [tmp_path / "kept-1", tmp_path / "kept-2"]
+    recorded = tmp_path / "recorded"
     common = ("--segment-blocks", str(SEGMENT_BLOCKS), "--announce-interval", "1")
     on_air = go_live(store, tmp_path, "Rooftop session", {"gate": "free"}, *LIGHT, "--record", str(recorded), *common)
+    # Where each viewer's app keeps what it plays (the Live tab's folder: <app data>/live-kept/<bundle id>).
+    kept_roots = [tmp_path / "viewer-app" / "live-kept", tmp_path / "viewer-2" / "live-kept"]
+    kept = [root / on_air.bundle_id for root in kept_roots]
     broadcaster = on_air.broadcaster
     viewers = []
     engines: list[Engine] = []
@@ -104,13 +108,17 @@ def test_a_broadcast_recording_is_released_viewers_hold_most_of_it_and_a_fresh_f
         assert {f.path for f in released.files} == {f"{RECORDING_FOLDER}/{p.name}" for p in files}
         assert released.info_hash_v2 and [r.id for r in released.releases] == ["recording"]
 
-        # A viewer's app adds the recording over what it kept: most bytes never have to be downloaded.
+        # A viewer's app adds the recording (Library.add, as the Store's Download does) over what it kept: most bytes
+        # never have to be downloaded.
         viewer_home = tmp_path / "viewer-app"
         engines.append(engine := _engine(viewer_home / "state"))
-        backend, adder = _fan(store, engine, viewer_home, service)
-        result = add_with_kept_files(adder, backend, on_air.bundle_id, kept[0], lambda: viewer_home / "dl")
-        assert len(result.placed) >= len(files) - 4  # the segments it saw from their start
-        tid = result.added.torrent_id
+        backend, _adder = _fan(store, engine, viewer_home, service)
+        library = Library(backend, engine, LibraryIndex(viewer_home / "library.json"), lambda: viewer_home / "dl",
+                          ResumePositions(viewer_home / "resume.json"), kept_live_root=kept_roots[0])  # fmt: skip
+        kept_names = {p.name for p in (kept[0] / RECORDING_FOLDER).glob("*.ts")}
+        assert len(kept_names) >= len(files) - 4  # the segments it saw from their start
+        tid = library.add(on_air.bundle_id).torrent_id
+        assert not kept[0].exists()  # moved into place (what did not fit is gone)
         _wait_checked(engine, tid)
         wait_for(lambda: engine.snapshot(tid).progress >= 1.0, 60, "the viewer's copy to complete")
         done = engine.snapshot(tid)

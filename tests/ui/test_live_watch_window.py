@@ -85,7 +85,7 @@ def _host(qtbot: QtBot, server: StreamServer, video: VideoBackend, store: StoreP
     adder = BundleAdder(backend, None, LibraryIndex(home / "library.json"), lambda: home)  # type: ignore[arg-type]
     load = store_live_loader(backend, adder.verified_manifest, listen_host=loopback_address())
     playback = Playback(engine=None, server=server)  # type: ignore[arg-type]  # live needs no torrent engine
-    return LiveWatchHost(view, playback, video, ThreadPoolTaskRunner(), load)
+    return LiveWatchHost(view, playback, video, ThreadPoolTaskRunner(), load, kept_root=home / "live-kept")
 
 
 def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in_clock_advances(
@@ -94,6 +94,7 @@ def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in
     on_air = go_live(store, tmp_path, "Rooftop session", {"gate": "free"}, *LIGHT)
     broadcaster = on_air.broadcaster
     host: LiveWatchHost | None = None
+    shut = False
     service = f"Bundlecast-livewatch-{uuid.uuid4().hex[:10]}"
     try:
         host = _host(qtbot, server, backend, store, tmp_path / "app", service)
@@ -127,8 +128,13 @@ def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in
         assert view.peers_label.text().endswith("% from other viewers")
         figures = host.session.figures() if host.session else None
         assert figures is not None and figures.played >= 6 and figures.can_play
+        host.shutdown()
+        shut = True
+        # What it played is kept in the recording's layout, for the recording's release (tests/live/…recording).
+        kept = sorted((tmp_path / "app" / "live-kept" / on_air.bundle_id / "recording").glob("segment-*.ts"))
+        assert kept and all(path.stat().st_size > 0 for path in kept)
     finally:
-        if host is not None:
+        if host is not None and not shut:
             host.shutdown()
         broadcaster.stop()
         LicenseVault(service=service).forget_store(store.url)
@@ -159,6 +165,7 @@ def test_a_paid_broadcast_without_a_ticket_shows_the_offer_plays_nothing_and_sti
         with qtbot.waitSignal(host.offer_requested, timeout=2_000) as asked:
             view.offer_panel.button.click()
         assert asked.args == [on_air.bundle_id]
+        assert not (tmp_path / "app" / "live-kept").exists()  # nothing of a stream it cannot read is kept
     finally:
         if host is not None:
             host.shutdown()

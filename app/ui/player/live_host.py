@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.live.viewer import PlayedBlock
 from app.player.errors import PlayerError
 from app.player.playback import Playback
 from app.player.video import PlaybackEvent, PlaybackFailed, VideoBackend
@@ -29,7 +29,6 @@ from app.ui.tasks import TaskRunner
 
 FIGURES_EVERY_MS = 1000
 RELAYING_SENTENCE = "Your app still passes the broadcast on to other viewers while this page is open."
-Keeper = Callable[[PlayedBlock], None]
 
 
 class LiveWatchHost(QObject):
@@ -46,12 +45,12 @@ class LiveWatchHost(QObject):
         tasks: TaskRunner,
         load: Callable[[str], LiveWatchPlan],
         *,
-        keeper_for: Callable[[LiveWatchPlan], Keeper | None] | None = None,
+        kept_root: Path | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.view = view
-        self._playback, self._tasks, self._load, self._keeper_for = playback, tasks, load, keeper_for
+        self._playback, self._tasks, self._load, self._kept_root = playback, tasks, load, kept_root
         self.session: LiveWatchSession | None = None
         self._player = video.create_player(self._on_vlc_thread)
         self._vlc_event.connect(self._on_vlc_event)
@@ -69,12 +68,10 @@ class LiveWatchHost(QObject):
         generation = self._generation
         self.view.show_title("Joining the broadcast…")
         self.show_requested.emit()
-        load, playback, keeper_for = self._load, self._playback, self._keeper_for
+        load, playback, kept_root = self._load, self._playback, self._kept_root
 
         def prepare() -> LiveWatchSession:  # on a worker: store, keyring, joining the swarm
-            plan = load(bundle_id)
-            keeper = keeper_for(plan) if keeper_for is not None else None
-            session = LiveWatchSession(plan, playback, keep_played=keeper)
+            session = LiveWatchSession(load(bundle_id), playback, kept_root=kept_root)
             session.start()
             return session
 

@@ -6,8 +6,9 @@ the pinned store key — the fan's ticket from the license vault (a license of t
 the paygate offer for a paid stream without a ticket. ``LiveWatchSession`` then runs ``app.live.viewer.Viewer``:
 it joins the stream's swarm, relays every verified block (also without a ticket: the stream still travels through
 this fan), and, when it can read the stream, hands each played block's plaintext TS (memory only) to the source and
-to an optional keeper (the recording's layout, ``app.live.recording``). ``figures()`` is a cheap snapshot for the
-player's once-a-second line: delay behind the source and the share of bytes from peers.
+keeps it in the recording's layout under ``kept_root`` (``app.live.recording``; a paid stream only as the recording's
+published ciphertext), so the recording, once released, is mostly here already. ``figures()`` is a cheap snapshot
+for the player's once-a-second line: delay behind the source and the share of bytes from peers.
 
 Why a thread and not a child process: the played plaintext of a paid stream must reach VLC through this process's
 stream server without ever touching a disk or a pipe another process could read, the viewer's work is small
@@ -24,14 +25,16 @@ import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
-from app.bundle import BundleKind, License, Manifest
+from app.bundle import BundleKind, ContentCipher, License, Manifest
 from app.library.playlist import offer_for
 from app.live.access import content_key_from_ticket
 from app.live.blocks import BlockVerifier
 from app.live.discovery import TrackerDiscovery
 from app.live.node import NodeConfig
+from app.live.recording import CipherFor, RecordingWriter, recording_nonce
 from app.live.viewer import PlayedBlock, Viewer
 from app.player.items import Offer
 from app.player.live_source import LiveTsSource
@@ -121,14 +124,14 @@ class LiveWatchSession:
         *,
         delay_s: float = 1.8,
         upload_bps: float | None = None,
-        keep_played: Callable[[PlayedBlock], None] | None = None,
+        kept_root: Path | None = None,
     ) -> None:
         assert plan.manifest.live is not None
         self.plan = plan
         self._playback = playback
         self._delay_s = delay_s
         self._upload_bps = upload_bps
-        self._keep_played = keep_played
+        self.recording = _kept_recording(plan, kept_root)
         self._source = LiveTsSource()
         self.live_id = f"live-{plan.manifest.live.stream_id}"
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -202,8 +205,8 @@ class LiveWatchSession:
 
     def _played(self, block: PlayedBlock) -> None:  # on the viewer's loop
         self._source.feed(block.data, keyframe=block.keyframe)
-        if self._keep_played is not None:
-            self._keep_played(block)
+        if self.recording is not None:
+            self.recording.keep(block.seq, block.data)
 
     def figures(self) -> LiveFigures:
         viewer = self.viewer
@@ -238,6 +241,34 @@ class LiveWatchSession:
             self._thread.join(_START_TIMEOUT_S)
         if not loop.is_running():
             loop.close()
+        if self.recording is not None:
+            self.recording.close()
+
+
+def kept_folder(kept_root: Path, bundle_id: str) -> Path:
+    """Where the app keeps what it played of a live bundle, in the recording's layout (``app.library.kept_recording``
+    moves it into place when the recording is added)."""
+    return kept_root / bundle_id
+
+
+def _kept_recording(plan: LiveWatchPlan, kept_root: Path | None) -> RecordingWriter | None:
+    """What this fan plays, kept in the recording's layout: a free stream as it is, a paid one only as the
+    recording's published ciphertext (the ticket's file key, the nonce fixed in advance); without a ticket nothing."""
+    live = plan.manifest.live
+    if kept_root is None or live is None or not plan.can_play:
+        return None
+    cipher_for: CipherFor | None = None
+    if live.encrypted:
+        ticket = plan.ticket
+        assert ticket is not None  # can_play
+        stream_id = live.stream_id
+
+        def cipher(path: str) -> ContentCipher | None:
+            key = ticket.file_key(path)
+            return None if key is None else ContentCipher(key, recording_nonce(stream_id, path))
+
+        cipher_for = cipher
+    return RecordingWriter(kept_folder(kept_root, plan.bundle_id), trust_start=False, cipher_for=cipher_for)
 
 
 class LiveStore(Protocol):
