@@ -31,6 +31,7 @@ from app.store.errors import (
     StoreUnreachable,
     VaultUnavailable,
 )
+from app.store.live import LiveListing
 from app.store.models import BundleDetail, Card, CatalogPage, EmailCodeSent, PledgeResult, StoreInfo
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,10 @@ class StoreBackend:
 
     def bundle(self, bundle_id: str) -> BundleDetail:
         return self._client.bundle(bundle_id)
+
+    def live_listing(self) -> LiveListing:
+        """The broadcasts on the air and the upcoming ones (issue 9)."""
+        return self._client.live_listing()
 
     def fetch_cover(self, url: str) -> bytes:
         return self._client.fetch_cover(url)

@@ -177,17 +177,12 @@ def _close_recording(recording: RecordingWriter | None) -> None:
 def _discovery(
     args: argparse.Namespace, stream_id: bytes, port: int, add_peers: Callable[[list[tuple[str, int]]], None]
 ) -> TrackerDiscovery | None:
-    """With ``--tracker``: announce this node to the store's tracker and dial the peers it names (a ``tracker``
-    line for each answer that names peers)."""
+    """The broadcaster with ``--tracker``: announce the origin to the store's tracker and dial the peers it names
+    (viewers do the same inside ``Viewer.start``)."""
     if not args.tracker:
         return None
-
-    def learned(peers: list[tuple[str, int]]) -> None:
-        add_peers(peers)
-        _emit("tracker", peers=[f"{host}:{p}" for host, p in peers], announces=discovery.stats.announces + 1)
-
     discovery = TrackerDiscovery(
-        args.tracker, stream_id, host=args.host, port=port, on_peers=learned, interval_s=args.announce_interval
+        args.tracker, stream_id, host=args.host, port=port, on_peers=add_peers, interval_s=args.announce_interval
     )
     discovery.start()
     return discovery
@@ -252,15 +247,12 @@ async def watch(args: argparse.Namespace) -> None:
         on_play=played,
         on_gap=lambda first, last: _emit("gap", first=first, last=last, at=time.time()),
     )
-    await viewer.start(_peers(args.peers))
-    discovery = _discovery(args, config.stream_id, viewer.node.port, viewer.node.add_peers)
+    await viewer.start(_peers(args.peers), tracker_url=args.tracker, announce_interval_s=args.announce_interval)
     _emit("ready", port=viewer.node.port, can_play=viewer.can_play)
     stats_task = asyncio.create_task(_viewer_stats(viewer))
     await _until_stopped(args.seconds)
     stats_task.cancel()
     _emit("stats", final=True, **viewer_figures(viewer))
-    if discovery is not None:
-        await discovery.stop()
     await viewer.stop()
     _close_recording(recording)
 
@@ -286,6 +278,8 @@ def viewer_figures(viewer: Viewer) -> dict[str, Any]:
         "late_drops": sum(nb.counters.blocks_dropped_late for nb in node.neighbours.values()),
         "children": sum(bin(nb.subscribed_mask).count("1") for nb in node.neighbours.values()),
     }
+    if viewer.discovery is not None:  # started with --tracker: the peers its answers named
+        figures["tracker_peers"] = sorted(f"{host}:{port}" for host, port in viewer.discovery.stats.known)
     if playout is not None:
         stats = playout.stats
         figures |= {

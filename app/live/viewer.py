@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.live.blocks import Block, BlockVerifier, decrypt_payload
+from app.live.discovery import TrackerDiscovery
 from app.live.node import LiveNode, NodeConfig
 from app.live.playout import PlayoutBuffer
 from app.live.repair import RepairLoop
@@ -55,16 +56,32 @@ class Viewer:
         self._tick_task: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
         self.joined_at = 0.0
+        self.discovery: TrackerDiscovery | None = None
 
-    async def start(self, peers: list[tuple[str, int]]) -> None:
+    async def start(
+        self, peers: list[tuple[str, int]], *, tracker_url: str | None = None, announce_interval_s: float = 15.0
+    ) -> None:
+        """Join the swarm through ``peers`` and, given the store's announce URL, the peers its tracker names."""
         self.joined_at = time.time()
         await self.node.start()
         self.node.add_peers(peers)
+        if tracker_url:
+            self.discovery = TrackerDiscovery(
+                tracker_url,
+                self.node.config.stream_id,
+                host=self.node.config.host,
+                port=self.node.port,
+                on_peers=self.node.add_peers,
+                interval_s=announce_interval_s,
+            )
+            self.discovery.start()
         self.repair.start()
         if self.playout is not None:
             self._tick_task = asyncio.create_task(self._tick_loop())
 
     async def stop(self) -> None:
+        if self.discovery is not None:
+            await self.discovery.stop()
         if self._tick_task is not None:
             self._tick_task.cancel()
             with contextlib.suppress(BaseException):

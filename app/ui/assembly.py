@@ -189,7 +189,7 @@ def _wire(window: AssembledWindow) -> None:
 
 def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: PlayerDependencies) -> LiveWatchHost:
     """The Live tab: a live bundle's *Watch* joins its swarm and plays it in the app's VLC (docs/CONTRACTS.md,
-    "Live in the app"). Connect a section's watch signal to it with ``wire_live_watching``."""
+    "Live in the app"); the Store's *Watch* (``StoreSection.watch_live_requested``) starts it."""
     shell, library = window.shell, window.library
     assert library is not None
     view = LiveView(parent=shell.window)
@@ -203,6 +203,7 @@ def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: Pla
     host.show_requested.connect(lambda: shell.show_page(view))
     host.status.connect(shell.show_status)
     if window.store is not None:
+        wire_live_watching_to(host, window.store.watch_live_requested)
         host.offer_requested.connect(lambda _bundle_id: shell.show_page(window.store.store_page) if window.store
                                      else None)  # fmt: skip
         host.offer_requested.connect(window.store.open_bundle)
@@ -214,10 +215,9 @@ def kept_live_root(parts: StoreParts) -> Path:
     return parts.index.path.with_name("live-kept")
 
 
-def wire_live_watching(window: AssembledWindow, watch_requested: SignalInstance) -> None:
+def wire_live_watching_to(host: LiveWatchHost, watch_requested: SignalInstance) -> None:
     """``watch_requested(bundle_id)`` (the Store's *Watch* on a live bundle) plays that broadcast in the Live tab."""
-    if window.live is not None:
-        watch_requested.connect(window.live.watch)
+    watch_requested.connect(host.watch)
 
 
 def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_download: bool) -> None:

@@ -16,7 +16,7 @@ from storefront.creator_updates import check_update
 from storefront.creators import check_display_name
 from storefront.draft_checks import check_draft
 from storefront.errors import InvalidInputError
-from storefront.live import check_live, check_state
+from storefront.live_checks import check_live, check_state
 
 
 def _draft(body: dict[str, Any]) -> None:

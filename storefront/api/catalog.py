@@ -84,6 +84,8 @@ def catalog(
     where = []  # kind and sort are checked by their schema (an enum each): 422 invalid_kind / invalid_sort
     if kind is not None:
         where.append(Bundle.kind == kind.value)
+    else:  # issue 9: broadcasts are listed by GET /live (and kind=live); the catalog is what can be downloaded
+        where.append(Bundle.kind != BundleKind.LIVE.value)
     if q and q.strip():
         needle = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(Bundle.search_text.like(f"%{needle}%", escape="\\"))

@@ -17,7 +17,8 @@ from storefront.api.creators import CreatorId
 from storefront.api.deps import Services
 from storefront.api.live_schemas import LiveBody, LiveCreated, LiveListing, LiveStateAnswer, LiveStateBody
 from storefront.api.schemas import ErrorAnswer
-from storefront.live import LiveEvents, check_live, check_state
+from storefront.live import LiveEvents
+from storefront.live_checks import check_live, check_state
 
 router = APIRouter(tags=["live"])
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from storefront.api.creator_schemas import CampaignBody, _Body, _text
 from storefront.draft_checks import MAX_DESCRIPTION, MAX_PRICE_CENTS, MAX_TITLE
-from storefront.live import MAX_ORIGIN_URL
+from storefront.live_checks import MAX_ORIGIN_URL
 
 
 class LiveBody(_Body):

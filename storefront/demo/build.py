@@ -35,6 +35,7 @@ from storefront.db import Database
 from storefront.demo import recipe
 from storefront.demo.covers import draw_cover
 from storefront.demo.ebook import write_epub
+from storefront.demo.live_event import ensure_demo_live_event
 from storefront.demo.media import TrackSpec, VideoSpec, attach_cover_art, encode_track, encode_video
 from storefront.demo.recipe import DEMO_BUNDLES, DemoBundle, SubtitlePlan
 from storefront.demo.texts import BOOK_CHAPTERS
@@ -323,6 +324,7 @@ def ensure_demo_catalog(config: StoreConfig, cache_dir: Path | None = None) -> D
                 media_seconds = 0.0
             _ensure_crowd(database)
             _link_to_creator(database)
+            ensure_demo_live_event(config, database)  # issue 9: an upcoming broadcast
     finally:
         database.dispose()
     build = DemoBuild(

@@ -26,11 +26,13 @@ from starlette.concurrency import run_in_threadpool
 from app.bundle import BundleKind
 from storefront.api.catalog import bundle_detail, catalog
 from storefront.errors import AuthRequiredError, NotFoundError, StoreError
+from storefront.live import LiveEvents
 from storefront.models import Campaign, License
 from storefront.payments import TEST_CARDS, Card
 from storefront.purchases import PurchaseRequest
 from storefront.services import StoreServices
 from storefront.web.links import CLIENTS, open_in_app_url
+from storefront.web.live_text import iso_time, live_gate_text, start_time_text
 from storefront.web.session import (
     SESSION_COOKIE,
     account_of,
@@ -42,6 +44,9 @@ from storefront.web.session import (
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.filters["when"] = start_time_text  # issue 9: a live event's start, "Fri 4 Dec 2026, 21:00 UTC"
+templates.env.filters["iso_time"] = iso_time
+templates.env.filters["live_gate"] = live_gate_text
 
 
 def _services(request: Request) -> StoreServices:
@@ -81,8 +86,12 @@ def catalog_page(request: Request, q: str = "", kind: str = "", page: int = 1) -
     chosen = BundleKind(kind) if kind in {k.value for k in BundleKind} else None
     found = catalog(services, q=q[:200] or None, kind=chosen, page=max(1, min(page, 100_000)), per_page=24)
     pages = max(1, -(-found["total"] // 24))
+    # issue 9: what is on the air and coming up, above the first page of the whole catalog
+    live = LiveEvents(services.config, services.db, services.keys).listing() if found["page"] == 1 and not q else None
     return _render(
-        request, "catalog.html", {"found": found, "q": q, "kind": kind, "page": found["page"], "pages": pages}
+        request,
+        "catalog.html",
+        {"found": found, "q": q, "kind": kind, "page": found["page"], "pages": pages, "live": live},
     )
 
 

@@ -95,7 +95,7 @@ def test_three_viewers_find_each_other_through_the_store_tracker_and_relay_block
         ports = {host: viewer.ready()["port"] for host, viewer in zip(hosts, viewers, strict=True)}
 
         def learned(viewer: LiveProcess) -> set[str]:
-            return {peer for event in viewer.of("tracker") for peer in event["peers"]}
+            return set(viewer.last_stats().get("tracker_peers", []))
 
         everyone = {f"{host}:{p}" for host, p in ports.items()} | {f"{origin_host}:{port}"}
         wait_for(

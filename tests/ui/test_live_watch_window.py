@@ -106,7 +106,8 @@ def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in
         assert view.title_label.text() == "Rooftop session — live"
         # The app met the broadcaster through the store's tracker (no address was given to it).
         assert host.session is not None and host.session.plan.peers == ()
-        assert host.session.discovery is not None and host.session.discovery.stats.announces >= 1
+        viewer = host.session.viewer
+        assert viewer is not None and viewer.discovery is not None and viewer.discovery.stats.announces >= 1
         delay = float(view.delay_label.text().split()[0])
         assert 0.5 < delay < 30
         # The picture in the window is the broadcaster's, and its clock moves on.

@@ -32,7 +32,6 @@ from app.bundle import BundleKind, ContentCipher, License, Manifest
 from app.library.playlist import offer_for
 from app.live.access import content_key_from_ticket
 from app.live.blocks import BlockVerifier
-from app.live.discovery import TrackerDiscovery
 from app.live.node import NodeConfig
 from app.live.recording import CipherFor, RecordingWriter, recording_nonce
 from app.live.viewer import PlayedBlock, Viewer
@@ -137,7 +136,6 @@ class LiveWatchSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.viewer: Viewer | None = None
-        self.discovery: TrackerDiscovery | None = None
         self.url: str | None = None
 
     def start(self) -> str | None:
@@ -185,23 +183,9 @@ class LiveWatchSession:
             content_key=self.plan.content_key,
             on_play=self._played,
         )
-        await self.viewer.start(list(self.plan.peers))
-        if self.plan.tracker_url:
-            self.discovery = TrackerDiscovery(
-                self.plan.tracker_url,
-                config.stream_id,
-                host=self.plan.listen_host,
-                port=self.viewer.node.port,
-                on_peers=self.viewer.node.add_peers,
-                interval_s=ANNOUNCE_EVERY_S,
-            )
-            self.discovery.start()
-
-    async def _leave(self) -> None:
-        if self.discovery is not None:
-            await self.discovery.stop()  # says goodbye to the tracker (event=stopped)
-        if self.viewer is not None:
-            await self.viewer.stop()
+        await self.viewer.start(
+            list(self.plan.peers), tracker_url=self.plan.tracker_url, announce_interval_s=ANNOUNCE_EVERY_S
+        )
 
     def _played(self, block: PlayedBlock) -> None:  # on the viewer's loop
         self._source.feed(block.data, keyframe=block.keyframe)
@@ -225,7 +209,7 @@ class LiveWatchSession:
         )
 
     def stop(self) -> None:
-        """Leave the swarm and end the player's stream. Blocks (up to 10 s)."""
+        """Leave the swarm (the viewer says goodbye to the tracker) and end the player's stream. Blocks (≤ 10 s)."""
         self._source.close()
         if self.url is not None:
             self._playback.release_live(self.live_id)
@@ -234,7 +218,7 @@ class LiveWatchSession:
             return
         if viewer is not None and not loop.is_closed():
             with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self._leave(), loop).result(_START_TIMEOUT_S)
+                asyncio.run_coroutine_threadsafe(viewer.stop(), loop).result(_START_TIMEOUT_S)
         if not loop.is_closed():
             loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:

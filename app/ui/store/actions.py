@@ -140,6 +140,11 @@ class StoreActions(QObject):
         # Licenses stay on this computer after signing out (app.store.account): still the fan's bundle.
         return detail, bool(self._backend.licenses_for_bundle(bundle_id))
 
+    def is_live(self, bundle_id: str) -> bool:
+        """Whether a bundle whose page was read is a live broadcast (its license is a ticket, not a download)."""
+        detail = self._details.get(bundle_id)
+        return detail is not None and detail.live is not None
+
     def _on_bundle_loaded(self, result: tuple[BundleDetail, bool]) -> None:
         detail, owned = result
         self._details[detail.id] = detail
@@ -229,6 +234,8 @@ class StoreActions(QObject):
                      "Your card is only charged if the campaign reaches its goal.")
         elif gate.type is GateType.PWYW:
             price = f"Pay what you want for “{detail.title}”."
+        elif detail.live is not None:
+            price = f"A ticket to “{detail.title}” for {format_price(gate.price_cents or 0, gate.currency)}."
         else:
             price = f"Buy “{detail.title}” for {format_price(gate.price_cents or 0, gate.currency)}."
         dialog = PaymentDialog("Back this campaign" if pledge else "Buy", price, cards,
@@ -269,7 +276,8 @@ class StoreActions(QObject):
         self.license_acquired.emit(lic.bundle_id, title)
         if purchase:
             self.purchase_completed.emit(lic.bundle_id, title)
-        self.download(lic.bundle_id)
+        if detail is None or detail.live is None:  # a live bundle's ticket has nothing to download
+            self.download(lic.bundle_id)
         self.open_bundle(lic.bundle_id)
 
     # --- downloads -----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from app.library.file_titles import titled_in_release_order
 from app.store.models import BundleDetail, GateType
 from app.ui.icons import lock_icon
 from app.ui.store.catalog_page import gate_label
+from app.ui.store.live_text import is_live, live_buttons, state_text, ticket_label
 from app.ui.units import format_price, format_size
 
 LOCKED_TEXT, YOURS_TEXT, FREE_TEXT = "Locked", "Unlocked: yours", "Free"
@@ -52,6 +53,7 @@ class BundlePage(QWidget):
     watch_pilot_requested = Signal(str)
     play_requested = Signal(str)
     download_requested = Signal(str)
+    watch_live_requested = Signal(str)  # a live bundle's Watch (issue 9): the app's live player takes it
     open_book_requested = Signal(str, str)  # bundle id, the book's path in the bundle
     playable_copies_changed = Signal(object, bool)  # bundle id (None: every bundle I own), on
     remove_copies_with_bundle_changed = Signal(bool)
@@ -72,6 +74,8 @@ class BundlePage(QWidget):
         self.price = QLabel()
         self.price.setStyleSheet("font-size: 13pt; font-weight: 600;")
         self.swarm = QLabel()
+        self.live_label = QLabel()  # a live bundle: when it starts, or that it is on the air
+        self.live_label.setStyleSheet("font-size: 13pt;")
         self.owned_label = QLabel()
         self.campaign_bar = QProgressBar()
         self.campaign_bar.setTextVisible(False)
@@ -92,8 +96,8 @@ class BundlePage(QWidget):
         actions = self._build_actions()
 
         info = QVBoxLayout()
-        for widget in (self.title, self.creator, self.price, self.campaign_bar, self.campaign_label,
-                       self.swarm, self.owned_label):
+        for widget in (self.title, self.creator, self.live_label, self.price, self.campaign_bar,
+                       self.campaign_label, self.swarm, self.owned_label):
             info.addWidget(widget)
         info.addLayout(actions)
         info.addLayout(copies_row)
@@ -129,6 +133,7 @@ class BundlePage(QWidget):
             ("get", self.get_requested), ("email", self.email_requested), ("buy", self.buy_requested),
             ("pledge", self.pledge_requested), ("pilot", self.watch_pilot_requested),
             ("play", self.play_requested), ("download", self.download_requested), ("read", None),
+            ("watch", self.watch_live_requested),
         ):
             button = QPushButton()
             if signal is None:
@@ -212,6 +217,25 @@ class BundlePage(QWidget):
                 access = QTableWidgetItem(lock_icon(not owned), YOURS_TEXT if owned else LOCKED_TEXT)
             self.files.setItem(row, 2, access)
         self._show_actions(detail, owned)
+        self._show_live(detail, owned)
+
+    def _show_live(self, detail: BundleDetail, owned: bool) -> None:
+        """A live bundle (issue 9): when it starts and its gate's button or Watch, in place of files and downloads."""
+        live = is_live(detail)
+        self.live_label.setVisible(live)
+        self.files.setVisible(not live)
+        if not live:
+            return
+        self.creator.setText(f"by {detail.creator} · live broadcast")
+        self.live_label.setText(state_text(detail))
+        self.swarm.setText(f"Live swarm: {detail.swarm.leechers + detail.swarm.seeders} peers")
+        shown = live_buttons(detail, owned)
+        for key, button in self.buttons.items():
+            button.setVisible(shown.get(key, False))
+        self.buttons["watch"].setText("Watch")
+        self.buttons["buy"].setText(ticket_label(detail))
+        for box in (self.copies_box, self.all_copies_box, self.remove_copies_box):
+            box.setVisible(False)
 
     def _show_actions(self, detail: BundleDetail, owned: bool) -> None:
         gate = detail.gate
@@ -219,7 +243,7 @@ class BundlePage(QWidget):
             "get": "Get", "email": "Give e-mail…",
             "buy": f"Buy {format_price(gate.price_cents or gate.min_cents or 0, gate.currency)}…",
             "pledge": f"Pledge {format_price(gate.price_cents or 0, gate.currency)}…",
-            "pilot": "Watch pilot", "play": "Play", "download": "Download", "read": "Read",
+            "pilot": "Watch pilot", "play": "Play", "download": "Download", "read": "Read", "watch": "Watch",
         }
         if gate.type is GateType.PWYW:
             labels["buy"] = "Pay what you want…"
@@ -233,6 +257,7 @@ class BundlePage(QWidget):
             "play": owned and any(f.media_type.startswith(("video/", "audio/")) for f in detail.files),
             "download": owned,
             "read": owned and first_book(detail) is not None,
+            "watch": False,  # live bundles only (_show_live)
         }
         for key, button in self.buttons.items():
             button.setText(labels[key])

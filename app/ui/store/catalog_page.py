@@ -33,7 +33,7 @@ from app.ui.tasks import TaskRunner
 from app.ui.units import format_price
 
 KINDS = [("All kinds", ""), ("Series", "series"), ("Films", "film"), ("Music", "music"), ("Books", "book"),
-         ("Software", "software"), ("Games", "game")]
+         ("Software", "software"), ("Games", "game"), ("Live broadcasts", "live")]
 COVER_SIZE = QSize(150, 200)  # the demo covers' 3:4; a placeholder of the same shape keeps cards from jumping
 BUNDLE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -145,6 +145,12 @@ class CatalogGrid(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.empty_label, 1)
+
+    def add_header(self, widget: QWidget) -> None:
+        """A widget over the cards, under the search bar (the section's "Live now" row)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, widget)
 
     def reload(self) -> None:
         """Fetch the first page for the current search and filter; older answers are dropped."""

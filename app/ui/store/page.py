@@ -86,7 +86,8 @@ class StorePage(QWidget):
         actions.bundle_refreshed.connect(self._on_refreshed)
         actions.error.connect(self.banner.show_error)
         actions.purchase_completed.connect(lambda bundle_id, title: self._say_about(
-            bundle_id, f"Thank you! “{title}” is yours and is downloading."))
+            bundle_id, f"Thank you! Your ticket to “{title}” is in: press Watch when it is on."
+            if actions.is_live(bundle_id) else f"Thank you! “{title}” is yours and is downloading."))
         actions.pledged.connect(lambda bundle_id, title: self._say_about(
             bundle_id, f"Thank you for backing “{title}”. Your card is charged only if the campaign reaches its goal."))
         actions.free_download_started.connect(lambda bundle_id, title: self._say_about(

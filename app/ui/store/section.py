@@ -1,11 +1,13 @@
-"""The Store section: the Store tab (catalog grid, a bundle's page, the account bar) and the store's flows.
+"""The Store section: the Store tab (catalog grid with the "Live now" row, a bundle's page, the account bar) and
+the store's flows.
 
 Built by ``app.ui.assembly`` with explicit dependencies — the store backend, the ``Library`` (to add bundles),
 the task runner and the shared cover cache — it knows no other section and not the shell. It talks through
 signals: ``status`` (a line for the status bar), ``notification`` (title, text), ``play_requested`` (a bundle's
 *Play*), ``pilot_ready`` (*Watch pilot*'s bundle is in the engine), ``library_changed`` (a license or a bundle
-arrived), ``show_requested`` (bring the window and the Store tab forward: a ``bundlecast:`` link arrived). Verbs:
-``start``, ``download``, ``open_bundle``, ``open_links``.
+arrived), ``watch_live_requested`` (a live bundle's *Watch*: the app's live player takes the bundle id),
+``show_requested`` (bring the window and the Store tab forward: a ``bundlecast:`` link arrived). Verbs: ``start``,
+``download``, ``open_bundle``, ``open_links``.
 
 Main thread only.
 """
@@ -21,6 +23,7 @@ from app.ui.covers import CoverCache
 from app.ui.errors import user_message
 from app.ui.store.actions import StoreActions
 from app.ui.store.catalog_page import CatalogGrid
+from app.ui.store.live_row import LiveRow
 from app.ui.store.page import StorePage
 from app.ui.tasks import TaskRunner
 
@@ -32,6 +35,7 @@ class StoreSection(QObject):
     pilot_ready = Signal(str)  # bundle id
     library_changed = Signal()
     show_requested = Signal()  # bring the window forward with the Store tab (a bundlecast: link)
+    watch_live_requested = Signal(str)  # a live bundle's Watch (issue 9): bundle id, for the live player
 
     def __init__(
         self, backend: StoreBackend, library: Library, tasks: TaskRunner, covers: CoverCache,
@@ -43,6 +47,8 @@ class StoreSection(QObject):
         self._tasks = tasks
         self.actions = StoreActions(backend, library, tasks, lambda: self.store_page, self)
         self.grid = CatalogGrid(backend.catalog, covers, tasks)
+        self.live_row = LiveRow(backend.live_listing, tasks)  # issue 9: "Live now" and upcoming, over the cards
+        self.grid.add_header(self.live_row)
         self.store_page = StorePage(self.actions, self.grid, covers)
         self._connect()
 
@@ -51,12 +57,16 @@ class StoreSection(QObject):
         actions.store_connected.connect(self._on_connected)
         actions.error.connect(self.status)
         actions.connect_failed.connect(lambda _text: self.status.emit("Store unavailable"))
-        actions.purchase_completed.connect(lambda _b, title: self.notification.emit(
-            "Purchase complete", f"“{title}” is yours. It is downloading now."))
+        actions.purchase_completed.connect(lambda bundle_id, title: self.notification.emit(
+            "Purchase complete", f"Your ticket to “{title}” is in." if actions.is_live(bundle_id)
+            else f"“{title}” is yours. It is downloading now."))
         actions.account_changed.connect(lambda _email: self.library_changed.emit())
         actions.license_acquired.connect(lambda _b, _t: self.library_changed.emit())
         actions.bundle_added.connect(self._on_bundle_added)
         self.store_page.bundle_page.play_requested.connect(self.play_requested)
+        self.store_page.bundle_page.watch_live_requested.connect(self.watch_live_requested)
+        self.live_row.bundle_selected.connect(actions.open_bundle)
+        actions.store_connected.connect(lambda _info: self.live_row.reload())
 
     def _on_connected(self, info: StoreInfo) -> None:
         self.status.emit(f"Store: {info.name}")
