@@ -63,6 +63,7 @@ class PlayerDependencies:
 
     playback: Playback
     video: VideoBackend
+    live_listen_host: str = "0.0.0.0"  # noqa: S104 - the Live tab's overlay: every interface, like the engine (tests: 127.x)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +194,7 @@ def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: Pla
     shell, library = window.shell, window.library
     assert library is not None
     view = LiveView(parent=shell.window)
-    # The overlay listens on every interface, like the engine: viewers on other machines dial it (tests watch
-    # through LiveWatchHost with a 127.x address of their own).
-    load = store_live_loader(parts.backend, library.adder.verified_manifest, listen_host="0.0.0.0")  # noqa: S104
+    load = store_live_loader(parts.backend, library.adder.verified_manifest, listen_host=player.live_listen_host)
     host = LiveWatchHost(view, player.playback, player.video, shell.tasks, load, kept_root=kept_live_root(parts),
                          parent=shell)  # fmt: skip
     shell.add_page(view, "Live")

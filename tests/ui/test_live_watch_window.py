@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
+from app.engine import Engine
 from app.library import BundleAdder, LibraryIndex, StoreBackend
 from app.live.clock_stamp import read_clock
 from app.player.playback import Playback
@@ -24,6 +25,7 @@ from app.player.video import VideoBackend
 from app.store.account import StoreAccount
 from app.store.client import StoreClient
 from app.store.vault import LicenseVault
+from app.ui.assembly import PlayerDependencies
 from app.ui.player.live_host import RELAYING_SENTENCE, LiveWatchHost
 from app.ui.player.live_session import store_live_loader
 from app.ui.player.live_view import LiveView
@@ -31,6 +33,8 @@ from app.ui.tasks import ThreadPoolTaskRunner
 from tests.live.store_live import go_live
 from tests.storefront.store_support import StoreProcess
 from tests.support.net import loopback_address
+from tests.ui.store_driving import new_email, payment_dialog, press, sign_up_in_dialog
+from tests.ui.store_fixtures import close_store_window, open_store_window
 
 pytestmark = pytest.mark.timeout(150, method="thread")
 LIGHT = ["--kbps", "600", "--width", "320", "--height", "180", "--announce-interval", "1"]
@@ -171,4 +175,49 @@ def test_a_paid_broadcast_without_a_ticket_shows_the_offer_plays_nothing_and_sti
         if host is not None:
             host.shutdown()
         broadcaster.stop()
+        LicenseVault(service=service).forget_store(store.url)
+
+
+def test_a_ticket_bought_in_the_store_tab_plays_the_paid_broadcast_in_the_live_tab(
+    qtbot: QtBot, tmp_path: Path, server: StreamServer, backend: VideoBackend, store: StoreProcess
+) -> None:
+    """The whole window as app.main assembles it: Store tab → Buy a ticket (test card) → Watch → the Live tab plays
+    the paid broadcast, decrypted with the ticket from the keyring."""
+    on_air = go_live(store, tmp_path, "Night ferry live", {"gate": "price", "price_cents": 500}, *LIGHT)
+    service = f"Bundlecast-livewatch-{uuid.uuid4().hex[:10]}"
+
+    def player(engine: Engine) -> PlayerDependencies:
+        return PlayerDependencies(Playback(engine, server), backend, live_listen_host=loopback_address())
+
+    window = open_store_window(qtbot, tmp_path / "app", store.url, service, player)
+    try:
+        window.desktop.window.resize(1100, 760)
+        row = window.section.live_row
+        qtbot.waitUntil(lambda: any("Night ferry live" in line for line in row.lines()), timeout=60_000)
+        lists = (row.live_list, row.upcoming_list)
+        item = next(w.item(i) for w in lists for i in range(w.count()) if "Night ferry" in w.item(i).text())
+        with qtbot.waitSignal(window.section.actions.bundle_loaded, timeout=30_000):
+            item.listWidget().itemClicked.emit(item)
+        page = window.section.store_page.bundle_page
+        press(window, "buy")
+        sign_up_in_dialog(qtbot, window, new_email())
+        dialog = payment_dialog(qtbot, window)
+        dialog.number.setText("4242424242424242")
+        dialog.cvc.setText("123")
+        with qtbot.waitSignal(window.section.actions.purchase_completed, timeout=60_000):
+            dialog.ok_button.click()
+        qtbot.waitUntil(lambda: page.visible_actions() == ["Watch"], timeout=30_000)
+        press(window, "watch")
+        live = window.window.live
+        assert live is not None
+        qtbot.waitUntil(lambda: window.desktop.window.tabs.currentWidget() is live.view, timeout=10_000)
+        qtbot.waitUntil(lambda: live.view.delay_label.text().endswith("s behind"), timeout=40_000)
+        assert live.view.title_label.text() == "Night ferry live — live" and not live.view.showing_offer
+        session = live.session
+        assert session is not None and session.plan.ticket is not None and session.plan.manifest.live is not None
+        assert session.plan.manifest.live.encrypted and session.figures().played > 0
+        qtbot.waitUntil(lambda: _clock_on_screen(live.view) is not None, timeout=20_000)  # the picture, decrypted
+    finally:
+        close_store_window(window)
+        on_air.broadcaster.stop()
         LicenseVault(service=service).forget_store(store.url)
