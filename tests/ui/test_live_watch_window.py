@@ -28,7 +28,7 @@ from app.store.vault import LicenseVault
 from app.ui.assembly import PlayerDependencies
 from app.ui.player.live_host import RELAYING_SENTENCE, LiveWatchHost
 from app.ui.player.live_session import store_live_loader
-from app.ui.player.live_view import LiveView
+from app.ui.player.live_view import WAITING_TEXT, LiveView
 from app.ui.tasks import ThreadPoolTaskRunner
 from tests.live.store_live import go_live
 from tests.storefront.store_support import StoreProcess
@@ -133,6 +133,9 @@ def test_the_app_plays_a_live_broadcast_with_live_and_its_delay_and_the_burnt_in
         assert view.peers_label.text().endswith("% from other viewers")
         figures = host.session.figures() if host.session else None
         assert figures is not None and figures.played >= 6 and figures.can_play
+        # The broadcaster goes away: the line says the app is waiting, not a delay that no longer holds.
+        broadcaster.stop()
+        qtbot.waitUntil(lambda: view.delay_label.text() == WAITING_TEXT, timeout=15_000)
         host.shutdown()
         shut = True
         # What it played is kept in the recording's layout, for the recording's release (tests/live/…recording).

@@ -104,7 +104,11 @@ class LiveWatchHost(QObject):
             return
         figures = session.figures()
         self.view.show_figures(
-            playing=figures.playing, delay_s=figures.delay_s, peer_share=figures.peer_share, relayed=figures.relayed
+            playing=figures.playing,
+            delay_s=figures.delay_s,
+            peer_share=figures.peer_share,
+            relayed=figures.relayed,
+            stalled_s=figures.stalled_s,
         )
 
     def stop(self) -> None:

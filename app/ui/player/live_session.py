@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,7 @@ class LiveFigures:
     played: int
     skipped: int
     relayed: int  # blocks this fan received (and passes on), readable or not
+    stalled_s: float = 0.0  # how long play has waited for the next block (the broadcaster paused, went away, ended)
 
 
 class LiveWatchSession:
@@ -206,6 +208,7 @@ class LiveWatchSession:
             played=stats.played if stats is not None else 0,
             skipped=stats.gaps if stats is not None else 0,
             relayed=counters.blocks_from_peers + counters.blocks_from_origin,
+            stalled_s=viewer.playout.stalled_now(time.time()) if viewer.playout is not None else 0.0,
         )
 
     def stop(self) -> None:

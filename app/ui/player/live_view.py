@@ -16,6 +16,8 @@ from app.player.items import Offer
 from app.ui.player.offer_panel import OfferPanel
 
 _VIDEO, _OFFER = 0, 1
+STALL_SHOWN_S = 1.5  # a wait longer than this is said ("Waiting for the broadcast…"), a shorter one is a hiccup
+WAITING_TEXT = "Waiting for the broadcast…"
 _BADGE_STYLE = "QLabel { color: white; background: #d0021b; font-weight: bold; padding: 2px 8px; border-radius: 3px; }"
 _BADGE_IDLE_STYLE = "QLabel { color: #dddddd; background: #555555; font-weight: bold; padding: 2px 8px; " \
     "border-radius: 3px; }"
@@ -80,12 +82,16 @@ class LiveView(QWidget):
         self.delay_label.setText("Starting…")
         self.peers_label.clear()
 
-    def show_figures(self, *, playing: bool, delay_s: float | None, peer_share: float, relayed: int) -> None:
+    def show_figures(
+        self, *, playing: bool, delay_s: float | None, peer_share: float, relayed: int, stalled_s: float = 0.0
+    ) -> None:
         """The once-a-second line: LIVE (red while pictures flow), the delay, the peers' share."""
+        flowing = playing and stalled_s <= STALL_SHOWN_S
         self.live_badge.show()
-        self.live_badge.setStyleSheet(_BADGE_STYLE if playing else _BADGE_IDLE_STYLE)
+        self.live_badge.setStyleSheet(_BADGE_STYLE if flowing else _BADGE_IDLE_STYLE)
         if not self.showing_offer:
-            self.delay_label.setText(delay_text(delay_s if playing else None))
+            waiting = playing and not flowing
+            self.delay_label.setText(WAITING_TEXT if waiting else delay_text(delay_s if playing else None))
         self.peers_label.setText(peer_share_text(peer_share, relayed))
 
     def show_offer(self, offer: Offer | None, reason: str) -> None:
