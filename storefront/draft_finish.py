@@ -213,6 +213,7 @@ def finish_release(config: StoreConfig, db: Database, keys: StoreKeys, draft_id:
         cover=current.cover,
         releases=(*current.releases, release),
         created_at=current.created_at,
+        live=current.live,  # a live bundle keeps its stream when its recording is released
     )
     signed = sign_manifest(manifest, keys.signing)
     try:

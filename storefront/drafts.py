@@ -78,7 +78,8 @@ class Drafts:
         assert checked.release is not None
         if any(r.id == checked.release[0] for r in current.releases):
             raise ConflictError(f"Release {checked.release[0]!r} is already published.", code="release_exists")
-        if checked.layout.name != self._top_name(bundle_id):
+        # A live bundle's first release (its recording) has no folder yet: the release names it.
+        if current.files and checked.layout.name != self._top_name(bundle_id):
             raise InvalidInputError("A release keeps the bundle's folder name.", code="files_mismatch")
         old = {f.path: f for f in current.files}
         new_raw = body.get("files") or []

@@ -9,6 +9,7 @@ added on this computer is added first. Worker threads only.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +22,7 @@ from app.library.campaign_progress import with_campaign_progress
 from app.library.errors import BundleCheckError, NotInLibraryError
 from app.library.export import export_bundle
 from app.library.index import LibraryIndex, LibraryRecord
+from app.library.kept_recording import add_with_kept_files
 from app.library.licenses import license_for_player, rank_licenses
 from app.library.playlist import PlayPlan, offer_for, plan_items
 from app.library.shelf import ShelfBundle, shelf_bundle
@@ -40,8 +42,12 @@ class Library:
         index: LibraryIndex,
         download_dir: Callable[[], Path],
         watch: ResumePositions,
+        *,
+        kept_live_root: Path | None = None,  # what the Live tab kept of each live bundle (app.library.kept_recording)
     ) -> None:
         self._backend = backend
+        self._download_dir = download_dir
+        self._kept_live_root = kept_live_root
         self._engine = engine
         self.index = index
         self.watch = watch
@@ -53,6 +59,12 @@ class Library:
         """Add a bundle with what the fan may have (``want`` None: everything when owned, else the free files)."""
         if want is None:
             want = Want.ALL if self._backend.licenses_for_bundle(bundle_id) else Want.FREE
+        kept = self._kept_live_root / bundle_id if self._kept_live_root is not None else None
+        if kept is not None and kept.is_dir():  # a live bundle's recording, mostly played here already
+            added = add_with_kept_files(self.adder, self._backend, bundle_id, kept, self._download_dir, want=want,
+                                        recheck=recheck, backed=backed).added  # fmt: skip
+            shutil.rmtree(kept, ignore_errors=True)  # what was not placed is not the recording's
+            return added
         return self.adder.add(bundle_id, want, recheck=recheck, backed=backed)
 
     def verified_manifest(self, record: LibraryRecord) -> Manifest:

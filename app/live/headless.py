@@ -25,14 +25,15 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.bundle import SignedManifest, load_public_key, verify_license
+from app.bundle import ContentCipher, License, SignedManifest, load_public_key, verify_license
 from app.live.access import content_key_from_ticket, stream_content_key, trusted_stream
-from app.live.blocks import StreamSigner
+from app.live.blocks import Block, StreamSigner
 from app.live.broadcaster import Broadcaster
 from app.live.discovery import TrackerDiscovery
 from app.live.encoder import EncoderSettings
 from app.live.link import LinkProfile
 from app.live.node import NodeConfig
+from app.live.recording import SEGMENT_BLOCKS, CipherFor, RecordingWriter, recording_nonce
 from app.live.sources import MediaFileSource, PictureFormat, TestPattern
 from app.live.viewer import PlayedBlock, Viewer
 
@@ -98,6 +99,7 @@ async def broadcast(args: argparse.Namespace) -> None:
     private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(Path(args.signing_key_file).read_text().strip()))
     stream_id = bytes.fromhex(section.stream_id)
     signer = StreamSigner(private, stream_id, content_key)
+    recording = _recording(args, trust_start=True)
     picture = PictureFormat(args.width, args.height, args.fps)
     settings = EncoderSettings(picture=picture, video_kbps=args.kbps)
     config = NodeConfig(
@@ -117,9 +119,7 @@ async def broadcast(args: argparse.Namespace) -> None:
         config,
         settings,
         http_link=_link(args.link),
-        on_block=lambda block, plain: _emit(
-            "block", seq=block.seq, capture_ms=block.capture_ms, keyframe=block.keyframe, sha=digest(plain)
-        ),
+        on_block=lambda block, plain: _made(block, plain, recording),
     )
     source = (
         TestPattern(picture) if args.source == "pattern" else MediaFileSource(Path(args.source), picture, loop=True)
@@ -130,10 +130,48 @@ async def broadcast(args: argparse.Namespace) -> None:
     stats_task = asyncio.create_task(_broadcaster_stats(broadcaster))
     await _until_stopped(args.seconds)
     stats_task.cancel()
-    _emit("stats", final=True, **_broadcaster_figures(broadcaster))
     if discovery is not None:
         await discovery.stop()
     await broadcaster.stop()
+    _emit("stats", final=True, **_broadcaster_figures(broadcaster))
+    _close_recording(recording)
+
+
+def _made(block: Block, plain: bytes, recording: RecordingWriter | None) -> None:
+    _emit("block", seq=block.seq, capture_ms=block.capture_ms, keyframe=block.keyframe, sha=digest(plain))
+    if recording is not None:
+        recording.keep(block.seq, plain)
+
+
+def _recording(
+    args: argparse.Namespace, *, trust_start: bool, cipher_for: CipherFor | None = None
+) -> RecordingWriter | None:
+    """The recording in its published layout (``--record``: the broadcaster's; ``--keep-recording``: a viewer's)."""
+    folder = getattr(args, "record", None) or getattr(args, "keep_recording", None)
+    if not folder:
+        return None
+    return RecordingWriter(
+        Path(folder), segment_blocks=args.segment_blocks, trust_start=trust_start, cipher_for=cipher_for
+    )
+
+
+def _ticket_cipher(ticket: License | None, stream_id_hex: str) -> CipherFor | None:
+    """A paid recording's files as published: the key the ticket derives for each path, the nonce fixed in advance."""
+    if ticket is None:
+        return None
+
+    def cipher_for(path: str) -> ContentCipher | None:
+        key = ticket.file_key(path)
+        return None if key is None else ContentCipher(key, recording_nonce(stream_id_hex, path))
+
+    return cipher_for
+
+
+def _close_recording(recording: RecordingWriter | None) -> None:
+    if recording is not None:
+        recording.close()
+        _emit("recording", files=[str(p) for p in recording.files()], blocks=recording.blocks_kept,
+              bytes=recording.bytes_kept)  # fmt: skip
 
 
 def _discovery(
@@ -174,6 +212,7 @@ async def watch(args: argparse.Namespace) -> None:
     store_key = load_public_key(args.store_key)
     manifest, section, verifier = trusted_stream(signed, store_key)
     content_key = None
+    ticket: License | None = None
     if args.ticket_file:
         ticket = verify_license(Path(args.ticket_file).read_text().strip(), store_key)
         content_key = content_key_from_ticket(ticket, manifest)
@@ -189,7 +228,14 @@ async def watch(args: argparse.Namespace) -> None:
         link=_link(args.link),
     )
 
+    # A paid stream's plaintext is never written: a ticket holder keeps the recording's published ciphertext.
+    cipher_for = _ticket_cipher(ticket, section.stream_id) if section.encrypted else None
+    keeps = not section.encrypted or cipher_for is not None
+    recording = _recording(args, trust_start=False, cipher_for=cipher_for) if keeps else None
+
     def played(block: PlayedBlock) -> None:
+        if recording is not None:
+            recording.keep(block.seq, block.data)
         if args.report_blocks:
             _emit("play", seq=block.seq, capture_ms=block.capture_ms, at=block.played_at, sha=digest(block.data))
 
@@ -208,6 +254,7 @@ async def watch(args: argparse.Namespace) -> None:
     stats_task.cancel()
     _emit("stats", final=True, **viewer_figures(viewer))
     await viewer.stop()
+    _close_recording(recording)
 
 
 def viewer_figures(viewer: Viewer, *, process: bool = True) -> dict[str, Any]:
@@ -267,6 +314,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--link", default=None, help="emulated links: min_ms,max_ms,loss")
         p.add_argument("--seconds", type=float, default=None)
         p.add_argument("--fanout", type=int, default=3, help="most children per stripe")
+        p.add_argument("--segment-blocks", type=int, default=SEGMENT_BLOCKS, help="blocks per recording file")
         p.add_argument("--tracker", default=None, help="the store's announce URL: find the swarm's peers there")
         p.add_argument("--announce-interval", type=float, default=15.0, help="seconds between announces")
     b = sub.choices["broadcast"]
@@ -277,6 +325,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--copies", type=int, default=1, help="origin copies of each block per stripe")
     b.add_argument("--source", default="pattern", help="'pattern' or a media file")
     b.add_argument("--width", type=int, default=640)
+    b.add_argument("--record", default=None, help="write the recording (segment files) under this folder")
     b.add_argument("--height", type=int, default=360)
     b.add_argument("--fps", type=int, default=25)
     w = sub.choices["watch"]
@@ -284,6 +333,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--port", type=int, default=0)
     w.add_argument("--ticket-file", default=None)
     w.add_argument("--report-blocks", action="store_true")
+    w.add_argument("--keep-recording", default=None, help="keep what is played in the recording's layout here")
     return parser
 
 

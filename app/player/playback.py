@@ -77,6 +77,14 @@ class Playback:
             source = DecryptingSource(source, key, item.file.nonce_bytes)
         return source
 
+    def live_url(self, live_id: str, source: ByteSource) -> str:
+        """The URL VLC opens for a live broadcast's endless TS (``app.player.live_source.LiveTsSource``)."""
+        return self._server.register(live_id, source)
+
+    def release_live(self, live_id: str) -> None:
+        """Stop serving a live broadcast (ends its open response)."""
+        self._server.unregister(live_id)
+
     def subtitle_urls(self, item: PlayItem, license: License | None = None) -> list[tuple[str, str]]:
         """(label, URL) of each subtitle file of ``item`` this fan may open (a locked one needs its key). The URL
         ends in the file's extension: VLC picks the subtitle format by it."""

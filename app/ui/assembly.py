@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import SignalInstance
+
 from app.library import Library, LibraryIndex, StoreBackend
 from app.player.playback import Playback
 from app.player.resume import ResumePositions
@@ -32,6 +34,9 @@ from app.ui.desktop import Desktop, DesktopConfig, DesktopEngine
 from app.ui.library.page import LibraryPage
 from app.ui.playable_copies_host import PlayableCopiesHost, build_playable_copies_host
 from app.ui.player.host import PlayerHost
+from app.ui.player.live_host import LiveWatchHost
+from app.ui.player.live_session import store_live_loader
+from app.ui.player.live_view import LiveView
 from app.ui.player.page import PlayerPage
 from app.ui.release_notices import ReleaseNoticeBar
 from app.ui.store.dialogs import PaymentDialog
@@ -58,6 +63,7 @@ class PlayerDependencies:
 
     playback: Playback
     video: VideoBackend
+    live_listen_host: str = "0.0.0.0"  # noqa: S104 - the Live tab's overlay: every interface, like the engine (tests: 127.x)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,7 @@ class AssembledWindow:
     card_dialog: PaymentDialog | None = None  # the backing panel's card dialog last opened (tests fill it in)
     release_bar: ReleaseNoticeBar | None = None  # "Episode 3 of Lumen Drift is out" (once the store is connected)
     dashboard: DashboardPage | None = None
+    live: LiveWatchHost | None = None  # the Live tab: a live bundle's broadcast in the app's VLC
 
 
 def assemble_window(
@@ -103,7 +110,8 @@ def assemble_window(
     if store is None:
         return window
     tasks_ = shell.tasks
-    library = Library(store.backend, engine, store.index, shell.download_dir, store.watch)  # type: ignore[arg-type]
+    library = Library(store.backend, engine, store.index, shell.download_dir, store.watch,  # type: ignore[arg-type]
+                      kept_live_root=kept_live_root(store))  # fmt: skip
     # Covers decode on a worker of their own: decoding threads compete with the UI thread for the GIL; 4 delayed
     # the UI thread up to 88 ms against 28 ms with one (/tmp micro-bench, 300x400 PNGs; see FIELD-NOTES-FOUND).
     cover_tasks = ThreadPoolTaskRunner(max_threads=1, parent=shell)
@@ -126,6 +134,7 @@ def assemble_window(
         window.player = PlayerHost(page, library, tasks_, parent=shell)
         shell.add_page(page, "Player")
         shell.add_close_hook(window.player.shutdown)  # saves the position, frees VLC before the engine stops
+        window.live = _build_live_watching(window, store, player)
     if creator is not None:
         window.publish_tab, window.dashboard = build_creator_pages(
             tasks_, engine=creator.engine, store_url=creator.store_url, token=creator.token,
@@ -177,6 +186,37 @@ def _wire(window: AssembledWindow) -> None:
     player.library_changed.connect(library.refresh)
     player.offer_requested.connect(lambda _bundle_id: shell.show_page(store.store_page))
     player.offer_requested.connect(store.open_bundle)
+
+
+def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: PlayerDependencies) -> LiveWatchHost:
+    """The Live tab: a live bundle's *Watch* joins its swarm and plays it in the app's VLC (docs/CONTRACTS.md,
+    "Live in the app"); the Store's *Watch* (``StoreSection.watch_live_requested``) starts it."""
+    shell, library = window.shell, window.library
+    assert library is not None
+    view = LiveView(parent=shell.window)
+    load = store_live_loader(parts.backend, library.adder.verified_manifest, listen_host=player.live_listen_host)
+    host = LiveWatchHost(view, player.playback, player.video, shell.tasks, load, kept_root=kept_live_root(parts),
+                         parent=shell)  # fmt: skip
+    shell.add_page(view, "Live")
+    shell.add_close_hook(host.shutdown)  # leaves the swarm, frees VLC before the engine stops
+    host.show_requested.connect(lambda: shell.show_page(view))
+    host.status.connect(shell.show_status)
+    if window.store is not None:
+        wire_live_watching_to(host, window.store.watch_live_requested)
+        host.offer_requested.connect(lambda _bundle_id: shell.show_page(window.store.store_page) if window.store
+                                     else None)  # fmt: skip
+        host.offer_requested.connect(window.store.open_bundle)
+    return host
+
+
+def kept_live_root(parts: StoreParts) -> Path:
+    """Where the Live tab keeps what it played, per live bundle, until its recording is added (beside the index)."""
+    return parts.index.path.with_name("live-kept")
+
+
+def wire_live_watching_to(host: LiveWatchHost, watch_requested: SignalInstance) -> None:
+    """``watch_requested(bundle_id)`` (the Store's *Watch* on a live bundle) plays that broadcast in the Live tab."""
+    watch_requested.connect(host.watch)
 
 
 def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_download: bool) -> None:

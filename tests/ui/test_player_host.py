@@ -82,7 +82,7 @@ def player_window(qtbot: QtBot, tmp_path: Path, demo_store_url: str, keyring_ser
 
 def test_watch_pilot_plays_in_the_player_tab_while_it_downloads(qtbot: QtBot, player_window: StoreWindow) -> None:
     window = player_window
-    assert window.desktop.window.page_titles() == ["Store", "Library", "Player", "Transfers", "Settings"]
+    assert window.desktop.window.page_titles() == ["Store", "Library", "Player", "Live", "Transfers", "Settings"]
     wait_for_catalog(qtbot, window)
     open_bundle(qtbot, window, "Lumen Drift: Season One")
     press(window, "pilot")

@@ -170,17 +170,22 @@ class Publisher:
         if request.release_of is not None:
             assert self._client is not None
             key = self._client.bundle_key(self._token, request.release_of)
-            top = str(self._release_base(request.release_of).top_name)
+            if request.first_release:
+                top = top_name_of(request.title or request.release_title)
+            else:
+                top = str(self._release_base(request.release_of).top_name)
         else:
             key = secrets.token_bytes(32)
             top = top_name_of(request.title)
         self._keys.put(job_id, key)  # before the journal names the job: a journal always has its key
+        fixed = dict(request.nonces)  # a live recording's: viewers wrote its ciphertext already
         job.mkdir(parents=True)
         entries = [
             {
                 **dataclasses.asdict(f),
                 "locked": f.path in request.locked,
-                "nonce": secrets.token_bytes(NONCE_SIZE).hex() if f.path in request.locked else None,
+                "nonce": (fixed.get(f.path) or secrets.token_bytes(NONCE_SIZE).hex()) if f.path in request.locked
+                else None,
             }
             for f in facts
         ]
@@ -274,7 +279,7 @@ class Publisher:
     def _base_dir(self, journal: Journal) -> Path:
         """Where the torrent's top folder lives: a release grows the published bundle's own folder."""
         release_of = journal.request.get("release_of")
-        if release_of:
+        if release_of and not journal.request.get("first_release"):
             return self.bundle_dir(self._release_base(str(release_of)).job_id)
         return self.bundle_dir(journal.job_id)
 

@@ -48,6 +48,8 @@ class PublishRequest:
     release_of: str | None = None  # a bundle id: this publishes a release of that bundle
     release_id: str = ""
     release_title: str = ""
+    first_release: bool = False  # the bundle has no files yet (a live bundle's recording): its folder starts here
+    nonces: tuple[tuple[str, str], ...] = ()  # (path, hex) of locked files whose nonce is fixed in advance
 
     def validate(self, files: list[FileFacts], work_dir: Path) -> None:
         """Refuse with one sentence, before anything is written or sent."""
