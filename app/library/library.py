@@ -81,23 +81,27 @@ class Library:
 
     # --- the shelf -------------------------------------------------------------------------------------------
     def shelf(self, *, sync: bool = True) -> list[ShelfBundle]:
-        """Every bundle the fan owns, watched or backed, by title (``sync``: ask the store for new licenses first)."""
+        """Every bundle the fan owns, watched or backed, by title (``sync``: ask the store for new licenses and
+        for the account's pledges first — a campaign backed on another computer or on the web is on the shelf)."""
         if sync:
             self._backend.sync_licenses()
+        pledged = self._backend.backed_bundles(sync=sync)
         by_bundle: dict[str, list[License]] = {}
         for lic in self._backend.licenses():
             by_bundle.setdefault(lic.bundle_id, []).append(lic)
         records = {r.bundle_id: r for r in self.index.all()}
         watch = self.watch.snapshot()
         shelf = []
-        for bundle_id in by_bundle.keys() | records.keys():
+        for bundle_id in by_bundle.keys() | records.keys() | pledged:
             record, licenses = records.get(bundle_id), by_bundle.get(bundle_id, [])
             manifest = self._manifest_or_none(record)
+            backed = bundle_id in pledged
             if record is not None and manifest is not None:
                 shelf.append(shelf_bundle(bundle_id, record, manifest, license_for_player(manifest, licenses), watch,
-                                          title=record.title, cover_url=record.cover_url, owned=bool(licenses)))
+                                          title=record.title, cover_url=record.cover_url, owned=bool(licenses),
+                                          backed=backed))
             else:
-                shelf.append(self._from_store(bundle_id, licenses, watch))
+                shelf.append(self._from_store(bundle_id, licenses, watch, backed=backed))
         return sorted(shelf, key=lambda b: b.title.casefold())
 
     def _manifest_or_none(self, record: LibraryRecord | None) -> Manifest | None:
@@ -108,16 +112,18 @@ class Library:
         except BundleCheckError:
             return None
 
-    def _from_store(self, bundle_id: str, licenses: list[License], watch: WatchState) -> ShelfBundle:
-        """A licensed bundle never added here: its title and files from the store (the id when it is offline)."""
+    def _from_store(self, bundle_id: str, licenses: list[License], watch: WatchState, *,
+                    backed: bool) -> ShelfBundle:
+        """A licensed or backed bundle never added here: its title and files from the store (the id offline)."""
         try:
             detail = self._backend.bundle(bundle_id)
             manifest = self.adder.verified_manifest(detail.manifest.payload, detail.manifest.signature)
         except (StoreError, BundleError):  # offline or a broken answer: the id still names the bundle
-            return shelf_bundle(bundle_id, None, None, None, watch, title=bundle_id, owned=bool(licenses))
+            return shelf_bundle(bundle_id, None, None, None, watch, title=bundle_id, owned=bool(licenses),
+                                backed=backed)
         return shelf_bundle(bundle_id, None, manifest, license_for_player(manifest, licenses), watch,
                             title=detail.title, creator=detail.creator, kind=detail.kind,
-                            cover_url=detail.cover_url or "", owned=bool(licenses))
+                            cover_url=detail.cover_url or "", owned=bool(licenses), backed=backed)
 
     # --- export ----------------------------------------------------------------------------------------------
     def export(self, bundle_id: str, target: Path, progress: Callable[[int, int], None] | None = None) -> list[Path]:

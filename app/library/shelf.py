@@ -2,11 +2,12 @@
 the licenses and the watch state.
 
 A bundle is on the shelf when the fan holds a license for it, watched its pilot (it is in the index), or backed
-its campaign. Each ``ShelfBundle`` lists its files in release order as ``ShelfEpisode``s (title, not path: the
-release's title when the release holds that one episode, else the file's name as a title) with
-their progress and watched state; ``continue_episode`` is the one started most recently and not finished,
-``up_next`` the first unwatched one after the last watched; ``new_episode`` says a release newer than anything
-the fan watched is waiting. Pure; built on a worker by ``Library.shelf``.
+its campaign (from this app: the index says so; anywhere else: the store's list of the account's pledges).
+Each ``ShelfBundle`` lists its files in release order as ``ShelfEpisode``s (title, not path: the release's title
+when the release holds that one episode, else the file's name as a title) with their progress and watched state;
+``continue_episode`` is the one started most recently and not finished, ``up_next`` the first unwatched one after
+the last watched; ``new_episode`` says a release newer than anything the fan watched is waiting. Pure; built on a
+worker by ``Library.shelf``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def shelf_bundle(
     kind: str = "",
     cover_url: str = "",
     owned: bool,
+    backed: bool = False,
 ) -> ShelfBundle:
     episodes: list[ShelfEpisode] = []
     others: list[str] = []
@@ -125,5 +127,6 @@ def shelf_bundle(
     return ShelfBundle(
         bundle_id=bundle_id, title=title, kind=kind or (manifest.kind.value if manifest else ""),
         creator=creator or (manifest.creator if manifest else ""), cover_url=cover_url,
-        torrent_id=record.torrent_id if record else None, owned=owned, backed=bool(record and record.backed),
+        torrent_id=record.torrent_id if record else None, owned=owned,
+        backed=backed or bool(record and record.backed),
         added_at=record.added_at if record else 0.0, episodes=tuple(episodes), other_files=tuple(others))

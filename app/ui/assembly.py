@@ -153,6 +153,7 @@ def _wire(window: AssembledWindow) -> None:
     store.show_requested.connect(show_store)
     store.notification.connect(shell.notify)
     store.library_changed.connect(library.refresh)
+    library.refreshed.connect(lambda _count: store.actions.show_badges())  # pledges the Library's refresh read
     bridge.stats_updated.connect(library.apply_stats)
     bridge.torrent_removed.connect(library.forget_torrent)
     library.download_requested.connect(store.download)
