@@ -297,6 +297,8 @@ def _wire_playable_copies(window: AssembledWindow) -> None:
     page.playable_copies_changed.connect(
         lambda bundle_id, on: copies.set_choice(bundle_id, on, [r.bundle_id for r in index.all()]))
     page.open_book_requested.connect(copies.open_book)
+    if window.library_page is not None:  # the Library's Read (and double-click on a book) too
+        window.library_page.read_requested.connect(copies.open_book)
     store.actions.bundle_loaded.connect(
         lambda detail, _owned: page.show_playable_copies(copies.wants(detail.id), copies.copies.choices.for_all,
                                                          copies.copies.choices.remove_with_bundle))
