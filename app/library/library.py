@@ -23,6 +23,7 @@ from app.library.export import export_bundle
 from app.library.index import LibraryIndex, LibraryRecord
 from app.library.licenses import license_for_player, rank_licenses
 from app.library.playlist import PlayPlan, offer_for, plan_items
+from app.library.release_notices import ReleaseCheckError, ReleaseNotice
 from app.library.shelf import ShelfBundle, shelf_bundle
 from app.player.resume import ResumePositions, WatchState
 from app.store.errors import StoreError
@@ -54,6 +55,15 @@ class Library:
         if want is None:
             want = Want.ALL if self._backend.licenses_for_bundle(bundle_id) else Want.FREE
         return self.adder.add(bundle_id, want, recheck=recheck, backed=backed)
+
+    def add_release(self, notice: ReleaseNotice) -> TorrentId:
+        """A new release of a bundle the fan has, added as any bundle is: the grown torrent on the fan's copy, its
+        locked files under their locked names, what the fan may open wanted, the index on it (so Play and the
+        playable copies follow the release)."""
+        added = self.add(notice.bundle_id)
+        if not any(f.release == notice.release_id for f in added.manifest.files):
+            raise ReleaseCheckError(f"{notice.text}, but the store's bundle does not list its files yet.")
+        return added.torrent_id
 
     def verified_manifest(self, record: LibraryRecord) -> Manifest:
         """The record's manifest, checked against the pinned store key (a ``BundleCheckError`` if it fails)."""

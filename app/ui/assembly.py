@@ -207,6 +207,7 @@ def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_downlo
             state_file=index.path.with_name("release-notices.json"),
             owned=owned, save_path=save_path,
             store_key=parts.backend.public_key, auto_download=auto_download,
+            add_release=window.library.add_release if window.library is not None else None,
         )  # fmt: skip
         window.release_bar = bar
         shell.window.add_bar(bar)
