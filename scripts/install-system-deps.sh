@@ -14,6 +14,7 @@ PACKAGES=(
   aria2  # issue 13: a foreign BitTorrent client (1.36: cannot use the store's hybrid torrents; checked by hand)
   opentracker  # issue 13: the external tracker several store workers share (started by tests on loopback)
   qbittorrent-nox  # issue 13: a foreign client (libtorrent 2) downloading a free bundle from the store, in a test
+  xdg-utils file  # issue 11: a book opens in the system's reader through xdg-open (a test registers a recording reader)
   nginx  # issue 13: the documented web-seed example served by nginx (started by a test on loopback, as a user process)
 )
 

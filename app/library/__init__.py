@@ -12,7 +12,7 @@ from app.library.index import LibraryIndex, LibraryRecord
 from app.library.library import Library
 from app.library.licenses import license_for_player, rank_licenses
 from app.library.playlist import PlayPlan, file_title, offer_for, plan_items, release_order
-from app.library.shelf import ShelfBundle, ShelfEpisode
+from app.library.shelf import ShelfBook, ShelfBundle, ShelfEpisode
 
 __all__ = [
     "AddedBundle",
@@ -25,6 +25,7 @@ __all__ = [
     "LibraryRecord",
     "NotInLibraryError",
     "PlayPlan",
+    "ShelfBook",
     "ShelfBundle",
     "ShelfEpisode",
     "StoreBackend",

@@ -108,7 +108,10 @@ class BundleAdder:
             raise BundleCheckError(detail=f"info-hash {meta.info_hash_v1} is not the signed one")
         wanted = wanted_paths(manifest, want)
         priorities = priorities_for(meta.file_paths, wanted)
-        save_path = self._download_dir()
+        # A bundle this computer holds grows where its files are (a release: the grown torrent finds them there).
+        held = self._index.get(bundle_id)
+        on_disk = held is not None and self._engine.has_torrent(held.torrent_id)
+        save_path = Path(held.save_path) if held is not None and on_disk else self._download_dir()
         existing = self._engine.has_torrent(meta.id)
         # Locked files live on disk under a name no player opens (app.library.locked_files).
         top_folder = meta.name if meta.multi_file else ""

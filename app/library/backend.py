@@ -44,6 +44,7 @@ class StoreBackend:
         self._open_account = open_account
         self._opened: StoreAccount | None = None
         self._lock = threading.Lock()
+        self._backed: frozenset[str] = frozenset()  # the account's pledged bundles, as the store last said
 
     @property
     def _account(self) -> StoreAccount:
@@ -139,6 +140,23 @@ class StoreBackend:
         except (StoreUnreachable, StoreServerError, MalformedResponse, RateLimited, AuthRequired,
                 VaultUnavailable) as exc:
             log.info("licenses not refreshed from the store: %s", type(exc).__name__)
+
+    def backed_bundles(self, *, sync: bool = True) -> frozenset[str]:
+        """The bundles whose campaign this account backed — here, on another computer or on the web (``sync``: ask
+        the store; else its last answer). Best effort like ``sync_licenses``: offline, rate-limited or with an
+        expired session the last answer stands; signed out there is none."""
+        if not sync:
+            return self._backed
+        account = self._account
+        try:
+            if account.current_account() is None:
+                self._backed = frozenset()
+            else:
+                self._backed = frozenset(pledge.bundle_id for pledge in account.pledges())
+        except (StoreUnreachable, StoreServerError, MalformedResponse, RateLimited, AuthRequired,
+                VaultUnavailable) as exc:
+            log.info("pledges not refreshed from the store: %s", type(exc).__name__)
+        return self._backed
 
     def licenses_for_bundle(self, bundle_id: str) -> list[License]:
         try:

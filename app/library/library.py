@@ -25,6 +25,7 @@ from app.library.index import LibraryIndex, LibraryRecord
 from app.library.kept_recording import add_with_kept_files
 from app.library.licenses import license_for_player, rank_licenses
 from app.library.playlist import PlayPlan, offer_for, plan_items
+from app.library.release_notices import ReleaseCheckError, ReleaseNotice
 from app.library.shelf import ShelfBundle, shelf_bundle
 from app.player.resume import ResumePositions, WatchState
 from app.store.errors import StoreError
@@ -67,6 +68,15 @@ class Library:
             return added
         return self.adder.add(bundle_id, want, recheck=recheck, backed=backed)
 
+    def add_release(self, notice: ReleaseNotice) -> TorrentId:
+        """A new release of a bundle the fan has, added as any bundle is: the grown torrent on the fan's copy, its
+        locked files under their locked names, what the fan may open wanted, the index on it (so Play and the
+        playable copies follow the release)."""
+        added = self.add(notice.bundle_id)
+        if not any(f.release == notice.release_id for f in added.manifest.files):
+            raise ReleaseCheckError(f"{notice.text}, but the store's bundle does not list its files yet.")
+        return added.torrent_id
+
     def verified_manifest(self, record: LibraryRecord) -> Manifest:
         """The record's manifest, checked against the pinned store key (a ``BundleCheckError`` if it fails)."""
         return self.adder.verified_manifest(record.manifest_payload, record.manifest_signature)
@@ -93,23 +103,27 @@ class Library:
 
     # --- the shelf -------------------------------------------------------------------------------------------
     def shelf(self, *, sync: bool = True) -> list[ShelfBundle]:
-        """Every bundle the fan owns, watched or backed, by title (``sync``: ask the store for new licenses first)."""
+        """Every bundle the fan owns, watched or backed, by title (``sync``: ask the store for new licenses and
+        for the account's pledges first — a campaign backed on another computer or on the web is on the shelf)."""
         if sync:
             self._backend.sync_licenses()
+        pledged = self._backend.backed_bundles(sync=sync)
         by_bundle: dict[str, list[License]] = {}
         for lic in self._backend.licenses():
             by_bundle.setdefault(lic.bundle_id, []).append(lic)
         records = {r.bundle_id: r for r in self.index.all()}
         watch = self.watch.snapshot()
         shelf = []
-        for bundle_id in by_bundle.keys() | records.keys():
+        for bundle_id in by_bundle.keys() | records.keys() | pledged:
             record, licenses = records.get(bundle_id), by_bundle.get(bundle_id, [])
             manifest = self._manifest_or_none(record)
+            backed = bundle_id in pledged
             if record is not None and manifest is not None:
                 shelf.append(shelf_bundle(bundle_id, record, manifest, license_for_player(manifest, licenses), watch,
-                                          title=record.title, cover_url=record.cover_url, owned=bool(licenses)))
+                                          title=record.title, cover_url=record.cover_url, owned=bool(licenses),
+                                          backed=backed))
             else:
-                shelf.append(self._from_store(bundle_id, licenses, watch))
+                shelf.append(self._from_store(bundle_id, licenses, watch, backed=backed))
         return sorted(shelf, key=lambda b: b.title.casefold())
 
     def _manifest_or_none(self, record: LibraryRecord | None) -> Manifest | None:
@@ -120,16 +134,18 @@ class Library:
         except BundleCheckError:
             return None
 
-    def _from_store(self, bundle_id: str, licenses: list[License], watch: WatchState) -> ShelfBundle:
-        """A licensed bundle never added here: its title and files from the store (the id when it is offline)."""
+    def _from_store(self, bundle_id: str, licenses: list[License], watch: WatchState, *,
+                    backed: bool) -> ShelfBundle:
+        """A licensed or backed bundle never added here: its title and files from the store (the id offline)."""
         try:
             detail = self._backend.bundle(bundle_id)
             manifest = self.adder.verified_manifest(detail.manifest.payload, detail.manifest.signature)
         except (StoreError, BundleError):  # offline or a broken answer: the id still names the bundle
-            return shelf_bundle(bundle_id, None, None, None, watch, title=bundle_id, owned=bool(licenses))
+            return shelf_bundle(bundle_id, None, None, None, watch, title=bundle_id, owned=bool(licenses),
+                                backed=backed)
         return shelf_bundle(bundle_id, None, manifest, license_for_player(manifest, licenses), watch,
                             title=detail.title, creator=detail.creator, kind=detail.kind,
-                            cover_url=detail.cover_url or "", owned=bool(licenses))
+                            cover_url=detail.cover_url or "", owned=bool(licenses), backed=backed)
 
     # --- export ----------------------------------------------------------------------------------------------
     def export(self, bundle_id: str, target: Path, progress: Callable[[int, int], None] | None = None) -> list[Path]:

@@ -2,11 +2,12 @@
 the licenses and the watch state.
 
 A bundle is on the shelf when the fan holds a license for it, watched its pilot (it is in the index), or backed
-its campaign. Each ``ShelfBundle`` lists its files in release order as ``ShelfEpisode``s (title, not path: the
-release's title when the release holds that one episode, else the file's name as a title) with
-their progress and watched state; ``continue_episode`` is the one started most recently and not finished,
-``up_next`` the first unwatched one after the last watched; ``new_episode`` says a release newer than anything
-the fan watched is waiting. Pure; built on a worker by ``Library.shelf``.
+its campaign (from this app: the index says so; anywhere else: the store's list of the account's pledges).
+Each ``ShelfBundle`` lists its files in release order as ``ShelfEpisode``s (title, not path: the release's title
+when the release holds that one episode, else the file's name as a title) with their progress and watched state;
+``continue_episode`` is the one started most recently and not finished, ``up_next`` the first unwatched one after
+the last watched; ``new_episode`` says a release newer than anything the fan watched is waiting. Pure; built on a
+worker by ``Library.shelf``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.bundle import License, Manifest
+from app.library.fan_folders import BOOK_TYPES
 from app.library.index import LibraryRecord
 from app.library.playlist import file_title, is_media, may_play, release_order
 from app.player.resume import WatchState
@@ -47,6 +49,15 @@ class ShelfEpisode:
 
 
 @dataclass(frozen=True, slots=True)
+class ShelfBook:
+    """A book of the bundle (EPUB, PDF …): it opens in the system's reader, not in the player."""
+
+    path: str
+    title: str
+    readable: bool  # free, or opened by one of the fan's licenses
+
+
+@dataclass(frozen=True, slots=True)
 class ShelfBundle:
     bundle_id: str
     title: str
@@ -58,7 +69,12 @@ class ShelfBundle:
     backed: bool
     added_at: float
     episodes: tuple[ShelfEpisode, ...]  # media files in release order ("tracks" for music)
-    other_files: tuple[str, ...]  # books, archives … by title
+    other_files: tuple[str, ...]  # archives, documents … by title (neither media nor books)
+    books: tuple[ShelfBook, ...] = ()  # in release order
+
+    @property
+    def first_readable_book(self) -> ShelfBook | None:
+        return next((b for b in self.books if b.readable), None)
 
     @property
     def last_played_at(self) -> float:
@@ -97,9 +113,11 @@ def shelf_bundle(
     kind: str = "",
     cover_url: str = "",
     owned: bool,
+    backed: bool = False,
 ) -> ShelfBundle:
     episodes: list[ShelfEpisode] = []
     others: list[str] = []
+    books: list[ShelfBook] = []
     if manifest is not None:
         releases = {r.id: r for r in manifest.releases}
         media_per_release: dict[str, int] = {}
@@ -107,6 +125,9 @@ def shelf_bundle(
             if is_media(entry) and entry.release:
                 media_per_release[entry.release] = media_per_release.get(entry.release, 0) + 1
         for entry in release_order(manifest):
+            if entry.media_type in BOOK_TYPES:
+                books.append(ShelfBook(entry.path, file_title(entry.path), may_play(entry, license)))
+                continue
             if not is_media(entry):
                 if not entry.media_type.startswith("image/"):
                     others.append(file_title(entry.path))
@@ -125,5 +146,7 @@ def shelf_bundle(
     return ShelfBundle(
         bundle_id=bundle_id, title=title, kind=kind or (manifest.kind.value if manifest else ""),
         creator=creator or (manifest.creator if manifest else ""), cover_url=cover_url,
-        torrent_id=record.torrent_id if record else None, owned=owned, backed=bool(record and record.backed),
-        added_at=record.added_at if record else 0.0, episodes=tuple(episodes), other_files=tuple(others))
+        torrent_id=record.torrent_id if record else None, owned=owned,
+        backed=backed or bool(record and record.backed),
+        added_at=record.added_at if record else 0.0, episodes=tuple(episodes), other_files=tuple(others),
+        books=tuple(books))

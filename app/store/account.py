@@ -40,7 +40,7 @@ from app.store.errors import (
     StoreUnreachable,
     VaultUnavailable,
 )
-from app.store.models import Card, EmailCodeSent, PledgeResult, PurchaseResult, StoreInfo
+from app.store.models import AccountPledge, Card, EmailCodeSent, PledgeResult, PurchaseResult, StoreInfo
 from app.store.vault import AccountToken, LicenseVault
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,10 @@ class StoreAccount:
             raise
         self._settle(attempt)
         return result
+
+    def pledges(self) -> tuple[AccountPledge, ...]:
+        """The account's standing pledges at the store (made here, on another computer or on the web)."""
+        return self._authed(self.client.my_pledges)
 
     # --- helpers ----------------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from app.store import live, parsing
 from app.store.errors import SessionExpired, StoreError, WrongCredentials
 from app.store.models import (
     AccountCreated,
+    AccountPledge,
     BundleDetail,
     Campaign,
     Card,
@@ -196,6 +197,11 @@ class StoreClient:
             unauthorized=SessionExpired,
         )
         return parsing.pledge(answer)
+
+    def my_pledges(self, token: str) -> tuple[AccountPledge, ...]:
+        """The account's standing pledges, whichever computer or web page made them."""
+        return parsing.account_pledges(
+            self._http.request("GET", "/me/pledges", token=token, unauthorized=SessionExpired))
 
     def creator_report(self, token: str) -> tuple[CreatorReportLine, ...]:
         answer = self._http.request("GET", "/creators/report", token=token, unauthorized=SessionExpired)

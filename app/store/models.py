@@ -189,6 +189,18 @@ class PledgeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountPledge:
+    """One of the account's standing pledges, made on any computer or on the web (``GET /me/pledges``)."""
+
+    campaign_id: str
+    bundle_id: str
+    tier_id: str
+    amount_cents: int
+    currency: str
+    state: str  # "authorized" (card held) or "captured" (the campaign was funded)
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """Card details typed by the user. Never logged; `repr` shows only the last four digits."""
 

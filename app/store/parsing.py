@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from app.store.errors import MalformedResponse
 from app.store.models import (
     AccountCreated,
+    AccountPledge,
     BundleDetail,
     BundleSummary,
     Campaign,
@@ -312,6 +313,16 @@ def purchase(data: object) -> PurchaseResult:
 def pledge(data: object) -> PledgeResult:
     f = Fields(data, "pledge")
     return PledgeResult(pledge_id=f.id("pledge_id"), status=f.text("status"))
+
+
+def account_pledges(data: object) -> tuple[AccountPledge, ...]:
+    pledges = []
+    for i, item in enumerate(Fields(data, "pledges").items("pledges")):
+        f = Fields(item, f"pledges.pledges[{i}]")
+        pledges.append(AccountPledge(
+            campaign_id=f.id("campaign_id"), bundle_id=f.id("bundle_id"), tier_id=f.text("tier_id"),
+            amount_cents=f.integer("amount_cents"), currency=f.text("currency"), state=f.text("state")))
+    return tuple(pledges)
 
 
 def licenses(data: object) -> tuple[str, ...]:

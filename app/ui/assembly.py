@@ -162,6 +162,7 @@ def _wire(window: AssembledWindow) -> None:
     store.show_requested.connect(show_store)
     store.notification.connect(shell.notify)
     store.library_changed.connect(library.refresh)
+    library.refreshed.connect(lambda _count: store.actions.show_badges())  # pledges the Library's refresh read
     bridge.stats_updated.connect(library.apply_stats)
     bridge.torrent_removed.connect(library.forget_torrent)
     library.download_requested.connect(store.download)
@@ -246,6 +247,7 @@ def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_downlo
             state_file=index.path.with_name("release-notices.json"),
             owned=owned, save_path=save_path,
             store_key=parts.backend.public_key, auto_download=auto_download,
+            add_release=window.library.add_release if window.library is not None else None,
         )  # fmt: skip
         window.release_bar = bar
         shell.window.add_bar(bar)
@@ -336,6 +338,8 @@ def _wire_playable_copies(window: AssembledWindow) -> None:
     page.playable_copies_changed.connect(
         lambda bundle_id, on: copies.set_choice(bundle_id, on, [r.bundle_id for r in index.all()]))
     page.open_book_requested.connect(copies.open_book)
+    if window.library_page is not None:  # the Library's Read (and double-click on a book) too
+        window.library_page.read_requested.connect(copies.open_book)
     store.actions.bundle_loaded.connect(
         lambda detail, _owned: page.show_playable_copies(copies.wants(detail.id), copies.copies.choices.for_all,
                                                          copies.copies.choices.remove_with_bundle))

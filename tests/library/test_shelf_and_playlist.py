@@ -8,7 +8,7 @@ from pathlib import Path
 from app.bundle import BundleKind, Gate, GateType, Grant, License, Manifest, ManifestFile, Release
 from app.library import LibraryIndex, LibraryRecord, license_for_player, rank_licenses, release_order
 from app.library.licenses import key_for
-from app.library.shelf import shelf_bundle
+from app.library.shelf import ShelfBook, shelf_bundle
 from app.player.resume import ResumePositions
 
 KEY = bytes(range(32))
@@ -60,7 +60,9 @@ def test_the_shelf_shows_progress_continue_up_next_and_a_new_episode(tmp_path: P
     bundle = shelf_bundle("show", record, manifest, season, ResumePositions(watch._path).snapshot(),
                           title="Show", owned=True)
     assert [e.title for e in bundle.episodes] == ["Pilot", "Episode 01", "Episode 02", "Late episodes"]
-    assert bundle.other_files == ("Making of",)  # the book; the cover is not a file a fan opens
+    assert bundle.other_files == ()  # the cover is not a file a fan opens
+    assert bundle.books == (ShelfBook("making-of.epub", "Making of", readable=True),)  # it opens in a reader
+    assert bundle.first_readable_book == bundle.books[0]
     pilot, first = bundle.episodes[0], bundle.episodes[1]
     assert pilot.watched and pilot.progress == 1.0
     assert first.started and first.progress == 0.6

@@ -274,3 +274,22 @@ def test_a_store_on_this_machine_is_never_reached_through_the_users_proxy(
     server.script(Answer(200, STORE_INFO))
     with StoreClient(server.url, retry=RetryPolicy(attempts=1)) as client:
         assert client.store_info().store_id == "store-1"
+
+
+def test_my_pledges_are_read_with_the_session_and_a_broken_entry_is_named(
+    client: StoreClient, server: ScriptedServer
+) -> None:
+    pledge = {"campaign_id": "c1", "bundle_id": "series-1", "tier_id": "base", "amount_cents": 995,
+              "currency": "USD", "state": "authorized"}
+    server.script(Answer(200, {"pledges": [pledge]}))
+    (mine,) = client.my_pledges("tok")
+    assert (mine.bundle_id, mine.tier_id, mine.amount_cents, mine.state) == ("series-1", "base", 995, "authorized")
+    assert server.seen[0].path == "/api/v1/me/pledges"
+    assert server.seen[0].headers["Authorization"] == "Bearer tok"
+    server.script(Answer(200, {"pledges": [pledge, {**pledge, "bundle_id": None}]}))
+    with pytest.raises(errors.MalformedResponse) as raised:
+        client.my_pledges("tok")
+    assert "pledges.pledges[1].bundle_id" in str(raised.value.detail)
+    server.script(Answer(401, {"error": {"code": "auth_required", "message": "Sign in first."}}))
+    with pytest.raises(errors.SessionExpired):
+        client.my_pledges("tok")

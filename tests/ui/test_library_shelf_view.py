@@ -3,11 +3,13 @@ double-clicking an episode — what the fan sees and what each gesture asks for.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.engine.types import TorrentSnapshot, TorrentState
-from app.library import ShelfBundle, ShelfEpisode
+from app.library import ShelfBook, ShelfBundle, ShelfEpisode
 from app.ui.library.model import BADGES_ROLE
 from app.ui.library.page import LibraryPage
 from app.ui.tasks import SynchronousTaskRunner
@@ -89,3 +91,32 @@ def test_search_sort_badges_continue_watching_and_double_click(qtbot: QtBot) -> 
     qtbot.mouseDClick(episodes.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     page.view.continue_button.click()
     assert asked == [("aaaa", "episodes/e3.mp4"), ("aaaa", "episodes/e2.mp4")]
+
+
+def test_a_book_is_read_not_played_from_its_row_the_read_button_and_its_cover(qtbot: QtBot) -> None:
+    books = (ShelfBook("guide.epub", "Guide", readable=True), ShelfBook("extra.pdf", "Extra", readable=False))
+    book = replace(_bundle("dddd", "Small Stars", ()), books=books)
+    locked = replace(_bundle("eeee", "Locked Book", ()), books=books[1:])
+    page = LibraryPage(Shelf([book, locked]), SynchronousTaskRunner())  # type: ignore[arg-type]
+    qtbot.addWidget(page)
+    page.refresh()
+    read: list[tuple[str, str]] = []
+    played: list[tuple[str, str]] = []
+    page.read_requested.connect(lambda bundle_id, path: read.append((bundle_id, path)))
+    page.play_requested.connect(lambda bundle_id, path: played.append((bundle_id, path)))
+    page.show()
+    qtbot.waitExposed(page)
+    assert page.select_title("Small Stars")
+    view = page.view
+    assert view.episode_rows() == [("Guide", "Read"), ("Extra", "Locked")]
+    assert view.play_button.isHidden() and not view.read_button.isHidden()
+    view.read_button.click()
+    episodes = view.episodes
+    for row in (0, 1):  # the locked one asks for nothing
+        where = episodes.visualItemRect(episodes.topLevelItem(row)).center()
+        qtbot.mouseClick(episodes.viewport(), Qt.MouseButton.LeftButton, pos=where)
+        qtbot.mouseDClick(episodes.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    page.grid.activated.emit(page.grid_index_of("Small Stars"))  # double-click on the cover
+    assert read == [("dddd", "guide.epub")] * 3 and played == []
+    assert page.select_title("Locked Book")
+    assert view.read_button.isHidden()

@@ -57,6 +57,12 @@ def media_files_a_fan_sees(home: Path) -> list[Path]:
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES]
 
 
+def every_file_a_fan_sees(home: Path) -> list[str]:
+    """Every file (hidden ones too) under downloads, Music, Videos and Books, relative to the home."""
+    roots = [home / name for name in ("downloads", "Music", "Videos", "Books")]
+    return sorted(str(p.relative_to(home)) for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
+
+
 def test_bought_files_are_never_ciphertext_under_a_playable_name_and_copies_play(
     qtbot: QtBot, fan_window: StoreWindow, tmp_path: Path
 ) -> None:
@@ -85,6 +91,12 @@ def test_bought_files_are_never_ciphertext_under_a_playable_name_and_copies_play
     assert [p.name for p in seen] == free_tracks  # the free track, plaintext
     assert all(decodes(p) for p in seen)
     assert not (tmp_path / "Music").exists()  # no copy until the owner asks
+    # What the fan finds after buying, file by file: the bundle's folder in Downloads (managed by Bundlecast,
+    # docs/CONTRACTS.md "Owned files on disk") with its free files as they are and the bought ones under the
+    # locked name; nothing in Music, Videos or Books; no file of the engine's own beside them.
+    assert every_file_a_fan_sees(tmp_path) == sorted(
+        [f"downloads/{ALBUM}/{f.path}" for f in detail.files if not f.locked]
+        + [f"downloads/{ALBUM}/{path}{LOCKED_SUFFIX}" for path in locked_paths])
 
     # Playable copies on, from the bundle's page: the whole album lands in Music, decrypted.
     page = window.section.store_page.bundle_page

@@ -22,6 +22,7 @@ from app.player.video import VideoBackend
 from app.store.vault import LicenseVault
 from app.ui.assembly import PlayerDependencies
 from app.ui.player.page import PlayerPage
+from tests.player.test_player_fan_controls import text_contrast
 from tests.ui.store_driving import open_bundle, press, wait_for_catalog
 from tests.ui.store_fixtures import StoreWindow, close_store_window, open_store_window
 
@@ -140,3 +141,36 @@ def test_the_players_offer_opens_the_bundle_in_the_store(qtbot: QtBot, player_wi
         page.offer_requested.emit(bundle_id)
     assert window.desktop.window.tabs.currentWidget() is window.section.store_page
     assert window.section.store_page.bundle_page.visible_actions() == ["Buy $7.00…"]
+
+
+def test_the_demo_pilots_end_offers_watch_again_and_a_readable_pledge_with_the_campaigns_progress(
+    qtbot: QtBot, player_window: StoreWindow
+) -> None:
+    """The demo's own pilot, watched from the store in the app's window: at its end the pledge offer shows the
+    campaign's figures as the store gives them, every line of it readable (WCAG AA in a screenshot), and *Watch
+    again* plays the pilot from its start."""
+    window = player_window
+    wait_for_catalog(qtbot, window)
+    open_bundle(qtbot, window, "Lumen Drift: Season One")
+    detail = window.section.store_page.bundle_page.detail
+    assert detail is not None and detail.campaign is not None
+    press(window, "pilot")
+    page = window.player.page
+    assert isinstance(page, PlayerPage)
+    qtbot.waitUntil(lambda: page.time_ms > 1000, timeout=60_000)
+    page.seek(0.97)
+    qtbot.waitUntil(lambda: page.showing_offer, timeout=60_000)
+    panel = page.offer_panel
+    qtbot.waitUntil(lambda: panel.button.isVisible() and panel.again_button.isVisible(), timeout=10_000)
+    assert panel.button.text() == "Pledge — $9.95"
+    goal = detail.campaign.goal_backers
+    assert goal and panel.progress_label.text().startswith(f"{detail.campaign.backers:,} of {goal:,} backers · ")
+    panel.repaint()  # painted now, before the screen is grabbed
+    for widget in (panel.button, panel.headline, panel.reason, panel.progress_label, panel.again_button):
+        widget.repaint()
+        ratio = text_contrast(widget)
+        assert ratio >= 4.5, f"{widget.objectName() or type(widget).__name__} contrast {ratio:.2f}:1"
+    assert page.ended
+    panel.again_button.click()
+    qtbot.waitUntil(lambda: not page.showing_offer and page.time_ms > 0, timeout=20_000)
+    assert page.time_ms < 20_000 and not page.ended  # from the start (the pilot is two minutes long), playing

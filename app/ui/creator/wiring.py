@@ -143,11 +143,16 @@ def build_release_bar(
     save_path: Callable[[str], Path],
     store_key: Callable[[], Ed25519PublicKey],
     auto_download: bool,
+    add_release: Callable[[ReleaseNotice], object] | None = None,
 ) -> ReleaseNoticeBar:
-    """The new-release bar over the bundles the fan owns or backed (``owned``), fetching into ``save_path``."""
+    """The new-release bar over the bundles the fan owns or backed (``owned``), fetching into ``save_path`` —
+    or through ``add_release`` (the Library's adder: locked files under their locked names, the library index on
+    the grown torrent, so playable copies and Play follow the release) when given."""
     watcher = ReleaseWatcher(store, state_file)
 
     def download(notice: ReleaseNotice) -> object:
+        if add_release is not None:
+            return add_release(notice)
         return watcher.auto_download(notice, engine, save_path(notice.bundle_id), store_key())
 
     return ReleaseNoticeBar(runner, lambda: watcher.check(owned()), download if auto_download else None)

@@ -1,7 +1,7 @@
 """One bundle of the Library, beside the grid: its title and state, *Continue* and *Up next*, the actions
-(*Play*, *Download*, *Export decrypted copy…*, *Seeding limits…*, *Remove…*), and its episodes or tracks in
-release order — each with its title (not its path), release, progress and watched state. Double-clicking an
-episode plays from it.
+(*Play*, *Read*, *Download*, *Export decrypted copy…*, *Seeding limits…*, *Remove…*), and its episodes or tracks
+in release order — each with its title (not its path), release, progress and watched state — then its books.
+Double-clicking an episode plays from it; double-clicking a book (or *Read*) opens it in the system's reader.
 
 It only shows and asks: every action is a signal with the bundle id (and the episode's path).
 
@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import ShelfBundle, ShelfEpisode
+from app.library import ShelfBook, ShelfBundle, ShelfEpisode
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+BOOK_ROLE = Qt.ItemDataRole.UserRole + 2  # a book row's path in the bundle ("" when the fan may not open it)
 
 
 def clock(seconds: float) -> str:
@@ -49,6 +50,7 @@ def progress_text(episode: ShelfEpisode) -> str:
 
 class BundleView(QWidget):
     play_requested = Signal(str, str)  # bundle id, path to start from ("" = from the start / where it was left)
+    read_requested = Signal(str, str)  # bundle id, the book's path in the bundle
     download_requested = Signal(str)
     export_requested = Signal(str)
     remove_requested = Signal(str)
@@ -68,6 +70,8 @@ class BundleView(QWidget):
         self.up_next_button.clicked.connect(lambda: self._play(self.bundle.up_next if self.bundle else None))
         actions = QHBoxLayout()
         self.play_button = self._button(actions, "Play", lambda b: self.play_requested.emit(b, ""))
+        self.read_button = self._button(actions, "Read", lambda _b: self._read(
+            self.bundle.first_readable_book if self.bundle else None))
         self.download_button = self._button(actions, "Download", self.download_requested.emit)
         self.export_button = self._button(actions, "Export decrypted copy…", self.export_requested.emit)
         self.seed_limits_button = self._button(actions, "Seeding limits…", self.seed_limits_requested.emit)
@@ -97,10 +101,16 @@ class BundleView(QWidget):
         if self.bundle is not None and episode is not None:
             self.play_requested.emit(self.bundle.bundle_id, episode.path)
 
+    def _read(self, book: ShelfBook | None) -> None:
+        if self.bundle is not None and book is not None and book.readable:
+            self.read_requested.emit(self.bundle.bundle_id, book.path)
+
     def _on_episode_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
-        path = item.data(0, PATH_ROLE)
+        path, book = item.data(0, PATH_ROLE), item.data(0, BOOK_ROLE)
         if self.bundle is not None and path:
             self.play_requested.emit(self.bundle.bundle_id, str(path))
+        elif self.bundle is not None and book:
+            self.read_requested.emit(self.bundle.bundle_id, str(book))
 
     def show_state(self, text: str) -> None:
         self.state.setText(text)
@@ -129,11 +139,17 @@ class BundleView(QWidget):
         if up_next is not None:
             self.up_next_button.setText(f"Up next: “{up_next.title}”")
         self.play_button.setVisible(bool(bundle.episodes))
+        self.read_button.setVisible(bundle.first_readable_book is not None)
         for episode in bundle.episodes:
             released = time.strftime("%Y-%m-%d", time.localtime(episode.released_at)) if episode.released_at else ""
             row = QTreeWidgetItem([episode.title, released, progress_text(episode)])
             row.setData(0, PATH_ROLE, episode.path if episode.playable else "")
             row.setToolTip(0, episode.path)
+            self.episodes.addTopLevelItem(row)
+        for book in bundle.books:
+            row = QTreeWidgetItem([book.title, "", "Read" if book.readable else "Locked"])
+            row.setData(0, BOOK_ROLE, book.path if book.readable else "")
+            row.setToolTip(0, book.path)
             self.episodes.addTopLevelItem(row)
         for title in bundle.other_files:
             self.episodes.addTopLevelItem(QTreeWidgetItem([title, "", ""]))

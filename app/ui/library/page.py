@@ -1,13 +1,15 @@
 """The Library tab: the fan's media library — a grid of covers with badges, *Continue watching*, search and
 sort, and the chosen bundle's view (episodes and tracks with their progress, *Continue*, *Up next*, *Play*,
-*Download*, *Export decrypted copy…*, *Remove…*), plus *Rebuild library* and *Refresh*.
+*Read*, *Download*, *Export decrypted copy…*, *Remove…*), plus *Rebuild library* and *Refresh*.
 
 Everything on the shelf comes from ``Library.shelf`` on a worker (licenses from the keyring, the index, the watch
 state); download states come from the engine's stats batches through ``ShelfModel.apply_stats``. The grid is a
 ``QListView`` in icon mode over a ``ShelfModel`` (through a ``ShelfFilter``) painted by ``CoverDelegate``, so it
 stays fast with 1,000 bundles. Double-clicking a cover plays where the fan left off (or what is up next);
-double-clicking an episode plays from it. Play, Download, Rebuild and Remove are requests (signals) the assembler
-routes to the Player and Store sections and the engine; export runs here on a worker with a progress bar.
+double-clicking an episode plays from it; a book (its row, *Read*, or the cover of a bundle with no episodes)
+asks to open it in the system's reader (``read_requested``). Play, Read, Download, Rebuild and Remove are
+requests (signals) the assembler routes to the Player, Store and playable-copies parts and the engine; export runs
+here on a worker with a progress bar.
 
 Main thread; keyring, store and disk work on the task runner.
 """
@@ -59,6 +61,7 @@ class LibraryPage(QWidget):
     download_requested = Signal(str)  # bundle id
     rebuild_requested = Signal(list)  # bundle ids
     play_requested = Signal(str, str)  # bundle id, path to start from ("" = where it was left, or the start)
+    read_requested = Signal(str, str)  # bundle id, a book's path: open it in the system's reader
     remove_torrent_requested = Signal(str)  # torrent id — with its data
     seed_limits_requested = Signal(str)  # torrent id — its own share-ratio and seeding-time limits
     refreshed = Signal(int)  # number of bundles listed
@@ -161,6 +164,7 @@ class LibraryPage(QWidget):
         self.model.dataChanged.connect(self._on_model_changed)
         self.view = BundleView()
         self.view.play_requested.connect(self.play_requested)
+        self.view.read_requested.connect(self.read_requested)
         self.view.download_requested.connect(self.download_requested)
         self.view.export_requested.connect(lambda _b: self.export_selected())
         self.view.remove_requested.connect(lambda _b: self.remove_selected())
@@ -289,6 +293,10 @@ class LibraryPage(QWidget):
     def _on_cover_activated(self, index: QModelIndex) -> None:
         bundle = self._bundle_at(index)
         if bundle is None:
+            return
+        book = bundle.first_readable_book
+        if not bundle.episodes and book is not None:  # a book opens in the system's reader
+            self.read_requested.emit(bundle.bundle_id, book.path)
             return
         start = bundle.continue_episode or bundle.up_next
         self.play_requested.emit(bundle.bundle_id, start.path if start else "")

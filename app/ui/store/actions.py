@@ -59,7 +59,7 @@ class StoreActions(QObject):
         self.active_dialog: QDialog | None = None
         self._details: dict[str, BundleDetail] = {}
         self._unclaimed: set[str] = set()  # free bundles got while signed out: kept in the account at sign-in
-        self._backed: set[str] = set()  # campaigns pledged to from this app (the store lists no pledges)
+        self._backed: set[str] = set()  # campaigns pledged to from this app (shown before the store lists them)
         self.account_changed.connect(self._claim_what_was_got_signed_out)
         for signal in (self.account_changed, self.license_acquired, self.pledged):
             signal.connect(self.refresh_badges)
@@ -154,10 +154,20 @@ class StoreActions(QObject):
     badges_changed = Signal(object, object)  # frozenset of owned bundle ids, frozenset of pledged ones
 
     def refresh_badges(self, *_args: object) -> None:
-        """Work out which bundles are this fan's (a license) and which they pledged to from this app."""
+        """Work out which bundles are this fan's (a license) and which they backed: the account's pledges as the
+        store lists them (made here, on another computer or on the web) and those made from this app."""
+        self._read_badges(ask_store=True)
 
-        def read() -> tuple[frozenset[str], frozenset[str]]:
-            return frozenset(lic.bundle_id for lic in self._backend.licenses()), frozenset(self._backed)
+    def show_badges(self) -> None:
+        """The badges again from what is known, without asking the store (the Library has just asked it)."""
+        self._read_badges(ask_store=False)
+
+    def _read_badges(self, *, ask_store: bool) -> None:
+        backed_here, backend = frozenset(self._backed), self._backend
+
+        def read() -> tuple[frozenset[str], frozenset[str]]:  # on a worker: keyring, and the store when asked
+            owned = frozenset(lic.bundle_id for lic in backend.licenses())
+            return owned, backed_here | backend.backed_bundles(sync=ask_store)
 
         self._tasks.run(read, lambda badges: self.badges_changed.emit(*badges),
                         lambda exc: log.debug("badges not refreshed: %s", type(exc).__name__))
