@@ -55,6 +55,20 @@ class Library:
             want = Want.ALL if self._backend.licenses_for_bundle(bundle_id) else Want.FREE
         return self.adder.add(bundle_id, want, recheck=recheck, backed=backed)
 
+    def follow_release(self, bundle_id: str) -> TorrentId:
+        """The bundle grew (a new release): add the store's grown torrent where the fan's copy is — the files there
+        are kept (libtorrent checks them), the new release's fetched as the fan may have them (everything when
+        licensed, else the free files) — then point the Library's record at it (torrent id and signed manifest, by
+        ``BundleAdder.add``) and drop the old torrent from the engine, keeping its files (the grown one holds them)."""
+        old = self.index.get(bundle_id)
+        if old is None:
+            return self.add(bundle_id).torrent_id
+        want = Want.ALL if self._backend.licenses_for_bundle(bundle_id) else Want.FREE
+        added = self.adder.add(bundle_id, want, backed=old.backed, save_path=Path(old.save_path))
+        if added.torrent_id != old.torrent_id and self._engine.has_torrent(old.torrent_id):
+            self._engine.remove(old.torrent_id)
+        return added.torrent_id
+
     def verified_manifest(self, record: LibraryRecord) -> Manifest:
         """The record's manifest, checked against the pinned store key (a ``BundleCheckError`` if it fails)."""
         return self.adder.verified_manifest(record.manifest_payload, record.manifest_signature)

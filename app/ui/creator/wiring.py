@@ -15,11 +15,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from app.engine import Engine
 from app.library.publishing import Publisher, scan_folder
-from app.library.release_notices import ReleaseNotice, ReleaseWatcher
+from app.library.release_notices import ReleaseWatcher
 from app.store import StoreClient
 from app.store.creator import CreatorClient
 from app.store.creator_keys import KeyringBundleKeys
@@ -108,17 +106,18 @@ def build_release_bar(
     runner: TaskRunner,
     *,
     store: StoreClient,
-    engine: Engine,
     state_file: Path,
     owned: Callable[[], list[str]],
-    save_path: Callable[[str], Path],
-    store_key: Callable[[], Ed25519PublicKey],
-    auto_download: bool,
+    follow_release: Callable[[str], object],
+    auto_download: Callable[[], bool],
 ) -> ReleaseNoticeBar:
-    """The new-release bar over the bundles the fan owns or backed (``owned``), fetching into ``save_path``."""
+    """The new-release bar over the bundles the fan owns or backed (``owned``); when ``auto_download()`` (the
+    Settings choice, read at each new release) says so, ``follow_release(bundle_id)`` (``Library.follow_release``)
+    adds the grown bundle where the fan's copy is and points the Library at it."""
     watcher = ReleaseWatcher(store, state_file)
-
-    def download(notice: ReleaseNotice) -> object:
-        return watcher.auto_download(notice, engine, save_path(notice.bundle_id), store_key())
-
-    return ReleaseNoticeBar(runner, lambda: watcher.check(owned()), download if auto_download else None)
+    return ReleaseNoticeBar(
+        runner,
+        lambda: watcher.check(owned()),
+        lambda notice: follow_release(notice.bundle_id),
+        auto_download_on=auto_download,
+    )
