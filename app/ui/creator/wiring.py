@@ -22,6 +22,7 @@ from app.store import StoreClient
 from app.store.creator import CreatorClient
 from app.store.creator_keys import KeyringBundleKeys
 from app.store.errors import AuthRequired
+from app.store.models import Campaign
 from app.ui.creator.backing_panel import BackingPanel, BackingState
 from app.ui.creator.becoming import CreatorGate
 from app.ui.creator.dashboard_page import DashboardPage
@@ -93,9 +94,13 @@ def build_backing_panel(
         except AuthRequired:
             return {}
 
+    def state() -> Campaign:  # open, or ended with the goal met or missed
+        with StoreClient(store_url) as store:
+            return store.campaign(campaign_id)
+
     return BackingPanel(
         runner,
-        load=lambda: BackingState(client.tiers(campaign_id), mine(), client.updates(campaign_id)),
+        load=lambda: BackingState(client.tiers(campaign_id), mine(), client.updates(campaign_id), state()),
         set_tier=lambda tier_id: client.pledge_tier(token(), campaign_id, tier_id, card()),
         cancel=lambda: client.cancel_pledge(token(), campaign_id),
         ask_card=ask_card,
