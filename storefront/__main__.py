@@ -4,6 +4,7 @@
   ``--workers N``)
 - ``campaign close ID`` — close a campaign now (capture or void every pledge)
 - ``reconcile`` — settle charges left pending by a crash, and report
+- ``refund ID`` — refund a sale (its charge id or purchase id; ``storefront.refunds``)
 - ``tracker-whitelist`` — the info-hashes for an external tracker's whitelist (opentracker ``-w``)
 - ``backup --to DIR`` / ``restore --from DIR`` — database, key files, torrents, covers (``storefront.backup``)
 - ``publish …`` and ``demo …`` — the creator tools (``storefront.publish``, ``storefront.demo``)
@@ -44,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     close.add_argument("--data-dir", type=Path, default=Path("store-data"))
     reconcile = sub.add_parser("reconcile", help="settle what a crash left pending")
     reconcile.add_argument("--data-dir", type=Path, default=Path("store-data"))
+    refund = sub.add_parser("refund", help="refund a sale (the buyer's money back, their license revoked)")
+    refund.add_argument("sale_id", help="the sale's charge id (dashboard ledger) or purchase id (buyer's receipt)")
+    refund.add_argument("--data-dir", type=Path, default=Path("store-data"))
     backup = sub.add_parser("backup", help="back up the database, the key files, torrents and covers")
     backup.add_argument("--data-dir", type=Path, default=Path("store-data"))
     backup.add_argument("--to", type=Path, required=True, help="a new, empty folder (keep it secret: it holds keys)")
@@ -70,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _serve,
         "campaign": _campaign_close,
         "reconcile": _reconcile,
+        "refund": _refund,
         "backup": _backup,
         "restore": _restore,
         "tracker-whitelist": _tracker_whitelist,
@@ -123,6 +128,22 @@ def _reconcile(args: argparse.Namespace) -> int:
         services.close()
     print(report)
     return 1 if report.problems else 0
+
+
+def _refund(args: argparse.Namespace) -> int:
+    from storefront.refunds import find_charge_id, refund_sale
+    from storefront.services import build_services
+
+    services = build_services(StoreConfig.from_env(args.data_dir))
+    try:
+        done = refund_sale(services.db, services.provider, find_charge_id(services.db, args.sale_id), by_account=None)
+    finally:
+        services.close()
+    print(
+        f"refunded {done['charge_id']}: {done['amount_cents']} cents {done['currency']} back to the buyer of "
+        f"{done['bundle_id']}; their license is revoked"
+    )
+    return 0
 
 
 def _backup(args: argparse.Namespace) -> int:

@@ -3,8 +3,9 @@
 Builds the services (database migrated, keys loaded), installs the JSON error handlers, mounts the API under
 ``/api/v1``, the tracker (``/announce``, ``/scrape``) and the web seed (``/seed/…``). At start-up it reconciles
 the books (a crash may have left a charge without its license) and registers the bundles' info-hashes with the
-tracker; while serving, a background task closes campaigns past their deadline and reconciles requests that
-died. The task runs on the event loop and does its blocking work on worker threads.
+tracker; while serving, a background task closes campaigns past their deadline, reconciles requests that
+died and sweeps publishing drafts left idle (``storefront.draft_sweep``). The task runs on the event loop and
+does its blocking work on worker threads.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from storefront.api import build_api_router
 from storefront.api.contract import install_contract
 from storefront.api.errors import install_error_handlers
 from storefront.config import StoreConfig
-from storefront.models import Bundle
+from storefront.draft_sweep import sweep_drafts
+from storefront.models import Bundle, utcnow
 from storefront.payments import PaymentProvider
 from storefront.payments.stripe_webhook import router as stripe_webhook_router
 from storefront.services import StoreServices, build_services
@@ -84,12 +86,14 @@ def _register_swarms(services: StoreServices) -> None:
 
 
 async def _housekeeping(services: StoreServices) -> None:
-    """Close due campaigns and reconcile died requests, every ``campaign_poll_s``; errors are logged, not fatal."""
+    """Close due campaigns, reconcile died requests and sweep idle drafts, every ``campaign_poll_s``; errors are
+    logged, not fatal."""
     while True:
         await asyncio.sleep(services.config.campaign_poll_s)
         try:
             await run_in_threadpool(services.campaigns.close_due)
             await run_in_threadpool(lambda: services.reconciler.run(older_than=STALE_REQUEST, audit=False))
             await run_in_threadpool(services.reconciler.prune)
+            await run_in_threadpool(lambda: sweep_drafts(services.config, services.db, now=utcnow()))
         except Exception:
             log.exception("store housekeeping failed; retrying on the next round")

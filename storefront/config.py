@@ -80,6 +80,7 @@ class StoreConfig:
     signin_max_failures_per_client: int = 30  # failed sign-ins from one IP address, any addresses
     signin_window_s: int = 300
     campaign_poll_s: float = 5.0  # how often the server looks for campaigns past their deadline
+    draft_max_age_s: float = 7 * 24 * 3600.0  # a publishing draft idle this long is swept (storefront.draft_sweep)
     idempotency_wait_s: float = 20.0  # how long a duplicate request waits for the first one to finish
     payment_latency_s: float = 0.0  # test-card provider: simulated network time per call (crash tests)
     cache_dir: Path | None = None  # demo media cache (content engineer); default data_dir/../cache
@@ -182,6 +183,8 @@ class StoreConfig:
             )
         if env.get("BUNDLECAST_CAMPAIGN_POLL_S"):
             values["campaign_poll_s"] = float(env["BUNDLECAST_CAMPAIGN_POLL_S"])
+        if env.get("BUNDLECAST_DRAFT_MAX_AGE_H"):
+            values["draft_max_age_s"] = float(env["BUNDLECAST_DRAFT_MAX_AGE_H"]) * 3600
         if env.get("BUNDLECAST_STORE_DEMO", "") in ("1", "true", "yes"):
             values["demo"] = True
         if env.get("BUNDLECAST_TESTCARD_LATENCY_MS"):

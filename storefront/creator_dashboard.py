@@ -6,7 +6,8 @@ gate's consenting subscribers as CSV. Read-only; blocking; runs on the API's wor
 Money rules (the same as ``GET /creators/report``): gross is the sum of captured charges (a refunded charge is no
 longer captured, so it leaves gross and fees), the store's fee is ``fee_percent`` of a bundle's gross rounded to
 the nearest cent, net = gross - payment fees - store fee; the store owes the sum of nets (no payout is recorded
-yet, so ``paid_out_cents`` is 0).
+yet, so ``paid_out_cents`` is 0). The ledger lists a refunded sale twice — the sale at its time and the refund
+(negative gross and fee) at the refund's — so its entries still sum to gross.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def dashboard(
                     Charge.amount_cents,
                     Charge.fee_cents,
                     Charge.status,
+                    Charge.created_at,
                     Charge.updated_at,
                 ).where(Charge.bundle_id.in_(ids), Charge.status.in_([ChargeStatus.CAPTURED, ChargeStatus.REFUNDED]))
             )
@@ -91,11 +93,22 @@ def dashboard(
         )
     per_bundle: dict[str, dict[str, int]] = {i: defaultdict(int) for i in ids}
     revenue_days: dict[str, int] = defaultdict(int)
-    ledger = []
-    for charge_id, bundle_id, purpose, amount, fee, status, updated in charges:
+    ledger: list[dict[str, Any]] = []
+    for charge_id, bundle_id, purpose, amount, fee, status, created, updated in charges:
         line = per_bundle[bundle_id]
-        if status == ChargeStatus.REFUNDED:
+        if status == ChargeStatus.REFUNDED:  # the sale, then the refund taking it back out (storefront.refunds)
             line["refunds"] += 1
+            for kind, at, sign in (("sale", created, 1), ("refund", updated, -1)):
+                ledger.append(
+                    {
+                        "charge_id": charge_id,
+                        "bundle_id": bundle_id,
+                        "kind": kind,
+                        "at": at.isoformat(),
+                        "gross_cents": sign * amount,
+                        "payment_fee_cents": sign * fee,
+                    }
+                )
             continue
         line["sales" if purpose == "purchase" else "pledges_charged"] += 1
         line["gross_cents"] += amount

@@ -38,7 +38,7 @@ from storefront.draft_checks import CheckedDraft, check_draft, check_files
 from storefront.draft_finish import finish_new_bundle, finish_release
 from storefront.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from storefront.keys import StoreKeys
-from storefront.models import BundleDocument, BundleKey, DraftState, PublishDraft, PublishDraftFile
+from storefront.models import BundleDocument, BundleKey, DraftState, PublishDraft, PublishDraftFile, utcnow
 from storefront.torrent_layout import read_layout
 
 MAX_CHUNK = 8 * 1024 * 1024
@@ -235,6 +235,7 @@ class Drafts:
                 row = session.get_one(PublishDraftFile, row.id)
                 row.received = max(row.received, offset + len(data))
                 received = row.received
+                session.get_one(PublishDraft, draft_id).updated_at = utcnow()  # active: not swept (draft_sweep)
         return {"index": position, "received": received, "size": entry.size}
 
     # --- finishing -----------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ class BundleEngine(Protocol):
     def files(self, torrent_id: TorrentId) -> list[FileEntry]: ...
     def set_file_priorities(self, torrent_id: TorrentId, priorities: Sequence[int]) -> None: ...
     def force_recheck(self, torrent_id: TorrentId) -> None: ...
+    def remove(self, torrent_id: TorrentId, *, delete_data: bool = False) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,9 @@ class BundleAdder:
         except BundleError as exc:
             raise BundleCheckError(detail=f"manifest: {exc}") from exc
 
-    def add(self, bundle_id: str, want: Want, *, recheck: bool = False, backed: bool = False) -> AddedBundle:
+    def add(
+        self, bundle_id: str, want: Want, *, recheck: bool = False, backed: bool = False, save_path: Path | None = None
+    ) -> AddedBundle:
         detail = self._backend.bundle(bundle_id)
         manifest = self.verified_manifest(detail.manifest.payload, detail.manifest.signature)
         if manifest.bundle_id != bundle_id:
@@ -109,9 +112,10 @@ class BundleAdder:
         wanted = wanted_paths(manifest, want)
         priorities = priorities_for(meta.file_paths, wanted)
         # A bundle this computer holds grows where its files are (a release: the grown torrent finds them there).
-        held = self._index.get(bundle_id)
-        on_disk = held is not None and self._engine.has_torrent(held.torrent_id)
-        save_path = Path(held.save_path) if held is not None and on_disk else self._download_dir()
+        if save_path is None:
+            held = self._index.get(bundle_id)
+            on_disk = held is not None and self._engine.has_torrent(held.torrent_id)
+            save_path = Path(held.save_path) if held is not None and on_disk else self._download_dir()
         existing = self._engine.has_torrent(meta.id)
         # Locked files live on disk under a name no player opens (app.library.locked_files).
         top_folder = meta.name if meta.multi_file else ""

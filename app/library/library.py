@@ -25,7 +25,6 @@ from app.library.index import LibraryIndex, LibraryRecord
 from app.library.kept_recording import add_with_kept_files
 from app.library.licenses import license_for_player, rank_licenses
 from app.library.playlist import PlayPlan, offer_for, plan_items
-from app.library.release_notices import ReleaseCheckError, ReleaseNotice
 from app.library.shelf import ShelfBundle, shelf_bundle
 from app.player.resume import ResumePositions, WatchState
 from app.store.errors import StoreError
@@ -68,13 +67,18 @@ class Library:
             return added
         return self.adder.add(bundle_id, want, recheck=recheck, backed=backed)
 
-    def add_release(self, notice: ReleaseNotice) -> TorrentId:
-        """A new release of a bundle the fan has, added as any bundle is: the grown torrent on the fan's copy, its
-        locked files under their locked names, what the fan may open wanted, the index on it (so Play and the
-        playable copies follow the release)."""
-        added = self.add(notice.bundle_id)
-        if not any(f.release == notice.release_id for f in added.manifest.files):
-            raise ReleaseCheckError(f"{notice.text}, but the store's bundle does not list its files yet.")
+    def follow_release(self, bundle_id: str) -> TorrentId:
+        """The bundle grew (a new release): add the store's grown torrent where the fan's copy is — the files there
+        are kept (libtorrent checks them), the new release's fetched as the fan may have them (everything when
+        licensed, else the free files) — then point the Library's record at it (torrent id and signed manifest, by
+        ``BundleAdder.add``) and drop the old torrent from the engine, keeping its files (the grown one holds them)."""
+        old = self.index.get(bundle_id)
+        if old is None:
+            return self.add(bundle_id).torrent_id
+        want = Want.ALL if self._backend.licenses_for_bundle(bundle_id) else Want.FREE
+        added = self.adder.add(bundle_id, want, backed=old.backed, save_path=Path(old.save_path))
+        if added.torrent_id != old.torrent_id and self._engine.has_torrent(old.torrent_id):
+            self._engine.remove(old.torrent_id)
         return added.torrent_id
 
     def verified_manifest(self, record: LibraryRecord) -> Manifest:

@@ -82,6 +82,10 @@ class CreatorClient:
     def dashboard(self, token: str) -> dict[str, Any]:
         return dict(self._call("GET", "/creators/dashboard", token))
 
+    def refund_sale(self, token: str, charge_id: str) -> dict[str, Any]:
+        """Refund a sale of the creator's bundle (its dashboard ledger ``charge_id``); idempotent at the store."""
+        return dict(self._call("POST", f"/creators/sales/{_seg(charge_id)}/refund", token))
+
     def subscribers_csv(self, token: str, bundle_id: str) -> str:
         data = self._call("GET", f"/creators/bundles/{_seg(bundle_id)}/subscribers.csv", token, raw=True)
         return bytes(data).decode("utf-8")

@@ -143,7 +143,7 @@ def assemble_window(
         shell.add_page(window.publish_tab, "Publish")
         shell.add_page(window.dashboard, "Dashboard")
     _wire(window)
-    _wire_release_bar(window, store, auto_download=settings.auto_download_releases)
+    _wire_release_bar(window, store, auto_download=lambda: shell.settings.auto_download_releases)  # live choice
     _wire_backing_panel(window, store)
     return window
 
@@ -220,12 +220,13 @@ def wire_live_watching_to(host: LiveWatchHost, watch_requested: SignalInstance) 
     watch_requested.connect(host.watch)
 
 
-def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_download: bool) -> None:
+def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_download: Callable[[], bool]) -> None:
     """The fan's new-release bar over the tabs, made when the store first connects (its address is known then):
     it checks the bundles the fan owns or backed at once (launch), every three hours, and each time the Library is
-    shown; ``auto_download`` (the setting) fetches a release onto the fan's copy (or the download folder)."""
-    shell, store, library_page = window.shell, window.store, window.library_page
-    assert store is not None and library_page is not None
+    shown; when ``auto_download()`` (the Settings choice, read at each new release) says so, the Library follows the
+    grown bundle (``Library.follow_release``: added onto the fan's copy, the record's torrent and manifest updated)."""
+    shell, store, library_page, library = window.shell, window.store, window.library_page, window.library
+    assert store is not None and library_page is not None and library is not None
     index = parts.index
     licensed: list[frozenset[str]] = [frozenset()]  # owned or pledged per the store section's badges (main thread)
 
@@ -235,19 +236,13 @@ def _wire_release_bar(window: AssembledWindow, parts: StoreParts, *, auto_downlo
     def owned() -> list[str]:  # on a worker: the Library's bundles and those the fan holds a license for or backed
         return sorted({record.bundle_id for record in index.all()} | licensed[0])
 
-    def save_path(bundle_id: str) -> Path:  # where the fan's copy is (the grown torrent keeps its files)
-        record = index.get(bundle_id)
-        return Path(record.save_path) if record is not None else shell.download_dir()
-
     def build(_info: object) -> None:
         if window.release_bar is not None:
             return
         bar = build_release_bar(
-            shell.tasks, store=StoreClient(parts.backend.base_url), engine=shell.engine,  # type: ignore[arg-type]
+            shell.tasks, store=StoreClient(parts.backend.base_url),
             state_file=index.path.with_name("release-notices.json"),
-            owned=owned, save_path=save_path,
-            store_key=parts.backend.public_key, auto_download=auto_download,
-            add_release=window.library.add_release if window.library is not None else None,
+            owned=owned, follow_release=library.follow_release, auto_download=auto_download,
         )  # fmt: skip
         window.release_bar = bar
         shell.window.add_bar(bar)

@@ -1,5 +1,6 @@
 """The fan's new-release notice: a bar that says "Episode 3 of Lumen Drift is out" and, for owners and backers who
-chose auto-download, starts fetching it.
+chose auto-download (``auto_download_on``: the Settings page's choice, read each time a release is found), starts
+fetching it; with the choice off the release is only told.
 
 ``check_now()`` runs the Qt-free ``ReleaseWatcher.check`` (via the ``check`` verb) on the task runner's workers — at
 launch, when the Library opens, and every ``interval_ms`` (default three hours) from a ``QTimer``; auto-downloads
@@ -29,6 +30,7 @@ class ReleaseNoticeBar(QWidget):
         check: Callable[[], list[ReleaseNotice]],
         auto_download: Callable[[ReleaseNotice], object] | None = None,
         *,
+        auto_download_on: Callable[[], bool] = lambda: True,
         interval_ms: int = THREE_HOURS_MS,
         parent: QWidget | None = None,
     ) -> None:
@@ -36,6 +38,7 @@ class ReleaseNoticeBar(QWidget):
         self._runner = runner
         self._check = check
         self._auto_download = auto_download
+        self._auto_download_on = auto_download_on  # the fan's setting, read when a release is found
         self.text = QLabel()
         self.dismiss = QPushButton("Dismiss")
         self.dismiss.clicked.connect(self.hide)
@@ -55,7 +58,7 @@ class ReleaseNoticeBar(QWidget):
         if not notices:
             return
         lines = [n.text for n in notices]
-        if self._auto_download is not None:
+        if self._auto_download is not None and self._auto_download_on():
             lines = [f"{line} — downloading" for line in lines]
             for notice in notices:
                 self._runner.run(functools.partial(self._auto_download, notice), None, lambda _exc: None)

@@ -96,6 +96,7 @@ class SettingsPage(QWidget):
         self.slow_others_rate = _rate(minimum=1)
         self.slow_others.toggled.connect(self.slow_others_rate.setEnabled)
         self.show_add_dialog = QCheckBox("Ask where and how before adding a torrent or magnet")
+        self.auto_download_releases = QCheckBox("Download new episodes of bundles I own or backed when they come out")
         self.store_url = QLineEdit()
         self.store_url.setPlaceholderText("Empty: the built-in demo store")
         self.transfer_form = TransferSettingsForm()  # queue, alternative limits, network, watched folder
@@ -136,6 +137,7 @@ class SettingsPage(QWidget):
         desktop_layout.addWidget(self.close_to_tray)
         store = QGroupBox("Store")
         store_form = QFormLayout(store)
+        store_form.addRow(self.auto_download_releases)
         store_form.addRow("Store URL", self.store_url)
         store_form.addRow("", QLabel("A new store URL is used from the next start."))
         return [transfers, seeding, player, desktop, store]
@@ -167,6 +169,7 @@ class SettingsPage(QWidget):
         self.slow_others_rate.setEnabled(settings.slow_others_while_watching)
         self.store_url.setText(settings.store_url)
         self.show_add_dialog.setChecked(settings.show_add_dialog)
+        self.auto_download_releases.setChecked(settings.auto_download_releases)
         self.transfer_form.show_settings(settings)
         self.saved_label.clear()
 
@@ -185,6 +188,7 @@ class SettingsPage(QWidget):
             slow_others_rate_kib=self.slow_others_rate.value(),
             store_url=self.store_url.text().strip().rstrip("/"),
             show_add_dialog=self.show_add_dialog.isChecked(),
+            auto_download_releases=self.auto_download_releases.isChecked(),
         )
 
     def save(self) -> None:

@@ -1,5 +1,6 @@
 """Creator endpoints (the creator API): the role (``/creators/me``), publishing (drafts, piece-verified resumable
-upload, publish, releases), the bundle key, updates, the dashboard and the money report, subscribers (JSON, CSV).
+upload, publish, releases), the bundle key, updates, the dashboard and the money report, refunds of a sale,
+subscribers (JSON, CSV).
 
 Every call needs a session; every call but ``POST /creators/me`` needs the creator role (403 ``not_creator``) and,
 for a bundle, that it is the caller's (403 ``not_your_bundle``). Sync endpoints run on the worker threads; the
@@ -25,6 +26,7 @@ from storefront.creators import become_creator, creator_profile, require_creator
 from storefront.drafts import MAX_CHUNK, Drafts
 from storefront.errors import InvalidInputError, NotFoundError
 from storefront.models import Bundle, Charge, ChargeStatus
+from storefront.refunds import refund_sale
 
 router = APIRouter(tags=["creators"])
 
@@ -202,6 +204,21 @@ def new_update(bundle_id: str, services: Services, account_id: AccountId, body: 
 @router.get("/bundles/{bundle_id}/updates")
 def updates(bundle_id: str, services: Services) -> dict[str, Any]:
     return {"bundle_id": bundle_id, "updates": list_updates(services.db, bundle_id)}
+
+
+@router.post(
+    "/creators/sales/{charge_id}/refund",
+    responses={
+        **_REFUSED,
+        402: {"model": ErrorAnswer, "description": "The payment service refused the refund"},
+        409: {"model": ErrorAnswer, "description": "Not a paid sale (a pledge, or never paid)"},
+        503: {"model": ErrorAnswer, "description": "The payment service cannot be reached; nothing was refunded"},
+    },
+)
+def refund(charge_id: str, services: Services, account_id: AccountId) -> dict[str, Any]:
+    """Refund a sale of one of your bundles (the dashboard's ledger names its ``charge_id``); asking again answers
+    the same refund. The buyer's license is revoked at the store (``storefront.refunds``)."""
+    return refund_sale(services.db, services.provider, charge_id, by_account=account_id)
 
 
 @router.get("/creators/dashboard")

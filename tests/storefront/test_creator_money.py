@@ -20,7 +20,7 @@ from app.bundle import BundleKind, GateType, GrantScope, load_public_key, verify
 from app.library.publishing import Publisher, PublishRequest, TierChoice
 from app.store.creator import CreatorClient
 from storefront.config import StoreConfig
-from storefront.models import Charge, ChargeStatus
+from storefront.models import Charge, ChargeStatus, Purchase, TestCardPayment
 from storefront.services import build_services
 from tests.storefront.store_support import GOOD_CARD, StoreProcess
 from tests.support.creator import MemoryKeys, bearer, episodes, new_account
@@ -62,6 +62,27 @@ def _ledger(store: StoreProcess, bundle_id: str) -> list[Charge]:
     try:
         with services.db.session() as session:
             return list(session.scalars(select(Charge).where(Charge.bundle_id == bundle_id)))
+    finally:
+        services.close()
+
+
+def _charge_of(store: StoreProcess, purchase: dict[str, Any]) -> str:
+    services = build_services(StoreConfig(data_dir=store.data_dir))
+    try:
+        with services.db.session() as session:
+            charge_id = session.get_one(Purchase, purchase["purchase_id"]).charge_id
+            assert charge_id is not None
+            return charge_id
+    finally:
+        services.close()
+
+
+def _provider_status(store: StoreProcess, charge_id: str) -> str:
+    """What the (test-card) payment provider's own ledger says of a payment."""
+    services = build_services(StoreConfig(data_dir=store.data_dir))
+    try:
+        with services.db.session() as session:
+            return session.get_one(TestCardPayment, charge_id).status
     finally:
         services.close()
 
@@ -155,6 +176,7 @@ def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
 ) -> None:
     token, paid = _publish(store, api, tmp_path, {"title": "Night Shift", "gate": GateType.PAID, "price_cents": 499})
     buyers = [new_account(api)[1] for _ in range(3)]
+    sales = []
     for fan in buyers:
         bought = api.post(
             "/purchases",
@@ -162,21 +184,23 @@ def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
             headers={**bearer(fan), "Idempotency-Key": uuid.uuid4().hex},
         )
         assert bought.status_code == 201, bought.text
+        sales.append(bought.json())
     for _ in range(2):
         assert api.get(f"/bundles/{paid}/torrent").status_code == 200
-    # A refund, as the store's operator makes it: the provider gives the money back, the ledger says so.
-    services = build_services(StoreConfig(data_dir=store.data_dir))
-    try:
-        with services.db.session() as session:
-            refunded = session.scalars(
-                select(Charge.id).where(Charge.bundle_id == paid, Charge.status == ChargeStatus.CAPTURED)
-            ).first()
-        assert refunded is not None
-        services.provider.refund(refunded)
-        with services.db.write() as session:
-            session.get_one(Charge, refunded).status = ChargeStatus.REFUNDED
-    finally:
-        services.close()
+    # A refund, as the label makes it: the creator API, over HTTP; the sale named by the dashboard's ledger.
+    before = api.get("/creators/dashboard", headers=bearer(token)).json()
+    refunded_fan = buyers[0]
+    charge_id = next(
+        e["charge_id"] for e in before["payouts"]["entries"] if e["charge_id"] == _charge_of(store, sales[0])
+    )
+    first = api.post(f"/creators/sales/{charge_id}/refund", headers=bearer(token))
+    assert first.status_code == 200, first.text
+    # Asked again (the app's creator client this time): the same refund, nothing refunded twice.
+    assert CreatorClient(store.url).refund_sale(token, charge_id) == first.json()
+    assert first.json()["status"] == "refunded" and first.json()["amount_cents"] == 499
+    assert _provider_status(store, charge_id) == "refunded"  # the payment provider gave the money back
+    assert api.get("/licenses", headers=bearer(refunded_fan)).json()["licenses"] == []  # revoked at the store
+    assert len(api.get("/licenses", headers=bearer(buyers[1])).json()["licenses"]) == 1  # others keep theirs
 
     dashboard = api.get("/creators/dashboard", headers=bearer(token)).json()
     line = next(b for b in dashboard["bundles"] if b["bundle_id"] == paid)
@@ -189,6 +213,8 @@ def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
     assert (line["sales"], line["refunds"], line["downloads"]) == (2, 1, 2)
     assert dashboard["payouts"]["owed_cents"] == dashboard["totals"]["net_cents"] == line["net_cents"]
     assert sum(e["gross_cents"] for e in dashboard["payouts"]["entries"]) == gross
+    refund_entries = [e for e in dashboard["payouts"]["entries"] if e["charge_id"] == charge_id]
+    assert [(e["kind"], e["gross_cents"]) for e in refund_entries] == [("sale", 499), ("refund", -499)]
     assert sum(d["count"] for d in dashboard["series"]["downloads_per_day"]) == 2
     assert sum(d["gross_cents"] for d in dashboard["series"]["revenue_per_day"]) == gross
     # Updates: the creator posts, anyone reads.
@@ -199,3 +225,51 @@ def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
     )
     assert posted.status_code == 201
     assert [u["title"] for u in api.get(f"/bundles/{paid}/updates").json()["updates"]] == ["Episode 2 is shot"]
+
+
+def test_a_refund_is_refused_to_anyone_but_the_bundles_creator_and_the_operators_cli_refunds_by_purchase_id(
+    store: StoreProcess, api: httpx.Client, tmp_path: Path
+) -> None:
+    token, paid = _publish(store, api, tmp_path, {"title": "Day Shift", "gate": GateType.PAID, "price_cents": 300})
+    _, fan = new_account(api)
+    bought = api.post(
+        "/purchases",
+        json={"bundle_id": paid, "card": GOOD_CARD},
+        headers={**bearer(fan), "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert bought.status_code == 201, bought.text
+    charge_id = _charge_of(store, bought.json())
+    other_creator, _ = _publish(store, api, tmp_path, {"title": "Other", "gate": GateType.PAID, "price_cents": 100})
+    refusals = {
+        "not_your_bundle": api.post(f"/creators/sales/{charge_id}/refund", headers=bearer(other_creator)),
+        "not_creator": api.post(f"/creators/sales/{charge_id}/refund", headers=bearer(fan)),
+        "unknown_charge": api.post("/creators/sales/no-such-sale/refund", headers=bearer(token)),
+    }
+    assert {code: answer.json()["error"]["code"] for code, answer in refusals.items()} == {
+        code: code for code in refusals
+    }
+    assert [r.status_code for r in refusals.values()] == [403, 403, 404]
+    assert _provider_status(store, charge_id) == "captured"  # nothing refunded by a refused call
+    assert len(api.get("/licenses", headers=bearer(fan)).json()["licenses"]) == 1
+
+    done = subprocess.run(
+        [sys.executable, "-m", "storefront", "refund", bought.json()["purchase_id"], "--data-dir", str(store.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"refunded {charge_id}" in done.stdout
+    assert _provider_status(store, charge_id) == "refunded"
+    assert api.get("/licenses", headers=bearer(fan)).json()["licenses"] == []
+    again = api.post(  # the refunded fan may buy it again: the sale that made it "owned" is gone
+        "/purchases",
+        json={"bundle_id": paid, "card": GOOD_CARD},
+        headers={**bearer(fan), "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert again.status_code == 201, again.text
+    line = next(
+        b for b in api.get("/creators/dashboard", headers=bearer(token)).json()["bundles"] if b["bundle_id"] == paid
+    )
+    assert (line["sales"], line["refunds"], line["gross_cents"]) == (1, 1, 300)

@@ -6,7 +6,8 @@ upload → publish.
   at a time, into ``<job>/bundle/<title>/``; free files are copied. Each file is written to ``.part`` and renamed,
   so a file that exists is whole (a resumed job skips it).
 - **torrent**: the engine hashes the bundle folder into a hybrid torrent (``create_torrent``).
-- **seed**: the creator's engine adds it (the creator is the first seed); adding again is a no-op.
+- **seed**: the creator's engine adds it in seed mode (the bytes were just hashed into it; no second full read),
+  so the creator is the first seed at once; adding again is a no-op.
 - **draft / upload / publish**: the creator API; the upload resumes at the byte the store acknowledged.
 The journal is written atomically after every step; nothing shows in the catalog before the store's publish step,
 which lists the bundle whole or not at all. ``cancel`` (an Event) stops between chunks and rolls everything back.
@@ -236,7 +237,11 @@ class Publisher:
             if not journal.reached("seeding"):
                 if self._engine is not None:
                     torrent = (self.job_dir(job_id) / "bundle.torrent").read_bytes()
-                    journal.torrent_id = self._engine.add_torrent_bytes(torrent, self._base_dir(journal))
+                    # Seed mode: these bytes were hashed into this torrent a moment ago (a full check would read
+                    # and hash the whole bundle again); libtorrent still hashes each piece before it first sends it.
+                    journal.torrent_id = self._engine.add_torrent_bytes(
+                        torrent, self._base_dir(journal), skip_check=True
+                    )
                 journal.step = "seeding"
                 journal.save(path)
             if self._client is None:

@@ -1,6 +1,8 @@
 """The campaign page's backing panel: reward tiers with their prices, "You backed this" with the backer's tier
 (read from the store, so it is right after a restart), pledge / change tier / cancel before the deadline, what
-happens if the goal is missed in plain words, and the creator's updates.
+happens if the goal is missed in plain words, and the creator's updates. After the deadline (the store's campaign
+state, or no seconds left while it settles) the tiers and the pledge and cancel buttons are greyed out and the panel
+says whether the goal was met.
 
 Every call goes through the runner's workers (``load`` reads tiers, my pledge and updates together; ``set_tier``
 and ``cancel`` change the pledge); answers come back on the main thread. Errors are shown as sentences.
@@ -24,10 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.store.models import Campaign, CampaignState
 from app.ui.creator.money import dollars
 from app.ui.tasks import TaskRunner
 
 MISSED_GOAL = "If the goal is missed, nobody is charged and the pilot stays free."
+GOAL_MET = "The campaign has ended and met its goal: each backer was charged once, at their final tier."
+GOAL_MISSED = "The campaign has ended without reaching its goal: nobody was charged, and the pilot stays free."
+SETTLING = "The campaign has ended; the store is settling it now. Pledges can no longer change."
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,18 @@ class BackingState:
     tiers: list[dict[str, Any]]
     mine: dict[str, Any]
     updates: list[dict[str, Any]] = field(default_factory=list)
+    campaign: Campaign | None = None  # its state and time left (None: not known, treated as open)
+
+    @property
+    def ended(self) -> str | None:
+        """The sentence for a campaign past its deadline, or None while pledges may change."""
+        if self.campaign is None:
+            return None
+        if self.campaign.state == CampaignState.SUCCEEDED:
+            return GOAL_MET
+        if self.campaign.state == CampaignState.FAILED:
+            return GOAL_MISSED
+        return SETTLING if self.campaign.seconds_left <= 0 else None
 
 
 class BackingPanel(QWidget):
@@ -107,6 +125,14 @@ class BackingPanel(QWidget):
             self.backed.setText("You have not backed this yet.")
             self.pledge_button.setText("Back at this tier")
             self.cancel_button.setEnabled(False)
+        ended = state.ended
+        if ended is not None and not state.mine.get("backed"):  # "not yet" would promise a chance that is gone
+            self.backed.setText("You have no pledge on this campaign.")
+        for button in self.tier_group.buttons():
+            button.setEnabled(ended is None)
+        self.pledge_button.setEnabled(ended is None)
+        self.cancel_button.setEnabled(ended is None and bool(state.mine.get("backed")))
+        self.missed.setText(ended or MISSED_GOAL)
         self.updates.clear()
         for update in state.updates:
             self.updates.addItem(f"{update['title']} — {update['body']}")

@@ -15,18 +15,18 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from PySide6.QtWidgets import QWidget
 
 from app.engine import Engine
 from app.library.live_cli import broadcaster_command
 from app.library.live_events import CreatedLive, LiveEventRequest, LiveEvents, OwnEvent
 from app.library.publishing import Publisher, scan_folder
-from app.library.release_notices import ReleaseNotice, ReleaseWatcher
+from app.library.release_notices import ReleaseWatcher
 from app.store import StoreClient
 from app.store.creator import CreatorClient
 from app.store.creator_keys import KeyringBundleKeys
 from app.store.errors import AuthRequired
+from app.store.models import Campaign
 from app.store.stream_keys import KeyringStreamKeys
 from app.ui.creator.backing_panel import BackingPanel, BackingState
 from app.ui.creator.becoming import CreatorGate
@@ -124,9 +124,13 @@ def build_backing_panel(
         except AuthRequired:
             return {}
 
+    def state() -> Campaign:  # open, or ended with the goal met or missed
+        with StoreClient(store_url) as store:
+            return store.campaign(campaign_id)
+
     return BackingPanel(
         runner,
-        load=lambda: BackingState(client.tiers(campaign_id), mine(), client.updates(campaign_id)),
+        load=lambda: BackingState(client.tiers(campaign_id), mine(), client.updates(campaign_id), state()),
         set_tier=lambda tier_id: client.pledge_tier(token(), campaign_id, tier_id, card()),
         cancel=lambda: client.cancel_pledge(token(), campaign_id),
         ask_card=ask_card,
@@ -137,22 +141,18 @@ def build_release_bar(
     runner: TaskRunner,
     *,
     store: StoreClient,
-    engine: Engine,
     state_file: Path,
     owned: Callable[[], list[str]],
-    save_path: Callable[[str], Path],
-    store_key: Callable[[], Ed25519PublicKey],
-    auto_download: bool,
-    add_release: Callable[[ReleaseNotice], object] | None = None,
+    follow_release: Callable[[str], object],
+    auto_download: Callable[[], bool],
 ) -> ReleaseNoticeBar:
-    """The new-release bar over the bundles the fan owns or backed (``owned``), fetching into ``save_path`` —
-    or through ``add_release`` (the Library's adder: locked files under their locked names, the library index on
-    the grown torrent, so playable copies and Play follow the release) when given."""
+    """The new-release bar over the bundles the fan owns or backed (``owned``); when ``auto_download()`` (the
+    Settings choice, read at each new release) says so, ``follow_release(bundle_id)`` (``Library.follow_release``)
+    adds the grown bundle where the fan's copy is and points the Library at it."""
     watcher = ReleaseWatcher(store, state_file)
-
-    def download(notice: ReleaseNotice) -> object:
-        if add_release is not None:
-            return add_release(notice)
-        return watcher.auto_download(notice, engine, save_path(notice.bundle_id), store_key())
-
-    return ReleaseNoticeBar(runner, lambda: watcher.check(owned()), download if auto_download else None)
+    return ReleaseNoticeBar(
+        runner,
+        lambda: watcher.check(owned()),
+        lambda notice: follow_release(notice.bundle_id),
+        auto_download_on=auto_download,
+    )
