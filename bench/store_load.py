@@ -1,13 +1,20 @@
-"""Store throughput at 1 and 2 workers on PostgreSQL (locust): p95 per route, requests per second, the ratio.
+"""Store throughput at 1 and 2 workers on PostgreSQL (locust): p95 per route, requests per second, the ratio, and who
+used the CPU.
 
 A throwaway PostgreSQL cluster (initdb/pg_ctl from /usr/local/bin, loopback port), the 10,000-bundle catalog of
 ``bench/store.py``, then for each run and each worker count: ``python -m storefront serve --workers W`` and
 ``locust --headless`` (``bench/store_locustfile.py``: catalog, search, bundle details and web pages, purchases sent
-twice with one Idempotency-Key). After each run the database must hold exactly one charge per key. CPU: the
-machine's busy share of all cores during each run (/proc/stat), since locust, PostgreSQL and the store share the
-cores. Runs are interleaved (1w, 2w, 1w, 2w, …) so noise hits both alike; the spread over runs is reported.
-Usage: ``.venv/bin/python bench/store_load.py [--runs 3] [--seconds 20] [--users 40] [--bundles 10000]``.
-Prints a table, then (last line) one JSON object: p95_1w_ms, p95_2w_ms, rps_1w, rps_2w, scaleout_ratio, cpu.
+twice with one Idempotency-Key; ``FastHttpUser``, so the client's own CPU stays small). After each run the database
+must hold exactly one charge per key. CPU, since locust, PostgreSQL and the store share the cores: the CPU seconds of
+each process tree over the timed window (``bench/proc_cpu.py``: the store's workers, locust, PostgreSQL's backends)
+and the rest of the machine ("other": a shared machine's other work), as cores used, and CPU per request by kind —
+what the code costs whatever the machine's load (locust's includes its start-up, about a second of CPU). From those,
+the best ratio the cores allow with no other load is printed too. Runs are interleaved (1w, 2w, 1w, 2w, …) so noise
+hits both alike; the spread over runs and over run pairs is reported. ``--profile DIR`` records
+py-spy stacks (collapsed, one file per worker and locust per run). Needs the bench extra: ``make bench-setup``.
+Usage: ``.venv/bin/python bench/store_load.py [--runs 3] [--seconds 20] [--users 40] [--bundles 10000]
+[--locust-processes 1] [--profile DIR]``.
+Prints tables, then (last line) one JSON object: p95_1w_ms, p95_2w_ms, rps_1w, rps_2w, scaleout_ratio, cpu_*.
 """
 
 from __future__ import annotations
@@ -232,7 +239,10 @@ def run_once(root: Path, url: str, workers: int, args: argparse.Namespace) -> di
         "requests": int(total["Request Count"]),
         "routes": {name: float(row["95%"]) for name, row in rows.items() if name != "Aggregated"},
         "cpu": cpu,
-        "store_cpu_ms_per_req": 1000 * (store1 - store0) / max(1, int(total["Request Count"])),
+        "ms_per_req": {  # CPU per answered request, by kind: what each costs whatever the machine's load
+            kind: 1000 * seconds / max(1, int(total["Request Count"]))
+            for kind, seconds in (("store", store1 - store0), ("locust", locust_cpu), ("postgres", pg1 - pg0))
+        },
     }
 
 
@@ -302,17 +312,23 @@ def main() -> int:
     summary: dict[str, object] = {}
     kinds = ("store", "locust", "postgres", "other")
     print(f"\n{'cores used (CPU s / wall s), median':34} {'1 worker':>10} {'2 workers':>10}")
-    for kind in (*kinds, "store CPU ms per request"):
-        per = []
-        for w in (1, 2):
-            runs = [r for r in results if r["workers"] == w]
-            if kind in kinds:
-                per.append(statistics.median([r["cpu"][kind] for r in runs]))  # type: ignore[index]
-            else:  # the store's CPU per answered request: what the code costs, whatever the machine's load
-                per.append(statistics.median([float(r["store_cpu_ms_per_req"]) for r in runs]))  # type: ignore[arg-type]
-            key = f"cpu_{kind}_{w}w" if kind in kinds else f"store_cpu_ms_per_req_{w}w"
-            summary[key] = round(per[-1], 2)
+    for kind in kinds:
+        per = [statistics.median([r["cpu"][kind] for r in results if r["workers"] == w]) for w in (1, 2)]  # type: ignore[index]
+        summary.update({f"cpu_{kind}_{w}w": round(x, 2) for w, x in zip((1, 2), per, strict=True)})
         print(f"{kind:34} {per[0]:>10.2f} {per[1]:>10.2f}")
+    print(f"{'CPU ms per request, median':34} {'1 worker':>10} {'2 workers':>10}")
+    cost = {}
+    for kind in kinds[:3]:
+        per = [statistics.median([r["ms_per_req"][kind] for r in results if r["workers"] == w]) for w in (1, 2)]  # type: ignore[index]
+        summary.update({f"{kind}_cpu_ms_per_req_{w}w": round(x, 2) for w, x in zip((1, 2), per, strict=True)})
+        cost[kind] = statistics.median([r["ms_per_req"][kind] for r in results])  # type: ignore[index]
+        print(f"{kind:34} {per[0]:>10.2f} {per[1]:>10.2f}")
+    # With the cores to ourselves: one worker is bound by one core (1000/store ms per request); two by two cores or
+    # by all the cores shared with locust and PostgreSQL, whichever comes first. So the best ratio this machine allows
+    # for these per-request costs is min(2, cores x store / (store + locust + postgres)).
+    ceiling = min(2.0, (os.cpu_count() or 1) * cost["store"] / max(0.001, sum(cost.values())))
+    summary["scaleout_ceiling"] = round(ceiling, 2)
+    print(f"best ratio {os.cpu_count()} cores allow at these CPU costs per request (no other load): {ceiling:.2f}")
     print()
     for w in (1, 2):
         rps, p95 = figures(w, "rps"), figures(w, "p95_ms")
