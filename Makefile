@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: run test setup system-deps lint bench installer clean
+.PHONY: run test setup system-deps lint bench bench-setup installer clean
 
 run: setup
 	bash scripts/run-app.sh $(ARGS)
@@ -32,8 +32,16 @@ lint: setup
 	$(BIN)/ruff check app storefront tests bench installer
 	$(BIN)/mypy
 
-bench: setup
+bench: bench-setup
 	bash scripts/run-benchmarks.sh
+
+# The benchmarks' own tools (locust for bench/store_load.py, py-spy for its --profile): `make bench-setup` once.
+BENCH_STAMP := $(VENV)/.bench-stamp
+bench-setup: setup $(BENCH_STAMP)
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 # dist/bundlecast/ (PyInstaller, one folder) and dist/bundlecast_<version>_<arch>.deb; see installer/README.md.
 installer: setup

@@ -1,13 +1,20 @@
-"""Store throughput at 1 and 2 workers on PostgreSQL (locust): p95 per route, requests per second, the ratio.
+"""Store throughput at 1 and 2 workers on PostgreSQL (locust): p95 per route, requests per second, the ratio, and who
+used the CPU.
 
 A throwaway PostgreSQL cluster (initdb/pg_ctl from /usr/local/bin, loopback port), the 10,000-bundle catalog of
 ``bench/store.py``, then for each run and each worker count: ``python -m storefront serve --workers W`` and
 ``locust --headless`` (``bench/store_locustfile.py``: catalog, search, bundle details and web pages, purchases sent
-twice with one Idempotency-Key). After each run the database must hold exactly one charge per key. CPU: the
-machine's busy share of all cores during each run (/proc/stat), since locust, PostgreSQL and the store share the
-cores. Runs are interleaved (1w, 2w, 1w, 2w, …) so noise hits both alike; the spread over runs is reported.
-Usage: ``.venv/bin/python bench/store_load.py [--runs 3] [--seconds 20] [--users 40] [--bundles 10000]``.
-Prints a table, then (last line) one JSON object: p95_1w_ms, p95_2w_ms, rps_1w, rps_2w, scaleout_ratio, cpu.
+twice with one Idempotency-Key; ``FastHttpUser``, so the client's own CPU stays small). After each run the database
+must hold exactly one charge per key. CPU, since locust, PostgreSQL and the store share the cores: the CPU seconds of
+each process tree over the timed window (``bench/proc_cpu.py``: the store's workers, locust, PostgreSQL's backends)
+and the rest of the machine ("other": a shared machine's other work), as cores used, and CPU per request by kind —
+what the code costs whatever the machine's load (locust's includes its start-up, about a second of CPU). From those,
+the best ratio the cores allow with no other load is printed too. Runs are interleaved (1w, 2w, 1w, 2w, …) so noise
+hits both alike; the spread over runs and over run pairs is reported. ``--profile DIR`` records
+py-spy stacks (collapsed, one file per worker and locust per run). Needs the bench extra: ``make bench-setup``.
+Usage: ``.venv/bin/python bench/store_load.py [--runs 3] [--seconds 20] [--users 40] [--bundles 10000]
+[--locust-processes 1] [--profile DIR]``.
+Prints tables, then (last line) one JSON object: p95_1w_ms, p95_2w_ms, rps_1w, rps_2w, scaleout_ratio, cpu_*.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,6 +37,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
+from proc_cpu import machine_cpu_s, tree_cpu_s  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from store import fill  # noqa: E402  (bench/store.py: the 10,000-bundle catalog)
 
@@ -85,13 +94,66 @@ def stop_postgres(root: Path) -> None:
     )
 
 
-def cpu_busy() -> tuple[int, int]:
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return sum(fields) - idle, sum(fields)
+def postmaster_pid(root: Path) -> int:
+    return int((root / "cluster" / "postmaster.pid").read_text().split()[0])
 
 
-def run_once(data_dir: Path, url: str, workers: int, args: argparse.Namespace, out: Path) -> dict[str, object]:
+def _locust_command(args: argparse.Namespace, base: str, prefix: Path) -> list[str]:
+    locust = Path(sys.executable).with_name("locust")
+    if not locust.exists():
+        raise SystemExit(f"{locust} is missing: install the bench extra (make bench-setup: pip install -e '.[bench]')")
+    return [
+        str(locust),
+        "-f",
+        str(REPO / "bench/store_locustfile.py"),
+        "--headless",
+        "-u",
+        str(args.users),
+        "-r",
+        str(args.users),
+        "-t",
+        f"{args.seconds}s",
+        "--host",
+        base,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "ERROR",
+        *(["--processes", str(args.locust_processes)] if args.locust_processes > 1 else []),
+    ]
+
+
+def _profile(pids: dict[str, int], args: argparse.Namespace, tag: str) -> list[subprocess.Popen[bytes]]:
+    """py-spy record (collapsed stacks) of each named process for the timed window, when --profile is given."""
+    if args.profile is None:
+        return []
+    spy = Path(sys.executable).with_name("py-spy")
+    args.profile.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                str(spy),
+                "record",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--duration",
+                str(args.seconds),
+                "--pid",
+                str(pid),
+                "--output",
+                str(args.profile / f"{tag}-{name}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in pids.items()
+    ]
+
+
+def run_once(root: Path, url: str, workers: int, args: argparse.Namespace) -> dict[str, object]:
+    data_dir, out = root / "data", root
     ready = data_dir / "ready.json"
     ready.unlink(missing_ok=True)
     env = {**os.environ, "DATABASE_URL": url, "BUNDLECAST_CAMPAIGN_POLL_S": "3600"}
@@ -121,39 +183,39 @@ def run_once(data_dir: Path, url: str, workers: int, args: argparse.Namespace, o
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the store did not start")
             time.sleep(0.1)
-        base = json.loads(ready.read_text())["url"]
+        started = json.loads(ready.read_text())
+        base = started["url"]
+        worker_pids = started.get("workers") or [server.pid]
         if not (out / "tokens").exists():
             (out / "tokens").write_text("\n".join(make_fans(base, args.users)))
         prefix = out / f"w{workers}-{time.monotonic_ns()}"
-        busy0, total0 = cpu_busy()
-        log = (out / "locust.log").open("a")
-        subprocess.run(
-            [
-                str(Path(sys.executable).with_name("locust")),
-                "-f",
-                str(REPO / "bench/store_locustfile.py"),
-                "--headless",
-                "-u",
-                str(args.users),
-                "-r",
-                str(args.users),
-                "-t",
-                f"{args.seconds}s",
-                "--host",
-                base,
-                "--csv",
-                str(prefix),
-                "--only-summary",
-                "--loglevel",
-                "ERROR",
-            ],
-            env={**os.environ, "STORE_LOAD_BUNDLES": str(args.bundles), "STORE_LOAD_TOKENS": str(out / "tokens")},
-            check=False,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=args.seconds + 120,
-        )
-        busy1, total1 = cpu_busy()
+        postgres = postmaster_pid(root)
+        store0, pg0, machine0 = tree_cpu_s(server.pid), tree_cpu_s(postgres), machine_cpu_s()
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall0 = time.monotonic()
+        with (out / "locust.log").open("a") as log:
+            locust = subprocess.Popen(
+                _locust_command(args, base, prefix),
+                env={**os.environ, "STORE_LOAD_BUNDLES": str(args.bundles), "STORE_LOAD_TOKENS": str(out / "tokens")},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            spies = _profile(
+                {**{f"worker{i}": p for i, p in enumerate(worker_pids)}, "locust": locust.pid},
+                args,
+                f"w{workers}-{len(list(out.glob(f'w{workers}-*_stats.csv')))}",
+            )
+            try:
+                locust.wait(args.seconds + 120)
+            finally:
+                if locust.poll() is None:
+                    locust.kill()
+                    locust.wait()
+        wall = time.monotonic() - wall0
+        store1, pg1, machine1 = tree_cpu_s(server.pid), tree_cpu_s(postgres), machine_cpu_s()
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        for spy in spies:
+            spy.wait(60)
     finally:
         server.terminate()
         server.wait(60)
@@ -162,13 +224,25 @@ def run_once(data_dir: Path, url: str, workers: int, args: argparse.Namespace, o
         raise SystemExit("locust wrote no figures:\n" + (out / "locust.log").read_text()[-3000:])
     rows = {row["Name"]: row for row in csv.DictReader(stats.open())}
     total = rows["Aggregated"]
+    locust_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
+    cpu = {  # cores used on average during the window (CPU seconds / wall seconds)
+        "store": (store1 - store0) / wall,
+        "locust": locust_cpu / wall,
+        "postgres": (pg1 - pg0) / wall,
+    }
+    cpu["other"] = max(0.0, (machine1 - machine0) / wall - sum(cpu.values()))
     return {
         "workers": workers,
         "rps": float(total["Requests/s"]),
         "p95_ms": float(total["95%"]),
         "failures": int(total["Failure Count"]),
+        "requests": int(total["Request Count"]),
         "routes": {name: float(row["95%"]) for name, row in rows.items() if name != "Aggregated"},
-        "cpu_busy": (busy1 - busy0) / max(1, total1 - total0),
+        "cpu": cpu,
+        "ms_per_req": {  # CPU per answered request, by kind: what each costs whatever the machine's load
+            kind: 1000 * seconds / max(1, int(total["Request Count"]))
+            for kind, seconds in (("store", store1 - store0), ("locust", locust_cpu), ("postgres", pg1 - pg0))
+        },
     }
 
 
@@ -203,6 +277,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--users", type=int, default=40)
     parser.add_argument("--bundles", type=int, default=10_000)
+    parser.add_argument("--locust-processes", type=int, default=1, help="locust worker processes (default 1)")
+    parser.add_argument("--profile", type=Path, help="write py-spy collapsed stacks of workers and locust here")
     args = parser.parse_args()
     from tests.support.net import free_port
 
@@ -216,7 +292,7 @@ def main() -> int:
         print(f"catalog: {args.bundles} bundles on PostgreSQL in {time.perf_counter() - t0:.0f} s")
         for _ in range(args.runs):
             for workers in (1, 2):
-                results.append(run_once(data_dir, url, workers, args, root))
+                results.append(run_once(root, url, workers, args))
         keys, charges = charges_per_key(url)
     finally:
         stop_postgres(root)
@@ -234,19 +310,43 @@ def main() -> int:
         ]
         print(f"{name:34} {per[0]:>10.0f} {per[1]:>10.0f}")
     summary: dict[str, object] = {}
+    kinds = ("store", "locust", "postgres", "other")
+    print(f"\n{'cores used (CPU s / wall s), median':34} {'1 worker':>10} {'2 workers':>10}")
+    for kind in kinds:
+        per = [statistics.median([r["cpu"][kind] for r in results if r["workers"] == w]) for w in (1, 2)]  # type: ignore[index]
+        summary.update({f"cpu_{kind}_{w}w": round(x, 2) for w, x in zip((1, 2), per, strict=True)})
+        print(f"{kind:34} {per[0]:>10.2f} {per[1]:>10.2f}")
+    print(f"{'CPU ms per request, median':34} {'1 worker':>10} {'2 workers':>10}")
+    cost = {}
+    for kind in kinds[:3]:
+        per = [statistics.median([r["ms_per_req"][kind] for r in results if r["workers"] == w]) for w in (1, 2)]  # type: ignore[index]
+        summary.update({f"{kind}_cpu_ms_per_req_{w}w": round(x, 2) for w, x in zip((1, 2), per, strict=True)})
+        cost[kind] = statistics.median([r["ms_per_req"][kind] for r in results])  # type: ignore[index]
+        print(f"{kind:34} {per[0]:>10.2f} {per[1]:>10.2f}")
+    # With the cores to ourselves: one worker is bound by one core (1000/store ms per request); two by two cores or
+    # by all the cores shared with locust and PostgreSQL, whichever comes first. So the best ratio this machine allows
+    # for these per-request costs is min(2, cores x store / (store + locust + postgres)).
+    ceiling = min(2.0, (os.cpu_count() or 1) * cost["store"] / max(0.001, sum(cost.values())))
+    summary["scaleout_ceiling"] = round(ceiling, 2)
+    print(f"best ratio {os.cpu_count()} cores allow at these CPU costs per request (no other load): {ceiling:.2f}")
+    print()
     for w in (1, 2):
-        rps, p95, cpu = figures(w, "rps"), figures(w, "p95_ms"), figures(w, "cpu_busy")
+        rps, p95 = figures(w, "rps"), figures(w, "p95_ms")
         print(
             f"{w} worker(s): {statistics.median(rps):.0f} req/s (runs {min(rps):.0f} to {max(rps):.0f}), "
             f"p95 {statistics.median(p95):.0f} ms (runs {min(p95):.0f} to {max(p95):.0f}), "
-            f"CPU busy {statistics.median(cpu):.0%}, failures {sum(figures(w, 'failures')):.0f}"
+            f"failures {sum(figures(w, 'failures')):.0f}"
         )
         summary[f"rps_{w}w"] = round(statistics.median(rps), 1)
         summary[f"p95_{w}w_ms"] = round(statistics.median(p95), 1)
-        summary[f"cpu_busy_{w}w"] = round(statistics.median(cpu), 3)
         summary[f"rps_{w}w_runs"] = [round(x, 1) for x in rps]
     ratio = float(summary["rps_2w"]) / max(0.1, float(summary["rps_1w"]))  # type: ignore[arg-type]
-    print(f"scale-out ratio (rps 2w / 1w): {ratio:.2f}; one charge per key: {keys} keys, {charges} charges")
+    pairs = [two / max(0.1, one) for one, two in zip(figures(1, "rps"), figures(2, "rps"), strict=True)]
+    print(
+        f"scale-out ratio (rps 2w / 1w): {ratio:.2f} (run pairs {min(pairs):.2f} to {max(pairs):.2f}); "
+        f"one charge per key: {keys} keys, {charges} charges"
+    )
+    summary["scaleout_ratio_runs"] = [round(x, 2) for x in pairs]
     summary.update(
         scaleout_ratio=round(ratio, 2),
         purchase_keys=keys,
@@ -256,6 +356,7 @@ def main() -> int:
         seconds=args.seconds,
         users=args.users,
         bundles=args.bundles,
+        locust_processes=args.locust_processes,
     )
     print(json.dumps(summary))
     return 0 if keys == charges else 1

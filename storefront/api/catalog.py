@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.bundle import BundleKind
 from storefront.api.deps import Services
+from storefront.api.plain_json import json_route
 from storefront.api.schemas import BundleDetail, CatalogPage, documented
 from storefront.campaigns import campaign_view
 from storefront.config import StoreConfig
@@ -71,7 +72,6 @@ def _summary(bundle: Any, config: StoreConfig) -> dict[str, Any]:
     }
 
 
-@router.get("/catalog", response_model=None, responses=documented(200, CatalogPage, 422))
 def catalog(
     services: Services,
     *,
@@ -102,7 +102,9 @@ def catalog(
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
-@router.get("/bundles/{bundle_id}", response_model=None, responses=documented(200, BundleDetail, 404))
+router.get("/catalog", response_model=None, responses=documented(200, CatalogPage, 422))(json_route(catalog))
+
+
 def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
     config = services.config
     with services.db.session() as session:
@@ -163,6 +165,11 @@ def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
         swarm={"seeders": swarm.seeders, "leechers": swarm.leechers, "completed": swarm.completed},
     )
     return detail
+
+
+router.get("/bundles/{bundle_id}", response_model=None, responses=documented(200, BundleDetail, 404))(
+    json_route(bundle_detail)
+)
 
 
 @router.get(

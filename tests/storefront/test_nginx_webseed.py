@@ -7,10 +7,6 @@ the store stopped and no tracker, byte-identical to what was published; nginx's 
 
 from __future__ import annotations
 
-import os
-import pwd
-import re
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,80 +17,22 @@ import libtorrent as lt
 import pytest
 
 from storefront.torrents import rewrite_torrent_urls
-from tests.storefront.store_support import REPO, SeededStore, StoreProcess, seed_store
+from tests.storefront.store_support import SeededStore, StoreProcess, seed_store
 from tests.support.net import free_port, loopback_address
+from tests.support.nginx import Nginx, documented_example, start_nginx, swap
 from tests.support.plain_libtorrent import loopback_session_settings
 
 pytestmark = pytest.mark.timeout(120)
 
-OPERATIONS = REPO / "docs" / "OPERATIONS.md"
-
-
-def _swap(text: str, pattern: str, replacement: str) -> str:
-    """Replace what the doc's example must contain; a doc that changed shape fails here, loudly."""
-    swapped, count = re.subn(pattern, replacement, text)
-    assert count >= 1, f"the nginx example in {OPERATIONS.name} no longer has {pattern!r}"
-    return swapped
-
 
 def documented_server_block(*, port: int, content: Path, store_url: str) -> str:
     """The doc's ``server { … }`` for the store, made runnable on loopback without root or certificates."""
-    example = re.search(r"```nginx\n(.*?)```", OPERATIONS.read_text(), re.S)
-    assert example, f"{OPERATIONS.name} has no nginx example"
-    text = example[1]
-    text = _swap(text, r"listen 443 ssl http2;", f"listen 127.0.0.1:{port};")
-    text = _swap(text, r"\n\s*ssl_certificate(_key)? [^\n]*;", "")
-    text = _swap(text, r"alias /var/lib/bundlecast/content/;", f'alias "{content}/";')
-    text = _swap(text, r"proxy_pass http://127\.0\.0\.1:8750;", f"proxy_pass {store_url};")
-    return _swap(text, r"\nserver \{ listen 80;[^\n]*\}\n", "\n")  # the redirect from port 80 needs root
-
-
-@dataclass
-class Nginx:
-    url: str
-    access_log: Path
-    proc: subprocess.Popen[bytes]
-
-
-def _nginx_conf(root: Path, server_block: str) -> str:
-    # As root, the workers would drop to "nobody" and could not read the test's private temp folders.
-    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
-    temp = "\n".join(
-        f"    {kind}_temp_path {root / 'temp' / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return (
-        f"{user}daemon off;\nworker_processes 1;\npid {root / 'nginx.pid'};\nerror_log {root / 'error.log'} info;\n"
-        "events { worker_connections 128; }\n"
-        "http {\n"
-        "    include /etc/nginx/mime.types;\n"
-        "    default_type application/octet-stream;\n"
-        "    log_format seed '$status $request_method $uri \"$http_range\" $body_bytes_sent';\n"
-        f"    access_log {root / 'access.log'} seed;\n{temp}\n"
-        f"{server_block}\n}}\n"
-    )
-
-
-def _start_nginx(root: Path, server_block: str, port: int) -> Nginx:
-    (root / "temp").mkdir(parents=True)
-    conf = root / "nginx.conf"
-    conf.write_text(_nginx_conf(root, server_block))
-    # -p: its own prefix; -e: the startup error log too (the default is /var/log/nginx, root's).
-    argv = ["nginx", "-p", f"{root}/", "-c", str(conf), "-e", str(root / "error.log")]
-    with (root / "stderr.log").open("wb") as err:
-        proc = subprocess.Popen(argv, stdout=err, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"{url}/seed/", timeout=2)
-            return Nginx(url, root / "access.log", proc)
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            logs = "".join(p.read_text() for p in (root / "stderr.log", root / "error.log") if p.exists())
-            raise AssertionError(f"nginx did not start: {logs[-2000:]}")
-        time.sleep(0.1)
+    text = documented_example()
+    text = swap(text, r"listen 443 ssl http2;", f"listen 127.0.0.1:{port};")
+    text = swap(text, r"\n\s*ssl_certificate(_key)? [^\n]*;", "")
+    text = swap(text, r"alias /var/lib/bundlecast/content/;", f'alias "{content}/";')
+    text = swap(text, r"proxy_pass http://127\.0\.0\.1:8750;", f"proxy_pass {store_url};")
+    return swap(text, r"\nserver \{ listen 80;[^\n]*\}\n", "\n")  # the redirect from port 80 needs root
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +43,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededStore:
 @dataclass
 class Fronted:
     nginx: Nginx
+    url: str
     store: StoreProcess
     torrent: bytes
 
@@ -117,15 +56,15 @@ def fronted(seeded: SeededStore, tmp_path_factory: pytest.TempPathFactory) -> It
     nginx: Nginx | None = None
     try:
         block = documented_server_block(port=port, content=seeded.data_dir / "content", store_url=store.url)
-        nginx = _start_nginx(tmp_path_factory.mktemp("nginx"), block, port)
-        torrent = httpx.get(f"{nginx.url}/api/v1/bundles/{seeded.free}/torrent", timeout=30)
+        nginx = start_nginx(tmp_path_factory.mktemp("nginx"), block, [port])
+        url = f"http://127.0.0.1:{port}"
+        torrent = httpx.get(f"{url}/api/v1/bundles/{seeded.free}/torrent", timeout=30)
         assert torrent.status_code == 200, torrent.text
-        yield Fronted(nginx, store, torrent.content)
+        yield Fronted(nginx, url, store, torrent.content)
     finally:
         store.stop()
         if nginx is not None:
-            nginx.proc.kill()
-            nginx.proc.wait(10)
+            nginx.stop()
 
 
 def _wait_finished(handle: lt.torrent_handle, timeout: float = 60.0) -> None:
@@ -139,13 +78,13 @@ def _wait_finished(handle: lt.torrent_handle, timeout: float = 60.0) -> None:
 
 def test_the_torrent_web_seeds_from_nginx(fronted: Fronted, seeded: SeededStore) -> None:
     params = lt.load_torrent_buffer(fronted.torrent)
-    assert params.url_seeds == [f"{fronted.nginx.url}/seed/{seeded.free}/"]
+    assert params.url_seeds == [f"{fronted.url}/seed/{seeded.free}/"]
 
 
 def test_nginx_answers_ranges_and_serves_nothing_else(fronted: Fronted, seeded: SeededStore) -> None:
     top = next((seeded.data_dir / "content" / seeded.free).iterdir())
     data = (top / "media" / "part1.bin").read_bytes()
-    url = f"{fronted.nginx.url}/seed/{seeded.free}/{top.name}/media/part1.bin".replace(" ", "%20")
+    url = f"{fronted.url}/seed/{seeded.free}/{top.name}/media/part1.bin".replace(" ", "%20")
     part = httpx.get(url, headers={"Range": "bytes=1000-1999"}, timeout=10)
     assert part.status_code == 206 and part.content == data[1000:2000]
     assert part.headers["content-range"] == f"bytes 1000-1999/{len(data)}"
@@ -153,12 +92,12 @@ def test_nginx_answers_ranges_and_serves_nothing_else(fronted: Fronted, seeded: 
     assert tail.status_code == 206 and tail.content == data[-10:]
     past = httpx.get(url, headers={"Range": f"bytes={len(data)}-{len(data) + 9}"}, timeout=10)
     assert past.status_code == 416
-    listing = httpx.get(f"{fronted.nginx.url}/seed/{seeded.free}/", timeout=10)
+    listing = httpx.get(f"{fronted.url}/seed/{seeded.free}/", timeout=10)
     assert listing.status_code in (403, 404)  # autoindex off: no listing
     key = (seeded.data_dir / "keys" / "store_signing_key.pem").read_bytes()
     escapes = ("/seed/%2e%2e/keys/store_signing_key.pem", f"/seed/{seeded.free}/..%2f..%2fkeys/store_signing_key.pem")
     for escape in escapes:
-        leaked = httpx.get(fronted.nginx.url + escape, timeout=10)
+        leaked = httpx.get(fronted.url + escape, timeout=10)
         assert key not in leaked.content, escape
 
 
