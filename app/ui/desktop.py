@@ -32,7 +32,6 @@ from app.ui.bridge import EngineBridge, EventSource
 from app.ui.icons import app_icon
 from app.ui.rss_rules_dialog import RssRulesDialog
 from app.ui.settings_page import SettingsPage
-from app.ui.shown_rates import RateBoard
 from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
 from app.ui.transfer_automation import AutomationEngine, build_for_desktop
 from app.ui.transfers.page import TransferEngine, TransfersPage, parse_source
@@ -103,7 +102,6 @@ class Desktop(QObject):
         self.window.add_page(self.settings_page, "Settings")
         self._geometry = QSettings(str(config.config_dir / "window.ini"), QSettings.Format.IniFormat)
         self.window.restore_geometry(self._geometry)
-        self._rates = RateBoard()
         self.add_close_hook(self.transfers.cancel_add_dialogs)  # a magnet held by an open add dialog is let go
         self._connect()
         self.transfers.apply_stats(tuple(engine.snapshots()))
@@ -113,7 +111,6 @@ class Desktop(QObject):
         bridge = self.bridge
         bridge.stats_updated.connect(self._on_stats)
         bridge.torrent_removed.connect(self.transfers.remove_row)
-        bridge.torrent_removed.connect(self._rates.drop)
         bridge.torrent_finished.connect(self._on_torrent_finished)
         self.tray.show_requested.connect(self.window.bring_to_front)
         self.tray.pause_all_requested.connect(lambda: self.tasks.run(self.engine.pause_all))
@@ -135,8 +132,7 @@ class Desktop(QObject):
         self.transfers.apply_stats(snapshots)
         self.automation.take_batch(snapshots)
         # Not ``totals``' rates: those are libtorrent's slowly decaying averages (see app/ui/shown_rates.py).
-        self._rates.update(snapshots)
-        down, up = self._rates.totals()
+        down, up = self.transfers.rates.totals()  # what the rows show, summed (the page keeps the board)
         self.window.set_rates(down, up)
         self.tray.set_rates(down, up)
 
