@@ -100,7 +100,7 @@ class Engine:
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
         self._labels = LabelBook(state_dir, self.has_torrent)  # categories and tags (labels.json)
-        self._controls = TorrentControls(self._registry)  # the right-click menu's knobs
+        self._controls = TorrentControls(self._registry, state_dir)  # the menu's knobs (first_last_pieces.json)
         self._seed_limits = SeedLimitBook(state_dir, self.has_torrent)  # per-torrent ratio/time (seed_limits.json)
         self._uploads_allowed = True
 
@@ -118,6 +118,7 @@ class Engine:
         self._restore_torrents()
         self._labels.load(self._registry.ids())
         self._seed_limits.load(self._registry.ids())
+        self._controls.restore()
         handlers = AlertHandlers(
             self._registry,
             self._book,
