@@ -19,13 +19,14 @@ Run: xvfb-run -a .venv/bin/python bench/ui_lag.py [--torrents 1000] [--library 1
 The last line is one JSON object: max_stall_ms (filling + adding + updating), p99_stall_ms,
 library_fill_max_stall_ms, add_phase_max_stall_ms, update_phase_max_stall_ms, slowest_stats_slot_ms (the slowest
 turn handing out stats, every slot included), most_snapshots_per_turn, baseline_max_stall_ms,
-gil_switch_interval_ms, torrents, library_bundles, status_filter.
+gil_switch_interval_ms, gc_frozen_objects, torrents, library_bundles, status_filter.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -45,7 +46,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.engine import Engine, EngineSettings, inspect_torrent
-from app.main import tune_interpreter_for_ui
+from app.main import settle_heap_for_ui, tune_interpreter_for_ui
 from app.settings import SettingsStore
 from app.ui.bridge import EngineBridge
 from app.ui.covers import CoverCache
@@ -196,6 +197,8 @@ def run(count: int, seconds: float, *, tune: bool = True, bundles: int | None = 
         library, source = build_library(desktop, work, torrents, count if bundles is None else bundles)
         desktop.start([])
         desktop.window.resize(1400, 900)
+        if tune:
+            settle_heap_for_ui()  # as app.main does once the window is built
         if status_filter != "all":  # the sidebar's status filter picked, as a user would, on the Transfers tab
             desktop.window.show_page(desktop.transfers)
             section = desktop.transfers.sidebar.statuses
@@ -310,6 +313,7 @@ def run(count: int, seconds: float, *, tune: bool = True, bundles: int | None = 
         "most_snapshots_per_turn": biggest,
         "baseline_max_stall_ms": round(max(baseline), 1),
         "gil_switch_interval_ms": round(sys.getswitchinterval() * 1000, 2),
+        "gc_frozen_objects": gc.get_freeze_count(),  # settle_heap_for_ui (0 with --untuned)
         "torrents": count,
         "library_bundles": library_rows,
         "status_filter": status_filter,
@@ -327,7 +331,8 @@ def main() -> int:
     parser.add_argument("--torrents", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--library", type=int, default=None, help="bundles in the Library (default: --torrents)")
-    parser.add_argument("--untuned", action="store_true", help="keep CPython's default 5 ms GIL switch interval")
+    parser.add_argument("--untuned", action="store_true",
+                        help="keep CPython's default 5 ms GIL switch interval and collect the start's objects too")
     parser.add_argument("--status-filter", default="all", help="pick this status in the sidebar (e.g. downloading)")
     args = parser.parse_args()
     run(args.torrents, args.seconds, tune=not args.untuned, bundles=args.library, status_filter=args.status_filter)
