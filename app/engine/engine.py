@@ -389,7 +389,8 @@ class Engine:
         log) and used from now on, also by every later ``apply_settings``."""
         self._proxy_password = password
         if self._session is not None:
-            self._session.apply_settings(proxy_pack(self._settings, password))
+            pack: Any = proxy_pack(self._settings, password)
+            self._session.apply_settings(pack)
 
     @translated
     def set_uploads_allowed(self, allowed: bool) -> None:
