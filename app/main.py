@@ -119,7 +119,9 @@ def build_app(paths: AppPaths, options: LaunchOptions) -> RunningApp | None:
     backend = StoreBackend(store.open)
     index = LibraryIndex(paths.data / "library.json")
     watch = ResumePositions(paths.state / "play-positions.json")
-    config = DesktopConfig(paths.config, paths.downloads, base)
+    from app.store.proxy_password import ProxyPasswords
+
+    config = DesktopConfig(paths.config, paths.downloads, base, proxy_passwords=ProxyPasswords())
     player = PlayerParts.build(engine, throttle_others_to=settings.watching_throttle_bytes())
     window = assemble_window(engine, settings_store, settings, config,
                              store=StoreParts(backend, index, watch, paths.cache / "covers"),

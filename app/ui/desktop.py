@@ -30,6 +30,7 @@ from app.engine.types import SessionTotals, TorrentSnapshot
 from app.settings import AppSettings, SettingsError, SettingsStore
 from app.ui.bridge import EngineBridge, EventSource
 from app.ui.icons import app_icon
+from app.ui.proxy_login import PasswordKeeper, ProxyLogin
 from app.ui.rss_rules_dialog import RssRulesDialog
 from app.ui.settings_page import SettingsPage
 from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
@@ -47,6 +48,7 @@ class DesktopEngine(TransferEngine, AutomationEngine, EventSource, Protocol):
     def pause_all(self) -> None: ...
     def resume_all(self) -> None: ...
     def apply_settings(self, settings: EngineSettings) -> None: ...
+    def set_proxy_password(self, password: str) -> None: ...
     def snapshots(self) -> list[TorrentSnapshot]: ...
 
 
@@ -57,6 +59,7 @@ class DesktopConfig:
     config_dir: Path
     default_download_dir: Path
     base_engine_settings: EngineSettings  # network layout; the user's settings are applied on top
+    proxy_passwords: PasswordKeeper | None = None  # the keyring (app.store.proxy_password); None: none kept
 
 
 class Desktop(QObject):
@@ -103,6 +106,7 @@ class Desktop(QObject):
         self._geometry = QSettings(str(config.config_dir / "window.ini"), QSettings.Format.IniFormat)
         self.window.restore_geometry(self._geometry)
         self.add_close_hook(self.transfers.cancel_add_dialogs)  # a magnet held by an open add dialog is let go
+        self.proxy_login = ProxyLogin(engine.set_proxy_password, config.proxy_passwords, self.tasks, self)
         self._connect()
         self.transfers.apply_stats(tuple(engine.snapshots()))
 
@@ -119,6 +123,8 @@ class Desktop(QObject):
         self.window.quit_requested.connect(self.request_quit)
         self.window.hidden_to_tray.connect(self._on_hidden_to_tray)
         self.settings_page.settings_saved.connect(self.save_settings)
+        self.settings_page.transfer_form.proxy_password_entered.connect(self.proxy_login.hold)
+        self.proxy_login.failed.connect(self.settings_page.saved_label.setText)
         self.tray.alternative_speed_toggled.connect(self.automation.toggle_alternative)
         self.automation.alternative_changed.connect(self.tray.set_alternative_speed)
         self.automation.alternative_changed.connect(
@@ -180,6 +186,7 @@ class Desktop(QObject):
         if not (self.settings.start_minimized and self.tray.available):
             self.window.show()
         self.automation.settings_changed(self.settings)
+        self.proxy_login.restore(self.settings.proxy_username)
         self.started.emit()
         self.add_launch_arguments(sources)
 
@@ -202,10 +209,13 @@ class Desktop(QObject):
             self.config.base_engine_settings, alternative=self.automation.alternative
         )
         self.automation.settings_changed(self.settings)
+        keep_password = self.proxy_login.take_held()  # a new proxy password: kept and given before the settings
 
         def persist() -> None:
             with self._save_lock:  # two saves in flight: the later one writes the newest settings, last
                 self.settings_store.save(self.settings)
+            if keep_password is not None:
+                keep_password()
             self.engine.apply_settings(engine_settings)
 
         self.tasks.run(persist, None, self._on_settings_not_saved)
