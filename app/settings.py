@@ -74,6 +74,7 @@ class AppSettings:
     connections_limit: int = 400
     proxy_host: str = ""  # SOCKS5 for peers and trackers; "" = none
     proxy_port: int = 1080
+    proxy_username: str = ""  # "" = the proxy asks for no login; the password lives in the keyring (app.store)
     blocklist_path: str = ""  # an eMule .dat or P2P list; "" = none
     watched_folder: str = ""  # .torrent files dropped here are added; "" = none
     watched_folder_delete: bool = False  # False: move an added file to "added/", True: delete it
@@ -119,6 +120,7 @@ class AppSettings:
             connections_limit=max(2, self.connections_limit),
             proxy_host=self.proxy_host.strip(),
             proxy_port=self.proxy_port,
+            proxy_username=self.proxy_username.strip(),
             seed_ratio_limit=self.seed_ratio_limit or None,
             seed_time_limit_minutes=self.seed_time_limit_minutes or None,
             seed_limit_action=SeedLimitAction.PAUSE,

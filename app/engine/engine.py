@@ -38,6 +38,7 @@ from app.engine.file_names import disk_name, rename_files, set_file_names
 from app.engine.labels import LabelBook
 from app.engine.peer_dialer import PeerDialer
 from app.engine.piece_reader import PieceReader
+from app.engine.proxy_settings import proxy_pack
 from app.engine.publisher import Publisher
 from app.engine.reads import checked_file_info, file_entries, peer_entries, tracker_entries, verified_ranges
 from app.engine.redial import Redialer
@@ -84,6 +85,7 @@ class Engine:
 
     def __init__(self, settings: EngineSettings, state_dir: Path) -> None:
         self._settings = settings
+        self._proxy_password = ""  # see set_proxy_password
         self._state_dir = state_dir
         self._registry = Registry()
         self._book = SnapshotBook()
@@ -100,7 +102,7 @@ class Engine:
         self._pump: AlertPump | None = None
         self._last_save_check = 0.0
         self._labels = LabelBook(state_dir, self.has_torrent)  # categories and tags (labels.json)
-        self._controls = TorrentControls(self._registry)  # the right-click menu's knobs
+        self._controls = TorrentControls(self._registry, state_dir)  # the menu's knobs (first_last_pieces.json)
         self._seed_limits = SeedLimitBook(state_dir, self.has_torrent)  # per-torrent ratio/time (seed_limits.json)
         self._uploads_allowed = True
 
@@ -112,12 +114,13 @@ class Engine:
         self._state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         params = self._load_session_params()
         merged: Any = dict(params.settings)
-        merged.update(settings_pack(self._settings))
+        merged.update(settings_pack(self._settings, self._proxy_password))
         params.settings = merged
         self._session = lt.session(params)
         self._restore_torrents()
         self._labels.load(self._registry.ids())
         self._seed_limits.load(self._registry.ids())
+        self._controls.restore()
         handlers = AlertHandlers(
             self._registry,
             self._book,
@@ -374,11 +377,20 @@ class Engine:
     def apply_settings(self, settings: EngineSettings) -> None:
         """Apply new settings to the running session (uploads stay stopped while ``set_uploads_allowed(False)``)."""
         self._settings = settings
-        pack: Any = settings_pack(settings)
+        pack: Any = settings_pack(settings, self._proxy_password)
         session = self._require_session()
         session.apply_settings(pack)
         if not self._uploads_allowed:
             close_gate(session)
+
+    @translated
+    def set_proxy_password(self, password: str) -> None:
+        """The SOCKS5 proxy's password for ``settings.proxy_username``: held in memory only (never in a file or a
+        log) and used from now on, also by every later ``apply_settings``."""
+        self._proxy_password = password
+        if self._session is not None:
+            pack: Any = proxy_pack(self._settings, password)
+            self._session.apply_settings(pack)
 
     @translated
     def set_uploads_allowed(self, allowed: bool) -> None:

@@ -31,8 +31,9 @@ ALERT_MASK = (
 )
 
 
-def settings_pack(settings: EngineSettings) -> dict[str, Any]:
-    """The settings pack for ``settings``; every field of EngineSettings is mapped (seed limits in seed_policy)."""
+def settings_pack(settings: EngineSettings, proxy_password: str = "") -> dict[str, Any]:
+    """The settings pack for ``settings``; every field of EngineSettings is mapped (seed limits in seed_policy).
+    ``proxy_password`` goes with ``settings.proxy_username`` (it is never part of the settings themselves)."""
     return {
         "listen_interfaces": settings.listen_interfaces,
         "outgoing_interfaces": settings.outgoing_interfaces,
@@ -84,4 +85,4 @@ def settings_pack(settings: EngineSettings) -> dict[str, Any]:
         "allowed_fast_set_size": 0,
         "file_pool_size": 500,
         "checking_mem_usage": 2048,
-    } | proxy_pack(settings)
+    } | proxy_pack(settings, proxy_password)

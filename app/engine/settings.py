@@ -49,6 +49,7 @@ class EngineSettings:
     # SOCKS5 proxy for peers and trackers ("" = none); see proxy_settings.
     proxy_host: str = ""
     proxy_port: int = 1080
+    proxy_username: str = ""  # "" = no authentication; the password is never a setting (Engine.set_proxy_password)
 
     @classmethod
     def for_loopback_tests(cls, address: str, port: int = 0) -> EngineSettings:

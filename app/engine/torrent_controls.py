@@ -5,7 +5,8 @@ position, sequential download, first and last pieces first — and reading them 
 Sequential download is a libtorrent flag and travels in the resume data. "First and last pieces first" is what
 qBittorrent does: the first and last piece of every wanted file get the top piece priority (7), so a player can
 read a file's head and its index at the tail early; turning it off gives the pieces their files' priorities back.
-It is remembered for the running session only.
+The choice is kept in ``first_last_book`` (``state_dir/first_last_pieces.json``) and applied again when the engine
+starts (``restore``), so it survives a restart like categories and tags.
 
 Any thread; every verb calls into libtorrent and may wait briefly on its network thread — the UI calls from a worker.
 """
@@ -13,14 +14,19 @@ Any thread; every verb calls into libtorrent and may wait briefly on its network
 from __future__ import annotations
 
 import enum
-import threading
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import libtorrent as lt
 
 from app.engine.error_translation import translated
+from app.engine.errors import UnknownTorrentError
+from app.engine.first_last_book import FirstLastBook
 from app.engine.registry import Registry
 from app.engine.types import TorrentId
+
+log = logging.getLogger(__name__)
 
 _SEQUENTIAL = lt.torrent_flags.sequential_download
 _TOP_PRIORITY = 7
@@ -43,10 +49,17 @@ class TorrentOptions:
 class TorrentControls:
     """Menu verbs on one torrent each; raise ``UnknownTorrentError`` for an id that is gone."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, state_dir: Path) -> None:
         self._registry = registry
-        self._lock = threading.Lock()
-        self._first_last: set[TorrentId] = set()
+        self._first_last = FirstLastBook(state_dir)
+
+    def restore(self) -> None:
+        """Engine start: read the saved choices and give those torrents their first and last pieces' priority."""
+        for tid in self._first_last.load(self._registry.ids()):
+            try:
+                self._prioritize_first_last(tid, True)
+            except (RuntimeError, UnknownTorrentError) as exc:  # one torrent's trouble must not stop the start
+                log.warning("first and last pieces of %s not prioritized again: %s", tid, exc)
 
     @translated
     def force_reannounce(self, tid: TorrentId) -> None:
@@ -82,14 +95,14 @@ class TorrentControls:
 
     @translated
     def set_first_last_pieces(self, tid: TorrentId, on: bool) -> None:
-        """Give the first and last piece of every wanted file the top priority, or their files' priority back."""
+        """Give the first and last piece of every wanted file the top priority, or their files' priority back.
+        The choice is saved (it writes a small file: call from a worker)."""
+        self._prioritize_first_last(tid, on)
+        self._first_last.set(tid, on)
+
+    def _prioritize_first_last(self, tid: TorrentId, on: bool) -> None:
         handle = self._registry.get(tid).handle
         info = handle.torrent_file()
-        with self._lock:
-            if on:
-                self._first_last.add(tid)
-            else:
-                self._first_last.discard(tid)
         if info is None:
             return  # a magnet without metadata: nothing to prioritize yet
         file_priorities = handle.get_file_priorities()
@@ -121,14 +134,11 @@ class TorrentControls:
     def options(self, tid: TorrentId) -> TorrentOptions:
         """What the menu shows as checked, and the queue position."""
         handle = self._registry.get(tid).handle
-        with self._lock:
-            first_last = tid in self._first_last
         return TorrentOptions(
             sequential=bool(handle.flags() & _SEQUENTIAL),
-            first_last_pieces=first_last,
+            first_last_pieces=self._first_last.is_on(tid),
             queue_position=int(handle.queue_position()),
         )
 
     def forget(self, tid: TorrentId) -> None:
-        with self._lock:
-            self._first_last.discard(tid)
+        self._first_last.forget(tid)

@@ -3,18 +3,22 @@
 ``EngineBridge`` subscribes to an engine's events. Its callback runs on the alert thread and does nothing
 but emit a signal; because the bridge object lives on the main thread, Qt queues every emission and the
 slots run on the main thread. Stats batches are coalesced: if the UI has not taken the previous batch yet,
-the new one is merged into it (latest snapshot per torrent wins), so a busy UI never builds a backlog.
+the new one is merged into it (latest snapshot per torrent wins), so a busy UI never builds a backlog. A big batch
+is handed out ``STATS_CHUNK`` snapshots per turn of the event loop (each ``stats_updated`` carries the newest
+totals): 10,000 torrents changing at once cost ten short turns instead of one long stall (``bench/ui_lag.py``).
+Every snapshot is delivered; one that is renewed before its turn is delivered once, newest.
 
 Built on the main thread; ``_on_event`` runs on the engine's alert thread.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.engine.events import (
     EngineEvent,
@@ -24,6 +28,7 @@ from app.engine.events import (
 )
 from app.engine.types import SessionTotals, TorrentId, TorrentSnapshot
 
+STATS_CHUNK = 1000  # snapshots handed to the UI per turn of the event loop
 
 class EventSource(Protocol):
     """The part of the engine the bridge needs."""
@@ -46,7 +51,8 @@ class EngineBridge(QObject):
         self._lock = threading.Lock()
         self._pending: dict[TorrentId, TorrentSnapshot] = {}
         self._pending_totals: SessionTotals | None = None
-        self._stats_ready.connect(self._flush_stats)
+        # Queued even when emitted on the main thread: the rest of a big batch waits for the next turn.
+        self._stats_ready.connect(self._flush_stats, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_event)
 
     def close(self) -> None:
@@ -75,10 +81,19 @@ class EngineBridge(QObject):
 
     @Slot()
     def _flush_stats(self) -> None:
+        """Hand out the oldest ``STATS_CHUNK`` pending snapshots; the rest on the next turn."""
         with self._lock:
-            snapshots = tuple(self._pending.values())
+            pending = self._pending
+            if len(pending) <= STATS_CHUNK:
+                snapshots = tuple(pending.values())
+                self._pending = {}
+            else:
+                snapshots = tuple(pending.pop(tid) for tid in list(itertools.islice(pending, STATS_CHUNK)))
             totals = self._pending_totals
-            self._pending = {}
-            self._pending_totals = None
+            more = bool(self._pending)
+            if not more:
+                self._pending_totals = None  # the alert thread signals the next batch itself
+        if more:
+            self._stats_ready.emit()
         if totals is not None:
             self.stats_updated.emit(snapshots, totals)

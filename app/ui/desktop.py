@@ -30,9 +30,9 @@ from app.engine.types import SessionTotals, TorrentSnapshot
 from app.settings import AppSettings, SettingsError, SettingsStore
 from app.ui.bridge import EngineBridge, EventSource
 from app.ui.icons import app_icon
+from app.ui.proxy_login import PasswordKeeper, ProxyLogin
 from app.ui.rss_rules_dialog import RssRulesDialog
 from app.ui.settings_page import SettingsPage
-from app.ui.shown_rates import RateBoard
 from app.ui.tasks import TaskRunner, ThreadPoolTaskRunner
 from app.ui.transfer_automation import AutomationEngine, build_for_desktop
 from app.ui.transfers.page import TransferEngine, TransfersPage, parse_source
@@ -48,6 +48,7 @@ class DesktopEngine(TransferEngine, AutomationEngine, EventSource, Protocol):
     def pause_all(self) -> None: ...
     def resume_all(self) -> None: ...
     def apply_settings(self, settings: EngineSettings) -> None: ...
+    def set_proxy_password(self, password: str) -> None: ...
     def snapshots(self) -> list[TorrentSnapshot]: ...
 
 
@@ -58,6 +59,7 @@ class DesktopConfig:
     config_dir: Path
     default_download_dir: Path
     base_engine_settings: EngineSettings  # network layout; the user's settings are applied on top
+    proxy_passwords: PasswordKeeper | None = None  # the keyring (app.store.proxy_password); None: none kept
 
 
 class Desktop(QObject):
@@ -103,8 +105,8 @@ class Desktop(QObject):
         self.window.add_page(self.settings_page, "Settings")
         self._geometry = QSettings(str(config.config_dir / "window.ini"), QSettings.Format.IniFormat)
         self.window.restore_geometry(self._geometry)
-        self._rates = RateBoard()
         self.add_close_hook(self.transfers.cancel_add_dialogs)  # a magnet held by an open add dialog is let go
+        self.proxy_login = ProxyLogin(engine.set_proxy_password, config.proxy_passwords, self.tasks, self)
         self._connect()
         self.transfers.apply_stats(tuple(engine.snapshots()))
 
@@ -113,7 +115,6 @@ class Desktop(QObject):
         bridge = self.bridge
         bridge.stats_updated.connect(self._on_stats)
         bridge.torrent_removed.connect(self.transfers.remove_row)
-        bridge.torrent_removed.connect(self._rates.drop)
         bridge.torrent_finished.connect(self._on_torrent_finished)
         self.tray.show_requested.connect(self.window.bring_to_front)
         self.tray.pause_all_requested.connect(lambda: self.tasks.run(self.engine.pause_all))
@@ -122,6 +123,8 @@ class Desktop(QObject):
         self.window.quit_requested.connect(self.request_quit)
         self.window.hidden_to_tray.connect(self._on_hidden_to_tray)
         self.settings_page.settings_saved.connect(self.save_settings)
+        self.settings_page.transfer_form.proxy_password_entered.connect(self.proxy_login.hold)
+        self.proxy_login.failed.connect(self.settings_page.saved_label.setText)
         self.tray.alternative_speed_toggled.connect(self.automation.toggle_alternative)
         self.automation.alternative_changed.connect(self.tray.set_alternative_speed)
         self.automation.alternative_changed.connect(
@@ -135,8 +138,7 @@ class Desktop(QObject):
         self.transfers.apply_stats(snapshots)
         self.automation.take_batch(snapshots)
         # Not ``totals``' rates: those are libtorrent's slowly decaying averages (see app/ui/shown_rates.py).
-        self._rates.update(snapshots)
-        down, up = self._rates.totals()
+        down, up = self.transfers.rates.totals()  # what the rows show, summed (the page keeps the board)
         self.window.set_rates(down, up)
         self.tray.set_rates(down, up)
 
@@ -184,6 +186,7 @@ class Desktop(QObject):
         if not (self.settings.start_minimized and self.tray.available):
             self.window.show()
         self.automation.settings_changed(self.settings)
+        self.proxy_login.restore(self.settings.proxy_username)
         self.started.emit()
         self.add_launch_arguments(sources)
 
@@ -206,10 +209,13 @@ class Desktop(QObject):
             self.config.base_engine_settings, alternative=self.automation.alternative
         )
         self.automation.settings_changed(self.settings)
+        keep_password = self.proxy_login.take_held()  # a new proxy password: kept and given before the settings
 
         def persist() -> None:
             with self._save_lock:  # two saves in flight: the later one writes the newest settings, last
                 self.settings_store.save(self.settings)
+            if keep_password is not None:
+                keep_password()
             self.engine.apply_settings(engine_settings)
 
         self.tasks.run(persist, None, self._on_settings_not_saved)

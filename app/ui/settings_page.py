@@ -206,6 +206,7 @@ class SettingsPage(QWidget):
         self.save_button.setEnabled(True)
         self._settings = edited
         self.saved_label.setText("Saved.")
+        self.transfer_form.commit_proxy_password()
         self.settings_saved.emit(self._settings)
 
     def _refuse_store_url(self, exc: BaseException) -> None:

@@ -65,6 +65,7 @@ class TransferSettingsForm(QWidget):
     """Form fields over the transfer settings of ``AppSettings``."""
 
     rss_rules_requested = Signal()
+    proxy_password_entered = Signal(str, str)  # user name, password — for the keyring, never for settings.json
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +89,11 @@ class TransferSettingsForm(QWidget):
         self.proxy_host = QLineEdit()
         self.proxy_host.setPlaceholderText("No proxy")
         self.proxy_port = _spin(65_535, minimum=1)
+        self.proxy_username = QLineEdit()
+        self.proxy_username.setPlaceholderText("No login")
+        self.proxy_password = QLineEdit()
+        self.proxy_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.proxy_password.setPlaceholderText("Unchanged (kept in your keyring)")
         self.blocklist = QLineEdit()
         self.blocklist.setPlaceholderText("No blocklist (eMule .dat or P2P list)")
         self.watched_folder = QLineEdit()
@@ -127,6 +133,10 @@ class TransferSettingsForm(QWidget):
         proxy.addWidget(self.proxy_host, 1)
         proxy.addWidget(self.proxy_port)
         net_form.addRow("SOCKS5 proxy (peers and trackers)", proxy)
+        login = QHBoxLayout()
+        login.addWidget(self.proxy_username, 1)
+        login.addWidget(self.proxy_password, 1)
+        net_form.addRow("Proxy user name and password", login)
         net_form.addRow("IP blocklist", _path_row(self.blocklist, "IP blocklist", folder=False))
         folder = QGroupBox("Watched folder")
         folder_form = QFormLayout(folder)
@@ -155,9 +165,18 @@ class TransferSettingsForm(QWidget):
         self.connections.setValue(settings.connections_limit)
         self.proxy_host.setText(settings.proxy_host)
         self.proxy_port.setValue(settings.proxy_port)
+        self.proxy_username.setText(settings.proxy_username)
+        self.proxy_password.clear()
         self.blocklist.setText(settings.blocklist_path)
         self.watched_folder.setText(settings.watched_folder)
         self.watched_delete.setChecked(settings.watched_folder_delete)
+
+    def commit_proxy_password(self) -> None:
+        """The settings were saved: hand a newly typed proxy password on (``proxy_password_entered``) and clear it."""
+        password = self.proxy_password.text()
+        if password:
+            self.proxy_password.clear()
+            self.proxy_password_entered.emit(self.proxy_username.text().strip(), password)
 
     def edited(self, settings: AppSettings) -> AppSettings:
         return settings.replace(
@@ -176,6 +195,7 @@ class TransferSettingsForm(QWidget):
             connections_limit=self.connections.value(),
             proxy_host=self.proxy_host.text().strip(),
             proxy_port=self.proxy_port.value(),
+            proxy_username=self.proxy_username.text().strip(),
             blocklist_path=self.blocklist.text().strip(),
             watched_folder=self.watched_folder.text().strip(),
             watched_folder_delete=self.watched_delete.isChecked(),

@@ -7,7 +7,8 @@ from the shared ``CoverCache``: ``data`` asks for a cover only when a row is pai
 visible rows), the cache decodes it on a worker, and ``cover_ready`` repaints the rows that show it.
 The model keeps its rows in the fan's sort order (title, last played or recently added: one Python ``sorted``,
 not a proxy calling ``lessThan`` thousands of times); ``ShelfFilter`` searches titles and creators.
-A stats batch is announced as one ``dataChanged`` over the rows it touched, not one signal per row.
+A stats batch is announced as one ``dataChanged`` per run of adjacent rows it touched (not one per row, and not
+one from the first to the last touched row, which repainted every card between).
 
 Main thread only.
 """
@@ -30,6 +31,7 @@ from PySide6.QtGui import QPixmap
 from app.engine.types import TorrentSnapshot, TorrentState
 from app.library import ShelfBundle
 from app.ui.covers import CoverCache
+from app.ui.row_ranges import contiguous_ranges
 
 BUNDLE_ROLE = Qt.ItemDataRole.UserRole + 1  # the ShelfBundle
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2  # the state text ("Ready", "Downloading 40%" …)
@@ -152,14 +154,17 @@ class ShelfModel(QAbstractListModel):
         self.set_bundles(self._bundles, key)
 
     def apply_stats(self, snapshots: tuple[TorrentSnapshot, ...], _totals: object = None) -> None:
+        # Every snapshot is kept (a bundle listed later shows its torrent's state at once, even an idle seed's);
+        # only the rows of this shelf's torrents are announced, one dataChanged per run of adjacent rows.
+        kept, row_of_torrent = self._snapshots, self._row_of_torrent
         rows = []
         for snap in snapshots:
-            self._snapshots[snap.id] = snap
-            row = self._row_of_torrent.get(snap.id)
+            kept[snap.id] = snap
+            row = row_of_torrent.get(snap.id)
             if row is not None:
                 rows.append(row)
-        if rows:
-            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), _STATS_ROLES)
+        for first, last in contiguous_ranges(rows):
+            self.dataChanged.emit(self.index(first), self.index(last), _STATS_ROLES)
 
     def forget_torrent(self, torrent_id: str) -> None:
         self._snapshots.pop(torrent_id, None)

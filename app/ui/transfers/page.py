@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.engine.types import TorrentId, TorrentSnapshot
 from app.ui.banner import Banner
+from app.ui.shown_rates import RateBoard
 from app.ui.tasks import TaskRunner
 from app.ui.transfers.add_dialog import AddEngine, AddTorrentDialog
 from app.ui.transfers.details import DetailsSource, TorrentDetailsPanel
@@ -122,9 +123,10 @@ class TransfersPage(QWidget):
         self.details = TorrentDetailsPanel(engine, tasks, self)
         self.details.priorities_changed.connect(self._on_priorities_changed)
         self.row_actions.seed_limits_changed.connect(self.details.refresh)
-        self.speed_graph = SpeedGraph(self)
+        self.rates = RateBoard()  # the shown rates of every row; the window's totals read it too
+        self.speed_graph = SpeedGraph(self.rates, self)
         self.details.addTab(self.speed_graph, "Speed")
-        self.status_strip = StatusStrip(tasks, engine.dht_nodes, download_dir, self)
+        self.status_strip = StatusStrip(tasks, engine.dht_nodes, download_dir, self.rates, self)
         self._build_layout()
         paste = QShortcut(QKeySequence.StandardKey.Paste, self.table)
         paste.activated.connect(self.paste_from_clipboard)
@@ -215,18 +217,20 @@ class TransfersPage(QWidget):
 
     # --- feeding the table ---------------------------------------------------------------------------
     def apply_stats(self, snapshots: tuple[TorrentSnapshot, ...], _totals: object = None) -> None:
-        new = [snap.id for snap in snapshots if self.model.row_of(snap.id) is None]
-        self.model.apply_batch(snapshots)
+        model = self.model
+        new = [snap.id for snap in snapshots if model.row_of(snap.id) is None and not model.is_waiting(snap.id)]
+        model.apply_batch(snapshots)
         if new:
             self.tracker_hosts.want(new)
-        self.sidebar.show_status_counts(self.model.statuses)
+        self.sidebar.show_status_counts(model.statuses)
         self._sync_labels()
-        self.status_strip.take_batch(snapshots, self.model.rowCount() + self.model.waiting)
-        self.speed_graph.add_sample(self.status_strip.rates.totals(), snapshots)
+        self.rates.update(snapshots)
+        self.status_strip.show_count(model.rowCount() + model.waiting)
 
     def remove_row(self, torrent_id: TorrentId) -> None:
         self.model.remove_torrent(torrent_id)
-        self.status_strip.drop(torrent_id, self.model.rowCount() + self.model.waiting)
+        self.rates.drop(torrent_id)
+        self.status_strip.show_count(self.model.rowCount() + self.model.waiting)
         self.tracker_hosts.forget(torrent_id)
         if self.details.torrent_id == torrent_id:
             self.details.show_torrent(None)

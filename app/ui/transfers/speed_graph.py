@@ -1,8 +1,9 @@
 """The Transfers page's speed graph: download and upload over the last minutes, in total or for the selected torrent.
 
-``SpeedHistory`` keeps one sample per stats batch (about one a second) of the total shown rates and of the
-selected torrent's, ``HISTORY_SAMPLES`` long (five minutes). A torrent's history starts when it is selected — the
-page does not keep 10,000 histories. ``SpeedGraph`` draws them with pyqtgraph and redraws only while it is visible.
+``SpeedHistory`` keeps one sample a second (``SAMPLE_MS``) of the total shown rates and of the selected torrent's,
+read from the page's ``RateBoard`` (kept from the stats batches, summed as they arrive — a sample never walks the
+torrents), ``HISTORY_SAMPLES`` long (five minutes). A torrent's history starts when it is selected — the page does
+not keep 10,000 histories. ``SpeedGraph`` draws them with pyqtgraph and redraws only while it is visible.
 
 Main thread only.
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 from collections import deque
 
 import pyqtgraph as pg  # type: ignore[import-untyped]  # no stubs, no py.typed
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
 
-from app.engine.types import TorrentId, TorrentSnapshot
-from app.ui.shown_rates import shown_download_rate, shown_upload_rate
+from app.engine.types import TorrentId
+from app.ui.shown_rates import RateBoard
 
 HISTORY_SAMPLES = 300
+SAMPLE_MS = 1000
 
 
 class SpeedHistory:
@@ -29,7 +32,6 @@ class SpeedHistory:
         self.torrent_down: deque[int] = deque(maxlen=length)
         self.torrent_up: deque[int] = deque(maxlen=length)
         self._torrent: TorrentId | None = None
-        self._last: tuple[int, int] = (0, 0)
 
     @property
     def torrent(self) -> TorrentId | None:
@@ -40,27 +42,26 @@ class SpeedHistory:
             self._torrent = torrent_id
             self.torrent_down.clear()
             self.torrent_up.clear()
-            self._last = (0, 0)
 
-    def add(self, total: tuple[int, int], batch: tuple[TorrentSnapshot, ...]) -> None:
-        """One sample: the total shown rates, and the followed torrent's (its last rates if not in the batch)."""
-        self.total_down.append(total[0])
-        self.total_up.append(total[1])
+    def add(self, rates: RateBoard) -> None:
+        """One sample: the total shown rates, and the followed torrent's."""
+        down, up = rates.totals()
+        self.total_down.append(down)
+        self.total_up.append(up)
         if self._torrent is None:
             return
-        for snap in batch:
-            if snap.id == self._torrent:
-                self._last = (shown_download_rate(snap), shown_upload_rate(snap))
-        self.torrent_down.append(self._last[0])
-        self.torrent_up.append(self._last[1])
+        down, up = rates.rates_of(self._torrent)
+        self.torrent_down.append(down)
+        self.torrent_up.append(up)
 
 
 class SpeedGraph(QWidget):
     """Two curves (download, upload) in KiB/s over the last samples."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, rates: RateBoard, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.history = SpeedHistory()
+        self._rates = rates
         self.scope = QComboBox(self)
         self.scope.addItems(["All torrents", "Selected torrent"])
         self.scope.currentIndexChanged.connect(lambda _i: self.redraw())
@@ -74,9 +75,13 @@ class SpeedGraph(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.scope)
         layout.addWidget(self.plot, 1)
+        self._timer = QTimer(self)
+        self._timer.setInterval(SAMPLE_MS)
+        self._timer.timeout.connect(self.add_sample)
+        self._timer.start()
 
-    def add_sample(self, total: tuple[int, int], batch: tuple[TorrentSnapshot, ...]) -> None:
-        self.history.add(total, batch)
+    def add_sample(self) -> None:
+        self.history.add(self._rates)
         if self.isVisible():
             self.redraw()
 

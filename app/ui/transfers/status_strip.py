@@ -1,6 +1,6 @@
 """The line under the Transfers table: total shown rates, the number of torrents, DHT nodes and the free space on
-the download disk. Rates come from the stats batches (``RateBoard``: what the rows show, added up); DHT nodes and
-free space are read on a worker every ``FACTS_INTERVAL_MS`` (both may block: libtorrent, the disk).
+the download disk. Rates come from the page's ``RateBoard`` (what the rows show, summed as the batches arrive); DHT
+nodes and free space are read on a worker every ``FACTS_INTERVAL_MS`` (both may block: libtorrent, the disk).
 
 Main thread; the look-ups on the task runner's pool.
 """
@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
-from app.engine.types import TorrentId, TorrentSnapshot
 from app.ui.shown_rates import RateBoard
 from app.ui.tasks import TaskRunner
 from app.ui.units import format_rate, format_size
@@ -38,13 +37,14 @@ class StatusStrip(QLabel):
         tasks: TaskRunner,
         dht_nodes: Callable[[], int],
         download_dir: Callable[[], Path],
+        rates: RateBoard,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._dht_nodes = dht_nodes
         self._download_dir = download_dir
-        self.rates = RateBoard()
+        self.rates = rates
         self._count = 0
         self._facts: tuple[int, int | None] = (0, None)
         self._timer = QTimer(self)
@@ -53,13 +53,8 @@ class StatusStrip(QLabel):
         self._timer.start()
         self.look_up_facts()
 
-    def take_batch(self, snapshots: tuple[TorrentSnapshot, ...], count: int) -> None:
-        self.rates.update(snapshots)
-        self._count = count
-        self._show()
-
-    def drop(self, torrent_id: TorrentId, count: int) -> None:
-        self.rates.drop(torrent_id)
+    def show_count(self, count: int) -> None:
+        """The board's rates changed (a batch, a removal) and there are ``count`` torrents."""
         self._count = count
         self._show()
 

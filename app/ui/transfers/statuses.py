@@ -54,7 +54,9 @@ def statuses_of(snap: TorrentSnapshot) -> frozenset[Status]:
     """Every status filter that shows this torrent (ALL always). Memoized on the few facts that decide it: a batch
     of 10,000 snapshots costs a dictionary look-up each."""
     down, up = shown_download_rate(snap), shown_upload_rate(snap)
-    key = (snap.state, snap.paused, bool(snap.error), snap.has_metadata and snap.progress >= 1.0, down > 0, up > 0)
+    # The state's value, not the member: a member hashes through Enum.__hash__, a Python call per snapshot.
+    complete = snap.has_metadata and snap.progress >= 1.0
+    key = (snap.state._value_, snap.paused, bool(snap.error), complete, down > 0, up > 0)
     found = _MEMO.get(key)
     if found is None:
         found = _MEMO[key] = _decide(snap, down, up)
