@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, QRegularExpression, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRegularExpression, QSortFilterProxyModel, Qt
 
 from app.ui.transfers.model import FIELD_SEP, FILTER_ROLE, NAME_SEP, TransfersModel
 from app.ui.transfers.statuses import Status
+
+_VERDICTS_KEPT = 50_000  # cleared past this (old strings of rows whose statuses changed pile up otherwise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,21 @@ class TransfersProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(0)
         self.setDynamicSortFilter(True)  # re-checks changed rows only; sorting stays off here (column -1)
         self._chosen = TransfersFilter()
+        self._expression = QRegularExpression()
+        # FILTER_ROLE string → shown? A row's string changes only when its statuses, labels, hosts or name do, so a
+        # stats batch re-checks each row with two dictionary look-ups instead of a data() call and a regex match.
+        self._verdicts: dict[str, bool] = {}
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        if not self._expression.pattern():
+            return True
+        key = self._model.filter_key(self._model.snapshot_at(source_row))
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            if len(self._verdicts) > _VERDICTS_KEPT:
+                self._verdicts.clear()
+            verdict = self._verdicts[key] = self._expression.match(key).hasMatch()
+        return verdict
 
     @property
     def chosen(self) -> TransfersFilter:
@@ -73,13 +90,15 @@ class TransfersProxy(QSortFilterProxyModel):
     def choose(self, chosen: TransfersFilter) -> None:
         """Show the rows ``chosen`` describes."""
         self._chosen = chosen
-        expression = QRegularExpression(
+        self._expression = QRegularExpression(
             filter_pattern(chosen), QRegularExpression.PatternOption.CaseInsensitiveOption
         )
-        self.setFilterRegularExpression(expression)
+        self._verdicts.clear()
+        self.setFilterRegularExpression(self._expression)  # the pattern the rows are checked against (above)
 
     def refresh(self) -> None:
         """Look at every row again (labels or tracker hosts changed under an active filter)."""
+        self._verdicts.clear()
         if filter_pattern(self._chosen):
             self.beginFilterChange()
             self.endFilterChange()
