@@ -3,10 +3,12 @@
 A ``TransfersFilter`` says what the user picked — one status, a category ("" = uncategorized), a tag ("" =
 untagged), a tracker host ("" = trackerless), ``None`` for "all" in each section — plus the name text. The proxy
 turns it into one regular expression over the model's ``FILTER_ROLE`` string (lookaheads for the sidebar, the
-name at the end), so Qt's own C++ filter does the matching: with nothing picked the pattern is empty and Qt asks
-the model for nothing. Dynamic filtering is on and the proxy never sorts (its sort column stays -1): a row whose
-status changes is re-checked alone when its ``dataChanged`` arrives, so a "Downloading" list stays true without
-re-filtering 10,000 rows per batch. ``sort`` is handed to the model, which sorts in Python (see ``model``).
+name at the end), matched by Qt's ``QRegularExpression``: with nothing picked the pattern is empty and no row is
+looked at. Dynamic filtering is on and the proxy never sorts (its sort column stays -1): the rows of a
+``dataChanged`` are re-checked — Qt 6.11 re-checks every one, whatever roles it names — so ``filterAcceptsRow``
+answers from a verdict kept per ``FILTER_ROLE`` string (a row's string changes only with its statuses, labels,
+hosts or name), and the bridge hands out at most 1,000 rows a turn. ``sort`` is handed to the model, which sorts in
+Python (see ``model``).
 
 Main thread only.
 """
