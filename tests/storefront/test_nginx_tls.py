@@ -198,6 +198,7 @@ def test_pages_link_https_and_the_store_sees_the_scheme(fronted: Fronted, seeded
         assert links.by_id["torrent-link"] == f"{fronted.https}/api/v1/bundles/{seeded.free}/torrent"
         magnet = parse_qs(urlsplit(links.by_id["magnet-link"]).query)
         assert magnet["ws"] == [f"{fronted.https}/seed/{seeded.free}/"], magnet
+        assert magnet["tr"] == [f"{fronted.https}/announce"], magnet
         assert links.og_url == f"{fronted.https}/bundles/{seeded.free}"
         own = [url for url in links.all if "127.0.0.1" in url]
         assert own and all(
