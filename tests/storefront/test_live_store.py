@@ -38,7 +38,7 @@ CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": 
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
     data = tmp_path_factory.mktemp("live-store") / "data"
     data.mkdir()
-    server = StoreProcess(data).start()
+    server = StoreProcess(data, env={"BUNDLECAST_STORE_DEMO": "1"}).start()  # the e-mail gate shows its code
     yield server
     server.stop()
 
@@ -253,3 +253,42 @@ def test_store_client_live_verbs_against_the_real_store(api: httpx.Client, store
         client.create_live(token, replace(event, title="y" * 10_000))
     assert "10,000 characters" in refused.value.user_message
     client.close()
+
+
+def test_campaign_and_email_gated_broadcasts_use_the_usual_gates(api: httpx.Client) -> None:
+    token = _creator(api)
+    campaign = {
+        "deadline_days": 10,
+        "goal_backers": 100,
+        "tiers": [{"id": "front-row", "title": "Front row", "price_cents": 1500}],
+    }
+    made = api.post(
+        "/creator/live", json=_event(gate="campaign", price_cents=900, campaign=campaign), headers=bearer(token)
+    )
+    assert made.status_code == 201, made.text
+    bundle_id = made.json()["bundle_id"]
+    manifest = signed_manifest(api, bundle_id)
+    assert manifest.live is not None and manifest.live.encrypted  # backers' tickets open it
+    shown = api.get(f"/campaigns/{bundle_id}").json()
+    assert shown["goal_backers"] == 100 and shown["price_cents"] == 900 and shown["state"] == "open"
+    tiers = api.get(f"/campaigns/{bundle_id}/tiers").json()["tiers"]
+    assert [t["id"] for t in tiers] == ["front-row"]
+    _, fan = new_account(api)
+    pledged = api.post(f"/campaigns/{bundle_id}/pledges", json={"card": CARD}, headers=auth(fan, uuid.uuid4().hex))
+    assert pledged.status_code == 201 and pledged.json()["status"] == "authorized"
+
+    emailed = api.post("/creator/live", json=_event(gate="email"), headers=bearer(token)).json()["bundle_id"]
+    email_manifest = signed_manifest(api, emailed)
+    assert email_manifest.live is not None and not email_manifest.live.encrypted  # e-mail-gated streams are open
+    sent = api.post(
+        f"/bundles/{emailed}/email", json={"email": "fan@example.com", "consent": True}, headers=bearer(fan)
+    )
+    assert sent.status_code == 202, sent.text
+    confirmed = api.post(
+        f"/bundles/{emailed}/email/confirm",
+        json={"email": "fan@example.com", "code": sent.json()["dev_code"]},
+        headers=bearer(fan),
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    store_key = load_public_key(api.get("/public-key").json()["public_key"])
+    assert verify_license(confirmed.json()["license"], store_key).bundle_id == emailed  # the e-mail ticket

@@ -44,6 +44,12 @@ def first_book(detail: BundleDetail) -> str | None:
     return next((f.path for f in detail.files if f.media_type in BOOK_TYPES), None)
 
 
+def _live_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet("font-size: 13pt;")
+    return label
+
+
 class BundlePage(QWidget):
     back_requested = Signal()
     get_requested = Signal(str)
@@ -74,8 +80,7 @@ class BundlePage(QWidget):
         self.price = QLabel()
         self.price.setStyleSheet("font-size: 13pt; font-weight: 600;")
         self.swarm = QLabel()
-        self.live_label = QLabel()  # a live bundle: when it starts, or that it is on the air
-        self.live_label.setStyleSheet("font-size: 13pt;")
+        self.live_label = _live_label()  # a live bundle: when it starts, or that it is on the air
         self.owned_label = QLabel()
         self.campaign_bar = QProgressBar()
         self.campaign_bar.setTextVisible(False)
@@ -113,6 +118,8 @@ class BundlePage(QWidget):
         self.panel: QWidget | None = None
         layout.addLayout(self.panel_box)
         layout.addWidget(self.files, 1)
+        layout.addStretch(0)  # takes the files' room when a live bundle has none (_show_live)
+        self._page_layout = layout
 
     def set_panel(self, panel: QWidget | None) -> None:
         """Host ``panel`` under the description (``None`` removes the one shown); this page knows nothing of it."""
@@ -224,6 +231,7 @@ class BundlePage(QWidget):
         live = is_live(detail)
         self.live_label.setVisible(live)
         self.files.setVisible(not live)
+        self._page_layout.setStretch(self._page_layout.count() - 1, 1 if live else 0)
         if not live:
             return
         self.creator.setText(f"by {detail.creator} · live broadcast")
