@@ -24,7 +24,7 @@ from storefront.catalog import CampaignSpec, new_bundle_id, register_bundle
 from storefront.config import StoreConfig
 from storefront.creators import require_creator, require_own_bundle
 from storefront.db import Database
-from storefront.errors import ConflictError, NotFoundError
+from storefront.errors import ConflictError
 from storefront.keys import StoreKeys
 from storefront.live_checks import LiveRequest
 from storefront.models import Bundle, CampaignTier, LiveEvent, LiveState
@@ -42,10 +42,6 @@ def swarm_hash(stream_id_hex: str) -> str:
     """The 20-byte info-hash (hex) a stream's live swarm announces under. The same bytes as
     ``app.live.blocks.swarm_info_hash`` (the store may import only ``app.bundle``; a test holds them equal)."""
     return hashlib.sha1(b"bundlecast/live-swarm/v1" + bytes.fromhex(stream_id_hex), usedforsecurity=False).hexdigest()
-
-
-def gate_name(gate_type: str) -> str:
-    return gate_type  # the bundle's gate type: free, email, paid or campaign
 
 
 def register_live_event(
@@ -154,18 +150,6 @@ class LiveEvents:
                 event.state_changed_at = dt.datetime.now(dt.UTC)
             return {"bundle_id": bundle_id, "state": event.state}
 
-    def event(self, bundle_id: str) -> dict[str, Any]:
-        """One live bundle's broadcast facts (404 when the bundle is not live)."""
-        with self._db.session() as session:
-            row = session.execute(
-                select(LiveEvent, Bundle)
-                .join(Bundle, Bundle.id == LiveEvent.bundle_id)
-                .where(LiveEvent.bundle_id == bundle_id)
-            ).first()
-            if row is None:
-                raise NotFoundError(f"There is no live broadcast {bundle_id!r} in this store.", code="unknown_bundle")
-            return _entry(row[0], row[1])
-
     def listing(self, now: dt.datetime | None = None) -> dict[str, list[dict[str, Any]]]:
         """``live_now`` (on the air, earliest start first) and ``upcoming`` (scheduled, soonest first)."""
         now = now or dt.datetime.now(dt.UTC)
@@ -198,10 +182,6 @@ class LiveEvents:
                 )
             )
 
-    def open_swarm_hashes(self) -> list[str]:
-        with self._db.session() as session:
-            return list(session.scalars(select(LiveEvent.swarm_hash).where(LiveEvent.state != LiveState.ENDED)))
-
 
 def live_view(session: Session, bundle_id: str) -> dict[str, Any] | None:
     """A live bundle's broadcast for its detail page (``LiveInfo``), in the caller's session."""
@@ -222,7 +202,7 @@ def _entry(event: LiveEvent, bundle: Bundle) -> dict[str, Any]:
         "title": bundle.title,
         "creator": bundle.creator,
         "starts_at": int(event.starts_at.timestamp()),
-        "gate": gate_name(bundle.gate_type),
+        "gate": bundle.gate_type,  # free, email, paid or campaign
         "price_cents": bundle.price_cents,
         "state": event.state,
         "stream_id": event.stream_id,

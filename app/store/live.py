@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from app.store.errors import MalformedResponse
+from app.store.errors import MalformedResponse, StoreError
 from app.store.parsing import Fields
 from app.store.transport import Transport
 
@@ -137,11 +137,11 @@ def fetch_listing(http: Transport) -> LiveListing:
     return parse_listing(http.request("GET", "/live"))
 
 
-def post_live(http: Transport, token: str, event: NewLiveEvent, *, unauthorized: Any) -> LiveCreated:
+def post_live(http: Transport, token: str, event: NewLiveEvent, *, unauthorized: type[StoreError]) -> LiveCreated:
     return parse_created(
         http.request("POST", "/creator/live", body=event.as_json(), token=token, unauthorized=unauthorized)
     )
 
 
-def put_state(http: Transport, token: str, path: str, state: LiveState, *, unauthorized: Any) -> LiveState:
+def put_state(http: Transport, token: str, path: str, state: LiveState, *, unauthorized: type[StoreError]) -> LiveState:
     return parse_state(http.request("PUT", path, body={"state": state.value}, token=token, unauthorized=unauthorized))
