@@ -324,7 +324,7 @@ def main() -> None:
     parser.add_argument("--origin-factor", type=float, default=2.0, help="origin upload cap, x the stream rate")
     parser.add_argument("--copies", type=int, default=1, help="origin copies of each block per stripe")
     parser.add_argument("--fanout", type=int, default=3, help="most children a viewer takes per stripe")
-    parser.add_argument("--per-process", type=int, default=1, help="viewers hosted by each viewer process")
+    parser.add_argument("--per-process", type=int, default=8, help="viewers hosted by each viewer process")
     parser.add_argument("--verbose", action="store_true", help="each viewer's final figures, on stderr")
     args = parser.parse_args()
     figures = run(args)
