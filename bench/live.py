@@ -276,7 +276,19 @@ def _figures(
         "origin_rss_mb": origin_final.get("rss_mb"),
         "departed": audience.departed,
         "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},
+        "rss_by_minute": _rss_by_minute(audience.hosts),
     }
+
+
+def _rss_by_minute(hosts: list[ViewerHostProcess]) -> list[float]:
+    """Resident memory per hosted viewer, sampled about once a minute in every host (the flatness of memory)."""
+    rows = min((len(h.samples) for h in hosts), default=0)
+    out = []
+    for index in range(rows):
+        rss = sum(h.samples[index][1] for h in hosts)
+        viewers = sum(h.samples[index][3] for h in hosts)
+        out.append(round(rss / max(1, viewers), 2))
+    return out
 
 
 def _table(f: dict[str, Any]) -> str:
@@ -296,6 +308,7 @@ def _table(f: dict[str, Any]) -> str:
             "resident memory per viewer, start / end",
             f"{f['rss_mb_per_viewer_start']:.1f} / {f['rss_mb_per_viewer_end']:.1f} MB ({f['per_process']} a process)",
         ),
+        ("resident memory per viewer, each minute (MB)", " ".join(f"{x:.1f}" for x in f["rss_by_minute"])),
         (
             "stripe parents lost: departed / stale / refused / orphaned",
             "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f}".format(**f["tree"]),
