@@ -15,7 +15,9 @@ resident memory per viewer (at the start and the end of the measured window), an
 trees (parents lost and why, loops broken, rejoin times). Last line: one JSON object. The machine is shared: run it
 several times.
 
-Run: .venv/bin/python bench/live.py [--viewers 40] [--kbps 1500] [--minutes 1] ([--viewers 350 --kbps 500])
+Run: .venv/bin/python bench/live.py [--viewers 40] [--kbps 1500] [--minutes 1] [--per-process 8]
+     .venv/bin/python bench/live.py --viewers 350 --kbps 500 --per-process 50   (the seed's audience size)
+     .venv/bin/python bench/live.py --minutes 10   (memory per viewer each minute: it must stay flat)
 """
 
 from __future__ import annotations
