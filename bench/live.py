@@ -15,7 +15,9 @@ resident memory per viewer (at the start and the end of the measured window), an
 trees (parents lost and why, loops broken, rejoin times). Last line: one JSON object. The machine is shared: run it
 several times.
 
-Run: .venv/bin/python bench/live.py [--viewers 40] [--kbps 1500] [--minutes 1] ([--viewers 350 --kbps 500])
+Run: .venv/bin/python bench/live.py [--viewers 40] [--kbps 1500] [--minutes 1] [--per-process 8]
+     .venv/bin/python bench/live.py --viewers 350 --kbps 500 --per-process 50   (the seed's audience size)
+     .venv/bin/python bench/live.py --minutes 10   (memory per viewer each minute: it must stay flat)
 """
 
 from __future__ import annotations
@@ -276,7 +278,19 @@ def _figures(
         "origin_rss_mb": origin_final.get("rss_mb"),
         "departed": audience.departed,
         "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},
+        "rss_by_minute": _rss_by_minute(audience.hosts),
     }
+
+
+def _rss_by_minute(hosts: list[ViewerHostProcess]) -> list[float]:
+    """Resident memory per hosted viewer, sampled about once a minute in every host (the flatness of memory)."""
+    rows = min((len(h.samples) for h in hosts), default=0)
+    out = []
+    for index in range(rows):
+        rss = sum(h.samples[index][1] for h in hosts)
+        viewers = sum(h.samples[index][3] for h in hosts)
+        out.append(round(rss / max(1, viewers), 2))
+    return out
 
 
 def _table(f: dict[str, Any]) -> str:
@@ -296,6 +310,7 @@ def _table(f: dict[str, Any]) -> str:
             "resident memory per viewer, start / end",
             f"{f['rss_mb_per_viewer_start']:.1f} / {f['rss_mb_per_viewer_end']:.1f} MB ({f['per_process']} a process)",
         ),
+        ("resident memory per viewer, each minute (MB)", " ".join(f"{x:.1f}" for x in f["rss_by_minute"])),
         (
             "stripe parents lost: departed / stale / refused / orphaned",
             "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f}".format(**f["tree"]),
@@ -324,7 +339,7 @@ def main() -> None:
     parser.add_argument("--origin-factor", type=float, default=2.0, help="origin upload cap, x the stream rate")
     parser.add_argument("--copies", type=int, default=1, help="origin copies of each block per stripe")
     parser.add_argument("--fanout", type=int, default=3, help="most children a viewer takes per stripe")
-    parser.add_argument("--per-process", type=int, default=1, help="viewers hosted by each viewer process")
+    parser.add_argument("--per-process", type=int, default=8, help="viewers hosted by each viewer process")
     parser.add_argument("--verbose", action="store_true", help="each viewer's final figures, on stderr")
     args = parser.parse_args()
     figures = run(args)

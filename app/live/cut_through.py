@@ -34,23 +34,28 @@ class PartAssembler:
     """One connection's blocks in progress: bounded in number and (by ``wire.MAX_FRAME``) in size."""
 
     def __init__(self) -> None:
-        self._blocks: OrderedDict[int, bytearray] = OrderedDict()
+        # seq -> (the parts as they came, how many bytes of the block arrived); joined once, when complete
+        self._blocks: OrderedDict[int, tuple[list[bytes], int]] = OrderedDict()
 
     def start(self, part: Part) -> None:
         self._blocks.pop(part.seq, None)
-        self._blocks[part.seq] = bytearray(part.data)
+        # No buffer grown part by part (a reallocation every 8 KiB fragmented the heap of a many-viewer process),
+        # none allocated at the size the header claims either (a 16-byte part could then cost 512 KiB).
+        self._blocks[part.seq] = ([part.data], len(part.data))
         while len(self._blocks) > MAX_ASSEMBLIES:
             self._blocks.popitem(last=False)
 
     def extend(self, part: Part) -> bool:
         """Append a later part; False (and the assembly forgotten) if it does not continue one."""
-        buffer = self._blocks.get(part.seq)
-        if buffer is None:
+        held = self._blocks.get(part.seq)
+        if held is None:
             return False
-        if len(buffer) != part.offset:
+        parts, filled = held
+        if filled != part.offset:
             del self._blocks[part.seq]
             return False
-        buffer += part.data
+        parts.append(part.data)
+        self._blocks[part.seq] = (parts, part.end)
         return True
 
     def in_progress(self, seq: int) -> bool:
@@ -59,11 +64,11 @@ class PartAssembler:
 
     def take_if_complete(self, part: Part) -> bytes | None:
         """The whole block once ``part`` completed it (the assembly is then forgotten)."""
-        buffer = self._blocks.get(part.seq)
-        if buffer is None or len(buffer) < part.total:
+        held = self._blocks.get(part.seq)
+        if held is None or held[1] < part.total:
             return None
         del self._blocks[part.seq]
-        return bytes(buffer)
+        return b"".join(held[0])
 
 
 @dataclass(slots=True)

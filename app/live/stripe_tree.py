@@ -247,18 +247,14 @@ class StripeTrees:
         """A neighbour's SUBSCRIBE: accept the stripes that fit (never for one of our own ancestors)."""
         nb.subscribes_received += 1
         nb.subscribed_mask = 0  # count the slots as if this peer held none, then grant what fits
-        slots = self.slots(neighbours)
-        accepted = 0
         for stripe in range(self._config.stripes):
             if not mask >> stripe & 1:
                 continue
-            if slots[stripe] <= 0 or nb.node_id in self.paths[stripe]:
+            # Per stripe, and for a viewer also one pool shared by all stripes: recounted after each grant.
+            if self.slots(neighbours)[stripe] <= 0 or nb.node_id in self.paths[stripe]:
                 self.counters.children_refused += 1
                 continue
-            accepted |= 1 << stripe
-            # Per stripe, and for a viewer also one pool shared by all stripes.
-            slots = [n - 1 if (s == stripe or not self._config.is_origin) else n for s, n in enumerate(slots)]
-        nb.subscribed_mask = accepted
+            nb.subscribed_mask |= 1 << stripe
 
     def status_frame(self, nb: Neighbour, slots: Sequence[int]) -> bytes:
         return wire.status(

@@ -19,6 +19,10 @@ from tests.live.swarm import ROOT, LiveBundle, wait_for
 Address = tuple[str, int]
 
 
+SAMPLE_EVERY_S = 60.0
+MAX_SAMPLES = 240
+
+
 def name_of(address: Address) -> str:
     return f"{address[0]}:{address[1]}"
 
@@ -51,6 +55,7 @@ class ViewerHostProcess:
         self._marked = False
         self._stderr: list[str] = []
         self.members: set[str] = set()
+        self.samples: list[tuple[float, float, float, int]] = []  # (time, RSS MB, CPU s, viewers), each minute
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
 
@@ -76,6 +81,9 @@ class ViewerHostProcess:
             self.gaps.setdefault(event["viewer"], []).append(event)
         elif kind == "stats":
             self.stats = event
+            if not self.samples or event["now"] - self.samples[-1][0] >= SAMPLE_EVERY_S:
+                self.samples.append((event["now"], event["rss_mb"], event["cpu_s"], len(event["viewers"])))
+                del self.samples[:-MAX_SAMPLES]
             if event.get("final"):
                 self.final_stats = event
             if self._marked and self.marked_stats is None:

@@ -1,0 +1,138 @@
+"""Unit tests of the stripe trees' logic (``app.live.stripe_tree``) on neighbours that only record what is sent.
+
+What must hold for the trees to heal under churn: nobody picks a parent below itself (the path check — no loops,
+so no hold-down), an orphan keeps its own children while it re-parents, a refused subscription is recognised from
+the answer at once, and a parent whose stripe went quiet while the stream went on is replaced.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from app.live import wire
+from app.live.neighbour import Neighbour
+from app.live.node import NodeConfig
+from app.live.stripe_tree import ORPHAN_GRACE_S, STALE_PARENT_S, StripeTrees
+from app.live.wire import NO_ROUTE, Status
+
+K = 4
+ME = b"me------"
+
+
+def _config(**changes: Any) -> NodeConfig:
+    return NodeConfig(stream_id=b"s" * 16, host="127.0.0.2", stripes=K, upload_bps=3_000_000, **changes)
+
+
+def _neighbour(node_id: bytes, *, hops: int, free: int = 2, path: tuple[bytes, ...] = (), origin: bool = False) -> Any:
+    nb = Neighbour(
+        node_id=node_id,
+        address=("127.0.0.3", 1),
+        reader=None,  # type: ignore[arg-type]  # never read: the tree logic only queues control frames
+        writer=None,  # type: ignore[arg-type]
+        uplink=None,  # type: ignore[arg-type]
+        profile=None,  # type: ignore[arg-type]
+        rng=random.Random(1),
+        is_origin=origin,
+    )
+    nb.status = Status(hops=(hops,) * K, free=(free,) * K, pushing_to_you=0, paths=((*path, node_id),) * K)
+    return nb
+
+
+def _accept_all(nb: Neighbour) -> None:
+    """The parent's answer: it pushes every stripe we asked for (answering all our SUBSCRIBEs so far)."""
+    assert nb.status is not None
+    nb.status = Status(
+        hops=nb.status.hops,
+        free=nb.status.free,
+        pushing_to_you=nb.my_stripes_mask,
+        subscribes_seen=nb.subscribes_sent,
+        paths=nb.status.paths,
+    )
+
+
+def test_a_node_never_picks_a_parent_whose_path_runs_through_itself() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    below_me = _neighbour(b"child---", hops=1, path=(ME,))  # its route to the origin is through us
+    deeper = _neighbour(b"other---", hops=3, path=(b"a" * 8, b"b" * 8))
+    trees.keep_parents([below_me, deeper], 0.0, newest=None)
+    assert all(parent is deeper for parent in trees.parents)
+    assert trees.hops == [4] * K and trees.paths[0] == (b"a" * 8, b"b" * 8, b"other---", ME)
+
+
+def test_a_parent_does_not_accept_one_of_its_own_ancestors() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    parent = _neighbour(b"parent--", hops=1)
+    trees.keep_parents([parent], 0.0, newest=None)  # our path now holds the parent
+    trees.grant(parent, 0b1111, [parent])
+    assert parent.subscribed_mask == 0 and trees.counters.children_refused == K
+
+
+def test_an_orphan_keeps_its_children_and_re_parents_in_the_same_round() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    parent = _neighbour(b"parent--", hops=1, free=4)
+    child = _neighbour(b"child---", hops=NO_ROUTE, path=())
+    trees.keep_parents([parent, child], 0.0, newest=10)
+    trees.grant(child, 0b1111, [parent, child])
+    assert child.subscribed_mask == 0b1111
+    backup = _neighbour(b"backup--", hops=2, free=4)
+    parent.closed = True
+    assert trees.on_gone(parent, 0.5)
+    trees.keep_parents([child, backup], 0.5, newest=12)
+    assert all(p is backup for p in trees.parents)
+    assert child.subscribed_mask == 0b1111  # nobody below us was let go
+    assert trees.hops == [3] * K and trees.counters.parents_departed == K
+    assert all(n < NO_ROUTE for n in trees.hops)  # no hold-down: the route is advertised again at once
+
+
+def test_a_refusal_is_recognised_from_the_answer_and_the_next_neighbour_is_asked() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    first = _neighbour(b"first---", hops=1, free=4)
+    second = _neighbour(b"second--", hops=5, free=4)  # far enough down that sharing `first` still wins
+    trees.keep_parents([first, second], 0.0, newest=None)
+    assert all(p is first for p in trees.parents)
+    # Its answer (it had read our SUBSCRIBE) accepts nothing: full after all.
+    assert first.status is not None
+    first.status = Status(first.status.hops, (0,) * K, 0, first.subscribes_sent, first.status.paths)
+    trees.keep_parents([first, second], 0.01, newest=None)  # 10 ms later, not a second
+    assert all(p is second for p in trees.parents)
+    assert trees.counters.parents_refused == K
+
+
+def test_children_wait_for_an_orphaned_parent_then_move_to_one_with_a_route() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    parent = _neighbour(b"parent--", hops=1, free=4)
+    trees.keep_parents([parent], 0.0, newest=0)
+    _accept_all(parent)
+    orphaned = Status((NO_ROUTE,) * K, (0,) * K, parent.my_stripes_mask, parent.subscribes_sent, ((),) * K)
+    parent.status = orphaned
+    parent.last_block_at = dict.fromkeys(range(K), 1.0)
+    other = _neighbour(b"other---", hops=2, free=4)
+    trees.keep_parents([parent, other], 1.0, newest=2)
+    assert all(p is parent for p in trees.parents)  # it may re-parent in a moment: stay
+    trees.keep_parents([parent, other], 1.0 + ORPHAN_GRACE_S + 0.1, newest=3)
+    assert all(p is other for p in trees.parents)
+    assert trees.counters.parents_orphaned == K
+
+
+def test_a_parent_is_stale_only_when_the_stream_went_on_without_it() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    parent = _neighbour(b"parent--", hops=1, free=4)
+    other = _neighbour(b"other---", hops=5, free=4)
+    trees.keep_parents([parent, other], 0.0, newest=100)
+    _accept_all(parent)
+    later = STALE_PARENT_S + 1
+    trees.keep_parents([parent, other], later, newest=101)  # a slow broadcaster: nothing new anywhere
+    assert all(p is parent for p in trees.parents)
+    trees.keep_parents([parent, other], later + 0.1, newest=100 + 2 * K)  # blocks came, none from it
+    assert all(p is other for p in trees.parents) and trees.counters.parents_stale == K
+
+
+def test_the_subscribe_frames_count_what_the_status_answers() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    parent = _neighbour(b"parent--", hops=1, free=4)
+    trees.keep_parents([parent], 0.0, newest=None)
+    sent = [frame for frame in parent._control if frame[4] == wire.Kind.SUBSCRIBE]
+    # One SUBSCRIBE a stripe, each remembered with its number: the answer to the n-th says "seen n".
+    assert len(sent) == parent.subscribes_sent == K
+    assert parent.asked_at == {stripe: stripe + 1 for stripe in range(K)}
