@@ -32,12 +32,15 @@ class PlayableCopiesHost(QObject):
         tasks: TaskRunner,
         bundle_of_torrent: Callable[[str], str | None],
         parent: QObject | None = None,
+        *,
         open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl,
+        torrent_of_bundle: Callable[[str], str | None] = lambda _bundle_id: None,
     ) -> None:
         super().__init__(parent)
         self.copies = copies
         self._tasks = tasks
         self._bundle_of_torrent = bundle_of_torrent
+        self._torrent_of_bundle = torrent_of_bundle
         self._open_url = open_url
         self.seen: dict[str, tuple[str, Manifest]] = {}  # torrent id → (bundle id, manifest) of bundles synced
 
@@ -63,6 +66,9 @@ class PlayableCopiesHost(QObject):
         if known is None or not self.copies.choices.remove_with_bundle:
             return
         bundle_id, manifest = known
+        current = self._torrent_of_bundle(bundle_id)
+        if current is not None and current != torrent_id:
+            return  # a release replaced this torrent with the grown one: the bundle and its copies stay
         self._tasks.run(lambda: self.copies.remove_with_bundle(manifest),
                         lambda removed: self.copies_written.emit(bundle_id, []), self._on_error)
 
@@ -110,6 +116,7 @@ def build_playable_copies_host(
     copies = PlayableCopies(CopyChoices(index.path.parent / "playable-copies.json"), FanFolders.from_environment(),
                             reader)
     host = PlayableCopiesHost(copies, tasks, lambda tid: r.bundle_id if (r := index.by_torrent(tid)) else None,
-                              parent=parent)
+                              parent=parent,
+                              torrent_of_bundle=lambda bundle_id: r.torrent_id if (r := index.get(bundle_id)) else None)
     host.seen = seen
     return host

@@ -84,6 +84,8 @@ def test_a_release_keeps_locked_names_and_its_playable_copy_follows(
         page = window.section.store_page.bundle_page
         with qtbot.waitSignal(window.copies.copies_written, timeout=30_000):
             page.copies_box.click()  # playable copies of this album, please
+        page.remove_copies_box.click()  # and remove them with the bundle: a release must not count as a removal
+        qtbot.waitUntil(lambda: window.copies.copies.choices.remove_with_bundle, timeout=10_000)
         press(window, "download")
         music, downloads = home / "Music" / title, window.downloads / title
         qtbot.waitUntil(lambda: music.is_dir() and sorted(p.name for p in music.iterdir()) == [FREE, BOUGHT],
