@@ -9,9 +9,11 @@ and waits until every port accepts connections. The caller stops it (``Nginx.sto
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -42,9 +44,21 @@ class Nginx:
     proc: subprocess.Popen[bytes]
 
     def stop(self) -> None:
+        """Fast shutdown (SIGTERM: the master stops its workers), then whatever is left of its process group is
+        killed: SIGKILL on the master alone left its workers running, still bound to the test's ports."""
         if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        _kill_group(self.proc.pid)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def _conf(root: Path, server_blocks: str) -> str:
@@ -79,12 +93,13 @@ def start_nginx(root: Path, server_blocks: str, ports: list[int], timeout: float
     # -p: its own prefix; -e: the startup error log too (the default is /var/log/nginx, root's).
     argv = ["nginx", "-p", f"{root}/", "-c", str(conf), "-e", str(root / "error.log")]
     with (root / "stderr.log").open("wb") as err:
-        proc = subprocess.Popen(argv, stdout=err, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, stdout=err, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout
     while not all(_accepts(port) for port in ports):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             proc.wait(10)
+            _kill_group(proc.pid)
             logs = "".join(p.read_text() for p in (root / "stderr.log", root / "error.log") if p.exists())
             raise AssertionError(f"nginx did not start: {logs[-2000:]}")
         time.sleep(0.1)
