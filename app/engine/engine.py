@@ -44,9 +44,10 @@ from app.engine.reads import checked_file_info, file_entries, peer_entries, trac
 from app.engine.redial import Redialer
 from app.engine.registry import Registry, TorrentRecord
 from app.engine.resume_keeper import ResumeKeeper
-from app.engine.resume_store import ResumeStore, atomic_write
+from app.engine.resume_store import ResumeStore
 from app.engine.seed_limits import SeedLimitBook
 from app.engine.session_settings import RECONNECT_BACKOFF_S, settings_pack
+from app.engine.session_state import load_session_params, save_session_params
 from app.engine.settings import EngineSettings, SeedLimitAction
 from app.engine.snapshots import SnapshotBook, snapshot_from_resume, snapshot_from_status
 from app.engine.stream import PieceSignal, TorrentStream
@@ -112,7 +113,7 @@ class Engine:
         if self._session is not None:
             return
         self._state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        params = self._load_session_params()
+        params = load_session_params(self._state_dir)
         merged: Any = dict(params.settings)
         merged.update(settings_pack(self._settings, self._proxy_password))
         params.settings = merged
@@ -162,10 +163,7 @@ class Engine:
         missing = self._keeper.save_all_and_wait(pump.pump_once, timeout)
         if missing:
             log.warning("shutdown: %d resume answers missing; their previous files stay", missing)
-        try:
-            atomic_write(self._state_dir / "session.dat", lt.write_session_params_buf(session.session_state()))
-        except OSError:
-            log.exception("could not save the session parameters")
+        save_session_params(self._state_dir, session)
         session.apply_settings({"stop_tracker_timeout": 1})  # the destructor announces "stopped" within this
 
     # --- adding -------------------------------------------------------------------------------------------
@@ -587,17 +585,6 @@ class Engine:
             self.remove(tid)
         else:
             self.pause(tid)
-
-    def _load_session_params(self) -> lt.session_params:
-        path = self._state_dir / "session.dat"
-        if path.exists():
-            try:
-                return lt.read_session_params(path.read_bytes())
-            except (RuntimeError, OSError) as exc:
-                target = path.with_name(f"session.dat.corrupt-{int(time.time())}")
-                log.error("session parameters unreadable (%s); moved aside to %s", exc, target.name)
-                path.replace(target)
-        return lt.session_params()
 
     def _require_session(self) -> lt.session:
         if self._session is None:
