@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.bundle import BundleKind
@@ -84,8 +84,9 @@ def catalog(
     where = []  # kind and sort are checked by their schema (an enum each): 422 invalid_kind / invalid_sort
     if kind is not None:
         where.append(Bundle.kind == kind.value)
-    else:  # issue 9: broadcasts are listed by GET /live (and kind=live); the catalog is what can be downloaded
-        where.append(Bundle.kind != BundleKind.LIVE.value)
+    else:  # issue 9: broadcasts are listed by GET /live (and kind=live); the catalog is what can be downloaded —
+        # which includes a broadcast once its recording is out (a release with files: total_size > 0)
+        where.append(or_(Bundle.kind != BundleKind.LIVE.value, Bundle.total_size > 0))
     if q and q.strip():
         needle = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(Bundle.search_text.like(f"%{needle}%", escape="\\"))

@@ -244,6 +244,8 @@ class StoreActions(QObject):
                      "Your card is only charged if the campaign reaches its goal.")
         elif gate.type is GateType.PWYW:
             price = f"Pay what you want for “{detail.title}”."
+        elif detail.live is not None and detail.files:  # an ended broadcast's recording (its ticket opens it)
+            price = f"The recording of “{detail.title}” for {format_price(gate.price_cents or 0, gate.currency)}."
         elif detail.live is not None:
             price = f"A ticket to “{detail.title}” for {format_price(gate.price_cents or 0, gate.currency)}."
         else:
@@ -286,7 +288,7 @@ class StoreActions(QObject):
         self.license_acquired.emit(lic.bundle_id, title)
         if purchase:
             self.purchase_completed.emit(lic.bundle_id, title)
-        if detail is None or detail.live is None:  # a live bundle's ticket has nothing to download
+        if detail is None or detail.live is None or detail.files:  # a ticket has nothing to download until a recording
             self.download(lic.bundle_id)
         self.open_bundle(lic.bundle_id)
 

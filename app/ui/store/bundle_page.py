@@ -29,7 +29,7 @@ from app.library.file_titles import titled_in_release_order
 from app.store.models import BundleDetail, GateType
 from app.ui.icons import lock_icon
 from app.ui.store.catalog_page import gate_label
-from app.ui.store.live_text import is_live, live_buttons, state_text, ticket_label
+from app.ui.store.live_text import has_recording, is_live, live_buttons, state_text, ticket_label
 from app.ui.units import format_price, format_size
 
 LOCKED_TEXT, YOURS_TEXT, FREE_TEXT = "Locked", "Unlocked: yours", "Free"
@@ -229,13 +229,16 @@ class BundlePage(QWidget):
     def _show_live(self, detail: BundleDetail, owned: bool) -> None:
         """A live bundle (issue 9): when it starts and its gate's button or Watch, in place of files and downloads."""
         live = is_live(detail)
+        recorded = has_recording(detail)  # an ended broadcast's recording: files and the ordinary buttons stay
         self.live_label.setVisible(live)
-        self.files.setVisible(not live)
-        self._page_layout.setStretch(self._page_layout.count() - 1, 1 if live else 0)
+        self.files.setVisible(not live or recorded)
+        self._page_layout.setStretch(self._page_layout.count() - 1, 1 if live and not recorded else 0)
         if not live:
             return
         self.creator.setText(f"by {detail.creator} · live broadcast")
         self.live_label.setText(state_text(detail))
+        if recorded:
+            return
         self.swarm.setText(f"Live swarm: {detail.swarm.leechers + detail.swarm.seeders} peers")
         shown = live_buttons(detail, owned)
         for key, button in self.buttons.items():

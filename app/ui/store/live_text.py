@@ -17,6 +17,13 @@ def is_live(detail: BundleDetail) -> bool:
     return detail.kind == LIVE_KIND and detail.live is not None
 
 
+def has_recording(detail: BundleDetail) -> bool:
+    """Whether an ended broadcast's recording is out (published as the live bundle's release, with its files): its
+    page is then an ordinary bundle's — files, Download and Play, or the gate's button, which the ticket already passed.
+    """
+    return is_live(detail) and detail.live is not None and detail.live.state == "ended" and bool(detail.files)
+
+
 def start_text(starts_at: datetime, now: datetime | None = None) -> str:
     """``Sat 7 Dec, 20:00 (in 3 days)``, in local time; the year only when it is not this year."""
     now = now or datetime.now(UTC)
@@ -59,7 +66,7 @@ def state_text(detail: BundleDetail, now: datetime | None = None) -> str:
     if detail.live.state == "on_air":
         return "● LIVE now"
     if detail.live.state == "ended":
-        return "This broadcast has ended."
+        return "This broadcast has ended. Its recording is below." if detail.files else "This broadcast has ended."
     return f"Starts {start_text(detail.live.starts_at, now)}"
 
 
