@@ -8,7 +8,7 @@ longer captured, so it leaves gross and fees), the store's fee is ``fee_percent`
 the nearest cent, net = gross - payment fees - store fee; the store owes the sum of nets (no payout is recorded
 yet, so ``paid_out_cents`` is 0). The ledger lists a refunded sale or pledge twice — the sale (or pledge) at its
 time and the refund (negative gross and fee) at the refund's — so its entries still sum to gross. Every entry names
-its buyer as ``buyer_label`` allows and carries its charge's status (``captured`` or ``refunded``).
+its buyer as ``buyer_label`` names them and carries its charge's status (``captured`` or ``refunded``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from storefront.models import (
     Charge,
     ChargeStatus,
     DownloadDay,
-    EmailSubscription,
     Pledge,
     PledgeStatus,
     utcnow,
@@ -43,12 +42,10 @@ def store_fee(gross_cents: int, fee_percent: int) -> int:
     return (gross_cents * fee_percent + 50) // 100
 
 
-def buyer_label(creator_id: str, buyer_id: str | None, consented_email: str | None) -> str:
-    """Who paid, as the creator may see them: the address the buyer gave this bundle's e-mail gate and confirmed
-    (the creator already holds it in the subscribers export), else a pseudonym — stable for this creator, different
-    for every other creator, so creators cannot match their buyers up — never the account's own e-mail."""
-    if consented_email:
-        return consented_email
+def buyer_label(creator_id: str, buyer_id: str | None) -> str:
+    """Who paid, as a creator may see them: a pseudonym ("Fan 3f9a2c"), stable for this creator and different for
+    every other creator (so creators cannot match their buyers up) — never the buyer's e-mail. A bundle that is sold
+    or backed has no e-mail gate, so its creator holds no address of its buyers to show."""
     if buyer_id is None:
         return "A backer without an account"
     return "Fan " + hashlib.sha256(f"{creator_id}:{buyer_id}".encode()).hexdigest()[:6]
@@ -101,14 +98,6 @@ def dashboard(
             ).all()
         )
         campaigns = {c.bundle_id: c for c in session.scalars(select(Campaign).where(Campaign.bundle_id.in_(ids)))}
-        consented: dict[tuple[str, str | None], str] = {
-            (bundle_id, account): email
-            for bundle_id, account, email in session.execute(
-                select(EmailSubscription.bundle_id, EmailSubscription.account_id, EmailSubscription.email).where(
-                    EmailSubscription.bundle_id.in_(ids), EmailSubscription.confirmed_at.is_not(None)
-                )
-            )
-        }
         days = list(
             session.execute(
                 select(DownloadDay.bundle_id, DownloadDay.day, DownloadDay.count).where(DownloadDay.bundle_id.in_(ids))
@@ -120,7 +109,7 @@ def dashboard(
     for charge_id, buyer_id, bundle_id, purpose, amount, fee, status, created, updated in charges:
         line = per_bundle[bundle_id]
         kind = "sale" if purpose == "purchase" else "pledge"
-        who = buyer_label(account_id, buyer_id, consented.get((bundle_id, buyer_id)))
+        who = buyer_label(account_id, buyer_id)
         entry = {"charge_id": charge_id, "bundle_id": bundle_id, "buyer": who, "status": str(status)}
         if status == ChargeStatus.REFUNDED:  # the sale, then the refund taking it back out (storefront.refunds)
             line["refunds"] += 1

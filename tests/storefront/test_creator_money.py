@@ -16,6 +16,7 @@ import pytest
 
 from app.bundle import GateType, GrantScope, load_public_key, verify_license
 from app.store.creator import CreatorClient
+from storefront.creator_dashboard import buyer_label
 from storefront.models import ChargeStatus, Purchase
 from tests.storefront import creator_store
 from tests.storefront.creator_store import (
@@ -144,6 +145,7 @@ def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
     # Buyers are named without their account's e-mail (none of them gave it to an e-mail gate of this creator).
     buyers_shown = {e["buyer"] for e in dashboard["payouts"]["entries"]}
     assert len(buyers_shown) == 3 and all(b.startswith("Fan ") and "@" not in b for b in buyers_shown)
+    assert len({e["buyer"] for e in refund_entries}) == 1  # the same pseudonym on the sale and its refund
     assert sum(d["count"] for d in dashboard["series"]["downloads_per_day"]) == 2
     assert sum(d["gross_cents"] for d in dashboard["series"]["revenue_per_day"]) == gross
     # Updates: the creator posts, anyone reads.
@@ -206,3 +208,9 @@ def test_a_refund_is_refused_to_anyone_but_the_bundles_creator_and_the_operators
         b for b in api.get("/creators/dashboard", headers=bearer(token)).json()["bundles"] if b["bundle_id"] == paid
     )
     assert (line["sales"], line["refunds"], line["gross_cents"]) == (1, 1, 300)
+
+
+def test_a_buyer_is_a_pseudonym_stable_for_one_creator_and_different_for_another() -> None:
+    assert buyer_label("creator-a", "fan-1") == buyer_label("creator-a", "fan-1")
+    assert buyer_label("creator-a", "fan-1") != buyer_label("creator-b", "fan-1")  # creators cannot match buyers up
+    assert buyer_label("creator-a", "fan-1") != buyer_label("creator-a", "fan-2")
