@@ -3,8 +3,10 @@
 role, the app's ``Publisher`` pointed at that store (an in-memory bundle-key store: no keyring needed), a campaign
 with tiers, closing it by the CLI, and reads of the store's own books (its charges, the test-card provider's ledger).
 
-The test modules import ``store`` and ``api`` by name (pytest finds fixtures in a module's namespace; the storefront
-``conftest.py``'s ``store`` is the seeded catalog, which these tests must not publish into).
+The live-store tests (a creator announcing broadcasts) use it too; the store runs in demo mode, so an e-mail gate
+shows its code instead of mailing it. The test modules bind ``store`` and ``api`` by name (pytest finds fixtures in
+a module's namespace; the storefront ``conftest.py``'s ``store`` is the seeded catalog, which these tests must not
+publish into).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ T = TypeVar("T")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
     data = tmp_path_factory.mktemp("creator-store") / "data"
     data.mkdir()
-    server = StoreProcess(data).start()
+    server = StoreProcess(data, env={"BUNDLECAST_STORE_DEMO": "1"}).start()  # the e-mail gate shows its code
     yield server
     server.stop()
 

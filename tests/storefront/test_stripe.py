@@ -25,17 +25,8 @@ from storefront.db import Database
 from storefront.models import Charge, StripeEvent, StripePayment
 from storefront.payments import Card, CardDeclinedError, InsufficientFundsError, InvalidCardError, PaymentError
 from storefront.payments.stripe_provider import StripeProvider
-from tests.storefront.store_support import (
-    CREATOR_EMAIL,
-    CREATOR_PASSWORD,
-    GOOD_CARD,
-    REPO,
-    SeededStore,
-    StoreProcess,
-    auth,
-    seed_store,
-    sign_up_and_in,
-)
+from tests.storefront import store_support
+from tests.storefront.store_support import GOOD_CARD, REPO, SeededStore, StoreProcess, auth, seed_store, sign_up_and_in
 from tests.support.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, fake_stripe, signed_event
 
 pytestmark = pytest.mark.timeout(180)
@@ -287,7 +278,9 @@ def test_a_pledge_charged_at_the_close_is_refunded_through_stripe_by_the_campaig
 
 def _seeded_creator(api: httpx.Client) -> str:
     """The seeded creator's bearer token (the account that owns the seeded bundles)."""
-    signed = api.post("/sessions", json={"email": CREATOR_EMAIL, "password": CREATOR_PASSWORD})
+    signed = api.post(
+        "/sessions", json={"email": store_support.CREATOR_EMAIL, "password": store_support.CREATOR_PASSWORD}
+    )
     assert signed.status_code == 201, signed.text
     return str(signed.json()["token"])
 
