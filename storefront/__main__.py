@@ -4,7 +4,7 @@
   ``--workers N``)
 - ``campaign close ID`` — close a campaign now (capture or void every pledge)
 - ``reconcile`` — settle charges left pending by a crash, and report
-- ``refund ID`` — refund a sale (its charge id or purchase id; ``storefront.refunds``)
+- ``refund ID`` — refund a sale or a charged pledge (its charge, purchase or pledge id; ``storefront.refunds``)
 - ``tracker-whitelist`` — the info-hashes for an external tracker's whitelist (opentracker ``-w``)
 - ``backup --to DIR`` / ``restore --from DIR`` — database, key files, torrents, covers (``storefront.backup``)
 - ``publish …`` and ``demo …`` — the creator tools (``storefront.publish``, ``storefront.demo``)
@@ -45,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     close.add_argument("--data-dir", type=Path, default=Path("store-data"))
     reconcile = sub.add_parser("reconcile", help="settle what a crash left pending")
     reconcile.add_argument("--data-dir", type=Path, default=Path("store-data"))
-    refund = sub.add_parser("refund", help="refund a sale (the buyer's money back, their license revoked)")
-    refund.add_argument("sale_id", help="the sale's charge id (dashboard ledger) or purchase id (buyer's receipt)")
+    refund = sub.add_parser("refund", help="refund a sale or a charged pledge (the money back, the license revoked)")
+    refund.add_argument("sale_id", help="the charge id (dashboard ledger), purchase id (buyer's receipt) or pledge id")
     refund.add_argument("--data-dir", type=Path, default=Path("store-data"))
     backup = sub.add_parser("backup", help="back up the database, the key files, torrents and covers")
     backup.add_argument("--data-dir", type=Path, default=Path("store-data"))
@@ -139,9 +139,13 @@ def _refund(args: argparse.Namespace) -> int:
         done = refund_sale(services.db, services.provider, find_charge_id(services.db, args.sale_id), by_account=None)
     finally:
         services.close()
+    if done["status"] == "cancelled":
+        print(done["message"])
+        return 0
     print(
-        f"refunded {done['charge_id']}: {done['amount_cents']} cents {done['currency']} back to the buyer of "
-        f"{done['bundle_id']}; their license is revoked"
+        f"refunded {done['charge_id']}: {done['amount_cents']} cents {done['currency']} back to the "
+        f"{'buyer' if done['kind'] == 'sale' else 'backer'} of {done['bundle_id']}; their license is revoked"
+        + ("" if done["refunded_now"] else " (it had been refunded before)")
     )
     return 0
 

@@ -6,13 +6,15 @@ gate's consenting subscribers as CSV. Read-only; blocking; runs on the API's wor
 Money rules (the same as ``GET /creators/report``): gross is the sum of captured charges (a refunded charge is no
 longer captured, so it leaves gross and fees), the store's fee is ``fee_percent`` of a bundle's gross rounded to
 the nearest cent, net = gross - payment fees - store fee; the store owes the sum of nets (no payout is recorded
-yet, so ``paid_out_cents`` is 0). The ledger lists a refunded sale twice — the sale at its time and the refund
-(negative gross and fee) at the refund's — so its entries still sum to gross.
+yet, so ``paid_out_cents`` is 0). The ledger lists a refunded sale or pledge twice — the sale (or pledge) at its
+time and the refund (negative gross and fee) at the refund's — so its entries still sum to gross. Every entry names
+its buyer as ``buyer_label`` names them and carries its charge's status (``captured`` or ``refunded``).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import defaultdict
 from typing import Any
@@ -40,6 +42,15 @@ def store_fee(gross_cents: int, fee_percent: int) -> int:
     return (gross_cents * fee_percent + 50) // 100
 
 
+def buyer_label(creator_id: str, buyer_id: str | None) -> str:
+    """Who paid, as a creator may see them: a pseudonym ("Fan 3f9a2c"), stable for this creator and different for
+    every other creator (so creators cannot match their buyers up) — never the buyer's e-mail. A bundle that is sold
+    or backed has no e-mail gate, so its creator holds no address of its buyers to show."""
+    if buyer_id is None:
+        return "A backer without an account"
+    return "Fan " + hashlib.sha256(f"{creator_id}:{buyer_id}".encode()).hexdigest()[:6]
+
+
 def record_download(session: Any, bundle_id: str) -> None:
     """Count one .torrent fetch on today's (UTC) line of the bundle's downloads-per-day series."""
     day = utcnow().date().isoformat()
@@ -63,6 +74,7 @@ def dashboard(
             session.execute(
                 select(
                     Charge.id,
+                    Charge.account_id,
                     Charge.bundle_id,
                     Charge.purpose,
                     Charge.amount_cents,
@@ -94,35 +106,25 @@ def dashboard(
     per_bundle: dict[str, dict[str, int]] = {i: defaultdict(int) for i in ids}
     revenue_days: dict[str, int] = defaultdict(int)
     ledger: list[dict[str, Any]] = []
-    for charge_id, bundle_id, purpose, amount, fee, status, created, updated in charges:
+    for charge_id, buyer_id, bundle_id, purpose, amount, fee, status, created, updated in charges:
         line = per_bundle[bundle_id]
+        kind = "sale" if purpose == "purchase" else "pledge"
+        who = buyer_label(account_id, buyer_id)
+        entry = {"charge_id": charge_id, "bundle_id": bundle_id, "buyer": who, "status": str(status)}
         if status == ChargeStatus.REFUNDED:  # the sale, then the refund taking it back out (storefront.refunds)
             line["refunds"] += 1
-            for kind, at, sign in (("sale", created, 1), ("refund", updated, -1)):
+            for what, at, sign in ((kind, created, 1), ("refund", updated, -1)):
                 ledger.append(
-                    {
-                        "charge_id": charge_id,
-                        "bundle_id": bundle_id,
-                        "kind": kind,
-                        "at": at.isoformat(),
-                        "gross_cents": sign * amount,
-                        "payment_fee_cents": sign * fee,
-                    }
-                )
+                    {**entry, "kind": what, "at": at.isoformat(), "gross_cents": sign * amount,
+                     "payment_fee_cents": sign * fee}
+                )  # fmt: skip
             continue
         line["sales" if purpose == "purchase" else "pledges_charged"] += 1
         line["gross_cents"] += amount
         line["payment_fees_cents"] += fee
         revenue_days[updated.date().isoformat()] += amount
         ledger.append(
-            {
-                "charge_id": charge_id,
-                "bundle_id": bundle_id,
-                "kind": "sale" if purpose == "purchase" else "pledge",
-                "at": updated.isoformat(),
-                "gross_cents": amount,
-                "payment_fee_cents": fee,
-            }
+            {**entry, "kind": kind, "at": updated.isoformat(), "gross_cents": amount, "payment_fee_cents": fee}
         )
     download_days: dict[str, int] = defaultdict(int)
     for _, day, count in days:

@@ -94,6 +94,7 @@ class PledgeStatus(enum.StrEnum):
     AUTHORIZED = "authorized"
     CAPTURED = "captured"
     VOIDED = "voided"
+    REFUNDED = "refunded"  # captured at the campaign's close, then refunded by its creator (storefront.refunds)
 
 
 class CampaignState(enum.StrEnum):

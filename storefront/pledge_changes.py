@@ -198,11 +198,19 @@ class PledgeChanges:
         return self._answer(pledge_id, tier_id, amount)
 
     def cancel(self, account_id: str, campaign_id: str) -> dict[str, Any]:
+        with self._db.session() as session:
+            pledge_id = session.scalar(
+                select(Pledge.id).where(Pledge.campaign_id == campaign_id, Pledge.account_id == account_id)
+            )
+        self.cancel_pledge(campaign_id, pledge_id)
+        return {"campaign_id": campaign_id, "backed": False, "tier_id": None, "amount_cents": 0, "status": None}
+
+    def cancel_pledge(self, campaign_id: str, pledge_id: str | None) -> None:
+        """Cancel an authorized pledge of an open campaign (the backer's cancel, or its creator's "refund" of a
+        pledge not charged yet): out of ``authorized``, out of the campaign's totals, its card hold voided."""
         with self._db.write() as session:
             _gate(session, campaign_id)
-            pledge = session.scalar(
-                select(Pledge).where(Pledge.campaign_id == campaign_id, Pledge.account_id == account_id)
-            )
+            pledge = None if pledge_id is None else session.get(Pledge, pledge_id)
             if pledge is None or pledge.status != PledgeStatus.AUTHORIZED:
                 raise NotFoundError("You have not backed this campaign.", code="not_backed")
             pledge.status = PledgeStatus.VOIDED
@@ -214,7 +222,6 @@ class PledgeChanges:
             charge_id = pledge.charge_id
         if charge_id is not None:
             self._void_charge(charge_id)
-        return {"campaign_id": campaign_id, "backed": False, "tier_id": None, "amount_cents": 0, "status": None}
 
     def _void_charge(self, charge_id: str) -> None:
         """Release a card hold that is no longer the pledge's (closing never captures it: no pledge points to it)."""

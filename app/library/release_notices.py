@@ -1,11 +1,11 @@
 """A fan's app learning of new releases on its own: ``ReleaseWatcher.check`` asks the store about the bundles the
 fan owns or backed (at launch, every few hours, when the Library opens — the caller decides when), compares their
 releases with the ones already seen (kept in a small JSON file written atomically) and returns a notice per new one
-("Episode 3 of Lumen Drift is out"). ``auto_download`` fetches the grown bundle's .torrent, checks it against the
-store-signed manifest, and adds it to the engine on the same save path: the files already there are kept (libtorrent
-checks them), only the new release's pieces are fetched, and the fan's season license opens them.
+("Episode 3 of Lumen Drift is out"). Fetching a release is the Library's (``Library.follow_release``: the grown
+bundle added onto the fan's copy through the bundle adder, so the files already there keep their names and only the
+new release's pieces are fetched).
 
-Blocking (store HTTP, engine); runs on a worker thread. The first check of a bundle records its releases quietly.
+Blocking (store HTTP); runs on a worker thread. The first check of a bundle records its releases quietly.
 """
 
 from __future__ import annotations
@@ -16,16 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from app.bundle import SignedManifest, verify_manifest
-from app.engine import Engine, TorrentId
 from app.store import StoreClient
 from app.store.errors import StoreError
-
-
-class ReleaseCheckError(Exception):
-    """A new release could not be fetched; ``str(error)`` says why in a sentence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +72,3 @@ class ReleaseWatcher:
             seen[bundle_id] = current
         self._save(seen)
         return notices
-
-    def auto_download(
-        self, notice: ReleaseNotice, engine: Engine, save_path: Path, store_key: Ed25519PublicKey
-    ) -> TorrentId:
-        """Add the grown bundle to the engine where the fan's copy is; returns the new torrent's id."""
-        try:
-            detail = self._client.bundle(notice.bundle_id)
-            manifest = verify_manifest(SignedManifest(detail.manifest.payload, detail.manifest.signature), store_key)
-            torrent = self._client.download_torrent(notice.bundle_id)
-        except StoreError as exc:
-            raise ReleaseCheckError(f"{notice.text}, but the store could not send it now: {exc.user_message}") from exc
-        if not any(f.release == notice.release_id for f in manifest.files):
-            raise ReleaseCheckError(f"{notice.text}, but the store's bundle does not list its files yet.")
-        tid = engine.add_torrent_bytes(torrent, save_path)
-        if tid != manifest.info_hash_v1:  # a hybrid torrent's id is its v1 hash
-            engine.remove(tid)
-            raise ReleaseCheckError(f"{notice.text}, but the store sent a torrent its manifest does not name.")
-        return tid

@@ -83,7 +83,8 @@ class CreatorClient:
         return dict(self._call("GET", "/creators/dashboard", token))
 
     def refund_sale(self, token: str, charge_id: str) -> dict[str, Any]:
-        """Refund a sale of the creator's bundle (its dashboard ledger ``charge_id``); idempotent at the store."""
+        """Refund a sale or charged pledge of the creator's bundle (its dashboard ledger ``charge_id``), or cancel a
+        pledge not charged yet; idempotent at the store (a second call answers ``refunded_now`` false)."""
         return dict(self._call("POST", f"/creators/sales/{_seg(charge_id)}/refund", token))
 
     def subscribers_csv(self, token: str, bundle_id: str) -> str:

@@ -1,6 +1,6 @@
 """Creator endpoints (the creator API): the role (``/creators/me``), publishing (drafts, piece-verified resumable
-upload, publish, releases), the bundle key, updates, the dashboard and the money report, refunds of a sale,
-subscribers (JSON, CSV).
+upload, publish, releases), the bundle key, updates, the dashboard and the money report, refunds (a sale or a
+charged pledge), subscribers (JSON, CSV).
 
 Every call needs a session; every call but ``POST /creators/me`` needs the creator role (403 ``not_creator``) and,
 for a bundle, that it is the caller's (403 ``not_your_bundle``). Sync endpoints run on the worker threads; the
@@ -211,13 +211,15 @@ def updates(bundle_id: str, services: Services) -> dict[str, Any]:
     responses={
         **_REFUSED,
         402: {"model": ErrorAnswer, "description": "The payment service refused the refund"},
-        409: {"model": ErrorAnswer, "description": "Not a paid sale (a pledge, or never paid)"},
+        409: {"model": ErrorAnswer, "description": "Never paid (declined, voided), or its campaign is closing"},
         503: {"model": ErrorAnswer, "description": "The payment service cannot be reached; nothing was refunded"},
     },
 )
 def refund(charge_id: str, services: Services, account_id: AccountId) -> dict[str, Any]:
-    """Refund a sale of one of your bundles (the dashboard's ledger names its ``charge_id``); asking again answers
-    the same refund. The buyer's license is revoked at the store (``storefront.refunds``)."""
+    """Refund a sale, or a pledge its campaign charged, of one of your bundles (the dashboard's ledger names its
+    ``charge_id``); a pledge not charged yet is cancelled instead (``status: "cancelled"``); asking again answers
+    the same refund (``refunded_now`` false). The license that charge paid for is revoked at the store
+    (``storefront.refunds``)."""
     return refund_sale(services.db, services.provider, charge_id, by_account=account_id)
 
 

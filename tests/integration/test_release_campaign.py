@@ -1,9 +1,13 @@
 """A series grows after its campaign succeeds, through the real parts: the creator's app publishes a campaign
 bundle with reward tiers; a fan backs it; the campaign closes with its goal met; the creator's app adds Episode 2
 as a release of the same bundle; the backer's app (which downloaded the season in its own process) learns of the
-release by itself ("Episode 2 of Lumen Drift is out"), fetches only the new episode from the store's web seed onto
-its copy, and opens it with the season license it got for backing — no new purchase. A fan who
-did not back holds no license: Episode 2 is listed locked and nothing opens it."""
+release by itself ("Episode 2 of Lumen Drift is out") and follows it as the window does (``Library.follow_release``):
+the grown bundle is added onto the backer's copy, only the new episode is fetched from the store's web seed, the
+Library's record moves to the grown torrent and the old one leaves the engine; the season license the backer got for
+backing opens it — no new purchase. A fan who did not back holds no license: nothing opens Episode 2 for them.
+
+The backer's app is the Library over a real engine, the real keyring (a service of the test's own) and the store
+over HTTP, in this process (as the window's workers run it), stopped and started again between the two phases."""
 
 from __future__ import annotations
 
@@ -15,19 +19,39 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.bundle import load_public_key
 from app.engine import Engine, EngineSettings
+from app.library import Library, LibraryIndex, StoreBackend
+from app.library.locked_files import LOCKED_SUFFIX
 from app.library.release_notices import ReleaseWatcher
+from app.player.resume import ResumePositions
 from app.store import StoreClient
+from app.store.account import StoreAccount
+from app.store.vault import LicenseVault
 from storefront.torrents import info_hashes
 from tests.engine.helpers import wait_until
 from tests.storefront.store_support import GOOD_CARD, StoreProcess
 from tests.support.creator import bearer, decrypt_with_license, episodes, new_account, signed_manifest
-from tests.support.creator_apps import PASSWORD, creator_app, empty_store, fan_app  # noqa: F401 - fixture
+from tests.support.creator_apps import PASSWORD, creator_app, empty_store  # noqa: F401 - fixture
 from tests.support.net import loopback_address
 
 pytestmark = pytest.mark.timeout(300)
 MIB = 1024 * 1024
+
+
+def _backer_engine(home: Path) -> Engine:
+    engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), home / "state")
+    engine.start()
+    return engine
+
+
+def _backer_library(store: StoreProcess, home: Path, engine: Engine, service: str) -> Library:
+    """The backer's Library as ``app.main`` builds it: the account in the keyring, the index and downloads on disk."""
+    vault = LicenseVault(service=service)
+    backend = StoreBackend(lambda: StoreAccount(StoreClient(store.url), vault, store_ref=store.url))
+    backend.connect()
+    backend.sync_licenses()
+    return Library(backend, engine, LibraryIndex(home / "data" / "library.json"), lambda: home / "downloads",
+                   ResumePositions(home / "state" / "play-positions.json"))  # fmt: skip
 
 
 def test_a_release_after_a_successful_campaign_opens_with_the_backers_season_license(
@@ -51,7 +75,7 @@ def test_a_release_after_a_successful_campaign_opens_with_the_backers_season_lic
         bundle_id = first.wait_for("published", 180).split()[1]
     finally:
         first.stop()
-    _, backer = new_account(api)
+    backer_email, backer = new_account(api)
     _, bystander = new_account(api)
     pledge = api.put(
         f"/campaigns/{bundle_id}/pledge", json={"tier_id": "credits", "card": GOOD_CARD}, headers=bearer(backer)
@@ -64,15 +88,19 @@ def test_a_release_after_a_successful_campaign_opens_with_the_backers_season_lic
     assert "succeeded" in closed.stdout
     before = signed_manifest(api, bundle_id)
 
-    # The backer's app (its own process and address) downloads the season as it is today.
-    season_torrent = tmp_path / "season.torrent"
-    season_torrent.write_bytes(api.get(f"/bundles/{bundle_id}/torrent").content)
+    # The backer's app downloads the season as it is today, through its Library (the store's web seed serves it).
     backer_home = tmp_path / "backer"
-    fan = fan_app(backer_home, loopback_address(), season_torrent)
+    service = f"Bundlecast-release-{uuid.uuid4().hex[:8]}"
+    StoreAccount(StoreClient(store.url), LicenseVault(service=service), store_ref=store.url).sign_in(
+        backer_email, "password-123"
+    )
+    engine = _backer_engine(backer_home)
     try:
-        fan.wait_for("finished", 180)
+        library = _backer_library(store, backer_home, engine, service)
+        season_tid = library.add(bundle_id).torrent_id
+        wait_until(lambda: engine.snapshot(season_tid).progress >= 1.0, 180, "the season to arrive")
     finally:
-        fan.stop()
+        engine.shutdown(timeout=10)
     with StoreClient(store.url) as client:
         assert ReleaseWatcher(client, backer_home / "releases.json").check([bundle_id]) == []  # seen, no news
 
@@ -96,29 +124,33 @@ def test_a_release_after_a_successful_campaign_opens_with_the_backers_season_lic
     torrent = api.get(f"/bundles/{bundle_id}/torrent").content
     assert info_hashes(torrent) == (after.info_hash_v1, after.info_hash_v2)
 
-    # The backer's app starts again (same state and downloads), learns of Episode 2 by itself and fetches it.
-    engine = Engine(EngineSettings.for_loopback_tests(loopback_address()), backer_home / "state")
-    engine.start()
+    # The backer's app starts again (same state, Library and downloads), learns of Episode 2 by itself and follows it.
+    engine = _backer_engine(backer_home)
     try:
+        library = _backer_library(store, backer_home, engine, service)
         with StoreClient(store.url) as client:
             watcher = ReleaseWatcher(client, backer_home / "releases.json")
             notices = watcher.check([bundle_id])
             assert [n.text for n in notices] == ["Episode 2 of Lumen Drift is out"]
-            store_key = load_public_key(api.get("/public-key").json()["public_key"])
-            tid = watcher.auto_download(notices[0], engine, backer_home / "downloads", store_key)
+            tid = library.follow_release(notices[0].bundle_id)
             assert tid == after.info_hash_v1
             wait_until(lambda: engine.snapshot(tid).progress >= 1.0, 180, "the new release to arrive")
             assert watcher.check([bundle_id]) == []  # told once
+        record = library.index.get(bundle_id)
+        assert record is not None and record.torrent_id == tid  # the Library points at the grown bundle
+        assert not engine.has_torrent(season_tid)  # the old torrent left the engine; its files are the grown one's
     finally:
         engine.shutdown(timeout=10)
+        LicenseVault(service=service).forget_store(store.url)
     got = tmp_path / "backer" / "downloads" / "Lumen Drift"
     season_license = api.get("/licenses", headers=bearer(backer)).json()["licenses"]
     assert len(season_license) == 1
-    cipher = (got / "e2.bin").read_bytes()
+    assert sorted(p.name for p in got.iterdir()) == [f"e1.bin{LOCKED_SUFFIX}", f"e2.bin{LOCKED_SUFFIX}", "pilot.bin"]
+    cipher = (got / f"e2.bin{LOCKED_SUFFIX}").read_bytes()
     plain = (episode2 / "e2.bin").read_bytes()
     assert decrypt_with_license(api, season_license[0], after, "e2.bin", cipher) == plain
     assert (
-        decrypt_with_license(api, season_license[0], after, "e1.bin", (got / "e1.bin").read_bytes())
+        decrypt_with_license(api, season_license[0], after, "e1.bin", (got / f"e1.bin{LOCKED_SUFFIX}").read_bytes())
         == (season / "e1.bin").read_bytes()
     )
     assert api.get("/licenses", headers=bearer(bystander)).json()["licenses"] == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,38 +14,14 @@ import pytest
 
 from app.bundle import BundleKind, GateType
 from app.library.publishing import Publisher, PublishRequest
-from app.store.creator import CreatorClient
 from storefront.demo.raster import encode_png
+from tests.storefront import creator_store
+from tests.storefront.creator_store import creator_publisher, new_creator
 from tests.storefront.store_support import StoreProcess
-from tests.support.creator import MemoryKeys, bearer, episodes, new_account, signed_manifest
+from tests.support.creator import bearer, episodes, new_account, signed_manifest
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
-    data = tmp_path_factory.mktemp("creator-store") / "data"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(store: StoreProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=store.api, timeout=60) as client:
-        yield client
-
-
-def _creator(api: httpx.Client, name: str = "Ana Ruiz") -> str:
-    _, token = new_account(api)
-    made = api.post("/creators/me", json={"display_name": name}, headers=bearer(token))
-    assert made.status_code == 200, made.text
-    return token
-
-
-def _publisher(store: StoreProcess, token: str, root: Path) -> Publisher:
-    return Publisher(root, keys=MemoryKeys(), client=CreatorClient(store.url), token=token, store_url=store.url)
+store, api = creator_store.store, creator_store.api  # the shared fixtures (an empty store of their own), by name
 
 
 def test_a_non_creator_is_refused_with_a_sentence_and_becoming_one_is_a_call(api: httpx.Client) -> None:
@@ -65,9 +40,9 @@ def test_a_non_creator_is_refused_with_a_sentence_and_becoming_one_is_a_call(api
 def test_a_bundle_is_listed_only_once_whole_and_its_manifest_is_signed(
     api: httpx.Client, store: StoreProcess, tmp_path: Path
 ) -> None:
-    token = _creator(api)
+    token = new_creator(api)
     folder = episodes(tmp_path / "src", {"pilot.bin": 300_000, "episodes/e1.bin": 1_500_000, "extras/notes.txt": 10})
-    publisher = _publisher(store, token, tmp_path / "work")
+    publisher = creator_publisher(store, token, tmp_path / "work")
     request = PublishRequest(
         folder=folder,
         title="Lumen Drift",
@@ -154,8 +129,8 @@ def _draft_body(
 def test_bad_drafts_are_refused_with_a_sentence_and_publish_nothing(
     api: httpx.Client, store: StoreProcess, tmp_path: Path, change: dict[str, Any], sentence: str
 ) -> None:
-    token = _creator(api)
-    body = _draft_body(_publisher(store, token, tmp_path / "work"), api, store, tmp_path, token)
+    token = new_creator(api)
+    body = _draft_body(creator_publisher(store, token, tmp_path / "work"), api, store, tmp_path, token)
     body.pop("_top")
     before = api.get("/catalog").json()["total"]
     answer = api.post("/creators/drafts", json={**body, **change}, headers=bearer(token))
@@ -167,8 +142,8 @@ def test_bad_drafts_are_refused_with_a_sentence_and_publish_nothing(
 def test_an_upload_that_does_not_match_the_torrent_is_refused_and_gaps_are_named(
     api: httpx.Client, store: StoreProcess, tmp_path: Path
 ) -> None:
-    token = _creator(api)
-    body = _draft_body(_publisher(store, token, tmp_path / "work"), api, store, tmp_path, token)
+    token = new_creator(api)
+    body = _draft_body(creator_publisher(store, token, tmp_path / "work"), api, store, tmp_path, token)
     real = Path(body.pop("_top")).read_bytes()
     draft = api.post("/creators/drafts", json=body, headers=bearer(token)).json()
     url = f"/creators/drafts/{draft['draft_id']}/files/0"
@@ -182,20 +157,20 @@ def test_an_upload_that_does_not_match_the_torrent_is_refused_and_gaps_are_named
     ok = api.put(url, params={"offset": 0}, content=real[: 256 * 1024], headers=bearer(token))
     assert ok.json()["received"] == 256 * 1024
     # Another creator cannot touch this draft.
-    other = _creator(api, "Someone Else")
+    other = new_creator(api, "Someone Else")
     stolen = api.put(url, params={"offset": 0}, content=real[: 256 * 1024], headers=bearer(other))
     assert stolen.status_code == 403 and stolen.json()["error"]["code"] == "not_your_bundle"
 
 
 def test_another_creators_bundle_is_forbidden(api: httpx.Client, store: StoreProcess, tmp_path: Path) -> None:
-    owner = _creator(api)
+    owner = new_creator(api)
     folder = episodes(tmp_path / "src", {"a.bin": 100_000})
-    publisher = _publisher(store, owner, tmp_path / "work")
+    publisher = creator_publisher(store, owner, tmp_path / "work")
     job = publisher.plan(
         PublishRequest(folder=folder, title="Mine", kind=BundleKind.MUSIC, gate=GateType.FREE, locked=frozenset())
     )
     bundle_id = publisher.run(job)
-    intruder = _creator(api, "Intruder")
+    intruder = new_creator(api, "Intruder")
     for method, path in (
         ("GET", f"/creators/bundles/{bundle_id}/key"),
         ("POST", f"/creators/bundles/{bundle_id}/updates"),

@@ -8,119 +8,42 @@ import subprocess
 import sys
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from app.bundle import BundleKind, GateType, GrantScope, load_public_key, verify_license
-from app.library.publishing import Publisher, PublishRequest, TierChoice
+from app.bundle import GateType, GrantScope, load_public_key, verify_license
 from app.store.creator import CreatorClient
-from storefront.config import StoreConfig
-from storefront.models import Charge, ChargeStatus, Purchase, TestCardPayment
-from storefront.services import build_services
+from storefront.creator_dashboard import buyer_label
+from storefront.models import ChargeStatus, Purchase
+from tests.storefront import creator_store
+from tests.storefront.creator_store import (
+    close_campaign,
+    provider_status,
+    publish_campaign,
+    publish_series,
+    read_store,
+    store_ledger,
+)
 from tests.storefront.store_support import GOOD_CARD, StoreProcess
-from tests.support.creator import MemoryKeys, bearer, episodes, new_account
+from tests.support.creator import bearer, new_account
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
-    data = tmp_path_factory.mktemp("money-store") / "data"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(store: StoreProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=store.api, timeout=60) as client:
-        yield client
-
-
-def _publish(store: StoreProcess, api: httpx.Client, tmp_path: Path, request: dict[str, Any]) -> tuple[str, str]:
-    """(creator token, bundle id) of a bundle published by the app's publishing code."""
-    _, token = new_account(api)
-    assert api.post("/creators/me", json={"display_name": "Mara"}, headers=bearer(token)).status_code == 200
-    folder = episodes(tmp_path / f"src-{uuid.uuid4().hex[:6]}", {"pilot.bin": 50_000, "ep1.bin": 200_000})
-    publisher = Publisher(
-        tmp_path / "work", keys=MemoryKeys(), client=CreatorClient(store.url), token=token, store_url=store.url
-    )
-    job = publisher.plan(
-        PublishRequest(folder=folder, kind=BundleKind.SERIES, locked=frozenset({"ep1.bin"}), **request)
-    )
-    return token, publisher.run(job)
-
-
-def _ledger(store: StoreProcess, bundle_id: str) -> list[Charge]:
-    services = build_services(StoreConfig(data_dir=store.data_dir))
-    try:
-        with services.db.session() as session:
-            return list(session.scalars(select(Charge).where(Charge.bundle_id == bundle_id)))
-    finally:
-        services.close()
+store, api = creator_store.store, creator_store.api  # the shared fixtures (an empty store of their own), by name
 
 
 def _charge_of(store: StoreProcess, purchase: dict[str, Any]) -> str:
-    services = build_services(StoreConfig(data_dir=store.data_dir))
-    try:
-        with services.db.session() as session:
-            charge_id = session.get_one(Purchase, purchase["purchase_id"]).charge_id
-            assert charge_id is not None
-            return charge_id
-    finally:
-        services.close()
-
-
-def _provider_status(store: StoreProcess, charge_id: str) -> str:
-    """What the (test-card) payment provider's own ledger says of a payment."""
-    services = build_services(StoreConfig(data_dir=store.data_dir))
-    try:
-        with services.db.session() as session:
-            return session.get_one(TestCardPayment, charge_id).status
-    finally:
-        services.close()
-
-
-def _close(store: StoreProcess, campaign_id: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "storefront", "campaign", "close", campaign_id, "--data-dir", str(store.data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout
-
-
-def _campaign(store: StoreProcess, api: httpx.Client, tmp_path: Path, goal: int) -> str:
-    _, bundle_id = _publish(
-        store,
-        api,
-        tmp_path,
-        {
-            "title": f"Lumen Drift {uuid.uuid4().hex[:4]}",
-            "gate": GateType.CAMPAIGN,
-            "price_cents": 995,
-            "goal_backers": goal,
-            "tiers": (
-                TierChoice("season", "The season", 995),
-                TierChoice("credits", "The season and your name in the credits", 2500),
-            ),
-        },
-    )
-    return bundle_id
+    charge_id = read_store(store, lambda session: session.get_one(Purchase, purchase["purchase_id"]).charge_id)
+    assert charge_id is not None
+    return charge_id
 
 
 def test_tiers_pledge_change_cancel_pledge_again_then_each_backer_is_charged_once_at_the_final_tier(
     store: StoreProcess, api: httpx.Client, tmp_path: Path
 ) -> None:
-    campaign = _campaign(store, api, tmp_path, goal=2)
+    _, campaign = publish_campaign(store, api, tmp_path, goal=2)
     tiers = api.get(f"/campaigns/{campaign}/tiers").json()["tiers"]
     assert [(t["id"], t["price_cents"]) for t in tiers] == [("season", 995), ("credits", 2500)]
     _, ana = new_account(api)
@@ -141,8 +64,8 @@ def test_tiers_pledge_change_cancel_pledge_again_then_each_backer_is_charged_onc
     wrong = api.put(mine, json={"tier_id": "gold", "card": GOOD_CARD}, headers=bearer(ben))
     assert wrong.status_code == 422 and "no reward tier" in wrong.json()["error"]["message"]
 
-    assert "succeeded" in _close(store, campaign)
-    ledger = _ledger(store, campaign)
+    assert "succeeded" in close_campaign(store, campaign)
+    ledger = store_ledger(store, campaign)
     captured = defaultdict(list)
     for charge in ledger:
         if charge.status == ChargeStatus.CAPTURED:
@@ -161,20 +84,22 @@ def test_tiers_pledge_change_cancel_pledge_again_then_each_backer_is_charged_onc
 
 
 def test_a_missed_goal_charges_nobody(store: StoreProcess, api: httpx.Client, tmp_path: Path) -> None:
-    campaign = _campaign(store, api, tmp_path, goal=5)
+    _, campaign = publish_campaign(store, api, tmp_path, goal=5)
     mine = f"/campaigns/{campaign}/pledge"
     for tier in ("season", "credits"):
         _, fan = new_account(api)
         assert api.put(mine, json={"tier_id": "season", "card": GOOD_CARD}, headers=bearer(fan)).status_code == 200
         assert api.put(mine, json={"tier_id": tier, "card": GOOD_CARD}, headers=bearer(fan)).status_code == 200
-    assert "failed" in _close(store, campaign)
-    assert {c.status for c in _ledger(store, campaign)} == {ChargeStatus.VOIDED}
+    assert "failed" in close_campaign(store, campaign)
+    assert {c.status for c in store_ledger(store, campaign)} == {ChargeStatus.VOIDED}
 
 
 def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
     store: StoreProcess, api: httpx.Client, tmp_path: Path
 ) -> None:
-    token, paid = _publish(store, api, tmp_path, {"title": "Night Shift", "gate": GateType.PAID, "price_cents": 499})
+    token, paid = publish_series(
+        store, api, tmp_path, {"title": "Night Shift", "gate": GateType.PAID, "price_cents": 499}
+    )
     buyers = [new_account(api)[1] for _ in range(3)]
     sales = []
     for fan in buyers:
@@ -196,15 +121,17 @@ def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
     first = api.post(f"/creators/sales/{charge_id}/refund", headers=bearer(token))
     assert first.status_code == 200, first.text
     # Asked again (the app's creator client this time): the same refund, nothing refunded twice.
-    assert CreatorClient(store.url).refund_sale(token, charge_id) == first.json()
+    again = CreatorClient(store.url).refund_sale(token, charge_id)
+    assert (first.json()["refunded_now"], again["refunded_now"]) == (True, False)
+    assert {**again, "refunded_now": True} == first.json()  # the same refund, at the same time
     assert first.json()["status"] == "refunded" and first.json()["amount_cents"] == 499
-    assert _provider_status(store, charge_id) == "refunded"  # the payment provider gave the money back
+    assert provider_status(store, charge_id) == "refunded"  # the payment provider gave the money back
     assert api.get("/licenses", headers=bearer(refunded_fan)).json()["licenses"] == []  # revoked at the store
     assert len(api.get("/licenses", headers=bearer(buyers[1])).json()["licenses"]) == 1  # others keep theirs
 
     dashboard = api.get("/creators/dashboard", headers=bearer(token)).json()
     line = next(b for b in dashboard["bundles"] if b["bundle_id"] == paid)
-    ledger = _ledger(store, paid)
+    ledger = store_ledger(store, paid)
     gross = sum(c.amount_cents for c in ledger if c.status == ChargeStatus.CAPTURED)
     fees = sum(c.fee_cents for c in ledger if c.status == ChargeStatus.CAPTURED)
     cut = (gross * 10 + 50) // 100
@@ -215,6 +142,10 @@ def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
     assert sum(e["gross_cents"] for e in dashboard["payouts"]["entries"]) == gross
     refund_entries = [e for e in dashboard["payouts"]["entries"] if e["charge_id"] == charge_id]
     assert [(e["kind"], e["gross_cents"]) for e in refund_entries] == [("sale", 499), ("refund", -499)]
+    # Buyers are named without their account's e-mail (none of them gave it to an e-mail gate of this creator).
+    buyers_shown = {e["buyer"] for e in dashboard["payouts"]["entries"]}
+    assert len(buyers_shown) == 3 and all(b.startswith("Fan ") and "@" not in b for b in buyers_shown)
+    assert len({e["buyer"] for e in refund_entries}) == 1  # the same pseudonym on the sale and its refund
     assert sum(d["count"] for d in dashboard["series"]["downloads_per_day"]) == 2
     assert sum(d["gross_cents"] for d in dashboard["series"]["revenue_per_day"]) == gross
     # Updates: the creator posts, anyone reads.
@@ -230,7 +161,9 @@ def test_the_dashboard_equals_the_stores_ledger_after_sales_refunds_and_pledges(
 def test_a_refund_is_refused_to_anyone_but_the_bundles_creator_and_the_operators_cli_refunds_by_purchase_id(
     store: StoreProcess, api: httpx.Client, tmp_path: Path
 ) -> None:
-    token, paid = _publish(store, api, tmp_path, {"title": "Day Shift", "gate": GateType.PAID, "price_cents": 300})
+    token, paid = publish_series(
+        store, api, tmp_path, {"title": "Day Shift", "gate": GateType.PAID, "price_cents": 300}
+    )
     _, fan = new_account(api)
     bought = api.post(
         "/purchases",
@@ -239,7 +172,9 @@ def test_a_refund_is_refused_to_anyone_but_the_bundles_creator_and_the_operators
     )
     assert bought.status_code == 201, bought.text
     charge_id = _charge_of(store, bought.json())
-    other_creator, _ = _publish(store, api, tmp_path, {"title": "Other", "gate": GateType.PAID, "price_cents": 100})
+    other_creator, _ = publish_series(
+        store, api, tmp_path, {"title": "Other", "gate": GateType.PAID, "price_cents": 100}
+    )
     refusals = {
         "not_your_bundle": api.post(f"/creators/sales/{charge_id}/refund", headers=bearer(other_creator)),
         "not_creator": api.post(f"/creators/sales/{charge_id}/refund", headers=bearer(fan)),
@@ -249,7 +184,7 @@ def test_a_refund_is_refused_to_anyone_but_the_bundles_creator_and_the_operators
         code: code for code in refusals
     }
     assert [r.status_code for r in refusals.values()] == [403, 403, 404]
-    assert _provider_status(store, charge_id) == "captured"  # nothing refunded by a refused call
+    assert provider_status(store, charge_id) == "captured"  # nothing refunded by a refused call
     assert len(api.get("/licenses", headers=bearer(fan)).json()["licenses"]) == 1
 
     done = subprocess.run(
@@ -261,7 +196,7 @@ def test_a_refund_is_refused_to_anyone_but_the_bundles_creator_and_the_operators
     )
     assert done.returncode == 0, done.stderr
     assert f"refunded {charge_id}" in done.stdout
-    assert _provider_status(store, charge_id) == "refunded"
+    assert provider_status(store, charge_id) == "refunded"
     assert api.get("/licenses", headers=bearer(fan)).json()["licenses"] == []
     again = api.post(  # the refunded fan may buy it again: the sale that made it "owned" is gone
         "/purchases",
@@ -273,3 +208,9 @@ def test_a_refund_is_refused_to_anyone_but_the_bundles_creator_and_the_operators
         b for b in api.get("/creators/dashboard", headers=bearer(token)).json()["bundles"] if b["bundle_id"] == paid
     )
     assert (line["sales"], line["refunds"], line["gross_cents"]) == (1, 1, 300)
+
+
+def test_a_buyer_is_a_pseudonym_stable_for_one_creator_and_different_for_another() -> None:
+    assert buyer_label("creator-a", "fan-1") == buyer_label("creator-a", "fan-1")
+    assert buyer_label("creator-a", "fan-1") != buyer_label("creator-b", "fan-1")  # creators cannot match buyers up
+    assert buyer_label("creator-a", "fan-1") != buyer_label("creator-a", "fan-2")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote_from_bytes
@@ -26,33 +25,15 @@ from app.store import StoreClient
 from app.store.errors import Forbidden, InvalidInput
 from app.store.live import LiveGate, LiveState, NewLiveEvent
 from storefront.torrents import bdecode
+from tests.storefront import creator_store
+from tests.storefront.creator_store import new_creator
 from tests.storefront.store_support import StoreProcess, auth
 from tests.support.creator import bearer, new_account, signed_manifest
 
 pytestmark = pytest.mark.timeout(120)
+store, api = creator_store.store, creator_store.api  # the shared creator store (demo: the e-mail gate shows its code)
 
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
-    data = tmp_path_factory.mktemp("live-store") / "data"
-    data.mkdir()
-    server = StoreProcess(data, env={"BUNDLECAST_STORE_DEMO": "1"}).start()  # the e-mail gate shows its code
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(store: StoreProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=store.api, timeout=60) as client:
-        yield client
-
-
-def _creator(api: httpx.Client, name: str = "Night Radio") -> str:
-    _, token = new_account(api)
-    assert api.post("/creators/me", json={"display_name": name}, headers=bearer(token)).status_code == 200
-    return token
 
 
 def stream_key_pair() -> tuple[Ed25519PrivateKey, str]:
@@ -82,7 +63,7 @@ def _listed(api: httpx.Client) -> dict[str, list[str]]:
 def test_a_free_live_event_is_listed_upcoming_with_a_signed_manifest_that_vouches_for_its_stream_key(
     api: httpx.Client,
 ) -> None:
-    token = _creator(api)
+    token = new_creator(api, "Night Radio")
     _, public = stream_key_pair()
     starts = int(time.time()) + 7200
     made = api.post("/creator/live", json=_event(stream_public_key=public, starts_at=starts), headers=bearer(token))
@@ -113,7 +94,7 @@ def test_a_free_live_event_is_listed_upcoming_with_a_signed_manifest_that_vouche
 
 
 def test_on_the_air_it_moves_to_live_now_and_once_ended_it_leaves_the_listing(api: httpx.Client) -> None:
-    token = _creator(api)
+    token = new_creator(api, "Night Radio")
     bundle_id = api.post("/creator/live", json=_event(), headers=bearer(token)).json()["bundle_id"]
     assert bundle_id in _listed(api)["upcoming"]
 
@@ -132,7 +113,7 @@ def test_on_the_air_it_moves_to_live_now_and_once_ended_it_leaves_the_listing(ap
 
 
 def test_a_paid_ticket_bought_through_the_ordinary_purchase_opens_the_stream_key(api: httpx.Client) -> None:
-    creator = _creator(api)
+    creator = new_creator(api, "Night Radio")
     made = api.post("/creator/live", json=_event(gate="price", price_cents=500), headers=bearer(creator)).json()
     bundle_id = made["bundle_id"]
     manifest = signed_manifest(api, bundle_id)
@@ -166,7 +147,7 @@ def _announce(api: httpx.Client, store: StoreProcess, info_hash: bytes, port: in
 def test_the_tracker_accepts_a_live_swarm_and_hands_its_peers_to_each_other(
     api: httpx.Client, store: StoreProcess
 ) -> None:
-    token = _creator(api)
+    token = new_creator(api, "Night Radio")
     stream_id = api.post("/creator/live", json=_event(), headers=bearer(token)).json()["stream_id"]
     info_hash = swarm_info_hash(bytes.fromhex(stream_id))
     first = _announce(api, store, info_hash, 7001)
@@ -194,7 +175,7 @@ def test_the_tracker_accepts_a_live_swarm_and_hands_its_peers_to_each_other(
 def test_a_bad_live_event_is_refused_with_a_sentence_and_lists_nothing(
     api: httpx.Client, changes: dict[str, Any], code: str, words: str
 ) -> None:
-    token = _creator(api)
+    token = new_creator(api, "Night Radio")
     before = _listed(api)
     refused = api.post("/creator/live", json=_event(**changes), headers=bearer(token))
     assert refused.status_code == 422, refused.text
@@ -209,7 +190,7 @@ def test_a_non_creator_and_another_creators_bundle_are_refused(api: httpx.Client
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_creator"
     assert api.post("/creator/live", json=_event()).status_code == 401
 
-    owner, other = _creator(api, "Owner"), _creator(api, "Someone Else")
+    owner, other = new_creator(api, "Owner"), new_creator(api, "Someone Else")
     bundle_id = api.post("/creator/live", json=_event(), headers=bearer(owner)).json()["bundle_id"]
     theirs = api.put(f"/creator/live/{bundle_id}/state", json={"state": "on_air"}, headers=bearer(other))
     assert theirs.status_code == 403 and theirs.json()["error"]["code"] == "not_your_bundle"
@@ -221,7 +202,7 @@ def test_a_non_creator_and_another_creators_bundle_are_refused(api: httpx.Client
 
 
 def test_store_client_live_verbs_against_the_real_store(api: httpx.Client, store: StoreProcess) -> None:
-    token = _creator(api, "Client Creator")
+    token = new_creator(api, "Client Creator")
     _, public = stream_key_pair()
     client = StoreClient(store.url)
     starts = int(time.time()) + 600
@@ -256,7 +237,7 @@ def test_store_client_live_verbs_against_the_real_store(api: httpx.Client, store
 
 
 def test_campaign_and_email_gated_broadcasts_use_the_usual_gates(api: httpx.Client) -> None:
-    token = _creator(api)
+    token = new_creator(api, "Night Radio")
     campaign = {
         "deadline_days": 10,
         "goal_backers": 100,

@@ -2,7 +2,9 @@
 documented requests (``tests/support/fake_stripe.py``): authorize (a manual-capture hold on a saved card),
 capture, cancel, refund, the off-session charge that replaces an expired hold, idempotency keys on every call;
 and the store's webhook endpoint over real HTTP: a signed event applied once however often it is delivered, a
-forged one refused. The store runs as ``python -m storefront serve`` configured for Stripe by its environment."""
+forged one refused; a pledge charged at its campaign's close refunded by the campaign's creator over the creator API
+(Stripe refunds the PaymentIntent, the backer's license revoked). The store runs as ``python -m storefront serve``
+configured for Stripe by its environment."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from storefront.db import Database
 from storefront.models import Charge, StripeEvent, StripePayment
 from storefront.payments import Card, CardDeclinedError, InsufficientFundsError, InvalidCardError, PaymentError
 from storefront.payments.stripe_provider import StripeProvider
+from tests.storefront import store_support
 from tests.storefront.store_support import GOOD_CARD, REPO, SeededStore, StoreProcess, auth, seed_store, sign_up_and_in
 from tests.support.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, fake_stripe, signed_event
 
@@ -235,6 +238,51 @@ def test_the_store_sells_pledges_and_closes_through_stripe(
     ]
     log = (seeded.data_dir / "server.log").read_text()
     assert SECRET_KEY not in log and WEBHOOK_SECRET not in log
+
+
+def test_a_pledge_charged_at_the_close_is_refunded_through_stripe_by_the_campaigns_creator(
+    stripe_store: tuple[SeededStore, StoreProcess, dict[str, str]], stripe_server: FakeStripe
+) -> None:
+    seeded, server, env = stripe_store
+    campaign = seeded.campaign_twice  # goal: one backer; nothing else in this module pledges to it
+    with httpx.Client(base_url=server.api, timeout=30) as api:
+        backer = sign_up_and_in(api)
+        pledged = api.post(
+            f"/campaigns/{campaign}/pledges", json={"card": GOOD_CARD}, headers=auth(backer, uuid.uuid4().hex)
+        )
+        assert pledged.status_code == 201, pledged.text
+        closed = subprocess.run(
+            [sys.executable, "-m", "storefront", "campaign", "close", campaign, "--data-dir", str(seeded.data_dir)],
+            cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert closed.returncode == 0 and "succeeded" in closed.stdout, closed.stderr
+        assert len(api.get("/licenses", headers=auth(backer)).json()["licenses"]) == 1
+        db = Database(StoreConfig.from_env(seeded.data_dir, env={}).effective_database_url)
+        with db.session() as session:
+            charge_id = session.scalars(
+                select(Charge.id).where(Charge.bundle_id == campaign, Charge.status == "captured")
+            ).one()
+            intent = session.get_one(StripePayment, charge_id).payment_intent_id
+        creator = _seeded_creator(api)
+        assert api.post("/creators/me", json={"display_name": "Seed Label"}, headers=auth(creator)).status_code == 200
+        refunded = api.post(f"/creators/sales/{charge_id}/refund", headers=auth(creator))
+        assert refunded.status_code == 200, refunded.text
+        assert (refunded.json()["kind"], refunded.json()["status"]) == ("pledge", "refunded")
+        assert api.get("/licenses", headers=auth(backer)).json()["licenses"] == []  # revoked, as for a sale
+    assert [r["payment_intent"] for r in stripe_server.refunds if r["payment_intent"] == intent] == [intent]
+    assert f"{charge_id}:refund" in _keys(stripe_server, charge_id)  # Stripe's idempotency key, as for a sale
+    with db.session() as session:
+        assert session.get_one(StripePayment, charge_id).status == "refunded"
+    db.dispose()
+
+
+def _seeded_creator(api: httpx.Client) -> str:
+    """The seeded creator's bearer token (the account that owns the seeded bundles)."""
+    signed = api.post(
+        "/sessions", json={"email": store_support.CREATOR_EMAIL, "password": store_support.CREATOR_PASSWORD}
+    )
+    assert signed.status_code == 201, signed.text
+    return str(signed.json()["token"])
 
 
 def _post_event(server: StoreProcess, body: bytes, signature: str) -> httpx.Response:

@@ -1,6 +1,7 @@
 """The creator's Dashboard: the store's figures for each bundle and in total (downloads, completed, seeders now,
 sales, refunds, pledges, gross, payment fees, the store's fee, net), what the store owes, campaign progress, plots
-of downloads and revenue per day (pyqtgraph), and the e-mail gate's consenting subscribers exported as CSV.
+of downloads and revenue per day (pyqtgraph), the e-mail gate's consenting subscribers exported as CSV, and the
+selected bundle's sales with *Refund…* (``SalesPanel``; after a refund the figures are loaded from the store again).
 
 Every number is the store's, fetched through the creator API on a worker (``load``), never computed from what this
 app saw. The CSV is fetched on a worker and written where the creator chose (window-modal ``QFileDialog.open()``).
@@ -16,6 +17,7 @@ from typing import Any
 import pyqtgraph as pg  # type: ignore[import-untyped]
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.creator.money import dollars
+from app.ui.creator.sales_panel import SalesPanel
 from app.ui.tasks import TaskRunner
 
 COLUMNS: list[tuple[str, str, Callable[[Any], object]]] = [
@@ -44,6 +47,10 @@ COLUMNS: list[tuple[str, str, Callable[[Any], object]]] = [
 ]
 
 
+def _no_refunds(_charge_id: str) -> dict[str, Any]:
+    raise RuntimeError("this Dashboard was built without the store's refund")
+
+
 def _day_axis(days: list[str]) -> list[float]:
     return [dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC).timestamp() for day in days]
 
@@ -57,6 +64,7 @@ class DashboardPage(QWidget):
         parent: QWidget | None = None,
         *,
         go_live: Callable[[QWidget], None] | None = None,  # opens the Go live dialog over this page
+        refund: Callable[[str], dict[str, Any]] | None = None,  # the store's refund of a ledger entry (a worker)
     ) -> None:
         super().__init__(parent)
         self._runner = runner
@@ -65,6 +73,11 @@ class DashboardPage(QWidget):
         self._figures: dict[str, Any] = {}
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.itemSelectionChanged.connect(self._show_sales)
+        self.sales = SalesPanel(runner, refund or _no_refunds)
+        self.sales.refunded.connect(lambda _answer: self.refresh())
         self.owed = QLabel()
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -89,6 +102,7 @@ class DashboardPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.sales, 1)
         layout.addWidget(self.owed)
         layout.addLayout(plots, 1)
         layout.addWidget(self.message)
@@ -98,9 +112,11 @@ class DashboardPage(QWidget):
         self._runner.run(self._load, self.show_figures, self._show_error)
 
     def show_figures(self, figures: dict[str, Any]) -> None:
+        shown_bundle = self._bundle_at(self.table.currentRow())
         self._figures = figures
         self.message.clear()
         rows = [*figures["bundles"], {"title": "Total", **figures["totals"]}]
+        self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
         for row, line in enumerate(rows):
             for column, (_, key, shown) in enumerate(COLUMNS):
@@ -108,6 +124,10 @@ class DashboardPage(QWidget):
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
+        self.table.blockSignals(False)
+        ids = [b["bundle_id"] for b in figures["bundles"]]
+        self.table.selectRow(ids.index(shown_bundle) if shown_bundle in ids else 0)
+        self._show_sales()
         payouts = figures["payouts"]
         campaigns = [
             f"{b['title']}: {b['campaign']['backers']} backers, {dollars(b['campaign']['pledged_cents'])} pledged "
@@ -131,6 +151,22 @@ class DashboardPage(QWidget):
             self.revenue_plot.plot(
                 _day_axis([d["day"] for d in revenue]), [d["gross_cents"] / 100 for d in revenue], symbol="o"
             )
+
+    def _bundle_at(self, row: int) -> str | None:
+        """The bundle id of a row of the figures table (None: the Total row, or nothing shown yet)."""
+        bundles = self._figures.get("bundles", [])
+        return str(bundles[row]["bundle_id"]) if 0 <= row < len(bundles) else None
+
+    def _show_sales(self) -> None:
+        if not self._figures:
+            return
+        bundle_id = self._bundle_at(self.table.currentRow())
+        entries = self._figures["payouts"]["entries"]
+        if bundle_id is None:
+            self.sales.show_sales("Sales of all your bundles", entries)
+            return
+        title = next(b["title"] for b in self._figures["bundles"] if b["bundle_id"] == bundle_id)
+        self.sales.show_sales(f"Sales of {title}", [e for e in entries if e["bundle_id"] == bundle_id])
 
     def _pick_csv_target(self) -> None:
         email_bundles = [b["bundle_id"] for b in self._figures.get("bundles", [])]

@@ -72,6 +72,7 @@ def build_creator_pages(
         load=lambda: creator_client().dashboard(token()),
         load_subscribers_csv=lambda bundle_id: creator_client().subscribers_csv(token(), bundle_id),
         go_live=lambda parent: go_live_dialog(runner, store_url, token, creator_client, parent).open(),
+        refund=lambda charge_id: creator_client().refund_sale(token(), charge_id),
     )
     publish.published.connect(lambda _bundle_id: dashboard.refresh())
     gate = CreatorGate(
