@@ -27,6 +27,7 @@ from app.library.publishing.request import PIECE_SIZE
 
 CHUNK = PIECE_SIZE  # one piece: both hashers read it while it is still in cache
 POOL = 8  # buffers in flight: the encrypting thread runs at most this far ahead of the slower hasher
+REPORT_EVERY = 1 << 20  # progress at most once a MiB: the UI gets a queued signal for each report
 
 
 class _Chunk:
@@ -143,10 +144,11 @@ def encrypt_file(
     report: Callable[[int], None],
 ) -> int:
     """Encrypt (``cipher``) or copy ``source`` into ``part``, handing every chunk written to ``hasher``; returns the
-    bytes written. ``PublishCancelled`` between chunks when ``cancel`` is set."""
+    bytes written. ``report(bytes written)`` about once a MiB; ``PublishCancelled`` between chunks when ``cancel``
+    is set."""
     stream = cipher.stream_at(0) if cipher is not None else None
     plain = memoryview(bytearray(CHUNK)) if stream is not None else None
-    offset = 0
+    offset, next_report = 0, REPORT_EVERY
     with source.open("rb", buffering=0) as src, part.open("wb", buffering=0) as dst:
         while True:
             if cancel.is_set():
@@ -167,7 +169,9 @@ def encrypt_file(
             if not size:
                 return offset
             offset += size
-            report(offset)
+            if offset >= next_report:
+                report(offset)
+                next_report = offset + REPORT_EVERY
 
 
 def hash_file(path: Path, *, pipeline: ChunkPipeline, hasher: FileHasher, cancel: threading.Event) -> None:
