@@ -3,7 +3,8 @@ once: the encryption loop hands each ciphertext chunk to a ``FileHasher`` instea
 everything afterwards (writing and hashing overlap, the second read disappears).
 
 ``FileHasher`` keeps, per file, the v1 SHA-1 of each piece (the last one padded with zeros up to the piece size, as
-libtorrent's hybrid torrents pad every file with a pad file) and the v2 SHA-256 Merkle tree over 16 KiB blocks
+libtorrent's hybrid torrents pad every file with a pad file when there are several — a lone file gets no pad, so
+its unpadded last SHA-1 is kept too) and the v2 SHA-256 Merkle tree over 16 KiB blocks
 (BEP 52: piece-layer hashes, and the file's ``pieces root``, leaves beyond the end set to zero). ``hybrid_torrent``
 assembles the .torrent in libtorrent's canonical file order; tests check its info-hashes equal libtorrent's own
 ``create_torrent`` of the same folder. Pure and thread-agnostic; memory is O(pieces).
@@ -55,6 +56,7 @@ class FileHasher:
     _leaves: list[bytes] = field(default_factory=list)  # v2 leaves of the current piece
     _single_leaves: list[bytes] = field(default_factory=list)
     _block: bytearray = field(default_factory=bytearray)
+    v1_unpadded_tail: bytes | None = None  # the last piece's SHA-1 without the pad's zeros (a lone file's)
 
     def feed(self, data: bytes | bytearray | memoryview, part: str = "both") -> None:
         if part in ("both", "v1"):
@@ -119,6 +121,7 @@ class FileHasher:
             fed = min(self._fed.values())
             raise ValueError(f"{self.path}: {fed} bytes fed of {self.size}")
         if self._sha1 is not None:
+            self.v1_unpadded_tail = self._sha1.copy().digest()
             self._sha1.update(bytes(-self.size % self.piece_size))  # pad file zeros
             self.v1.append(self._sha1.digest())
             self._sha1 = None
@@ -183,7 +186,7 @@ def hybrid_torrent(
             raise ValueError(f"{path}: empty files are hashed by create_torrent")
         parts = path.split("/")
         files.append({"length": hasher.size, "path": parts})
-        pad = -hasher.size % piece_size
+        pad = -hasher.size % piece_size if len(by_path) > 1 else 0  # libtorrent pads no lone file
         if pad:
             files.append({"attr": "p", "length": pad, "path": [".pad", str(pad)]})
         node = tree
@@ -191,7 +194,10 @@ def hybrid_torrent(
             node = node.setdefault(part, {})  # type: ignore[assignment]
         root = hasher.pieces_root
         node[""] = {"length": hasher.size, "pieces root": root}
-        pieces.extend(hasher.v1)
+        if pad or hasher.v1_unpadded_tail is None:
+            pieces.extend(hasher.v1)
+        else:
+            pieces.extend([*hasher.v1[:-1], hasher.v1_unpadded_tail])
         if hasher.size > piece_size:
             layers[root] = b"".join(hasher.layer)
     info = {

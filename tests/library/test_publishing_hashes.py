@@ -95,3 +95,19 @@ def test_a_hashing_failure_is_a_sentence_not_a_hang(tmp_path: Path) -> None:
     pipeline.finish(short)
     with pytest.raises(PublishError, match="Hashing the bundle failed"):
         pipeline.close()
+
+
+def test_a_bundle_of_one_file_gets_libtorrents_torrent_without_a_tail_pad(tmp_path: Path) -> None:
+    """libtorrent pads every file of a hybrid torrent when there are several, but not a lone file."""
+    folder = episodes(tmp_path / "src", {"film.bin": 2 * PIECE + BLOCK + 3})
+    request = PublishRequest(
+        folder=folder, title="One Film", kind=BundleKind.FILM, gate=GateType.PAID,
+        locked=frozenset({"film.bin"}), price_cents=499,
+    )  # fmt: skip
+    publisher = Publisher(tmp_path / "work", keys=MemoryKeys())
+    job = publisher.plan(request)
+    publisher.run(job)
+    ours = (publisher.job_dir(job) / "bundle.torrent").read_bytes()
+    theirs = create_torrent(publisher.bundle_dir(job) / "One Film", piece_size=PIECE)
+    assert _info(ours) == _info(theirs)
+    assert b".pad" not in _info(ours)
