@@ -111,3 +111,12 @@ def test_a_bundle_of_one_file_gets_libtorrents_torrent_without_a_tail_pad(tmp_pa
     theirs = create_torrent(publisher.bundle_dir(job) / "One Film", piece_size=PIECE)
     assert _info(ours) == _info(theirs)
     assert b".pad" not in _info(ours)
+
+
+def test_a_file_that_grew_after_planning_is_named_not_reported_as_a_hashing_failure(tmp_path: Path) -> None:
+    publisher = Publisher(tmp_path / "work", keys=MemoryKeys())
+    job, folder, _ = _publish(tmp_path, publisher)
+    with (folder / "b/piece.bin").open("ab") as grown:
+        grown.write(b"more")  # its hasher, told the planned size, fails on the extra bytes
+    with pytest.raises(PublishError, match=r"piece\.bin changed while it was being published"):
+        publisher.run(job)

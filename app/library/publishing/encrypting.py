@@ -103,12 +103,15 @@ class ChunkPipeline:
             finally:
                 self._release(chunk)
 
-    def close(self) -> list[FileHasher]:
-        """Stop the hashing threads; returns the finished hashers (``PublishError`` if hashing failed)."""
+    def close(self, *, check: bool = True) -> list[FileHasher]:
+        """Stop the hashing threads; returns the finished hashers (``PublishError`` if hashing failed), or, with
+        ``check`` False (the pass failed already), nothing."""
         for jobs in self._work.values():
             jobs.put(None)
         for thread in self._threads:
             thread.join()
+        if not check:
+            return []
         if self._error is not None:
             raise PublishError(f"Hashing the bundle failed: {self._error}")
         for hasher in self._done:

@@ -287,9 +287,10 @@ class Publisher:
                     pipeline.finish(hasher)
                 done += int(entry["size"])
                 progress("encrypting", done, total)
-        finally:
-            hashers = pipeline.close() if pipeline.hashing else None
-        return hashers
+        except BaseException:
+            pipeline.close(check=False)  # the first failure is the one to tell (a grown file fails its hasher too)
+            raise
+        return pipeline.close() if pipeline.hashing else None
 
     def _tracker(self, journal: Journal) -> str | None:
         return f"{journal.store_url}/announce" if journal.store_url else None
