@@ -15,7 +15,7 @@ import hashlib
 from typing import BinaryIO
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.bundle.errors import MalformedError
@@ -26,6 +26,8 @@ BLOCK = 16
 FILE_KEY_SALT = b"bundlecast/file-key/v1"
 # cryptography's per-call overhead dominates small blocks (FIELD-NOTES: 1.9 GB/s at 16 KiB, 3.9 at 64 KiB).
 STREAM_CHUNK = 1 << 20
+
+Buffer = bytes | bytearray | memoryview
 
 
 def derived_nonce(scope: str, file_path: str) -> bytes:
@@ -42,6 +44,23 @@ def derive_file_key(bundle_key: bytes, file_path: str) -> bytes:
         raise MalformedError("a bundle key has 32 bytes")
     hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_SIZE, salt=FILE_KEY_SALT, info=file_path.encode("utf-8"))
     return hkdf.derive(bundle_key)
+
+
+class CipherStream:
+    """Consecutive bytes of one file through one AES-CTR context (``ContentCipher.stream_at``); one thread."""
+
+    # cryptography's update_into wants room for a block more than the data, even in CTR mode.
+    SLACK = BLOCK - 1
+
+    def __init__(self, context: CipherContext, skip: int) -> None:
+        self._context = context
+        if skip:
+            context.update(bytes(skip))  # the keystream bytes before ``offset`` in its first block
+
+    def transform_into(self, data: Buffer, out: Buffer) -> int:
+        """Write the transform of ``data`` at the start of ``out`` (``len(data) + SLACK`` bytes at least);
+        returns ``len(data)``. The next call continues where this one ended."""
+        return self._context.update_into(data, out)
 
 
 class ContentCipher:
@@ -69,6 +88,15 @@ class ContentCipher:
         return out[skip:]
 
     encrypt_at = decrypt_at
+
+    def stream_at(self, offset: int) -> CipherStream:
+        """One AES context for consecutive bytes from ``offset`` on: encrypt (or decrypt) a whole file chunk by chunk
+        into the caller's buffers, with no cipher object and no new bytes object per chunk."""
+        if offset < 0:
+            raise ValueError("offset must not be negative")
+        block_index, skip = divmod(offset, BLOCK)
+        counter = ((self._counter0 + block_index) % (1 << 128)).to_bytes(16, "big")
+        return CipherStream(Cipher(algorithms.AES(self._key), modes.CTR(counter)).encryptor(), skip)
 
     def transform_stream(self, source: BinaryIO, target: BinaryIO, *, offset: int = 0) -> int:
         """Encrypt (or decrypt) ``source`` into ``target`` from ``offset``; returns the bytes written."""

@@ -3,7 +3,8 @@ once: the encryption loop hands each ciphertext chunk to a ``FileHasher`` instea
 everything afterwards (writing and hashing overlap, the second read disappears).
 
 ``FileHasher`` keeps, per file, the v1 SHA-1 of each piece (the last one padded with zeros up to the piece size, as
-libtorrent's hybrid torrents pad every file with a pad file) and the v2 SHA-256 Merkle tree over 16 KiB blocks
+libtorrent's hybrid torrents pad every file with a pad file when there are several — a lone file gets no pad, so
+its unpadded last SHA-1 is kept too) and the v2 SHA-256 Merkle tree over 16 KiB blocks
 (BEP 52: piece-layer hashes, and the file's ``pieces root``, leaves beyond the end set to zero). ``hybrid_torrent``
 assembles the .torrent in libtorrent's canonical file order; tests check its info-hashes equal libtorrent's own
 ``create_torrent`` of the same folder. Pure and thread-agnostic; memory is O(pieces).
@@ -55,14 +56,15 @@ class FileHasher:
     _leaves: list[bytes] = field(default_factory=list)  # v2 leaves of the current piece
     _single_leaves: list[bytes] = field(default_factory=list)
     _block: bytearray = field(default_factory=bytearray)
+    v1_unpadded_tail: bytes | None = None  # the last piece's SHA-1 without the pad's zeros (a lone file's)
 
-    def feed(self, data: bytes, part: str = "both") -> None:
+    def feed(self, data: bytes | bytearray | memoryview, part: str = "both") -> None:
         if part in ("both", "v1"):
             self._feed_v1(data)
         if part in ("both", "v2"):
             self._feed_v2(data)
 
-    def _feed_v1(self, data: bytes) -> None:
+    def _feed_v1(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data)
         while view:
             fed = self._fed["v1"]
@@ -79,7 +81,7 @@ class FileHasher:
                 self.v1.append(self._sha1.digest())
                 self._sha1 = None
 
-    def _feed_v2(self, data: bytes) -> None:
+    def _feed_v2(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data)
         if self._fed["v2"] + len(view) > self.size:
             raise ValueError(f"{self.path}: more bytes than its size")
@@ -93,9 +95,15 @@ class FileHasher:
             self._leaf(hashlib.sha256(self._block).digest())
             self._block = bytearray()
         whole = len(view) - len(view) % BLOCK
+        # The hot loop (65,536 blocks a GiB): hash memoryview slices (no copy), close a piece every piece_size.
+        sha256, leaves, per_piece = hashlib.sha256, self._leaves, self.piece_size // BLOCK
         for start in range(0, whole, BLOCK):
-            self._leaf(hashlib.sha256(view[start : start + BLOCK]).digest())
-        self._block += view[whole:]
+            leaves.append(sha256(view[start : start + BLOCK]).digest())
+            if len(leaves) == per_piece:
+                self._close_piece()
+                leaves = self._leaves
+        if whole < len(view):
+            self._block += view[whole:]
 
     def _leaf(self, leaf: bytes) -> None:
         self._leaves.append(leaf)
@@ -113,6 +121,7 @@ class FileHasher:
             fed = min(self._fed.values())
             raise ValueError(f"{self.path}: {fed} bytes fed of {self.size}")
         if self._sha1 is not None:
+            self.v1_unpadded_tail = self._sha1.copy().digest()
             self._sha1.update(bytes(-self.size % self.piece_size))  # pad file zeros
             self.v1.append(self._sha1.digest())
             self._sha1 = None
@@ -177,7 +186,7 @@ def hybrid_torrent(
             raise ValueError(f"{path}: empty files are hashed by create_torrent")
         parts = path.split("/")
         files.append({"length": hasher.size, "path": parts})
-        pad = -hasher.size % piece_size
+        pad = -hasher.size % piece_size if len(by_path) > 1 else 0  # libtorrent pads no lone file
         if pad:
             files.append({"attr": "p", "length": pad, "path": [".pad", str(pad)]})
         node = tree
@@ -185,7 +194,10 @@ def hybrid_torrent(
             node = node.setdefault(part, {})  # type: ignore[assignment]
         root = hasher.pieces_root
         node[""] = {"length": hasher.size, "pieces root": root}
-        pieces.extend(hasher.v1)
+        if pad or hasher.v1_unpadded_tail is None:
+            pieces.extend(hasher.v1)
+        else:
+            pieces.extend([*hasher.v1[:-1], hasher.v1_unpadded_tail])
         if hasher.size > piece_size:
             layers[root] = b"".join(hasher.layer)
     info = {

@@ -102,3 +102,19 @@ def test_rejects_bad_key_and_nonce_sizes() -> None:
         ContentCipher(bytes(32), bytes(12))
     with pytest.raises(MalformedError):
         derive_file_key(bytes(31), "x")
+
+
+@pytest.mark.parametrize("offset", [0, 1, 15, 16, 17, 16_383, 262_145])
+def test_a_stream_from_any_offset_in_any_chunks_equals_random_access(offset: int) -> None:
+    key, nonce = os.urandom(32), b"\xff" * 15 + b"\xfe"  # the counter wraps inside the stream
+    plain = os.urandom(600_000)
+    cipher = ContentCipher(key, nonce)
+    expected = cipher.encrypt_at(offset, plain[offset:])
+    stream = cipher.stream_at(offset)
+    out = bytearray(len(plain) + stream.SLACK)
+    view, done = memoryview(out), 0
+    for size in (1, 15, 16, 17, 16_384, 99_991, 262_144, 1 << 20):
+        part = plain[offset + done : offset + done + size]
+        done += stream.transform_into(memoryview(part), view[done:])
+    assert done == len(plain) - offset
+    assert bytes(out[:done]) == expected

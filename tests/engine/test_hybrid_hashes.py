@@ -14,6 +14,7 @@ import pytest
 from app.engine import FileHasher, TorrentMakingCancelled, create_torrent, hybrid_torrent
 
 PIECE = 256 * 1024
+BLOCK = 16 * 1024
 
 
 def _info_hashes(data: bytes) -> tuple[str, str]:
@@ -38,6 +39,27 @@ def test_streamed_hashes_make_the_torrent_libtorrent_makes(tmp_path: Path) -> No
     ours = hybrid_torrent(top.name, list(reversed(hashers)), PIECE)
     theirs = create_torrent(top, piece_size=PIECE)
     assert _info_hashes(ours) == _info_hashes(theirs)
+
+
+@pytest.mark.parametrize("chunk", [BLOCK - 1, BLOCK + 1, PIECE - 1, PIECE + 1, 3 * BLOCK + 5])
+def test_memoryview_chunks_straddling_blocks_and_pieces_hash_like_libtorrent(tmp_path: Path, chunk: int) -> None:
+    """The publishing pass feeds views of reused buffers, v1 and v2 separately; any chunking gives libtorrent's
+    info dict, byte for byte."""
+    top = tmp_path / "Lumen Drift"
+    top.mkdir()
+    data = os.urandom(2 * PIECE + 3 * BLOCK + 11)
+    (top / "ep.bin").write_bytes(data)
+    hasher = FileHasher("ep.bin", len(data), PIECE)
+    reused = bytearray(chunk)
+    for start in range(0, len(data), chunk):
+        size = len(data[start : start + chunk])
+        reused[:size] = data[start : start + chunk]
+        hasher.feed(memoryview(reused)[:size], "v2")
+        hasher.feed(memoryview(reused)[:size], "v1")
+        reused[:] = bytes(chunk)  # the caller reuses its buffer as soon as feed returns
+    hasher.finish()
+    ours = lt.bdecode(hybrid_torrent(top.name, [hasher], PIECE))[b"info"]
+    assert ours == lt.bdecode(create_torrent(top, piece_size=PIECE))[b"info"]
 
 
 def test_a_hasher_refuses_more_or_fewer_bytes_than_the_file_has() -> None:

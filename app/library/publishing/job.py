@@ -2,10 +2,12 @@
 upload → publish.
 
 - **encrypt**: the bundle key is made here and kept in the keyring (``BundleKeyStore``) before the journal names
-  the job; locked files are encrypted (AES-256-CTR, per-file key and a nonce fixed in the journal) *streamed*, 1 MiB
-  at a time, into ``<job>/bundle/<title>/``; free files are copied. Each file is written to ``.part`` and renamed,
-  so a file that exists is whole (a resumed job skips it).
-- **torrent**: the engine hashes the bundle folder into a hybrid torrent (``create_torrent``).
+  the job; locked files are encrypted (AES-256-CTR, per-file key and a nonce fixed in the journal) *streamed*, a
+  piece at a time, into ``<job>/bundle/<title>/``; free files are copied (``encrypting.py``, which also hashes the
+  written bytes on two threads of its own). Each file is written to ``.part`` and renamed, so a file that exists is
+  whole (a resumed job skips it, hashing it again).
+- **torrent**: made from the hashes of the encrypting pass (``hybrid_torrent``); a release, or a folder the
+  streaming hasher cannot take, is hashed by the engine afterwards (``create_torrent``).
 - **seed**: the creator's engine adds it in seed mode (the bytes were just hashed into it; no second full read),
   so the creator is the first seed at once; adding again is a no-op.
 - **draft / upload / publish**: the creator API; the upload resumes at the byte the store acknowledged.
@@ -19,7 +21,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
-import queue
 import secrets
 import shutil
 import threading
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 
 from app.bundle import NONCE_SIZE, ContentCipher, derive_file_key
 from app.engine import Engine, FileHasher, TorrentMakingCancelled, create_torrent, hybrid_torrent
+from app.library.publishing.encrypting import ChunkPipeline, encrypt_file, hash_file
 from app.library.publishing.errors import PublishCancelled, PublishError
 from app.library.publishing.facts import FileFacts, scan_folder
 from app.library.publishing.journal import Journal
@@ -37,7 +39,6 @@ from app.library.publishing.request import PIECE_SIZE, PublishRequest
 from app.store.creator import CreatorClient
 
 Progress = Callable[[str, int, int], None]
-CHUNK = 1 << 20  # encryption and copy buffer: memory stays bounded whatever the file size
 UPLOAD_CHUNK = 32 * PIECE_SIZE  # 8 MiB, the store's largest accepted chunk
 
 
@@ -58,54 +59,6 @@ def _no_progress(step: str, done: int, total: int) -> None:
 def top_name_of(title: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in " -_.()&," else " " for c in title)
     return " ".join(cleaned.split())[:100].strip(" .") or "bundle"
-
-
-class _HashingThread:
-    """Hashes ciphertext chunks on two threads of their own — v1 SHA-1s on one, the v2 SHA-256 tree on the other
-    (hashlib releases the GIL) — so writing and both hashes overlap; the queues are bounded, so memory stays a few
-    chunks whatever the size."""
-
-    def __init__(self) -> None:
-        self._queues: dict[str, queue.Queue[tuple[FileHasher, bytes | None] | None]] = {
-            part: queue.Queue(maxsize=8) for part in ("v1", "v2")
-        }
-        self._done: list[FileHasher] = []
-        self._error: BaseException | None = None
-        self._threads = [
-            threading.Thread(target=self._run, args=(part,), name=f"publish-hash-{part}", daemon=True)
-            for part in self._queues
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _run(self, part: str) -> None:
-        jobs = self._queues[part]
-        while (item := jobs.get()) is not None:
-            hasher, chunk = item
-            if self._error is not None or chunk is None:
-                continue
-            try:
-                hasher.feed(chunk, part)
-            except BaseException as exc:  # reported to the publishing thread by close()
-                self._error = exc
-
-    def feed(self, hasher: FileHasher, chunk: bytes) -> None:
-        for jobs in self._queues.values():
-            jobs.put((hasher, chunk))
-
-    def finish(self, hasher: FileHasher) -> None:
-        self._done.append(hasher)
-
-    def close(self) -> list[FileHasher]:
-        for jobs in self._queues.values():
-            jobs.put(None)
-        for thread in self._threads:
-            thread.join()
-        if self._error is not None:
-            raise PublishError(f"Hashing the bundle failed: {self._error}")
-        for hasher in self._done:
-            hasher.finish()
-        return self._done
 
 
 class Publisher:
@@ -291,7 +244,7 @@ class Publisher:
     def _encrypt(
         self, journal: Journal, key: bytes, progress: Progress, cancel: threading.Event
     ) -> list[FileHasher] | None:
-        """Encrypt (or copy) every file into the bundle folder, hashing the output on a second thread as it is
+        """Encrypt (or copy) every file into the bundle folder, hashing the output on two threads as it is
         written; returns the hashers, or None when the torrent must be hashed by libtorrent afterwards (a release,
         which also hashes the published files; empty files; names that differ only in case)."""
         folder = Path(journal.request["folder"])
@@ -303,67 +256,41 @@ class Publisher:
             and all(int(f["size"]) > 0 for f in journal.files)
             and len({p.lower() for p in paths}) == len(paths)
         )
-        hashing = _HashingThread() if streamable else None
+        pipeline = ChunkPipeline(hashing=streamable)
         done = 0
         try:
             for entry in journal.files:
                 target = top / entry["path"]
-                hasher = FileHasher(entry["path"], int(entry["size"]), PIECE_SIZE) if hashing else None
+                hasher = FileHasher(entry["path"], int(entry["size"]), PIECE_SIZE) if pipeline.hashing else None
                 if target.is_file() and target.stat().st_size == entry["size"]:
-                    if hashing is not None and hasher is not None:  # done before a crash: hash it again
-                        with target.open("rb") as fh:
-                            while chunk := fh.read(CHUNK):
-                                hashing.feed(hasher, chunk)
+                    if hasher is not None:  # done before a crash: hash it again
+                        hash_file(target, pipeline=pipeline, hasher=hasher, cancel=cancel)
                 else:
-                    self._encrypt_file(
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    part = target.with_name(target.name + ".part")
+                    cipher = None
+                    if entry["locked"]:
+                        cipher = ContentCipher(derive_file_key(key, entry["path"]), bytes.fromhex(entry["nonce"]))
+                    written = encrypt_file(
                         folder / entry["path"],
-                        target,
-                        entry,
-                        key,
-                        hashing=hashing,
+                        part,
+                        cipher,
+                        pipeline=pipeline,
                         hasher=hasher,
                         cancel=cancel,
                         report=functools.partial(_report_from, progress, "encrypting", done, total),
                     )
-                if hashing is not None and hasher is not None:
-                    hashing.finish(hasher)
+                    if written != entry["size"]:
+                        raise PublishError(f"{entry['path']} changed while it was being published; start again.")
+                    part.replace(target)
+                if hasher is not None:
+                    pipeline.finish(hasher)
                 done += int(entry["size"])
                 progress("encrypting", done, total)
-        finally:
-            hashers = hashing.close() if hashing is not None else None
-        return hashers
-
-    @staticmethod
-    def _encrypt_file(
-        source: Path,
-        target: Path,
-        entry: dict[str, Any],
-        key: bytes,
-        *,
-        hashing: _HashingThread | None,
-        hasher: FileHasher | None,
-        cancel: threading.Event,
-        report: Callable[[int], None],
-    ) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(target.name + ".part")
-        cipher = None
-        if entry["locked"]:
-            cipher = ContentCipher(derive_file_key(key, entry["path"]), bytes.fromhex(entry["nonce"]))
-        offset = 0
-        with source.open("rb") as src, part.open("wb") as dst:
-            while chunk := src.read(CHUNK):
-                if cancel.is_set():
-                    raise PublishCancelled("cancelled")
-                out = cipher.encrypt_at(offset, chunk) if cipher else chunk
-                dst.write(out)
-                if hashing is not None and hasher is not None:
-                    hashing.feed(hasher, out)
-                offset += len(chunk)
-                report(offset)
-        if offset != entry["size"]:
-            raise PublishError(f"{entry['path']} changed while it was being published; start again.")
-        part.replace(target)
+        except BaseException:
+            pipeline.close(check=False)  # the first failure is the one to tell (a grown file fails its hasher too)
+            raise
+        return pipeline.close() if pipeline.hashing else None
 
     def _tracker(self, journal: Journal) -> str | None:
         return f"{journal.store_url}/announce" if journal.store_url else None
