@@ -175,7 +175,7 @@ class RepairLoop:
             admission, block = node.store.admit(data)
             if admission is Admission.NEW and block is not None and block.seq == seq:
                 self.http_fetches += 1
-                node.accept_new(block, from_origin=True, source=None)
+                node.accept_new(block, from_origin=True, source=None, via="http")
         finally:
             await asyncio.sleep(0.1)  # a 404 (not produced yet) is not retried at once
             self._http.discard(seq)

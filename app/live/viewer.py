@@ -92,9 +92,9 @@ class Viewer:
     def _wanted_from(self) -> int | None:
         return None if self.playout is None else self.playout.wanted_from()
 
-    def _on_block(self, block: Block) -> None:
+    def _on_block(self, block: Block, via: str) -> None:
         if self.playout is not None:
-            self.playout.offer(block, time.time())
+            self.playout.offer(block, time.time(), via)
             self._arrived.set()
 
     async def _tick_loop(self) -> None:

@@ -1,15 +1,16 @@
 """Many viewers in one process, each with its own loopback address and its own node: ``python -m app.live.viewer_host``.
 
-A swarm of hundreds of viewer processes does not fit a small machine (each Python process costs its interpreter's
-memory and a share of a core just to idle), so tests and the bench host many viewers as tasks of one asyncio loop:
-every viewer still has its own address, node, store, repair loop and play-out buffer, and talks to the others only
-through real TCP connections over its emulated links. The process is driven by JSON lines on stdin —
-``{"join": "host:port", "peers": "h:p,h:p"}``, ``{"leave": "host:port"}``, ``{"mark": true}`` (start measuring:
-clears the play-out delay histogram) — and reports JSON lines on stdout: ``ready`` and ``left`` per viewer (with its
-final figures), ``play``/``gap`` per block with ``--report-blocks``, and every ``--stats-every`` seconds ``stats``:
-each viewer's figures, the process's CPU seconds and resident memory, and the histogram of play-out delays (10 ms
-bins) since the mark. Everything it keeps is bounded: the histogram by its bins, figures by the viewers present.
-One thread: the asyncio loop (stdin is read by the loop's reader).
+A swarm of hundreds of viewer processes does not fit a small machine (each Python process costs its interpreter's memory
+and a share of a core just to idle), so tests and the bench host many viewers as tasks of one asyncio loop: every viewer
+still has its own address, node, store, repair loop and play-out buffer, and talks to the others only through real TCP
+connections over its emulated links. The process is driven by JSON lines on stdin — ``{"join": "host:port", "peers":
+"h:p,h:p"}``, ``{"leave": "host:port"}``, ``{"mark": true}`` (start measuring: clears the play-out delay histogram and
+reports ``stats`` tagged ``mark``), ``{"snapshot": true}`` (``stats`` tagged ``snapshot`` at once: the end of a measured
+window) — and reports JSON lines on stdout: ``ready`` and ``left`` per viewer (with its final figures), ``play``/``gap``
+per block with ``--report-blocks``, and every ``--stats-every`` seconds ``stats``: each viewer's figures, the process's
+CPU seconds and resident memory, and the histogram of play-out delays (10 ms bins) since the mark. Everything it keeps
+is bounded: the histogram by its bins, figures by the viewers present. One thread: the asyncio loop (stdin is read by
+the loop's reader).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class ViewerHost:
 
     def mark(self) -> None:
         self.delays, self.skipped = {}, 0
+        self.stats(tag="mark")  # every viewer's figures at the mark: the window's figures are differences
 
     async def leave(self, name: str) -> None:
         viewer = self.viewers.pop(name, None)
@@ -97,11 +99,12 @@ class ViewerHost:
             await viewer.stop()
             _emit("left", viewer=name, **figures)
 
-    def stats(self, *, final: bool = False) -> None:
+    def stats(self, *, final: bool = False, tag: str | None = None) -> None:
         figures = {name: viewer_figures(v, process=False) for name, v in self.viewers.items()}
         _emit(
             "stats",
             final=final,
+            tag=tag,
             now=time.time(),
             viewers=figures,
             delays=self.delays,
@@ -126,6 +129,8 @@ async def _commands(host: ViewerHost) -> None:
             await host.leave(command["leave"])
         elif command.get("mark"):
             host.mark()
+        elif command.get("snapshot"):
+            host.stats(tag="snapshot")
         elif command.get("quit"):
             return
 
