@@ -307,6 +307,9 @@ def _figures(
         "blocks_skipped": skipped,
         "offload": from_peers / max(1.0, from_peers + from_origin),
         "origin_copies_per_block": origin_final.get("copies_per_block", float("nan")),
+        "origin_http_per_block": origin_final.get("http_copies", 0) / max(1, origin_final.get("blocks", 0)),
+        "publish_lag_p50_s": origin_final.get("publish_lag_p50_s") or float("nan"),
+        "publish_lag_p95_s": origin_final.get("publish_lag_p95_s") or float("nan"),
         # Over each viewer's whole life up to the end of the window, shutdown stalls included (how it used to be).
         "stall_pct_lifetime": 100 * stall_s / max(1e-3, watch_s),
         "join_p95_s": _percentile(joins, 0.95),
@@ -338,7 +341,14 @@ def _table(f: dict[str, Any]) -> str:
         ("glass-to-glass, decoded pictures (VLC) p50 / p95", f"{f['vlc_p50_s']:.2f} s / {f['vlc_p95_s']:.2f} s"),
         ("glass-to-glass, block play-out (all) p50 / p95", f"{f['playout_p50_s']:.2f} s / {f['playout_p95_s']:.2f} s"),
         ("share of block bytes from peers", f"{f['offload']:.3f}"),
-        ("origin copies per block (bytes uploaded / made)", f"{f['origin_copies_per_block']:.2f}"),
+        (
+            "origin copies per block (bytes uploaded / made; HTTP answers)",
+            f"{f['origin_copies_per_block']:.2f} ({f['origin_http_per_block']:.2f})",
+        ),
+        (
+            "encoder: capture to published p50 / p95 (newest 100 s)",
+            f"{f['publish_lag_p50_s']:.2f} / {f['publish_lag_p95_s']:.2f} s",
+        ),
         (
             "stall time, measured window (whole lives, as before)",
             f"{f['stall_pct']:.2f} % ({f['stall_pct_lifetime']:.2f} %)",

@@ -189,12 +189,19 @@ def _discovery(
     return discovery
 
 
+def _quantile(values: list[float], q: float) -> float | None:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3) if ordered else None
+
+
 def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
     return {
         "blocks": b.blocks_published,
         "bytes": b.bytes_published,
         "uploaded": b.node.uplink.bytes_sent,
         "http_copies": b.http_copies,
+        "publish_lag_p50_s": _quantile(list(b.publish_lag_s), 0.5),
+        "publish_lag_p95_s": _quantile(list(b.publish_lag_s), 0.95),
         "copies_per_block": round(b.copies_per_block(), 3),
         "neighbours": len(b.node.neighbours),
         "encoder_error": repr(b.encoder_error) if b.encoder_error else None,

@@ -28,6 +28,7 @@ from app.live.blocks import Block, BlockVerifier, parse_header
 from app.live.errors import ProtocolError
 from app.live.link import LinkProfile, Uplink
 from app.live.neighbour import Neighbour
+from app.live.playout import CATCH_UP_S
 from app.live.stripe_tree import StripeTrees
 from app.live.wire import Kind
 
@@ -322,7 +323,7 @@ class LiveNode:
         if relay is None or part.seq in self.store:
             return
         if part.offset == 0:
-            relay.deadline = parse_header(part.data)[2] / 1000 + self.config.delay_s
+            relay.deadline = parse_header(part.data)[2] / 1000 + self.config.delay_s + CATCH_UP_S
         bit = 1 << stripe_of(part.seq, self.config.stripes)
         part_frame: bytes | None = None
         for child in self.neighbours.values():
@@ -367,7 +368,10 @@ class LiveNode:
         self._forward(block, source)
 
     def _deadline(self, block: Block) -> float:
-        return block.capture_ms / 1000 + self.config.delay_s
+        """Until when a block is worth sending: a viewer that stalled plays up to ``CATCH_UP_S`` later than the
+        stream's delay (its lag) before it skips ahead. Dropping at the delay itself starved every viewer whose blocks
+        came later than that: it waited for blocks its parents had thrown away, skipped, and stalled again."""
+        return block.capture_ms / 1000 + self.config.delay_s + CATCH_UP_S
 
     def _forward(self, block: Block, source: Neighbour | None) -> None:
         """Push a new verified block to its stripe's children, in parts; a child that was relayed the block's first

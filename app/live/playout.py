@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from app.live.blocks import Block
 
+CATCH_UP_S = 1.5  # the most lag (delay beyond the target, from stalls) play holds before it skips to catch up
 ARRIVAL_BIN_S = 0.1
 ARRIVAL_BINS = 100
 
@@ -57,7 +58,7 @@ class PlayoutBuffer:
         on_gap: Callable[[int, int], None],
         window: int = 64,
         max_wait_s: float = 0.75,
-        catch_up_s: float = 1.5,
+        catch_up_s: float = CATCH_UP_S,
         max_age_s: float = 20.0,
         max_ahead_s: float = 10.0,
         block_s: float = 0.25,
@@ -171,14 +172,21 @@ class PlayoutBuffer:
             self._via.pop(old, None)
 
     def _skip_to_keyframe(self, now: float) -> bool:
-        """Jump to the keyframe that brings the delay nearest its target; False when no later keyframe is held."""
+        """Jump to the first keyframe that restores the delay held before this stall (after a catch-up: the target
+        delay itself), else the newest one; False when no later keyframe is held.
+
+        A lost block is a hole, not a sign the blocks come sooner: jumping to the delay target would leave a viewer
+        whose blocks arrive later than that stalled again at once, and skipping again (a cycle that was most of the
+        52 % stall at 40 viewers).
+        """
         assert self.next_seq is not None
         keyframes = sorted(s for s, b in self._blocks.items() if b.keyframe and s > self.next_seq)
         if not keyframes:
             return False
+        keep_lag = 0.0 if self.lag_s > self._catch_up_s else self.lag_s
         target = keyframes[-1]
         for seq in keyframes:
-            if self._blocks[seq].capture_ms / 1000 + self.delay_s >= now - 0.05:
+            if self._blocks[seq].capture_ms / 1000 + self.delay_s + keep_lag >= now - 0.05:
                 target = seq
                 break
         block = self._blocks[target]
@@ -187,7 +195,7 @@ class PlayoutBuffer:
         self.stats.gaps += target - self.next_seq
         self._on_gap(self.next_seq, target - 1)
         self._stalled_since = None
-        self.lag_s = max(0.0, now - (block.capture_ms / 1000 + self.delay_s))
+        self.lag_s = max(keep_lag, now - (block.capture_ms / 1000 + self.delay_s))
         self._begin_at(target)
         return True
 
