@@ -240,6 +240,7 @@ def _figures(
     end: float,
 ) -> dict[str, Any]:
     delays: dict[int, int] = {}
+    loop_lag: dict[int, int] = {}
     joins: list[float] = []
     stall_s = watch_s = from_peers = from_origin = 0.0
     skipped = 0
@@ -252,6 +253,8 @@ def _figures(
         for delay_bin, count in final.get("delays", {}).items():
             delays[int(delay_bin)] = delays.get(int(delay_bin), 0) + count
         skipped += final.get("skipped", 0)
+        for lag_bin, count in (host.snapshot_stats or final).get("loop_lag", {}).items():
+            loop_lag[int(lag_bin)] = loop_lag.get(int(lag_bin), 0) + count
         if marked:
             cpu_s += final.get("cpu_s", 0.0) - marked["cpu_s"]
             cpu_window = max(cpu_window, final.get("now", end) - marked["now"])
@@ -304,6 +307,8 @@ def _figures(
         "playout_p50_s": _histogram_percentile(delays, 0.5),
         "playout_p95_s": _histogram_percentile(delays, 0.95),
         "blocks_played": sum(delays.values()),
+        "loop_lag_p50_ms": 1000 * _histogram_percentile(loop_lag, 0.5),
+        "loop_lag_p99_ms": 1000 * _histogram_percentile(loop_lag, 0.99),
         "blocks_skipped": skipped,
         "offload": from_peers / max(1.0, from_peers + from_origin),
         "origin_copies_per_block": origin_final.get("copies_per_block", float("nan")),
@@ -359,6 +364,10 @@ def _table(f: dict[str, Any]) -> str:
             f"{f['join_p50_s']:.2f} / {f['join_p95_s']:.2f} s ({f['vlc_join_s']:.2f} s)",
         ),
         ("CPU per viewer (measured window, % of a core)", f"{f['cpu_pct_per_viewer']:.2f} %"),
+        (
+            "viewer hosts' event loop: a 50 ms sleep wakes late by p50 / p99",
+            f"{f['loop_lag_p50_ms']:.0f} / {f['loop_lag_p99_ms']:.0f} ms",
+        ),
         (
             "resident memory per viewer, start / end",
             f"{f['rss_mb_per_viewer_start']:.1f} / {f['rss_mb_per_viewer_end']:.1f} MB ({f['per_process']} a process)",

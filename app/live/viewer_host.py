@@ -8,9 +8,9 @@ connections over its emulated links. The process is driven by JSON lines on stdi
 reports ``stats`` tagged ``mark``), ``{"snapshot": true}`` (``stats`` tagged ``snapshot`` at once: the end of a measured
 window) — and reports JSON lines on stdout: ``ready`` and ``left`` per viewer (with its final figures), ``play``/``gap``
 per block with ``--report-blocks``, and every ``--stats-every`` seconds ``stats``: each viewer's figures, the process's
-CPU seconds and resident memory, and the histogram of play-out delays (10 ms bins) since the mark. Everything it keeps
-is bounded: the histogram by its bins, figures by the viewers present. One thread: the asyncio loop (stdin is read by
-the loop's reader).
+CPU seconds and resident memory, the histogram of play-out delays (10 ms bins) since the mark, and how late the loop
+woke from 50 ms sleeps (``loop_lag``: CPU starvation, the same bins). Everything it keeps is bounded: the histogram by
+its bins, figures by the viewers present. One thread: the asyncio loop (stdin is read by the loop's reader).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from app.live.viewer import PlayedBlock, Viewer
 
 DELAY_BIN_S = 0.01
 MAX_DELAY_BIN = 6000  # 60 s: later plays count in the last bin
+LAG_PROBE_S = 0.05
+MAX_LAG_BIN = 500  # 5 s
 
 
 class ViewerHost:
@@ -47,6 +49,8 @@ class ViewerHost:
         self.viewers: dict[str, Viewer] = {}
         self.delays: dict[int, int] = {}  # 10 ms bin -> plays, since the mark
         self.skipped = 0  # blocks skipped by every viewer, since the mark
+        # How late the loop wakes a 50 ms sleep (10 ms bins), since the mark: CPU starvation delays every viewer here.
+        self.loop_lag: dict[int, int] = {}
 
     def _config(self, host: str, port: int) -> NodeConfig:
         a = self._args
@@ -89,7 +93,7 @@ class ViewerHost:
         _emit("gap", viewer=name, first=first, last=last, at=time.time())
 
     def mark(self) -> None:
-        self.delays, self.skipped = {}, 0
+        self.delays, self.skipped, self.loop_lag = {}, 0, {}
         self.stats(tag="mark")  # every viewer's figures at the mark: the window's figures are differences
 
     async def leave(self, name: str) -> None:
@@ -109,6 +113,7 @@ class ViewerHost:
             viewers=figures,
             delays=self.delays,
             skipped=self.skipped,
+            loop_lag=self.loop_lag,
             **_process_figures(),
         )
 
@@ -138,11 +143,22 @@ async def _commands(host: ViewerHost) -> None:
 async def _run(args: argparse.Namespace) -> None:
     host = ViewerHost(args)
     stats = asyncio.create_task(_stats_loop(host, args.stats_every))
+    probe = asyncio.create_task(_loop_lag_probe(host))
     try:
         await _commands(host)
     finally:
         stats.cancel()
+        probe.cancel()
         await host.stop()
+
+
+async def _loop_lag_probe(host: ViewerHost) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(LAG_PROBE_S)
+        lag_bin = min(MAX_LAG_BIN, int((loop.time() - asked - LAG_PROBE_S) / DELAY_BIN_S))
+        host.loop_lag[lag_bin] = host.loop_lag.get(lag_bin, 0) + 1
 
 
 async def _stats_loop(host: ViewerHost, every_s: float) -> None:
