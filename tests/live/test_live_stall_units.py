@@ -35,10 +35,12 @@ def _run(arrival_after_capture: dict[int, float], via: dict[int, str], blocks: i
         seq: signer.make_block(seq, int((NOW + seq * BLOCK_S) * 1000), b"ts" * 32, keyframe=seq % 4 == 0)
         for seq in arrival_after_capture
     }
-    run = Run(PlayoutBuffer(delay_s=DELAY_S, on_play=lambda b: None, on_gap=lambda a, z: None), [], [])
-    run.buffer = PlayoutBuffer(
-        delay_s=DELAY_S, on_play=lambda b: run.played.append(b.seq), on_gap=lambda a, z: run.gaps.append((a, z))
+    played: list[int] = []
+    gaps: list[tuple[int, int]] = []
+    buffer = PlayoutBuffer(
+        delay_s=DELAY_S, on_play=lambda b: played.append(b.seq), on_gap=lambda a, z: gaps.append((a, z))
     )
+    run = Run(buffer, played, gaps)
     arrivals = sorted((NOW + seq * BLOCK_S + after, seq) for seq, after in arrival_after_capture.items())
     now, index = NOW, 0
     while now < NOW + blocks * BLOCK_S + DELAY_S + 2.0:
