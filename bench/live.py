@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.live.link import LinkProfile
 from app.live.viewer_host import DELAY_BIN_S
+from bench.live_window import WindowFigures, cause_table, host_windows, viewer_window
 from tests.live.host_swarm import ViewerHostProcess, name_of
 from tests.live.swarm import LiveProcess, make_live_bundle, start_broadcaster
 from tests.live.vlc_viewer import VlcLiveViewer
@@ -86,6 +87,14 @@ class Audience:
     def mark(self) -> None:
         for host in self.hosts:
             host.mark()
+
+    def snapshot(self) -> None:
+        """Every host's figures now (the end of the window); waits a few seconds at most for their answers."""
+        for host in self.hosts:
+            host.snapshot()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(h.snapshot_stats is None for h in self.hosts):
+            time.sleep(0.05)
 
     def stop(self) -> None:
         for host in self.hosts:
@@ -142,6 +151,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     end = measure_from + args.minutes * 60
     time.sleep(max(0.0, measure_from - time.time()))
     audience.mark()
+    vlc_at_mark = _vlc_viewer_figures(vlc, measure_from)
     churn_every = 60 / max(1, round(args.viewers * args.churn)) if args.churn > 0 else None
     next_churn = measure_from + (churn_every or 0)
     while time.time() < end:
@@ -149,6 +159,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if churn_every is not None and time.time() >= next_churn:
             audience.churn()
             next_churn += churn_every
+    audience.snapshot()
+    vlc_at_end = _vlc_viewer_figures(vlc, time.time())
+    window = WindowFigures()
+    for host in audience.hosts:
+        window.viewers += host_windows(host.marked_stats, host.snapshot_stats, host.left, measure_from, end)
+    vlc_window = viewer_window(vlc_at_mark, vlc_at_end, measure_from, end) if vlc_at_end else None
+    if vlc_window is not None:
+        window.viewers.append(vlc_window)
     vlc_figures = _vlc_figures(vlc, measure_from, end, vlc_joined)
     vlc_viewer = vlc.viewer
     vlc_stats = None
@@ -162,7 +180,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     vlc.stop()
     audience.stop()
     broadcaster.stop()
-    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end)
+    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end) | {"window": window}
+
+
+def _vlc_viewer_figures(vlc: VlcLiveViewer, now: float) -> dict[str, Any] | None:
+    """The VLC viewer's play-out figures in the shape viewer hosts report them (for its window)."""
+    viewer = vlc.viewer
+    if viewer is None or viewer.playout is None:
+        return None
+    stats = viewer.playout.stats
+    causes = dict(stats.stall_by_cause)
+    if viewer.playout.stalled_now(now):
+        causes["open"] = viewer.playout.stalled_now(now)
+    return {
+        "now": now,
+        "started_at": stats.started_at,
+        "stall_s": stats.stall_s + viewer.playout.stalled_now(now),
+        "stalls": stats.stalls,
+        "stall_by_cause": causes,
+        "hops": viewer.node.stripe_hops(),
+        "arrival": {route: dict(bins) for route, bins in stats.arrival.items()},
+        "late_drops": sum(nb.counters.blocks_dropped_late for nb in viewer.node.neighbours.values()),
+    }
 
 
 def _vlc_figures(vlc: VlcLiveViewer, start: float, end: float, joined: float) -> dict[str, float]:
@@ -201,6 +240,7 @@ def _figures(
     end: float,
 ) -> dict[str, Any]:
     delays: dict[int, int] = {}
+    loop_lag: dict[int, int] = {}
     joins: list[float] = []
     stall_s = watch_s = from_peers = from_origin = 0.0
     skipped = 0
@@ -213,6 +253,8 @@ def _figures(
         for delay_bin, count in final.get("delays", {}).items():
             delays[int(delay_bin)] = delays.get(int(delay_bin), 0) + count
         skipped += final.get("skipped", 0)
+        for lag_bin, count in (host.snapshot_stats or final).get("loop_lag", {}).items():
+            loop_lag[int(lag_bin)] = loop_lag.get(int(lag_bin), 0) + count
         if marked:
             cpu_s += final.get("cpu_s", 0.0) - marked["cpu_s"]
             cpu_window = max(cpu_window, final.get("now", end) - marked["now"])
@@ -265,10 +307,16 @@ def _figures(
         "playout_p50_s": _histogram_percentile(delays, 0.5),
         "playout_p95_s": _histogram_percentile(delays, 0.95),
         "blocks_played": sum(delays.values()),
+        "loop_lag_p50_ms": 1000 * _histogram_percentile(loop_lag, 0.5),
+        "loop_lag_p99_ms": 1000 * _histogram_percentile(loop_lag, 0.99),
         "blocks_skipped": skipped,
         "offload": from_peers / max(1.0, from_peers + from_origin),
         "origin_copies_per_block": origin_final.get("copies_per_block", float("nan")),
-        "stall_pct": 100 * stall_s / max(1e-3, watch_s),
+        "origin_http_per_block": origin_final.get("http_copies", 0) / max(1, origin_final.get("blocks", 0)),
+        "publish_lag_p50_s": origin_final.get("publish_lag_p50_s") or float("nan"),
+        "publish_lag_p95_s": origin_final.get("publish_lag_p95_s") or float("nan"),
+        # Over each viewer's whole life up to the end of the window, shutdown stalls included (how it used to be).
+        "stall_pct_lifetime": 100 * stall_s / max(1e-3, watch_s),
         "join_p95_s": _percentile(joins, 0.95),
         "join_p50_s": _percentile(joins, 0.5),
         "cpu_pct_per_viewer": 100 * cpu_s / max(1e-3, cpu_window) / hosted,
@@ -298,14 +346,28 @@ def _table(f: dict[str, Any]) -> str:
         ("glass-to-glass, decoded pictures (VLC) p50 / p95", f"{f['vlc_p50_s']:.2f} s / {f['vlc_p95_s']:.2f} s"),
         ("glass-to-glass, block play-out (all) p50 / p95", f"{f['playout_p50_s']:.2f} s / {f['playout_p95_s']:.2f} s"),
         ("share of block bytes from peers", f"{f['offload']:.3f}"),
-        ("origin copies per block (bytes uploaded / made)", f"{f['origin_copies_per_block']:.2f}"),
-        ("stall time", f"{f['stall_pct']:.2f} %"),
+        (
+            "origin copies per block (bytes uploaded / made; HTTP answers)",
+            f"{f['origin_copies_per_block']:.2f} ({f['origin_http_per_block']:.2f})",
+        ),
+        (
+            "encoder: capture to published p50 / p95 (newest 100 s)",
+            f"{f['publish_lag_p50_s']:.2f} / {f['publish_lag_p95_s']:.2f} s",
+        ),
+        (
+            "stall time, measured window (whole lives, as before)",
+            f"{f['stall_pct']:.2f} % ({f['stall_pct_lifetime']:.2f} %)",
+        ),
         ("blocks played / skipped (measured window)", f"{f['blocks_played']} / {f['blocks_skipped']}"),
         (
             "join to first picture p50 / p95 (VLC viewer)",
             f"{f['join_p50_s']:.2f} / {f['join_p95_s']:.2f} s ({f['vlc_join_s']:.2f} s)",
         ),
         ("CPU per viewer (measured window, % of a core)", f"{f['cpu_pct_per_viewer']:.2f} %"),
+        (
+            "viewer hosts' event loop: a 50 ms sleep wakes late by p50 / p99",
+            f"{f['loop_lag_p50_ms']:.0f} / {f['loop_lag_p99_ms']:.0f} ms",
+        ),
         (
             "resident memory per viewer, start / end",
             f"{f['rss_mb_per_viewer_start']:.1f} / {f['rss_mb_per_viewer_end']:.1f} MB ({f['per_process']} a process)",
@@ -343,7 +405,14 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="each viewer's final figures, on stderr")
     args = parser.parse_args()
     figures = run(args)
+    window: WindowFigures = figures.pop("window")
+    watch = max(1e-3, window.watch_s)
+    figures["stall_pct"] = window.stall_pct()
+    figures["stall_cause_pct"] = {cause: round(100 * s / watch, 3) for cause, s in window.cause_s().items()}
+    per_viewer = window.per_viewer_pct()
+    figures["stall_viewer_max_pct"] = max(per_viewer, default=float("nan"))
     print(_table(figures))
+    print(cause_table(window))
     print(
         json.dumps(
             {

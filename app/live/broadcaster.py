@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from app.live.blocks import Block, BlockVerifier, StreamSigner
@@ -47,6 +48,7 @@ class Broadcaster:
         self.blocks_published = 0
         self.bytes_published = 0
         self.http_copies = 0
+        self.publish_lag_s: deque[float] = deque(maxlen=400)  # capture -> published, the newest blocks (encoder lag)
         self.http_port = 0
         self.encoder_error: BaseException | None = None
 
@@ -80,6 +82,7 @@ class Broadcaster:
         self._next_seq += 1
         self.blocks_published += 1
         self.bytes_published += len(block.wire)
+        self.publish_lag_s.append(time.time() - cut.capture_ms / 1000)
         self.node.publish(block)
         if self._on_block is not None:
             self._on_block(block, cut.data)

@@ -33,6 +33,7 @@ from app.live.discovery import TrackerDiscovery
 from app.live.encoder import EncoderSettings
 from app.live.link import LinkProfile
 from app.live.node import NodeConfig
+from app.live.playout import PlayoutBuffer
 from app.live.recording import SEGMENT_BLOCKS, CipherFor, RecordingWriter, recording_nonce
 from app.live.sources import MediaFileSource, PictureFormat, TestPattern
 from app.live.viewer import PlayedBlock, Viewer
@@ -188,12 +189,19 @@ def _discovery(
     return discovery
 
 
+def _quantile(values: list[float], q: float) -> float | None:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3) if ordered else None
+
+
 def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
     return {
         "blocks": b.blocks_published,
         "bytes": b.bytes_published,
         "uploaded": b.node.uplink.bytes_sent,
         "http_copies": b.http_copies,
+        "publish_lag_p50_s": _quantile(list(b.publish_lag_s), 0.5),
+        "publish_lag_p95_s": _quantile(list(b.publish_lag_s), 0.95),
         "copies_per_block": round(b.copies_per_block(), 3),
         "neighbours": len(b.node.neighbours),
         "encoder_error": repr(b.encoder_error) if b.encoder_error else None,
@@ -288,10 +296,21 @@ def viewer_figures(viewer: Viewer, *, process: bool = True) -> dict[str, Any]:
             "gaps": stats.gaps,
             "replayed": stats.replayed,
             "stall_s": round(stats.stall_s + playout.stalled_now(time.time()), 3),
+            "stall_by_cause": _stall_causes(playout, time.time()),
+            "stalls": stats.stalls,
+            "arrival": stats.arrival,
             "started_at": stats.started_at,
             "delay_s": viewer.delay_behind_source_s(),
         }
     return figures | _process_figures() if process else figures
+
+
+def _stall_causes(playout: PlayoutBuffer, now: float) -> dict[str, float]:
+    """Stall seconds by cause (see ``PlayoutStats.stall_by_cause``), a stall still under way as ``open``."""
+    causes = {cause: round(seconds, 3) for cause, seconds in playout.stats.stall_by_cause.items()}
+    if playout.stalled_now(now):
+        causes["open"] = round(playout.stalled_now(now), 3)
+    return causes
 
 
 async def _viewer_stats(viewer: Viewer) -> None:

@@ -28,6 +28,7 @@ from app.live.blocks import Block, BlockVerifier, parse_header
 from app.live.errors import ProtocolError
 from app.live.link import LinkProfile, Uplink
 from app.live.neighbour import Neighbour
+from app.live.playout import CATCH_UP_S
 from app.live.stripe_tree import StripeTrees
 from app.live.wire import Kind
 
@@ -40,6 +41,7 @@ _MAX_BANNED = 4096  # addresses never dialled or accepted again (the oldest forg
 _MAX_BOOTSTRAP = 512
 _MAX_REDIAL_S = 30.0
 _HAVE_EVERY_S = 0.1  # a changed HAVE goes out at most this often (a block comes every 250 ms)
+ROUTES = ("push", "pull", "origin", "http")  # how a new block reached a node (origin: its node pushed it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,10 @@ class NodeCounters:
 
 class LiveNode:
     def __init__(
-        self, config: NodeConfig, verifier: BlockVerifier, on_block: Callable[[Block], None] | None = None
+        self,
+        config: NodeConfig,
+        verifier: BlockVerifier,
+        on_block: Callable[[Block, str], None] | None = None,  # each new verified block, and its route (ROUTES)
     ) -> None:
         self.config = config
         self.node_id = os.urandom(8)
@@ -281,7 +286,7 @@ class LiveNode:
         if kind is Kind.PART:
             self._on_part(nb, wire.parse_part(body))
         elif kind is Kind.BLOCK:
-            self._on_block_frame(nb, body)
+            self._on_block_frame(nb, body, via="pull")
         elif kind is Kind.HAVE:
             nb.have = wire.parse_have(body)
         elif kind is Kind.WANT:
@@ -312,13 +317,13 @@ class LiveNode:
         data = nb.assembler.take_if_complete(part)
         if data is not None:
             # The completing part is not passed on here: _forward sends it once admit checked the signature.
-            self._on_block_frame(nb, data)
+            self._on_block_frame(nb, data, via="push")
             return
         relay = self._relays.on_part(nb, part)
         if relay is None or part.seq in self.store:
             return
         if part.offset == 0:
-            relay.deadline = parse_header(part.data)[2] / 1000 + self.config.delay_s
+            relay.deadline = parse_header(part.data)[2] / 1000 + self.config.delay_s + CATCH_UP_S
         bit = 1 << stripe_of(part.seq, self.config.stripes)
         part_frame: bytes | None = None
         for child in self.neighbours.values():
@@ -339,16 +344,18 @@ class LiveNode:
             if nb.counters.strikes > _MAX_STRIKES:
                 self.drop(nb, "it keeps sending blocks out of the window")
 
-    def _on_block_frame(self, nb: Neighbour, body: bytes) -> None:
+    def _on_block_frame(self, nb: Neighbour, body: bytes, *, via: str) -> None:
         admission, block = self.store.admit(body)
         if admission is Admission.NEW and block is not None:
             _delivered(nb, block.seq, self.config.stripes)
-            self.accept_new(block, from_origin=nb.is_origin, source=nb)
+            self.accept_new(block, from_origin=nb.is_origin, source=nb, via="origin" if nb.is_origin else via)
         else:
             self._on_refusal(nb, _seq_of(body), admission)
 
-    def accept_new(self, block: Block, *, from_origin: bool, source: Neighbour | None) -> None:
-        """A verified new block (from a peer, or fetched from the origin's HTTP): count, hand over, forward."""
+    def accept_new(self, block: Block, *, from_origin: bool, source: Neighbour | None, via: str) -> None:
+        """A verified new block (from a peer, or fetched from the origin's HTTP): count, hand over, forward.
+
+        ``via`` is one of ``ROUTES``: pushed down a stripe tree, pulled from a neighbour, or from the origin."""
         if from_origin:
             self.counters.block_bytes_from_origin += len(block.wire)
             self.counters.blocks_from_origin += 1
@@ -357,11 +364,14 @@ class LiveNode:
             self.counters.blocks_from_peers += 1
         self.last_new_block_at = time.monotonic()
         if self._on_block is not None:
-            self._on_block(block)
+            self._on_block(block, via)
         self._forward(block, source)
 
     def _deadline(self, block: Block) -> float:
-        return block.capture_ms / 1000 + self.config.delay_s
+        """Until when a block is worth sending: a viewer that stalled plays up to ``CATCH_UP_S`` later than the
+        stream's delay (its lag) before it skips ahead. Dropping at the delay itself starved every viewer whose blocks
+        came later than that: it waited for blocks its parents had thrown away, skipped, and stalled again."""
+        return block.capture_ms / 1000 + self.config.delay_s + CATCH_UP_S
 
     def _forward(self, block: Block, source: Neighbour | None) -> None:
         """Push a new verified block to its stripe's children, in parts; a child that was relayed the block's first

@@ -1,10 +1,15 @@
 """The origin's HTTP side: the last resort for a block still missing near its play-out deadline.
 
-``OriginHttpServer`` answers ``GET /live/<stream id>/block/<seq>`` with a held block's signed bytes and
-``GET /live/<stream id>/head`` with the newest sequence number (how a viewer with no peer yet learns where the
-stream is). Responses pass the origin's uplink (its upload cap counts them) and the emulated link. One request per
-connection keeps it small. ``fetch_block`` / ``fetch_head`` are the viewer's client (asyncio streams, bounded in
-size and time); the viewer verifies what comes back like any peer's block. Runs on the node's loop.
+``OriginHttpServer`` answers ``GET /live/<stream id>/block/<seq>`` with a held block's signed bytes and ``GET
+/live/<stream id>/head`` with the newest sequence number (how a viewer with no peer yet learns where the stream is).
+Responses pass the origin's uplink (its upload cap counts them) and the emulated link. A block answer is second priority
+on the uplink and leaves in ``CHUNK``-sized pieces, each only when the stripe pushes leave the uplink idle — so an
+answer under way delays the next push by one piece, not by a whole block (the stripe roots' first hop is every viewer's
+delay) — and only while it can still reach the viewer before the ``by`` time it asked for: an answer that would arrive
+after the viewer gave up is not sent at all (at 20 viewers the origin uploaded nearly two copies of each block while no
+HTTP answer was a block's first copy). One request per connection keeps it small. ``fetch_block`` / ``fetch_head`` are
+the viewer's client (asyncio streams, bounded in size and time); the viewer verifies what comes back like any peer's
+block. Runs on the node's loop.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from app.live.blocks import MAX_BLOCK_SIZE
 from app.live.link import LinkProfile, Uplink
 
 _MAX_HEAD = 8192
+CHUNK = 8 * 1024
 _TIMEOUT_S = 3.0
 
 
@@ -61,13 +67,12 @@ class OriginHttpServer:
             self.requests += 1
             parts = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
             path, _, query = parts[1].partition("?") if len(parts) == 3 else ("", "", "")
-            status, body = self._answer([parts[0], path, parts[2]] if path else parts)
+            status, body, served = self._answer([parts[0], path, parts[2]] if path else parts)
             profile = self._link()
-            if status == 200:
-                useful_until = _deadline(query)
-                await self._uplink.transmit_when_idle(len(body), give_up_at=useful_until)
-                if useful_until is not None and time.time() > useful_until:
-                    return  # the viewer gave up on it: spend no upload
+            if status == 200 and not await self._send_when_idle(len(body), _deadline(query), profile):
+                return  # it could not reach the viewer in time: no more upload spent on it
+            if served is not None and self._on_block_served is not None:
+                self._on_block_served(served)
             extra = profile.extra_delay(len(body), self._rng) or 0.0
             await asyncio.sleep(2 * profile.delay_s + extra)  # the request's way in and the answer's way out
             writer.write(
@@ -84,20 +89,32 @@ class OriginHttpServer:
         finally:
             writer.close()
 
-    def _answer(self, request_line: list[str]) -> tuple[int, bytes]:
+    async def _send_when_idle(self, size: int, useful_until: float | None, profile: LinkProfile) -> bool:
+        """Book ``size`` bytes on the uplink piece by piece behind the pushes; False once they can no longer arrive
+        by ``useful_until`` (the rest of the answer at the capped rate, then the link's way out)."""
+        rate = self._uplink.rate_bps
+        give_up_at = None if useful_until is None else useful_until - 2 * profile.delay_s  # as _handle delays it
+        for offset in range(0, size, CHUNK):
+            piece = min(CHUNK, size - offset)
+            left_s = (size - offset) * 8 / rate if rate else 0.0
+            if give_up_at is not None and time.time() + left_s > give_up_at:
+                return False
+            await self._uplink.transmit_when_idle(piece, give_up_at=give_up_at)
+        return give_up_at is None or time.time() <= give_up_at
+
+    def _answer(self, request_line: list[str]) -> tuple[int, bytes, int | None]:
+        """The status, the body and, for a block, its sequence number."""
         if len(request_line) != 3 or request_line[0] != "GET" or not request_line[1].startswith(self._prefix):
-            return 404, b""
+            return 404, b"", None
         rest = request_line[1][len(self._prefix) :]
         if rest == "head":
-            return (404, b"") if self._store.newest is None else (200, str(self._store.newest).encode())
+            return (404, b"", None) if self._store.newest is None else (200, str(self._store.newest).encode(), None)
         if rest.startswith("block/") and rest[6:].isdigit() and len(rest) < 32:
             seq = int(rest[6:])
             block = self._store.get(seq)
             if block is not None:
-                if self._on_block_served is not None:
-                    self._on_block_served(seq)
-                return 200, block.wire
-        return 404, b""
+                return 200, block.wire, seq
+        return 404, b"", None
 
 
 def _deadline(query: str) -> float | None:

@@ -35,12 +35,15 @@ class RepairLoop:
         node: LiveNode,
         wanted_from: Callable[[], int | None],
         *,
+        delay_now: Callable[[], float] | None = None,
         pull_margin_s: float = 0.75,
         arriving_margin_s: float = 0.45,
         origin_margin_s: float = 0.4,
     ) -> None:
         self._node = node
         self._wanted_from = wanted_from
+        # The delay play-out holds now (the stream's plus its lag): a block's real deadline, for pulls and HTTP.
+        self._delay_now = delay_now or (lambda: node.config.delay_s)
         self._pull_margin_s = pull_margin_s
         self._arriving_margin_s = arriving_margin_s
         self._origin_margin_s = origin_margin_s
@@ -95,6 +98,7 @@ class RepairLoop:
             for seq in [s for s in table if s < start]:
                 del table[seq]
         reference = node.store.reference()
+        delay_s = self._delay_now()
         holders_cache = [nb for nb in node.neighbours.values() if nb.have is not None and not nb.closed]
         for seq in range(start, newest + 1):
             if seq in node.store:
@@ -102,9 +106,9 @@ class RepairLoop:
             first = self._first_heard.setdefault(seq, now)
             if reference is not None:
                 capture_s = (reference.capture_ms + (seq - reference.seq) * node.config.block_ms) / 1000
-                deadline = capture_s + node.config.delay_s
+                deadline = capture_s + delay_s
             else:
-                deadline = wall + node.config.delay_s  # nothing held yet: a joining viewer wants it now
+                deadline = wall + delay_s  # nothing held yet: a joining viewer wants it now
             stripe_overdue = self._stripe_overdue(seq)
             # A block whose parts are arriving is not pulled (a second copy would only slow both) unless its push
             # is about to miss the deadline.
@@ -175,7 +179,7 @@ class RepairLoop:
             admission, block = node.store.admit(data)
             if admission is Admission.NEW and block is not None and block.seq == seq:
                 self.http_fetches += 1
-                node.accept_new(block, from_origin=True, source=None)
+                node.accept_new(block, from_origin=True, source=None, via="http")
         finally:
             await asyncio.sleep(0.1)  # a 404 (not produced yet) is not retried at once
             self._http.discard(seq)

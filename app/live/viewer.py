@@ -52,7 +52,7 @@ class Viewer:
             self.playout = PlayoutBuffer(
                 delay_s=config.delay_s, on_play=self._play, on_gap=self._gap, block_s=config.block_ms / 1000
             )
-        self.repair = RepairLoop(self.node, self._wanted_from)
+        self.repair = RepairLoop(self.node, self._wanted_from, delay_now=self._delay_now)
         self._tick_task: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
         self.joined_at = 0.0
@@ -89,12 +89,16 @@ class Viewer:
         await self.repair.stop()
         await self.node.stop()
 
+    def _delay_now(self) -> float:
+        playout = self.playout
+        return self.node.config.delay_s if playout is None else playout.delay_s + playout.lag_s
+
     def _wanted_from(self) -> int | None:
         return None if self.playout is None else self.playout.wanted_from()
 
-    def _on_block(self, block: Block) -> None:
+    def _on_block(self, block: Block, via: str) -> None:
         if self.playout is not None:
-            self.playout.offer(block, time.time())
+            self.playout.offer(block, time.time(), via)
             self._arrived.set()
 
     async def _tick_loop(self) -> None:

@@ -1,15 +1,16 @@
 """Many viewers in one process, each with its own loopback address and its own node: ``python -m app.live.viewer_host``.
 
-A swarm of hundreds of viewer processes does not fit a small machine (each Python process costs its interpreter's
-memory and a share of a core just to idle), so tests and the bench host many viewers as tasks of one asyncio loop:
-every viewer still has its own address, node, store, repair loop and play-out buffer, and talks to the others only
-through real TCP connections over its emulated links. The process is driven by JSON lines on stdin —
-``{"join": "host:port", "peers": "h:p,h:p"}``, ``{"leave": "host:port"}``, ``{"mark": true}`` (start measuring:
-clears the play-out delay histogram) — and reports JSON lines on stdout: ``ready`` and ``left`` per viewer (with its
-final figures), ``play``/``gap`` per block with ``--report-blocks``, and every ``--stats-every`` seconds ``stats``:
-each viewer's figures, the process's CPU seconds and resident memory, and the histogram of play-out delays (10 ms
-bins) since the mark. Everything it keeps is bounded: the histogram by its bins, figures by the viewers present.
-One thread: the asyncio loop (stdin is read by the loop's reader).
+A swarm of hundreds of viewer processes does not fit a small machine (each Python process costs its interpreter's memory
+and a share of a core just to idle), so tests and the bench host many viewers as tasks of one asyncio loop: every viewer
+still has its own address, node, store, repair loop and play-out buffer, and talks to the others only through real TCP
+connections over its emulated links. The process is driven by JSON lines on stdin — ``{"join": "host:port", "peers":
+"h:p,h:p"}``, ``{"leave": "host:port"}``, ``{"mark": true}`` (start measuring: clears the play-out delay histogram and
+reports ``stats`` tagged ``mark``), ``{"snapshot": true}`` (``stats`` tagged ``snapshot`` at once: the end of a measured
+window) — and reports JSON lines on stdout: ``ready`` and ``left`` per viewer (with its final figures), ``play``/``gap``
+per block with ``--report-blocks``, and every ``--stats-every`` seconds ``stats``: each viewer's figures, the process's
+CPU seconds and resident memory, the histogram of play-out delays (10 ms bins) since the mark, and how late the loop
+woke from 50 ms sleeps (``loop_lag``: CPU starvation, the same bins). Everything it keeps is bounded: the histogram by
+its bins, figures by the viewers present. One thread: the asyncio loop (stdin is read by the loop's reader).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from app.live.viewer import PlayedBlock, Viewer
 
 DELAY_BIN_S = 0.01
 MAX_DELAY_BIN = 6000  # 60 s: later plays count in the last bin
+LAG_PROBE_S = 0.05
+MAX_LAG_BIN = 500  # 5 s
 
 
 class ViewerHost:
@@ -46,6 +49,8 @@ class ViewerHost:
         self.viewers: dict[str, Viewer] = {}
         self.delays: dict[int, int] = {}  # 10 ms bin -> plays, since the mark
         self.skipped = 0  # blocks skipped by every viewer, since the mark
+        # How late the loop wakes a 50 ms sleep (10 ms bins), since the mark: CPU starvation delays every viewer here.
+        self.loop_lag: dict[int, int] = {}
 
     def _config(self, host: str, port: int) -> NodeConfig:
         a = self._args
@@ -88,7 +93,8 @@ class ViewerHost:
         _emit("gap", viewer=name, first=first, last=last, at=time.time())
 
     def mark(self) -> None:
-        self.delays, self.skipped = {}, 0
+        self.delays, self.skipped, self.loop_lag = {}, 0, {}
+        self.stats(tag="mark")  # every viewer's figures at the mark: the window's figures are differences
 
     async def leave(self, name: str) -> None:
         viewer = self.viewers.pop(name, None)
@@ -97,15 +103,17 @@ class ViewerHost:
             await viewer.stop()
             _emit("left", viewer=name, **figures)
 
-    def stats(self, *, final: bool = False) -> None:
+    def stats(self, *, final: bool = False, tag: str | None = None) -> None:
         figures = {name: viewer_figures(v, process=False) for name, v in self.viewers.items()}
         _emit(
             "stats",
             final=final,
+            tag=tag,
             now=time.time(),
             viewers=figures,
             delays=self.delays,
             skipped=self.skipped,
+            loop_lag=self.loop_lag,
             **_process_figures(),
         )
 
@@ -126,6 +134,8 @@ async def _commands(host: ViewerHost) -> None:
             await host.leave(command["leave"])
         elif command.get("mark"):
             host.mark()
+        elif command.get("snapshot"):
+            host.stats(tag="snapshot")
         elif command.get("quit"):
             return
 
@@ -133,11 +143,22 @@ async def _commands(host: ViewerHost) -> None:
 async def _run(args: argparse.Namespace) -> None:
     host = ViewerHost(args)
     stats = asyncio.create_task(_stats_loop(host, args.stats_every))
+    probe = asyncio.create_task(_loop_lag_probe(host))
     try:
         await _commands(host)
     finally:
         stats.cancel()
+        probe.cancel()
         await host.stop()
+
+
+async def _loop_lag_probe(host: ViewerHost) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(LAG_PROBE_S)
+        lag_bin = min(MAX_LAG_BIN, int((loop.time() - asked - LAG_PROBE_S) / DELAY_BIN_S))
+        host.loop_lag[lag_bin] = host.loop_lag.get(lag_bin, 0) + 1
 
 
 async def _stats_loop(host: ViewerHost, every_s: float) -> None:

@@ -1,9 +1,9 @@
 """Driving ``python -m app.live.viewer_host`` (many viewers in one process, each on its own 127.x address).
 
-``ViewerHostProcess`` sends the host its commands (join, leave, mark, quit) and collects what it reports on a reader
-thread: ``ready``/``left`` per viewer, ``play``/``gap`` per block when asked, and only the newest ``stats`` (plus the
-first one after a mark) — a long bench with hundreds of viewers keeps its memory flat. Used by tests/live and
-bench/live.py.
+``ViewerHostProcess`` sends the host its commands (join, leave, mark, snapshot, quit) and collects what it reports on a
+reader thread: ``ready``/``left`` per viewer, ``play``/``gap`` per block when asked, and only the newest ``stats`` (plus
+the ones a mark and a snapshot answered) — a long bench with hundreds of viewers keeps its memory flat. Used by
+tests/live and bench/live.py.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class ViewerHostProcess:
         self.stats: dict[str, Any] = {}
         self.marked_stats: dict[str, Any] | None = None
         self.final_stats: dict[str, Any] | None = None
-        self._marked = False
+        self.snapshot_stats: dict[str, Any] | None = None
         self._stderr: list[str] = []
         self.members: set[str] = set()
         self.samples: list[tuple[float, float, float, int]] = []  # (time, RSS MB, CPU s, viewers), each minute
@@ -86,8 +86,10 @@ class ViewerHostProcess:
                 del self.samples[:-MAX_SAMPLES]
             if event.get("final"):
                 self.final_stats = event
-            if self._marked and self.marked_stats is None:
+            if event.get("tag") == "mark":
                 self.marked_stats = event
+            elif event.get("tag") == "snapshot":
+                self.snapshot_stats = event
 
     def _read_stderr(self) -> None:
         assert self.process.stderr is not None
@@ -115,8 +117,14 @@ class ViewerHostProcess:
 
     def mark(self) -> None:
         with self._lock:
-            self._marked, self.marked_stats = True, None
+            self.marked_stats = None
         self._send({"mark": True})
+
+    def snapshot(self) -> None:
+        """Ask for every viewer's figures now (``snapshot_stats``): the end of a measured window."""
+        with self._lock:
+            self.snapshot_stats = None
+        self._send({"snapshot": True})
 
     def plays_of(self, name: str) -> list[dict[str, Any]]:
         with self._lock:

@@ -54,7 +54,7 @@ def test_a_relay_passes_parts_on_but_completes_only_verified_blocks_and_drops_th
         played: list[int] = []
         # The origin role gives the relay a route, so it accepts a child; its parts come from two senders.
         config = NodeConfig(stream_id=signer.stream_id, host=loopback_address(), is_origin=True)
-        relay = LiveNode(config, verifier, on_block=lambda block: played.append(block.seq))
+        relay = LiveNode(config, verifier, on_block=lambda block, via: played.append(block.seq))
         await relay.start()
         try:
             child_reader, child_writer = await _peer(relay, signer.stream_id)
