@@ -98,11 +98,25 @@ class Database:
         self._write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
+        # Reads on PostgreSQL without BEGIN and COMMIT: two round trips (and two statements for the server) fewer
+        # per request; READ COMMITTED gave every statement its own snapshot anyway.
+        self._read_sessions = (
+            self._sessions
+            if self.is_sqlite
+            else sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A read session (and writes that need no read-modify-write); commits on success."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session that only reads (the catalog, a bundle's page): each statement stands alone on PostgreSQL, so
+        two statements may see different moments — use ``session()`` when they must agree or when anything writes."""
+        with self._read_sessions() as session, session.begin():
             yield session
 
     @contextmanager
