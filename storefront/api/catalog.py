@@ -20,6 +20,7 @@ from storefront.api.deps import Services
 from storefront.api.plain_json import json_route
 from storefront.api.schemas import BundleDetail, CatalogPage, documented
 from storefront.campaigns import campaign_view
+from storefront.catalog_counts import BroadCounts
 from storefront.config import StoreConfig
 from storefront.creator_dashboard import record_download
 from storefront.errors import NotFoundError
@@ -41,6 +42,7 @@ MAX_PAGE = 100_000  # a bound in the document; deeper pages than any catalog has
 # Matches counted exactly: past this many (and past the page after the one asked for) a page says "more than N"
 # instead of counting every match — a full count of a broad search read the whole catalog on every request.
 COUNT_LIMIT = 1_000
+_BROAD = BroadCounts()  # queries seen to pass their bound: not counted again for BROAD_TTL_S
 _SUMMARY_COLUMNS = (
     Bundle.id,
     Bundle.title,
@@ -90,6 +92,7 @@ def catalog(
         where.append(Bundle.kind == kind.value)
     else:  # issue 9: broadcasts are listed by GET /live (and kind=live); the catalog is what can be downloaded
         where.append(Bundle.kind != BundleKind.LIVE.value)
+    needle = None
     if q and q.strip():
         needle = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(Bundle.search_text.like(f"%{needle}%", escape="\\"))
@@ -101,7 +104,14 @@ def catalog(
         if len(rows) < per_page and (rows or page == 1):
             total, exact = offset + len(rows), True  # the last page: every match is in sight, no count needed
         else:
-            total, exact = _bounded_count(session, where, max(COUNT_LIMIT, (page + 1) * per_page))
+            bound = max(COUNT_LIMIT, (page + 1) * per_page)
+            query = (services.db.url, kind, needle, bound)
+            if _BROAD.known_broad(query):  # counted past the bound moments ago: still "more than bound"
+                total, exact = bound, False
+            else:
+                total, exact = _bounded_count(session, where, bound)
+                if not exact:
+                    _BROAD.remember_broad(query)
     items = [_summary(row, services.config) for row in rows]
     return {"items": items, "total": total, "total_exact": exact, "page": page, "per_page": per_page}
 
