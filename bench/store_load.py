@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
 from proc_cpu import machine_cpu_s, tree_cpu_s  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from store import fill  # noqa: E402  (bench/store.py: the 10,000-bundle catalog)
 
 from storefront.config import StoreConfig  # noqa: E402
@@ -257,6 +257,19 @@ def make_fans(base: str, count: int) -> list[str]:
     return tokens
 
 
+def analyze(url: str) -> None:
+    """Planner statistics for the freshly filled catalog, as autovacuum gives any database in use. Without them the
+    first runs' plans were a lottery: until autovacuum's ANALYZE came (up to a minute or more into the runs, so in
+    the 1-worker runs more often), the catalog pages sorted the whole table (seq scan + sort, 3.5-4.7 ms a page)
+    instead of reading 24 rows off the (created_at, id) index (0.03-0.3 ms)."""
+    db = Database(url)
+    try:
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    finally:
+        db.dispose()
+
+
 def charges_per_key(url: str) -> tuple[int, int]:
     """(purchase keys answered 201, charges): equal when every key charged exactly once."""
     db = Database(url)
@@ -289,6 +302,7 @@ def main() -> int:
         data_dir = root / "data"
         t0 = time.perf_counter()
         fill(StoreConfig.from_env(data_dir, env={}, database_url=url), args.bundles)
+        analyze(url)
         print(f"catalog: {args.bundles} bundles on PostgreSQL in {time.perf_counter() - t0:.0f} s")
         for _ in range(args.runs):
             for workers in (1, 2):

@@ -91,18 +91,40 @@ class Database:
             # Keep as many connections as the worker threads can use at once: with a smaller pool, every
             # connection past it was closed on check-in and opened again moments later (a new PostgreSQL backend,
             # its prepared statements lost) — 132 new connections in 15 s of bench/store_load.py at 40 users.
+            # LIFO: the connections used last are used again, so only as many as are busy at once get warm (psycopg
+            # prepares a statement on its 5th use on a connection, and PostgreSQL plans it afresh for 5 more before
+            # it keeps a generic plan); FIFO cycled through all 40, each one cold — 40 % of the statements' time was
+            # planning in 15-s runs of bench/store_load.py at 2 workers, each worker having ~20 requests in flight.
             self.engine = create_engine(
-                self.url, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW, pool_pre_ping=True
+                self.url,
+                pool_size=PG_POOL_SIZE,
+                max_overflow=PG_POOL_OVERFLOW,
+                pool_pre_ping=True,
+                pool_use_lifo=True,
             )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
+        # Reads on PostgreSQL without BEGIN and COMMIT: two round trips (and two statements for the server) fewer
+        # per request; READ COMMITTED gave every statement its own snapshot anyway.
+        self._read_sessions = (
+            self._sessions
+            if self.is_sqlite
+            else sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
         )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A read session (and writes that need no read-modify-write); commits on success."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session that only reads (the catalog, a bundle's page): each statement stands alone on PostgreSQL, so
+        two statements may see different moments — use ``session()`` when they must agree or when anything writes."""
+        with self._read_sessions() as session, session.begin():
             yield session
 
     @contextmanager

@@ -149,9 +149,10 @@ class BundleDetail(BundleSummary):
 @dataclass(frozen=True, slots=True)
 class CatalogPage:
     items: tuple[BundleSummary, ...]
-    total: int
+    total: int  # more than this many match when not total_exact (the store stops counting past 1,000)
     page: int
     per_page: int
+    total_exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)

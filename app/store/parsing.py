@@ -203,7 +203,11 @@ def catalog_page(data: object) -> CatalogPage:
     f = Fields(data, "catalog")
     items = tuple(bundle_summary(item, f"catalog.items[{i}]") for i, item in enumerate(f.items("items")))
     return CatalogPage(
-        items=items, total=f.integer("total"), page=f.integer("page", minimum=1), per_page=f.integer("per_page")
+        items=items,
+        total=f.integer("total"),
+        page=f.integer("page", minimum=1),
+        per_page=f.integer("per_page"),
+        total_exact=f.flag("total_exact", default=True),  # stores before the bounded count always counted all
     )
 
 

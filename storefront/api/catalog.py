@@ -12,14 +12,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, func, literal, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.bundle import BundleKind
 from storefront.api.deps import Services
 from storefront.api.plain_json import json_route
 from storefront.api.schemas import BundleDetail, CatalogPage, documented
 from storefront.campaigns import campaign_view
+from storefront.catalog_counts import BroadCounts
 from storefront.config import StoreConfig
 from storefront.creator_dashboard import record_download
 from storefront.errors import NotFoundError
@@ -38,6 +39,10 @@ _SORTS = {  # each matches an index on (key, id) — see models.Bundle
     "price": (Bundle.sort_price, Bundle.id),
 }
 MAX_PAGE = 100_000  # a bound in the document; deeper pages than any catalog has are refused, not a 500
+# Matches counted exactly: past this many (and past the page after the one asked for) a page says "more than N"
+# instead of counting every match — a full count of a broad search read the whole catalog on every request.
+COUNT_LIMIT = 1_000
+_BROAD = BroadCounts()  # queries seen to pass their bound: not counted again for BROAD_TTL_S
 _SUMMARY_COLUMNS = (
     Bundle.id,
     Bundle.title,
@@ -81,26 +86,44 @@ def catalog(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
 ) -> dict[str, Any]:
-    where = []  # kind and sort are checked by their schema (an enum each): 422 invalid_kind / invalid_sort
+    # kind and sort are checked by their schema (an enum each): 422 invalid_kind / invalid_sort
+    where: list[ColumnElement[bool]] = []
     if kind is not None:
         where.append(Bundle.kind == kind.value)
     else:  # issue 9: broadcasts are listed by GET /live (and kind=live); the catalog is what can be downloaded —
         # which includes a broadcast once its recording is out (a release with files: total_size > 0)
         where.append(or_(Bundle.kind != BundleKind.LIVE.value, Bundle.total_size > 0))
+    needle = None
     if q and q.strip():
         needle = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(Bundle.search_text.like(f"%{needle}%", escape="\\"))
-    with services.db.session() as session:
-        total = session.scalar(select(func.count()).select_from(Bundle).where(*where)) or 0
-        # Two steps: the page's ids from the (key, id) index, then those rows — deep pages stay cheap.
-        ids = list(
-            session.scalars(
-                select(Bundle.id).where(*where).order_by(*_SORTS[sort]).limit(per_page).offset((page - 1) * per_page)
-            )
-        )
-        rows = {row.id: row for row in session.execute(select(*_SUMMARY_COLUMNS).where(Bundle.id.in_(ids)))}
-    items = [_summary(rows[i], services.config) for i in ids if i in rows]
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    offset = (page - 1) * per_page
+    with services.db.read() as session:
+        # The page's ids from the (key, id) index in a subquery, then only those rows — deep pages stay cheap.
+        page_ids = select(Bundle.id).where(*where).order_by(*_SORTS[sort]).limit(per_page).offset(offset)
+        rows = session.execute(select(*_SUMMARY_COLUMNS).where(Bundle.id.in_(page_ids)).order_by(*_SORTS[sort])).all()
+        if len(rows) < per_page and (rows or page == 1):
+            total, exact = offset + len(rows), True  # the last page: every match is in sight, no count needed
+        else:
+            bound = max(COUNT_LIMIT, (page + 1) * per_page)
+            query = (services.db.url, kind, needle, bound)
+            if _BROAD.known_broad(query):  # counted past the bound moments ago: still "more than bound"
+                total, exact = bound, False
+            else:
+                total, exact = _bounded_count(session, where, bound)
+                if not exact:
+                    _BROAD.remember_broad(query)
+    items = [_summary(row, services.config) for row in rows]
+    return {"items": items, "total": total, "total_exact": exact, "page": page, "per_page": per_page}
+
+
+def _bounded_count(session: Session, where: list[ColumnElement[bool]], bound: int) -> tuple[int, bool]:
+    """(matches, True) when there are at most ``bound``; (bound, False) when there are more — counting stops at
+    ``bound + 1`` rows, so a broad search costs the same in a catalog of 10,000 or of a million. ``bound`` covers
+    the page after the one asked for, so a client that pages while ``items < total`` still finds the next page."""
+    matches = select(literal(1)).select_from(Bundle).where(*where).limit(bound + 1).subquery()
+    counted = session.scalar(select(func.count()).select_from(matches)) or 0
+    return min(counted, bound), counted <= bound
 
 
 router.get("/catalog", response_model=None, responses=documented(200, CatalogPage, 422))(json_route(catalog))
@@ -108,15 +131,21 @@ router.get("/catalog", response_model=None, responses=documented(200, CatalogPag
 
 def bundle_detail(bundle_id: str, services: Services) -> dict[str, Any]:
     config = services.config
-    with services.db.session() as session:
-        bundle = session.scalar(
-            select(Bundle)
+    with services.db.read() as session:
+        # One statement for the bundle, its document (not the .torrent bytes) and campaign; one each for the lists.
+        found = session.execute(
+            select(Bundle, Campaign)
+            .outerjoin(Campaign, Campaign.bundle_id == Bundle.id)
             .where(Bundle.id == bundle_id)
-            .options(selectinload(Bundle.files), selectinload(Bundle.releases), selectinload(Bundle.document))
-        )
-        if bundle is None:
+            .options(
+                selectinload(Bundle.files),
+                selectinload(Bundle.releases),
+                joinedload(Bundle.document).defer(BundleDocument.torrent_data),
+            )
+        ).first()
+        if found is None:
             raise NotFoundError(f"There is no bundle {bundle_id!r} in this store.", code="unknown_bundle")
-        campaign = session.scalar(select(Campaign).where(Campaign.bundle_id == bundle_id))
+        bundle, campaign = found
         detail = _summary(bundle, config)
         detail.update(
             description=bundle.document.description,

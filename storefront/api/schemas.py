@@ -113,7 +113,11 @@ class BundleSummary(BaseModel):
 
 class CatalogPage(BaseModel):
     items: list[BundleSummary]
-    total: int
+    total: int = Field(
+        description="Bundles that match: exact when total_exact; otherwise there are more than this many (counting "
+        "stops past 1,000 and past the next page)"
+    )
+    total_exact: bool = Field(description="False when more bundles match than total says")
     page: int
     per_page: int
 

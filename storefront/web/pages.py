@@ -85,7 +85,8 @@ def catalog_page(request: Request, q: str = "", kind: str = "", page: int = 1) -
     services = _services(request)
     chosen = BundleKind(kind) if kind in {k.value for k in BundleKind} else None
     found = catalog(services, q=q[:200] or None, kind=chosen, page=max(1, min(page, 100_000)), per_page=24)
-    pages = max(1, -(-found["total"] // 24))
+    # An inexact total means more than that many match: at least one page more than those it fills.
+    pages = max(1, -(-found["total"] // 24) if found["total_exact"] else found["total"] // 24 + 1)
     # issue 9: what is on the air and coming up, above the first page of the whole catalog
     live = LiveEvents(services.config, services.db, services.keys).listing() if found["page"] == 1 and not q else None
     return _render(

@@ -225,7 +225,11 @@ class CatalogGrid(QWidget):
         if not page.items:
             self._total = self.grid.count()  # the store holds fewer than it said: stop asking
         self._show_empty_message(self.grid.count() == 0)
-        self.count_label.setText(f"{page.total} bundle{'s' if page.total != 1 else ''}")
+        self.count_label.setText(
+            f"{page.total} bundle{'s' if page.total != 1 else ''}"
+            if page.total_exact
+            else f"More than {page.total:,} bundles"
+        )
         self.loaded.emit(self.grid.count())
         # A tall window may show every card without a scroll; the context stops the call if the page is gone.
         QTimer.singleShot(0, self, self._load_more_if_at_end)
