@@ -102,6 +102,7 @@ def test_kill_9_during_purchases_then_restart_matches_charges_and_licenses(seede
         assert interrupted > 0, "the kills never hit a purchase in flight"
         assert caught_in_window, "no kill fell between the charge and the license"
         assert caught_in_window <= set(licenses), "a charge caught mid-way did not get its license at restart"
+
         # Every buyer retries with the same key, all at once (each retry still charging waits on the provider's
         # latency: in turn they added up): each ends with exactly one license and one charge.
         async def retry_all(url: str) -> list[httpx.Response]:
