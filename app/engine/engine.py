@@ -384,11 +384,15 @@ class Engine:
     @translated
     def set_proxy_password(self, password: str) -> None:
         """The SOCKS5 proxy's password for ``settings.proxy_username``: held in memory only (never in a file or a
-        log) and used from now on, also by every later ``apply_settings``."""
+        log) and used from now on, also by every later ``apply_settings``. Every torrent announces again at once: an
+        announce the proxy refused before the password came (the keyring answers after start) is not left to
+        libtorrent's back-off."""
         self._proxy_password = password
         if self._session is not None:
             pack: Any = proxy_pack(self._settings, password)
             self._session.apply_settings(pack)
+            for record in self._registry.records():
+                record.handle.force_reannounce()
 
     @translated
     def set_uploads_allowed(self, allowed: bool) -> None:

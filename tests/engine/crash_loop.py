@@ -58,7 +58,10 @@ def run_crash_loop(
     piece_size: int = 16384,
     upload_limit: int = 300_000,
     pause_range: tuple[float, float] = (0.3, 2.5),
+    unlimited_finish: bool = False,
 ) -> CrashReport:
+    """``unlimited_finish``: the last restart also gets a second seed without the rate limit, so the rest of the file
+    (the download after the last kill) does not crawl at ``upload_limit``; every kill still lands mid-download."""
     report = CrashReport()
     started = time.monotonic()
     source = workdir / "seed-data"
@@ -80,13 +83,19 @@ def run_crash_loop(
     leech_home = workdir / "leecher-home"
     downloads = workdir / "downloads"
     peer = f"{seed_address}:{seeder.port}"
+    fast_seeder: HeadlessEngine | None = None
     try:
+        if unlimited_finish:
+            fast_address = loopback_address()
+            fast_seeder = HeadlessEngine(workdir / "fast-seeder-home", fast_address, free_port(fast_address),
+                                         sources=[str(torrent_path)], download_dir=source)  # fmt: skip
+            fast_seeder.wait_for(f"torrent {tid} state=seeding", 60)
         seeder.wait_for(f"torrent {tid} state=seeding", 60)
         leecher = HeadlessEngine(
             leech_home, leech_address, sources=[str(torrent_path)], download_dir=downloads, peers=[peer]
         )
         resume_file = leecher.state_dir / "resume" / f"{tid}.resume"
-        for _ in range(kills):
+        for kill_no in range(1, kills + 1):
             time.sleep(rng.uniform(*pause_range))
             leecher.kill()
             report.kills += 1
@@ -99,7 +108,10 @@ def run_crash_loop(
             )
             if claimed < file_size:
                 report.kills_mid_download += 1
-            leecher = HeadlessEngine(leech_home, leech_address, download_dir=downloads, peers=[peer])
+            peers = [peer]
+            if fast_seeder is not None and kill_no == kills:
+                peers.append(f"{fast_seeder.address}:{fast_seeder.port}")
+            leecher = HeadlessEngine(leech_home, leech_address, download_dir=downloads, peers=peers)
             report.restarts += 1
             if "torrents=1" not in leecher.lines[-1]:
                 report.lost_torrents += 1
@@ -113,6 +125,8 @@ def run_crash_loop(
         report.byte_identical = (downloads / "movie.bin").read_bytes() == contents["movie.bin"]
     finally:
         seeder.stop()
+        if fast_seeder is not None:
+            fast_seeder.stop()
         if "leecher" in locals():
             leecher.kill()
     report.seconds = time.monotonic() - started

@@ -102,9 +102,10 @@ def test_magnet_downloads_after_fetching_metadata_from_the_peer(
 
 
 def test_pause_stops_the_download_and_resume_finishes_it(tmp_path: Path, leecher: Engine) -> None:
-    seeder, torrent, source = start_seeder(tmp_path, "hybrid", upload_limit=400_000)
+    seeder, torrent, source = start_seeder(tmp_path, "hybrid")
     try:
         tid = leecher.add_torrent_bytes(torrent, tmp_path / "dl")
+        leecher.set_torrent_limits(tid, download=400_000)  # slow enough to pause it mid-way
         leecher.connect_peer(tid, seeder.address, seeder.port)
         wait_snapshot(leecher, tid, lambda s: s.wanted_done > 0, 60, "some progress")
         peers = leecher.peers(tid)
@@ -116,6 +117,7 @@ def test_pause_stops_the_download_and_resume_finishes_it(tmp_path: Path, leecher
         done_while_paused = leecher.snapshot(tid).wanted_done
         assert done_while_paused < paused.wanted_size
         assert leecher.snapshot(tid).wanted_done == done_while_paused
+        leecher.set_torrent_limits(tid, download=0)  # after the pause the rest may come at full speed
         leecher.resume(tid)
         wait_until(lambda: leecher.snapshot(tid).state is not TorrentState.PAUSED, 10, "resumed")
         leecher.connect_peer(tid, seeder.address, seeder.port)

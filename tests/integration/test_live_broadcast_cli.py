@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -27,11 +28,21 @@ from app.store.creator import CreatorClient
 from tests.live.swarm import LiveProcess
 from tests.live.swarm import wait_for as wait_until
 from tests.storefront.store_support import StoreProcess
-from tests.support.creator_apps import PASSWORD, empty_store  # noqa: F401 - fixture
+from tests.support.creator_apps import PASSWORD
 from tests.support.net import free_port, loopback_address
 from tests.support.processes import REPO, LineProcess
 
 pytestmark = pytest.mark.timeout(150)
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
+    """One store for the module: each test makes its own creator and live event."""
+    data = tmp_path_factory.mktemp("live-cli-store") / "data"
+    data.mkdir()
+    server = StoreProcess(data).start()
+    yield server
+    server.stop()
 
 
 def _creator(store: StoreProcess) -> str:
@@ -72,7 +83,7 @@ def _tracker_peers(viewer: LiveProcess) -> set[str]:
 
 def test_create_then_broadcast_a_pattern_that_two_viewers_play(
     tmp_path: Path,
-    empty_store: StoreProcess,  # noqa: F811 - the fixture imported above
+    empty_store: StoreProcess,
 ) -> None:
     store = empty_store
     email = _creator(store)
@@ -149,7 +160,7 @@ def _run(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_refusals_leave_the_event_announced_and_the_apps_child_ends_when_the_app_goes(
-    empty_store: StoreProcess,  # noqa: F811 - the fixture imported above
+    empty_store: StoreProcess,
 ) -> None:
     store = empty_store
     email = _creator(store)

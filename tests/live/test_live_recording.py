@@ -45,9 +45,10 @@ SEGMENT_BLOCKS = 8  # 2 s files, so a short broadcast makes several
 LIGHT = ("--kbps", "500", "--width", "320", "--height", "180")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StoreProcess]:
-    data = tmp_path / "store"
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
+    """One store for the module: each test makes its own creator, event, buyers and keyring service."""
+    data = tmp_path_factory.mktemp("recording-store") / "data"
     data.mkdir()
     server = StoreProcess(data).start()
     yield server

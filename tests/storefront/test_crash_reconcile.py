@@ -102,12 +102,21 @@ def test_kill_9_during_purchases_then_restart_matches_charges_and_licenses(seede
         assert interrupted > 0, "the kills never hit a purchase in flight"
         assert caught_in_window, "no kill fell between the charge and the license"
         assert caught_in_window <= set(licenses), "a charge caught mid-way did not get its license at restart"
-        # Every buyer retries with the same key: each ends with exactly one license and one charge.
-        with httpx.Client(base_url=server.api, timeout=60) as api:
-            for token, key in buyers:
-                again = api.post(
-                    "/purchases", json={"bundle_id": seeded.paid, "card": GOOD_CARD}, headers=auth(token, key)
+
+        # Every buyer retries with the same key, all at once (each retry still charging waits on the provider's
+        # latency: in turn they added up): each ends with exactly one license and one charge.
+        async def retry_all(url: str) -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+                body = {"bundle_id": seeded.paid, "card": GOOD_CARD}
+                return list(
+                    await asyncio.gather(
+                        *(client.post("/purchases", json=body, headers=auth(token, key)) for token, key in buyers)
+                    )
                 )
+
+        retried = asyncio.run(retry_all(server.api))
+        with httpx.Client(base_url=server.api, timeout=60) as api:
+            for (token, _key), again in zip(buyers, retried, strict=True):
                 assert again.status_code == 201, again.text
                 assert len(api.get("/licenses", headers=auth(token)).json()["licenses"]) == 1
         provider, licenses, pending, per_account = _books(seeded.data_dir)

@@ -121,8 +121,9 @@ def test_a_draft_idle_past_the_configured_age_is_swept_with_its_files_and_key_an
 
 
 def test_the_servers_housekeeping_sweeps_drafts_with_the_configured_age(tmp_path: Path) -> None:
-    # 0.002 h = 7.2 s: the server's own round (every 0.2 s here) finds the draft stale soon after it went idle.
-    server = _start(tmp_path, {"BUNDLECAST_DRAFT_MAX_AGE_H": "0.002", "BUNDLECAST_CAMPAIGN_POLL_S": "0.2"})
+    # 0.001 h = 3.6 s (the draft is idle only once the publisher left, right after its first chunk): the server's
+    # own round (every 0.2 s here) finds the draft stale soon after it went idle.
+    server = _start(tmp_path, {"BUNDLECAST_DRAFT_MAX_AGE_H": "0.001", "BUNDLECAST_CAMPAIGN_POLL_S": "0.2"})
     try:
         api = httpx.Client(base_url=server.api, timeout=60)
         token, draft = _half_published(server, api, tmp_path, "Left Behind")
