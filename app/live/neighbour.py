@@ -2,9 +2,11 @@
 
 Control frames (HAVE, WANT, SUBSCRIBE, STATUS) go first and are few. Blocks wait in a queue of at most
 ``MAX_QUEUED_BLOCKS``: when it is full the oldest is dropped, and a block whose play-out deadline has passed when
-its turn comes is dropped unsent — a slow peer costs itself blocks, never memory or other peers' time. Sending
-passes the peer's shared ``Uplink`` (its upload cap), then this link's ``DelayLine`` (the emulated delay and
-loss), then the socket, whose ``drain`` pushes back when the other side reads slowly. Runs on the node's loop.
+its turn comes is dropped unsent — a slow peer costs itself blocks, never memory or other peers' time. The
+uplink serves all of a node's connections by urgency (``most_urgent``): pushed parts before pull answers, the
+earliest deadline first, one block's parts to every child in turn. Sending passes the peer's shared ``Uplink``
+(its upload cap), then this link's ``DelayLine`` (the emulated delay and loss), then the socket, whose ``drain``
+pushes back when the other side reads slowly. Runs on the node's loop.
 """
 
 from __future__ import annotations
