@@ -228,7 +228,7 @@ def _histogram_percentile(histogram: dict[int, int], q: float) -> float:
     return max(histogram) * DELAY_BIN_S
 
 
-_TREE_SUMS = ("departed", "stale", "refused", "orphaned", "loops", "no_candidate", "no_route_s", "rejoins")
+_TREE_SUMS = ("departed", "stale", "refused", "orphaned", "upgraded", "loops", "no_candidate", "no_route_s", "rejoins")
 
 
 def _figures(
@@ -374,8 +374,8 @@ def _table(f: dict[str, Any]) -> str:
         ),
         ("resident memory per viewer, each minute (MB)", " ".join(f"{x:.1f}" for x in f["rss_by_minute"])),
         (
-            "stripe parents lost: departed / stale / refused / orphaned",
-            "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f}".format(**f["tree"]),
+            "stripe parents lost: departed / stale / refused / orphaned / upgraded",
+            "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f} / {upgraded:.0f}".format(**f["tree"]),
         ),
         (
             "loops broken, rejoins (max s), stripe-s without route",

@@ -2,9 +2,11 @@
 
 Control frames (HAVE, WANT, SUBSCRIBE, STATUS) go first and are few. Blocks wait in a queue of at most
 ``MAX_QUEUED_BLOCKS``: when it is full the oldest is dropped, and a block whose play-out deadline has passed when
-its turn comes is dropped unsent — a slow peer costs itself blocks, never memory or other peers' time. Sending
-passes the peer's shared ``Uplink`` (its upload cap), then this link's ``DelayLine`` (the emulated delay and
-loss), then the socket, whose ``drain`` pushes back when the other side reads slowly. Runs on the node's loop.
+its turn comes is dropped unsent — a slow peer costs itself blocks, never memory or other peers' time. The
+uplink serves all of a node's connections by urgency (``most_urgent``): pushed parts before pull answers, the
+earliest deadline first, one block's parts to every child in turn. Sending passes the peer's shared ``Uplink``
+(its upload cap), then this link's ``DelayLine`` (the emulated delay and loss), then the socket, whose ``drain``
+pushes back when the other side reads slowly. Runs on the node's loop.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from app.live.cut_through import PartAssembler
@@ -37,6 +40,7 @@ class _QueuedBlock:
     frame: bytes
     last: bool = True  # a whole block, or the part that completes one
     part: bool = False
+    offset: int = 0  # of a part in its block: equal deadlines go part by part across children
 
 
 @dataclass(slots=True)
@@ -75,8 +79,11 @@ class Neighbour:
     counters: NeighbourCounters = field(default_factory=NeighbourCounters)
     assembler: PartAssembler = field(default_factory=PartAssembler)  # its pushed blocks in progress
     closed: bool = False
+    # The node's connections (shared dict): whoever holds the uplink's turn sends the most urgent item of them all.
+    siblings: dict[bytes, Neighbour] = field(default_factory=dict)
     _control: deque[bytes] = field(default_factory=deque)
-    _blocks: deque[_QueuedBlock] = field(default_factory=deque)
+    _blocks: deque[_QueuedBlock] = field(default_factory=deque)  # pushed parts
+    _answers: deque[_QueuedBlock] = field(default_factory=deque)  # whole blocks answering pulls: after all pushes
     _queued_bytes: int = 0
     _abandoned: dict[int, None] = field(default_factory=dict)  # seqs whose parts we stopped sending (in order)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -111,32 +118,48 @@ class Neighbour:
         """A whole block in one frame (a pull's answer)."""
         if self.closed:
             return
-        if len(self._blocks) >= MAX_QUEUED_BLOCKS:
-            self._drop(self._blocks.popleft())
+        if len(self._answers) >= MAX_QUEUED_BLOCKS:
+            self._drop(self._answers.popleft())
             self.counters.blocks_dropped_full += 1
-        self._enqueue(_QueuedBlock(seq, deadline, frame))
+        self._answers.append(_QueuedBlock(seq, deadline, frame))
+        self._queued_bytes += len(frame)
+        self._wake.set()
 
-    def send_part(self, seq: int, deadline: float, frame: bytes, *, first: bool, last: bool) -> None:
+    def send_part(self, seq: int, deadline: float, frame: bytes, *, first: bool, last: bool, offset: int = 0) -> None:
         """One part of a pushed block. Once a part of ``seq`` was dropped its later parts are not sent (the other
         side could not use them) — until the block is sent again from its first part."""
         if self.closed:
             return
         if first:
             self._abandoned.pop(seq, None)
+            self._forget_parts(seq)  # a restart: an earlier attempt's parts would break the new assembly
         elif seq in self._abandoned:
             return
         while self._queued_bytes + len(frame) > MAX_QUEUED_BYTES and self._blocks:
             self._drop(self._blocks.popleft())
             self.counters.blocks_dropped_full += 1
-        self._enqueue(_QueuedBlock(seq, deadline, frame, last, part=True))
+        item = _QueuedBlock(seq, deadline, frame, last, part=True, offset=offset)
+        # Kept in (deadline, seq, offset) order: the head is this connection's most urgent part. Parts come nearly
+        # in that order, so the place is found from the tail in a step or two.
+        key = (deadline, seq, offset)
+        index = len(self._blocks)
+        while (
+            index
+            and (self._blocks[index - 1].deadline, self._blocks[index - 1].seq, self._blocks[index - 1].offset) > key
+        ):
+            index -= 1
+        self._blocks.insert(index, item)
+        self._queued_bytes += len(frame)
+        self._wake.set()
+
+    def _forget_parts(self, seq: int) -> None:
+        if any(item.seq == seq for item in self._blocks):
+            kept = deque(item for item in self._blocks if item.seq != seq)
+            self._queued_bytes -= sum(len(item.frame) for item in self._blocks if item.seq == seq)
+            self._blocks = kept
 
     def abandoned(self, seq: int) -> bool:
         return seq in self._abandoned
-
-    def _enqueue(self, item: _QueuedBlock) -> None:
-        self._blocks.append(item)
-        self._queued_bytes += len(item.frame)
-        self._wake.set()
 
     def _drop(self, item: _QueuedBlock) -> None:
         """Forget a queued item (already off the queue); the rest of a dropped part's block goes too."""
@@ -151,45 +174,82 @@ class Neighbour:
         """Roughly how many blocks' worth of bytes wait here (parts count by their share)."""
         return -(-self._queued_bytes // 40_000)
 
+    def queued_bytes(self) -> int:
+        return self._queued_bytes
+
+    def urgency(self) -> tuple[int, float, int] | None:
+        """How soon this connection's next item is due: pushes before pull answers, then the earliest deadline,
+        then the smallest offset (so one block's parts go to all children in turn); None when nothing waits."""
+        if self.closed:
+            return None
+        now = time.time()
+        for queue in (self._blocks, self._answers):
+            self._drop_stale_head(queue, now)
+        if self._blocks:
+            head = self._blocks[0]
+            return (0, head.deadline, head.offset)
+        if self._answers:
+            return (1, self._answers[0].deadline, 0)
+        return None
+
     async def _send_loop(self) -> None:
         try:
             while not self.closed:
-                if not self._control and not self._blocks:
+                if not self._control and not self._blocks and not self._answers:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
+                sender = self
                 if self._control:
                     data = self._control.popleft()
                     departs = self.uplink.reserve(len(data))
                 else:
                     async with self.uplink.turn:
                         await self.uplink.wait_turn()
-                        item = self._next_block()
+                        sender = most_urgent(self.siblings.values()) or self
+                        item = sender.take_next()
                         if item is None:
                             continue
                         data = item.frame
-                        self.counters.blocks_sent += item.last
+                        sender.counters.blocks_sent += item.last
                         departs = self.uplink.reserve(len(data))
-                self.counters.bytes_sent += len(data)
-                await self._put_in_flight(data, departs)
+                sender.counters.bytes_sent += len(data)
+                await sender._put_in_flight(data, departs)
         except (ConnectionError, asyncio.CancelledError):
             pass
 
-    def _next_block(self) -> _QueuedBlock | None:
-        """The oldest queued block still useful (late ones are dropped here, at the last moment)."""
+    def take_next(self) -> _QueuedBlock | None:
+        """The oldest queued push still useful, else the oldest pull answer (late ones are dropped here, at the last
+        moment)."""
         now = time.time()
-        while self._blocks:
-            item = self._blocks.popleft()
+        for queue in (self._blocks, self._answers):
+            item = self._next_of(queue, now)
+            if item is not None:
+                return item
+        return None
+
+    def _next_of(self, queue: deque[_QueuedBlock], now: float) -> _QueuedBlock | None:
+        self._drop_stale_head(queue, now)
+        if not queue:
+            return None
+        item = queue.popleft()
+        self._queued_bytes -= len(item.frame)
+        return item
+
+    def _drop_stale_head(self, queue: deque[_QueuedBlock], now: float) -> None:
+        """Drop the queue's leading items that are late or belong to an abandoned block."""
+        while queue:
+            item = queue[0]
             if item.part and item.seq in self._abandoned:
+                queue.popleft()
                 self._queued_bytes -= len(item.frame)
                 continue
             if now <= item.deadline:
-                self._queued_bytes -= len(item.frame)
-                return item
+                return
+            queue.popleft()
             newly = not item.part or item.seq not in self._abandoned
             self._drop(item)
             self.counters.blocks_dropped_late += newly
-        return None
 
     async def _put_in_flight(self, data: bytes, departs: float) -> None:
         assert self._line is not None
@@ -237,3 +297,14 @@ class Neighbour:
         for task in self._tasks:
             if task is not current:
                 task.cancel()
+
+
+def most_urgent(neighbours: Iterable[Neighbour]) -> Neighbour | None:
+    """The connection whose next item is due first (see ``Neighbour.urgency``), or None when nothing waits."""
+    best: Neighbour | None = None
+    best_key: tuple[int, float, int] | None = None
+    for nb in neighbours:
+        key = nb.urgency()
+        if key is not None and (best_key is None or key < best_key):
+            best, best_key = nb, key
+    return best

@@ -226,6 +226,7 @@ class LiveNode:
             rng=self._rng,
             is_origin=hello.is_origin,
             outbound=outbound,
+            siblings=self.neighbours,
         )
         self.neighbours[hello.node_id] = nb
         self._redial_wait.pop(address, None)
@@ -292,7 +293,7 @@ class LiveNode:
         elif kind is Kind.WANT:
             block = self.store.get(wire.parse_want(body))
             # Pulls get what the pushes leave: a busy uplink ignores them and the asker tries another peer.
-            if block is not None and self.uplink.backlog_s() < _PULL_BACKLOG_S:
+            if block is not None and self.upload_backlog_s() < _PULL_BACKLOG_S:
                 nb.send_block(block.seq, self._deadline(block), wire.frame(Kind.BLOCK, block.wire))
         elif kind is Kind.SUBSCRIBE:
             self._on_subscribe(nb, wire.parse_subscribe(body))
@@ -331,7 +332,9 @@ class LiveNode:
             if child is nb or not child.subscribed_mask & bit or relay.sent.get(child.node_id, 0) != part.offset:
                 continue
             part_frame = part_frame or wire.part(part.seq, part.total, part.offset, part.data)
-            child.send_part(part.seq, relay.deadline, part_frame, first=part.offset == 0, last=False)
+            child.send_part(
+                part.seq, relay.deadline, part_frame, first=part.offset == 0, last=False, offset=part.offset
+            )
             relay.sent[child.node_id] = part.end
 
     def _on_refusal(self, nb: Neighbour, seq: int, refused: Admission) -> None:
@@ -367,6 +370,14 @@ class LiveNode:
             self._on_block(block, via)
         self._forward(block, source)
 
+    def upload_backlog_s(self) -> float:
+        """How long the bytes already booked or queued for upload (all connections) take to leave: items wait in
+        the connections' queues, not in the uplink's booking (that holds ~50 ms), so both count."""
+        if not self.uplink.rate_bps:
+            return 0.0
+        queued = sum(nb.queued_bytes() for nb in self.neighbours.values())
+        return self.uplink.backlog_s() + queued * 8 / self.uplink.rate_bps
+
     def _deadline(self, block: Block) -> float:
         """Until when a block is worth sending: a viewer that stalled plays up to ``CATCH_UP_S`` later than the
         stream's delay (its lag) before it skips ahead. Dropping at the delay itself starved every viewer whose blocks
@@ -390,7 +401,7 @@ class LiveNode:
                 if offset not in frames:
                     frames[offset] = wire.part(block.seq, len(block.wire), offset, data)
                 last = offset + len(data) == len(block.wire)
-                nb.send_part(block.seq, deadline, frames[offset], first=offset == 0, last=last)
+                nb.send_part(block.seq, deadline, frames[offset], first=offset == 0, last=last, offset=offset)
 
     # ---- stripe trees (the logic: stripe_tree.StripeTrees) -----------------------------------------------------
 

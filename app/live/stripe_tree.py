@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 STALE_PARENT_S = 2.0  # a parent that delivered nothing of its stripe for this long (stream alive) is replaced
 ORPHAN_GRACE_S = 1.0  # how long a child stays with a parent that lost its own route
 REFUSAL_MEMORY_S = 2.0  # a neighbour we left or that refused us is not asked again for this long
+UPGRADE_AFTER_S = 4.0  # a parent kept this long may be swapped for a free slot at least UPGRADE_HOPS nearer the root
+UPGRADE_HOPS = 2
 PUSH_SHARE = 0.7  # of a viewer's upload cap, for stripe children
 _REJOIN_SAMPLES = 256
 
@@ -48,6 +50,7 @@ class TreeCounters:
     parents_stale: int = 0  # it stopped delivering
     parents_refused: int = 0  # it did not accept our subscription
     parents_orphaned: int = 0  # it had no route for ORPHAN_GRACE_S and someone else could take us
+    parents_upgraded: int = 0  # left for a free slot nearer the root (trees stay shallow)
     loops_broken: int = 0  # the parent's path held our own id
     subscriptions: int = 0
     children_refused: int = 0  # subscriptions this node turned down (full, or the asker is its ancestor)
@@ -63,6 +66,7 @@ class TreeCounters:
             "stale": self.parents_stale,
             "refused": self.parents_refused,
             "orphaned": self.parents_orphaned,
+            "upgraded": self.parents_upgraded,
             "loops": self.loops_broken,
             "subscriptions": self.subscriptions,
             "children_refused": self.children_refused,
@@ -101,6 +105,8 @@ class StripeTrees:
             parent = self.parents[stripe]
             if parent is not None:
                 reason = self._failure(parent, stripe, neighbours, now, newest)
+                if reason is None:
+                    reason = self._upgrade(parent, stripe, neighbours, now)
                 if reason is not None:
                     self._leave(parent, stripe, now, reason)
                     parent = None
@@ -151,6 +157,17 @@ class StripeTrees:
         moved_on = newest is not None and baseline is not None and newest - baseline >= 2 * self._config.stripes
         return "stale" if moved_on and now - last > STALE_PARENT_S else None
 
+    def _upgrade(self, parent: Neighbour, stripe: int, neighbours: Sequence[Neighbour], now: float) -> str | None:
+        """ "upgrade" when a neighbour with a free slot is ``UPGRADE_HOPS`` nearer the root than a parent we have
+        kept ``UPGRADE_AFTER_S``: joiners take whatever slot is free, so without this trees only ever grow deeper
+        (4-12 hops at 40 viewers, each hop adding its queueing), and a slot freed near the root stays unused."""
+        if now - parent.subscribed_at.get(stripe, now) < UPGRADE_AFTER_S:
+            return None
+        better = self._choose(stripe, neighbours, now)
+        if better is None or better.hops(stripe) + UPGRADE_HOPS > parent.hops(stripe):
+            return None
+        return "upgrade"
+
     def _leave(self, parent: Neighbour, stripe: int, now: float, reason: str) -> None:
         counters = self.counters
         if reason == "departed":
@@ -161,6 +178,8 @@ class StripeTrees:
             counters.parents_refused += 1
         elif reason == "orphaned":
             counters.parents_orphaned += 1
+        elif reason == "upgrade":
+            counters.parents_upgraded += 1
         else:
             counters.parents_stale += 1
         self.parents[stripe] = None

@@ -13,7 +13,7 @@ from typing import Any
 from app.live import wire
 from app.live.neighbour import Neighbour
 from app.live.node import NodeConfig
-from app.live.stripe_tree import ORPHAN_GRACE_S, STALE_PARENT_S, StripeTrees
+from app.live.stripe_tree import ORPHAN_GRACE_S, STALE_PARENT_S, UPGRADE_AFTER_S, StripeTrees
 from app.live.wire import NO_ROUTE, Status
 
 K = 4
@@ -136,3 +136,28 @@ def test_the_subscribe_frames_count_what_the_status_answers() -> None:
     # One SUBSCRIBE a stripe, each remembered with its number: the answer to the n-th says "seen n".
     assert len(sent) == parent.subscribes_sent == K
     assert parent.asked_at == {stripe: stripe + 1 for stripe in range(K)}
+
+
+def test_a_kept_parent_is_swapped_for_a_free_slot_two_hops_nearer_the_root_and_not_for_one() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    deep = _neighbour(b"deep----", hops=5, path=(b"a" * 8,))
+    trees.keep_parents([deep], 0.0, newest=None)
+    _accept_all(deep)
+    one_nearer = _neighbour(b"near----", hops=4, path=(b"b" * 8,))
+    trees.keep_parents([deep, one_nearer], UPGRADE_AFTER_S + 1, newest=None)
+    assert all(parent is deep for parent in trees.parents)  # one hop is not worth a move
+    shallow = _neighbour(b"shallow-", hops=1, path=(b"c" * 8,))
+    trees.keep_parents([deep, one_nearer, shallow], UPGRADE_AFTER_S + 1.5, newest=None)
+    assert trees.parents[0] is shallow and trees.hops[0] == 2
+    assert trees.counters.parents_upgraded >= 1
+    assert trees.counters.parents_stale == 0 and trees.counters.parents_refused == 0
+
+
+def test_a_new_parent_is_not_swapped_before_it_had_time_to_deliver() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    deep = _neighbour(b"deep----", hops=5, path=(b"a" * 8,))
+    trees.keep_parents([deep], 0.0, newest=None)
+    _accept_all(deep)
+    shallow = _neighbour(b"shallow-", hops=1, path=(b"c" * 8,))
+    trees.keep_parents([deep, shallow], UPGRADE_AFTER_S / 2, newest=None)
+    assert all(parent is deep for parent in trees.parents)
