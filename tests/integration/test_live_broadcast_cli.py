@@ -27,7 +27,7 @@ from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from tests.live.swarm import LiveProcess
 from tests.live.swarm import wait_for as wait_until
-from tests.storefront.store_support import StoreProcess
+from tests.storefront.store_support import StoreProcess, serve_empty_store
 from tests.support.creator_apps import PASSWORD
 from tests.support.net import free_port, loopback_address
 from tests.support.processes import REPO, LineProcess
@@ -38,11 +38,7 @@ pytestmark = pytest.mark.timeout(150)
 @pytest.fixture(scope="module")
 def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
     """One store for the module: each test makes its own creator and live event."""
-    data = tmp_path_factory.mktemp("live-cli-store") / "data"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
+    yield from serve_empty_store(tmp_path_factory, "live-cli-store")
 
 
 def _creator(store: StoreProcess) -> str:

@@ -36,7 +36,7 @@ from app.store.models import Card
 from app.store.vault import LicenseVault
 from tests.live.store_live import go_live, secret_file
 from tests.live.swarm import wait_for
-from tests.storefront.store_support import GOOD_CARD, StoreProcess, auth
+from tests.storefront.store_support import GOOD_CARD, StoreProcess, auth, serve_empty_store
 from tests.support.creator import MemoryKeys, new_account, signed_manifest
 from tests.support.net import loopback_address
 
@@ -48,11 +48,7 @@ LIGHT = ("--kbps", "500", "--width", "320", "--height", "180")
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
     """One store for the module: each test makes its own creator, event, buyers and keyring service."""
-    data = tmp_path_factory.mktemp("recording-store") / "data"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
+    yield from serve_empty_store(tmp_path_factory, "recording-store")
 
 
 def _engine(state: Path) -> Engine:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.live.discovery import TrackerAnswerError, TrackerDiscovery, parse_announce_answer
 from tests.live.swarm import LiveProcess, check_played_in_order, wait_for
-from tests.storefront.store_support import StoreProcess
+from tests.storefront.store_support import StoreProcess, serve_empty_store
 from tests.support.creator import bearer, new_account
 from tests.support.net import free_port, loopback_address
 
@@ -31,11 +31,7 @@ LIGHT = ["--link", "5,15,0.0", "--kbps", "600", "--upload-kbps", "4000", "--anno
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
-    data = tmp_path_factory.mktemp("live-tracker-store") / "data"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
+    yield from serve_empty_store(tmp_path_factory, "live-tracker-store")
 
 
 def _secret(path: Path, text: str) -> Path:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,18 @@ class StoreProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+
+def serve_empty_store(tmp_path_factory: Any, name: str) -> Iterator[StoreProcess]:
+    """The body of a module's store fixture: an empty store in its own process and data dir, stopped at the end
+    (``yield from serve_empty_store(tmp_path_factory, "my-store")``)."""
+    data = tmp_path_factory.mktemp(name) / "data"
+    data.mkdir()
+    server = StoreProcess(data).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def sign_up_and_in(client: httpx.Client, email: str | None = None, password: str = "password-123") -> str:

@@ -19,7 +19,7 @@ from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from app.ui.creator.backing_panel import GOAL_MET, GOAL_MISSED, MISSED_GOAL, BackingPanel, BackingState
 from app.ui.tasks import SynchronousTaskRunner
-from tests.storefront.store_support import DECLINED_CARD, GOOD_CARD, StoreProcess
+from tests.storefront.store_support import DECLINED_CARD, GOOD_CARD, StoreProcess, serve_empty_store
 from tests.support.creator import MemoryKeys, bearer, episodes, new_account
 
 pytestmark = pytest.mark.timeout(120)
@@ -27,11 +27,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
-    data = tmp_path_factory.mktemp("backing-store") / "data"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
+    yield from serve_empty_store(tmp_path_factory, "backing-store")
 
 
 def _campaign(store: StoreProcess, tmp_path: Path, goal_backers: int) -> str:

@@ -31,7 +31,7 @@ from app.ui.player.live_session import store_live_loader
 from app.ui.player.live_view import WAITING_TEXT, LiveView
 from app.ui.tasks import ThreadPoolTaskRunner
 from tests.live.store_live import go_live
-from tests.storefront.store_support import StoreProcess
+from tests.storefront.store_support import StoreProcess, serve_empty_store
 from tests.support.net import loopback_address
 from tests.ui.store_driving import new_email, payment_dialog, press, sign_up_in_dialog
 from tests.ui.store_fixtures import close_store_window, open_store_window
@@ -42,11 +42,7 @@ LIGHT = ["--kbps", "600", "--width", "320", "--height", "180", "--announce-inter
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
-    data = tmp_path_factory.mktemp("live-watch-store") / "data"
-    data.mkdir()
-    server = StoreProcess(data).start()
-    yield server
-    server.stop()
+    yield from serve_empty_store(tmp_path_factory, "live-watch-store")
 
 
 @pytest.fixture(scope="module")
