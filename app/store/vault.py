@@ -84,6 +84,28 @@ def unusable_reason(backend: keyring.backend.KeyringBackend) -> str | None:
     return None
 
 
+# D-Bus errors that mean the Secret Service's process went away while a call waited for its answer.
+_SERVICE_GONE = frozenset({
+    "org.freedesktop.DBus.Error.NoReply",
+    "org.freedesktop.DBus.Error.ServiceUnknown",
+    "org.freedesktop.DBus.Error.NameHasNoOwner",
+})
+
+
+def _service_went_away(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the keyring service vanished mid-call: SecretStorage's
+    ``SecretServiceNotAvailableException`` or a D-Bus error reply named in ``_SERVICE_GONE`` (matched by name, so the
+    vault does not depend on the backend's own modules)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if type(seen).__name__ == "SecretServiceNotAvailableException" or getattr(seen, "name", None) in _SERVICE_GONE:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class LicenseVault:
     """See the module docstring."""
 
@@ -120,9 +142,24 @@ class LicenseVault:
             raise VaultUnavailable(detail=f"{self.backend_name}: {self._reason}")
         try:
             return op()
+        except Exception as exc:  # sorted below: the service gone mid-call, a keyring failure, or a bug (re-raised)
+            if not _service_went_away(exc):
+                if isinstance(exc, (keyring.errors.KeyringError, OSError, RuntimeError)):
+                    # KeyringLocked, NoKeyringError, InitError("Prompt dismissed"), or the D-Bus connection going away.
+                    raise VaultUnavailable(detail=f"{what}: {type(exc).__name__}: {exc}") from exc
+                raise
+            # The Secret Service's daemon died while answering (gnome-keyring aborts on a GLib assertion now and
+            # then); D-Bus starts it again for the next call, over the same keyring files. Every call here is a
+            # whole read, write or delete of one entry, so making it once more is safe.
+            log.warning("the keyring service went away during %s; asking again", what)
+        try:
+            return op()
         except (keyring.errors.KeyringError, OSError, RuntimeError) as exc:
-            # KeyringLocked, NoKeyringError, InitError("Prompt dismissed"), or the D-Bus connection going away.
             raise VaultUnavailable(detail=f"{what}: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            if _service_went_away(exc):
+                raise VaultUnavailable(detail=f"{what}: the keyring service went away twice: {exc}") from exc
+            raise
 
     def _get(self, name: str) -> str | None:
         value: str | None = self._call(f"read {name}", lambda: self._backend.get_password(self.service, name))

@@ -1,7 +1,8 @@
 """The suite's Secret Service outlives its daemon: scripts/run-tests.sh registers a D-Bus service file that starts
 gnome-keyring again *unlocked* over the run's keyring files. Debian's own file would start it locked, and every later
 keyring call would wait on a password prompt nobody can answer (a from-nothing rehearsal lost its last 15 % that way).
-Here the daemon is stopped for real, and the next keyring call must find what was stored before, with no prompt."""
+Here the daemon is stopped for real, and the next keyring call must find what was stored before, with no prompt; and a
+vault call that was waiting on the daemon when it died is asked again rather than failing."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 
+from app.store.vault import AccountToken, LicenseVault
 from tests.support.waiting import wait_until
 
 BUS = ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"]
@@ -41,3 +44,28 @@ def test_a_keyring_daemon_that_goes_away_comes_back_unlocked_with_what_it_held()
     second = _secrets_owner_pid()
     assert second is not None and second != first
     _keyring(f"keyring.delete_password({service!r}, 'fan')")
+
+
+def test_a_vault_call_waiting_on_a_daemon_that_dies_is_asked_again_and_succeeds() -> None:
+    """The daemon is frozen (SIGSTOP) so a vault read is surely waiting on it, then killed: the bus answers the read
+    with NoReply, and the vault asks once more — D-Bus starts the daemon again — instead of failing the fan's action."""
+    vault = LicenseVault(service=f"bundlecast-test-{uuid.uuid4().hex[:8]}")
+    store = "http://127.0.0.1:9"
+    vault.save_account(store, AccountToken(token="t0ken", account_id="a1", email="fan@example.com", expires_at=None))
+    daemon = _secrets_owner_pid()
+    assert daemon is not None, "the Secret Service is not on this run's bus (run through scripts/run-tests.sh)"
+    answers: list[object] = []
+    os.kill(daemon, signal.SIGSTOP)
+    try:
+        reader = threading.Thread(target=lambda: answers.append(vault.account(store)), daemon=True)
+        reader.start()
+        reader.join(1.0)
+        assert reader.is_alive(), "the read did not wait on the frozen daemon"
+    finally:
+        os.kill(daemon, signal.SIGKILL)
+    reader.join(30)
+    assert not reader.is_alive() and len(answers) == 1, answers
+    account = answers[0]
+    assert isinstance(account, AccountToken) and account.token == "t0ken"
+    assert _secrets_owner_pid() not in (None, daemon)  # a new daemon answered
+    vault.forget_store(store)
