@@ -140,26 +140,23 @@ class LicenseVault:
     def _call(self, what: str, op: Callable[[], _T]) -> _T:
         if self._reason is not None:
             raise VaultUnavailable(detail=f"{self.backend_name}: {self._reason}")
-        try:
-            return op()
-        except Exception as exc:  # sorted below: the service gone mid-call, a keyring failure, or a bug (re-raised)
-            if not _service_went_away(exc):
-                if isinstance(exc, (keyring.errors.KeyringError, OSError, RuntimeError)):
-                    # KeyringLocked, NoKeyringError, InitError("Prompt dismissed"), or the D-Bus connection going away.
+        for attempt in (1, 2):
+            try:
+                return op()
+            except Exception as exc:  # sorted below; anything else (a bug) is re-raised as it is
+                gone = _service_went_away(exc)
+                if gone and attempt == 1:
+                    # The Secret Service's daemon died while answering (gnome-keyring aborts on a GLib assertion
+                    # now and then); D-Bus starts it again for the next call, over the same keyring files. Every call
+                    # here is a whole read, write or delete of one entry, so making it once more is safe.
+                    log.warning("the keyring service went away during %s; asking again", what)
+                    continue
+                if gone or isinstance(exc, (keyring.errors.KeyringError, OSError, RuntimeError)):
+                    # KeyringLocked, NoKeyringError, InitError("Prompt dismissed"), the D-Bus connection or the
+                    # service going away (twice).
                     raise VaultUnavailable(detail=f"{what}: {type(exc).__name__}: {exc}") from exc
                 raise
-            # The Secret Service's daemon died while answering (gnome-keyring aborts on a GLib assertion now and
-            # then); D-Bus starts it again for the next call, over the same keyring files. Every call here is a
-            # whole read, write or delete of one entry, so making it once more is safe.
-            log.warning("the keyring service went away during %s; asking again", what)
-        try:
-            return op()
-        except (keyring.errors.KeyringError, OSError, RuntimeError) as exc:
-            raise VaultUnavailable(detail=f"{what}: {type(exc).__name__}: {exc}") from exc
-        except Exception as exc:
-            if _service_went_away(exc):
-                raise VaultUnavailable(detail=f"{what}: the keyring service went away twice: {exc}") from exc
-            raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _get(self, name: str) -> str | None:
         value: str | None = self._call(f"read {name}", lambda: self._backend.get_password(self.service, name))

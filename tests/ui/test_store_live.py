@@ -27,6 +27,7 @@ from app.live.ts_cutter import CutBlock
 from app.store.creator import CreatorClient
 from app.store.live import LiveState
 from app.store.vault import LicenseVault
+from app.ui.store.dialogs import PaymentDialog
 from app.ui.store.live_text import start_text, state_text
 from storefront.demo.live_event import DEMO_LIVE_ID, TITLE
 from tests.support.creator import MemoryKeys, bearer, signed_manifest
@@ -73,6 +74,16 @@ def test_the_demo_broadcast_is_upcoming_over_the_catalog_and_its_page_offers_wat
     with qtbot.waitSignal(store_window.section.watch_live_requested, timeout=5_000) as asked:
         press(store_window, "watch")
     assert asked.args == [DEMO_LIVE_ID]
+
+
+def _buy_as_a_new_fan(qtbot: QtBot, window: StoreWindow) -> PaymentDialog:
+    """Press the page's buy button, sign up as a new fan, and fill the payment dialog with the test card."""
+    press(window, "buy")
+    sign_up_in_dialog(qtbot, window, new_email())
+    dialog = payment_dialog(qtbot, window)
+    dialog.number.setText("4242424242424242")
+    dialog.cvc.setText("123")
+    return dialog
 
 
 def _paid_broadcast(store_url: str) -> tuple[str, str, str]:
@@ -122,12 +133,8 @@ def test_a_paid_broadcast_offers_a_ticket_and_then_watch_with_nothing_downloaded
         assert page.live_label.text() == "● LIVE now"
         assert page.visible_actions() == ["Buy a ticket $5.00…"]
 
-        press(window, "buy")
-        sign_up_in_dialog(qtbot, window, new_email())
-        dialog = payment_dialog(qtbot, window)
+        dialog = _buy_as_a_new_fan(qtbot, window)
         assert dialog.intro.text() == f"A ticket to “{title}” for $5.00."
-        dialog.number.setText("4242424242424242")
-        dialog.cvc.setText("123")
         with qtbot.waitSignal(window.section.actions.purchase_completed, timeout=60_000):
             dialog.ok_button.click()
         qtbot.waitUntil(lambda: page.visible_actions() == ["Watch"], timeout=30_000)
@@ -195,12 +202,8 @@ def test_an_ended_broadcasts_recording_is_a_card_whose_page_sells_and_downloads_
         assert name is not None and name.toolTip() == f"{RECORDING_FOLDER}/{part}"  # the file's path in the bundle
         assert page.visible_actions() == ["Buy $5.00…"]  # the ticket's price, and no Watch
 
-        press(window, "buy")
-        sign_up_in_dialog(qtbot, window, new_email())
-        dialog = payment_dialog(qtbot, window)
+        dialog = _buy_as_a_new_fan(qtbot, window)
         assert dialog.intro.text() == f"The recording of “{title}” for $5.00."
-        dialog.number.setText("4242424242424242")
-        dialog.cvc.setText("123")
         with qtbot.waitSignal(window.section.actions.bundle_added, timeout=60_000) as added:
             dialog.ok_button.click()
         assert added.args[0] == bundle_id
