@@ -24,6 +24,7 @@ Options for tests and seedboxes:
                          every 15 minutes and add what matches
   --json                 one JSON object per line, for machines (``{"event": "torrent", "id": …}``)
   --format lines         the terse ``key=value`` lines of earlier versions (scripts, tests)
+SIGUSR1 prints every thread's Python stack on stderr and goes on (for a seedbox that seems stuck).
 By default it prints sentences with names and human units, and of the periodic status only what changed (see
 ``seedbox_output``). Sources that cannot be added are reported on stderr.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import faulthandler
 import signal
 import sys
 import threading
@@ -217,6 +219,7 @@ def run_headless(args: list[str]) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is each thread now?
 
     if options.set_webui_password:
         return _set_password(state_dir, options.webui_user)

@@ -133,17 +133,28 @@ class HeadlessEngine:
         return any(line.startswith(prefix) for line in self.lines)
 
     def stop(self, timeout: float = 30) -> int:
-        """SIGTERM, wait for a clean exit; returns the exit code."""
+        """SIGTERM, wait for a clean exit; returns the exit code. A child that does not exit in time is asked for
+        its threads' stacks (SIGUSR1, see app/headless.py), killed, and the failure shows those stacks."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
+            stacks = self._stacks_of_a_stuck_child()
             self.process.kill()
             self.process.wait()
-            raise
+            raise AssertionError(f"engine did not exit within {timeout} s of SIGTERM; its threads:\n{stacks}") from None
         finally:
             _LIVE.discard(self.process)
+
+    def _stacks_of_a_stuck_child(self) -> str:
+        before = len(self._stderr)
+        self.process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any("File " in line for line in self._stderr[before:]):
+            time.sleep(0.1)  # the stderr reader thread collects the dump
+        time.sleep(0.5)  # the rest of the dump follows its first lines
+        return "".join(self._stderr[before:])[-6000:]
 
     def kill(self) -> None:
         """SIGKILL: no chance to save anything."""

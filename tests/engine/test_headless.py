@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.engine.helpers import info_hash_hex, make_torrent, write_payload
 from tests.engine.processes import REPO, HeadlessEngine
 from tests.support.net import loopback_address
+from tests.support.waiting import wait_until
 
 
 def test_sigint_saves_everything_and_exits_cleanly(tmp_path: Path) -> None:
@@ -63,3 +64,14 @@ def test_help_names_the_options() -> None:
     assert result.returncode == 0
     for option in ("--state-dir", "--download-dir", "--listen", "--test-network", "--peer"):
         assert option in result.stdout
+
+
+def test_sigusr1_prints_where_every_thread_is_and_the_seedbox_goes_on(tmp_path: Path) -> None:
+    engine = HeadlessEngine(tmp_path / "home", loopback_address())
+    try:
+        engine.process.send_signal(signal.SIGUSR1)
+        wait_until(lambda: "in run_headless" in "".join(engine.stderr_lines), 30, "the main thread's stack on stderr")
+        engine.wait_for("total torrents=0", 30)  # still running: the next status line comes
+    finally:
+        assert engine.stop() == 0
+    assert "Thread 0x" in "".join(engine.stderr_lines)
