@@ -34,11 +34,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import faulthandler
 import signal
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from types import FrameType
 
@@ -203,6 +203,16 @@ class SeedboxChores:
                 print(f"RSS: {sentence}", file=sys.stderr, flush=True)
 
 
+def _print_every_threads_stack(signum: int, frame: FrameType | None) -> None:
+    """``kill -USR1``: where is each thread now? Runs on the main thread with the GIL (faulthandler's dump of all
+    threads reads them without it, and crashed this process while libtorrent's threads ran)."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    for ident, top in sys._current_frames().items():
+        print(f"Thread {names.get(ident, ident)} (most recent call last):", file=sys.stderr)
+        traceback.print_stack(top, file=sys.stderr)
+    sys.stderr.flush()
+
+
 def run_headless(args: list[str]) -> int:
     """Run the seedbox until SIGINT/SIGTERM; returns the process exit code."""
     options = _parse(args)
@@ -219,7 +229,7 @@ def run_headless(args: list[str]) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is each thread now?
+    signal.signal(signal.SIGUSR1, _print_every_threads_stack)
 
     if options.set_webui_password:
         return _set_password(state_dir, options.webui_user)

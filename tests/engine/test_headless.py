@@ -74,4 +74,4 @@ def test_sigusr1_prints_where_every_thread_is_and_the_seedbox_goes_on(tmp_path: 
         engine.wait_for("total torrents=0", 30)  # still running: the next status line comes
     finally:
         assert engine.stop() == 0
-    assert "Thread 0x" in "".join(engine.stderr_lines)
+    assert "Thread MainThread" in "".join(engine.stderr_lines)
