@@ -2,11 +2,10 @@
 
 One asyncio loop hosts an origin (its node and its HTTP last resort, publishing signed blocks of a synthetic stream
 four times a second) and viewers (``app.live.viewer.Viewer``), each on its own 127.x address, talking over real TCP.
-Viewer A relays; then it stops sharing (``LiveNode.set_sharing(False)``, what the app does on a metered connection):
-from then on it sends no block byte to anyone, while B and C — which had A as a neighbour, maybe as a parent — play
-every block (from each other and the origin's HTTP) and A itself plays on. Only A meets the origin's node, so before
-the switch B and C get the origin's pushes through A: A is surely a relay. A viewer D that knows only A joins meanwhile and
-gets nothing; A shares again, in the same session, and D plays from A.
+Only A meets the origin's node, so B and C get the origin's pushes through A: A surely relays. Then A stops sharing
+(``LiveNode.set_sharing(False)``, what the app does on a metered connection): from then on it sends no block byte to
+anyone, while B and C play every block (from each other and the origin's HTTP) and A itself plays on. A viewer D
+that knows only A joins meanwhile and gets nothing; A shares again, in the same session, and D plays from A.
 """
 
 from __future__ import annotations
