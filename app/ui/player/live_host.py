@@ -125,7 +125,7 @@ class LiveWatchHost(QObject):
             peer_share=figures.peer_share,
             relayed=figures.relayed,
             stalled_s=figures.stalled_s,
-            sharing=figures.sharing and self.sharing,
+            sharing=self.sharing,  # the viewer follows within a loop turn (figures.sharing may lag it)
         )
 
     def stop(self) -> None:
