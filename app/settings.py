@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 SETTINGS_VERSION = 2
 SETTINGS_FILE_NAME = "settings.json"
 _ENCRYPTION = {policy.value: policy for policy in EncryptionPolicy}
+_MINIMUMS = {"live_upload_kbps": 0}  # a value below its minimum is repaired to the default, like a wrong type
 
 
 class SettingsError(Exception):
@@ -70,6 +71,9 @@ class AppSettings:
     alt_schedule_to: str = "20:00"
     alt_schedule_days: int = 0b1111111
     no_upload_on_metered: bool = True  # stop uploading while the system says the connection is metered
+    # Issue 9: while the fan watches a live broadcast the app passes it on to other viewers at most this fast
+    # (kbit/s, 0 = no cap). 3000 kbit/s is twice a typical 1.5 Mbit/s stream: enough to feed a couple of viewers.
+    live_upload_kbps: int = 3000
     encryption: str = "enabled"  # "enabled" (prefer), "forced", "disabled"
     connections_limit: int = 400
     proxy_host: str = ""  # SOCKS5 for peers and trackers; "" = none
@@ -86,6 +90,10 @@ class AppSettings:
     def download_path(self, default: Path) -> Path:
         """The folder new downloads go to."""
         return Path(self.download_dir).expanduser() if self.download_dir else default
+
+    def live_upload_bps(self) -> float | None:
+        """The live viewer's upload cap in bit/s, None for no cap (``app.live``'s ``NodeConfig.upload_bps``)."""
+        return self.live_upload_kbps * 1000 if self.live_upload_kbps > 0 else None
 
     def watching_throttle_bytes(self) -> int:
         """The download limit (bytes/s) other torrents get while the player plays; 0 = leave them alone."""
@@ -171,7 +179,11 @@ def settings_from_dict(values: dict[str, Any]) -> AppSettings:
     for field in dataclasses.fields(AppSettings):
         if field.name in values:
             default = getattr(defaults, field.name)
-            kwargs[field.name] = _coerce(field.name, types[str(field.type)], values[field.name], default)
+            value = _coerce(field.name, types[str(field.type)], values[field.name], default)
+            if field.name in _MINIMUMS and value < _MINIMUMS[field.name]:
+                log.warning("Setting %s has an unusable value %r; using the default %r", field.name, value, default)
+                value = default
+            kwargs[field.name] = value
     return AppSettings(**kwargs)
 
 

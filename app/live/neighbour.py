@@ -47,6 +47,7 @@ class _QueuedBlock:
 class NeighbourCounters:
     blocks_sent: int = 0
     bytes_sent: int = 0
+    block_bytes_sent: int = 0  # of pushed parts and pull answers (not control frames)
     blocks_dropped_late: int = 0
     blocks_dropped_full: int = 0
     blocks_dropped_link: int = 0
@@ -152,6 +153,13 @@ class Neighbour:
         self._queued_bytes += len(frame)
         self._wake.set()
 
+    def discard_blocks(self) -> None:
+        """Forget every queued part and pull answer (control frames stay): the node stopped sharing. A block whose
+        parts were under way is abandoned, so none of its later parts go either."""
+        for queue in (self._blocks, self._answers):
+            while queue:
+                self._drop(queue.popleft())
+
     def _forget_parts(self, seq: int) -> None:
         if any(item.seq == seq for item in self._blocks):
             kept = deque(item for item in self._blocks if item.seq != seq)
@@ -212,6 +220,7 @@ class Neighbour:
                             continue
                         data = item.frame
                         sender.counters.blocks_sent += item.last
+                        sender.counters.block_bytes_sent += len(data)
                         departs = self.uplink.reserve(len(data))
                 sender.counters.bytes_sent += len(data)
                 await sender._put_in_flight(data, departs)

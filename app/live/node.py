@@ -104,6 +104,7 @@ class LiveNode:
         self.last_new_block_at = 0.0
         self.port = 0
         self.running = False
+        self.sharing = True  # False: uploads nothing (a metered connection): see ``set_sharing``
 
     # ---- life cycle -------------------------------------------------------------------------------------------
 
@@ -137,6 +138,27 @@ class LiveNode:
             del self._bootstrap[oldest]
             self._redial_at.pop(oldest, None)
             self._redial_wait.pop(oldest, None)
+
+    def set_sharing(self, on: bool) -> None:
+        """Relay to other viewers (the default) or upload no block at all, while still receiving and playing.
+
+        Not a cap of 0 (``Uplink`` reads a rate of 0 as no cap): an explicit state. Off, the node offers no child
+        slot and lets go of its children (their STATUS says it pushes them nothing, so they re-parent at once), drops
+        what waits in its send queues, stops advertising what it holds and ignores pulls — neighbours route around
+        it. Control frames still go: it keeps its own parents and pulls. On again, its STATUS offers slots and its
+        HAVE goes out at once: neighbours take it up in their next rounds, without anyone rejoining. Loop thread.
+        """
+        if on == self.sharing or self.config.is_origin:
+            return
+        self.sharing = on
+        self._tree.accepting = on
+        self._last_have = None  # on again: the next HAVE round tells what it holds
+        for nb in list(self.neighbours.values()):
+            if not on:
+                nb.subscribed_mask = 0
+                nb.discard_blocks()
+            self._send_status(nb)
+        self._tree_wake.set()
 
     # ---- the origin ------------------------------------------------------------------------------------------
 
@@ -233,7 +255,7 @@ class LiveNode:
         self._redial_at.pop(address, None)
         nb.start()
         self._send_status(nb)
-        have = None if self.config.is_origin else self.store.have_map()
+        have = None if self.config.is_origin or not self.sharing else self.store.have_map()
         if have is not None:
             nb.send_control(wire.have(*have))
         self._tasks.append(asyncio.create_task(self._read_loop(nb)))
@@ -293,7 +315,7 @@ class LiveNode:
         elif kind is Kind.WANT:
             block = self.store.get(wire.parse_want(body))
             # Pulls get what the pushes leave: a busy uplink ignores them and the asker tries another peer.
-            if block is not None and self.upload_backlog_s() < _PULL_BACKLOG_S:
+            if block is not None and self.sharing and self.upload_backlog_s() < _PULL_BACKLOG_S:
                 nb.send_block(block.seq, self._deadline(block), wire.frame(Kind.BLOCK, block.wire))
         elif kind is Kind.SUBSCRIBE:
             self._on_subscribe(nb, wire.parse_subscribe(body))
@@ -451,9 +473,10 @@ class LiveNode:
     async def _have_loop(self) -> None:
         while True:
             # The origin advertises nothing: its upload is for the stripe roots and the HTTP last resort, not pulls.
-            changed = self.store.version != self._have_version
+            changed = self.store.version != self._have_version or self._last_have is None
             self._have_version = self.store.version
-            have = None if self.config.is_origin or not changed else self.store.have_map()
+            quiet = self.config.is_origin or not self.sharing  # a node that does not share advertises nothing
+            have = None if quiet or not changed else self.store.have_map()
             if have is not None and have != self._last_have:
                 self._last_have = have
                 frame = wire.have(*have)

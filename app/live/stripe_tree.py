@@ -93,6 +93,7 @@ class StripeTrees:
         self._ever_routed = [config.is_origin] * k
         self._last_round = now
         self.counters = TreeCounters()
+        self.accepting = True  # False: the node does not share (metered): no slots, every subscription refused
 
     # ---- the child's side ------------------------------------------------------------------------------------
 
@@ -254,6 +255,8 @@ class StripeTrees:
             mask = nb.subscribed_mask
             for s in range(k):
                 children[s] += mask >> s & 1
+        if not self.accepting:
+            return [0] * k
         if config.is_origin:
             return [max(0, config.origin_copies_per_stripe - c) for c in children]
         # Keep some of the upload for pulls, and queues short.

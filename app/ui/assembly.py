@@ -42,6 +42,7 @@ from app.ui.release_notices import ReleaseNoticeBar
 from app.ui.store.dialogs import PaymentDialog
 from app.ui.store.section import StoreSection
 from app.ui.tasks import ThreadPoolTaskRunner
+from app.ui.transfer_automation import TransferAutomation
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -197,7 +198,9 @@ def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: Pla
     view = LiveView(parent=shell.window)
     load = store_live_loader(parts.backend, library.adder.verified_manifest, listen_host=player.live_listen_host)
     host = LiveWatchHost(view, player.playback, player.video, shell.tasks, load, kept_root=kept_live_root(parts),
+                         upload_bps=lambda: shell.settings.live_upload_bps(),  # noqa: PLW0108 - settings are replaced on save
                          parent=shell)  # fmt: skip
+    wire_live_sharing_to(host, shell.automation)
     shell.add_page(view, "Live")
     shell.add_close_hook(host.shutdown)  # leaves the swarm, frees VLC before the engine stops
     host.show_requested.connect(lambda: shell.show_page(view))
@@ -213,6 +216,13 @@ def _build_live_watching(window: AssembledWindow, parts: StoreParts, player: Pla
 def kept_live_root(parts: StoreParts) -> Path:
     """Where the Live tab keeps what it played, per live bundle, until its recording is added (beside the index)."""
     return parts.index.path.with_name("live-kept")
+
+
+def wire_live_sharing_to(host: LiveWatchHost, automation: TransferAutomation) -> None:
+    """No uploads on a metered connection (the Settings' choice, ``TransferAutomation.uploads_allowed``) holds for
+    the Live tab's viewer too: it relays nothing while they are not allowed, and again when they are."""
+    automation.uploads_allowed_changed.connect(host.set_sharing)
+    host.set_sharing(automation.uploads_allowed)
 
 
 def wire_live_watching_to(host: LiveWatchHost, watch_requested: SignalInstance) -> None:

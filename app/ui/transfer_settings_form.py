@@ -1,6 +1,6 @@
 """The Settings page's transfer options (issue 12): queueing, alternative rate limits and their schedule, metered
-connections, encryption, connection limit, SOCKS5 proxy, IP blocklist, the watched folder, and the button that
-opens the RSS rules (``rss_rules_requested``).
+connections, the live viewer's upload cap (issue 9), encryption, connection limit, SOCKS5 proxy, IP blocklist, the
+watched folder, and the button that opens the RSS rules (``rss_rules_requested``).
 
 ``TransferSettingsForm.show_settings(settings)`` fills the fields, ``edited(settings)`` returns ``settings`` with
 the fields' values; the Settings page calls both next to its own. Main thread only.
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -27,6 +28,12 @@ from PySide6.QtWidgets import (
 from app.settings import AppSettings
 
 MAX_RATE_KIB = 10_000_000
+MAX_LIVE_UPLOAD_KBPS = 1_000_000  # 1 Gbit/s
+LIVE_UPLOAD_HINT = (
+    "While you watch a live broadcast, your app passes it on to other viewers. "
+    "3000 kbit/s is about twice a typical broadcast. With “Don't upload on metered connections”, "
+    "it passes nothing on while you are on mobile data or a hotspot."
+)
 BLOCKLIST_FILTER = "Blocklists (*.dat *.p2p *.txt);;All files (*)"
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ENCRYPTION_CHOICES = (("Prefer encryption", "enabled"), ("Require encryption", "forced"), ("No encryption", "disabled"))
@@ -82,6 +89,11 @@ class TransferSettingsForm(QWidget):
             edit.setDisplayFormat("HH:mm")
         self.days = [QCheckBox(name) for name in DAY_NAMES]
         self.no_upload_on_metered = QCheckBox("Don't upload on metered connections (mobile data, hotspots)")
+        self.live_upload = _spin(MAX_LIVE_UPLOAD_KBPS, " kbit/s", "No limit")
+        self.live_upload.setSingleStep(500)
+        self.live_upload.setToolTip(LIVE_UPLOAD_HINT)
+        self.live_upload_hint = QLabel(LIVE_UPLOAD_HINT)
+        self.live_upload_hint.setWordWrap(True)
         self.encryption = QComboBox()
         for label, value in ENCRYPTION_CHOICES:
             self.encryption.addItem(label, value)
@@ -127,6 +139,8 @@ class TransferSettingsForm(QWidget):
         network = QGroupBox("Connection")
         net_form = QFormLayout(network)
         net_form.addRow(self.no_upload_on_metered)
+        net_form.addRow("Live broadcasts: share at most", self.live_upload)
+        net_form.addRow(self.live_upload_hint)
         net_form.addRow("Encryption", self.encryption)
         net_form.addRow("Connections at most", self.connections)
         proxy = QHBoxLayout()
@@ -161,6 +175,7 @@ class TransferSettingsForm(QWidget):
         for day, box in enumerate(self.days):
             box.setChecked(bool(settings.alt_schedule_days >> day & 1))
         self.no_upload_on_metered.setChecked(settings.no_upload_on_metered)
+        self.live_upload.setValue(min(max(0, settings.live_upload_kbps), MAX_LIVE_UPLOAD_KBPS))
         self.encryption.setCurrentIndex(max(0, self.encryption.findData(settings.encryption)))
         self.connections.setValue(settings.connections_limit)
         self.proxy_host.setText(settings.proxy_host)
@@ -191,6 +206,7 @@ class TransferSettingsForm(QWidget):
             alt_schedule_to=self.schedule_to.time().toString("HH:mm"),
             alt_schedule_days=sum(1 << day for day, box in enumerate(self.days) if box.isChecked()),
             no_upload_on_metered=self.no_upload_on_metered.isChecked(),
+            live_upload_kbps=self.live_upload.value(),
             encryption=str(self.encryption.currentData()),
             connections_limit=self.connections.value(),
             proxy_host=self.proxy_host.text().strip(),

@@ -79,3 +79,11 @@ def test_a_version_2_file_from_before_the_player_setting_slows_other_downloads_b
     assert loaded.slow_others_while_watching is True
     assert loaded.watching_throttle_bytes() == loaded.slow_others_rate_kib * 1024 > 0
     assert loaded.replace(slow_others_while_watching=False).watching_throttle_bytes() == 0
+
+
+def test_a_negative_live_upload_cap_falls_back_to_the_default(tmp_path: Path) -> None:
+    for value, expected in ((-1, 3000), ("fast", 3000), (0, 0), (800, 800)):
+        (tmp_path / "settings.json").write_text(json.dumps({"version": SETTINGS_VERSION, "live_upload_kbps": value}))
+        assert SettingsStore(tmp_path).load().live_upload_kbps == expected
+    assert AppSettings(live_upload_kbps=0).live_upload_bps() is None
+    assert AppSettings().live_upload_bps() == 3_000_000

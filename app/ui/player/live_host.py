@@ -6,9 +6,11 @@ ticket (``app.ui.player.live_session.load_live_plan``), then the ``LiveWatchSess
 its own — and, back on the main thread, opens the session's loopback URL in a VLC player of the app's one libvlc
 instance (its network cache is the app's small one: the stream server hands over blocks as they are played out).
 A paid broadcast without a ticket shows the offer; the session still relays the stream. A one-second timer reads
-``LiveWatchSession.figures`` (counters only) for the line under the picture. Stopping and the window's close hook
-leave the swarm on a worker or, at shutdown, synchronously. Signals: ``show_requested`` (bring the Live tab
-forward), ``status`` (a sentence), ``offer_requested(bundle_id)``. Main thread; the joining runs on the runner.
+``LiveWatchSession.figures`` (counters only) for the line under the picture. ``set_sharing(False)`` (a metered
+connection, wired to the transfer automation) makes the running session relay nothing and the line say so.
+Stopping and the window's close hook leave the swarm on a worker or, at shutdown, synchronously. Signals:
+``show_requested`` (bring the Live tab forward), ``status`` (a sentence), ``offer_requested(bundle_id)``. Main
+thread; the joining runs on the runner.
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ class LiveWatchHost(QObject):
         load: Callable[[str], LiveWatchPlan],
         *,
         kept_root: Path | None = None,
+        upload_bps: Callable[[], float | None] = lambda: None,  # the Settings' live upload cap, read at each Watch
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.view = view
         self._playback, self._tasks, self._load, self._kept_root = playback, tasks, load, kept_root
+        self._upload_bps = upload_bps
+        self.sharing = True  # False while the connection is metered and the Settings say not to upload there
         self.session: LiveWatchSession | None = None
         self._player = video.create_player(self._on_vlc_thread)
         self._vlc_event.connect(self._on_vlc_event)
@@ -69,9 +74,11 @@ class LiveWatchHost(QObject):
         self.view.show_title("Joining the broadcast…")
         self.show_requested.emit()
         load, playback, kept_root = self._load, self._playback, self._kept_root
+        upload_bps, sharing = self._upload_bps(), self.sharing
 
         def prepare() -> LiveWatchSession:  # on a worker: store, keyring, joining the swarm
-            session = LiveWatchSession(load(bundle_id), playback, kept_root=kept_root)
+            session = LiveWatchSession(load(bundle_id), playback, upload_bps=upload_bps, sharing=sharing,
+                                       kept_root=kept_root)  # fmt: skip
             session.start()
             return session
 
@@ -82,6 +89,7 @@ class LiveWatchHost(QObject):
             self._tasks.run(session.stop)
             return
         self.session = session
+        session.set_sharing(self.sharing)  # the connection may have changed while it joined
         self.view.show_title(f"{session.plan.title} — live")
         self._timer.start()
         if session.url is None:
@@ -93,6 +101,14 @@ class LiveWatchHost(QObject):
             self._player.open(session.url)
         except PlayerError as error:
             self.status.emit(str(error))
+
+    def set_sharing(self, allowed: bool) -> None:
+        """Uploads allowed or not (``TransferAutomation.uploads_allowed_changed``: a metered connection): the
+        running session relays nothing, or again, without rejoining; the line says so at once."""
+        self.sharing = allowed
+        if self.session is not None:
+            self.session.set_sharing(allowed)  # never waits: handed to the viewer's loop
+            self._show_figures()
 
     def _failed(self, error: BaseException) -> None:
         self.view.show_ended(f"The broadcast could not be joined: {user_message(error)}")
@@ -109,6 +125,7 @@ class LiveWatchHost(QObject):
             peer_share=figures.peer_share,
             relayed=figures.relayed,
             stalled_s=figures.stalled_s,
+            sharing=self.sharing,  # the viewer follows within a loop turn (figures.sharing may lag it)
         )
 
     def stop(self) -> None:

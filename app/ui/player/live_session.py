@@ -5,7 +5,8 @@ stream server's ``LiveTsSource`` that the app's VLC reads.
 the pinned store key — the fan's ticket from the license vault (a license of the live bundle; None without one) and
 the paygate offer for a paid stream without a ticket. ``LiveWatchSession`` then runs ``app.live.viewer.Viewer``:
 it joins the stream's swarm, relays every verified block (also without a ticket: the stream still travels through
-this fan), and, when it can read the stream, hands each played block's plaintext TS (memory only) to the source and
+this fan — up to the Settings' upload cap, and not at all while ``set_sharing(False)``: a metered connection),
+and, when it can read the stream, hands each played block's plaintext TS (memory only) to the source and
 keeps it in the recording's layout under ``kept_root`` (``app.live.recording``; a paid stream only as the recording's
 published ciphertext), so the recording, once released, is mostly here already. ``figures()`` is a cheap snapshot
 for the player's once-a-second line: delay behind the source and the share of bytes from peers.
@@ -113,6 +114,7 @@ class LiveFigures:
     skipped: int
     relayed: int  # blocks this fan received (and passes on), readable or not
     stalled_s: float = 0.0  # how long play has waited for the next block (the broadcaster paused, went away, ended)
+    sharing: bool = True  # False: this fan passes nothing on (a metered connection)
 
 
 class LiveWatchSession:
@@ -124,7 +126,8 @@ class LiveWatchSession:
         playback: Playback,
         *,
         delay_s: float = 1.8,
-        upload_bps: float | None = None,
+        upload_bps: float | None = None,  # the Settings' cap (``AppSettings.live_upload_bps``); None: no cap
+        sharing: bool = True,  # False: relay nothing from the start (a metered connection)
         kept_root: Path | None = None,
     ) -> None:
         assert plan.manifest.live is not None
@@ -132,6 +135,7 @@ class LiveWatchSession:
         self._playback = playback
         self._delay_s = delay_s
         self._upload_bps = upload_bps
+        self._sharing = sharing
         self.recording = _kept_recording(plan, kept_root)
         self._source = LiveTsSource()
         self.live_id = f"live-{plan.manifest.live.stream_id}"
@@ -185,9 +189,23 @@ class LiveWatchSession:
             content_key=self.plan.content_key,
             on_play=self._played,
         )
+        self.viewer.node.set_sharing(self._sharing)
         await self.viewer.start(
             list(self.plan.peers), tracker_url=self.plan.tracker_url, announce_interval_s=ANNOUNCE_EVERY_S
         )
+
+    def set_sharing(self, on: bool) -> None:
+        """Pass the broadcast on to other viewers, or nothing at all (a metered connection), from now on, in this
+        session. Any thread; never waits: the change reaches the viewer on its loop (``call_soon_threadsafe``)."""
+        self._sharing = on
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing left to tell
+                loop.call_soon_threadsafe(self._apply_sharing)
+
+    def _apply_sharing(self) -> None:  # on the viewer's loop
+        if self.viewer is not None:
+            self.viewer.node.set_sharing(self._sharing)
 
     def _played(self, block: PlayedBlock) -> None:  # on the viewer's loop
         self._source.feed(block.data, keyframe=block.keyframe)
@@ -197,7 +215,7 @@ class LiveWatchSession:
     def figures(self) -> LiveFigures:
         viewer = self.viewer
         if viewer is None:
-            return LiveFigures(self.plan.can_play, False, None, 0.0, 0, 0, 0)
+            return LiveFigures(self.plan.can_play, False, None, 0.0, 0, 0, 0, sharing=self._sharing)
         stats = viewer.playout.stats if viewer.playout is not None else None
         counters = viewer.node.counters
         return LiveFigures(
@@ -209,6 +227,7 @@ class LiveWatchSession:
             skipped=stats.gaps if stats is not None else 0,
             relayed=counters.blocks_from_peers + counters.blocks_from_origin,
             stalled_s=viewer.playout.stalled_now(time.time()) if viewer.playout is not None else 0.0,
+            sharing=viewer.node.sharing,
         )
 
     def stop(self) -> None:

@@ -1,6 +1,7 @@
 """The live player's page: the broadcast's picture with a red **LIVE** badge, how far it is behind the source
-("2.1 s behind"), the share of its bytes that came from other viewers, and — for a paid broadcast without a ticket —
-the ticket offer where the picture would be (the app still relays the stream for others).
+("2.1 s behind"), the share of its bytes that came from other viewers, "Not sharing (metered connection)" while the
+fan passes nothing on, and — for a paid broadcast without a ticket — the ticket offer where the picture would be (the
+app still relays the stream for others).
 
 Built in code, no logic of its own: ``LiveWatchHost`` calls ``show_title``, ``show_figures`` (once a second),
 ``show_offer``, ``show_waiting`` and ``show_ended``; the offer's button emits ``offer_requested(bundle_id)`` and
@@ -18,6 +19,7 @@ from app.ui.player.offer_panel import OfferPanel
 _VIDEO, _OFFER = 0, 1
 STALL_SHOWN_S = 1.5  # a wait longer than this is said ("Waiting for the broadcast…"), a shorter one is a hiccup
 WAITING_TEXT = "Waiting for the broadcast…"
+NOT_SHARING_TEXT = "Not sharing (metered connection)"
 _BADGE_STYLE = "QLabel { color: white; background: #d0021b; font-weight: bold; padding: 2px 8px; border-radius: 3px; }"
 _BADGE_IDLE_STYLE = "QLabel { color: #dddddd; background: #555555; font-weight: bold; padding: 2px 8px; " \
     "border-radius: 3px; }"
@@ -53,11 +55,12 @@ class LiveView(QWidget):
         self.live_badge.hide()
         self.delay_label = QLabel()
         self.peers_label = QLabel()
+        self.sharing_label = QLabel()
         self.stop_button = QPushButton("Stop watching")
         self.stop_button.clicked.connect(self.stop_requested)
         self.stop_button.hide()
         line = QHBoxLayout()
-        for widget in (self.live_badge, self.delay_label, self.peers_label):
+        for widget in (self.live_badge, self.delay_label, self.peers_label, self.sharing_label):
             line.addWidget(widget)
         line.addStretch(1)
         line.addWidget(self.stop_button)
@@ -83,9 +86,17 @@ class LiveView(QWidget):
         self.peers_label.clear()
 
     def show_figures(
-        self, *, playing: bool, delay_s: float | None, peer_share: float, relayed: int, stalled_s: float = 0.0
+        self,
+        *,
+        playing: bool,
+        delay_s: float | None,
+        peer_share: float,
+        relayed: int,
+        stalled_s: float = 0.0,
+        sharing: bool = True,
     ) -> None:
-        """The once-a-second line: LIVE (red while pictures flow), the delay, the peers' share."""
+        """The once-a-second line: LIVE (red while pictures flow), the delay, the peers' share, and "Not sharing
+        (metered connection)" while this fan passes nothing on."""
         flowing = playing and stalled_s <= STALL_SHOWN_S
         self.live_badge.show()
         self.live_badge.setStyleSheet(_BADGE_STYLE if flowing else _BADGE_IDLE_STYLE)
@@ -93,6 +104,7 @@ class LiveView(QWidget):
             waiting = playing and not flowing
             self.delay_label.setText(WAITING_TEXT if waiting else delay_text(delay_s if playing else None))
         self.peers_label.setText(peer_share_text(peer_share, relayed))
+        self.sharing_label.setText("" if sharing else NOT_SHARING_TEXT)
 
     def show_offer(self, offer: Offer | None, reason: str) -> None:
         """A paid broadcast this fan has no ticket for: the offer instead of the picture."""
@@ -108,4 +120,5 @@ class LiveView(QWidget):
         self.live_badge.hide()
         self.delay_label.setText(sentence)
         self.peers_label.clear()
+        self.sharing_label.clear()
         self.stop_button.hide()
