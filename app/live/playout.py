@@ -47,6 +47,13 @@ class PlayoutStats:
     arrival: dict[str, dict[int, int]] = field(default_factory=dict)
     started_at: float | None = None  # wall time the first block played
     playing_since: float | None = None
+    # Where a viewer's join time and held lag come from (bench/live_join.py): when the first block and the first
+    # keyframe block arrived, the lag play began with, the lag stalls added since, and the lag catch-ups gave back.
+    first_block_at: float | None = None
+    first_keyframe_at: float | None = None
+    start_lag_s: float = 0.0
+    lag_from_stalls_s: float = 0.0
+    lag_recovered_s: float = 0.0
 
 
 class PlayoutBuffer:
@@ -95,6 +102,10 @@ class PlayoutBuffer:
             return Offer.DUPLICATE
         self._blocks[block.seq] = block
         self._via[block.seq] = via
+        if self.stats.first_block_at is None:
+            self.stats.first_block_at = now
+        if block.keyframe and self.stats.first_keyframe_at is None:
+            self.stats.first_keyframe_at = now
         bins = self.stats.arrival.setdefault(via, {})
         arrival_bin = min(ARRIVAL_BINS - 1, max(0, int((now - capture_s) / ARRIVAL_BIN_S)))
         bins[arrival_bin] = bins.get(arrival_bin, 0) + 1
@@ -127,6 +138,7 @@ class PlayoutBuffer:
                     stalled = now - self._stalled_since
                     self._count_stall(self._via.get(block.seq, "push"), stalled)
                     self.lag_s += stalled
+                    self.stats.lag_from_stalls_s += stalled
                     self._stalled_since = None
                     if self.lag_s > self._catch_up_s and self._skip_to_keyframe(now):
                         continue
@@ -163,6 +175,7 @@ class PlayoutBuffer:
                 return
         newest = self._blocks[keyframes[-1]]
         self.lag_s = max(0.0, now - self._due(newest))
+        self.stats.start_lag_s = self.lag_s
         self._begin_at(newest.seq)
 
     def _begin_at(self, seq: int) -> None:
@@ -195,7 +208,9 @@ class PlayoutBuffer:
         self.stats.gaps += target - self.next_seq
         self._on_gap(self.next_seq, target - 1)
         self._stalled_since = None
+        lag_before = self.lag_s
         self.lag_s = max(keep_lag, now - (block.capture_ms / 1000 + self.delay_s))
+        self.stats.lag_recovered_s += max(0.0, lag_before - self.lag_s)
         self._begin_at(target)
         return True
 
