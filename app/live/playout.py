@@ -14,12 +14,16 @@ wall clock: both ends keep NTP time).
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.live.blocks import Block
 
 CATCH_UP_S = 1.5  # the most lag (delay beyond the target, from stalls) play holds before it skips to catch up
+# Lag play gives back once its blocks have come early enough for a while (see ``PlayoutBuffer._trim_lag``).
+TRIM_CALM_S = 8.0  # seconds without a stall (or a start, skip or trim) before lag is given back
+TRIM_MARGIN_S = 0.15  # kept above the latest arrival (after capture) of those calm seconds
 ARRIVAL_BIN_S = 0.1
 ARRIVAL_BINS = 100
 
@@ -86,6 +90,8 @@ class PlayoutBuffer:
         self.next_seq: int | None = None
         self.lag_s = 0.0  # delay beyond delay_s, from stalls
         self._stalled_since: float | None = None
+        self._calm_since = 0.0  # the last start, stall, skip or trim
+        self._arrivals: deque[tuple[float, float]] = deque(maxlen=128)  # (wall time, seconds after capture)
         self.stats = PlayoutStats()
 
     def offer(self, block: Block, now: float, via: str = "push") -> Offer:
@@ -106,6 +112,7 @@ class PlayoutBuffer:
             self.stats.first_block_at = now
         if block.keyframe and self.stats.first_keyframe_at is None:
             self.stats.first_keyframe_at = now
+        self._arrivals.append((now, now - capture_s))
         bins = self.stats.arrival.setdefault(via, {})
         arrival_bin = min(ARRIVAL_BINS - 1, max(0, int((now - capture_s) / ARRIVAL_BIN_S)))
         bins[arrival_bin] = bins.get(arrival_bin, 0) + 1
@@ -140,10 +147,13 @@ class PlayoutBuffer:
                     self.lag_s += stalled
                     self.stats.lag_from_stalls_s += stalled
                     self._stalled_since = None
+                    self._calm_since = now
                     if self.lag_s > self._catch_up_s and self._skip_to_keyframe(now):
                         continue
                 if now < self._due(block):
                     return
+                if self._trim_lag(now):
+                    continue
                 self._play(block, now)
                 continue
             # The next block is missing: has it become due?
@@ -171,12 +181,47 @@ class PlayoutBuffer:
         for seq in keyframes:
             block = self._blocks[seq]
             if self._due(block) >= now - 0.05:
+                self._calm_since = now
                 self._begin_at(seq)
                 return
         newest = self._blocks[keyframes[-1]]
         self.lag_s = max(0.0, now - self._due(newest))
         self.stats.start_lag_s = self.lag_s
+        self._calm_since = now
         self._begin_at(newest.seq)
+
+    def _trim_lag(self, now: float) -> bool:
+        """Give back lag that the blocks no longer need: True when play skipped ahead to a keyframe to do it.
+
+        Lag only grows (each stall adds its length) and a viewer keeps what it took while its trees formed; past
+        ``catch_up_s`` it is thrown away at once. Below that, once ``TRIM_CALM_S`` passed without a stall and every
+        block of those seconds came at least ``TRIM_MARGIN_S`` before the delay play would hold without the lag
+        given back, play skips from the block now due to the next keyframe — at the block where that jump is the
+        largest that is no larger than the lag to give back — and plays the keyframe at once: the delay falls by the skipped blocks' length, the
+        skipped blocks are reported as a gap. At most one trim each ``TRIM_CALM_S``.
+        """
+        assert self.next_seq is not None
+        if self.lag_s < self._block_s or now - self._calm_since < TRIM_CALM_S:
+            return False
+        recent = [after for at, after in self._arrivals if at >= now - TRIM_CALM_S]
+        if not recent:
+            return False
+        spare = self.delay_s + self.lag_s - max(self.delay_s, max(recent) + TRIM_MARGIN_S)
+        keyframes = [s for s, b in self._blocks.items() if b.keyframe and s > self.next_seq]
+        if not keyframes:
+            return False
+        target, current = self._blocks[min(keyframes)], self._blocks[self.next_seq]
+        jump_s = (target.capture_ms - current.capture_ms) / 1000
+        # The largest jump the spare lag allows: a shorter one now would only mean another gap later.
+        if jump_s > spare or (jump_s + self._block_s <= spare and not current.keyframe):
+            return False
+        self.stats.gaps += target.seq - self.next_seq
+        self._on_gap(self.next_seq, target.seq - 1)
+        self.lag_s -= jump_s
+        self.stats.lag_recovered_s += jump_s
+        self._calm_since = now
+        self._begin_at(target.seq)
+        return True
 
     def _begin_at(self, seq: int) -> None:
         self.next_seq = seq
@@ -203,6 +248,7 @@ class PlayoutBuffer:
                 target = seq
                 break
         block = self._blocks[target]
+        self._calm_since = now
         if self._stalled_since is not None:  # the wait before a skip is stall time too
             self._count_stall("skip", max(0.0, now - self._stalled_since))
         self.stats.gaps += target - self.next_seq

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from app.live.blocks import StreamSigner
-from app.live.playout import PlayoutBuffer
+from app.live.playout import TRIM_CALM_S, PlayoutBuffer
 
 NOW = 1_800_000_000.0
 BLOCK_S = 0.25
@@ -89,3 +89,31 @@ def test_after_a_long_stall_play_catches_up_to_the_target_delay() -> None:
     assert run.gaps == [(8, 15)]
     assert run.played == [s for s in range(40) if not 8 <= s <= 15]
     assert run.buffer.lag_s < 0.1
+
+
+def test_lag_taken_in_a_stall_is_given_back_by_one_short_skip_once_blocks_come_early_again() -> None:
+    # Blocks 4-7 come 0.6 s later than the delay allows (the trees forming): play stalls 0.6 s and holds that lag.
+    # Every later block comes 0.3 s after capture, so TRIM_CALM_S after the late ones play skips to a keyframe at
+    # most 0.6 s ahead — two blocks, the largest such jump — and plays on 0.5 s nearer the source, stall-free.
+    arrival = {seq: 0.3 for seq in range(64)}
+    arrival.update({seq: DELAY_S + 0.6 for seq in range(4, 8)})
+    run = _run(arrival, {}, 64)
+    stats = run.buffer.stats
+    assert stats.stalls == 1
+    assert len(run.gaps) == 1
+    first, last = run.gaps[0]
+    assert last - first + 1 == 2 and (last + 1) % 4 == 0  # up to a keyframe
+    assert first * BLOCK_S >= 7 * BLOCK_S + TRIM_CALM_S  # not before the calm seconds after the late blocks
+    assert run.played == [s for s in range(64) if not first <= s <= last]
+    assert run.buffer.lag_s == pytest.approx(0.1, abs=0.03)
+    assert stats.lag_recovered_s == pytest.approx(0.5)
+
+
+def test_lag_the_blocks_still_need_is_kept_without_skipping() -> None:
+    # Every block after the first keyframe comes 0.6 s later than the delay allows: the 0.6 s of lag is the delay
+    # this viewer's path needs, and giving any of it back would stall on the very next block.
+    arrival = {seq: (0.3 if seq == 0 else DELAY_S + 0.6) for seq in range(64)}
+    run = _run(arrival, {}, 64)
+    assert not run.gaps and run.played == list(range(64))
+    assert run.buffer.stats.stalls == 1
+    assert run.buffer.lag_s == pytest.approx(0.6, abs=0.03)
