@@ -22,8 +22,8 @@ from app.live.blocks import Block
 
 CATCH_UP_S = 1.5  # the most lag (delay beyond the target, from stalls) play holds before it skips to catch up
 # Lag play gives back once its blocks have come early enough for a while (see ``PlayoutBuffer._trim_lag``).
-TRIM_CALM_S = 8.0  # seconds without a stall (or a start, skip or trim) before lag is given back
-TRIM_MARGIN_S = 0.15  # kept above the latest arrival (after capture) of those calm seconds
+TRIM_CALM_S = 12.0  # seconds without a stall (or a start, skip or trim) before lag is given back
+TRIM_MARGIN_S = 0.25  # kept above the latest arrival (after capture) of those calm seconds
 ARRIVAL_BIN_S = 0.1
 ARRIVAL_BINS = 100
 
