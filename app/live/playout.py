@@ -3,7 +3,9 @@
 Block ``seq`` is due at its capture time + ``delay_s`` + the lag accumulated by stalls. Play starts at a keyframe
 block that is not already late. A block still missing when due stalls play (the lag grows); when a later keyframe
 block is there and the wait passes ``max_wait_s``, or the lag passes ``catch_up_s``, play skips ahead to the
-keyframe that brings the delay back to its target, and the skipped sequence numbers are reported as a gap.
+keyframe that brings the delay back to its target, and the skipped sequence numbers are reported as a gap. Lag
+the blocks no longer need (they have come early for ``TRIM_CALM_S``) is given back by one short skip to a
+keyframe (``_trim_lag``), also reported as a gap.
 A block at or before what was already played (a replay), or captured more than ``max_age_s`` ago or implausibly in
 the future, is rejected and counted; the buffer keeps only the newest ``window`` blocks. Sequence numbers may jump
 ahead (a broadcaster that restarted): a stall then ends at the first keyframe after the jump. Pure logic driven by
@@ -195,10 +197,10 @@ class PlayoutBuffer:
 
         Lag only grows (each stall adds its length) and a viewer keeps what it took while its trees formed; past
         ``catch_up_s`` it is thrown away at once. Below that, once ``TRIM_CALM_S`` passed without a stall and every
-        block of those seconds came at least ``TRIM_MARGIN_S`` before the delay play would hold without the lag
-        given back, play skips from the block now due to the next keyframe — at the block where that jump is the
-        largest that is no larger than the lag to give back — and plays the keyframe at once: the delay falls by the skipped blocks' length, the
-        skipped blocks are reported as a gap. At most one trim each ``TRIM_CALM_S``.
+        block of those seconds came ``TRIM_MARGIN_S`` before the delay play would hold with less lag, play skips
+        from the block now due to the next keyframe — at the block where that jump is the largest one no larger
+        than the lag to give back — and plays the keyframe at once: the delay falls by the skipped blocks' length,
+        and they are reported as a gap. At most one trim each ``TRIM_CALM_S``.
         """
         assert self.next_seq is not None
         if self.lag_s < self._block_s or now - self._calm_since < TRIM_CALM_S:
