@@ -26,6 +26,9 @@ CATCH_UP_S = 1.5  # the most lag (delay beyond the target, from stalls) play hol
 # Lag play gives back once its blocks have come early enough for a while (see ``PlayoutBuffer._trim_lag``).
 TRIM_CALM_S = 12.0  # seconds without a stall (or a start, skip or trim) before lag is given back
 TRIM_MARGIN_S = 0.25  # kept above the latest arrival (after capture) of those calm seconds
+# Repairs are asked a set time before the deadline play holds now, so when they come says nothing about the lag the
+# path needs (with less lag they are asked sooner): the trim judges by the pushes (stripe trees, the origin's node).
+REPAIR_ROUTES = frozenset({"pull", "http"})
 ARRIVAL_BIN_S = 0.1
 ARRIVAL_BINS = 100
 
@@ -93,7 +96,8 @@ class PlayoutBuffer:
         self.lag_s = 0.0  # delay beyond delay_s, from stalls
         self._stalled_since: float | None = None
         self._calm_since = 0.0  # the last start, stall, skip or trim
-        self._arrivals: deque[tuple[float, float]] = deque(maxlen=128)  # (wall time, seconds after capture)
+        # Pushed blocks' (wall time, seconds after capture), for the trim.
+        self._arrivals: deque[tuple[float, float]] = deque(maxlen=128)
         self.stats = PlayoutStats()
 
     def offer(self, block: Block, now: float, via: str = "push") -> Offer:
@@ -114,7 +118,8 @@ class PlayoutBuffer:
             self.stats.first_block_at = now
         if block.keyframe and self.stats.first_keyframe_at is None:
             self.stats.first_keyframe_at = now
-        self._arrivals.append((now, now - capture_s))
+        if via not in REPAIR_ROUTES:
+            self._arrivals.append((now, now - capture_s))
         bins = self.stats.arrival.setdefault(via, {})
         arrival_bin = min(ARRIVAL_BINS - 1, max(0, int((now - capture_s) / ARRIVAL_BIN_S)))
         bins[arrival_bin] = bins.get(arrival_bin, 0) + 1
@@ -197,7 +202,7 @@ class PlayoutBuffer:
 
         Lag only grows (each stall adds its length) and a viewer keeps what it took while its trees formed; past
         ``catch_up_s`` it is thrown away at once. Below that, once ``TRIM_CALM_S`` passed without a stall and every
-        block of those seconds came ``TRIM_MARGIN_S`` before the delay play would hold with less lag, play skips
+        push of those seconds came ``TRIM_MARGIN_S`` before the delay play would hold with less lag, play skips
         from the block now due to the next keyframe — at the block where that jump is the largest one no larger
         than the lag to give back — and plays the keyframe at once: the delay falls by the skipped blocks' length,
         and they are reported as a gap. At most one trim each ``TRIM_CALM_S``.

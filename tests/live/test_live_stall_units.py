@@ -117,3 +117,18 @@ def test_lag_the_blocks_still_need_is_kept_without_skipping() -> None:
     assert not run.gaps and run.played == list(range(64))
     assert run.buffer.stats.stalls == 1
     assert run.buffer.lag_s == pytest.approx(0.6, abs=0.03)
+
+
+def test_repairs_timed_by_the_deadline_do_not_hold_back_the_lag_the_pushes_no_longer_need() -> None:
+    # As above, but one block in four after the stall is pulled and comes just before its deadline (repairs are
+    # asked a set time before the delay play holds): when it comes tells nothing of the path, so the trim still
+    # takes the two blocks the pushes allow, not one.
+    arrival = {seq: 0.3 for seq in range(64)}
+    arrival.update({seq: DELAY_S + 0.6 for seq in range(4, 8)})
+    pulled = {seq: "pull" for seq in range(8, 64) if seq % 4 == 2}
+    arrival.update({seq: DELAY_S + 0.08 for seq in pulled})
+    run = _run(arrival, pulled, 64)
+    assert len(run.gaps) == 1
+    first, last = run.gaps[0]
+    assert last - first + 1 == 2 and (last + 1) % 4 == 0
+    assert run.buffer.stats.stalls == 1
