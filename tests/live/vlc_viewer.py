@@ -93,7 +93,7 @@ class VlcLiveViewer:
         await self.viewer.start(self.peers)
 
     def _on_play(self, block: PlayedBlock) -> None:
-        self._source.feed(block.data, keyframe=block.keyframe)
+        self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
 
     def _on_picture(self, rgbx: bytes) -> None:
         # On a VLC thread: read the clock (cheap: 40 samples) and keep it.
