@@ -18,6 +18,9 @@ from collections import deque
 from app.player.ts_restamp import shift_timestamps
 
 UNKNOWN_SIZE = -1
+# A skip longer than this is not play-out catching up but a new stream (a broadcaster that restarted its clock):
+# its timestamps are not moved (they start again near zero and would wrap), and the shift so far ends.
+MAX_SHIFTED_SKIP_MS = 5_000
 
 
 class _LiveReader:
@@ -85,7 +88,10 @@ class LiveTsSource:
         """One played block; ``skipped_ms``: stream time play-out skipped just before it (its timestamps, and all
         later ones, are moved back by the time skipped so far, so VLC's clock sees no jump and shows it at once)."""
         with self._lock:
-            self._shift_ticks += max(0, skipped_ms) * 90
+            if skipped_ms > MAX_SHIFTED_SKIP_MS:
+                self._shift_ticks = 0
+            else:
+                self._shift_ticks += max(0, skipped_ms) * 90
             shift = self._shift_ticks
             readers = list(self._readers)
             self.blocks_fed += 1
