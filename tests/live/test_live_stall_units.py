@@ -11,9 +11,12 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from app.live.blocks import StreamSigner
+from app.live.blocks import BlockVerifier, StreamSigner
+from app.live.node import NodeConfig
 from app.live.playout import TRIM_CALM_S, PlayoutBuffer
+from app.live.viewer import PlayedBlock, Viewer
 
 NOW = 1_800_000_000.0
 BLOCK_S = 0.25
@@ -132,3 +135,27 @@ def test_repairs_timed_by_the_deadline_do_not_hold_back_the_lag_the_pushes_no_lo
     first, last = run.gaps[0]
     assert last - first + 1 == 2 and (last + 1) % 4 == 0
     assert run.buffer.stats.stalls == 1
+
+
+def test_the_block_played_after_a_skip_tells_the_player_how_much_stream_time_was_skipped() -> None:
+    # The player moves the clock of every block after a skip back by this (tests/live/test_live_restamp.py).
+    signer = StreamSigner.generate(os.urandom(16))
+    verifier = BlockVerifier(signer.stream_id, Ed25519PublicKey.from_public_bytes(signer.public_key_raw))
+    played: list[PlayedBlock] = []
+    config = NodeConfig(stream_id=signer.stream_id, host="127.0.0.1", port=0, delay_s=DELAY_S)
+    viewer = Viewer(config, verifier, on_play=played.append)
+    assert viewer.playout is not None
+    arrival = {seq: 0.3 for seq in range(24) if seq != 5}  # block 5 is lost: play skips 5-7
+    blocks = {
+        seq: signer.make_block(seq, int((NOW + seq * BLOCK_S) * 1000), b"ts", keyframe=seq % 4 == 0) for seq in arrival
+    }
+    now = NOW
+    while now < NOW + 24 * BLOCK_S + DELAY_S + 2.0:
+        for seq, after in arrival.items():
+            if NOW + seq * BLOCK_S + after <= now < NOW + seq * BLOCK_S + after + STEP_S:
+                viewer.playout.offer(blocks[seq], now)
+        viewer.playout.tick(now)
+        now += STEP_S
+    skipped = {block.seq: block.skipped_ms for block in played if block.skipped_ms}
+    assert [b.seq for b in played] == [s for s in range(24) if s not in (5, 6, 7)]
+    assert skipped == {8: 750}  # blocks 5, 6 and 7: three blocks of 250 ms
