@@ -2,7 +2,9 @@
 
 What a viewer would see: a stall is counted once, by what ended it (the late block's route, or a skip), and a viewer
 whose blocks come later than the stream's delay keeps the delay it settled on when a block is lost — it skips the
-hole and plays on, instead of jumping to the target delay and stalling again for the very next block.
+hole and plays on, instead of jumping to the target delay and stalling again for the very next block. Lag a stall
+left behind is given back by one short skip once the pushed blocks have come early for a while, never while they
+still need it; a block played after a skip says how much stream time was skipped (the player's clock moves by it).
 """
 
 from __future__ import annotations
