@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.live.link import LinkProfile
 from app.live.viewer_host import DELAY_BIN_S
+from bench.live_join import join_lag_table
 from bench.live_window import WindowFigures, cause_table, host_windows, viewer_window
 from tests.live.host_swarm import ViewerHostProcess, name_of
 from tests.live.swarm import LiveProcess, make_live_bundle, start_broadcaster
@@ -176,6 +177,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "started_at": vlc_viewer.playout.stats.started_at,
             "from_peers": vlc_viewer.node.counters.block_bytes_from_peers,
             "from_origin": vlc_viewer.node.counters.block_bytes_from_origin,
+            "delay_s": vlc_viewer.delay_behind_source_s() or float("nan"),
         }
     vlc.stop()
     audience.stop()
@@ -248,6 +250,7 @@ def _figures(
     rejoin_max = 0.0
     cpu_s = rss_start = rss_end = 0.0
     cpu_window = 0.0
+    finals: list[dict[str, Any]] = []  # each viewer's last figures, for the join and lag table
     for host in audience.hosts:
         final, marked = host.final_stats or host.stats, host.marked_stats or {}
         for delay_bin, count in final.get("delays", {}).items():
@@ -277,6 +280,7 @@ def _figures(
                     "tree",
                 )
                 print("  viewer", {k: stats.get(k) for k in keys}, file=sys.stderr)
+            finals.append(stats)
             from_peers += stats["from_peers"]
             from_origin += stats["from_origin"]
             if stats.get("started_at"):
@@ -327,6 +331,8 @@ def _figures(
         "departed": audience.departed,
         "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},
         "rss_by_minute": _rss_by_minute(audience.hosts),
+        "join_lag_table": join_lag_table(finals, args.delay, end - args.minutes * 60),
+        "vlc_viewer_delay_s": vlc_stats["delay_s"] if vlc_stats else float("nan"),
     }
 
 
@@ -345,6 +351,7 @@ def _table(f: dict[str, Any]) -> str:
     rows = [
         ("glass-to-glass, decoded pictures (VLC) p50 / p95", f"{f['vlc_p50_s']:.2f} s / {f['vlc_p95_s']:.2f} s"),
         ("glass-to-glass, block play-out (all) p50 / p95", f"{f['playout_p50_s']:.2f} s / {f['playout_p95_s']:.2f} s"),
+        ("the VLC viewer's play-out delay at the end (VLC adds the rest)", f"{f['vlc_viewer_delay_s']:.2f} s"),
         ("share of block bytes from peers", f"{f['offload']:.3f}"),
         (
             "origin copies per block (bytes uploaded / made; HTTP answers)",
@@ -411,8 +418,10 @@ def main() -> None:
     figures["stall_cause_pct"] = {cause: round(100 * s / watch, 3) for cause, s in window.cause_s().items()}
     per_viewer = window.per_viewer_pct()
     figures["stall_viewer_max_pct"] = max(per_viewer, default=float("nan"))
+    join_lag = figures.pop("join_lag_table")
     print(_table(figures))
     print(cause_table(window))
+    print(join_lag)
     print(
         json.dumps(
             {

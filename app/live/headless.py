@@ -301,6 +301,11 @@ def viewer_figures(viewer: Viewer, *, process: bool = True) -> dict[str, Any]:
             "arrival": stats.arrival,
             "started_at": stats.started_at,
             "delay_s": viewer.delay_behind_source_s(),
+            "first_block_at": stats.first_block_at,
+            "first_keyframe_at": stats.first_keyframe_at,
+            "start_lag_s": round(stats.start_lag_s, 3),
+            "lag_from_stalls_s": round(stats.lag_from_stalls_s, 3),
+            "lag_recovered_s": round(stats.lag_recovered_s, 3),
         }
     return figures | _process_figures() if process else figures
 

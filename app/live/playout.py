@@ -3,7 +3,9 @@
 Block ``seq`` is due at its capture time + ``delay_s`` + the lag accumulated by stalls. Play starts at a keyframe
 block that is not already late. A block still missing when due stalls play (the lag grows); when a later keyframe
 block is there and the wait passes ``max_wait_s``, or the lag passes ``catch_up_s``, play skips ahead to the
-keyframe that brings the delay back to its target, and the skipped sequence numbers are reported as a gap.
+keyframe that brings the delay back to its target, and the skipped sequence numbers are reported as a gap. Lag
+the blocks no longer need (they have come early for ``TRIM_CALM_S``) is given back by one short skip to a
+keyframe (``_trim_lag``), also reported as a gap.
 A block at or before what was already played (a replay), or captured more than ``max_age_s`` ago or implausibly in
 the future, is rejected and counted; the buffer keeps only the newest ``window`` blocks. Sequence numbers may jump
 ahead (a broadcaster that restarted): a stall then ends at the first keyframe after the jump. Pure logic driven by
@@ -14,12 +16,19 @@ wall clock: both ends keep NTP time).
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.live.blocks import Block
 
 CATCH_UP_S = 1.5  # the most lag (delay beyond the target, from stalls) play holds before it skips to catch up
+# Lag play gives back once its blocks have come early enough for a while (see ``PlayoutBuffer._trim_lag``).
+TRIM_CALM_S = 12.0  # seconds without a stall (or a start, skip or trim) before lag is given back
+TRIM_MARGIN_S = 0.25  # kept above the latest arrival (after capture) of those calm seconds
+# Repairs are asked a set time before the deadline play holds now, so when they come says nothing about the lag the
+# path needs (with less lag they are asked sooner): the trim judges by the pushes (stripe trees, the origin's node).
+REPAIR_ROUTES = frozenset({"pull", "http"})
 ARRIVAL_BIN_S = 0.1
 ARRIVAL_BINS = 100
 
@@ -47,6 +56,13 @@ class PlayoutStats:
     arrival: dict[str, dict[int, int]] = field(default_factory=dict)
     started_at: float | None = None  # wall time the first block played
     playing_since: float | None = None
+    # Where a viewer's join time and held lag come from (bench/live_join.py): when the first block and the first
+    # keyframe block arrived, the lag play began with, the lag stalls added since, and the lag catch-ups gave back.
+    first_block_at: float | None = None
+    first_keyframe_at: float | None = None
+    start_lag_s: float = 0.0
+    lag_from_stalls_s: float = 0.0
+    lag_recovered_s: float = 0.0
 
 
 class PlayoutBuffer:
@@ -79,6 +95,9 @@ class PlayoutBuffer:
         self.next_seq: int | None = None
         self.lag_s = 0.0  # delay beyond delay_s, from stalls
         self._stalled_since: float | None = None
+        self._calm_since = 0.0  # the last start, stall, skip or trim
+        # Pushed blocks' (wall time, seconds after capture), for the trim.
+        self._arrivals: deque[tuple[float, float]] = deque(maxlen=128)
         self.stats = PlayoutStats()
 
     def offer(self, block: Block, now: float, via: str = "push") -> Offer:
@@ -95,6 +114,12 @@ class PlayoutBuffer:
             return Offer.DUPLICATE
         self._blocks[block.seq] = block
         self._via[block.seq] = via
+        if self.stats.first_block_at is None:
+            self.stats.first_block_at = now
+        if block.keyframe and self.stats.first_keyframe_at is None:
+            self.stats.first_keyframe_at = now
+        if via not in REPAIR_ROUTES:
+            self._arrivals.append((now, now - capture_s))
         bins = self.stats.arrival.setdefault(via, {})
         arrival_bin = min(ARRIVAL_BINS - 1, max(0, int((now - capture_s) / ARRIVAL_BIN_S)))
         bins[arrival_bin] = bins.get(arrival_bin, 0) + 1
@@ -127,11 +152,15 @@ class PlayoutBuffer:
                     stalled = now - self._stalled_since
                     self._count_stall(self._via.get(block.seq, "push"), stalled)
                     self.lag_s += stalled
+                    self.stats.lag_from_stalls_s += stalled
                     self._stalled_since = None
+                    self._calm_since = now
                     if self.lag_s > self._catch_up_s and self._skip_to_keyframe(now):
                         continue
                 if now < self._due(block):
                     return
+                if self._trim_lag(now):
+                    continue
                 self._play(block, now)
                 continue
             # The next block is missing: has it become due?
@@ -159,11 +188,47 @@ class PlayoutBuffer:
         for seq in keyframes:
             block = self._blocks[seq]
             if self._due(block) >= now - 0.05:
+                self._calm_since = now
                 self._begin_at(seq)
                 return
         newest = self._blocks[keyframes[-1]]
         self.lag_s = max(0.0, now - self._due(newest))
+        self.stats.start_lag_s = self.lag_s
+        self._calm_since = now
         self._begin_at(newest.seq)
+
+    def _trim_lag(self, now: float) -> bool:
+        """Give back lag that the blocks no longer need: True when play skipped ahead to a keyframe to do it.
+
+        Lag only grows (each stall adds its length) and a viewer keeps what it took while its trees formed; past
+        ``catch_up_s`` it is thrown away at once. Below that, once ``TRIM_CALM_S`` passed without a stall and every
+        push of those seconds came ``TRIM_MARGIN_S`` before the delay play would hold with less lag, play skips
+        from the block now due to the next keyframe — at the block where that jump is the largest one no larger
+        than the lag to give back — and plays the keyframe at once: the delay falls by the skipped blocks' length,
+        and they are reported as a gap. At most one trim each ``TRIM_CALM_S``.
+        """
+        assert self.next_seq is not None
+        if self.lag_s < self._block_s or now - self._calm_since < TRIM_CALM_S:
+            return False
+        recent = [after for at, after in self._arrivals if at >= now - TRIM_CALM_S]
+        if not recent:
+            return False
+        spare = self.delay_s + self.lag_s - max(self.delay_s, max(recent) + TRIM_MARGIN_S)
+        keyframes = [s for s, b in self._blocks.items() if b.keyframe and s > self.next_seq]
+        if not keyframes:
+            return False
+        target, current = self._blocks[min(keyframes)], self._blocks[self.next_seq]
+        jump_s = (target.capture_ms - current.capture_ms) / 1000
+        # The largest jump the spare lag allows: a shorter one now would only mean another gap later.
+        if jump_s > spare or (jump_s + self._block_s <= spare and not current.keyframe):
+            return False
+        self.stats.gaps += target.seq - self.next_seq
+        self._on_gap(self.next_seq, target.seq - 1)
+        self.lag_s -= jump_s
+        self.stats.lag_recovered_s += jump_s
+        self._calm_since = now
+        self._begin_at(target.seq)
+        return True
 
     def _begin_at(self, seq: int) -> None:
         self.next_seq = seq
@@ -190,12 +255,15 @@ class PlayoutBuffer:
                 target = seq
                 break
         block = self._blocks[target]
+        self._calm_since = now
         if self._stalled_since is not None:  # the wait before a skip is stall time too
             self._count_stall("skip", max(0.0, now - self._stalled_since))
         self.stats.gaps += target - self.next_seq
         self._on_gap(self.next_seq, target - 1)
         self._stalled_since = None
+        lag_before = self.lag_s
         self.lag_s = max(keep_lag, now - (block.capture_ms / 1000 + self.delay_s))
+        self.stats.lag_recovered_s += max(0.0, lag_before - self.lag_s)
         self._begin_at(target)
         return True
 

@@ -29,6 +29,7 @@ class PlayedBlock:
     keyframe: bool
     data: bytes  # plaintext MPEG-TS
     played_at: float  # wall clock
+    skipped_ms: int = 0  # stream time play-out skipped just before this block (a gap), for the player's clock
 
 
 class Viewer:
@@ -57,6 +58,8 @@ class Viewer:
         self._arrived = asyncio.Event()
         self.joined_at = 0.0
         self.discovery: TrackerDiscovery | None = None
+        self._last_played: tuple[int, int] | None = None  # (capture ms, length ms) of the block played last
+        self._after_gap = False
 
     async def start(
         self, peers: list[tuple[str, int]], *, tracker_url: str | None = None, announce_interval_s: float = 15.0
@@ -112,12 +115,24 @@ class Viewer:
                 await asyncio.wait_for(self._arrived.wait(), self.playout.next_wake(time.time()) + 0.002)
 
     def _play(self, block: Block) -> None:
+        skipped_ms = 0
+        if self._last_played is not None:
+            last_capture, last_length = self._last_played
+            if self._after_gap:  # the skipped time: beyond where the last played block ended
+                skipped_ms = max(0, block.capture_ms - last_capture - last_length)
+            else:
+                last_length = block.capture_ms - last_capture
+            self._last_played = (block.capture_ms, last_length)
+        else:
+            self._last_played = (block.capture_ms, self.node.config.block_ms)
+        self._after_gap = False
         if self._on_play is None:
             return
         data = decrypt_payload(block, self._content_key) if block.encrypted and self._content_key else block.payload
-        self._on_play(PlayedBlock(block.seq, block.capture_ms, block.keyframe, data, time.time()))
+        self._on_play(PlayedBlock(block.seq, block.capture_ms, block.keyframe, data, time.time(), skipped_ms))
 
     def _gap(self, first: int, last: int) -> None:
+        self._after_gap = True
         if self._on_gap is not None:
             self._on_gap(first, last)
 

@@ -2,7 +2,9 @@
 
 ``LiveTsSource.feed`` takes each played block (plaintext TS, in memory only) from the live viewer's loop; every
 HTTP request opens a reader that starts at the next block beginning with a keyframe, so VLC gets a decodable start,
-then receives every block fed after it. A reader holds at most ``max_blocks`` blocks: a player that stops reading
+then receives every block fed after it. Blocks fed after play-out skipped ahead have their timestamps moved back by
+the time skipped (``app.player.ts_restamp``): VLC keeps its clock across a jump, so without it a skip would leave the
+picture as far behind the source as before. A reader holds at most ``max_blocks`` blocks: a player that stops reading
 loses the oldest, never grows memory. The source has no size (``UNKNOWN_SIZE``): the server answers with a
 progressive body that ends only when the source or the reader closes. ``feed`` is called from any thread; readers
 block on the server's request threads.
@@ -13,7 +15,12 @@ from __future__ import annotations
 import threading
 from collections import deque
 
+from app.player.ts_restamp import shift_timestamps
+
 UNKNOWN_SIZE = -1
+# A skip longer than this is not play-out catching up but a new stream (a broadcaster that restarted its clock):
+# its timestamps are not moved (they start again near zero and would wrap), and the shift so far ends.
+MAX_SHIFTED_SKIP_MS = 5_000
 
 
 class _LiveReader:
@@ -57,6 +64,7 @@ class LiveTsSource:
         self._readers: list[_LiveReader] = []
         self._closed = False
         self.blocks_fed = 0
+        self._shift_ticks = 0  # 90 kHz: all the stream time skipped so far, taken off every timestamp
 
     @property
     def size(self) -> int:
@@ -76,10 +84,18 @@ class LiveTsSource:
                 self._readers.append(reader)
         return reader
 
-    def feed(self, data: bytes, *, keyframe: bool) -> None:
+    def feed(self, data: bytes, *, keyframe: bool, skipped_ms: int = 0) -> None:
+        """One played block; ``skipped_ms``: stream time play-out skipped just before it (its timestamps, and all
+        later ones, are moved back by the time skipped so far, so VLC's clock sees no jump and shows it at once)."""
         with self._lock:
+            if skipped_ms > MAX_SHIFTED_SKIP_MS:
+                self._shift_ticks = 0
+            else:
+                self._shift_ticks += max(0, skipped_ms) * 90
+            shift = self._shift_ticks
             readers = list(self._readers)
             self.blocks_fed += 1
+        data = shift_timestamps(data, shift)
         for reader in readers:
             reader.push(data, keyframe)
 

@@ -2,7 +2,9 @@
 
 What a viewer would see: a stall is counted once, by what ended it (the late block's route, or a skip), and a viewer
 whose blocks come later than the stream's delay keeps the delay it settled on when a block is lost — it skips the
-hole and plays on, instead of jumping to the target delay and stalling again for the very next block.
+hole and plays on, instead of jumping to the target delay and stalling again for the very next block. Lag a stall
+left behind is given back by one short skip once the pushed blocks have come early for a while, never while they
+still need it; a block played after a skip says how much stream time was skipped (the player's clock moves by it).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from app.live.blocks import StreamSigner
-from app.live.playout import PlayoutBuffer
+from app.live.blocks import BlockVerifier, StreamSigner
+from app.live.node import NodeConfig
+from app.live.playout import TRIM_CALM_S, PlayoutBuffer
+from app.live.viewer import PlayedBlock, Viewer
 
 NOW = 1_800_000_000.0
 BLOCK_S = 0.25
@@ -89,3 +94,70 @@ def test_after_a_long_stall_play_catches_up_to_the_target_delay() -> None:
     assert run.gaps == [(8, 15)]
     assert run.played == [s for s in range(40) if not 8 <= s <= 15]
     assert run.buffer.lag_s < 0.1
+
+
+def test_lag_taken_in_a_stall_is_given_back_by_one_short_skip_once_blocks_come_early_again() -> None:
+    # Blocks 4-7 come 0.6 s later than the delay allows (the trees forming): play stalls 0.6 s and holds that lag.
+    # Every later block comes 0.3 s after capture, so TRIM_CALM_S after the late ones play skips to a keyframe at
+    # most 0.6 s ahead — two blocks, the largest such jump — and plays on 0.5 s nearer the source, stall-free.
+    arrival = {seq: 0.3 for seq in range(64)}
+    arrival.update({seq: DELAY_S + 0.6 for seq in range(4, 8)})
+    run = _run(arrival, {}, 64)
+    stats = run.buffer.stats
+    assert stats.stalls == 1
+    assert len(run.gaps) == 1
+    first, last = run.gaps[0]
+    assert last - first + 1 == 2 and (last + 1) % 4 == 0  # up to a keyframe
+    assert first * BLOCK_S >= 7 * BLOCK_S + TRIM_CALM_S  # not before the calm seconds after the late blocks
+    assert run.played == [s for s in range(64) if not first <= s <= last]
+    assert run.buffer.lag_s == pytest.approx(0.1, abs=0.03)
+    assert stats.lag_recovered_s == pytest.approx(0.5)
+
+
+def test_lag_the_blocks_still_need_is_kept_without_skipping() -> None:
+    # Every block after the first keyframe comes 0.6 s later than the delay allows: the 0.6 s of lag is the delay
+    # this viewer's path needs, and giving any of it back would stall on the very next block.
+    arrival = {seq: (0.3 if seq == 0 else DELAY_S + 0.6) for seq in range(64)}
+    run = _run(arrival, {}, 64)
+    assert not run.gaps and run.played == list(range(64))
+    assert run.buffer.stats.stalls == 1
+    assert run.buffer.lag_s == pytest.approx(0.6, abs=0.03)
+
+
+def test_repairs_timed_by_the_deadline_do_not_hold_back_the_lag_the_pushes_no_longer_need() -> None:
+    # As above, but one block in four after the stall is pulled and comes just before its deadline (repairs are
+    # asked a set time before the delay play holds): when it comes tells nothing of the path, so the trim still
+    # takes the two blocks the pushes allow, not one.
+    arrival = {seq: 0.3 for seq in range(64)}
+    arrival.update({seq: DELAY_S + 0.6 for seq in range(4, 8)})
+    pulled = {seq: "pull" for seq in range(8, 64) if seq % 4 == 2}
+    arrival.update({seq: DELAY_S + 0.08 for seq in pulled})
+    run = _run(arrival, pulled, 64)
+    assert len(run.gaps) == 1
+    first, last = run.gaps[0]
+    assert last - first + 1 == 2 and (last + 1) % 4 == 0
+    assert run.buffer.stats.stalls == 1
+
+
+def test_the_block_played_after_a_skip_tells_the_player_how_much_stream_time_was_skipped() -> None:
+    # The player moves the clock of every block after a skip back by this (tests/live/test_live_restamp.py).
+    signer = StreamSigner.generate(os.urandom(16))
+    verifier = BlockVerifier(signer.stream_id, Ed25519PublicKey.from_public_bytes(signer.public_key_raw))
+    played: list[PlayedBlock] = []
+    config = NodeConfig(stream_id=signer.stream_id, host="127.0.0.1", port=0, delay_s=DELAY_S)
+    viewer = Viewer(config, verifier, on_play=played.append)
+    assert viewer.playout is not None
+    arrival = {seq: 0.3 for seq in range(24) if seq != 5}  # block 5 is lost: play skips 5-7
+    blocks = {
+        seq: signer.make_block(seq, int((NOW + seq * BLOCK_S) * 1000), b"ts", keyframe=seq % 4 == 0) for seq in arrival
+    }
+    now = NOW
+    while now < NOW + 24 * BLOCK_S + DELAY_S + 2.0:
+        for seq, after in arrival.items():
+            if NOW + seq * BLOCK_S + after <= now < NOW + seq * BLOCK_S + after + STEP_S:
+                viewer.playout.offer(blocks[seq], now)
+        viewer.playout.tick(now)
+        now += STEP_S
+    skipped = {block.seq: block.skipped_ms for block in played if block.skipped_ms}
+    assert [b.seq for b in played] == [s for s in range(24) if s not in (5, 6, 7)]
+    assert skipped == {8: 750}  # blocks 5, 6 and 7: three blocks of 250 ms

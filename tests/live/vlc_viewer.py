@@ -22,7 +22,7 @@ from app.live.node import NodeConfig
 from app.live.viewer import PlayedBlock, Viewer
 from app.player.live_source import LiveTsSource
 from app.player.server import StreamServer
-from app.player.video import PlaybackEvent, VideoBackend
+from app.player.video import DEFAULT_NETWORK_CACHING_MS, PlaybackEvent, VideoBackend
 from tests.live.swarm import LiveBundle
 
 TAP_WIDTH, TAP_HEIGHT = 320, 180
@@ -48,7 +48,7 @@ class VlcLiveViewer:
     upload_bps: float | None = None
     stream_bps: float = 700_000
     link: Any = LinkProfile
-    network_caching_ms: int = 200
+    network_caching_ms: int = DEFAULT_NETWORK_CACHING_MS  # what the app's player asks VLC for
     clocks: list[PictureClock] = field(default_factory=list)
     unreadable: int = 0
     events: list[PlaybackEvent] = field(default_factory=list)
@@ -93,7 +93,7 @@ class VlcLiveViewer:
         await self.viewer.start(self.peers)
 
     def _on_play(self, block: PlayedBlock) -> None:
-        self._source.feed(block.data, keyframe=block.keyframe)
+        self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
 
     def _on_picture(self, rgbx: bytes) -> None:
         # On a VLC thread: read the clock (cheap: 40 samples) and keep it.

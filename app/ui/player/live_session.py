@@ -208,7 +208,7 @@ class LiveWatchSession:
             self.viewer.node.set_sharing(self._sharing)
 
     def _played(self, block: PlayedBlock) -> None:  # on the viewer's loop
-        self._source.feed(block.data, keyframe=block.keyframe)
+        self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
         if self.recording is not None:
             self.recording.keep(block.seq, block.data)
 
