@@ -16,8 +16,11 @@ The baseline is the engine's ``create_torrent`` as the app uses it (libtorrent's
 ``hashing_threads`` 1, so libtorrent hashes v1 and v2 of each piece on one thread while its disk threads read;
 its CPU seconds are about its wall seconds).
 
-Fair to both sides, outside every timing: the plaintext is flushed to disk once written (``os.sync``), and again
-before each measurement, so no child pays for write-back another one (or the set-up) left dirty; a warm-up round
+Fair to both sides, outside every timing: the plaintext is flushed to disk once written, and again before each
+measurement (``settle``: ``os.sync`` and a bounded wait until the machine's Dirty + Writeback is under 64 MB, shown
+as ``dirty MB``), so no child pays for write-back another one (or the set-up) left dirty; the source is warm in the
+page cache for every child (each reads it whole); every writer writes 256 KiB at a time, as publishing does (see
+``child_copy``: a 1 MiB writer made the next round's writer slow — the rounds used to alternate); a warm-up round
 (``--warmup``, default 1) runs all three first and is shown in the table but not counted — the first publish after
 the set-up used to be the slowest by far (the lead's quiet run: 2.56 s against 1.30-1.80 s after it).
 
@@ -99,14 +102,39 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _unwritten_mb() -> float:
+    """Dirty + Writeback of the whole machine (``/proc/meminfo``), MB: 0 where there is no such file."""
+    try:
+        lines = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return 0.0
+    fields = {line.split(":")[0]: int(line.split()[1]) for line in lines if line.split()[1:]}
+    return (fields.get("Dirty", 0) + fields.get("Writeback", 0)) / 1024
+
+
+def settle(limit_mb: float = 64.0, timeout_s: float = 20.0) -> float:
+    """Flush every dirty page (``os.sync``) and wait (bounded) until the machine's Dirty + Writeback is under
+    ``limit_mb`` — others' writes too on a shared machine; returns what was left, MB. Outside every timing."""
+    deadline = time.monotonic() + timeout_s
+    os.sync()
+    while (left := _unwritten_mb()) > limit_mb and time.monotonic() < deadline:
+        time.sleep(0.1)
+        os.sync()
+    return left
+
+
 def child_copy(source: Path, work: Path) -> dict[str, float]:
-    """The floor of any publish that must store the ciphertext: read and write the same bytes, nothing else."""
+    """The floor of any publish that must store the ciphertext: read and write the same bytes, nothing else — with
+    publishing's own I/O pattern (``readinto`` a reused 256 KiB buffer, one ``write`` of it). A copy in 1 MiB
+    ``read``s (as this child once did) put 1 MiB folios into the page cache, cost 0.48-1.7 s a GiB instead of 0.22-0.29
+    on this VM, and left the memory it freed so that the next writer of a later child paid for it (field notes)."""
+    buffer = memoryview(bytearray(PIECE))
     start = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
     for path in sorted(source.iterdir()):
-        with path.open("rb") as src, (work / path.name).open("wb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
+        with path.open("rb", buffering=0) as src, (work / path.name).open("wb", buffering=0) as dst:
+            while size := src.readinto(buffer):
+                dst.write(buffer[:size])
     elapsed = time.perf_counter() - start
     cpu = _cpu_seconds()
     shutil.rmtree(work, ignore_errors=True)
@@ -119,13 +147,14 @@ def child_plain(source: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "cpu": _cpu_seconds()}
 
 
-def run_child(*args: str) -> tuple[float, float, float]:
-    """(seconds, peak RSS MB, CPU seconds of the whole child: start-up included) of one measurement in a fresh
-    process, started with nothing dirty to write back."""
-    os.sync()
+def run_child(*args: str) -> tuple[float, float, float, float, float]:
+    """(seconds, peak RSS MB, CPU seconds of the whole child: start-up included, of them in the kernel, MB the
+    machine still had to write back at its start) of one measurement in a fresh process, started with nothing dirty
+    to write back."""
+    unwritten = settle()
     out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True)
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    return float(data["seconds"]), float(data["peak_rss_MB"]), float(data["cpu"])
+    return float(data["seconds"]), float(data["peak_rss_MB"]), float(data["cpu"]), float(data["sys"]), unwritten
 
 
 def main() -> int:
@@ -145,31 +174,40 @@ def main() -> int:
             result = child_copy(source, Path(args.child[2]))
         else:
             result = child_plain(source)
-        result["peak_rss_MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["peak_rss_MB"] = usage.ru_maxrss / 1024
+        result["sys"] = usage.ru_stime
         print(json.dumps(result))
         return 0
     base = args.dir or Path(tempfile.mkdtemp(prefix="bench-publish-"))
     total = int(args.gib * (1 << 30))
     source = make_plaintext(base / "src", total, args.files)
-    os.sync()  # the plaintext's write-back is the set-up's, never a measurement's
+    settle()  # the plaintext's write-back is the set-up's, never a measurement's
     rows = []
     for round_no in range(args.warmup + args.rounds):
         order = ("publish", "plain", "copy") if round_no % 2 == 0 else ("copy", "plain", "publish")
-        timing: dict[str, tuple[float, float, float]] = {}
+        timing: dict[str, tuple[float, float, float, float, float]] = {}
         for kind in order:
             extra = [str(base / f"work-{round_no}")] if kind != "plain" else []
             timing[kind] = run_child(kind, str(source), *extra)
         pub, plain, copy = timing["publish"][0], timing["plain"][0], timing["copy"][0]
-        rows.append((pub, plain, pub / plain, timing["publish"][1], copy, timing["publish"][2], timing["plain"][2]))
+        rows.append(
+            (pub, plain, pub / plain, timing["publish"][1], copy, timing["publish"][2], timing["plain"][2],
+             timing["publish"][3], timing["copy"][3], max(t[4] for t in timing.values()), order[0])
+        )  # fmt: skip
     print(
-        f"{'round':>7} {'publish s':>10} {'plain s':>8} {'ratio':>6} {'copy s':>7} {'publish RSS MB':>15}"
-        f" {'publish CPU s':>14} {'plain CPU s':>12} {'CPU ratio':>10}"
+        f"{'round':>7} {'first':>8} {'publish s':>10} {'plain s':>8} {'ratio':>6} {'copy s':>7} {'publish RSS MB':>15}"
+        f" {'publish CPU s':>14} {'of it sys':>10} {'plain CPU s':>12} {'CPU ratio':>10} {'copy sys':>9}"
+        f" {'dirty MB':>9}"
     )
-    for i, (pub, plain, ratio, rss, copy, pub_cpu, plain_cpu) in enumerate(rows, 1 - args.warmup):
+    for i, (pub, plain, ratio, rss, copy, pub_cpu, plain_cpu, pub_sys, copy_sys, dirty, first) in enumerate(
+        rows, 1 - args.warmup
+    ):
         name = f"{i}" if i > 0 else "warm-up"
         print(
-            f"{name:>7} {pub:>10.2f} {plain:>8.2f} {ratio:>6.2f} {copy:>7.2f} {rss:>15.1f}"
-            f" {pub_cpu:>14.2f} {plain_cpu:>12.2f} {pub_cpu / plain_cpu:>10.2f}"
+            f"{name:>7} {first:>8} {pub:>10.2f} {plain:>8.2f} {ratio:>6.2f} {copy:>7.2f} {rss:>15.1f}"
+            f" {pub_cpu:>14.2f} {pub_sys:>10.2f} {plain_cpu:>12.2f} {pub_cpu / plain_cpu:>10.2f} {copy_sys:>9.2f}"
+            f" {dirty:>9.0f}"
         )
     warmup, rows = rows[: args.warmup], rows[args.warmup :]
     ratios = [r[2] for r in rows]
@@ -187,6 +225,9 @@ def main() -> int:
         "publish_cpu_s": round(statistics.median(r[5] for r in rows), 3),  # user + system, all threads
         "plain_cpu_s": round(statistics.median(r[6] for r in rows), 3),
         "publish_vs_plain_cpu": round(statistics.median(r[5] / r[6] for r in rows), 3),
+        "publish_sys_s": round(statistics.median(r[7] for r in rows), 3),  # the kernel's part: page cache, reads
+        "copy_sys_s": round(statistics.median(r[8] for r in rows), 3),
+        "unwritten_MB_at_start_max": round(max(r[9] for r in rows), 1),  # Dirty + Writeback after settle()
         "load_average": [round(x, 2) for x in os.getloadavg()],  # at the end: how shared the machine was
         "warmup_rounds": args.warmup,  # measured, shown above, not counted
         "warmup_publish_vs_plain": [round(r[2], 3) for r in warmup],
