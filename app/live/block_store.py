@@ -67,7 +67,7 @@ class BlockStore:
         if refused is not None:
             return refused, None
         try:
-            self._verifier.verify(block)
+            block = self._verifier.verify(block)  # a shared verifier hands back the copy other viewers hold
         except ForgedBlockError:
             self.rejected.forged += 1
             return Admission.FORGED, None

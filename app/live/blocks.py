@@ -126,19 +126,20 @@ class BlockVerifier:
 
     def __init__(self, stream_id: bytes, public_key: Ed25519PublicKey) -> None:
         self.stream_id = stream_id
-        self._public_key = public_key
+        self.public_key = public_key
 
     @classmethod
     def from_section(cls, section: LiveSection) -> BlockVerifier:
         return cls(bytes.fromhex(section.stream_id), load_public_key(section.stream_public_key))
 
     def verify(self, block: Block) -> Block:
-        """``block`` itself if it belongs to this stream and its signature holds; ForgedBlockError otherwise."""
+        """A block with ``block``'s bytes (``block`` itself here; a shared verifier may return the identical copy it
+        verified before) if it belongs to this stream and its signature holds; ForgedBlockError otherwise."""
         if block.stream_id != self.stream_id:
             raise ForgedBlockError("a block of another stream")
         signed = block.wire[: len(block.wire) - SIGNATURE_SIZE]
         try:
-            self._public_key.verify(block.signature, _SIGNING_CONTEXT + signed)
+            self.public_key.verify(block.signature, _SIGNING_CONTEXT + signed)
         except InvalidSignature as exc:
             raise ForgedBlockError("a block whose signature does not match the stream key") from exc
         return block

@@ -201,7 +201,9 @@ class Neighbour:
                     continue
                 sender = self
                 if self._control:
-                    data = self._control.popleft()
+                    # All waiting control frames leave as one message: one booking, one timer, one write.
+                    data = self._control.popleft() if len(self._control) == 1 else b"".join(self._control)
+                    self._control.clear()
                     departs = self.uplink.reserve(len(data))
                 else:
                     async with self.uplink.turn:

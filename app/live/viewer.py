@@ -20,6 +20,7 @@ from app.live.discovery import TrackerDiscovery
 from app.live.node import LiveNode, NodeConfig
 from app.live.playout import PlayoutBuffer
 from app.live.repair import RepairLoop
+from app.live.wakeup import Wakeup
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class Viewer:
             )
         self.repair = RepairLoop(self.node, self._wanted_from, delay_now=self._delay_now)
         self._tick_task: asyncio.Task[None] | None = None
-        self._arrived = asyncio.Event()
+        self._arrived = Wakeup()
         self.joined_at = 0.0
         self.discovery: TrackerDiscovery | None = None
 
@@ -108,8 +109,7 @@ class Viewer:
             now = time.time()
             self.playout.tick(now)
             self._arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), self.playout.next_wake(time.time()) + 0.002)
+            await self._arrived.wait(self.playout.next_wake(time.time()) + 0.002)
 
     def _play(self, block: Block) -> None:
         if self._on_play is None:
