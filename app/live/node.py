@@ -430,8 +430,19 @@ class LiveNode:
                 for nb in neighbours:
                     nb.send_control(self._tree.status_frame(nb, slots))
             rounds += 1
+            self._forget_stale_assemblies()
             self._tree_wake.clear()
             await self._tree_wake.wait(0.25)
+
+    def _forget_stale_assemblies(self) -> None:
+        """Unfinished pushed blocks older than any deadline are dropped from every connection: their senders gave
+        them up (late) or stopped being our parent, and nothing else would ever free them."""
+        newest = self.store.newest
+        if newest is None:
+            return
+        span = int((self.config.delay_s + CATCH_UP_S) * 1000 / self.config.block_ms) + 2
+        for nb in self.neighbours.values():
+            nb.assembler.forget_before(newest - span)
 
     def has_parent(self, stripe: int) -> bool:
         """True while a parent with a route pushes this stripe to us (else repair pulls it at once)."""
