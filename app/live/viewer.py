@@ -89,6 +89,8 @@ class Viewer:
                 await self._tick_task
         await self.repair.stop()
         await self.node.stop()
+        if self.playout is not None:
+            self.playout.clear()  # the cyclic GC frees the rest later; the blocks go now
 
     def _delay_now(self) -> float:
         playout = self.playout
