@@ -15,8 +15,12 @@ resident memory per viewer (at the start and the end of the measured window), an
 trees (parents lost and why, loops broken, rejoin times). Last line: one JSON object. The machine is shared: run it
 several times.
 
-Run: .venv/bin/python bench/live.py [--viewers 40] [--kbps 1500] [--minutes 1] [--per-process 8]
-     .venv/bin/python bench/live.py --viewers 350 --kbps 500 --per-process 50   (the seed's audience size)
+It also prints the machine's CPU in the window (all of it, and this bench's share) and a verdict: CPU BOUND when the
+cores were nearly all busy or the hosts' loops woke late (then delays and stalls measure the machine, not the swarm),
+with an estimate of how many viewers fit at this rate from the CPU per viewer measured.
+
+Run: .venv/bin/python bench/live.py [--viewers 40] [--kbps 1500] [--minutes 1] [--per-process N]
+     .venv/bin/python bench/live.py --viewers 350 --kbps 500   (the seed's audience size: 8 hosts of 44 viewers)
      .venv/bin/python bench/live.py --minutes 10   (memory per viewer each minute: it must stay flat)
 """
 
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import random
 import sys
 import tempfile
@@ -37,12 +43,17 @@ from app.live.link import LinkProfile
 from app.live.viewer_host import DELAY_BIN_S
 from bench.live_join import join_lag_table
 from bench.live_window import WindowFigures, cause_table, host_windows, viewer_window
+from bench.proc_cpu import machine_cpu_s, tree_cpu_s
 from tests.live.host_swarm import ViewerHostProcess, name_of
 from tests.live.swarm import LiveProcess, make_live_bundle, start_broadcaster
 from tests.live.vlc_viewer import VlcLiveViewer
 from tests.support.net import free_port, loopback_address
 
 Address = tuple[str, int]
+MAX_DEFAULT_HOSTS = 8
+SATURATED_BUSY_PCT = 90.0  # the machine's cores this busy in the window: delays measure the machine
+SATURATED_LAG_MS = 100.0  # or the hosts' loops woke this late (p99): every hop waits for the loop
+FIT_BUSY_PCT = 80.0  # the share of the cores a viewer estimate may fill
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -151,6 +162,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     measure_from = time.time() + args.warmup
     end = measure_from + args.minutes * 60
     time.sleep(max(0.0, measure_from - time.time()))
+    machine = _CpuWindow()
     audience.mark()
     vlc_at_mark = _vlc_viewer_figures(vlc, measure_from)
     churn_every = 60 / max(1, round(args.viewers * args.churn)) if args.churn > 0 else None
@@ -161,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             audience.churn()
             next_churn += churn_every
     audience.snapshot()
+    machine.end()
     vlc_at_end = _vlc_viewer_figures(vlc, time.time())
     window = WindowFigures()
     for host in audience.hosts:
@@ -182,7 +195,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     vlc.stop()
     audience.stop()
     broadcaster.stop()
-    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end) | {"window": window}
+    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end) | machine.figures() | {"window": window}
+
+
+class _CpuWindow:
+    """The machine's CPU over the measured window: all of it (every core, anyone's work) and this bench's process tree
+    (viewer hosts, broadcaster, the VLC viewer, this process) — whether the figures measure the swarm or the machine."""
+
+    def __init__(self) -> None:
+        self._wall, self._machine, self._tree = time.time(), machine_cpu_s(), tree_cpu_s(os.getpid())
+        self._end: tuple[float, float, float] | None = None
+
+    def end(self) -> None:
+        self._end = (time.time(), machine_cpu_s(), tree_cpu_s(os.getpid()))
+
+    def figures(self) -> dict[str, float]:
+        assert self._end is not None
+        wall, machine, tree = self._end
+        cores = os.cpu_count() or 1
+        capacity = max(1e-3, (wall - self._wall) * cores)
+        return {
+            "cores": cores,
+            "machine_busy_pct": 100 * (machine - self._machine) / capacity,
+            "bench_cpu_pct": 100 * (tree - self._tree) / capacity,
+            "bench_cpu_s": tree - self._tree,
+        }
 
 
 def _vlc_viewer_figures(vlc: VlcLiveViewer, now: float) -> dict[str, Any] | None:
@@ -347,6 +384,25 @@ def _rss_by_minute(hosts: list[ViewerHostProcess]) -> list[float]:
     return out
 
 
+def _capacity(f: dict[str, Any]) -> dict[str, Any]:
+    """Whether the machine, not the swarm, set the figures, and how many viewers it could host at this rate.
+
+    CPU bound: the cores were nearly all busy in the window, or the hosts' event loops woke late (every hop of every
+    block waits for a loop several times). The estimate: the cores' ``FIT_BUSY_PCT`` minus what the bench's other
+    processes used (broadcaster, the VLC viewer, this one), at the CPU per viewer measured here — an estimate only (a
+    starved swarm does other work than a healthy one)."""
+    cores = f["cores"]
+    hosts_cores = f["cpu_pct_per_viewer"] * (f["viewers"] - 1) / 100
+    rest_cores = max(0.0, f["bench_cpu_pct"] * cores / 100 - hosts_cores)
+    per_viewer = max(1e-6, f["cpu_pct_per_viewer"] / 100)
+    return {
+        "cpu_bound": f["machine_busy_pct"] >= SATURATED_BUSY_PCT or f["loop_lag_p99_ms"] >= SATURATED_LAG_MS,
+        "other_work_pct": max(0.0, f["machine_busy_pct"] - f["bench_cpu_pct"]),
+        "rest_of_bench_cores": rest_cores,
+        "viewers_fit_estimate": max(0, int((FIT_BUSY_PCT / 100 * cores - rest_cores) / per_viewer)),
+    }
+
+
 def _table(f: dict[str, Any]) -> str:
     rows = [
         ("glass-to-glass, decoded pictures (VLC) p50 / p95", f"{f['vlc_p50_s']:.2f} s / {f['vlc_p95_s']:.2f} s"),
@@ -381,6 +437,20 @@ def _table(f: dict[str, Any]) -> str:
         ),
         ("resident memory per viewer, each minute (MB)", " ".join(f"{x:.1f}" for x in f["rss_by_minute"])),
         (
+            "machine CPU in the window: busy (this bench / other work)",
+            f"{f['machine_busy_pct']:.0f} % of {f['cores']} cores ({f['bench_cpu_pct']:.0f} % / "
+            f"{f['other_work_pct']:.0f} %); broadcaster, VLC viewer and driver {f['rest_of_bench_cores']:.2f} cores",
+        ),
+        (
+            "verdict",
+            (
+                "CPU BOUND: the machine, not the swarm, set the delays and stalls"
+                if f["cpu_bound"]
+                else "CPU to spare: the figures measure the swarm"
+            )
+            + f"; estimate: ~{f['viewers_fit_estimate']} viewers fit at {f['kbps']} kbit/s",
+        ),
+        (
             "stripe parents lost: departed / stale / refused / orphaned / upgraded",
             "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f} / {upgraded:.0f}".format(**f["tree"]),
         ),
@@ -408,9 +478,18 @@ def main() -> None:
     parser.add_argument("--origin-factor", type=float, default=2.0, help="origin upload cap, x the stream rate")
     parser.add_argument("--copies", type=int, default=1, help="origin copies of each block per stripe")
     parser.add_argument("--fanout", type=int, default=3, help="most children a viewer takes per stripe")
-    parser.add_argument("--per-process", type=int, default=8, help="viewers hosted by each viewer process")
+    parser.add_argument(
+        "--per-process",
+        type=int,
+        default=None,
+        help="viewers hosted by each viewer process (default: 8, more past 64 viewers so there are at most 8 hosts)",
+    )
     parser.add_argument("--verbose", action="store_true", help="each viewer's final figures, on stderr")
     args = parser.parse_args()
+    if args.per_process is None:
+        # Many small hosts starve the broadcaster: the kernel shares the cores per process, and with 44 hosts (350
+        # viewers, 8 each) the encoder got ~1/45 of two cores (capture to published p95 2.3 s).
+        args.per_process = max(8, math.ceil((args.viewers - 1) / MAX_DEFAULT_HOSTS))
     figures = run(args)
     window: WindowFigures = figures.pop("window")
     watch = max(1e-3, window.watch_s)
@@ -419,6 +498,7 @@ def main() -> None:
     per_viewer = window.per_viewer_pct()
     figures["stall_viewer_max_pct"] = max(per_viewer, default=float("nan"))
     join_lag = figures.pop("join_lag_table")
+    figures |= _capacity(figures)
     print(_table(figures))
     print(cause_table(window))
     print(join_lag)

@@ -67,7 +67,7 @@ class BlockStore:
         if refused is not None:
             return refused, None
         try:
-            self._verifier.verify(block)
+            block = self._verifier.verify(block)  # a shared verifier hands back the copy other viewers hold
         except ForgedBlockError:
             self.rejected.forged += 1
             return Admission.FORGED, None
@@ -121,6 +121,14 @@ class BlockStore:
             self.newest = block.seq
         while len(self._blocks) > self._capacity:
             del self._blocks[min(self._blocks)]
+
+    def clear(self) -> None:
+        """Forget every block (a stopped node: its objects may wait for the cyclic GC, its blocks need not)."""
+        self._blocks.clear()
+        self.version += 1
+
+    def held(self) -> int:
+        return len(self._blocks)
 
     def have_map(self) -> tuple[int, int] | None:
         """The newest sequence number held and the bitmap of the 64 before it (for a HAVE frame)."""

@@ -41,15 +41,22 @@ _NONCE_CONTEXT = b"bundlecast/live-nonce/v1"
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One signed block as it travels: the parsed header, the payload (maybe ciphertext) and the wire bytes."""
+    """One signed block as it travels: the parsed header and the wire bytes; the payload (maybe ciphertext) and the
+    signature are cut from the wire bytes when asked (a store of many blocks used to hold every payload twice)."""
 
     stream_id: bytes
     seq: int
     capture_ms: int
     flags: int
-    payload: bytes
-    signature: bytes
     wire: bytes
+
+    @property
+    def payload(self) -> bytes:
+        return self.wire[HEADER_SIZE : len(self.wire) - SIGNATURE_SIZE]
+
+    @property
+    def signature(self) -> bytes:
+        return self.wire[len(self.wire) - SIGNATURE_SIZE :]
 
     @property
     def keyframe(self) -> bool:
@@ -92,7 +99,7 @@ class StreamSigner:
             flags |= FLAG_ENCRYPTED
         header = _HEADER.pack(MAGIC, VERSION, flags, self.stream_id, seq, capture_ms, len(payload))
         signature = self._key.sign(_SIGNING_CONTEXT + header + payload)
-        return Block(self.stream_id, seq, capture_ms, flags, payload, signature, header + payload + signature)
+        return Block(self.stream_id, seq, capture_ms, flags, header + payload + signature)
 
 
 def parse_header(data: bytes) -> tuple[bytes, int, int, int]:
@@ -116,9 +123,7 @@ def parse_block(data: bytes) -> Block:
         raise MalformedBlockError("a live block with unknown flags")
     if length > MAX_PAYLOAD or HEADER_SIZE + length + SIGNATURE_SIZE != len(data):
         raise MalformedBlockError("a live block whose length field does not match its size")
-    payload = data[HEADER_SIZE : HEADER_SIZE + length]
-    signature = data[HEADER_SIZE + length :]
-    return Block(stream_id, seq, capture_ms, flags, payload, signature, bytes(data))
+    return Block(stream_id, seq, capture_ms, flags, bytes(data))
 
 
 class BlockVerifier:
@@ -126,19 +131,20 @@ class BlockVerifier:
 
     def __init__(self, stream_id: bytes, public_key: Ed25519PublicKey) -> None:
         self.stream_id = stream_id
-        self._public_key = public_key
+        self.public_key = public_key
 
     @classmethod
     def from_section(cls, section: LiveSection) -> BlockVerifier:
         return cls(bytes.fromhex(section.stream_id), load_public_key(section.stream_public_key))
 
     def verify(self, block: Block) -> Block:
-        """``block`` itself if it belongs to this stream and its signature holds; ForgedBlockError otherwise."""
+        """A block with ``block``'s bytes (``block`` itself here; a shared verifier may return the identical copy it
+        verified before) if it belongs to this stream and its signature holds; ForgedBlockError otherwise."""
         if block.stream_id != self.stream_id:
             raise ForgedBlockError("a block of another stream")
         signed = block.wire[: len(block.wire) - SIGNATURE_SIZE]
         try:
-            self._public_key.verify(block.signature, _SIGNING_CONTEXT + signed)
+            self.public_key.verify(block.signature, _SIGNING_CONTEXT + signed)
         except InvalidSignature as exc:
             raise ForgedBlockError("a block whose signature does not match the stream key") from exc
         return block

@@ -58,6 +58,19 @@ class PartAssembler:
         self._blocks[part.seq] = (parts, part.end)
         return True
 
+    def forget_before(self, seq: int) -> int:
+        """Drop the assemblies of blocks older than ``seq`` (their senders stopped: dropped as late, or no longer our
+        parent); how many. Without this each connection kept up to ``MAX_ASSEMBLIES`` unfinished blocks for as long
+        as it lived — the memory of a many-viewer host grew for minutes as parents changed."""
+        stale = [s for s in self._blocks if s < seq]
+        for old in stale:
+            del self._blocks[old]
+        return len(stale)
+
+    def held(self) -> int:
+        """Blocks in progress."""
+        return len(self._blocks)
+
     def in_progress(self, seq: int) -> bool:
         """True while parts of ``seq`` are arriving on this connection."""
         return seq in self._blocks

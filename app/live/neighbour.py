@@ -209,7 +209,9 @@ class Neighbour:
                     continue
                 sender = self
                 if self._control:
-                    data = self._control.popleft()
+                    # All waiting control frames leave as one message: one booking, one timer, one write.
+                    data = self._control.popleft() if len(self._control) == 1 else b"".join(self._control)
+                    self._control.clear()
                     departs = self.uplink.reserve(len(data))
                 else:
                     async with self.uplink.turn:
@@ -298,6 +300,14 @@ class Neighbour:
         if self.closed:
             return
         self.closed = True
+        # Nothing queued here will be sent or assembled now: free it at once (a departed viewer's objects wait for
+        # the cyclic GC, which a host of many viewers runs rarely — its memory grew with every departure).
+        self._control.clear()
+        self._blocks.clear()
+        self._answers.clear()
+        self._in_flight.clear()
+        self._queued_bytes = 0
+        self.assembler.forget_before(1 << 64)
         self._wake.set()
         self._in_flight_wake.set()
         with contextlib.suppress(Exception):

@@ -133,6 +133,14 @@ class PlayoutBuffer:
             del self._blocks[seq]
             self._via.pop(seq, None)
 
+    def clear(self) -> None:
+        """Forget the blocks waiting to play (a stopped viewer)."""
+        self._blocks.clear()
+        self._via.clear()
+
+    def held(self) -> int:
+        return len(self._blocks)
+
     def _due(self, block: Block) -> float:
         return block.capture_ms / 1000 + self.delay_s + self.lag_s
 

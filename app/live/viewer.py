@@ -20,6 +20,7 @@ from app.live.discovery import TrackerDiscovery
 from app.live.node import LiveNode, NodeConfig
 from app.live.playout import PlayoutBuffer
 from app.live.repair import RepairLoop
+from app.live.wakeup import Wakeup
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class Viewer:
             )
         self.repair = RepairLoop(self.node, self._wanted_from, delay_now=self._delay_now)
         self._tick_task: asyncio.Task[None] | None = None
-        self._arrived = asyncio.Event()
+        self._arrived = Wakeup()
         self.joined_at = 0.0
         self.discovery: TrackerDiscovery | None = None
         self._last_played: tuple[int, int] | None = None  # (capture ms, length ms) of the block played last
@@ -91,6 +92,8 @@ class Viewer:
                 await self._tick_task
         await self.repair.stop()
         await self.node.stop()
+        if self.playout is not None:
+            self.playout.clear()  # the cyclic GC frees the rest later; the blocks go now
 
     def _delay_now(self) -> float:
         playout = self.playout
@@ -111,8 +114,7 @@ class Viewer:
             now = time.time()
             self.playout.tick(now)
             self._arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), self.playout.next_wake(time.time()) + 0.002)
+            await self._arrived.wait(self.playout.next_wake(time.time()) + 0.002)
 
     def _play(self, block: Block) -> None:
         skipped_ms = 0

@@ -28,6 +28,7 @@ from app.bundle import SignedManifest, load_public_key, verify_license
 from app.live.access import content_key_from_ticket, trusted_stream
 from app.live.headless import _emit, _link, _peers, _process_figures, digest, viewer_figures
 from app.live.node import NodeConfig
+from app.live.shared_verifier import SharedBlockVerifier
 from app.live.viewer import PlayedBlock, Viewer
 
 DELAY_BIN_S = 0.01
@@ -41,7 +42,9 @@ class ViewerHost:
         self._args = args
         signed = SignedManifest.from_dict(json.loads(Path(args.manifest).read_text()))
         store_key = load_public_key(args.store_key)
-        manifest, self._section, self._verifier = trusted_stream(signed, store_key)
+        manifest, self._section, verifier = trusted_stream(signed, store_key)
+        # One verifier for every viewer here: a block's signature is checked once, and its bytes held once.
+        self._verifier = SharedBlockVerifier.sharing(verifier)
         self._content_key = None
         if args.ticket_file:
             ticket = verify_license(Path(args.ticket_file).read_text().strip(), store_key)
@@ -78,7 +81,7 @@ class ViewerHost:
 
         viewer = Viewer(
             self._config(host, int(port)),
-            self._verifier,  # stateless: one key object serves every viewer
+            self._verifier,
             encrypted=self._section.encrypted,
             content_key=self._content_key,
             on_play=played,

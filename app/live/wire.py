@@ -26,6 +26,7 @@ MAX_STRIPES = 16
 MAX_PATH = 32  # node ids in a stripe's path
 NODE_ID_SIZE = 8
 NO_ROUTE = 255  # a stripe this peer does not receive
+_MAP_MASK = (1 << 64) - 1
 
 
 class Kind(enum.IntEnum):
@@ -70,6 +71,15 @@ class Have:
             return True
         distance = self.newest - 1 - seq
         return 0 <= distance < 64 and bool(self.before >> distance & 1)
+
+    def covers(self, newest: int, before: int) -> bool:
+        """True when this HAVE lists every block of the map ``(newest, before)`` (blocks of that map further back
+        than this one's 64 are too old to matter): its sender needs nothing the map's owner could offer."""
+        shift = self.newest - newest
+        if shift < 0:
+            return False
+        theirs = (before << shift | (1 << (shift - 1) if shift else 0)) & _MAP_MASK
+        return theirs & ~self.before == 0
 
 
 @dataclass(frozen=True, slots=True)
