@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from app.player.server import StreamServer
 from tests.support.net import loopback_address
 
 # The suite's guards: no modal dialog outlives its test, the demo media are generated before the first test.
@@ -14,3 +17,12 @@ pytest_plugins = ["tests.support.harness"]
 def loopback() -> str:
     """A loopback address of its own for one test peer."""
     return loopback_address()
+
+
+@pytest.fixture
+def server() -> Iterator[StreamServer]:
+    """The player's loopback stream server (127.0.0.1, a token in every URL), started, and stopped after the test."""
+    server = StreamServer()
+    server.start()
+    yield server
+    server.stop()

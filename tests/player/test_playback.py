@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,14 +58,6 @@ class _FakeEngine:
             raise UnknownTorrentError("gone")
         assert download is not None
         self.limits[torrent_id] = download
-
-
-@pytest.fixture
-def server() -> Iterator[StreamServer]:
-    server = StreamServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _episode() -> PlayItem:

@@ -34,14 +34,6 @@ def clips() -> list[Path]:
             cached_test_video("short", seconds=3, seed=5)]
 
 
-@pytest.fixture
-def server() -> Iterator[StreamServer]:
-    server = StreamServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="module")
 def backend() -> Iterator[VideoBackend]:
     """VLC drawing into the window, its sound going to memory: unlike the dummy output, it has a volume and a

@@ -49,14 +49,6 @@ def backend() -> Iterator[VideoBackend]:
     backend.release()
 
 
-@pytest.fixture
-def server() -> Iterator[StreamServer]:
-    server = StreamServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 def _item(
     clips: list[Path], index: int, *, locked: bool = False, title: str = "Pilot", media_type: str = "video/mp4"
 ) -> PlayItem:

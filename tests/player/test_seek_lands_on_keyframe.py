@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -41,14 +41,6 @@ class _Events:
             if predicate(event):
                 return event
         raise AssertionError("the player never reported the awaited event")
-
-
-@pytest.fixture
-def server() -> Iterator[StreamServer]:
-    server = StreamServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.timeout(90)

@@ -6,7 +6,6 @@ import hashlib
 import http.client
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,14 +26,6 @@ def content(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     path = tmp_path_factory.mktemp("stream") / "movie.mp4"
     path.write_bytes(data)
     return path, data
-
-
-@pytest.fixture
-def server() -> Iterator[StreamServer]:
-    server = StreamServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _get(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, dict[str, str], bytes]:

@@ -57,14 +57,6 @@ def owner(qtbot: QtBot) -> Iterator[QObject]:
 
 
 @pytest.fixture
-def server() -> Iterator[StreamServer]:
-    server = StreamServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def video() -> Iterator[VideoBackend]:
     backend = VideoBackend(args=["--aout=dummy"])
     yield backend

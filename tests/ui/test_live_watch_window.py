@@ -52,14 +52,6 @@ def backend() -> Iterator[VideoBackend]:
     backend.release()
 
 
-@pytest.fixture
-def server() -> Iterator[StreamServer]:
-    server = StreamServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 def _clock_on_screen(view: LiveView) -> int | None:
     """The clock in the picture VLC shows (16:9, letterboxed into the video frame), read from a screen grab."""
     frame = view.video
