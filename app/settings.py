@@ -164,8 +164,9 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 
 def _coerce(name: str, expected: type, value: Any, default: Any) -> Any:
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        value = float(value)
+    usable = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if usable and (name not in _MINIMUMS or value >= _MINIMUMS[name]):
         return value
     log.warning("Setting %s has an unusable value %r; using the default %r", name, value, default)
     return default
@@ -179,11 +180,7 @@ def settings_from_dict(values: dict[str, Any]) -> AppSettings:
     for field in dataclasses.fields(AppSettings):
         if field.name in values:
             default = getattr(defaults, field.name)
-            value = _coerce(field.name, types[str(field.type)], values[field.name], default)
-            if field.name in _MINIMUMS and value < _MINIMUMS[field.name]:
-                log.warning("Setting %s has an unusable value %r; using the default %r", field.name, value, default)
-                value = default
-            kwargs[field.name] = value
+            kwargs[field.name] = _coerce(field.name, types[str(field.type)], values[field.name], default)
     return AppSettings(**kwargs)
 
 
