@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 _FLAGS = lt.save_resume_flags_t
 PERIODIC_FLAGS = int(_FLAGS.only_if_modified) | int(_FLAGS.save_info_dict)
 FULL_FLAGS = int(_FLAGS.save_info_dict) | int(_FLAGS.flush_disk_cache)
+CHANGE_FLAGS = int(_FLAGS.save_info_dict)
 SEEDING_SAVE_SECONDS = 300.0
 
 
@@ -56,14 +57,15 @@ class ResumeKeeper:
         return True
 
     def save_change(
-        self, record: TorrentRecord, change: Callable[[lt.add_torrent_params], None], flags: int = PERIODIC_FLAGS
+        self, record: TorrentRecord, change: Callable[[lt.add_torrent_params], None], flags: int = CHANGE_FLAGS
     ) -> None:
-        """Persist a user's change (pause, priorities, new folder): ask libtorrent when the torrent's first check
-        is over; before that (a paused torrent is not checked until it runs) patch the saved record instead."""
-        if self.request(record, flags):
-            return
+        """Persist a user's change (pause, priorities, new folder): the saved record is patched at once, and when the
+        torrent's first check is over libtorrent is asked too (never "only if modified": a change is always saved).
+        Patching first means the file says what the user chose even while an answer asked before the change, or the
+        torrent's first check, is still on its way."""
         if self._store.patch(record.torrent_id, change):
             self.files_written += 1
+        self.request(record, flags)
 
     def request_due(self) -> None:
         """Periodic: ask every checked torrent that libtorrent marked as needing a save (guard 1).
