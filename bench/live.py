@@ -6,8 +6,10 @@ process (app.live.viewer_host, ``--per-process`` viewers each, every viewer with
 uploading at most ``--viewer-upload-kbps``; the remaining one plays through the app's player —
 the loopback stream server and headless VLC — and reads the clock from each decoded picture (glass to glass). Every
 link has a delay drawn from ``--link`` min..max ms and per-segment loss, emulated in our transport (this kernel has
-no netem). Each minute ``--churn`` of the viewers leave and as many new ones join. Peers come from a list (the
-origin and four random viewers, as a tracker would answer).
+no netem). Each minute ``--churn`` of the viewers leave and as many new ones join. Every viewer starts with the
+origin and four random viewers, and announces every 5 s to the store's tracker (bench/live_tracker.py runs the
+store's own tracker code alone), dialling the peers it names, as the app's viewers do (``--no-tracker``: the first
+list only — over ten minutes of churn the early viewers are left with one or two neighbours).
 
 Printed: glass-to-glass delay from decoded pictures (the VLC viewer) and from block play-out (all viewers), the
 share of block bytes viewers got from peers, origin copies per block, stall time, join-to-first-picture, CPU and
@@ -42,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.live.link import LinkProfile
 from app.live.viewer_host import DELAY_BIN_S
 from bench.live_join import join_lag_table
+from bench.live_tracker import TrackerProcess
 from bench.live_window import WindowFigures, cause_table, host_windows, viewer_window
 from bench.proc_cpu import machine_cpu_s, tree_cpu_s
 from tests.live.host_swarm import ViewerHostProcess, name_of
@@ -54,6 +57,7 @@ MAX_DEFAULT_HOSTS = 8
 SATURATED_BUSY_PCT = 90.0  # the machine's cores this busy in the window: delays measure the machine
 SATURATED_LAG_MS = 100.0  # or the hosts' loops woke this late (p99): every hop waits for the loop
 FIT_BUSY_PCT = 80.0  # the share of the cores a viewer estimate may fill
+ANNOUNCE_EVERY_S = 5.0  # as the app's viewers (app/ui/player/live_session.py)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -73,6 +77,7 @@ class Audience:
         options = [
             *("--upload-kbps", str(args.viewer_upload_kbps), "--kbps", str(args.kbps), "--delay", str(args.delay)),
             *("--link", args.link, "--fanout", str(args.fanout), "--stats-every", "2"),
+            *args.tracker_options,
         ]
         self.hosts = [ViewerHostProcess(bundle, *options) for _ in range(count)]
         self.live: dict[Address, ViewerHostProcess] = {}
@@ -120,6 +125,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bundle = make_live_bundle(tmp, loopback_address())
     video_kbps = int(args.kbps * 0.93)  # the rest: AAC, TS and block overhead
     link_low, link_high, loss = (float(x) for x in args.link.split(","))
+    tracker = None
+    if not args.no_tracker:
+        tracker = TrackerProcess(bundle.stream_id, "127.0.0.1", free_port("127.0.0.1"), tmp / "tracker.log")
+        tracker.wait_ready()
+        args.tracker_options = ["--tracker", tracker.url, "--announce-interval", str(ANNOUNCE_EVERY_S)]
+    else:
+        args.tracker_options = []
     broadcaster = start_broadcaster(
         bundle,
         "--kbps",
@@ -132,6 +144,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         args.link,
         "--copies",
         str(args.copies),
+        *args.tracker_options,
     )
     broadcaster.ready()
     vlc_host = loopback_address()
@@ -150,6 +163,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         upload_bps=args.viewer_upload_kbps * 1000,
         stream_bps=args.kbps * 1000,
         link=lambda: LinkProfile(delay_s=rng.uniform(link_low, link_high) / 1000, loss=loss),
+        tracker_url=tracker.url if tracker is not None else None,
     )
     for index, address in enumerate(addresses):
         audience.join(address, audience.hosts[index % len(audience.hosts)])
@@ -195,6 +209,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     vlc.stop()
     audience.stop()
     broadcaster.stop()
+    if tracker is not None:
+        tracker.stop()
     return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end) | machine.figures() | {"window": window}
 
 
@@ -293,8 +309,13 @@ def _figures(
     cpu_s = rss_start = rss_end = 0.0
     cpu_window = 0.0
     finals: list[dict[str, Any]] = []  # each viewer's last figures, for the join and lag table
+    neighbours: list[int] = []  # each viewer's connections at the end of the window
+    fanouts: list[int] = []  # children of each (viewer, stripe) that has any, at the end: the trees' branching
     for host in audience.hosts:
         final, marked = host.final_stats or host.stats, host.marked_stats or {}
+        present = (host.snapshot_stats or final).get("viewers", {}).values()
+        neighbours += [v["neighbours"] for v in present]
+        fanouts += [c for v in present for c in v.get("children_by_stripe", []) if c]
         for delay_bin, count in final.get("delays", {}).items():
             delays[int(delay_bin)] = delays.get(int(delay_bin), 0) + count
         skipped += final.get("skipped", 0)
@@ -376,6 +397,11 @@ def _figures(
         "origin_cpu_s": origin_final.get("cpu_s"),
         "origin_rss_mb": origin_final.get("rss_mb"),
         "departed": audience.departed,
+        "no_tracker": args.no_tracker,
+        "neighbours_min": min(neighbours, default=0),
+        "neighbours_p50": _percentile([float(n) for n in neighbours], 0.5),
+        "fanout_mean": sum(fanouts) / max(1, len(fanouts)),
+        "relaying_stripes_per_viewer": len(fanouts) / max(1, len(neighbours)),
         "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},
         "rss_by_minute": _rss_by_minute(audience.hosts),
         "join_lag_table": join_lag_table(finals, args.delay, end - args.minutes * 60),
@@ -469,6 +495,14 @@ def _table(f: dict[str, Any]) -> str:
             "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f} / {upgraded:.0f}".format(**f["tree"]),
         ),
         (
+            "connections per viewer at the end: fewest / p50 (tracker: " + ("off)" if f["no_tracker"] else "on)"),
+            f"{f['neighbours_min']} / {f['neighbours_p50']:.0f}",
+        ),
+        (
+            "stripe trees: children per relaying stripe (mean); stripes a viewer relays",
+            f"{f['fanout_mean']:.2f}; {f['relaying_stripes_per_viewer']:.2f}",
+        ),
+        (
             "loops broken, rejoins (max s), stripe-s without route",
             "{loops:.0f}, {rejoins:.0f} ({rejoin_max_s:.1f}), {no_route_s:.1f}".format(**f["tree"]),
         ),
@@ -498,6 +532,7 @@ def main() -> None:
         default=None,
         help="viewers hosted by each viewer process (default: 8, more past 64 viewers so there are at most 8 hosts)",
     )
+    parser.add_argument("--no-tracker", action="store_true", help="peers from the first list only (no tracker)")
     parser.add_argument("--verbose", action="store_true", help="each viewer's final figures, on stderr")
     args = parser.parse_args()
     if args.per_process is None:

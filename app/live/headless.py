@@ -285,6 +285,9 @@ def viewer_figures(viewer: Viewer, *, process: bool = True) -> dict[str, Any]:
         "hops": node.stripe_hops(),
         "late_drops": sum(nb.counters.blocks_dropped_late for nb in node.neighbours.values()),
         "children": sum(bin(nb.subscribed_mask).count("1") for nb in node.neighbours.values()),
+        "children_by_stripe": [
+            sum(nb.subscribed_mask >> s & 1 for nb in node.neighbours.values()) for s in range(node.config.stripes)
+        ],
         "tree": node.tree_figures(),
     }
     if viewer.discovery is not None:  # started with --tracker: the peers its answers named

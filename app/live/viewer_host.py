@@ -88,7 +88,8 @@ class ViewerHost:
             on_gap=lambda first, last: self._gap(name, first, last),
         )
         self.viewers[name] = viewer
-        await viewer.start(_peers(peers))
+        a = self._args
+        await viewer.start(_peers(peers), tracker_url=a.tracker, announce_interval_s=a.announce_interval)
         _emit("ready", viewer=name, port=viewer.node.port, can_play=viewer.can_play)
 
     def _gap(self, name: str, first: int, last: int) -> None:
@@ -180,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=1.8, help="play-out delay behind the source, seconds")
     parser.add_argument("--link", default=None, help="emulated links: min_ms,max_ms,loss")
     parser.add_argument("--fanout", type=int, default=3, help="most children per stripe")
+    parser.add_argument("--tracker", default=None, help="the store's announce URL: each viewer meets the swarm there")
+    parser.add_argument("--announce-interval", type=float, default=5.0, help="seconds between announces")
     parser.add_argument("--report-blocks", action="store_true")
     parser.add_argument("--stats-every", type=float, default=2.0)
     args = parser.parse_args(argv)

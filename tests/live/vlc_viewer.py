@@ -53,6 +53,7 @@ class VlcLiveViewer:
     unreadable: int = 0
     events: list[PlaybackEvent] = field(default_factory=list)
     viewer: Viewer | None = None
+    tracker_url: str | None = None  # the store's announce URL: the viewer meets the swarm there, as the app's does
 
     def start(self) -> None:
         self._source = LiveTsSource()
@@ -90,7 +91,7 @@ class VlcLiveViewer:
             link=self.link,
         )
         self.viewer = Viewer(config, verifier, on_play=self._on_play)
-        await self.viewer.start(self.peers)
+        await self.viewer.start(self.peers, tracker_url=self.tracker_url, announce_interval_s=5.0)
 
     def _on_play(self, block: PlayedBlock) -> None:
         self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
