@@ -195,14 +195,23 @@ def _quantile(values: list[float], q: float) -> float | None:
 
 
 def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
+    counters, open_ = b.node.counters, [nb.counters for nb in b.node.neighbours.values()]
     return {
         "blocks": b.blocks_published,
         "bytes": b.bytes_published,
         "uploaded": b.node.uplink.bytes_sent,
         "http_copies": b.http_copies,
+        "http_requests": b.http.requests,
+        "http_abandoned_bytes": b.http.abandoned_bytes,
+        # For the bench's "block nobody got": what became of the newest blocks at the origin.
+        "http_outcomes": {str(seq): o for seq, o in b.http.outcomes.items() if o[1] < o[0]},
+        "dropped_seqs": sorted({q for nb in b.node.neighbours.values() for q in nb.counters.dropped_seqs}),
         "publish_lag_p50_s": _quantile(list(b.publish_lag_s), 0.5),
         "publish_lag_p95_s": _quantile(list(b.publish_lag_s), 0.95),
         "copies_per_block": round(b.copies_per_block(), 3),
+        # What the uploads were, over every connection: block parts and pull answers, and control frames.
+        "block_bytes_sent": (block_bytes := counters.closed_block_bytes_sent + sum(c.block_bytes_sent for c in open_)),
+        "control_bytes_sent": counters.closed_bytes_sent + sum(c.bytes_sent for c in open_) - block_bytes,
         "neighbours": len(b.node.neighbours),
         "encoder_error": repr(b.encoder_error) if b.encoder_error else None,
         **_process_figures(),

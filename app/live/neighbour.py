@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_QUEUED_BLOCKS = 24
 MAX_QUEUED_BYTES = 1_500_000  # of parts and blocks; past this the oldest is dropped
 MAX_QUEUED_CONTROL = 256
+_FOLLOW_BYTES = 3 * 1448  # queued behind a message: enough segments for three duplicate ACKs
 _MAX_IN_FLIGHT = 256  # messages past the uplink, waiting out the emulated delay
 _ABANDONED_MEMORY = 128
 
@@ -53,6 +54,7 @@ class NeighbourCounters:
     blocks_dropped_link: int = 0
     bytes_received: int = 0
     strikes: int = 0  # out-of-window or otherwise useless blocks this peer sent
+    dropped_seqs: deque[int] = field(default_factory=lambda: deque(maxlen=32))  # the newest blocks dropped unsent
 
 
 @dataclass(slots=True)
@@ -172,6 +174,8 @@ class Neighbour:
     def _drop(self, item: _QueuedBlock) -> None:
         """Forget a queued item (already off the queue); the rest of a dropped part's block goes too."""
         self._queued_bytes -= len(item.frame)
+        if not self.counters.dropped_seqs or self.counters.dropped_seqs[-1] != item.seq:
+            self.counters.dropped_seqs.append(item.seq)
         if not item.part:
             return
         self._abandoned[item.seq] = None
@@ -207,12 +211,13 @@ class Neighbour:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                sender = self
+                sender, followed = self, False
                 if self._control:
                     # All waiting control frames leave as one message: one booking, one timer, one write.
                     data = self._control.popleft() if len(self._control) == 1 else b"".join(self._control)
                     self._control.clear()
                     departs = self.uplink.reserve(len(data))
+                    followed = self._queued_bytes >= _FOLLOW_BYTES
                 else:
                     async with self.uplink.turn:
                         await self.uplink.wait_turn()
@@ -224,8 +229,10 @@ class Neighbour:
                         sender.counters.blocks_sent += item.last
                         sender.counters.block_bytes_sent += len(data)
                         departs = self.uplink.reserve(len(data))
+                        # A block's next parts follow on this connection (the loss model's fast retransmit).
+                        followed = not item.last or sender._queued_bytes >= _FOLLOW_BYTES
                 sender.counters.bytes_sent += len(data)
-                await sender._put_in_flight(data, departs)
+                await sender._put_in_flight(data, departs, followed=followed)
         except (ConnectionError, asyncio.CancelledError):
             pass
 
@@ -262,9 +269,9 @@ class Neighbour:
             self._drop(item)
             self.counters.blocks_dropped_late += newly
 
-    async def _put_in_flight(self, data: bytes, departs: float) -> None:
+    async def _put_in_flight(self, data: bytes, departs: float, *, followed: bool = False) -> None:
         assert self._line is not None
-        arrival = self._line.arrival_time(len(data), departs)
+        arrival = self._line.arrival_time(len(data), departs, followed=followed)
         if arrival is None:
             self.counters.blocks_dropped_link += 1
             return

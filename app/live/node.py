@@ -74,6 +74,9 @@ class NodeCounters:
     blocks_from_origin: int = 0
     peers_dropped: int = 0
     haves_skipped: int = 0  # HAVEs not sent: the neighbour already advertised every block in them
+    # What closed connections had sent (the open ones count their own): block parts and pull answers, and all bytes.
+    closed_block_bytes_sent: int = 0
+    closed_bytes_sent: int = 0
 
 
 class LiveNode:
@@ -123,6 +126,7 @@ class LiveNode:
             task.cancel()
         for nb in list(self.neighbours.values()):
             nb.close()
+            self._count_closed(nb)
         self.neighbours.clear()
         # A stopped node's objects form cycles (tasks, callbacks) that only the cyclic GC frees, and a host of many
         # viewers runs it rarely: each departed viewer kept its ~64 blocks for minutes. Its blocks go now.
@@ -293,8 +297,13 @@ class LiveNode:
         nb.close()
         if self.neighbours.get(nb.node_id) is nb:
             del self.neighbours[nb.node_id]
+            self._count_closed(nb)
         if self._tree.on_gone(nb, time.monotonic()):
             self._tree_wake.set()  # a parent left: re-parent now, not at the next round
+
+    def _count_closed(self, nb: Neighbour) -> None:
+        self.counters.closed_block_bytes_sent += nb.counters.block_bytes_sent
+        self.counters.closed_bytes_sent += nb.counters.bytes_sent
 
     # ---- frames ----------------------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from app.live.link import LinkProfile, Uplink
 
 _MAX_HEAD = 8192
 CHUNK = 8 * 1024
+_OUTCOMES_KEPT = 256  # blocks whose HTTP requests are counted (a minute of 250 ms blocks)
 _TIMEOUT_S = 3.0
 
 
@@ -48,6 +49,8 @@ class OriginHttpServer:
         self._server: asyncio.Server | None = None
         self._rng = random.Random()  # noqa: S311 - emulated loss, not cryptography
         self.requests = 0
+        self.abandoned_bytes = 0  # of answers begun and given up (too late for the viewer): upload spent for nothing
+        self.outcomes: dict[int, list[int]] = {}  # the newest blocks asked for: seq -> [asked, served, given up]
 
     async def start(self, host: str, port: int = 0) -> int:
         self._server = await asyncio.start_server(self._handle, host, port)
@@ -68,9 +71,14 @@ class OriginHttpServer:
             parts = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
             path, _, query = parts[1].partition("?") if len(parts) == 3 else ("", "", "")
             status, body, served = self._answer([parts[0], path, parts[2]] if path else parts)
+            outcome = self._outcome(served)
             profile = self._link()
-            if status == 200 and not await self._send_when_idle(len(body), _deadline(query), profile):
+            if served is None:
+                self._uplink.reserve(len(body))  # a head or a refusal: a few bytes, never queued behind blocks
+            elif not await self._send_when_idle(len(body), _deadline(query), profile):
+                outcome[2] += 1
                 return  # it could not reach the viewer in time: no more upload spent on it
+            outcome[1] += served is not None
             if served is not None and self._on_block_served is not None:
                 self._on_block_served(served)
             extra = profile.extra_delay(len(body), self._rng) or 0.0
@@ -89,6 +97,15 @@ class OriginHttpServer:
         finally:
             writer.close()
 
+    def _outcome(self, seq: int | None) -> list[int]:
+        if seq is None:
+            return [0, 0, 0]
+        outcome = self.outcomes.setdefault(seq, [0, 0, 0])
+        outcome[0] += 1
+        while len(self.outcomes) > _OUTCOMES_KEPT:
+            del self.outcomes[min(self.outcomes)]
+        return outcome
+
     async def _send_when_idle(self, size: int, useful_until: float | None, profile: LinkProfile) -> bool:
         """Book ``size`` bytes on the uplink piece by piece behind the pushes; False once they can no longer arrive
         by ``useful_until`` (the rest of the answer at the capped rate, then the link's way out)."""
@@ -97,10 +114,14 @@ class OriginHttpServer:
         for offset in range(0, size, CHUNK):
             piece = min(CHUNK, size - offset)
             left_s = (size - offset) * 8 / rate if rate else 0.0
-            if give_up_at is not None and time.time() + left_s > give_up_at:
+            late = give_up_at is not None and time.time() + left_s > give_up_at
+            if late or not await self._uplink.transmit_when_idle(piece, give_up_at=give_up_at):
+                self.abandoned_bytes += offset  # the pieces already sent
                 return False
-            await self._uplink.transmit_when_idle(piece, give_up_at=give_up_at)
-        return give_up_at is None or time.time() <= give_up_at
+        if give_up_at is None or time.time() <= give_up_at:
+            return True
+        self.abandoned_bytes += size
+        return False
 
     def _answer(self, request_line: list[str]) -> tuple[int, bytes, int | None]:
         """The status, the body and, for a block, its sequence number."""
