@@ -161,7 +161,9 @@ async def _get_unbounded(url: str, local_host: str | None, max_body: int) -> byt
         _TIMEOUT_S,
     )
     try:
-        writer.write(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
+        # The query travels too: ``by`` tells the origin when an answer is no use to us (it drops it then).
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), _TIMEOUT_S)
         lines = head.decode("latin-1").split("\r\n")
