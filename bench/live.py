@@ -211,6 +211,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     vlc.stop()
     audience.stop()
     broadcaster.stop()
+    if broadcaster.stderr_tail().strip():
+        print("broadcaster's stderr (last lines):\n" + broadcaster.stderr_tail(), file=sys.stderr)
     if tracker is not None:
         tracker.stop()
     return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end) | machine.figures() | {"window": window}
@@ -285,7 +287,10 @@ def _histogram_percentile(histogram: dict[int, int], q: float) -> float:
     return max(histogram) * DELAY_BIN_S
 
 
-_TREE_SUMS = ("departed", "stale", "refused", "orphaned", "upgraded", "loops", "no_candidate", "no_route_s", "rejoins")
+_TREE_SUMS = (
+    *("departed", "stale", "refused", "orphaned", "upgraded", "upgrades_refused"),
+    *("loops", "no_candidate", "no_route_s", "rejoins"),
+)
 
 
 def _figures(
@@ -307,6 +312,7 @@ def _figures(
     stall_s = watch_s = from_peers = from_origin = 0.0
     skipped = 0
     tree = dict.fromkeys(_TREE_SUMS, 0.0)
+    refused = dict.fromkeys(("forged", "malformed", "out_of_window"), 0)  # blocks viewers refused, whole lives
     rejoin_max = 0.0
     cpu_s = rss_start = rss_end = 0.0
     cpu_window = 0.0
@@ -355,6 +361,8 @@ def _figures(
                 stall_s += stats["stall_s"]
             for key in _TREE_SUMS:
                 tree[key] += stats["tree"].get(key) or 0
+            for key in refused:
+                refused[key] += stats.get(key, 0)
             rejoin_max = max(rejoin_max, stats["tree"].get("rejoin_max_s") or 0.0)
     if vlc_stats is not None:
         from_peers += vlc_stats["from_peers"]
@@ -406,6 +414,7 @@ def _figures(
         "origin_rss_mb": origin_final.get("rss_mb"),
         "departed": audience.departed,
         "no_tracker": args.no_tracker,
+        "blocks_refused": refused,
         "neighbours_min": min(neighbours, default=0),
         "neighbours_p50": _percentile([float(n) for n in neighbours], 0.5),
         "fanout_mean": sum(fanouts) / max(1, len(fanouts)),

@@ -63,12 +63,17 @@ def live_table(f: dict[str, Any]) -> str:
             + f"; estimate: ~{f['viewers_fit_estimate']} viewers fit at {f['kbps']} kbit/s",
         ),
         (
-            "stripe parents lost: departed / stale / refused / orphaned / upgraded",
-            "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f} / {upgraded:.0f}".format(**f["tree"]),
+            "stripe parents lost: departed / stale / refused / orphaned / upgraded (upgrades refused, parent kept)",
+            "{departed:.0f} / {stale:.0f} / {refused:.0f} / {orphaned:.0f} / {upgraded:.0f} "
+            "({upgrades_refused:.0f})".format(**f["tree"]),
         ),
         (
             "connections per viewer at the end: fewest / p50 (tracker: " + ("off)" if f["no_tracker"] else "on)"),
             f"{f['neighbours_min']} / {f['neighbours_p50']:.0f}",
+        ),
+        (
+            "blocks viewers refused (whole lives): forged / malformed / out of window",
+            "{forged} / {malformed} / {out_of_window}".format(**f["blocks_refused"]),
         ),
         (
             "stripe trees: children per relaying stripe (mean); stripes a viewer relays",

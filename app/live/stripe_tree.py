@@ -40,6 +40,7 @@ ORPHAN_GRACE_S = 1.0  # how long a child stays with a parent that lost its own r
 REFUSAL_MEMORY_S = 2.0  # a neighbour we left or that refused us is not asked again for this long
 UPGRADE_AFTER_S = 4.0  # a parent kept this long may be swapped for a free slot at least UPGRADE_HOPS nearer the root
 UPGRADE_HOPS = 2
+UPGRADE_TRIAL_S = 1.0  # a new parent tried for an upgrade that has not answered by then is given up
 PUSH_SHARE = 0.7  # of a viewer's upload cap, for stripe children
 _REJOIN_SAMPLES = 256
 
@@ -51,6 +52,7 @@ class TreeCounters:
     parents_refused: int = 0  # it did not accept our subscription
     parents_orphaned: int = 0  # it had no route for ORPHAN_GRACE_S and someone else could take us
     parents_upgraded: int = 0  # left for a free slot nearer the root (trees stay shallow)
+    upgrades_refused: int = 0  # the nearer parent did not take us (or did not answer): we kept the one we had
     loops_broken: int = 0  # the parent's path held our own id
     subscriptions: int = 0
     children_refused: int = 0  # subscriptions this node turned down (full, or the asker is its ancestor)
@@ -67,6 +69,7 @@ class TreeCounters:
             "refused": self.parents_refused,
             "orphaned": self.parents_orphaned,
             "upgraded": self.parents_upgraded,
+            "upgrades_refused": self.upgrades_refused,
             "loops": self.loops_broken,
             "subscriptions": self.subscriptions,
             "children_refused": self.children_refused,
@@ -90,6 +93,7 @@ class StripeTrees:
         self.paths: list[tuple[bytes, ...]] = [()] * k
         self._refused: dict[tuple[bytes, int], float] = {}
         self._routeless_since: list[float | None] = [None if config.is_origin else now] * k
+        self._trials: dict[int, tuple[Neighbour, float]] = {}  # stripe -> a nearer parent asked (upgrade), since
         self._ever_routed = [config.is_origin] * k
         self._last_round = now
         self.counters = TreeCounters()
@@ -107,8 +111,9 @@ class StripeTrees:
             if parent is not None:
                 reason = self._failure(parent, stripe, neighbours, now, newest)
                 if reason is None:
-                    reason = self._upgrade(parent, stripe, neighbours, now)
-                if reason is not None:
+                    parent = self._upgrade(parent, stripe, neighbours, now)
+                else:
+                    self._end_trial(stripe, now, refused=False)
                     self._leave(parent, stripe, now, reason)
                     parent = None
             if parent is None:
@@ -127,6 +132,8 @@ class StripeTrees:
                 self.parents[stripe] = None
                 self.counters.parents_departed += 1
                 lost = True
+        for stripe in [s for s, (trial, _) in self._trials.items() if trial is nb]:
+            del self._trials[stripe]
         return lost
 
     def has_route(self, stripe: int) -> bool:
@@ -158,16 +165,50 @@ class StripeTrees:
         moved_on = newest is not None and baseline is not None and newest - baseline >= 2 * self._config.stripes
         return "stale" if moved_on and now - last > STALE_PARENT_S else None
 
-    def _upgrade(self, parent: Neighbour, stripe: int, neighbours: Sequence[Neighbour], now: float) -> str | None:
-        """ "upgrade" when a neighbour with a free slot is ``UPGRADE_HOPS`` nearer the root than a parent we have
-        kept ``UPGRADE_AFTER_S``: joiners take whatever slot is free, so without this trees only ever grow deeper
-        (4-12 hops at 40 viewers, each hop adding its queueing), and a slot freed near the root stays unused."""
+    def _upgrade(self, parent: Neighbour, stripe: int, neighbours: Sequence[Neighbour], now: float) -> Neighbour:
+        """Move to a neighbour with a free slot ``UPGRADE_HOPS`` nearer the root than a parent kept
+        ``UPGRADE_AFTER_S`` — joiners take whatever slot is free, so without this trees only ever grow deeper (4-12
+        hops at 40 viewers, each hop adding its queueing), and a slot freed near the root stays unused. Make before
+        break: the nearer one is asked first and the parent left only once it pushes to us; a refusal (a freed slot
+        near the root draws several neighbours at once, one wins) costs nothing. Returns the parent now."""
+        trial = self._trials.get(stripe)
+        if trial is not None:
+            nearer, since = trial
+            status, asked = nearer.status, nearer.asked_at.get(stripe)
+            answered = status is not None and asked is not None and status.subscribes_seen >= asked
+            if answered and status is not None and status.pushing_to_you >> stripe & 1:
+                del self._trials[stripe]
+                self._leave(parent, stripe, now, "upgrade")
+                self.parents[stripe] = nearer
+                nearer.subscribed_at[stripe] = now
+                return nearer
+            if answered or nearer.closed or now - since > UPGRADE_TRIAL_S or self._node_id in nearer.path(stripe):
+                self._end_trial(stripe, now, refused=True)
+            return parent
         if now - parent.subscribed_at.get(stripe, now) < UPGRADE_AFTER_S:
-            return None
+            return parent
         better = self._choose(stripe, neighbours, now)
         if better is None or better.hops(stripe) + UPGRADE_HOPS > parent.hops(stripe):
-            return None
-        return "upgrade"
+            return parent
+        better.my_stripes_mask |= 1 << stripe
+        self._send_subscribe(better)
+        better.asked_at[stripe] = better.subscribes_sent
+        self._trials[stripe] = (better, now)
+        return parent
+
+    def _end_trial(self, stripe: int, now: float, *, refused: bool) -> None:
+        """Give up the nearer parent tried for ``stripe`` (it refused, did not answer, or our parent failed)."""
+        trial = self._trials.pop(stripe, None)
+        if trial is None:
+            return
+        nearer = trial[0]
+        nearer.my_stripes_mask &= ~(1 << stripe)
+        nearer.asked_at.pop(stripe, None)
+        if refused:
+            self.counters.upgrades_refused += 1
+            self._refused[(nearer.node_id, stripe)] = now
+        if not nearer.closed:
+            self._send_subscribe(nearer)  # in case it took us after all: it stops pushing that stripe
 
     def _leave(self, parent: Neighbour, stripe: int, now: float, reason: str) -> None:
         counters = self.counters

@@ -148,9 +148,31 @@ def test_a_kept_parent_is_swapped_for_a_free_slot_two_hops_nearer_the_root_and_n
     assert all(parent is deep for parent in trees.parents)  # one hop is not worth a move
     shallow = _neighbour(b"shallow-", hops=1, path=(b"c" * 8,))
     trees.keep_parents([deep, one_nearer, shallow], UPGRADE_AFTER_S + 1.5, newest=None)
+    # Make before break: the nearer one is asked, and the deep parent kept until it answers that it pushes to us.
+    assert all(parent is deep for parent in trees.parents) and shallow.my_stripes_mask == (1 << K) - 1
+    assert deep.my_stripes_mask == (1 << K) - 1, "nothing was given up yet"
+    _accept_all(shallow)
+    trees.keep_parents([deep, one_nearer, shallow], UPGRADE_AFTER_S + 1.75, newest=None)
     assert trees.parents[0] is shallow and trees.hops[0] == 2
-    assert trees.counters.parents_upgraded >= 1
+    assert deep.my_stripes_mask == 0, "the deep parent is left once the nearer one pushes"
+    assert trees.counters.parents_upgraded == K
     assert trees.counters.parents_stale == 0 and trees.counters.parents_refused == 0
+
+
+def test_an_upgrade_the_nearer_parent_refuses_keeps_the_parent_we_had() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    deep = _neighbour(b"deep----", hops=5, path=(b"a" * 8,))
+    trees.keep_parents([deep], 0.0, newest=None)
+    _accept_all(deep)
+    shallow = _neighbour(b"shallow-", hops=1, path=(b"c" * 8,))
+    trees.keep_parents([deep, shallow], UPGRADE_AFTER_S + 1, newest=None)
+    assert shallow.status is not None
+    shallow.status = Status(shallow.status.hops, (0,) * K, 0, shallow.subscribes_sent, shallow.status.paths)  # full
+    trees.keep_parents([deep, shallow], UPGRADE_AFTER_S + 1.1, newest=None)
+    assert all(parent is deep for parent in trees.parents) and deep.my_stripes_mask == (1 << K) - 1
+    assert trees.hops == [6] * K and trees.counters.upgrades_refused == K
+    assert trees.counters.parents_refused == 0 and trees.counters.parents_upgraded == 0
+    assert shallow.my_stripes_mask == 0
 
 
 def test_a_new_parent_is_not_swapped_before_it_had_time_to_deliver() -> None:
