@@ -19,6 +19,7 @@ import resource
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -219,9 +220,25 @@ def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
 
 
 async def _broadcaster_stats(b: Broadcaster) -> None:
+    late_wakes: deque[tuple[float, float]] = deque(maxlen=32)  # (wall time, seconds late) of the worst wake-ups
+    probe = asyncio.create_task(_late_wakes(late_wakes))
+    try:
+        while True:
+            await asyncio.sleep(1.0)
+            _emit("stats", **_broadcaster_figures(b), loop_late_wakes=list(late_wakes))
+    finally:
+        probe.cancel()
+
+
+async def _late_wakes(found: deque[tuple[float, float]], every_s: float = 0.05, worth_s: float = 0.2) -> None:
+    """Note when the loop woke ``worth_s`` or more late from a short sleep: nothing on the origin moves meanwhile."""
+    loop = asyncio.get_running_loop()
     while True:
-        await asyncio.sleep(1.0)
-        _emit("stats", **_broadcaster_figures(b))
+        asked = loop.time()
+        await asyncio.sleep(every_s)
+        late = loop.time() - asked - every_s
+        if late >= worth_s:
+            found.append((round(time.time(), 2), round(late, 3)))
 
 
 async def watch(args: argparse.Namespace) -> None:

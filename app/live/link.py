@@ -97,9 +97,8 @@ class Uplink:
         The origin's HTTP answers yield to its stripe pushes, which feed whole subtrees. Past ``give_up_at`` (wall
         clock) it returns False without sending: the caller drops the answer.
         """
-        # One at a time (waiters woken together would each reserve a slot) — and the wait for the lane counts
-        # against the deadline too: a waiter stuck behind the lane never gave up, and every HTTP answer of the same
-        # block piled up behind it (bench: 120 requests for one block, none served, none given up).
+        # One at a time (waiters woken together would each reserve a slot), and the wait for the lane counts against
+        # the deadline too: an answer behind a slow one gives up at its own deadline, not once it holds the lane.
         try:
             async with asyncio.timeout(None if give_up_at is None else max(0.0, give_up_at - time.time())):
                 await self._second_lane.acquire()

@@ -20,7 +20,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.live import cut_through, wire
 from app.live.block_store import Admission, BlockStore
@@ -169,6 +169,17 @@ class LiveNode:
                 nb.discard_blocks()
             self._send_status(nb)
         self._tree_wake.set()
+
+    def set_upload_cap(self, upload_bps: float | None) -> None:
+        """A new upload cap (the Settings changed while watching), from now on: the uplink's rate and the push slots
+        offered. Children beyond the new slots keep their stripes; a slower uplink drops what comes too late, and
+        they re-parent as from any slow parent. None: no cap. Loop thread."""
+        if self.config.is_origin or upload_bps == self.config.upload_bps:
+            return
+        self.config = replace(self.config, upload_bps=upload_bps)
+        self.uplink.rate_bps = upload_bps
+        self._tree.reconfigure(self.config)
+        self._tree_wake.set()  # the next round tells the neighbours the slots
 
     # ---- the origin ------------------------------------------------------------------------------------------
 

@@ -111,7 +111,7 @@ class StripeTrees:
             if parent is not None:
                 reason = self._failure(parent, stripe, neighbours, now, newest)
                 if reason is None:
-                    parent = self._upgrade(parent, stripe, neighbours, now)
+                    parent = self._upgrade(parent, stripe, neighbours, now, newest)
                 else:
                     self._end_trial(stripe, now, refused=False)
                     self._leave(parent, stripe, now, reason)
@@ -165,7 +165,9 @@ class StripeTrees:
         moved_on = newest is not None and baseline is not None and newest - baseline >= 2 * self._config.stripes
         return "stale" if moved_on and now - last > STALE_PARENT_S else None
 
-    def _upgrade(self, parent: Neighbour, stripe: int, neighbours: Sequence[Neighbour], now: float) -> Neighbour:
+    def _upgrade(
+        self, parent: Neighbour, stripe: int, neighbours: Sequence[Neighbour], now: float, newest: int | None
+    ) -> Neighbour:
         """Move to a neighbour with a free slot ``UPGRADE_HOPS`` nearer the root than a parent kept
         ``UPGRADE_AFTER_S`` — joiners take whatever slot is free, so without this trees only ever grow deeper (4-12
         hops at 40 viewers, each hop adding its queueing), and a slot freed near the root stays unused. Make before
@@ -181,6 +183,9 @@ class StripeTrees:
                 self._leave(parent, stripe, now, "upgrade")
                 self.parents[stripe] = nearer
                 nearer.subscribed_at[stripe] = now
+                nearer.no_route_since.pop(stripe, None)
+                # From here it is judged like any parent: stale if the stream goes on without it.
+                nearer.last_seq[stripe] = max(nearer.last_seq.get(stripe, -1), newest if newest is not None else -1)
                 return nearer
             if answered or nearer.closed or now - since > UPGRADE_TRIAL_S or self._node_id in nearer.path(stripe):
                 self._end_trial(stripe, now, refused=True)
@@ -194,6 +199,7 @@ class StripeTrees:
         self._send_subscribe(better)
         better.asked_at[stripe] = better.subscribes_sent
         self._trials[stripe] = (better, now)
+        self.counters.subscriptions += 1
         return parent
 
     def _end_trial(self, stripe: int, now: float, *, refused: bool) -> None:
@@ -287,6 +293,10 @@ class StripeTrees:
             self.counters.no_route_s += elapsed
 
     # ---- the parent's side -----------------------------------------------------------------------------------
+
+    def reconfigure(self, config: NodeConfig) -> None:
+        """The node's settings changed (its upload cap): slots are counted from them from now on."""
+        self._config = config
 
     def slots(self, neighbours: Sequence[Neighbour]) -> list[int]:
         """How many more children this node takes, per stripe."""

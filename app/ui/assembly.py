@@ -220,8 +220,10 @@ def kept_live_root(parts: StoreParts) -> Path:
 
 def wire_live_sharing_to(host: LiveWatchHost, automation: TransferAutomation) -> None:
     """No uploads on a metered connection (the Settings' choice, ``TransferAutomation.uploads_allowed``) holds for
-    the Live tab's viewer too: it relays nothing while they are not allowed, and again when they are."""
+    the Live tab's viewer too: it relays nothing while they are not allowed, and again when they are; a new live
+    upload cap in the Settings holds at once."""
     automation.uploads_allowed_changed.connect(host.set_sharing)
+    automation.live_upload_changed.connect(host.set_upload_cap)  # a new cap holds in the running session too
     host.set_sharing(automation.uploads_allowed)
 
 

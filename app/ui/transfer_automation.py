@@ -68,6 +68,7 @@ class TransferAutomation(QObject):
 
     alternative_changed = Signal(bool)
     uploads_allowed_changed = Signal(bool)
+    live_upload_changed = Signal(object)  # the Settings' live upload cap, bits/s (None: no cap), when it changes
     message = Signal(str)  # a sentence for the user (blocklist loaded or refused)
     contribution_changed = Signal(str)  # "2.4 GB uploaded this week to 37 fans"
 
@@ -94,6 +95,7 @@ class TransferAutomation(QObject):
         self._network = network
         self._uploads_allowed = True
         self._blocklist_path: str | None = None
+        self._live_upload_bps = settings().live_upload_bps()
         self.switch = AltSpeedSwitch(self._on_alternative, clock)
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
@@ -146,6 +148,9 @@ class TransferAutomation(QObject):
         if settings.blocklist_path != self._blocklist_path:
             self._blocklist_path = settings.blocklist_path
             self._load_blocklist(settings.blocklist_path)
+        if settings.live_upload_bps() != self._live_upload_bps:
+            self._live_upload_bps = settings.live_upload_bps()
+            self.live_upload_changed.emit(self._live_upload_bps)
 
     # --- seeding contribution ------------------------------------------------------------------------
     def take_batch(self, snapshots: tuple[TorrentSnapshot, ...]) -> None:

@@ -106,3 +106,21 @@ def test_the_origin_cannot_be_switched_off() -> None:
     origin = LiveNode(NodeConfig(stream_id=signer.stream_id, host="127.0.0.2", is_origin=True), verifier)
     origin.set_sharing(False)
     assert origin.sharing
+
+
+def test_a_new_upload_cap_holds_at_once_for_the_uplink_and_the_slots_offered() -> None:
+    node, _signer = _node()
+    parent = _connect(node, b"parent--", hops=0)
+    cast(Any, node)._tree.keep_parents([parent], time.monotonic(), newest=None)  # a route on every stripe
+    child = _connect(node, b"child---")
+    neighbours = list(node.neighbours.values())
+    before = cast(Any, node)._tree.slots(neighbours)
+    node.set_upload_cap(1_000_000)  # the Settings changed while watching
+    after = cast(Any, node)._tree.slots(neighbours)
+    assert node.uplink.rate_bps == 1_000_000 and node.config.upload_bps == 1_000_000
+    # 70 % of the cap for pushes, a quarter of 1.5 Mbit/s a stripe: 5 slots at 3 Mbit/s, 1 at 1 Mbit/s.
+    assert max(before) == 3 and sum(1 for free in after if free) == K and max(after) == 1
+    cast(Any, node)._dispatch(child, Kind.SUBSCRIBE, wire.subscribe(ALL_STRIPES)[5:])
+    assert bin(child.subscribed_mask).count("1") == 1, "one stripe fits the new cap"
+    node.set_upload_cap(None)  # "No limit"
+    assert node.uplink.rate_bps is None and max(cast(Any, node)._tree.slots(neighbours)) == 3

@@ -138,11 +138,17 @@ def test_the_subscribe_frames_count_what_the_status_answers() -> None:
     assert parent.asked_at == {stripe: stripe + 1 for stripe in range(K)}
 
 
-def test_a_kept_parent_is_swapped_for_a_free_slot_two_hops_nearer_the_root_and_not_for_one() -> None:
+def _on_a_deep_parent() -> tuple[StripeTrees, Any]:
+    """A node whose every stripe comes from one parent 5 hops from the origin (it accepted them all)."""
     trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
     deep = _neighbour(b"deep----", hops=5, path=(b"a" * 8,))
     trees.keep_parents([deep], 0.0, newest=None)
     _accept_all(deep)
+    return trees, deep
+
+
+def test_a_kept_parent_is_swapped_for_a_free_slot_two_hops_nearer_the_root_and_not_for_one() -> None:
+    trees, deep = _on_a_deep_parent()
     one_nearer = _neighbour(b"near----", hops=4, path=(b"b" * 8,))
     trees.keep_parents([deep, one_nearer], UPGRADE_AFTER_S + 1, newest=None)
     assert all(parent is deep for parent in trees.parents)  # one hop is not worth a move
@@ -160,10 +166,7 @@ def test_a_kept_parent_is_swapped_for_a_free_slot_two_hops_nearer_the_root_and_n
 
 
 def test_an_upgrade_the_nearer_parent_refuses_keeps_the_parent_we_had() -> None:
-    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
-    deep = _neighbour(b"deep----", hops=5, path=(b"a" * 8,))
-    trees.keep_parents([deep], 0.0, newest=None)
-    _accept_all(deep)
+    trees, deep = _on_a_deep_parent()
     shallow = _neighbour(b"shallow-", hops=1, path=(b"c" * 8,))
     trees.keep_parents([deep, shallow], UPGRADE_AFTER_S + 1, newest=None)
     assert shallow.status is not None
@@ -176,10 +179,7 @@ def test_an_upgrade_the_nearer_parent_refuses_keeps_the_parent_we_had() -> None:
 
 
 def test_a_new_parent_is_not_swapped_before_it_had_time_to_deliver() -> None:
-    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
-    deep = _neighbour(b"deep----", hops=5, path=(b"a" * 8,))
-    trees.keep_parents([deep], 0.0, newest=None)
-    _accept_all(deep)
+    trees, deep = _on_a_deep_parent()
     shallow = _neighbour(b"shallow-", hops=1, path=(b"c" * 8,))
     trees.keep_parents([deep, shallow], UPGRADE_AFTER_S / 2, newest=None)
     assert all(parent is deep for parent in trees.parents)

@@ -2,7 +2,8 @@
 reaches a running watch session through the transfer automation, as ``app.ui.assembly`` wires it — the app's viewer
 stops relaying and the line under the picture says "Not sharing (metered connection)" while it keeps playing; when
 the connection is no longer metered it relays again, in the same session. With the Settings' "Don't upload on metered
-connections" off, a metered connection changes nothing. The Settings' live upload cap reaches the viewer's node.
+connections" off, a metered connection changes nothing. The Settings' live upload cap reaches the viewer's node, and
+a new cap saved while watching reaches it too, in the same session.
 
 Real parts: a broadcaster process (``app.live.headless broadcast``) on its own 127.x address, the app's viewer on
 its loop thread, the loopback stream server and VLC playing into a Qt window on Xvfb.
@@ -84,7 +85,12 @@ def test_a_metered_connection_stops_the_live_viewer_relaying_and_its_end_resumes
         tasks = ThreadPoolTaskRunner(parent=owner)
         engine = UploadSwitchOnly()
         automation = TransferAutomation(
-            engine, tasks, lambda: settings[0], None, network=network, parent=owner  # type: ignore[arg-type]
+            engine,
+            tasks,
+            lambda: settings[0],
+            None,
+            network=network,
+            parent=owner,  # type: ignore[arg-type]
         )
         view = LiveView()
         qtbot.addWidget(view)
@@ -119,6 +125,13 @@ def test_a_metered_connection_stops_the_live_viewer_relaying_and_its_end_resumes
         assert automation.uploads_allowed and host.sharing  # the fan lets it upload on metered connections
         qtbot.waitUntil(lambda: session.figures().played >= played + 8, timeout=15_000)
         assert node.sharing and view.sharing_label.text() == ""
+
+        settings[0] = settings[0].replace(live_upload_kbps=800)  # the fan lowers the cap while watching
+        automation.settings_changed(settings[0])  # as the Settings page's save does
+        qtbot.waitUntil(lambda: node.uplink.rate_bps == 800_000, timeout=5_000)
+        assert node.config.upload_bps == 800_000 and host.session is session  # same session: nobody rejoined
+        played = session.figures().played
+        qtbot.waitUntil(lambda: session.figures().played >= played + 4, timeout=15_000)  # it still plays
     finally:
         if host is not None:
             host.shutdown()

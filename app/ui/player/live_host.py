@@ -90,6 +90,7 @@ class LiveWatchHost(QObject):
             return
         self.session = session
         session.set_sharing(self.sharing)  # the connection may have changed while it joined
+        session.set_upload_cap(self._upload_bps())  # and the Settings
         self.view.show_title(f"{session.plan.title} — live")
         self._timer.start()
         if session.url is None:
@@ -109,6 +110,12 @@ class LiveWatchHost(QObject):
         if self.session is not None:
             self.session.set_sharing(allowed)  # never waits: handed to the viewer's loop
             self._show_figures()
+
+    def set_upload_cap(self, upload_bps: float | None) -> None:
+        """The Settings' live upload cap changed (``TransferAutomation.live_upload_changed``): the running session
+        relays at most that much from now on, without rejoining (the next Watch reads the Settings anyway)."""
+        if self.session is not None:
+            self.session.set_upload_cap(upload_bps)  # never waits: handed to the viewer's loop
 
     def _failed(self, error: BaseException) -> None:
         self.view.show_ended(f"The broadcast could not be joined: {user_message(error)}")

@@ -207,6 +207,19 @@ class LiveWatchSession:
         if self.viewer is not None:
             self.viewer.node.set_sharing(self._sharing)
 
+    def set_upload_cap(self, upload_bps: float | None) -> None:
+        """The Settings' live upload cap changed: it holds from now on, in this session (None: no cap). Any thread;
+        never waits."""
+        self._upload_bps = upload_bps
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing left to tell
+                loop.call_soon_threadsafe(self._apply_upload_cap)
+
+    def _apply_upload_cap(self) -> None:  # on the viewer's loop
+        if self.viewer is not None:
+            self.viewer.node.set_upload_cap(self._upload_bps)
+
     def _played(self, block: PlayedBlock) -> None:  # on the viewer's loop
         self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
         if self.recording is not None:
