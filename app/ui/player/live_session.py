@@ -196,12 +196,9 @@ class LiveWatchSession:
 
     def set_sharing(self, on: bool) -> None:
         """Pass the broadcast on to other viewers, or nothing at all (a metered connection), from now on, in this
-        session. Any thread; never waits: the change reaches the viewer on its loop (``call_soon_threadsafe``)."""
+        session. Any thread; never waits."""
         self._sharing = on
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing left to tell
-                loop.call_soon_threadsafe(self._apply_sharing)
+        self._on_viewer_loop(self._apply_sharing)
 
     def _apply_sharing(self) -> None:  # on the viewer's loop
         if self.viewer is not None:
@@ -211,14 +208,18 @@ class LiveWatchSession:
         """The Settings' live upload cap changed: it holds from now on, in this session (None: no cap). Any thread;
         never waits."""
         self._upload_bps = upload_bps
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing left to tell
-                loop.call_soon_threadsafe(self._apply_upload_cap)
+        self._on_viewer_loop(self._apply_upload_cap)
 
     def _apply_upload_cap(self) -> None:  # on the viewer's loop
         if self.viewer is not None:
             self.viewer.node.set_upload_cap(self._upload_bps)
+
+    def _on_viewer_loop(self, apply: Callable[[], None]) -> None:
+        """Hand ``apply`` to the viewer's loop (``call_soon_threadsafe``): a change reaches the node there."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing left to tell
+                loop.call_soon_threadsafe(apply)
 
     def _played(self, block: PlayedBlock) -> None:  # on the viewer's loop
         self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
