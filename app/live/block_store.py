@@ -13,7 +13,7 @@ import enum
 import time
 from dataclasses import dataclass
 
-from app.live.blocks import Block, BlockVerifier, parse_block, parse_header
+from app.live.blocks import HEADER_SIZE, SIGNATURE_SIZE, Block, BlockVerifier, parse_block, parse_header
 from app.live.errors import ForgedBlockError, MalformedBlockError
 
 
@@ -78,15 +78,16 @@ class BlockStore:
         """Why a block whose first ``part`` arrived cannot be new (before relaying any of it), or None.
 
         A held seq is DUPLICATE here: the rest of the bytes are not in yet, and the sender may honestly not know we
-        hold it. A header that contradicts the part's own seq or size is MALFORMED.
+        hold it. A header that contradicts the part's own seq, or a size (``total``: 0 while the block is being made)
+        too small for a block, is MALFORMED.
         """
         now = time.time() if now is None else now
         try:
-            stream_id, header_seq, capture_ms, size = parse_header(part)
+            stream_id, header_seq, capture_ms = parse_header(part)
         except MalformedBlockError:
             self.rejected.malformed += 1
             return Admission.MALFORMED
-        if header_seq != seq or size != total:
+        if header_seq != seq or (total and total < HEADER_SIZE + SIGNATURE_SIZE):
             self.rejected.malformed += 1
             return Admission.MALFORMED
         if seq in self._blocks and stream_id == self._verifier.stream_id:

@@ -2,19 +2,24 @@
 
 Wire form (big-endian), every field covered by the signature::
 
-    magic "BCLB" | version u8 | flags u8 | stream id 16 | seq u64 | capture ms u64 | payload length u32
-    | payload | signature 64
+    magic "BCLB" | version u8 | flags u8 | stream id 16 | seq u64 | capture ms u64 | payload | signature 64
+
+The header holds no length (the frame or the last part says where the block ends), so the broadcaster can send a
+block's first bytes while the encoder still makes the rest (``OpenBlock``): the swarm carries a block as it is
+filled, and only its last bytes and the signature travel after it is complete.
 
 ``flags`` bit 0: the payload starts at a keyframe (a viewer may start or resume there); bit 1: the payload is
 AES-256-CTR ciphertext under the stream key (paid streams). The signature covers the ciphertext, so a viewer
 without a ticket verifies and relays blocks it cannot read. Parsing is strict: wrong magic, version, length or
-a payload past ``MAX_PAYLOAD`` is refused before any signature work. Pure functions; safe from any thread.
+a payload past ``MAX_PAYLOAD`` is refused before any signature work. Pure functions and one builder object
+(``OpenBlock``: one thread); safe from any thread.
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -25,17 +30,17 @@ from app.bundle import ContentCipher, LiveSection, load_public_key
 from app.live.errors import ForgedBlockError, MalformedBlockError
 
 MAGIC = b"BCLB"
-VERSION = 1
+VERSION = 2  # 1 had a payload length in its header
 FLAG_KEYFRAME = 0x01
 FLAG_ENCRYPTED = 0x02
 _KNOWN_FLAGS = FLAG_KEYFRAME | FLAG_ENCRYPTED
-_HEADER = struct.Struct(">4sBB16sQQI")
+_HEADER = struct.Struct(">4sBB16sQQ")
 HEADER_SIZE = _HEADER.size
 SIGNATURE_SIZE = 64
 # 250 ms at 8 Mbit/s is 250 KB; a keyframe block of a sane stream stays far below this.
 MAX_PAYLOAD = 512 * 1024
 MAX_BLOCK_SIZE = HEADER_SIZE + MAX_PAYLOAD + SIGNATURE_SIZE
-_SIGNING_CONTEXT = b"bundlecast/live-block/v1\x00"
+_SIGNING_CONTEXT = b"bundlecast/live-block/v2\x00"
 _NONCE_CONTEXT = b"bundlecast/live-nonce/v1"
 
 
@@ -91,38 +96,77 @@ class StreamSigner:
         )
 
     def make_block(self, seq: int, capture_ms: int, payload: bytes, *, keyframe: bool) -> Block:
-        if len(payload) > MAX_PAYLOAD:
-            raise MalformedBlockError(f"a block payload is at most {MAX_PAYLOAD} bytes")
+        block = self.open_block(seq, capture_ms, keyframe=keyframe)
+        block.add(payload)
+        return block.close()
+
+    def open_block(self, seq: int, capture_ms: int, *, keyframe: bool) -> OpenBlock:
+        """A block whose payload is still being made: its bytes can travel before it is signed."""
         flags = FLAG_KEYFRAME if keyframe else 0
+        cipher = None
         if self._content_key is not None:
-            payload = _cipher(self._content_key, self.stream_id, seq).encrypt_at(0, payload)
+            cipher = _cipher(self._content_key, self.stream_id, seq)
             flags |= FLAG_ENCRYPTED
-        header = _HEADER.pack(MAGIC, VERSION, flags, self.stream_id, seq, capture_ms, len(payload))
-        signature = self._key.sign(_SIGNING_CONTEXT + header + payload)
-        return Block(self.stream_id, seq, capture_ms, flags, header + payload + signature)
+        header = _HEADER.pack(MAGIC, VERSION, flags, self.stream_id, seq, capture_ms)
+        return OpenBlock(Block(self.stream_id, seq, capture_ms, flags, header), cipher, self._sign)
+
+    def _sign(self, signed: bytes) -> bytes:
+        return self._key.sign(_SIGNING_CONTEXT + signed)
 
 
-def parse_header(data: bytes) -> tuple[bytes, int, int, int]:
-    """Stream id, seq, capture ms and the whole block's size from a block's first bytes (structure only)."""
+class OpenBlock:
+    """A block the broadcaster is still filling: its wire bytes so far (header first), signed when closed."""
+
+    def __init__(self, head: Block, cipher: ContentCipher | None, sign: Callable[[bytes], bytes]) -> None:
+        self._head = head  # the header fields, and the header as its wire bytes
+        self.seq = head.seq
+        self._cipher = cipher
+        self._sign = sign
+        self._wire = bytearray(head.wire)
+        self.plain_bytes = 0  # payload added so far
+
+    def add(self, plain: bytes) -> None:
+        """Append payload (encrypted here for a paid stream)."""
+        if self.plain_bytes + len(plain) > MAX_PAYLOAD:
+            raise MalformedBlockError(f"a block payload is at most {MAX_PAYLOAD} bytes")
+        data = plain if self._cipher is None else self._cipher.encrypt_at(self.plain_bytes, plain)
+        self._wire += data
+        self.plain_bytes += len(plain)
+
+    def wire_from(self, start: int) -> bytes:
+        """The wire bytes made so far, from ``start`` on (the header is at 0)."""
+        return bytes(self._wire[start:])
+
+    def size(self) -> int:
+        """Wire bytes made so far (no signature yet)."""
+        return len(self._wire)
+
+    def close(self) -> Block:
+        """The finished, signed block."""
+        signed = bytes(self._wire)
+        head = self._head
+        return Block(head.stream_id, head.seq, head.capture_ms, head.flags, signed + self._sign(signed))
+
+
+def parse_header(data: bytes) -> tuple[bytes, int, int]:
+    """Stream id, seq and capture ms from a block's first bytes (structure only)."""
     if len(data) < HEADER_SIZE:
         raise MalformedBlockError("a block's first part is shorter than its header")
-    magic, version, flags, stream_id, seq, capture_ms, length = _HEADER.unpack_from(data)
-    if magic != MAGIC or version != VERSION or flags & ~_KNOWN_FLAGS or length > MAX_PAYLOAD:
+    magic, version, flags, stream_id, seq, capture_ms = _HEADER.unpack_from(data)
+    if magic != MAGIC or version != VERSION or flags & ~_KNOWN_FLAGS:
         raise MalformedBlockError("not a live block header of a version this app knows")
-    return stream_id, seq, capture_ms, HEADER_SIZE + length + SIGNATURE_SIZE
+    return stream_id, seq, capture_ms
 
 
 def parse_block(data: bytes) -> Block:
     """The block in ``data`` — structure only; call ``BlockVerifier.verify`` before trusting it."""
     if len(data) < HEADER_SIZE + SIGNATURE_SIZE or len(data) > MAX_BLOCK_SIZE:
         raise MalformedBlockError(f"a block of {len(data)} bytes is out of bounds")
-    magic, version, flags, stream_id, seq, capture_ms, length = _HEADER.unpack_from(data)
+    magic, version, flags, stream_id, seq, capture_ms = _HEADER.unpack_from(data)
     if magic != MAGIC or version != VERSION:
         raise MalformedBlockError("not a live block of a version this app knows")
     if flags & ~_KNOWN_FLAGS:
         raise MalformedBlockError("a live block with unknown flags")
-    if length > MAX_PAYLOAD or HEADER_SIZE + length + SIGNATURE_SIZE != len(data):
-        raise MalformedBlockError("a live block whose length field does not match its size")
     return Block(stream_id, seq, capture_ms, flags, bytes(data))
 
 

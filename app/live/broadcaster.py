@@ -3,6 +3,9 @@
 ``Broadcaster.start`` opens the origin node (the live swarm's root, a few copies of each block per stripe) and the
 origin's HTTP server (the viewers' last resort), then runs ``LiveEncoder`` on a worker thread; each block it cuts
 is handed to the event loop, numbered, signed with the stream key (encrypted first for a paid stream) and pushed.
+A block's bytes leave as the encoder writes them, frame by frame (``LiveNode.publish_open``); once it is cut, its
+last bytes and the signature follow — the swarm relays a block while it is being made, and the whole block is in
+the origin's store for pulls and HTTP from then on.
 Sequence numbers start at a tenth-second count of the wall clock, so a broadcaster that restarts continues above
 every number it used before (it makes at most four blocks a second). Runs on one asyncio loop plus the encoder's
 thread.
@@ -16,12 +19,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from app.live.blocks import Block, BlockVerifier, StreamSigner
+from app.live.blocks import Block, BlockVerifier, OpenBlock, StreamSigner
 from app.live.encoder import EncoderSettings, FrameSource, LiveEncoder
 from app.live.link import LinkProfile
 from app.live.node import LiveNode, NodeConfig
 from app.live.origin_http import OriginHttpServer
-from app.live.ts_cutter import CutBlock
+from app.live.ts_cutter import BlockBytes, CutBlock
 
 
 class Broadcaster:
@@ -40,7 +43,8 @@ class Broadcaster:
         self.http = OriginHttpServer(
             self.node.store, config.stream_id.hex(), self.node.uplink, link=http_link, on_block_served=self._served
         )
-        self._encoder = LiveEncoder(settings, self._from_encoder)
+        self._encoder = LiveEncoder(settings, self._from_encoder, self._bytes_from_encoder)
+        self._open: tuple[int, OpenBlock] | None = None  # the block being made: its capture time and its bytes
         self._on_block = on_block
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -77,8 +81,40 @@ class Broadcaster:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._publish, cut)
 
+    def _bytes_from_encoder(self, fresh: BlockBytes) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._send_open, fresh)
+
+    def _send_open(self, fresh: BlockBytes) -> None:
+        """Bytes of the block being made: sign nothing yet, send them on (open parts)."""
+        if fresh.offset == 0:
+            self._abandon_open()
+            opened = self._signer.open_block(self._next_seq, fresh.capture_ms, keyframe=fresh.keyframe)
+            self._open = (fresh.capture_ms, opened)
+        if self._open is None or self._open[1].plain_bytes != fresh.offset:
+            return  # not the start of a block we are making: its bytes go with the whole block
+        block = self._open[1]
+        start = 0 if fresh.offset == 0 else block.size()  # the header goes with the first bytes
+        block.add(fresh.data)
+        self.node.publish_open(block.seq, start, block.wire_from(start))
+
+    def _abandon_open(self) -> None:
+        """Never reuse the number of a block whose bytes left but that was not closed (the encoder's contract says
+        it cannot happen): the swarm holds its start, and other bytes under that number would look forged."""
+        if self._open is not None:
+            self._open = None
+            self._next_seq += 1
+
     def _publish(self, cut: CutBlock) -> None:
-        block = self._signer.make_block(self._next_seq, cut.capture_ms, cut.data, keyframe=cut.keyframe)
+        if self._open is not None and self._open[0] == cut.capture_ms and self._open[1].plain_bytes <= len(cut.data):
+            opened = self._open[1]
+            self._open = None
+            opened.add(cut.data[opened.plain_bytes :])
+            block = opened.close()
+        else:
+            self._abandon_open()
+            block = self._signer.make_block(self._next_seq, cut.capture_ms, cut.data, keyframe=cut.keyframe)
         self._next_seq += 1
         self.blocks_published += 1
         self.bytes_published += len(block.wire)

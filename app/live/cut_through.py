@@ -10,7 +10,10 @@ discarded, and only the peer that sent the forged block's last part is dropped. 
 ``PartAssembler`` (one per connection) puts a sender's parts back together: they come in order on one TCP stream; a
 part that does not continue its block (the sender dropped one as late) ends that assembly silently. ``RelayBook``
 (one per node) remembers, per block being relayed, which connection it comes from and how far each child got, so
-the verified block's remaining bytes continue each child's assembly. Runs on the node's loop.
+the verified block's remaining bytes continue each child's assembly. The broadcaster's origin uses it too for the
+block it is still making: it sends *open* parts (the block's size not known yet, ``Part.total`` 0) as the encoder
+fills the block, and its last bytes and signature once it is signed; a relay passes open parts on like any other.
+Runs on the node's loop.
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ class PartAssembler:
     def take_if_complete(self, part: Part) -> bytes | None:
         """The whole block once ``part`` completed it (the assembly is then forgotten)."""
         held = self._blocks.get(part.seq)
-        if held is None or held[1] < part.total:
+        if held is None or not part.total or held[1] < part.total:  # an open part never completes a block
             return None
         del self._blocks[part.seq]
         return b"".join(held[0])

@@ -4,7 +4,9 @@ H.264 with ``tune=zerolatency`` (no frame delay), no B-frames, a keyframe at lea
 blocks, no scene-cut keyframes), VBV-capped at the target rate; AAC mono. The MPEG-TS muxer writes into memory with
 PAT and PMT before every frame and a small mux delay; ``TsCutter`` cuts the bytes into blocks at frame starts.
 ``run`` drives one source on the calling thread (the broadcaster gives it a thread of its own) and hands every block
-to ``on_block`` as soon as it is cut; ``stop`` may be called from any thread.
+to ``on_block`` as soon as it is cut — once its last frame is written — and, if asked, what the open block gained
+after each frame to ``on_bytes`` (the broadcaster sends those bytes before the block is whole); ``stop`` may be
+called from any thread.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Protocol
 import av
 
 from app.live.sources import SAMPLE_RATE, PictureFormat, RawFrame
-from app.live.ts_cutter import CutBlock, TsCutter
+from app.live.ts_cutter import BlockBytes, CutBlock, TsCutter
 
 VIDEO_PID = 0x100  # FFmpeg's first elementary stream PID (the video stream is added first)
 
@@ -60,9 +62,15 @@ class _MemorySink(io.RawIOBase):
 
 
 class LiveEncoder:
-    def __init__(self, settings: EncoderSettings, on_block: Callable[[CutBlock], None]) -> None:
+    def __init__(
+        self,
+        settings: EncoderSettings,
+        on_block: Callable[[CutBlock], None],
+        on_bytes: Callable[[BlockBytes], None] | None = None,
+    ) -> None:
         self._settings = settings
         self._on_block = on_block
+        self._on_bytes = on_bytes
         self._cutter = TsCutter(VIDEO_PID, frames_per_block=settings.frames_per_block)
         self._stopped = threading.Event()
         self.frames_encoded = 0
@@ -73,6 +81,12 @@ class LiveEncoder:
     def _take_bytes(self, data: bytes) -> None:
         for block in self._cutter.feed(data):
             self._on_block(block)
+
+    def _frame_written(self) -> None:
+        if self._on_bytes is not None and (fresh := self._cutter.take_new_bytes()) is not None:
+            self._on_bytes(fresh)
+        if (full := self._cutter.close_if_full()) is not None:
+            self._on_block(full)
 
     def run(self, source: FrameSource) -> None:
         """Encode ``source`` until it ends or ``stop`` is called; the last partial block is delivered too."""
@@ -119,6 +133,7 @@ class LiveEncoder:
                 self._cutter.frame_captured(raw.capture_ms)
                 for packet in video.encode(_picture(raw, fmt, index)):
                     container.mux(packet)
+                self._frame_written()
                 self.frames_encoded += 1
             for packet in video.encode(None):
                 container.mux(packet)

@@ -42,6 +42,7 @@ class _QueuedBlock:
     last: bool = True  # a whole block, or the part that completes one
     part: bool = False
     offset: int = 0  # of a part in its block: equal deadlines go part by part across children
+    rank: int = 0  # 0: the child relays this stripe (served first), 1: a leaf of it
 
 
 @dataclass(slots=True)
@@ -128,9 +129,16 @@ class Neighbour:
         self._queued_bytes += len(frame)
         self._wake.set()
 
-    def send_part(self, seq: int, deadline: float, frame: bytes, *, first: bool, last: bool, offset: int = 0) -> None:
+    def relays(self, stripe: int) -> bool:
+        """True when this peer told us it pushes ``stripe`` to children of its own."""
+        return self.status is not None and bool(self.status.relaying >> stripe & 1)
+
+    def send_part(
+        self, seq: int, deadline: float, frame: bytes, *, first: bool, last: bool, offset: int = 0, rank: int = 0
+    ) -> None:
         """One part of a pushed block. Once a part of ``seq`` was dropped its later parts are not sent (the other
-        side could not use them) — until the block is sent again from its first part."""
+        side could not use them) — until the block is sent again from its first part. ``rank`` 0 (a child that
+        relays the block's stripe) goes before rank 1 (a leaf) among parts of equal deadline."""
         if self.closed:
             return
         if first:
@@ -141,7 +149,7 @@ class Neighbour:
         while self._queued_bytes + len(frame) > MAX_QUEUED_BYTES and self._blocks:
             self._drop(self._blocks.popleft())
             self.counters.blocks_dropped_full += 1
-        item = _QueuedBlock(seq, deadline, frame, last, part=True, offset=offset)
+        item = _QueuedBlock(seq, deadline, frame, last, part=True, offset=offset, rank=rank)
         # Kept in (deadline, seq, offset) order: the head is this connection's most urgent part. Parts come nearly
         # in that order, so the place is found from the tail in a step or two.
         key = (deadline, seq, offset)
@@ -189,9 +197,13 @@ class Neighbour:
     def queued_bytes(self) -> int:
         return self._queued_bytes
 
-    def urgency(self) -> tuple[int, float, int] | None:
+    def urgency(self) -> tuple[int, float, int, int] | None:
         """How soon this connection's next item is due: pushes before pull answers, then the earliest deadline,
-        then the smallest offset (so one block's parts go to all children in turn); None when nothing waits."""
+        then children that relay the stripe before its leaves, then the smallest offset (so one block's parts go
+        to those children in turn); None when nothing waits.
+
+        Relays first: a block reaches a relay at the full upload rate instead of a share of it, and the relay's
+        own subtree waits less; a leaf gets its copy when it would have anyway, once all children's bytes left."""
         if self.closed:
             return None
         now = time.time()
@@ -199,9 +211,9 @@ class Neighbour:
             self._drop_stale_head(queue, now)
         if self._blocks:
             head = self._blocks[0]
-            return (0, head.deadline, head.offset)
+            return (0, head.deadline, head.rank, head.offset)
         if self._answers:
-            return (1, self._answers[0].deadline, 0)
+            return (1, self._answers[0].deadline, 0, 0)
         return None
 
     async def _send_loop(self) -> None:
@@ -328,7 +340,7 @@ class Neighbour:
 def most_urgent(neighbours: Iterable[Neighbour]) -> Neighbour | None:
     """The connection whose next item is due first (see ``Neighbour.urgency``), or None when nothing waits."""
     best: Neighbour | None = None
-    best_key: tuple[int, float, int] | None = None
+    best_key: tuple[int, float, int, int] | None = None
     for nb in neighbours:
         key = nb.urgency()
         if key is not None and (best_key is None or key < best_key):

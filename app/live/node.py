@@ -42,6 +42,7 @@ _MAX_BANNED = 4096  # addresses never dialled or accepted again (the oldest forg
 _MAX_BOOTSTRAP = 512
 _MAX_REDIAL_S = 30.0
 _HAVE_EVERY_S = 0.1  # a changed HAVE goes out at most this often (a block comes every 250 ms)
+_OWN_BLOCK = object()  # the "connection" the origin's own blocks come from (its encoder)
 ROUTES = ("push", "pull", "origin", "http")  # how a new block reached a node (origin: its node pushed it)
 
 
@@ -183,11 +184,18 @@ class LiveNode:
 
     # ---- the origin ------------------------------------------------------------------------------------------
 
+    def publish_open(self, seq: int, offset: int, data: bytes) -> None:
+        """Bytes of the origin's block still being made (``offset`` on, the header first): pushed to the stripe's
+        children at once as open parts, so the block travels while the encoder fills it."""
+        for start in range(0, len(data), cut_through.PART_SIZE):
+            self._relay_part(_OWN_BLOCK, wire.Part(seq, 0, offset + start, data[start : start + cut_through.PART_SIZE]))
+
     def publish(self, block: Block) -> None:
-        """The origin's own new block: keep it and push it to the stripe's children."""
+        """The origin's own new block, signed: keep it and push it (its bytes not sent open yet) to the stripe's
+        children."""
         self.store.put(block)
         self.last_new_block_at = time.monotonic()
-        self._forward(block, source=None)
+        self._forward(block, source=_OWN_BLOCK)
 
     # ---- connections -----------------------------------------------------------------------------------------
 
@@ -368,20 +376,28 @@ class LiveNode:
             # The completing part is not passed on here: _forward sends it once admit checked the signature.
             self._on_block_frame(nb, data, via="push")
             return
-        relay = self._relays.on_part(nb, part)
-        if relay is None or part.seq in self.store:
+        if part.seq not in self.store:
+            self._relay_part(nb, part)
+
+    def _relay_part(self, source: object, part: wire.Part) -> None:
+        """Pass ``part`` on at once to each subscribed child that got the block's bytes before it (a child that
+        subscribed after the block began gets the whole block once it is verified). ``source``: the connection it
+        came from, or the origin's own block being made (``_OWN_BLOCK``)."""
+        relay = self._relays.on_part(source, part)
+        if relay is None:
             return
         if part.offset == 0:
             relay.deadline = parse_header(part.data)[2] / 1000 + self.config.delay_s + CATCH_UP_S
-        bit = 1 << stripe_of(part.seq, self.config.stripes)
+        stripe = stripe_of(part.seq, self.config.stripes)
+        bit = 1 << stripe
         part_frame: bytes | None = None
         for child in self.neighbours.values():
-            # A child that subscribed after the block began gets the whole block once it is verified.
-            if child is nb or not child.subscribed_mask & bit or relay.sent.get(child.node_id, 0) != part.offset:
+            if child is source or not child.subscribed_mask & bit or relay.sent.get(child.node_id, 0) != part.offset:
                 continue
             part_frame = part_frame or wire.part(part.seq, part.total, part.offset, part.data)
+            rank = 0 if child.relays(stripe) else 1
             child.send_part(
-                part.seq, relay.deadline, part_frame, first=part.offset == 0, last=False, offset=part.offset
+                part.seq, relay.deadline, part_frame, first=part.offset == 0, last=False, offset=part.offset, rank=rank
             )
             relay.sent[child.node_id] = part.end
 
@@ -432,10 +448,11 @@ class LiveNode:
         came later than that: it waited for blocks its parents had thrown away, skipped, and stalled again."""
         return block.capture_ms / 1000 + self.config.delay_s + CATCH_UP_S
 
-    def _forward(self, block: Block, source: Neighbour | None) -> None:
+    def _forward(self, block: Block, source: object) -> None:
         """Push a new verified block to its stripe's children, in parts; a child that was relayed the block's first
         parts as they arrived gets the rest (with the completing part, withheld until now)."""
-        bit = 1 << stripe_of(block.seq, self.config.stripes)
+        stripe = stripe_of(block.seq, self.config.stripes)
+        bit = 1 << stripe
         relay = self._relays.finish(block.seq, source)
         deadline = self._deadline(block)
         frames: dict[int, bytes] = {}
@@ -445,21 +462,48 @@ class LiveNode:
             if nb is source or not nb.subscribed_mask & bit:
                 continue
             start = 0 if relay is None or nb.abandoned(block.seq) else relay.sent.get(nb.node_id, 0)
+            rank = 0 if nb.relays(stripe) else 1
             for offset, data in cut_through.split(block.wire, start):
                 if offset not in frames:
                     frames[offset] = wire.part(block.seq, len(block.wire), offset, data)
                 last = offset + len(data) == len(block.wire)
-                nb.send_part(block.seq, deadline, frames[offset], first=offset == 0, last=last, offset=offset)
+                nb.send_part(
+                    block.seq, deadline, frames[offset], first=offset == 0, last=last, offset=offset, rank=rank
+                )
 
     # ---- stripe trees (the logic: stripe_tree.StripeTrees) -----------------------------------------------------
 
     def _on_subscribe(self, nb: Neighbour, mask: int) -> None:
         neighbours = list(self.neighbours.values())
+        before = nb.subscribed_mask
         self._tree.grant(nb, mask, neighbours)
-        nb.send_control(self._tree.status_frame(nb, self._tree.slots(neighbours)))
+        self._send_status(nb, neighbours)
+        if self.config.is_origin:
+            self._catch_up(nb, nb.subscribed_mask & ~before)
 
-    def _send_status(self, nb: Neighbour) -> None:
-        nb.send_control(self._tree.status_frame(nb, self._tree.slots(list(self.neighbours.values()))))
+    def _catch_up(self, root: Neighbour, new_stripes: int) -> None:
+        """A new stripe root gets the stripe's block of the last second, made while the stripe had no root (its
+        old one left): nobody else holds that block, and every viewer of the stripe would ask the origin's HTTP
+        for it at once (one such block cost 39 viewers a skip). A root that had it drops the copy as a duplicate.
+        """
+        newest = self.store.newest
+        if not new_stripes or newest is None:
+            return
+        now_ms = time.time() * 1000
+        for seq in range(newest, newest - self.config.stripes, -1):
+            block = self.store.get(seq)
+            if block is None or not new_stripes >> stripe_of(seq, self.config.stripes) & 1:
+                continue
+            if now_ms - block.capture_ms < 1000 + self.config.block_ms:
+                for offset, data in cut_through.split(block.wire):
+                    last = offset + len(data) == len(block.wire)
+                    frame = wire.part(seq, len(block.wire), offset, data)
+                    root.send_part(seq, self._deadline(block), frame, first=offset == 0, last=last, offset=offset)
+
+    def _send_status(self, nb: Neighbour, neighbours: list[Neighbour] | None = None) -> None:
+        neighbours = list(self.neighbours.values()) if neighbours is None else neighbours
+        slots, relaying = self._tree.slots(neighbours), self._tree.relaying(neighbours)
+        nb.send_control(self._tree.status_frame(nb, slots, relaying))
 
     async def _tree_loop(self) -> None:
         rounds = 0
@@ -469,12 +513,12 @@ class LiveNode:
             now = time.monotonic()
             if not self.config.is_origin:
                 self._tree.keep_parents(neighbours, now, newest=self.store.newest)
-            slots = self._tree.slots(neighbours)
-            advertised = self._tree.advertised(slots)
-            if rounds % 4 == 0 or advertised != told:  # a changed route or slot count is told at once
+            slots, relaying = self._tree.slots(neighbours), self._tree.relaying(neighbours)
+            advertised = self._tree.advertised(slots, relaying)
+            if rounds % 4 == 0 or advertised != told:  # a changed route, slot count or relaying is told at once
                 told = advertised
                 for nb in neighbours:
-                    nb.send_control(self._tree.status_frame(nb, slots))
+                    nb.send_control(self._tree.status_frame(nb, slots, relaying))
             rounds += 1
             self._forget_stale_assemblies()
             self._tree_wake.clear()

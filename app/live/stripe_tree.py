@@ -329,11 +329,24 @@ class StripeTrees:
                 continue
             nb.subscribed_mask |= 1 << stripe
 
-    def status_frame(self, nb: Neighbour, slots: Sequence[int]) -> bytes:
+    @staticmethod
+    def relaying(neighbours: Sequence[Neighbour]) -> int:
+        """The stripes (bit mask) this node pushes to at least one child."""
+        mask = 0
+        for nb in neighbours:
+            mask |= nb.subscribed_mask
+        return mask
+
+    def status_frame(self, nb: Neighbour, slots: Sequence[int], relaying: int) -> bytes:
         return wire.status(
-            tuple(self.hops), tuple(slots), nb.subscribed_mask, nb.subscribes_received, tuple(self.paths)
+            tuple(self.hops),
+            tuple(slots),
+            nb.subscribed_mask,
+            nb.subscribes_received,
+            tuple(self.paths),
+            relaying=relaying,
         )
 
-    def advertised(self, slots: Sequence[int]) -> tuple[object, ...]:
+    def advertised(self, slots: Sequence[int], relaying: int) -> tuple[object, ...]:
         """What STATUS tells everyone (a change is told at once)."""
-        return (tuple(self.hops), tuple(self.paths), tuple(slots))
+        return (tuple(self.hops), tuple(self.paths), tuple(slots), relaying)

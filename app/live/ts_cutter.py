@@ -5,6 +5,10 @@ begins there can be demuxed on its own, and one that begins at a keyframe (rando
 decoded on its own: that is where a viewer starts or resumes. ``feed`` takes whatever bytes the muxer wrote and
 returns the blocks completed by them: a block closes at the next frame start that is a keyframe, or once it holds
 ``frames_per_block`` frames (the encoder makes the keyframe interval a multiple of it, so no block is a sliver).
+The encoder closes a full block as soon as its last frame is written (``close_if_full``) rather than at the next
+frame's start, a frame time sooner; what the muxer writes in between (sound) opens the next block. While a block is
+being filled, ``take_new_bytes`` hands out what it gained since the last call, so its bytes can travel before it
+closes (they are always the start of the block ``feed`` or ``close_if_full`` returns later).
 Each video frame's capture time is handed in (``frame_captured``) in mux order.
 Pure; used on the encoder's thread.
 """
@@ -28,6 +32,16 @@ class CutBlock:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class BlockBytes:
+    """Bytes the open block gained: its capture time and keyframe flag, where they go in it, and the bytes."""
+
+    capture_ms: int
+    keyframe: bool
+    offset: int
+    data: bytes
+
+
 class TsCutter:
     def __init__(self, video_pid: int, *, frames_per_block: int = 6) -> None:
         self._video_pid = video_pid
@@ -39,6 +53,7 @@ class TsCutter:
         self._block_keyframe = False
         self._headers = bytearray()  # PAT/PMT packets seen since the last video packet
         self._captures: deque[int] = deque()
+        self._handed_out = 0  # bytes of the open block already given by take_new_bytes
 
     def frame_captured(self, capture_ms: int) -> None:
         """The capture time of the next video frame the muxer will write."""
@@ -73,9 +88,7 @@ class TsCutter:
         keyframe = _random_access(packet)
         done: CutBlock | None = None
         if self._block_capture is not None and (keyframe or self._frames_in_block >= self._frames_per_block):
-            done = CutBlock(self._block_capture, self._block_keyframe, bytes(self._block))
-            self._block.clear()
-            self._block_capture = None
+            done = self._close()
         if self._block_capture is None:
             self._block_capture = capture
             self._block_keyframe = keyframe
@@ -83,6 +96,28 @@ class TsCutter:
         self._frames_in_block += 1
         self._flush_headers_into_block()
         self._block += packet
+        return done
+
+    def close_if_full(self) -> CutBlock | None:
+        """The open block, if it holds ``frames_per_block`` frames (call once a frame is written whole)."""
+        if self._block_capture is None or self._frames_in_block < self._frames_per_block:
+            return None
+        return self._close()
+
+    def take_new_bytes(self) -> BlockBytes | None:
+        """What the open block gained since the last call (None if no block is open or nothing came)."""
+        if self._block_capture is None or len(self._block) <= self._handed_out:
+            return None
+        offset = self._handed_out
+        self._handed_out = len(self._block)
+        return BlockBytes(self._block_capture, self._block_keyframe, offset, bytes(self._block[offset:]))
+
+    def _close(self) -> CutBlock:
+        assert self._block_capture is not None
+        done = CutBlock(self._block_capture, self._block_keyframe, bytes(self._block))
+        self._block.clear()
+        self._block_capture = None
+        self._handed_out = 0
         return done
 
     def _flush_headers_into_block(self) -> None:
@@ -95,10 +130,7 @@ class TsCutter:
         self._flush_headers_into_block()
         if self._block_capture is None or not self._block:
             return None
-        done = CutBlock(self._block_capture, self._block_keyframe, bytes(self._block))
-        self._block.clear()
-        self._block_capture = None
-        return done
+        return self._close()
 
 
 def _random_access(packet: bytes) -> bool:

@@ -1,13 +1,15 @@
 """The block protocol's frames: ``length u32 | type u8 | body``, big-endian, every size checked before reading.
 
-Messages: HELLO (stream id, node id, listening port, flags: the first frame each way), BLOCK (a signed block's
-wire bytes: a pull's answer), PART (seq, the block's size, an offset and bytes of it: pushes travel in parts, see
-``cut_through``), HAVE (the newest sequence number held and a 64-bit map of the ones before it), WANT (one sequence
-number), SUBSCRIBE (the stripes the sender wants pushed to it), STATUS (per stripe, the hops from the origin, the
-free push slots and the path — the node ids from the stripe's root down to the sender, so a peer never picks a
-parent below itself — plus which stripes the sender accepted to push to the receiver and how many SUBSCRIBEs from
-the receiver it had read: the answer to a subscription is recognised at once). A frame longer than a block
-plus its header, an unknown type or a body of the wrong length is a ``ProtocolError`` and ends the connection.
+Messages: HELLO (stream id, node id, listening port, flags: the first frame each way), BLOCK (a signed block's wire
+bytes: a pull's answer), PART (seq, the block's size — 0 while the broadcaster still makes the block —, an offset
+and bytes of it: pushes travel in parts, see ``cut_through``), HAVE (the newest sequence number held and a 64-bit
+map of the ones before it), WANT (one sequence number), SUBSCRIBE (the stripes the sender wants pushed to it),
+STATUS (per stripe, the hops from the origin, the free push slots and the path — the node ids from the stripe's root
+down to the sender, so a peer never picks a parent below itself — plus which stripes the sender accepted to push to
+the receiver and how many SUBSCRIBEs from the receiver it had read: the answer to a subscription is recognised at
+once — and the stripes the sender relays to children of its own, which its parent serves before its leaves). A frame
+longer than a block plus its header, an unknown type or a body of the wrong length is a ``ProtocolError`` and ends
+the connection.
 Pure parsing plus one async reader; runs on the node's loop.
 """
 
@@ -44,7 +46,8 @@ HELLO_ORIGIN = 0x01  # the sender is the broadcaster's origin node
 _HAVE = struct.Struct(">QQ")
 _WANT = struct.Struct(">Q")
 _SUBSCRIBE = struct.Struct(">I")
-_STATUS_HEAD = struct.Struct(">BII")  # stripes, the stripes pushed to the receiver, subscribes read from it
+# stripes, the stripes pushed to the receiver, subscribes read from it, the stripes the sender pushes to anyone
+_STATUS_HEAD = struct.Struct(">BIII")
 _LENGTH = struct.Struct(">I")
 _PART = struct.Struct(">QII")  # seq, the whole block's size, this part's offset in it
 
@@ -89,12 +92,13 @@ class Status:
     pushing_to_you: int  # the stripes (bit mask) it accepted to push to the receiver of this status
     subscribes_seen: int = 0  # SUBSCRIBE frames it had read from the receiver when it sent this
     paths: tuple[tuple[bytes, ...], ...] = ()  # per stripe: node ids from the root's first child down to the sender
+    relaying: int = 0  # the stripes (bit mask) the sender pushes to children of its own: its parent serves it first
 
 
 @dataclass(frozen=True, slots=True)
 class Part:
     seq: int
-    total: int  # the whole block's size
+    total: int  # the whole block's size; 0 while the broadcaster is still making the block (an open part)
     offset: int
     data: bytes
 
@@ -129,9 +133,11 @@ def status(
     pushing_to_you: int,
     subscribes_seen: int = 0,
     paths: tuple[tuple[bytes, ...], ...] = (),
+    *,
+    relaying: int = 0,
 ) -> bytes:
     clipped = (min(255, max(0, n)) for n in free)
-    body = bytearray(_STATUS_HEAD.pack(len(hops), pushing_to_you, subscribes_seen & 0xFFFFFFFF))
+    body = bytearray(_STATUS_HEAD.pack(len(hops), pushing_to_you, subscribes_seen & 0xFFFFFFFF, relaying))
     body += bytes([*hops, *clipped])
     for stripe in range(len(hops)):
         path = paths[stripe][-MAX_PATH:] if stripe < len(paths) else ()
@@ -186,7 +192,7 @@ def parse_status(body: bytes) -> Status:
     head = _STATUS_HEAD.size
     if len(body) < head or body[0] > MAX_STRIPES or len(body) < head + 3 * body[0]:
         raise ProtocolError("a malformed status")
-    n, pushing, seen = _STATUS_HEAD.unpack_from(body)
+    n, pushing, seen, relaying = _STATUS_HEAD.unpack_from(body)
     hops, free = tuple(body[head : head + n]), tuple(body[head + n : head + 2 * n])
     paths: list[tuple[bytes, ...]] = []
     at = head + 2 * n
@@ -199,7 +205,9 @@ def parse_status(body: bytes) -> Status:
         at = end
     if at != len(body):
         raise ProtocolError("a malformed status")
-    return Status(hops=hops, free=free, pushing_to_you=pushing, subscribes_seen=seen, paths=tuple(paths))
+    return Status(
+        hops=hops, free=free, pushing_to_you=pushing, subscribes_seen=seen, paths=tuple(paths), relaying=relaying
+    )
 
 
 def parse_part(body: bytes) -> Part:
@@ -207,6 +215,6 @@ def parse_part(body: bytes) -> Part:
         raise ProtocolError("a malformed part")
     seq, total, offset = _PART.unpack_from(body)
     data = body[_PART.size :]
-    if total > MAX_BLOCK_SIZE or offset + len(data) > total:
+    if total > MAX_BLOCK_SIZE or offset + len(data) > (total or MAX_BLOCK_SIZE):
         raise ProtocolError("a part outside its block")
     return Part(seq, total, offset, data)

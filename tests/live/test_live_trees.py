@@ -112,18 +112,18 @@ def test_the_stripe_trees_heal_when_parents_leave_and_every_viewer_keeps_playing
             process.stop()
 
 
-def test_a_status_carries_paths_and_the_subscription_it_answers() -> None:
+def test_a_status_carries_paths_the_subscription_it_answers_and_the_stripes_it_relays() -> None:
     from app.live import wire
     from app.live.errors import ProtocolError
 
     ids = (b"A" * 8, b"B" * 8)
-    frame = wire.status((2, 255), (1, 0), 0b01, 7, (ids, ()))
+    frame = wire.status((2, 255), (1, 0), 0b01, 7, (ids, ()), relaying=0b10)
     kind, body = frame[4], frame[5:]
     assert kind == wire.Kind.STATUS
     status = wire.parse_status(body)
     assert status.hops == (2, 255) and status.free == (1, 0)
     assert status.pushing_to_you == 1 and status.subscribes_seen == 7
-    assert status.paths == (ids, ())
+    assert status.paths == (ids, ()) and status.relaying == 0b10
     with pytest.raises(ProtocolError):
         wire.parse_status(body[:-1])  # a path cut short
     with pytest.raises(ProtocolError):

@@ -47,12 +47,16 @@ def test_a_signed_block_parses_and_verifies_and_any_changed_byte_fails() -> None
             verifier.parse_and_verify(bytes(altered))
 
 
-def test_parsing_refuses_bad_lengths_before_any_signature_work() -> None:
-    signer, _ = _stream()
+def test_parsing_refuses_malformed_blocks_and_a_cut_or_lengthened_one_fails_its_signature() -> None:
+    signer, verifier = _stream()
     wire = _block(signer, 1).wire
-    for bad in (wire[:-1], wire + b"x", b"XXXX" + wire[4:], b"", wire[:50]):
+    for bad in (b"XXXX" + wire[4:], b"", wire[:50], wire[:4] + b"\x01" + wire[5:], wire + bytes(MAX_PAYLOAD)):
         with pytest.raises(MalformedBlockError):
             parse_block(bad)
+    # The header holds no length (a block travels before its size is known): the signature covers where it ends.
+    for cut_or_lengthened in (wire[:-1], wire + b"x", wire[:-65] + wire[-64:]):
+        with pytest.raises(ForgedBlockError):
+            verifier.parse_and_verify(cut_or_lengthened)
     with pytest.raises(MalformedBlockError):
         signer.make_block(1, 0, bytes(MAX_PAYLOAD + 1), keyframe=False)
 

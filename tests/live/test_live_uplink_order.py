@@ -1,7 +1,8 @@
 """The order a relay's uplink serves its connections (pure logic: queues filled by hand, no sockets, no clock).
 
 What must hold: the earliest deadline goes first across all children; one block's parts go to every child in turn
-(not the whole block to one child first); pull answers wait behind every queued push; a late item is never sent.
+(not the whole block to one child first) — first to the children that relay the stripe on, then to its leaves;
+pull answers wait behind every queued push; a late item is never sent.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ def _neighbour(name: bytes, siblings: dict[bytes, Neighbour], uplink: Uplink) ->
     return nb
 
 
-def _push(nb: Neighbour, seq: int, deadline: float, parts: int) -> None:
+def _push(nb: Neighbour, seq: int, deadline: float, parts: int, *, rank: int = 0) -> None:
     for index in range(parts):
         frame = f"{seq}:{index}".encode()
-        nb.send_part(seq, deadline, frame, first=index == 0, last=index == parts - 1, offset=index * 8192)
+        last = index == parts - 1
+        nb.send_part(seq, deadline, frame, first=index == 0, last=last, offset=index * 8192, rank=rank)
 
 
 def _drain(siblings: dict[bytes, Neighbour]) -> list[str]:
@@ -53,6 +55,17 @@ def test_the_earliest_deadline_goes_first_and_one_blocks_parts_go_to_every_child
     _push(a, 5, now + 10, 2)
     _push(b, 5, now + 10, 2)
     assert _drain(siblings) == ["a 5:0", "b 5:0", "a 5:1", "b 5:1", "a 10:0", "a 10:1"]
+
+
+def test_a_child_that_relays_the_stripe_gets_a_blocks_parts_before_a_leaf_but_never_an_older_block_late() -> None:
+    siblings: dict[bytes, Neighbour] = {}
+    uplink = Uplink(3_000_000)
+    leaf, relay = _neighbour(b"leaf", siblings, uplink), _neighbour(b"relay", siblings, uplink)
+    now = time.time()
+    _push(leaf, 4, now + 9, 1, rank=1)  # an older block to the leaf: its deadline still comes first
+    _push(leaf, 5, now + 10, 2, rank=1)  # queued first
+    _push(relay, 5, now + 10, 2, rank=0)
+    assert _drain(siblings) == ["leaf 4:0", "relay 5:0", "relay 5:1", "leaf 5:0", "leaf 5:1"]
 
 
 def test_pull_answers_wait_behind_every_push_and_late_items_are_dropped_unsent() -> None:
