@@ -35,7 +35,7 @@ from app.store.creator import CreatorClient
 from app.store.models import Card
 from app.store.vault import LicenseVault
 from tests.live.store_live import go_live, secret_file
-from tests.live.swarm import wait_for
+from tests.live.swarm import LiveProcess, wait_for
 from tests.storefront.store_support import GOOD_CARD, StoreProcess, auth, serve_empty_store
 from tests.support.creator import MemoryKeys, new_account, signed_manifest
 from tests.support.net import loopback_address
@@ -61,6 +61,15 @@ def _fan(store: StoreProcess, engine: Engine, home: Path, service: str) -> tuple
     vault = LicenseVault(service=service)
     backend = StoreBackend(lambda: StoreAccount(StoreClient(store.url), vault, store_ref=store.url))
     return backend, BundleAdder(backend, engine, LibraryIndex(home / "library.json"), lambda: home / "dl")
+
+
+def _wait_for_recordings(processes: dict[str, LiveProcess]) -> None:
+    """Every process reported its recording closed; if not, say which did not and what it last wrote."""
+    try:
+        wait_for(lambda: all(p.of("recording") for p in processes.values()), 10, "the recordings to close")
+    except AssertionError as error:
+        silent = {name: p.stderr_tail()[-2000:] for name, p in processes.items() if not p.of("recording")}
+        raise AssertionError(f"{error}; no recording event from {sorted(silent)}; their stderr: {silent}") from error
 
 
 def _wait_checked(engine: Engine, torrent_id: str) -> None:
@@ -90,7 +99,7 @@ def test_a_broadcast_recording_is_released_viewers_hold_most_of_it_and_a_fresh_f
         wait_for(lambda: all(time.time() - v.of("play")[-1]["at"] > 2.5 for v in viewers), 20, "play to run out")
         for viewer in viewers:
             viewer.stop()
-        wait_for(lambda: all(p.of("recording") for p in (broadcaster, *viewers)), 10, "the recordings to close")
+        _wait_for_recordings({"broadcaster": broadcaster, "viewer 1": viewers[0], "viewer 2": viewers[1]})
         files = sorted((recorded / RECORDING_FOLDER).glob("*.ts"))
         assert len(files) >= 8, broadcaster.of("recording")
 
