@@ -17,7 +17,7 @@ from app.live.blocks import BlockVerifier, StreamSigner
 from app.live.node import LiveNode, NodeConfig
 from app.live.viewer import Viewer
 from app.live.wire import Part
-from tests.live.test_live_cut_through import _peer, _send_parts
+from tests.live.relay_rig import peer, send_parts
 from tests.support.net import loopback_address
 
 
@@ -41,14 +41,14 @@ def test_unfinished_blocks_of_a_sender_that_stopped_are_dropped_once_the_stream_
                 signer.make_block(seq, start_ms + 250 * seq, os.urandom(3 * cut_through.PART_SIZE), keyframe=False)
                 for seq in range(40)
             ]
-            _quitter_reader, quitter = await _peer(node, signer.stream_id)
+            _quitter_reader, quitter = await peer(node, signer.stream_id)
             for block in blocks[:12]:  # only each block's first part: the sender stops there
                 quitter.write(wire.part(block.seq, len(block.wire), 0, block.wire[: cut_through.PART_SIZE]))
             await quitter.drain()
             await _wait(lambda: _held(node) == 12, "the unfinished blocks to arrive")
-            _reader, feeder = await _peer(node, signer.stream_id)
+            _reader, feeder = await peer(node, signer.stream_id)
             for block in blocks[12:]:  # the stream goes on through another neighbour
-                await _send_parts(feeder, block.wire, block.seq)
+                await send_parts(feeder, block.wire, block.seq)
             await _wait(lambda: node.store.newest == 39, "the later blocks to be admitted")
             await _wait(lambda: _held(node) == 0, "the stale assemblies to be dropped")
         finally:
@@ -79,9 +79,9 @@ def test_a_viewer_that_stopped_holds_no_blocks_even_before_the_garbage_collector
             signer.make_block(seq, start_ms + 250 * seq, os.urandom(2 * cut_through.PART_SIZE), keyframe=seq % 4 == 0)
             for seq in range(8)
         ]
-        _reader, feeder = await _peer(viewer.node, signer.stream_id)
+        _reader, feeder = await peer(viewer.node, signer.stream_id)
         for block in blocks:
-            await _send_parts(feeder, block.wire, block.seq)
+            await send_parts(feeder, block.wire, block.seq)
         unfinished = signer.make_block(8, start_ms + 2000, os.urandom(3 * cut_through.PART_SIZE), keyframe=False)
         feeder.write(wire.part(8, len(unfinished.wire), 0, unfinished.wire[: cut_through.PART_SIZE]))
         await feeder.drain()

@@ -20,11 +20,11 @@ from app.live import cut_through, wire
 from app.live.blocks import Block, BlockVerifier, OpenBlock, StreamSigner
 from app.live.broadcaster import Broadcaster
 from app.live.encoder import EncoderSettings, LiveEncoder
-from app.live.node import LiveNode, NodeConfig
+from app.live.node import NodeConfig
 from app.live.sources import PictureFormat, TestPattern
 from app.live.ts_cutter import BlockBytes, CutBlock
 from app.live.wire import Kind
-from tests.live.test_live_cut_through import _peer, _received
+from tests.live.relay_rig import peer, received_from, relay_with_a_child
 from tests.live.test_live_restamp import FMT, _Frames
 from tests.support.net import loopback_address
 
@@ -53,58 +53,30 @@ def test_the_bytes_handed_out_early_are_the_start_of_each_block_cut_later() -> N
 
 def test_a_relay_passes_open_parts_on_at_once_and_completes_only_the_verified_block() -> None:
     async def scenario() -> None:
-        signer = StreamSigner.generate(os.urandom(16))
-        verifier = BlockVerifier(signer.stream_id, Ed25519PublicKey.from_public_bytes(signer.public_key_raw))
-        played: list[int] = []
-        config = NodeConfig(stream_id=signer.stream_id, host=loopback_address(), is_origin=True)
-        relay = LiveNode(config, verifier, on_block=lambda block, via: played.append(block.seq))
-        await relay.start()
-        try:
-            child_reader, child_writer = await _peer(relay, signer.stream_id)
-            child_writer.write(wire.subscribe(0xF))
-            await child_writer.drain()
-            await asyncio.sleep(0.2)  # the relay reads the subscription
-
+        async with relay_with_a_child() as rig:
+            signer, relay = rig.signer, rig.relay
             impostor = StreamSigner.generate(signer.stream_id)
             forged = impostor.open_block(2000, int(time.time() * 1000), keyframe=True)
-            forger_reader, forger_writer = await _peer(relay, signer.stream_id)
+            forger_reader, forger_writer = await peer(relay, signer.stream_id)
             sent_open = await _send_open(forger_writer, forged, 3)
             await _close(forger_writer, forged, len(sent_open))
-            got = await _received(child_reader, 2000, time.monotonic() + 2)
+            got = await received_from(rig.child, 2000, time.monotonic() + 2)
             assert got == sent_open, "the open parts went on, the completing part did not"
-            assert 2000 not in played and 2000 not in relay.store
+            assert 2000 not in rig.played and 2000 not in relay.store
             await asyncio.wait_for(forger_reader.read(), 5)  # the relay hangs up on the forger
             assert relay.counters.peers_dropped == 1
 
             genuine = signer.open_block(2001, int(time.time() * 1000), keyframe=True)
-            _reader, writer = await _peer(relay, signer.stream_id)
+            _reader, writer = await peer(relay, signer.stream_id)
             sent_open = await _send_open(writer, genuine, 3)
-            early = await _received(child_reader, 2001, time.monotonic() + 2)
+            early = await received_from(rig.child, 2001, time.monotonic() + 2)
             assert early == sent_open, "every open part reached the child before the block was closed"
             assert 2001 not in relay.store
             block = await _close(writer, genuine, len(sent_open))
-            rest = await _received_from(child_reader, 2001, len(early), time.monotonic() + 5)
-            assert early + rest == block.wire and played == [2001]
-        finally:
-            await relay.stop()
+            rest = await received_from(rig.child, 2001, time.monotonic() + 5, start=len(early))
+            assert early + rest == block.wire and rig.played == [2001]
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
-
-
-async def _received_from(reader: asyncio.StreamReader, seq: int, start: int, until: float) -> bytes:
-    """The bytes of ``seq`` from ``start`` on that the relay sent us, until the block is whole or ``until``."""
-    got = bytearray()
-    while time.monotonic() < until:
-        try:
-            kind, body = await asyncio.wait_for(wire.read_frame(reader), max(0.01, until - time.monotonic()))
-        except TimeoutError:
-            break
-        part = wire.parse_part(body) if kind is Kind.PART else None
-        if part is not None and part.seq == seq and part.offset == start + len(got):
-            got += part.data
-            if part.end == part.total:
-                break
-    return bytes(got)
 
 
 async def _send_open(writer: asyncio.StreamWriter, block: OpenBlock, frames: int) -> bytes:
@@ -133,7 +105,7 @@ def test_a_broadcaster_sends_each_block_s_first_bytes_before_the_block_is_whole(
         broadcaster = Broadcaster(signer, verifier, config, EncoderSettings(picture=fmt, video_kbps=300))
         await broadcaster.start(TestPattern(fmt))
         try:
-            reader, writer = await _peer(broadcaster.node, signer.stream_id)
+            reader, writer = await peer(broadcaster.node, signer.stream_id)
             writer.write(wire.subscribe(0xF))
             await writer.drain()
             parts: dict[int, list[tuple[float, wire.Part]]] = defaultdict(list)

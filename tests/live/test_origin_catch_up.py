@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from app.live import wire
 from app.live.blocks import BlockVerifier, StreamSigner
 from app.live.node import LiveNode, NodeConfig, stripe_of
-from tests.live.test_live_cut_through import _peer, _received
+from tests.live.relay_rig import peer, received_from
 from tests.support.net import loopback_address
 
 
@@ -31,13 +31,13 @@ def test_a_new_root_gets_the_block_its_stripe_missed_but_not_an_old_one() -> Non
             assert stripe_of(other.seq, 4) != stripe_of(missed.seq, 4)
             for block in (old, missed, other):
                 origin.publish(block)  # nobody subscribed: pushed to nobody
-            reader, writer = await _peer(origin, signer.stream_id)
+            reader, writer = await peer(origin, signer.stream_id)
             writer.write(wire.subscribe(1 << stripe_of(missed.seq, 4)))
             await writer.drain()
-            assert await _received(reader, missed.seq, time.monotonic() + 3) == missed.wire
+            assert await received_from(reader, missed.seq, time.monotonic() + 3) == missed.wire
             # Only the stripe asked for, and only what is still young enough to be played.
-            assert await _received(reader, other.seq, time.monotonic() + 0.5) == b""
-            assert await _received(reader, old.seq, time.monotonic() + 0.5) == b""
+            assert await received_from(reader, other.seq, time.monotonic() + 0.5) == b""
+            assert await received_from(reader, old.seq, time.monotonic() + 0.5) == b""
         finally:
             await origin.stop()
 
