@@ -1,14 +1,15 @@
-"""Cuts a growing MPEG-TS byte stream into blocks that each start at a video frame, with PAT and PMT in front.
+"""Cuts a growing MPEG-TS byte stream into blocks of whole video frames, with PAT and PMT before the first.
 
-The muxer writes PAT and PMT before every video frame (``mpegts_flags=pat_pmt_at_frames``), so a block that
-begins there can be demuxed on its own, and one that begins at a keyframe (random-access indicator set) can be
-decoded on its own: that is where a viewer starts or resumes. ``feed`` takes whatever bytes the muxer wrote and
-returns the blocks completed by them: a block closes at the next frame start that is a keyframe, or once it holds
-``frames_per_block`` frames (the encoder makes the keyframe interval a multiple of it, so no block is a sliver).
-The encoder closes a full block as soon as its last frame is written (``close_if_full``) rather than at the next
-frame's start, a frame time sooner; what the muxer writes in between (sound) opens the next block. While a block is
-being filled, ``take_new_bytes`` hands out what it gained since the last call, so its bytes can travel before it
-closes (they are always the start of the block ``feed`` or ``close_if_full`` returns later).
+The muxer writes PAT and PMT before every video frame (``mpegts_flags=pat_pmt_at_frames``), so a block can be
+demuxed on its own from there (a demuxer skips the few sound packets that may come before them), and one that begins
+at a keyframe (random-access indicator set) can be decoded on its own: that is where a viewer starts or resumes.
+``feed`` takes whatever bytes the muxer wrote and returns the blocks completed by them: a block closes at the next
+frame start that is a keyframe, or once it holds ``frames_per_block`` frames (the encoder makes the keyframe
+interval a multiple of it, so no block is a sliver). The encoder closes a full block as soon as its last frame is
+written (``close_if_full``) rather than at the next frame's start, a frame time sooner; what the muxer writes in
+between (sound) opens the next block. While a block is being filled, ``take_new_bytes`` hands out what it gained
+since the last call, so its bytes can travel before it closes (they are always the start of the block ``feed`` or
+``close_if_full`` returns later).
 Each video frame's capture time is handed in (``frame_captured``) in mux order.
 Pure; used on the encoder's thread.
 """
