@@ -119,11 +119,18 @@ class OpenBlock:
 
     def __init__(self, head: Block, cipher: ContentCipher | None, sign: Callable[[bytes], bytes]) -> None:
         self._head = head  # the header fields, and the header as its wire bytes
-        self.seq = head.seq
         self._cipher = cipher
         self._sign = sign
         self._wire = bytearray(head.wire)
         self.plain_bytes = 0  # payload added so far
+
+    @property
+    def seq(self) -> int:
+        return self._head.seq
+
+    @property
+    def capture_ms(self) -> int:
+        return self._head.capture_ms
 
     def add(self, plain: bytes) -> None:
         """Append payload (encrypted here for a paid stream)."""

@@ -44,7 +44,7 @@ class Broadcaster:
             self.node.store, config.stream_id.hex(), self.node.uplink, link=http_link, on_block_served=self._served
         )
         self._encoder = LiveEncoder(settings, self._from_encoder, self._bytes_from_encoder)
-        self._open: tuple[int, OpenBlock] | None = None  # the block being made: its capture time and its bytes
+        self._open: OpenBlock | None = None  # the block being made
         self._on_block = on_block
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -90,11 +90,10 @@ class Broadcaster:
         """Bytes of the block being made: sign nothing yet, send them on (open parts)."""
         if fresh.offset == 0:
             self._abandon_open()
-            opened = self._signer.open_block(self._next_seq, fresh.capture_ms, keyframe=fresh.keyframe)
-            self._open = (fresh.capture_ms, opened)
-        if self._open is None or self._open[1].plain_bytes != fresh.offset:
+            self._open = self._signer.open_block(self._next_seq, fresh.capture_ms, keyframe=fresh.keyframe)
+        block = self._open
+        if block is None or block.plain_bytes != fresh.offset:
             return  # not the start of a block we are making: its bytes go with the whole block
-        block = self._open[1]
         start = 0 if fresh.offset == 0 else block.size()  # the header goes with the first bytes
         block.add(fresh.data)
         self.node.publish_open(block.seq, start, block.wire_from(start))
@@ -107,8 +106,8 @@ class Broadcaster:
             self._next_seq += 1
 
     def _publish(self, cut: CutBlock) -> None:
-        if self._open is not None and self._open[0] == cut.capture_ms and self._open[1].plain_bytes <= len(cut.data):
-            opened = self._open[1]
+        opened = self._open
+        if opened is not None and opened.capture_ms == cut.capture_ms and opened.plain_bytes <= len(cut.data):
             self._open = None
             opened.add(cut.data[opened.plain_bytes :])
             block = opened.close()

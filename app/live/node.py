@@ -462,14 +462,19 @@ class LiveNode:
             if nb is source or not nb.subscribed_mask & bit:
                 continue
             start = 0 if relay is None or nb.abandoned(block.seq) else relay.sent.get(nb.node_id, 0)
-            rank = 0 if nb.relays(stripe) else 1
-            for offset, data in cut_through.split(block.wire, start):
-                if offset not in frames:
-                    frames[offset] = wire.part(block.seq, len(block.wire), offset, data)
-                last = offset + len(data) == len(block.wire)
-                nb.send_part(
-                    block.seq, deadline, frames[offset], first=offset == 0, last=last, offset=offset, rank=rank
-                )
+            self._push(nb, block, deadline, start, frames, rank=0 if nb.relays(stripe) else 1)
+
+    @staticmethod
+    def _push(
+        nb: Neighbour, block: Block, deadline: float, start: int, frames: dict[int, bytes], *, rank: int = 0
+    ) -> None:
+        """Queue ``block`` from byte ``start`` on to ``nb`` as parts (``frames``: the part frames already built for
+        other children, by offset)."""
+        for offset, data in cut_through.split(block.wire, start):
+            if offset not in frames:
+                frames[offset] = wire.part(block.seq, len(block.wire), offset, data)
+            last = offset + len(data) == len(block.wire)
+            nb.send_part(block.seq, deadline, frames[offset], first=offset == 0, last=last, offset=offset, rank=rank)
 
     # ---- stripe trees (the logic: stripe_tree.StripeTrees) -----------------------------------------------------
 
@@ -495,10 +500,7 @@ class LiveNode:
             if block is None or not new_stripes >> stripe_of(seq, self.config.stripes) & 1:
                 continue
             if now_ms - block.capture_ms < 1000 + self.config.block_ms:
-                for offset, data in cut_through.split(block.wire):
-                    last = offset + len(data) == len(block.wire)
-                    frame = wire.part(seq, len(block.wire), offset, data)
-                    root.send_part(seq, self._deadline(block), frame, first=offset == 0, last=last, offset=offset)
+                self._push(root, block, self._deadline(block), 0, {})
 
     def _send_status(self, nb: Neighbour, neighbours: list[Neighbour] | None = None) -> None:
         neighbours = list(self.neighbours.values()) if neighbours is None else neighbours
