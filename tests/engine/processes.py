@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +28,23 @@ def _kill_leftovers() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def native_stacks(pid: int) -> str:
+    """Every thread's native stack from gdb when the machine has it (a diagnostic only), else each thread's name
+    and the kernel function it waits in."""
+    if shutil.which("gdb"):
+        result = subprocess.run(
+            ["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 25"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        return result.stdout[-8000:]
+    lines = []
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        name = (task / "comm").read_text().strip()
+        waiting = (task / "wchan").read_text().strip() if (task / "wchan").exists() else "?"
+        lines.append(f"{task.name} {name}: {waiting}")
+    return "\n".join(lines)
 
 
 class HeadlessEngine:
@@ -135,17 +153,36 @@ class HeadlessEngine:
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM, wait for a clean exit; returns the exit code. A child that does not exit in time is asked for
         its threads' stacks (SIGUSR1, see app/headless.py), killed, and the failure shows those stacks."""
+        return self.interrupt(signal.SIGTERM, timeout)
+
+    def interrupt(self, signum: int = signal.SIGINT, timeout: float = 30) -> int:
+        """Send ``signum`` and wait for the exit; a child still running after ``timeout`` fails the test with its
+        threads' stacks and its last lines."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signum)
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             stacks = self._stacks_of_a_stuck_child()
             self.process.kill()
             self.process.wait()
-            raise AssertionError(f"engine did not exit within {timeout} s of SIGTERM; its threads:\n{stacks}") from None
+            self._reader.join(5)
+            last = "\n".join(self._drain()[-10:])
+            raise AssertionError(
+                f"engine did not exit within {timeout} s of signal {signum}; last lines:\n{last}\nits threads:\n{stacks}"
+            ) from None
         finally:
             _LIVE.discard(self.process)
+
+    def _drain(self) -> list[str]:
+        """Every stdout line read so far, the unread ones appended to ``lines``."""
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                return self.lines
+            if line is not None:
+                self.lines.append(line)
 
     def _stacks_of_a_stuck_child(self) -> str:
         before = len(self._stderr)
@@ -154,7 +191,12 @@ class HeadlessEngine:
         while time.monotonic() < deadline and not any("File " in line for line in self._stderr[before:]):
             time.sleep(0.1)  # the stderr reader thread collects the dump
         time.sleep(0.5)  # the rest of the dump follows its first lines
-        return "".join(self._stderr[before:])[-6000:]
+        dump = "".join(self._stderr[before:])[-6000:]
+        if "File " in dump:
+            return dump
+        return "no Python stacks (the main thread is inside native code); native stacks:\n" + native_stacks(
+            self.process.pid
+        )
 
     def kill(self) -> None:
         """SIGKILL: no chance to save anything."""

@@ -25,8 +25,7 @@ def test_sigint_saves_everything_and_exits_cleanly(tmp_path: Path) -> None:
     )
     assert engine.saw(f"added {tid}") and engine.saw("added " + "12" * 20)
     engine.wait_for(f"torrent {tid} state=seeding", 30)
-    engine.process.send_signal(signal.SIGINT)
-    assert engine.process.wait(30) == 0
+    assert engine.interrupt(signal.SIGINT, 30) == 0
     engine.wait_for("saved", 5)
     resume = sorted(p.name for p in (engine.state_dir / "resume").iterdir())
     assert resume == sorted([f"{tid}.resume", "12" * 20 + ".resume"])

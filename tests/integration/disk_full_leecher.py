@@ -41,7 +41,7 @@ def main() -> int:
 
         full = wait(lambda s: s.state is TorrentState.ERROR)
         time.sleep(1.0)  # the writes queued before the disk filled fail too: they must not add sentences
-        print(json.dumps({"state": full.state.name, "error": full.error, "progress": full.progress,
+        print(json.dumps({"state": full.state.name, "error": full.error,
                           "errors": errors}), flush=True)
         filler.unlink()  # the fan frees some space …
         engine.resume(tid)  # … and resumes, as the sentence says

@@ -55,6 +55,7 @@ def test_a_full_disk_says_so_once_and_resume_finishes_after_space_is_freed(tmp_p
     assert full["state"] == "ERROR"
     assert full["error"].startswith("The disk is full. Free some space, then resume the torrent.")
     assert len(full["errors"]) == 1 and full["errors"][0] == full["error"]
-    assert full["progress"] < 1  # stopped before the end (how far it got depends on the machine's pace)
+    # No claim on full["progress"]: libtorrent hashes a piece from its write buffer, so when the writes fail late
+    # the error can come with progress 1.0 (seen 1 in 8 runs under load), and with 0.0 when the first write fails.
     assert after["state"] == "SEEDING" and after["error"] is None
     assert after["sha256"] == hashlib.sha256(payload["big.bin"]).hexdigest()
