@@ -169,7 +169,8 @@ class HeadlessEngine:
             self._reader.join(5)
             last = "\n".join(self._drain()[-10:])
             raise AssertionError(
-                f"engine did not exit within {timeout} s of signal {signum}; last lines:\n{last}\nits threads:\n{stacks}"
+                f"engine did not exit within {timeout} s of signal {signum}; last lines:\n{last}\n"
+                f"its threads:\n{stacks}"
             ) from None
         finally:
             _LIVE.discard(self.process)
