@@ -29,6 +29,7 @@ Run: .venv/bin/python bench/live.py [--viewers 40] [--kbps 1500] [--minutes 1] [
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -127,31 +128,54 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bundle = make_live_bundle(tmp, loopback_address())
     video_kbps = int(args.kbps * 0.93)  # the rest: AAC, TS and block overhead
     link_low, link_high, loss = (float(x) for x in args.link.split(","))
-    tracker = None
-    if not args.no_tracker:
-        tracker = TrackerProcess(bundle.stream_id, "127.0.0.1", free_port("127.0.0.1"), tmp / "tracker.log")
-        tracker.wait_ready()
-        args.tracker_options = ["--tracker", tracker.url, "--announce-interval", str(ANNOUNCE_EVERY_S)]
-    else:
-        args.tracker_options = []
-    broadcaster = start_broadcaster(
-        bundle,
-        "--kbps",
-        str(video_kbps),
-        "--upload-kbps",
-        str(args.kbps * args.origin_factor),
-        "--delay",
-        str(args.delay),
-        "--link",
-        args.link,
-        "--copies",
-        str(args.copies),
-        *args.tracker_options,
-    )
-    broadcaster.ready()
-    vlc_host = loopback_address()
-    vlc_address = (vlc_host, free_port(vlc_host))
-    audience = Audience(bundle, args, vlc_address)
+    # Every process this run starts is stopped on the way out, also when the run fails half-way (a crashed run
+    # once left its broadcaster loading the machine for 50 minutes under the runs that followed).
+    with contextlib.ExitStack() as cleanup:
+        if not args.no_tracker:
+            tracker = TrackerProcess(bundle.stream_id, "127.0.0.1", free_port("127.0.0.1"), tmp / "tracker.log")
+            cleanup.callback(tracker.stop)
+            tracker.wait_ready()
+            args.tracker_options = ["--tracker", tracker.url, "--announce-interval", str(ANNOUNCE_EVERY_S)]
+        else:
+            args.tracker_options = []
+        broadcaster = start_broadcaster(
+            bundle,
+            "--kbps",
+            str(video_kbps),
+            "--upload-kbps",
+            str(args.kbps * args.origin_factor),
+            "--delay",
+            str(args.delay),
+            "--link",
+            args.link,
+            "--copies",
+            str(args.copies),
+            *args.tracker_options,
+        )
+        cleanup.callback(broadcaster.stop)
+        broadcaster.ready()
+        vlc_host = loopback_address()
+        vlc_address = (vlc_host, free_port(vlc_host))
+        audience = Audience(bundle, args, vlc_address)
+        cleanup.callback(audience.stop)
+        measured = _measure(args, bundle, audience, vlc_address, (link_low, link_high, loss), cleanup)
+    if broadcaster.stderr_tail().strip():
+        print("broadcaster's stderr (last lines):\n" + broadcaster.stderr_tail(), file=sys.stderr)
+    vlc_figures, vlc_stats, end, machine, window = measured
+    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end) | machine.figures() | {"window": window}
+
+
+def _measure(
+    args: argparse.Namespace,
+    bundle: Any,
+    audience: Audience,
+    vlc_address: Address,
+    link: tuple[float, float, float],
+    cleanup: contextlib.ExitStack,
+) -> tuple[Any, dict[str, Any] | None, float, _CpuWindow, WindowFigures]:
+    """Join the viewers and the VLC viewer, churn through the measured window, and take every figure."""
+    link_low, link_high, loss = link
+    vlc_host = vlc_address[0]
     addresses = [(h, free_port(h)) for h in (loopback_address() for _ in range(args.viewers - 1))]
     for address in addresses:
         audience.live[address] = None  # type: ignore[assignment]  # reserved, so early joiners list later ones
@@ -165,7 +189,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         upload_bps=args.viewer_upload_kbps * 1000,
         stream_bps=args.kbps * 1000,
         link=lambda: LinkProfile(delay_s=rng.uniform(link_low, link_high) / 1000, loss=loss),
-        tracker_url=tracker.url if tracker is not None else None,
+        tracker_url=args.tracker_options[1] if args.tracker_options else None,
     )
     for index, address in enumerate(addresses):
         audience.join(address, audience.hosts[index % len(audience.hosts)])
@@ -173,6 +197,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     vlc.peers = audience.peers_for(vlc_address)
     vlc_joined = time.time()
     vlc.start()
+    cleanup.callback(vlc.stop)
     for host in audience.hosts:
         host.wait_ready([name_of(a) for a, h in audience.live.items() if h is host], 120)
     measure_from = time.time() + args.warmup
@@ -208,14 +233,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "from_origin": vlc_viewer.node.counters.block_bytes_from_origin,
             "delay_s": vlc_viewer.delay_behind_source_s() or float("nan"),
         }
-    vlc.stop()
-    audience.stop()
-    broadcaster.stop()
-    if broadcaster.stderr_tail().strip():
-        print("broadcaster's stderr (last lines):\n" + broadcaster.stderr_tail(), file=sys.stderr)
-    if tracker is not None:
-        tracker.stop()
-    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end) | machine.figures() | {"window": window}
+    return vlc_figures, vlc_stats, end, machine, window
 
 
 class _CpuWindow:
@@ -318,11 +336,13 @@ def _figures(
     cpu_window = 0.0
     finals: list[dict[str, Any]] = []  # each viewer's last figures, for the join and lag table
     neighbours: list[int] = []  # each viewer's connections at the end of the window
+    with_origin = 0  # viewers connected to the origin at the end of the window (only they can take a root slot)
     fanouts: list[int] = []  # children of each (viewer, stripe) that has any, at the end: the trees' branching
     for host in audience.hosts:
         final, marked = host.final_stats or host.stats, host.marked_stats or {}
         present = (host.snapshot_stats or final).get("viewers", {}).values()
         neighbours += [v["neighbours"] for v in present]
+        with_origin += sum(bool(v.get("origin_neighbour")) for v in present)
         fanouts += [c for v in present for c in v.get("children_by_stripe", []) if c]
         for delay_bin, count in final.get("delays", {}).items():
             delays[int(delay_bin)] = delays.get(int(delay_bin), 0) + count
@@ -417,6 +437,8 @@ def _figures(
         "blocks_refused": refused,
         "neighbours_min": min(neighbours, default=0),
         "neighbours_p50": _percentile([float(n) for n in neighbours], 0.5),
+        "with_origin": with_origin,
+        "root_gaps": {k: origin_final.get(k) for k in ("root_gaps", "root_gap_max_s", "root_free_s")},
         "fanout_mean": sum(fanouts) / max(1, len(fanouts)),
         "relaying_stripes_per_viewer": len(fanouts) / max(1, len(neighbours)),
         "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},
