@@ -214,6 +214,7 @@ def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
         "block_bytes_sent": (block_bytes := counters.closed_block_bytes_sent + sum(c.block_bytes_sent for c in open_)),
         "control_bytes_sent": counters.closed_bytes_sent + sum(c.bytes_sent for c in open_) - block_bytes,
         "neighbours": len(b.node.neighbours),
+        **b.node.root_figures(),
         "encoder_error": repr(b.encoder_error) if b.encoder_error else None,
         **_process_figures(),
     }
@@ -304,6 +305,7 @@ def viewer_figures(viewer: Viewer, *, process: bool = True) -> dict[str, Any]:
         "out_of_window": rejected.out_of_window,
         "peers_dropped": node.counters.peers_dropped,
         "neighbours": len(node.neighbours),
+        "origin_neighbour": any(nb.is_origin for nb in node.neighbours.values()),
         "joined_at": viewer.joined_at,
         "now": time.time(),
         "http_fetches": viewer.repair.http_fetches,

@@ -101,6 +101,7 @@ class LiveNode:
         self._banned_hosts: dict[str, None] = {}  # oldest first, at most _MAX_BANNED
         self._bootstrap: dict[tuple[str, int], None] = {}  # at most _MAX_BOOTSTRAP, oldest first
         self._dialling: set[tuple[str, int]] = set()
+        self._origin_address: tuple[str, int] | None = None  # where we reached the origin (it said so in its hello)
         self._redial_at: dict[tuple[str, int], float] = {}  # bootstrap address -> not dialled again before
         self._redial_wait: dict[tuple[str, int], float] = {}
         self._server: asyncio.Server | None = None
@@ -280,6 +281,8 @@ class LiveNode:
             siblings=self.neighbours,
         )
         self.neighbours[hello.node_id] = nb
+        if hello.is_origin and outbound:
+            self._origin_address = address
         self._redial_wait.pop(address, None)
         self._redial_at.pop(address, None)
         nb.start()
@@ -297,8 +300,12 @@ class LiveNode:
             wanted = [a for a in wanted if a[0] not in self._banned_hosts and self._redial_at.get(a, 0.0) <= now]
             self._rng.shuffle(wanted)
             room = self.config.max_neighbours - len(self.neighbours)
-            # The origin is always worth a connection: it tells the stream's head and feeds stripe roots.
-            for address in wanted[: max(0, room)]:
+            # The origin is always worth a connection, however many neighbours we have: only its neighbours can take
+            # a stripe's root slot when the root leaves, and a stripe without a root has no route at all.
+            dial = wanted[: max(0, room)]
+            if self._origin_address in wanted and self._origin_address not in dial:
+                dial.append(self._origin_address)
+            for address in dial:
                 self._tasks.append(asyncio.create_task(self._dial(address)))
             self._tasks = [t for t in self._tasks if not t.done()]
             await asyncio.sleep(1.0)
@@ -516,6 +523,8 @@ class LiveNode:
             if not self.config.is_origin:
                 self._tree.keep_parents(neighbours, now, newest=self.store.newest)
             slots, relaying = self._tree.slots(neighbours), self._tree.relaying(neighbours)
+            if self.config.is_origin:
+                self._tree.root_gaps.update(slots, now)
             advertised = self._tree.advertised(slots, relaying)
             if rounds % 4 == 0 or advertised != told:  # a changed route, slot count or relaying is told at once
                 told = advertised
@@ -549,6 +558,10 @@ class LiveNode:
 
     def tree_figures(self) -> dict[str, object]:
         return self._tree.counters.figures()
+
+    def root_figures(self) -> dict[str, object]:
+        """The origin's: how often and how long a stripe's root slot stayed free (``RootGaps``)."""
+        return self._tree.root_gaps.figures(time.monotonic())
 
     # ---- advertisements --------------------------------------------------------------------------------------
 

@@ -82,6 +82,38 @@ class TreeCounters:
         }
 
 
+@dataclass(slots=True)
+class RootGaps:
+    """The origin's side of the trees: how long each stripe's root slot stayed free after its first root — a
+    stripe whose root left has no route at all until a viewer takes the slot again."""
+
+    free_since: list[float | None]
+    ever_rooted: list[bool]
+    gaps_s: list[float] = field(default_factory=list)  # the newest ended gaps
+    ended_s: float = 0.0  # all ended gaps together
+
+    def update(self, slots: Sequence[int], now: float) -> None:
+        for stripe, free in enumerate(slots):
+            since = self.free_since[stripe]
+            if free <= 0:
+                self.ever_rooted[stripe] = True
+                if since is not None:
+                    self.gaps_s.append(now - since)
+                    del self.gaps_s[:-_REJOIN_SAMPLES]
+                    self.ended_s += now - since
+                    self.free_since[stripe] = None
+            elif self.ever_rooted[stripe] and since is None:
+                self.free_since[stripe] = now
+
+    def figures(self, now: float) -> dict[str, object]:
+        ongoing = [now - since for since in self.free_since if since is not None]
+        return {
+            "root_gaps": len(self.gaps_s),
+            "root_gap_max_s": round(max([*self.gaps_s, *ongoing], default=0.0), 2),
+            "root_free_s": round(self.ended_s + sum(ongoing), 2),
+        }
+
+
 class StripeTrees:
     def __init__(self, config: NodeConfig, node_id: bytes, rng: Random, now: float) -> None:
         k = config.stripes
@@ -97,6 +129,7 @@ class StripeTrees:
         self._ever_routed = [config.is_origin] * k
         self._last_round = now
         self.counters = TreeCounters()
+        self.root_gaps = RootGaps([None] * k, [False] * k)  # the origin's figures
         self.accepting = True  # False: the node does not share (metered): no slots, every subscription refused
 
     # ---- the child's side ------------------------------------------------------------------------------------

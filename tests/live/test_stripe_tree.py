@@ -13,7 +13,7 @@ from typing import Any
 from app.live import wire
 from app.live.neighbour import Neighbour
 from app.live.node import NodeConfig
-from app.live.stripe_tree import ORPHAN_GRACE_S, STALE_PARENT_S, UPGRADE_AFTER_S, StripeTrees
+from app.live.stripe_tree import ORPHAN_GRACE_S, STALE_PARENT_S, UPGRADE_AFTER_S, RootGaps, StripeTrees
 from app.live.wire import NO_ROUTE, Status
 
 K = 4
@@ -183,3 +183,14 @@ def test_a_new_parent_is_not_swapped_before_it_had_time_to_deliver() -> None:
     shallow = _neighbour(b"shallow-", hops=1, path=(b"c" * 8,))
     trees.keep_parents([deep, shallow], UPGRADE_AFTER_S / 2, newest=None)
     assert all(parent is deep for parent in trees.parents)
+
+
+def test_the_origin_counts_how_long_a_stripe_root_slot_stayed_free_after_its_first_root() -> None:
+    gaps = RootGaps([None, None], [False, False])
+    gaps.update([1, 1], 0.0)  # no root yet: the opening wait is join time, not a lost root
+    gaps.update([0, 1], 5.0)  # stripe 0 rooted; stripe 1 never (still not counted)
+    gaps.update([1, 1], 10.0)  # stripe 0's root left
+    gaps.update([1, 1], 13.0)
+    assert gaps.figures(14.0) == {"root_gaps": 0, "root_gap_max_s": 4.0, "root_free_s": 4.0}
+    gaps.update([0, 1], 16.0)  # a viewer took the slot: one gap of 6 s
+    assert gaps.figures(20.0) == {"root_gaps": 1, "root_gap_max_s": 6.0, "root_free_s": 6.0}
