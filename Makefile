@@ -11,8 +11,12 @@ ARGS   ?=
 run: setup
 	bash scripts/run-app.sh $(ARGS)
 
+# Two pytest workers by default (pytest-xdist), each test file on one worker (its module fixtures are made once):
+# most tests wait on sockets, processes and decoders, so two workers take about half the time on two cores.
+# TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
 test: setup
-	bash scripts/run-tests.sh $(ARGS)
+	bash scripts/run-tests.sh -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 setup: system-deps $(STAMP)
 

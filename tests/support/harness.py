@@ -88,9 +88,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     finally:
         faulthandler.cancel_dump_traceback_later()
     if not cached:
+        line = f"demo media generated into {cache} in {time.monotonic() - started:.0f} s"
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"demo media generated into {cache} in {time.monotonic() - started:.0f} s")
+        if reporter is not None and not hasattr(session.config, "workerinput"):
+            reporter.write_line(line)
+        else:  # a pytest-xdist worker: its reporter is silent, its stderr goes to the run's terminal
+            print(line, file=sys.__stderr__, flush=True)
 
 
 _counts = {"passed": 0, "failed": 0}
