@@ -9,9 +9,9 @@ import pytest
 from app.player.server import StreamServer
 from tests.support.net import loopback_address
 
-# The suite's guards: no modal dialog outlives its test, the demo media are generated before the first test;
-# and where its time went, by file, at the end of every run.
-pytest_plugins = ["tests.support.harness", "tests.support.suite_time"]
+# The suite's guards: no modal dialog outlives its test, the demo media are generated before the first test; where
+# its time went, by file, at the end of every run; and an X server of its own for each pytest-xdist worker.
+pytest_plugins = ["tests.support.harness", "tests.support.suite_time", "tests.support.worker_display"]
 
 
 @pytest.fixture
