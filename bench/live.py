@@ -438,7 +438,9 @@ def _figures(
         "neighbours_min": min(neighbours, default=0),
         "neighbours_p50": _percentile([float(n) for n in neighbours], 0.5),
         "with_origin": with_origin,
-        "root_gaps": {k: origin_final.get(k) for k in ("root_gaps", "root_gap_max_s", "root_free_s")},
+        "root_gaps": {
+            k: origin_final.get(k) for k in ("root_gaps", "root_gap_max_s", "root_free_s", "subscriptions_refused")
+        },
         "fanout_mean": sum(fanouts) / max(1, len(fanouts)),
         "relaying_stripes_per_viewer": len(fanouts) / max(1, len(neighbours)),
         "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},

@@ -215,6 +215,7 @@ def _broadcaster_figures(b: Broadcaster) -> dict[str, Any]:
         "control_bytes_sent": counters.closed_bytes_sent + sum(c.bytes_sent for c in open_) - block_bytes,
         "neighbours": len(b.node.neighbours),
         **b.node.root_figures(),
+        "subscriptions_refused": b.node.tree_figures()["children_refused"],  # a root slot asked for and not given
         "encoder_error": repr(b.encoder_error) if b.encoder_error else None,
         **_process_figures(),
     }
