@@ -84,3 +84,15 @@ def test_a_test_that_leaves_a_modal_dialog_open_fails_and_the_dialog_is_closed(t
     assert result.returncode == 1, output
     assert "the test left modal dialog(s) open: QDialog 'Left behind'" in output, output
     assert "2 passed, 1 error" in output, output  # the one that left it open errs at teardown; the next is clean
+
+
+def test_a_hanging_test_on_a_pytest_xdist_worker_fails_with_every_threads_stack_too(tmp_path: Path) -> None:
+    """`make test` runs two workers: a worker's terminal writer dies with it, so its report goes to its stderr."""
+    result = run_pytest_on(
+        tmp_path, "event_loop", HANGING_TESTS["event_loop"], f"--timeout={HANG_TIMEOUT_S}",
+        "-n", "2", "-p", "tests.support.worker_display",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert f"test_parks_in_the_qt_event_loop did not finish within {HANG_TIMEOUT_S} s" in output, output
+    assert "Stack of MainThread" in output and "Stack of parked-worker" in output, output  # every thread

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _pytest._io import TerminalWriter
 
 DEMO_MEDIA_LIMIT_S = 900
 _USES_DEMO = {"demo_media_cache", "build_demo_store", "ensure_demo_catalog"}
@@ -125,7 +126,9 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
 
 
 def _report_timeout_and_exit(item: pytest.Item, timeout: float) -> None:
-    terminal = item.config.get_terminal_writer()
+    # A pytest-xdist worker's terminal writer reports to nobody once the worker dies; its stderr is the run's terminal.
+    in_worker = hasattr(item.config, "workerinput")
+    terminal = TerminalWriter(sys.__stderr__) if in_worker else item.config.get_terminal_writer()
     try:
         capman = item.config.pluginmanager.getplugin("capturemanager")
         captured = ("", "")
