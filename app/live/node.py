@@ -20,14 +20,15 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from app.live import cut_through, wire
 from app.live.block_store import Admission, BlockStore
 from app.live.blocks import Block, BlockVerifier, parse_header
 from app.live.errors import ProtocolError
-from app.live.link import LinkProfile, Uplink
+from app.live.link import Uplink
 from app.live.neighbour import Neighbour
+from app.live.node_config import NodeConfig, NodeCounters
 from app.live.playout import CATCH_UP_S
 from app.live.stripe_tree import StripeTrees
 from app.live.wakeup import Wakeup
@@ -44,40 +45,6 @@ _MAX_REDIAL_S = 30.0
 _HAVE_EVERY_S = 0.1  # a changed HAVE goes out at most this often (a block comes every 250 ms)
 _OWN_BLOCK = object()  # the "connection" the origin's own blocks come from (its encoder)
 ROUTES = ("push", "pull", "origin", "http")  # how a new block reached a node (origin: its node pushed it)
-
-
-@dataclass(frozen=True, slots=True)
-class NodeConfig:
-    stream_id: bytes
-    host: str
-    port: int = 0
-    stripes: int = 4
-    block_ms: int = 250
-    delay_s: float = 1.8  # the play-out delay viewers hold: a block pushed later than this is useless
-    upload_bps: float | None = None
-    stream_bps: float = 1_500_000  # the stream's rate, for counting push slots
-    is_origin: bool = False
-    origin_url: str | None = None
-    origin_copies_per_stripe: int = 1
-    # A viewer forwards whole blocks one copy after another: the last of f children of a stripe waits f block
-    # times (125 ms each for 47 KB at 3 Mbit/s), so a small fan-out per stripe keeps every hop short.
-    max_children_per_stripe: int = 3
-    max_neighbours: int = 8  # dialled; a node also accepts up to twice this many (the origin: any number)
-    max_hops: int = 16
-    link: Callable[[], LinkProfile] = LinkProfile  # the emulated link of each new connection
-
-
-@dataclass(slots=True)
-class NodeCounters:
-    block_bytes_from_peers: int = 0
-    block_bytes_from_origin: int = 0  # pushed by the origin node or fetched from its HTTP
-    blocks_from_peers: int = 0
-    blocks_from_origin: int = 0
-    peers_dropped: int = 0
-    haves_skipped: int = 0  # HAVEs not sent: the neighbour already advertised every block in them
-    # What closed connections had sent (the open ones count their own): block parts and pull answers, and all bytes.
-    closed_block_bytes_sent: int = 0
-    closed_bytes_sent: int = 0
 
 
 class LiveNode:
