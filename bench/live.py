@@ -210,7 +210,8 @@ def _measure(
     next_churn = measure_from + (churn_every or 0)
     while time.time() < end:
         time.sleep(0.5)
-        if churn_every is not None and time.time() >= next_churn:
+        # No churn at the window's end: a viewer joined a moment before the snapshot showed as "fewest 0 connections".
+        if churn_every is not None and end > next_churn <= time.time():
             audience.churn()
             next_churn += churn_every
     audience.snapshot()

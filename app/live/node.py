@@ -42,6 +42,7 @@ _PULL_BACKLOG_S = 0.25
 _MAX_BANNED = 4096  # addresses never dialled or accepted again (the oldest forgotten past this)
 _MAX_BOOTSTRAP = 512
 _MAX_REDIAL_S = 30.0
+_EXTRA_WHEN_STARVING = 4  # neighbours dialled beyond max_neighbours while a stripe finds no parent among ours
 _HAVE_EVERY_S = 0.1  # a changed HAVE goes out at most this often (a block comes every 250 ms)
 _OWN_BLOCK = object()  # the "connection" the origin's own blocks come from (its encoder)
 ROUTES = ("push", "pull", "origin", "http")  # how a new block reached a node (origin: its node pushed it)
@@ -267,6 +268,8 @@ class LiveNode:
             wanted = [a for a in wanted if a[0] not in self._banned_hosts and self._redial_at.get(a, 0.0) <= now]
             self._rng.shuffle(wanted)
             room = self.config.max_neighbours - len(self.neighbours)
+            if not self.config.is_origin and self._tree.starving(now):
+                room += _EXTRA_WHEN_STARVING  # every neighbour is full in some stripe: meet others who are not
             # The origin is always worth a connection, however many neighbours we have: only its neighbours can take
             # a stripe's root slot when the root leaves, and a stripe without a root has no route at all.
             dial = wanted[: max(0, room)]

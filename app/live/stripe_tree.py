@@ -42,6 +42,7 @@ UPGRADE_AFTER_S = 4.0  # a parent kept this long may be swapped for a free slot 
 UPGRADE_HOPS = 2
 UPGRADE_TRIAL_S = 1.0  # a new parent tried for an upgrade that has not answered by then is given up
 PUSH_SHARE = 0.7  # of a viewer's upload cap, for stripe children
+STARVING_AFTER_S = 1.0  # a stripe with no parent and no neighbour able to take us this long: look for more peers
 _REJOIN_SAMPLES = 256
 
 
@@ -127,6 +128,7 @@ class StripeTrees:
         self._routeless_since: list[float | None] = [None if config.is_origin else now] * k
         self._trials: dict[int, tuple[Neighbour, float]] = {}  # stripe -> a nearer parent asked (upgrade), since
         self._ever_routed = [config.is_origin] * k
+        self._no_candidate_since: list[float | None] = [None] * k
         self._last_round = now
         self.counters = TreeCounters()
         self.root_gaps = RootGaps([None] * k, [False] * k)  # the origin's figures
@@ -155,7 +157,19 @@ class StripeTrees:
                     self._subscribe(parent, stripe, now, newest)
                 elif neighbours:
                     self.counters.no_candidate_rounds += 1
+            if parent is None and self._no_candidate_since[stripe] is None:
+                self._no_candidate_since[stripe] = now
+            elif parent is not None:
+                self._no_candidate_since[stripe] = None
             self._update_route(stripe, parent, now, elapsed)
+
+    def starving(self, now: float) -> bool:
+        """True while some stripe has had no parent, and no neighbour able to take us, for ``STARVING_AFTER_S``.
+
+        Every neighbour can be full in a stripe (a viewer's push slots are few, and ~80 % of them are taken in a
+        grown swarm): such a viewer played that stripe from pulls alone for 8-44 s in a ten-minute bench run (stop
+        21), because a full neighbour list dials nobody new. The node dials a few more peers while this holds."""
+        return any(since is not None and now - since >= STARVING_AFTER_S for since in self._no_candidate_since)
 
     def on_gone(self, nb: Neighbour, now: float) -> bool:
         """A neighbour's connection ended; True if it was a parent (the node re-parents at once)."""

@@ -13,7 +13,14 @@ from typing import Any
 from app.live import wire
 from app.live.neighbour import Neighbour
 from app.live.node import NodeConfig
-from app.live.stripe_tree import ORPHAN_GRACE_S, STALE_PARENT_S, UPGRADE_AFTER_S, RootGaps, StripeTrees
+from app.live.stripe_tree import (
+    ORPHAN_GRACE_S,
+    STALE_PARENT_S,
+    STARVING_AFTER_S,
+    UPGRADE_AFTER_S,
+    RootGaps,
+    StripeTrees,
+)
 from app.live.wire import NO_ROUTE, Status
 
 K = 4
@@ -194,3 +201,18 @@ def test_the_origin_counts_how_long_a_stripe_root_slot_stayed_free_after_its_fir
     assert gaps.figures(14.0) == {"root_gaps": 0, "root_gap_max_s": 4.0, "root_free_s": 4.0}
     gaps.update([0, 1], 16.0)  # a viewer took the slot: one gap of 6 s
     assert gaps.figures(20.0) == {"root_gaps": 1, "root_gap_max_s": 6.0, "root_free_s": 6.0}
+
+
+def test_a_stripe_that_no_neighbour_can_take_starves_the_node_until_one_can() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    full = _neighbour(b"full----", hops=1, free=0)
+    trees.keep_parents([full], 0.0, newest=None)
+    assert not trees.starving(0.0)  # a round without a candidate is not yet starving
+    trees.keep_parents([full], STARVING_AFTER_S / 2, newest=None)
+    assert not trees.starving(STARVING_AFTER_S / 2)
+    trees.keep_parents([full], STARVING_AFTER_S, newest=None)
+    assert trees.starving(STARVING_AFTER_S)  # the node now dials more peers than its usual count
+    roomy = _neighbour(b"roomy---", hops=2, free=3)
+    trees.keep_parents([full, roomy], STARVING_AFTER_S + 0.25, newest=None)
+    assert all(parent is roomy for parent in trees.parents)
+    assert not trees.starving(STARVING_AFTER_S + 0.25)

@@ -1,0 +1,58 @@
+"""A viewer whose every neighbour is full in a stripe dials more peers than its usual count until one takes it: with
+a full neighbour list it used to dial nobody, and played that stripe from pulls alone for up to 44 s in a
+ten-minute bench run (stop 21). Over real loopback sockets; one stripe, so one full neighbour is enough."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from app.live import wire
+from app.live.blocks import BlockVerifier, StreamSigner
+from app.live.node import LiveNode, NodeConfig
+from tests.live.relay_rig import peer
+from tests.support.net import loopback_address
+
+
+def test_a_viewer_whose_neighbours_are_all_full_dials_one_more_peer_and_gets_a_parent() -> None:
+    async def scenario() -> None:
+        signer = StreamSigner.generate(os.urandom(16))
+        verifier = BlockVerifier(signer.stream_id, Ed25519PublicKey.from_public_bytes(signer.public_key_raw))
+
+        def config(**changes: object) -> NodeConfig:
+            return NodeConfig(stream_id=signer.stream_id, host=loopback_address(), stripes=1, **changes)  # type: ignore[arg-type]
+
+        origin = LiveNode(config(port=0, is_origin=True), verifier)
+        await origin.start()
+        helper = LiveNode(config(), verifier)  # a viewer under the origin, with free slots
+        viewer = LiveNode(config(max_neighbours=1), verifier)
+        for node in (helper, viewer):
+            await node.start()
+        try:
+            helper.add_peers([(origin.config.host, origin.port)])
+            await _until(lambda: helper.has_parent(0), "the helper's route through the origin")
+            # The viewer's one neighbour says it has a route and no free slot: nobody it knows can take it.
+            _, full_writer = await peer(viewer, signer.stream_id)
+            full_writer.write(wire.status((1,), (0,), 0, 0, ((os.urandom(8),),)))
+            await full_writer.drain()
+            await _until(lambda: len(viewer.neighbours) == 1, "the full neighbour connected")
+            viewer.add_peers([(helper.config.host, helper.port)])  # known, but the list is full
+            await _until(lambda: viewer.has_parent(0), "the viewer's route through the helper")
+            assert helper.node_id in viewer.neighbours and len(viewer.neighbours) == 2
+            full_writer.close()
+        finally:
+            for node in (viewer, helper, origin):
+                await node.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+async def _until(done: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        await asyncio.sleep(0.05)
