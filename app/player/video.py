@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 # VLC buffers 1 s of a network stream by default; ours is on loopback and the server already waits for the swarm.
 # Measured at 2x bitrate (bench/stream.py), seek to first frame: 1,000 ms -> 3.1 s, 300 -> 2.5 s, 100 -> 2.0 s.
 DEFAULT_NETWORK_CACHING_MS = 100
+# A live stream: how much late data VLC may absorb by raising its own delay. VLC raises it by each late PCR and never
+# lowers it (5,000 ms allowed by default): every stall of the swarm's play-out added to the picture's delay for the
+# rest of the broadcast, while the play-out itself gave the lag back by skipping. Past this, VLC resets its clock
+# to the base delay instead (the picture, frozen by the stall anyway, resumes at the live edge).
+LIVE_CLOCK_JITTER_MS = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +223,13 @@ class VideoPlayer:
         self._player.video_set_callbacks(lock, unlock, display, None)
         self._player.video_set_format("RV32", width, height, width * 4)
 
-    def open(self, url: str, *, start_s: float = 0.0) -> None:
-        """Load ``url`` (starting at ``start_s`` seconds) and start playing."""
+    def open(self, url: str, *, start_s: float = 0.0, live: bool = False) -> None:
+        """Load ``url`` (starting at ``start_s`` seconds) and start playing; ``live``: a live broadcast, whose
+        delay VLC must not let grow (``LIVE_CLOCK_JITTER_MS``)."""
         media = self._instance.media_new(url)
         media.add_option(f":network-caching={self._network_caching_ms}")
+        if live:
+            media.add_option(f":clock-jitter={LIVE_CLOCK_JITTER_MS}")
         # A seek shows the keyframe at or before the target at once instead of decoding up to the exact moment:
         # after a seek into a part still downloading, that is one piece of the torrent to wait for, not two
         # (bench/stream.py: first picture after a seek 2.49 -> 1.51 s, medians of 15 and 30; FIELD-NOTES-FOUND).

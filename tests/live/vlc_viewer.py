@@ -69,7 +69,7 @@ class VlcLiveViewer:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("the live viewer did not start")
-        self._player.open(url)
+        self._player.open(url, live=True)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)

@@ -99,7 +99,7 @@ class LiveWatchHost(QObject):
         self.view.show_waiting()
         self._player.set_window(int(self.view.video.winId()))
         try:
-            self._player.open(session.url)
+            self._player.open(session.url, live=True)
         except PlayerError as error:
             self.status.emit(str(error))
 
