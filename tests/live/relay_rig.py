@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -37,6 +37,14 @@ async def peer(relay: LiveNode, stream_id: bytes) -> tuple[asyncio.StreamReader,
     await writer.drain()
     await asyncio.wait_for(wire.read_frame(reader), 5)
     return reader, writer
+
+
+async def until(done: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    """Wait on the loop for ``done()``; fail saying ``what`` did not happen within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        await asyncio.sleep(0.05)
 
 
 async def send_parts(writer: asyncio.StreamWriter, block_wire: bytes, seq: int) -> None:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
-from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.live.blocks import BlockVerifier, StreamSigner
 from app.live.node import LiveNode, NodeConfig
-from tests.live.relay_rig import peer
+from tests.live.relay_rig import peer, until
 from tests.support.net import free_port, loopback_address
 
 
@@ -33,14 +31,14 @@ def test_a_viewer_with_a_full_neighbour_list_dials_a_restarted_origin_again() ->
             def with_origin() -> bool:
                 return any(nb.is_origin for nb in viewer.neighbours.values())
 
-            await _until(with_origin, "the first connection to the origin")
+            await until(with_origin, "the first connection to the origin")
             others = [await peer(viewer, signer.stream_id) for _ in range(2)]  # two viewers dial in: it is full
-            await _until(lambda: len(viewer.neighbours) == 3, "the two viewers connected")
+            await until(lambda: len(viewer.neighbours) == 3, "the two viewers connected")
             await origin.stop()  # the origin goes away and comes back on the same address
-            await _until(lambda: not with_origin(), "the origin's connection ended")
+            await until(lambda: not with_origin(), "the origin's connection ended")
             origin = LiveNode(origin_config, verifier)
             await origin.start()
-            await _until(with_origin, "the origin dialled again")
+            await until(with_origin, "the origin dialled again")
             assert len(viewer.neighbours) == 3  # the others stayed: the origin came on top of a full list
             for _, writer in others:
                 writer.close()
@@ -49,10 +47,3 @@ def test_a_viewer_with_a_full_neighbour_list_dials_a_restarted_origin_again() ->
             await origin.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
-
-
-async def _until(done: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        await asyncio.sleep(0.05)

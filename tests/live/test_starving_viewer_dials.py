@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
-from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.live import wire
 from app.live.blocks import BlockVerifier, StreamSigner
 from app.live.node import LiveNode, NodeConfig
-from tests.live.relay_rig import peer
+from tests.live.relay_rig import peer, until
 from tests.support.net import loopback_address
 
 
@@ -34,14 +32,14 @@ def test_a_viewer_whose_neighbours_are_all_full_dials_one_more_peer_and_gets_a_p
             await node.start()
         try:
             helper.add_peers([(origin.config.host, origin.port)])
-            await _until(lambda: helper.has_parent(0), "the helper's route through the origin")
+            await until(lambda: helper.has_parent(0), "the helper's route through the origin")
             # The viewer's one neighbour says it has a route and no free slot: nobody it knows can take it.
             _, full_writer = await peer(viewer, signer.stream_id)
             full_writer.write(wire.status((1,), (0,), 0, 0, ((os.urandom(8),),)))
             await full_writer.drain()
-            await _until(lambda: len(viewer.neighbours) == 1, "the full neighbour connected")
+            await until(lambda: len(viewer.neighbours) == 1, "the full neighbour connected")
             viewer.add_peers([(helper.config.host, helper.port)])  # known, but the list is full
-            await _until(lambda: viewer.has_parent(0), "the viewer's route through the helper")
+            await until(lambda: viewer.has_parent(0), "the viewer's route through the helper")
             assert helper.node_id in viewer.neighbours and len(viewer.neighbours) == 2
             full_writer.close()
         finally:
@@ -49,10 +47,3 @@ def test_a_viewer_whose_neighbours_are_all_full_dials_one_more_peer_and_gets_a_p
                 await node.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
-
-
-async def _until(done: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        await asyncio.sleep(0.05)
