@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from app.live.errors import LiveError
 from app.live.on_air import OnAir, OnAirAddress, OnAirFigures, OnAirSettings
 from app.live.source_spec import parse_source
 from app.live.sources import PictureFormat
+from tests.live.relay_rig import until
 from tests.live.swarm import LiveProcess, make_live_bundle, start_viewer
 from tests.support.net import loopback_address
 
@@ -29,15 +29,6 @@ pytestmark = pytest.mark.timeout(90)
 def _section(manifest_path: Path, store_key_b64: str) -> LiveSection:
     signed = SignedManifest.from_dict(json.loads(manifest_path.read_text()))
     return trusted_stream(signed, load_public_key(store_key_b64))[1]
-
-
-async def _until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def test_on_air_serves_a_viewer_and_reports_what_the_creator_sees(tmp_path: Path) -> None:
@@ -56,13 +47,13 @@ def test_on_air_serves_a_viewer_and_reports_what_the_creator_sees(tmp_path: Path
     async def scenario() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(on_air.run(stop, figures.append, on_ready=ready))
-        await _until(lambda: bool(addresses), 20, "the origin to listen")
+        await until(lambda: bool(addresses), "the origin to listen", 20)
         address = addresses[0]
         assert (address.host, address.http_port) == (bundle.origin_host, bundle.http_port)
         viewer = start_viewer(bundle, loopback_address(), [(address.host, address.overlay_port)], "--kbps", "300")
         viewers.append(viewer)
-        await _until(lambda: len(viewer.of("play")) >= 8, 40, "the viewer to play 2 s")
-        await _until(lambda: bool(figures) and figures[-1].viewers == 1, 10, "the figures to count the viewer")
+        await until(lambda: len(viewer.of("play")) >= 8, "the viewer to play 2 s", 40)
+        await until(lambda: bool(figures) and figures[-1].viewers == 1, "the figures to count the viewer", 10)
         stop.set()
         await asyncio.wait_for(task, 15)
 
