@@ -30,9 +30,9 @@ from app.live.link import Uplink
 from app.live.neighbour import Neighbour
 from app.live.node_config import NodeConfig, NodeCounters
 from app.live.playout import CATCH_UP_S
-from app.live.stripe_tree import StripeTrees
+from app.live.stripe_tree import HAVE_HEARTBEAT_S, StripeTrees
 from app.live.wakeup import Wakeup
-from app.live.wire import Kind
+from app.live.wire import Kind, stripe_of
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +323,7 @@ class LiveNode:
             self._on_block_frame(nb, body, via="pull")
         elif kind is Kind.HAVE:
             nb.have = wire.parse_have(body)
+            nb.have_at = time.monotonic()
         elif kind is Kind.WANT:
             block = self.store.get(wire.parse_want(body))
             # Pulls get what the pushes leave: a busy uplink ignores them and the asker tries another peer.
@@ -538,30 +539,36 @@ class LiveNode:
     async def _have_loop(self) -> None:
         while True:
             # The origin advertises nothing: its upload is for the stripe roots and the HTTP last resort, not pulls.
-            changed = self.store.version != self._have_version or self._last_have is None
-            self._have_version = self.store.version
             quiet = self.config.is_origin or not self.sharing  # a node that does not share advertises nothing
-            have = None if quiet or not changed else self.store.have_map()
-            if have is not None and have != self._last_have:
-                self._last_have = have
-                frame = wire.have(*have)
-                for nb in list(self.neighbours.values()):
-                    # The origin never pulls, and a neighbour whose own HAVE lists all we hold would never ask us:
-                    # half of all frames were HAVEs, each a send, a timer and a read on a host of many viewers.
-                    if nb.is_origin or (nb.have is not None and nb.have.covers(*have)):
-                        self.counters.haves_skipped += 1
-                        continue
-                    nb.send_control(frame)
+            if not quiet:
+                self._advertise(time.monotonic())
             await asyncio.sleep(_HAVE_EVERY_S)
 
-
-def stripe_of(seq: int, stripes: int) -> int:
-    """The stripe a block travels: seq mod k, rotated by one every k blocks.
-
-    The keyframe interval is a whole number of blocks (often k of them): plain seq mod k would put every keyframe
-    block — the largest — on one stripe and overload its tree.
-    """
-    return (seq + seq // stripes) % stripes
+    def _advertise(self, now: float) -> None:
+        """Send our HAVE where it is news, and at least every ``HAVE_HEARTBEAT_S`` to our children: a child tells a
+        parent that is itself starved of a stripe (still alive, without the blocks) from one that holds blocks it
+        did not push, and waits for the first to mend its own route (``StripeTrees``)."""
+        if self.store.version != self._have_version or self._last_have is None:
+            self._have_version = self.store.version
+            have = self.store.have_map()
+        else:
+            have = self._last_have
+        if have is None:
+            return
+        news, self._last_have = have != self._last_have, have
+        frame = None
+        for nb in list(self.neighbours.values()):
+            heartbeat = nb.subscribed_mask != 0 and now - nb.have_sent_at >= HAVE_HEARTBEAT_S
+            if nb.is_origin or not (news or heartbeat):
+                continue
+            # A neighbour whose own HAVE lists all we hold would never ask us: half of all frames were HAVEs, each a
+            # send, a timer and a read on a host of many viewers.
+            if not heartbeat and nb.have is not None and nb.have.covers(*have):
+                self.counters.haves_skipped += 1
+                continue
+            frame = frame or wire.have(*have)
+            nb.send_control(frame)
+            nb.have_sent_at = now
 
 
 def _delivered(nb: Neighbour, seq: int, stripes: int) -> None:

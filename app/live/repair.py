@@ -20,8 +20,9 @@ from collections.abc import Callable
 from app.live import wire
 from app.live.block_store import Admission
 from app.live.neighbour import Neighbour
-from app.live.node import LiveNode, stripe_of
+from app.live.node import LiveNode
 from app.live.origin_http import fetch_block, fetch_head
+from app.live.wire import stripe_of
 
 _WANT_RETRY_S = 0.5
 _MAX_HTTP_AT_ONCE = 4

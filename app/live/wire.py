@@ -31,6 +31,15 @@ NO_ROUTE = 255  # a stripe this peer does not receive
 _MAP_MASK = (1 << 64) - 1
 
 
+def stripe_of(seq: int, stripes: int) -> int:
+    """The stripe a block travels: seq mod k, rotated by one every k blocks.
+
+    The keyframe interval is a whole number of blocks (often k of them): plain seq mod k would put every keyframe
+    block — the largest — on one stripe and overload its tree.
+    """
+    return (seq + seq // stripes) % stripes
+
+
 class Kind(enum.IntEnum):
     HELLO = 1
     BLOCK = 2

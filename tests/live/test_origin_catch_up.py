@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.live import wire
 from app.live.blocks import BlockVerifier, StreamSigner
-from app.live.node import LiveNode, NodeConfig, stripe_of
+from app.live.node import LiveNode, NodeConfig
+from app.live.wire import stripe_of
 from tests.live.relay_rig import peer, received_from
 from tests.support.net import loopback_address
 

@@ -14,14 +14,16 @@ from app.live import wire
 from app.live.neighbour import Neighbour
 from app.live.node import NodeConfig
 from app.live.stripe_tree import (
+    HAVE_HEARTBEAT_S,
     ORPHAN_GRACE_S,
     STALE_PARENT_S,
+    STARVED_PARENT_GRACE_S,
     STARVING_AFTER_S,
     UPGRADE_AFTER_S,
     RootGaps,
     StripeTrees,
 )
-from app.live.wire import NO_ROUTE, Status
+from app.live.wire import NO_ROUTE, Have, Status, stripe_of
 
 K = 4
 ME = b"me------"
@@ -133,6 +135,58 @@ def test_a_parent_is_stale_only_when_the_stream_went_on_without_it() -> None:
     assert all(p is parent for p in trees.parents)
     trees.keep_parents([parent, other], later + 0.1, newest=100 + 2 * K)  # blocks came, none from it
     assert all(p is other for p in trees.parents) and trees.counters.parents_stale == K
+
+
+def _a_parent_gone_quiet() -> tuple[StripeTrees, Any, Any]:
+    """A node with every stripe from ``parent`` since block 100; ``other`` could take it instead."""
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    parent = _neighbour(b"parent--", hops=2, free=4)
+    other = _neighbour(b"other---", hops=5, free=4)
+    trees.keep_parents([parent, other], 0.0, newest=100)
+    _accept_all(parent)
+    return trees, parent, other
+
+
+def test_a_parent_starved_of_the_stripe_itself_is_kept_while_it_mends_its_own_route() -> None:
+    trees, parent, other = _a_parent_gone_quiet()
+    waited = STALE_PARENT_S + 1
+    # It is alive (its HAVE came just now) and holds nothing after block 100: its own parent stopped, not it.
+    parent.have, parent.have_at = Have(newest=100, before=(1 << 64) - 1), waited
+    trees.keep_parents([parent, other], waited, newest=100 + 2 * K)
+    assert all(p is parent for p in trees.parents) and trees.counters.parents_stale == 0
+    # It did not mend it in time: then it is left like any quiet parent.
+    gave_up = STALE_PARENT_S + STARVED_PARENT_GRACE_S + 0.5
+    parent.have_at = gave_up
+    trees.keep_parents([parent, other], gave_up, newest=100 + 4 * K)
+    assert all(p is other for p in trees.parents) and trees.counters.parents_stale == K
+
+
+def test_a_parent_that_holds_blocks_it_did_not_push_is_left_at_once() -> None:
+    trees, parent, other = _a_parent_gone_quiet()
+    waited = STALE_PARENT_S + 1
+    parent.have, parent.have_at = Have(newest=100 + 2 * K, before=(1 << 64) - 1), waited  # it has them all
+    trees.keep_parents([parent, other], waited, newest=100 + 2 * K)
+    assert all(p is other for p in trees.parents) and trees.counters.parents_stale == K
+
+
+def test_a_parent_that_went_silent_is_left_at_once() -> None:
+    trees, parent, other = _a_parent_gone_quiet()
+    waited = STALE_PARENT_S + 1
+    # Its last HAVE is older than two heartbeats: a frozen peer says nothing, so it cannot claim to be starved.
+    parent.have, parent.have_at = Have(newest=100, before=(1 << 64) - 1), waited - 2 * HAVE_HEARTBEAT_S - 0.1
+    trees.keep_parents([parent, other], waited, newest=100 + 2 * K)
+    assert all(p is other for p in trees.parents) and trees.counters.parents_stale == K
+
+
+def test_a_starved_parent_is_judged_per_stripe() -> None:
+    trees, parent, other = _a_parent_gone_quiet()
+    waited = STALE_PARENT_S + 1
+    newest = 100 + 2 * K
+    fed = stripe_of(newest, K)  # the parent holds the newest block, of this one stripe only
+    parent.have, parent.have_at = Have(newest=newest, before=0), waited
+    trees.keep_parents([parent, other], waited, newest=newest)
+    assert trees.parents[fed] is other
+    assert all(p is parent for stripe, p in enumerate(trees.parents) if stripe != fed)
 
 
 def test_the_subscribe_frames_count_what_the_status_answers() -> None:
