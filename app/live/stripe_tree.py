@@ -392,8 +392,9 @@ class StripeTrees:
     def grant(self, nb: Neighbour, mask: int, neighbours: Sequence[Neighbour]) -> None:
         """A neighbour's SUBSCRIBE: accept the stripes that fit (never for one of our own ancestors)."""
         nb.subscribes_received += 1
-        nb.subscribed_mask = 0  # count the slots as if this peer held none, then grant what fits
-        for stripe in range(self._config.stripes):
+        held, nb.subscribed_mask = nb.subscribed_mask, 0  # count the slots as if this peer held none, then grant
+        # The stripes it already had first: asking for one more must not cost it one it has (the pool is shared).
+        for stripe in sorted(range(self._config.stripes), key=lambda s: not held >> s & 1):
             if not mask >> stripe & 1:
                 continue
             # Per stripe, and for a viewer also one pool shared by all stripes: recounted after each grant.

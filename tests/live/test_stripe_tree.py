@@ -77,6 +77,21 @@ def test_a_parent_does_not_accept_one_of_its_own_ancestors() -> None:
     assert parent.subscribed_mask == 0 and trees.counters.children_refused == K
 
 
+def test_asking_a_full_parent_for_one_more_stripe_keeps_the_stripe_a_child_had() -> None:
+    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)  # 3 Mbit/s: 5 push slots over the 4 stripes
+    parent = _neighbour(b"parent--", hops=1, free=4)
+    trees.keep_parents([parent], 0.0, newest=10)  # we have a route, so we take children
+    others = [_neighbour(bytes([65 + i]) * 8, hops=NO_ROUTE) for i in range(4)]
+    for other, stripe in zip(others, (1, 1, 3, 3), strict=True):
+        other.subscribed_mask = 1 << stripe
+    asker = _neighbour(b"asker---", hops=NO_ROUTE)
+    asker.subscribed_mask = 1 << 2  # the fifth slot
+    everyone = [parent, *others, asker]
+    trees.grant(asker, 1 << 0 | 1 << 2, everyone)  # it asks for stripe 0 as well: no slot is free for it
+    assert asker.subscribed_mask == 1 << 2
+    assert trees.counters.children_refused == 1
+
+
 def test_an_orphan_keeps_its_children_and_re_parents_in_the_same_round() -> None:
     trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
     parent = _neighbour(b"parent--", hops=1, free=4)
