@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -28,6 +29,22 @@ class RelayRig:
     relay: LiveNode
     child: asyncio.StreamReader
     played: list[int] = field(default_factory=list)
+
+
+@dataclass
+class OneStripeStream:
+    """A new stream's signer and verifier, and configs of nodes on their own 127.x addresses with one stripe (so one
+    full neighbour or one quiet parent is the whole story)."""
+
+    signer: StreamSigner = field(default_factory=lambda: StreamSigner.generate(os.urandom(16)))
+
+    @property
+    def verifier(self) -> BlockVerifier:
+        key = Ed25519PublicKey.from_public_bytes(self.signer.public_key_raw)
+        return BlockVerifier(self.signer.stream_id, key)
+
+    def config(self, **changes: Any) -> NodeConfig:
+        return NodeConfig(stream_id=self.signer.stream_id, host=loopback_address(), stripes=1, **changes)
 
 
 async def peer(relay: LiveNode, stream_id: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

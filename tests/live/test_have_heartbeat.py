@@ -9,15 +9,11 @@ import asyncio
 import os
 import time
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from app.live import wire
-from app.live.blocks import BlockVerifier, StreamSigner
-from app.live.node import LiveNode, NodeConfig
+from app.live.node import LiveNode
 from app.live.stripe_tree import HAVE_HEARTBEAT_S
 from app.live.wire import Kind
-from tests.live.relay_rig import peer, until
-from tests.support.net import loopback_address
+from tests.live.relay_rig import OneStripeStream, peer, until
 
 LISTEN_S = 3.5 * HAVE_HEARTBEAT_S
 
@@ -38,12 +34,8 @@ async def _haves(reader: asyncio.StreamReader, seconds: float) -> list[wire.Have
 
 def test_a_relay_repeats_its_have_to_its_children_and_only_to_them() -> None:
     async def scenario() -> None:
-        signer = StreamSigner.generate(os.urandom(16))
-        verifier = BlockVerifier(signer.stream_id, Ed25519PublicKey.from_public_bytes(signer.public_key_raw))
-
-        def config(**changes: object) -> NodeConfig:
-            return NodeConfig(stream_id=signer.stream_id, host=loopback_address(), stripes=1, **changes)  # type: ignore[arg-type]
-
+        stream = OneStripeStream()
+        signer, verifier, config = stream.signer, stream.verifier, stream.config
         origin = LiveNode(config(is_origin=True), verifier)
         await origin.start()
         relay = LiveNode(config(), verifier)

@@ -7,23 +7,15 @@ from __future__ import annotations
 import asyncio
 import os
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from app.live import wire
-from app.live.blocks import BlockVerifier, StreamSigner
-from app.live.node import LiveNode, NodeConfig
-from tests.live.relay_rig import peer, until
-from tests.support.net import loopback_address
+from app.live.node import LiveNode
+from tests.live.relay_rig import OneStripeStream, peer, until
 
 
 def test_a_viewer_whose_neighbours_are_all_full_dials_one_more_peer_and_gets_a_parent() -> None:
     async def scenario() -> None:
-        signer = StreamSigner.generate(os.urandom(16))
-        verifier = BlockVerifier(signer.stream_id, Ed25519PublicKey.from_public_bytes(signer.public_key_raw))
-
-        def config(**changes: object) -> NodeConfig:
-            return NodeConfig(stream_id=signer.stream_id, host=loopback_address(), stripes=1, **changes)  # type: ignore[arg-type]
-
+        stream = OneStripeStream()
+        signer, verifier, config = stream.signer, stream.verifier, stream.config
         origin = LiveNode(config(port=0, is_origin=True), verifier)
         await origin.start()
         helper = LiveNode(config(), verifier)  # a viewer under the origin, with free slots
