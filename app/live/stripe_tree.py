@@ -11,6 +11,9 @@ its *path* (the node ids from the stripe's root down to it). How the trees stay 
   subscriptions to stale free slots, most refused, each refusal remembered: the trees fell apart under churn).
 - **Children wait for an orphaned parent.** A parent that has no route is left only after ``ORPHAN_GRACE_S`` and
   only for a neighbour that can take us: usually it re-parents first, and the subtree below stays as it was.
+- **Children wait for a starved parent.** A parent that went quiet on a stripe but is alive (its HAVE, repeated to
+  children every ``HAVE_HEARTBEAT_S``) and holds none of the blocks it missed is starved itself: it is waited for
+  ``STARVED_PARENT_GRACE_S`` longer while it re-parents, so a stall high in a tree moves one node, not the subtree.
 - **A refusal is known at once.** STATUS says how many SUBSCRIBEs it answers, so a refused subscription is
   recognised on the answer's arrival (it used to wait a second) and the next candidate is asked in the same round.
 - **Rejoin prefers short routes with free slots.** Candidates are ordered by hops (plus one for each stripe they
