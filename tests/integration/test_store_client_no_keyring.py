@@ -49,8 +49,20 @@ def isolated_env(root: Path, **extra: str) -> dict[str, str]:
 
 
 def files_containing(root: Path, secret: str) -> list[Path]:
+    """Every file under ``root`` that holds ``secret``. The keyring daemon started for a test outlives the probe and
+    removes its runtime folder (``run/keyring``) as it exits, so a folder or file may vanish during the walk (a
+    rehearsal failed on it once): what is gone held nothing on disk."""
     needle = secret.encode()
-    return [path for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
+    found = []
+    for folder, _dirs, names in os.walk(root):  # a folder that vanishes mid-walk is skipped (os.walk's default)
+        for name in names:
+            path = Path(folder) / name
+            try:
+                if path.is_file() and needle in path.read_bytes():
+                    found.append(path)
+            except FileNotFoundError:
+                continue
+    return found
 
 
 def run_probe(live: LiveStore, root: Path, env: dict[str, str], wrapper: list[str] | None = None) -> dict[str, object]:
