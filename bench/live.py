@@ -159,10 +159,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         audience = Audience(bundle, args, vlc_address)
         cleanup.callback(audience.stop)
         measured = _measure(args, bundle, audience, vlc_address, (link_low, link_high, loss), cleanup)
+        # The origin's figures as the window ended: its last line comes after the audience was stopped on the way out,
+        # and counted every root slot freed by the shutdown as a root gap (30.3 s in one ten-minute run, stop 22).
+        origin_at_end = broadcaster.last_stats()
     if broadcaster.stderr_tail().strip():
         print("broadcaster's stderr (last lines):\n" + broadcaster.stderr_tail(), file=sys.stderr)
     vlc_figures, vlc_stats, end, machine, window = measured
-    return _figures(args, broadcaster, audience, vlc_figures, vlc_stats, end) | machine.figures() | {"window": window}
+    figures = _figures(args, broadcaster, origin_at_end, audience, vlc_figures, vlc_stats, end)
+    return figures | machine.figures() | {"window": window}
 
 
 def _measure(
@@ -315,6 +319,7 @@ _TREE_SUMS = (
 def _figures(
     args: argparse.Namespace,
     broadcaster: LiveProcess,
+    origin_at_end: dict[str, Any],
     audience: Audience,
     vlc: dict[str, float],
     vlc_stats: dict[str, Any] | None,
@@ -392,7 +397,6 @@ def _figures(
         if vlc_stats["started_at"]:
             watch_s += end - vlc_stats["started_at"]
     origin = broadcaster.of("stats")
-    origin_final = origin[-1] if origin else {}
     hosted = args.viewers - 1
     return {
         "viewers": args.viewers,
@@ -410,16 +414,17 @@ def _figures(
         "loop_lag_p99_ms": 1000 * _histogram_percentile(loop_lag, 0.99),
         "blocks_skipped": skipped,
         "offload": from_peers / max(1.0, from_peers + from_origin),
-        "origin_copies_per_block": origin_final.get("copies_per_block", float("nan")),
-        "origin_http_per_block": origin_final.get("http_copies", 0) / max(1, origin_final.get("blocks", 0)),
-        "origin_block_bytes_per_made": origin_final.get("block_bytes_sent", 0) / max(1, origin_final.get("bytes", 0)),
-        "origin_control_bytes_per_made": origin_final.get("control_bytes_sent", 0)
-        / max(1, origin_final.get("bytes", 0)),
-        "origin_http_abandoned_per_made": origin_final.get("http_abandoned_bytes", 0)
-        / max(1, origin_final.get("bytes", 0)),
-        "origin_http_requests_per_block": origin_final.get("http_requests", 0) / max(1, origin_final.get("blocks", 0)),
-        "publish_lag_p50_s": origin_final.get("publish_lag_p50_s") or float("nan"),
-        "publish_lag_p95_s": origin_final.get("publish_lag_p95_s") or float("nan"),
+        "origin_copies_per_block": origin_at_end.get("copies_per_block", float("nan")),
+        "origin_http_per_block": origin_at_end.get("http_copies", 0) / max(1, origin_at_end.get("blocks", 0)),
+        "origin_block_bytes_per_made": origin_at_end.get("block_bytes_sent", 0) / max(1, origin_at_end.get("bytes", 0)),
+        "origin_control_bytes_per_made": origin_at_end.get("control_bytes_sent", 0)
+        / max(1, origin_at_end.get("bytes", 0)),
+        "origin_http_abandoned_per_made": origin_at_end.get("http_abandoned_bytes", 0)
+        / max(1, origin_at_end.get("bytes", 0)),
+        "origin_http_requests_per_block": origin_at_end.get("http_requests", 0)
+        / max(1, origin_at_end.get("blocks", 0)),
+        "publish_lag_p50_s": origin_at_end.get("publish_lag_p50_s") or float("nan"),
+        "publish_lag_p95_s": origin_at_end.get("publish_lag_p95_s") or float("nan"),
         # Over each viewer's whole life up to the end of the window, shutdown stalls included (how it used to be).
         "stall_pct_lifetime": 100 * stall_s / max(1e-3, watch_s),
         "join_p95_s": _percentile(joins, 0.95),
@@ -431,8 +436,8 @@ def _figures(
         "cpu_pct_per_viewer": 100 * cpu_s / max(1e-3, cpu_window) / hosted,
         "rss_mb_per_viewer_start": rss_start / hosted,
         "rss_mb_per_viewer_end": rss_end / hosted,
-        "origin_cpu_s": origin_final.get("cpu_s"),
-        "origin_rss_mb": origin_final.get("rss_mb"),
+        "origin_cpu_s": origin_at_end.get("cpu_s"),
+        "origin_rss_mb": origin_at_end.get("rss_mb"),
         "departed": audience.departed,
         "no_tracker": args.no_tracker,
         "blocks_refused": refused,
@@ -440,7 +445,7 @@ def _figures(
         "neighbours_p50": _percentile([float(n) for n in neighbours], 0.5),
         "with_origin": with_origin,
         "root_gaps": {
-            k: origin_final.get(k) for k in ("root_gaps", "root_gap_max_s", "root_free_s", "subscriptions_refused")
+            k: origin_at_end.get(k) for k in ("root_gaps", "root_gap_max_s", "root_free_s", "subscriptions_refused")
         },
         "fanout_mean": sum(fanouts) / max(1, len(fanouts)),
         "relaying_stripes_per_viewer": len(fanouts) / max(1, len(neighbours)),

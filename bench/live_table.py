@@ -84,8 +84,8 @@ def live_table(f: dict[str, Any]) -> str:
             "{loops:.0f}, {rejoins:.0f} ({rejoin_max_s:.1f}), {no_route_s:.1f}".format(**f["tree"]),
         ),
         (
-            "origin: stripe roots lost, longest and total stripe-s without one, root slots refused (whole run); "
-            "viewers connected to it",
+            "origin, to the window's end: stripe roots lost, longest and total stripe-s without one, root slots "
+            "refused; viewers connected to it",
             "{root_gaps}, {root_gap_max_s} s, {root_free_s} s, {subscriptions_refused}; ".format(**f["root_gaps"])
             + f"{f['with_origin']}",
         ),
