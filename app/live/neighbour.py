@@ -71,7 +71,6 @@ class Neighbour:
     outbound: bool = False  # we dialled it
     have: Have | None = None
     have_at: float = 0.0  # monotonic: when its last HAVE came (a parent sends one at least every heartbeat)
-    have_sent_at: float = 0.0  # monotonic: when we last sent it ours
     status: Status | None = None
     subscribed_mask: int = 0  # stripes it wants pushed from us
     my_stripes_mask: int = 0  # stripes we asked it to push to us

@@ -76,6 +76,7 @@ class LiveNode:
         self._tasks: list[asyncio.Task[None]] = []
         self._last_have: tuple[int, int] | None = None
         self._have_version = -1
+        self._heartbeat_at = 0.0  # monotonic: when our HAVE last went to every stripe child
         self.last_new_block_at = 0.0
         self.port = 0
         self.running = False
@@ -556,19 +557,22 @@ class LiveNode:
         if have is None:
             return
         news, self._last_have = have != self._last_have, have
-        frame = None
+        heartbeat = now - self._heartbeat_at >= HAVE_HEARTBEAT_S
+        if not (news or heartbeat):
+            return  # most rounds: nothing new and no heartbeat due, so no neighbour is looked at
+        if heartbeat:
+            self._heartbeat_at = now
+        frame = wire.have(*have)
         for nb in list(self.neighbours.values()):
-            heartbeat = nb.subscribed_mask != 0 and now - nb.have_sent_at >= HAVE_HEARTBEAT_S
-            if nb.is_origin or not (news or heartbeat):
+            to_child = heartbeat and nb.subscribed_mask != 0
+            if nb.is_origin or not (news or to_child):
                 continue
             # A neighbour whose own HAVE lists all we hold would never ask us: half of all frames were HAVEs, each a
             # send, a timer and a read on a host of many viewers.
-            if not heartbeat and nb.have is not None and nb.have.covers(*have):
+            if not to_child and nb.have is not None and nb.have.covers(*have):
                 self.counters.haves_skipped += 1
                 continue
-            frame = frame or wire.have(*have)
             nb.send_control(frame)
-            nb.have_sent_at = now
 
 
 def _delivered(nb: Neighbour, seq: int, stripes: int) -> None:
