@@ -43,7 +43,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.live.link import LinkProfile
+from app.live.node_config import LIVE_DELAY_S
 from app.live.viewer_host import DELAY_BIN_S
+from app.live.wire import NO_ROUTE
 from bench.live_join import join_lag_table
 from bench.live_lost import blocks_nobody_got, lost_line
 from bench.live_table import live_table
@@ -344,12 +346,20 @@ def _figures(
     neighbours: list[int] = []  # each viewer's connections at the end of the window
     with_origin = 0  # viewers connected to the origin at the end of the window (only they can take a root slot)
     fanouts: list[int] = []  # children of each (viewer, stripe) that has any, at the end: the trees' branching
+    deepest: list[int] = []  # each viewer's deepest routed stripe at the end, in hops from the origin
+    children_all = children_home = 0  # stripe children at the end; of them, in their parent's home stripe
     for host in audience.hosts:
         final, marked = host.final_stats or host.stats, host.marked_stats or {}
         present = (host.snapshot_stats or final).get("viewers", {}).values()
         neighbours += [v["neighbours"] for v in present]
         with_origin += sum(bool(v.get("origin_neighbour")) for v in present)
         fanouts += [c for v in present for c in v.get("children_by_stripe", []) if c]
+        for v in present:
+            routed = [h for h in v.get("hops", []) if h < NO_ROUTE]
+            deepest += [max(routed)] if routed else []
+            children = v.get("children_by_stripe", [])
+            children_all += sum(children)
+            children_home += children[v["home"]] if v.get("home") is not None and children else 0
         for delay_bin, count in final.get("delays", {}).items():
             delays[int(delay_bin)] = delays.get(int(delay_bin), 0) + count
         skipped += final.get("skipped", 0)
@@ -449,6 +459,9 @@ def _figures(
         },
         "fanout_mean": sum(fanouts) / max(1, len(fanouts)),
         "relaying_stripes_per_viewer": len(fanouts) / max(1, len(neighbours)),
+        "deepest_hop_p50": _percentile([float(d) for d in deepest], 0.5),
+        "deepest_hop_max": max(deepest, default=0),
+        "children_in_home_share": children_home / max(1, children_all),
         "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},
         "rss_by_minute": _rss_by_minute(audience.hosts),
         "join_lag_table": join_lag_table(finals, args.delay, end - args.minutes * 60),
@@ -500,7 +513,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds before measuring")
     parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which the first viewers join")
     parser.add_argument("--churn", type=float, default=0.10, help="share of viewers leaving and joining a minute")
-    parser.add_argument("--delay", type=float, default=1.8, help="play-out delay behind the source, seconds")
+    parser.add_argument("--delay", type=float, default=LIVE_DELAY_S, help="play-out delay behind the source, seconds")
     parser.add_argument("--link", default="20,60,0.01", help="per link: min_ms,max_ms,loss")
     parser.add_argument("--viewer-upload-kbps", type=int, default=3000)
     parser.add_argument("--origin-factor", type=float, default=2.0, help="origin upload cap, x the stream rate")

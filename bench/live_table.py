@@ -76,8 +76,13 @@ def live_table(f: dict[str, Any]) -> str:
             "{forged} / {malformed} / {out_of_window}".format(**f["blocks_refused"]),
         ),
         (
-            "stripe trees: children per relaying stripe (mean); stripes a viewer relays",
-            f"{f['fanout_mean']:.2f}; {f['relaying_stripes_per_viewer']:.2f}",
+            "stripe trees: children per relaying stripe (mean); stripes a viewer relays; share of children in their "
+            "parent's home stripe",
+            f"{f['fanout_mean']:.2f}; {f['relaying_stripes_per_viewer']:.2f}; {f['children_in_home_share']:.2f}",
+        ),
+        (
+            "a viewer's deepest stripe at the end, hops from the origin: p50 / max",
+            f"{f['deepest_hop_p50']:.0f} / {f['deepest_hop_max']}",
         ),
         (
             "loops broken, rejoins (max s), stripe-s without route",

@@ -34,6 +34,7 @@ from app.live.discovery import TrackerDiscovery
 from app.live.encoder import EncoderSettings
 from app.live.link import LinkProfile
 from app.live.node import NodeConfig
+from app.live.node_config import LIVE_DELAY_S
 from app.live.playout import PlayoutBuffer
 from app.live.recording import SEGMENT_BLOCKS, CipherFor, RecordingWriter, recording_nonce
 from app.live.sources import MediaFileSource, PictureFormat, TestPattern
@@ -312,6 +313,7 @@ def viewer_figures(viewer: Viewer, *, process: bool = True) -> dict[str, Any]:
         "http_fetches": viewer.repair.http_fetches,
         "pulls": viewer.repair.pulls,
         "hops": node.stripe_hops(),
+        "home": node.home_stripe(),
         "late_drops": sum(nb.counters.blocks_dropped_late for nb in node.neighbours.values()),
         "children": sum(bin(nb.subscribed_mask).count("1") for nb in node.neighbours.values()),
         "children_by_stripe": [
@@ -366,7 +368,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--store-key", required=True, help="the store's public key (base64)")
         p.add_argument("--upload-kbps", type=float, default=0)
         p.add_argument("--kbps", type=int, default=1400, help="the stream's video rate")
-        p.add_argument("--delay", type=float, default=1.8, help="play-out delay behind the source, seconds")
+        p.add_argument("--delay", type=float, default=LIVE_DELAY_S, help="play-out delay behind the source, seconds")
         p.add_argument("--link", default=None, help="emulated links: min_ms,max_ms,loss")
         p.add_argument("--seconds", type=float, default=None)
         p.add_argument("--fanout", type=int, default=3, help="most children per stripe")

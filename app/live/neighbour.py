@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from app.live.cut_through import PartAssembler
 from app.live.link import DelayLine, LinkProfile, Uplink
-from app.live.wire import NO_ROUTE, Have, Status
+from app.live.wire import NO_HOME, NO_ROUTE, Have, Status
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,11 @@ class Neighbour:
         if self.status is None or stripe >= len(self.status.paths):
             return ()
         return self.status.paths[stripe]
+
+    @property
+    def home(self) -> int:
+        """The stripe it gives most of its push slots to (``StripeTrees.home``), ``NO_HOME`` until it told us."""
+        return NO_HOME if self.status is None else self.status.home
 
     def send_control(self, frame: bytes) -> None:
         if self.closed:

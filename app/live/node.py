@@ -460,8 +460,10 @@ class LiveNode:
     def _on_subscribe(self, nb: Neighbour, mask: int) -> None:
         neighbours = list(self.neighbours.values())
         before = nb.subscribed_mask
-        self._tree.grant(nb, mask, neighbours)
+        displaced = self._tree.grant(nb, mask, neighbours)
         self._send_status(nb, neighbours)
+        for child in displaced:
+            self._send_status(child, neighbours)
         if self.config.is_origin:
             self._catch_up(nb, nb.subscribed_mask & ~before)
 
@@ -484,7 +486,7 @@ class LiveNode:
     def _send_status(self, nb: Neighbour, neighbours: list[Neighbour] | None = None) -> None:
         neighbours = list(self.neighbours.values()) if neighbours is None else neighbours
         slots, relaying = self._tree.slots(neighbours), self._tree.relaying(neighbours)
-        nb.send_control(self._tree.status_frame(nb, slots, relaying))
+        nb.send_control(self._tree.status_frame(nb, slots, relaying, self._tree.displaceable(neighbours)))
 
     async def _tree_loop(self) -> None:
         rounds = 0
@@ -497,11 +499,12 @@ class LiveNode:
             slots, relaying = self._tree.slots(neighbours), self._tree.relaying(neighbours)
             if self.config.is_origin:
                 self._tree.root_gaps.update(slots, now)
-            advertised = self._tree.advertised(slots, relaying)
+            displaceable = self._tree.displaceable(neighbours)
+            advertised = self._tree.advertised(slots, relaying, displaceable)
             if rounds % 4 == 0 or advertised != told:  # a changed route, slot count or relaying is told at once
                 told = advertised
                 for nb in neighbours:
-                    nb.send_control(self._tree.status_frame(nb, slots, relaying))
+                    nb.send_control(self._tree.status_frame(nb, slots, relaying, displaceable))
             rounds += 1
             self._forget_stale_assemblies()
             self._tree_wake.clear()
@@ -524,6 +527,10 @@ class LiveNode:
     def arriving(self, seq: int) -> bool:
         """True while a push of ``seq`` is under way to us (its first parts came, the rest is on its way)."""
         return any(nb.assembler.in_progress(seq) for nb in self.neighbours.values())
+
+    def home_stripe(self) -> int | None:
+        """The stripe this viewer gives most of its push slots to (None: the origin, or not picked yet)."""
+        return self._tree.home
 
     def stripe_hops(self) -> list[int]:
         return list(self._tree.hops)

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 from app.live.link import LinkProfile
 
+# How far behind the source viewers play. Blocks come 1.0 / 1.4 s after capture at the median / p95 over the
+# stripe trees at 40 viewers (stop 23's bench, home stripes); 1.8 s before home stripes, when trees were deeper.
+LIVE_DELAY_S = 1.6
+
 
 @dataclass(frozen=True, slots=True)
 class NodeConfig:
@@ -17,15 +21,16 @@ class NodeConfig:
     port: int = 0
     stripes: int = 4
     block_ms: int = 250
-    delay_s: float = 1.8  # the play-out delay viewers hold: a block pushed later than this is useless
+    delay_s: float = LIVE_DELAY_S  # the play-out delay viewers hold: a block pushed later than this is useless
     upload_bps: float | None = None
     stream_bps: float = 1_500_000  # the stream's rate, for counting push slots
     is_origin: bool = False
     origin_url: str | None = None
     origin_copies_per_stripe: int = 1
-    # A viewer forwards whole blocks one copy after another: the last of f children of a stripe waits f block
-    # times (125 ms each for 47 KB at 3 Mbit/s), so a small fan-out per stripe keeps every hop short.
+    # Children per stripe until the viewer has picked its home stripe (stripe_tree.StripeTrees.home) ...
     max_children_per_stripe: int = 3
+    # ... then up to this many in its home stripe, and the rest of its push slots (one at 3 Mbit/s) in the others.
+    home_children: int = 4
     max_neighbours: int = 8  # dialled; a node also accepts up to twice this many (the origin: any number)
     max_hops: int = 16
     link: Callable[[], LinkProfile] = LinkProfile  # the emulated link of each new connection

@@ -30,6 +30,7 @@ from app.live.discovery import TrackerDiscovery
 from app.live.encoder import EncoderSettings
 from app.live.errors import LiveError, SourceError
 from app.live.node import NodeConfig
+from app.live.node_config import LIVE_DELAY_S
 from app.live.source_spec import SourceSpec, open_source
 from app.live.sources import PictureFormat
 
@@ -39,7 +40,7 @@ class OnAirSettings:
     picture: PictureFormat = field(default_factory=PictureFormat)
     video_kbps: int = 1400
     upload_kbps: float = 0  # 0: no cap
-    delay_s: float = 1.8
+    delay_s: float = LIVE_DELAY_S
     listen_host: str | None = None  # default: the origin URL's address, or every interface for a host name
     overlay_port: int | None = None  # default: the origin's HTTP port + 1
     tracker_url: str | None = None  # the store's announce URL: viewers find the origin there (and it them)

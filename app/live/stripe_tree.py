@@ -17,7 +17,16 @@ its *path* (the node ids from the stripe's root down to it). How the trees stay 
 - **A refusal is known at once.** STATUS says how many SUBSCRIBEs it answers, so a refused subscription is
   recognised on the answer's arrival (it used to wait a second) and the next candidate is asked in the same round.
 - **Rejoin prefers short routes with free slots.** Candidates are ordered by hops (plus one for each stripe they
-  already push to us: one slow parent should cost one stripe, not all), then most free slots, then shortest queue.
+  already push to us: one slow parent should cost one stripe, not all; plus one for a parent relaying a stripe
+  that is not its home, ``AWAY_PENALTY``), then most free slots, then shortest queue.
+- **Each viewer relays one stripe above all: its home.** A viewer picks, once, the stripe fewest of its neighbours
+  call home, and gives it most of its push slots (``NodeConfig.home_children``); the rest (one at 3 Mbit/s) go to
+  any other stripe. A tree's inner nodes are then mostly nodes of full fan-out, so trees stay a few hops deep —
+  with every viewer spreading ~1.6 children over ~2.4 stripes they were 7-9 hops deep at 40 viewers, and each hop
+  costs ~0.13 s (SplitStream, Castro et al. 2003, builds its interior-disjoint trees on the same observation).
+  A node that asks for a place in its home stripe may take it from a child for which that stripe is not home
+  (the parent must relay it as its home too, or be the origin): the displaced child finds another parent at once,
+  and the nodes that relay a stripe climb to the top of its tree. The origin gives a viewer only its home stripe.
 
 ``TreeCounters`` records what happened (parents lost and why, loops broken, refusals, rounds with no candidate,
 join and rejoin times, stripe-seconds without a route) for the bench. Pure logic on the node's loop; the node sends
@@ -50,6 +59,10 @@ UPGRADE_HOPS = 2
 UPGRADE_TRIAL_S = 1.0  # a new parent tried for an upgrade that has not answered by then is given up
 PUSH_SHARE = 0.7  # of a viewer's upload cap, for stripe children
 STARVING_AFTER_S = 1.0  # a stripe with no parent and no neighbour able to take us this long: look for more peers
+HOME_SAMPLE = 3  # the home stripe is picked once this many neighbours told theirs ...
+HOME_WAIT_S = 1.0  # ... or this long after the node started, from whatever it knows by then
+HOME_SPARE_S = 5.0  # a home stripe that left slots unused this long is given up for one short of slots
+AWAY_PENALTY = 3  # hops a spare slot of a node relaying another stripe counts extra: home slots are taken first
 _REJOIN_SAMPLES = 256
 
 
@@ -64,6 +77,8 @@ class TreeCounters:
     loops_broken: int = 0  # the parent's path held our own id
     subscriptions: int = 0
     children_refused: int = 0  # subscriptions this node turned down (full, or the asker is its ancestor)
+    children_displaced: int = 0  # children let go for a node whose home stripe it was
+    homes_moved: int = 0  # home stripes given up for a stripe short of slots (or fewer relays)
     no_candidate_rounds: int = 0  # stripe-rounds without a parent and nobody to ask
     no_route_s: float = 0.0  # stripe-seconds without a route, after the stripe's first route
     join_s: list[float] = field(default_factory=list)  # per stripe: join to first route
@@ -81,6 +96,8 @@ class TreeCounters:
             "loops": self.loops_broken,
             "subscriptions": self.subscriptions,
             "children_refused": self.children_refused,
+            "children_displaced": self.children_displaced,
+            "homes_moved": self.homes_moved,
             "no_candidate": self.no_candidate_rounds,
             "no_route_s": round(self.no_route_s, 2),
             "join_max_s": round(max(self.join_s), 2) if self.join_s else None,
@@ -140,6 +157,9 @@ class StripeTrees:
         self.counters = TreeCounters()
         self.root_gaps = RootGaps([None] * k, [False] * k)  # the origin's figures
         self.accepting = True  # False: the node does not share (metered): no slots, every subscription refused
+        self.home: int | None = None  # the stripe this viewer relays above all (None: not picked yet, or the origin)
+        self._started = now
+        self._home_busy_at = now  # when a child last held a slot in the home stripe (or the home was picked)
 
     # ---- the child's side ------------------------------------------------------------------------------------
 
@@ -148,6 +168,7 @@ class StripeTrees:
         for key in [key for key, at in self._refused.items() if now - at > REFUSAL_MEMORY_S]:
             del self._refused[key]
         elapsed, self._last_round = now - self._last_round, now
+        self._pick_home(neighbours, now)
         for stripe in range(self._config.stripes):
             parent = self.parents[stripe]
             if parent is not None:
@@ -169,6 +190,48 @@ class StripeTrees:
             elif parent is not None:
                 self._no_candidate_since[stripe] = None
             self._update_route(stripe, parent, now, elapsed)
+
+    def _pick_home(self, neighbours: Sequence[Neighbour], now: float) -> None:
+        """Pick the stripe fewest neighbours call home (ties at random), so the swarm's relaying stays balanced; and
+        move to another once the home stripe left slots unused for ``HOME_SPARE_S``: to a stripe in which no
+        neighbour offers a slot, or (nobody wanting a slot in ours) to one fewer neighbours call home.
+
+        The opening crowd picks knowing few others, and departures change the balance: a stripe with too few relays
+        runs out of slots while others have slots to spare (ten minutes at 40 viewers, homes never moved: viewers
+        without a parent in one stripe for up to 61 s, every neighbour full in it)."""
+        if not self.accepting:  # a viewer that does not share relays nothing: no neighbour should count it
+            self.home = None
+            return
+        home, k = self.home, self._config.stripes
+        if home is not None:
+            children = sum(nb.subscribed_mask >> home & 1 for nb in neighbours)
+            if children >= min(self._config.home_children, self._push_slots()):
+                self._home_busy_at = now
+                return
+            if now - self._home_busy_at < HOME_SPARE_S:
+                return
+            offered = [0] * k
+            for nb in neighbours:
+                if not nb.is_origin and nb.status is not None:
+                    offered = [n + free for n, free in zip(offered, nb.status.free, strict=False)]
+            short = [stripe for stripe in range(k) if stripe != home and offered[stripe] == 0]
+            if short or children:
+                self._move_home(self._rng.choice(short) if short else home, now)
+                return
+        told = [nb.home for nb in neighbours if not nb.is_origin and nb.status is not None]
+        if home is None and len(told) < HOME_SAMPLE and now - self._started < HOME_WAIT_S:
+            return
+        counts = [0] * k
+        for told_home in told:
+            if told_home < k:
+                counts[told_home] += 1
+        fewest = min(counts)
+        if home is None or counts[home] > fewest + 1:
+            self._move_home(self._rng.choice([stripe for stripe in range(k) if counts[stripe] == fewest]), now)
+
+    def _move_home(self, home: int, now: float) -> None:
+        self.counters.homes_moved += self.home is not None and home != self.home
+        self.home, self._home_busy_at = home, now
 
     def starving(self, now: float) -> bool:
         """True while some stripe has had no parent, and no neighbour able to take us, for ``STARVING_AFTER_S``.
@@ -269,7 +332,10 @@ class StripeTrees:
         if now - parent.subscribed_at.get(stripe, now) < UPGRADE_AFTER_S:
             return parent
         better = self._choose(stripe, neighbours, now)
-        if better is None or better.hops(stripe) + UPGRADE_HOPS > parent.hops(stripe):
+        # In its home stripe a node moves up for any nearer slot: the slot may be an away child's (displaced), and
+        # the nodes that relay a stripe belong at the top of its tree.
+        gain = 1 if stripe == self.home else UPGRADE_HOPS
+        if better is None or better.hops(stripe) + gain > parent.hops(stripe):
             return parent
         better.my_stripes_mask |= 1 << stripe
         self._send_subscribe(better)
@@ -315,6 +381,10 @@ class StripeTrees:
 
     def _choose(self, stripe: int, neighbours: Sequence[Neighbour], now: float) -> Neighbour | None:
         bit, best, best_key = 1 << stripe, None, None
+        # The origin's few copies root the trees: a viewer takes from it only its home stripe (before it has one,
+        # one stripe at most), unless it found nobody else for that stripe for a while.
+        since = self._no_candidate_since[stripe]
+        from_origin = stripe == self.home or (since is not None and now - since >= STARVING_AFTER_S)
         for nb in neighbours:
             status = nb.status
             if nb.closed or status is None or nb.subscribed_mask & bit or stripe >= len(status.free):
@@ -326,9 +396,10 @@ class StripeTrees:
                 continue
             # Take at most one stripe from the origin: its few copies should root as many subtrees as possible.
             shared = bin(nb.my_stripes_mask & ~bit).count("1")
-            if nb.is_origin and shared:
+            if nb.is_origin and (shared if self.home is None else not from_origin):
                 continue
-            key = (hops + shared, -status.free[stripe], nb.queued_blocks(), self._rng.random())
+            away = not nb.is_origin and nb.home != stripe  # a spare slot of a node relaying another stripe
+            key = (hops + shared + AWAY_PENALTY * away, -status.free[stripe], nb.queued_blocks(), self._rng.random())
             if best_key is None or key < best_key:
                 best, best_key = nb, key
         return best
@@ -386,14 +457,37 @@ class StripeTrees:
             return [0] * k
         if config.is_origin:
             return [max(0, config.origin_copies_per_stripe - c) for c in children]
-        # Keep some of the upload for pulls, and queues short.
-        total = 4 * k if config.upload_bps is None else int(config.upload_bps * PUSH_SHARE / (config.stream_bps / k))
+        total = self._push_slots()
         free = max(0, total - sum(children))
-        per_stripe = config.max_children_per_stripe
-        return [min(free, per_stripe - children[s]) if self.hops[s] < config.max_hops - 1 else 0 for s in range(k)]
+        caps = [config.max_children_per_stripe] * k
+        home = self.home
+        if home is not None:
+            home_cap = min(config.home_children, total)
+            # The other stripes share what the home stripe cannot use, so the home stripe always has its slots.
+            away_free = max(0, total - home_cap - (sum(children) - children[home]))
+            caps = [min(caps[s], children[s] + away_free) for s in range(k)]
+            caps[home] = home_cap
+        return [min(free, caps[s] - children[s]) if self.hops[s] < config.max_hops - 1 else 0 for s in range(k)]
 
-    def grant(self, nb: Neighbour, mask: int, neighbours: Sequence[Neighbour]) -> None:
-        """A neighbour's SUBSCRIBE: accept the stripes that fit (never for one of our own ancestors)."""
+    def _push_slots(self) -> int:
+        """A viewer's children over all stripes: 70 % of its upload (the rest for pulls, and short queues)."""
+        config, k = self._config, self._config.stripes
+        return 4 * k if config.upload_bps is None else int(config.upload_bps * PUSH_SHARE / (config.stream_bps / k))
+
+    def displaceable(self, neighbours: Sequence[Neighbour]) -> list[int]:
+        """Per stripe, children a node whose home it is could displace: in our home stripe (every stripe, at the
+        origin), the children that call another stripe home."""
+        k = self._config.stripes
+        counts = [0] * k
+        for stripe in range(k) if self._config.is_origin else () if self.home is None else (self.home,):
+            bit = 1 << stripe
+            counts[stripe] = sum(1 for nb in neighbours if nb.subscribed_mask & bit and nb.home != stripe)
+        return counts
+
+    def grant(self, nb: Neighbour, mask: int, neighbours: Sequence[Neighbour]) -> list[Neighbour]:
+        """A neighbour's SUBSCRIBE: accept the stripes that fit (never for one of our own ancestors). Returns the
+        children displaced to make room for it (each must be told: its STATUS no longer has the stripe)."""
+        displaced: list[Neighbour] = []
         nb.subscribes_received += 1
         held, nb.subscribed_mask = nb.subscribed_mask, 0  # count the slots as if this peer held none, then grant
         # The stripes it already had first: asking for one more must not cost it one it has (the pool is shared).
@@ -401,10 +495,31 @@ class StripeTrees:
             if not mask >> stripe & 1:
                 continue
             # Per stripe, and for a viewer also one pool shared by all stripes: recounted after each grant.
-            if self.slots(neighbours)[stripe] <= 0 or nb.node_id in self.paths[stripe]:
+            if nb.node_id in self.paths[stripe]:
                 self.counters.children_refused += 1
                 continue
+            if self.slots(neighbours)[stripe] <= 0:
+                victim = self._displaceable_for(nb, stripe, neighbours)
+                if victim is None:
+                    self.counters.children_refused += 1
+                    continue
+                victim.subscribed_mask &= ~(1 << stripe)
+                displaced.append(victim)
+                self.counters.children_displaced += 1
             nb.subscribed_mask |= 1 << stripe
+        return displaced
+
+    def _displaceable_for(self, nb: Neighbour, stripe: int, neighbours: Sequence[Neighbour]) -> Neighbour | None:
+        """A child of ours in ``stripe`` that ``nb`` may take the place of: ``nb`` calls the stripe home, we relay it
+        as our home (or are the origin) and have a route, and the child calls another stripe home. One that relays
+        nothing of the stripe goes first (it has no subtree to move)."""
+        if nb.home != stripe or not (self._config.is_origin or self.home == stripe):
+            return None
+        if self.hops[stripe] >= self._config.max_hops - 1:
+            return None
+        bit = 1 << stripe
+        others = [c for c in neighbours if c is not nb and c.subscribed_mask & bit and c.home != stripe]
+        return min(others, key=lambda c: (c.relays(stripe), self._rng.random()), default=None)
 
     @staticmethod
     def relaying(neighbours: Sequence[Neighbour]) -> int:
@@ -414,7 +529,11 @@ class StripeTrees:
             mask |= nb.subscribed_mask
         return mask
 
-    def status_frame(self, nb: Neighbour, slots: Sequence[int], relaying: int) -> bytes:
+    def status_frame(self, nb: Neighbour, slots: Sequence[int], relaying: int, displaceable: Sequence[int]) -> bytes:
+        """Our STATUS for ``nb``; the free slots it is told count the children it could displace (its home)."""
+        home = nb.home
+        if home < len(slots) and displaceable[home]:
+            slots = [n + displaceable[home] if s == home else n for s, n in enumerate(slots)]
         return wire.status(
             tuple(self.hops),
             tuple(slots),
@@ -422,8 +541,9 @@ class StripeTrees:
             nb.subscribes_received,
             tuple(self.paths),
             relaying=relaying,
+            home=wire.NO_HOME if self.home is None else self.home,
         )
 
-    def advertised(self, slots: Sequence[int], relaying: int) -> tuple[object, ...]:
+    def advertised(self, slots: Sequence[int], relaying: int, displaceable: Sequence[int]) -> tuple[object, ...]:
         """What STATUS tells everyone (a change is told at once)."""
-        return (tuple(self.hops), tuple(self.paths), tuple(slots), relaying)
+        return (tuple(self.hops), tuple(self.paths), tuple(slots), relaying, tuple(displaceable), self.home)

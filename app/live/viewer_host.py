@@ -28,6 +28,7 @@ from app.bundle import SignedManifest, load_public_key, verify_license
 from app.live.access import content_key_from_ticket, trusted_stream
 from app.live.headless import _emit, _link, _peers, _process_figures, digest, viewer_figures
 from app.live.node import NodeConfig
+from app.live.node_config import LIVE_DELAY_S
 from app.live.shared_verifier import SharedBlockVerifier
 from app.live.viewer import PlayedBlock, Viewer
 
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ticket-file", default=None)
     parser.add_argument("--upload-kbps", type=float, default=0)
     parser.add_argument("--kbps", type=int, default=1400, help="the stream's video rate")
-    parser.add_argument("--delay", type=float, default=1.8, help="play-out delay behind the source, seconds")
+    parser.add_argument("--delay", type=float, default=LIVE_DELAY_S, help="play-out delay behind the source, seconds")
     parser.add_argument("--link", default=None, help="emulated links: min_ms,max_ms,loss")
     parser.add_argument("--fanout", type=int, default=3, help="most children per stripe")
     parser.add_argument("--tracker", default=None, help="the store's announce URL: each viewer meets the swarm there")

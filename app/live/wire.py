@@ -28,6 +28,7 @@ MAX_STRIPES = 16
 MAX_PATH = 32  # node ids in a stripe's path
 NODE_ID_SIZE = 8
 NO_ROUTE = 255  # a stripe this peer does not receive
+NO_HOME = 255  # a peer that has not picked the stripe it relays most
 _MAP_MASK = (1 << 64) - 1
 
 
@@ -56,7 +57,7 @@ _HAVE = struct.Struct(">QQ")
 _WANT = struct.Struct(">Q")
 _SUBSCRIBE = struct.Struct(">I")
 # stripes, the stripes pushed to the receiver, subscribes read from it, the stripes the sender pushes to anyone
-_STATUS_HEAD = struct.Struct(">BIII")
+_STATUS_HEAD = struct.Struct(">BIIIB")
 _LENGTH = struct.Struct(">I")
 _PART = struct.Struct(">QII")  # seq, the whole block's size, this part's offset in it
 
@@ -102,6 +103,7 @@ class Status:
     subscribes_seen: int = 0  # SUBSCRIBE frames it had read from the receiver when it sent this
     paths: tuple[tuple[bytes, ...], ...] = ()  # per stripe: node ids from the root's first child down to the sender
     relaying: int = 0  # the stripes (bit mask) the sender pushes to children of its own: its parent serves it first
+    home: int = NO_HOME  # the stripe the sender gives most of its push slots to (stripe_tree), NO_HOME if none yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +146,10 @@ def status(
     paths: tuple[tuple[bytes, ...], ...] = (),
     *,
     relaying: int = 0,
+    home: int = NO_HOME,
 ) -> bytes:
     clipped = (min(255, max(0, n)) for n in free)
-    body = bytearray(_STATUS_HEAD.pack(len(hops), pushing_to_you, subscribes_seen & 0xFFFFFFFF, relaying))
+    body = bytearray(_STATUS_HEAD.pack(len(hops), pushing_to_you, subscribes_seen & 0xFFFFFFFF, relaying, home))
     body += bytes([*hops, *clipped])
     for stripe in range(len(hops)):
         path = paths[stripe][-MAX_PATH:] if stripe < len(paths) else ()
@@ -201,7 +204,7 @@ def parse_status(body: bytes) -> Status:
     head = _STATUS_HEAD.size
     if len(body) < head or body[0] > MAX_STRIPES or len(body) < head + 3 * body[0]:
         raise ProtocolError("a malformed status")
-    n, pushing, seen, relaying = _STATUS_HEAD.unpack_from(body)
+    n, pushing, seen, relaying, home = _STATUS_HEAD.unpack_from(body)
     hops, free = tuple(body[head : head + n]), tuple(body[head + n : head + 2 * n])
     paths: list[tuple[bytes, ...]] = []
     at = head + 2 * n
@@ -215,7 +218,13 @@ def parse_status(body: bytes) -> Status:
     if at != len(body):
         raise ProtocolError("a malformed status")
     return Status(
-        hops=hops, free=free, pushing_to_you=pushing, subscribes_seen=seen, paths=tuple(paths), relaying=relaying
+        hops=hops,
+        free=free,
+        pushing_to_you=pushing,
+        subscribes_seen=seen,
+        paths=tuple(paths),
+        relaying=relaying,
+        home=home if home < n else NO_HOME,
     )
 
 

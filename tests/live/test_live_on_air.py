@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app.bundle import LiveSection, SignedManifest, load_public_key
 from app.live.access import trusted_stream
 from app.live.errors import LiveError
+from app.live.node_config import LIVE_DELAY_S
 from app.live.on_air import OnAir, OnAirAddress, OnAirFigures, OnAirSettings
 from app.live.source_spec import parse_source
 from app.live.sources import PictureFormat
@@ -64,7 +65,7 @@ def test_on_air_serves_a_viewer_and_reports_what_the_creator_sees(tmp_path: Path
             viewer.stop()
     assert figures[-1].final and figures[-1].blocks >= 8
     assert figures[-1].uploaded > 0 and any(f.upload_bps > 0 for f in figures)
-    assert figures[-1].delay_s == pytest.approx(1.8)
+    assert figures[-1].delay_s == pytest.approx(LIVE_DELAY_S)
 
 
 def test_a_key_the_manifest_does_not_vouch_for_is_refused(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ kernel closes their connections), two stopped — and new viewers take their pla
 re-parent and every one of the twelve must keep playing: each plays the broadcaster's blocks in order or reports
 the gap, and of the blocks made while the churn went on it skips at most a bound stated in blocks — a dead tree
 leaves a viewer on pulls and HTTP only, and used to skip most of them. At the end every viewer again has a
-route on every stripe.
+route on every stripe, and each stripe's root is a viewer whose home stripe it is.
 """
 
 from __future__ import annotations
@@ -105,6 +105,15 @@ def test_the_stripe_trees_heal_when_parents_leave_and_every_viewer_keeps_playing
             )
 
         wait_for(every_stripe_routed, 20, "every viewer to have a route on every stripe")
+
+        def roots_relay_their_home() -> bool:
+            """Each stripe root among the twelve (one hop from the origin) calls that stripe home: the origin
+            gives a viewer only its home stripe, and one whose home it is displaces any other root."""
+            figures = [host.viewer_stats(name) for name, host in names.items()]
+            roots = [(f.get("home"), s) for f in figures for s, hops in enumerate(f.get("hops") or []) if hops == 1]
+            return bool(roots) and all(home == stripe for home, stripe in roots)
+
+        wait_for(roots_relay_their_home, 20, "the stripe roots to be viewers whose home stripe it is")
     finally:
         for host in hosts:
             host.kill()

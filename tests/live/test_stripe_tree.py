@@ -12,7 +12,6 @@ from typing import Any
 
 from app.live import wire
 from app.live.neighbour import Neighbour
-from app.live.node import NodeConfig
 from app.live.stripe_tree import (
     HAVE_HEARTBEAT_S,
     ORPHAN_GRACE_S,
@@ -24,28 +23,10 @@ from app.live.stripe_tree import (
     StripeTrees,
 )
 from app.live.wire import NO_ROUTE, Have, Status, stripe_of
+from tests.live.tree_fakes import ME, K, fake_neighbour, tree_config
 
-K = 4
-ME = b"me------"
-
-
-def _config(**changes: Any) -> NodeConfig:
-    return NodeConfig(stream_id=b"s" * 16, host="127.0.0.2", stripes=K, upload_bps=3_000_000, **changes)
-
-
-def _neighbour(node_id: bytes, *, hops: int, free: int = 2, path: tuple[bytes, ...] = (), origin: bool = False) -> Any:
-    nb = Neighbour(
-        node_id=node_id,
-        address=("127.0.0.3", 1),
-        reader=None,  # type: ignore[arg-type]  # never read: the tree logic only queues control frames
-        writer=None,  # type: ignore[arg-type]
-        uplink=None,  # type: ignore[arg-type]
-        profile=None,  # type: ignore[arg-type]
-        rng=random.Random(1),
-        is_origin=origin,
-    )
-    nb.status = Status(hops=(hops,) * K, free=(free,) * K, pushing_to_you=0, paths=((*path, node_id),) * K)
-    return nb
+_config = tree_config
+_neighbour = fake_neighbour
 
 
 def _accept_all(nb: Neighbour) -> None:
@@ -215,29 +196,37 @@ def test_the_subscribe_frames_count_what_the_status_answers() -> None:
 
 
 def _on_a_deep_parent() -> tuple[StripeTrees, Any]:
-    """A node whose every stripe comes from one parent 5 hops from the origin (it accepted them all)."""
+    """A node whose every stripe comes from one parent 5 hops from the origin (it accepted them all); its home
+    stripe is ``HOME``."""
     trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+    trees.home = HOME
     deep = _neighbour(b"deep----", hops=5, path=(b"a" * 8,))
     trees.keep_parents([deep], 0.0, newest=None)
     _accept_all(deep)
     return trees, deep
 
 
+HOME = 0
+AWAY = sum(1 << s for s in range(K) if s != HOME)
+
+
 def test_a_kept_parent_is_swapped_for_a_free_slot_two_hops_nearer_the_root_and_not_for_one() -> None:
     trees, deep = _on_a_deep_parent()
     one_nearer = _neighbour(b"near----", hops=4, path=(b"b" * 8,))
     trees.keep_parents([deep, one_nearer], UPGRADE_AFTER_S + 1, newest=None)
-    assert all(parent is deep for parent in trees.parents)  # one hop is not worth a move
+    assert all(parent is deep for parent in trees.parents)  # make before break: nothing left yet
+    # One hop is not worth a move, except in the node's home stripe (whose relays belong at the top of its tree).
+    assert one_nearer.my_stripes_mask == 1 << HOME
     shallow = _neighbour(b"shallow-", hops=1, path=(b"c" * 8,))
     trees.keep_parents([deep, one_nearer, shallow], UPGRADE_AFTER_S + 1.5, newest=None)
-    # Make before break: the nearer one is asked, and the deep parent kept until it answers that it pushes to us.
-    assert all(parent is deep for parent in trees.parents) and shallow.my_stripes_mask == (1 << K) - 1
+    # The nearer one is asked, and the deep parent kept until it answers that it pushes to us.
+    assert all(parent is deep for parent in trees.parents) and shallow.my_stripes_mask == AWAY
     assert deep.my_stripes_mask == (1 << K) - 1, "nothing was given up yet"
     _accept_all(shallow)
     trees.keep_parents([deep, one_nearer, shallow], UPGRADE_AFTER_S + 1.75, newest=None)
-    assert trees.parents[0] is shallow and trees.hops[0] == 2
-    assert deep.my_stripes_mask == 0, "the deep parent is left once the nearer one pushes"
-    assert trees.counters.parents_upgraded == K
+    assert trees.parents[1] is shallow and trees.hops[1] == 2
+    assert deep.my_stripes_mask == 1 << HOME, "the deep parent is left once the nearer one pushes"
+    assert trees.counters.parents_upgraded == K - 1
     assert trees.counters.parents_stale == 0 and trees.counters.parents_refused == 0
 
 

@@ -19,6 +19,7 @@ from app.live.access import trusted_stream
 from app.live.clock_stamp import delay_ms, read_clock
 from app.live.link import LinkProfile
 from app.live.node import NodeConfig
+from app.live.node_config import LIVE_DELAY_S
 from app.live.viewer import PlayedBlock, Viewer
 from app.player.live_source import LiveTsSource
 from app.player.server import StreamServer
@@ -44,7 +45,7 @@ class VlcLiveViewer:
     host: str
     peers: list[tuple[str, int]]
     port: int = 0
-    delay_s: float = 1.8
+    delay_s: float = LIVE_DELAY_S
     upload_bps: float | None = None
     stream_bps: float = 700_000
     link: Any = LinkProfile

@@ -35,6 +35,7 @@ from app.library.playlist import offer_for
 from app.live.access import content_key_from_ticket
 from app.live.blocks import BlockVerifier
 from app.live.node import NodeConfig
+from app.live.node_config import LIVE_DELAY_S
 from app.live.recording import CipherFor, RecordingWriter, recording_nonce
 from app.live.viewer import PlayedBlock, Viewer
 from app.player.items import Offer
@@ -125,7 +126,7 @@ class LiveWatchSession:
         plan: LiveWatchPlan,
         playback: Playback,
         *,
-        delay_s: float = 1.8,
+        delay_s: float = LIVE_DELAY_S,
         upload_bps: float | None = None,  # the Settings' cap (``AppSettings.live_upload_bps``); None: no cap
         sharing: bool = True,  # False: relay nothing from the start (a metered connection)
         kept_root: Path | None = None,
