@@ -25,6 +25,7 @@ from typing import Any
 
 from app.library.live_events import ENDED, GATES, ON_AIR, BroadcastPlan, LiveEventRequest, LiveEvents
 from app.live.errors import LiveError
+from app.live.node_config import LIVE_DELAY_S
 from app.live.on_air import OnAir, OnAirAddress, OnAirFigures, OnAirSettings
 from app.live.source_spec import describe, parse_source
 from app.live.sources import PictureFormat
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--size", default="640x360", help="WIDTHxHEIGHT")
     broadcast.add_argument("--fps", type=int, default=25)
     broadcast.add_argument("--upload-kbps", type=float, default=0, help="cap this computer's upload (0: no cap)")
-    broadcast.add_argument("--delay", type=float, default=1.8, help="how far behind the source viewers play")
+    broadcast.add_argument("--delay", type=float, default=LIVE_DELAY_S, help="how far behind the source viewers play")
     broadcast.add_argument("--listen", default=None, help="the address to listen on (default: the origin's)")
     broadcast.add_argument("--overlay-port", type=int, default=None, help="default: the origin's port + 1")
     broadcast.add_argument("--seconds", type=float, default=None, help=argparse.SUPPRESS)

@@ -17,13 +17,14 @@ its *path* (the node ids from the stripe's root down to it). How the trees stay 
 - **A refusal is known at once.** STATUS says how many SUBSCRIBEs it answers, so a refused subscription is
   recognised on the answer's arrival (it used to wait a second) and the next candidate is asked in the same round.
 - **Rejoin prefers short routes with free slots.** Candidates are ordered by hops (plus one for each stripe they
-  already push to us: one slow parent should cost one stripe, not all; plus one for a parent relaying a stripe
-  that is not its home, ``AWAY_PENALTY``), then most free slots, then shortest queue.
-- **Each viewer relays one stripe above all: its home.** A viewer picks, once, the stripe fewest of its neighbours
-  call home, and gives it most of its push slots (``NodeConfig.home_children``); the rest (one at 3 Mbit/s) go to
-  any other stripe. A tree's inner nodes are then mostly nodes of full fan-out, so trees stay a few hops deep —
-  with every viewer spreading ~1.6 children over ~2.4 stripes they were 7-9 hops deep at 40 viewers, and each hop
-  costs ~0.13 s (SplitStream, Castro et al. 2003, builds its interior-disjoint trees on the same observation).
+  already push to us: one slow parent should cost one stripe, not all; plus ``AWAY_PENALTY`` for the spare slot of
+  a parent whose home is another stripe), then most free slots, then shortest queue.
+- **Each viewer relays one stripe above all: its home.** A viewer picks the stripe fewest of its neighbours call
+  home (and moves when its home leaves slots unused while a stripe has none), and gives it most of its push slots
+  (``NodeConfig.home_children``); the rest (one at 3 Mbit/s) go to any other stripe. A tree's inner nodes are then
+  mostly nodes of full fan-out, so trees stay a few hops deep — with every viewer spreading ~1.6 children over ~2.4
+  stripes they were 7-9 hops deep at 40 viewers, and each hop costs ~0.13 s (SplitStream, Castro et al. 2003,
+  builds its interior-disjoint trees on the same observation).
   A node that asks for a place in its home stripe may take it from a child for which that stripe is not home
   (the parent must relay it as its home too, or be the origin): the displaced child finds another parent at once,
   and the nodes that relay a stripe climb to the top of its tree. The origin gives a viewer only its home stripe.

@@ -7,7 +7,8 @@ map of the ones before it), WANT (one sequence number), SUBSCRIBE (the stripes t
 STATUS (per stripe, the hops from the origin, the free push slots and the path — the node ids from the stripe's root
 down to the sender, so a peer never picks a parent below itself — plus which stripes the sender accepted to push to
 the receiver and how many SUBSCRIBEs from the receiver it had read: the answer to a subscription is recognised at
-once — and the stripes the sender relays to children of its own, which its parent serves before its leaves). A frame
+once — the stripes the sender relays to children of its own, which its parent serves before its leaves, and its
+home stripe, ``stripe_tree``). A frame
 longer than a block plus its header, an unknown type or a body of the wrong length is a ``ProtocolError`` and ends
 the connection.
 Pure parsing plus one async reader; runs on the node's loop.
@@ -56,7 +57,8 @@ HELLO_ORIGIN = 0x01  # the sender is the broadcaster's origin node
 _HAVE = struct.Struct(">QQ")
 _WANT = struct.Struct(">Q")
 _SUBSCRIBE = struct.Struct(">I")
-# stripes, the stripes pushed to the receiver, subscribes read from it, the stripes the sender pushes to anyone
+# stripes, the stripes pushed to the receiver, subscribes read from it, the stripes the sender pushes to anyone,
+# the sender's home stripe
 _STATUS_HEAD = struct.Struct(">BIIIB")
 _LENGTH = struct.Struct(">I")
 _PART = struct.Struct(">QII")  # seq, the whole block's size, this part's offset in it

@@ -23,6 +23,7 @@ from typing import IO
 
 import pytest
 
+from app.live.node_config import LIVE_DELAY_S
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from tests.live.swarm import LiveProcess
@@ -114,7 +115,8 @@ def test_create_then_broadcast_a_pattern_that_two_viewers_play(
         line = broadcaster.wait_for("On air 0:", 20)
         while "2 viewers connected to you" not in line:
             line = broadcaster.wait_for("On air 0:", 20)
-        assert re.search(r"uploading \d+\.\d Mbit/s, viewers about 1\.8 s behind\.$", line)
+        behind = re.escape(f"{LIVE_DELAY_S:.1f}")  # the delay viewers are told to hold, by default
+        assert re.search(rf"uploading \d+\.\d Mbit/s, viewers about {behind} s behind\.$", line)
     finally:
         for viewer in viewers:
             viewer.stop()

@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from app.live.node_config import LIVE_DELAY_S
 from app.store.client import StoreClient
 from app.store.creator import CreatorClient
 from app.ui.creator.dashboard_page import DashboardPage
@@ -106,7 +107,7 @@ def test_create_go_live_a_viewer_plays_and_stop(
         )  # fmt: skip
         qtbot.waitUntil(lambda: len(viewer.of("play")) >= 8, timeout=60_000)
         qtbot.waitUntil(lambda: dialog.viewers.text() == "1 viewer connected to you", timeout=15_000)
-        assert "Mbit/s; viewers about 1.8 s behind" in dialog.upload.text()
+        assert f"Mbit/s; viewers about {LIVE_DELAY_S:.1f} s behind" in dialog.upload.text()
 
         dialog.stop_button.click()
         qtbot.waitUntil(lambda: dialog.state.text() == "The broadcast has ended", timeout=30_000)
