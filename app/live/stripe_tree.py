@@ -200,7 +200,7 @@ class StripeTrees:
         The opening crowd picks knowing few others, and departures change the balance: a stripe with too few relays
         runs out of slots while others have slots to spare (ten minutes at 40 viewers, homes never moved: viewers
         without a parent in one stripe for up to 61 s, every neighbour full in it)."""
-        if not self.accepting:  # a viewer that does not share relays nothing: no neighbour should count it
+        if not self.accepting or self._push_slots() == 0:  # it relays nothing: no neighbour should count on it
             self.home = None
             return
         home, k = self.home, self._config.stripes

@@ -169,10 +169,15 @@ def test_a_status_tells_the_senders_home_and_none_when_out_of_range() -> None:
     assert wire.parse_status(wire.status((1, 2), (0, 3), 0, home=7)[5:]).home == NO_HOME  # two stripes only
 
 
-def test_a_viewer_that_does_not_share_claims_no_home() -> None:
-    trees = StripeTrees(_config(), ME, random.Random(1), now=0.0)
+@pytest.mark.parametrize("upload_bps", [3_000_000, 300_000])
+def test_a_viewer_that_does_not_share_claims_no_home(upload_bps: int) -> None:
+    """Neither one that turned sharing off (metered) nor one whose upload cap leaves no push slot."""
+    trees = StripeTrees(_config(upload_bps=upload_bps), ME, random.Random(1), now=0.0)
     neighbours = [_neighbour(i, home=h) for i, h in zip(_ids(3), (0, 1, 2), strict=True)]
     trees.keep_parents(neighbours, 0.0, newest=None)
+    if upload_bps < 375_000:  # not one stripe copy's worth at 70 % of the cap
+        assert trees.home is None and trees.slots(neighbours) == [0] * K
+        return
     assert trees.home == 3
     trees.accepting = False  # metered: no slots, so no neighbour should count on it relaying a stripe
     trees.keep_parents(neighbours, 0.5, newest=None)

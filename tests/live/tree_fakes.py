@@ -16,7 +16,8 @@ ME = b"me------"  # the node under test
 
 def tree_config(**changes: Any) -> NodeConfig:
     """3 Mbit/s of upload for a 1.5 Mbit/s stream: 5 push slots (70 % of the upload, 375 kbit/s a stripe copy)."""
-    return NodeConfig(stream_id=b"s" * 16, host="127.0.0.2", stripes=K, upload_bps=3_000_000, **changes)
+    settings: dict[str, Any] = {"stream_id": b"s" * 16, "host": "127.0.0.2", "stripes": K, "upload_bps": 3_000_000}
+    return NodeConfig(**(settings | changes))
 
 
 def fake_neighbour(
