@@ -395,7 +395,6 @@ class StripeTrees:
             hops = nb.hops(stripe)
             if hops >= self._config.max_hops - 1 or self._node_id in nb.path(stripe):
                 continue
-            # Take at most one stripe from the origin: its few copies should root as many subtrees as possible.
             shared = bin(nb.my_stripes_mask & ~bit).count("1")
             if nb.is_origin and (shared if self.home is None else not from_origin):
                 continue
@@ -479,10 +478,10 @@ class StripeTrees:
         """Per stripe, children a node whose home it is could displace: in our home stripe (every stripe, at the
         origin), the children that call another stripe home."""
         k = self._config.stripes
+        relayed_as_home = range(k) if self._config.is_origin else [] if self.home is None else [self.home]
         counts = [0] * k
-        for stripe in range(k) if self._config.is_origin else () if self.home is None else (self.home,):
-            bit = 1 << stripe
-            counts[stripe] = sum(1 for nb in neighbours if nb.subscribed_mask & bit and nb.home != stripe)
+        for stripe in relayed_as_home:
+            counts[stripe] = sum(1 for nb in neighbours if nb.subscribed_mask >> stripe & 1 and nb.home != stripe)
         return counts
 
     def grant(self, nb: Neighbour, mask: int, neighbours: Sequence[Neighbour]) -> list[Neighbour]:
