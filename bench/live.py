@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -62,6 +63,8 @@ MAX_DEFAULT_HOSTS = 8
 SATURATED_BUSY_PCT = 90.0  # the machine's cores this busy in the window: delays measure the machine
 SATURATED_LAG_MS = 100.0  # or the hosts' loops woke this late (p99): every hop waits for the loop
 FIT_BUSY_PCT = 80.0  # the share of the cores a viewer estimate may fill
+FRAME_S = 0.04  # the bench's stream is 25 fps
+FROZEN_GAP_S = 0.1  # a longer gap between two pictures VLC showed is a freeze
 ANNOUNCE_EVERY_S = 5.0  # as the app's viewers (app/ui/player/live_session.py)
 
 
@@ -200,12 +203,15 @@ def _measure(
     for index, address in enumerate(addresses):
         audience.join(address, audience.hosts[index % len(audience.hosts)])
         time.sleep(args.ramp / max(1, len(addresses)))
+    for host in audience.hosts:
+        host.wait_ready([name_of(a) for a, h in audience.live.items() if h is host], 120)
+    # The VLC viewer opens the stream once the opening crowd is in, as a fan opens a running broadcast: VLC that
+    # starts while 39 viewers start on the same two cores keeps the delay its late start cost it (its own share of the
+    # delay 0.17-0.18 s instead of 0.11 s, tests in FIELD-NOTES-FOUND, stop 24) — a load no fan's machine has.
     vlc.peers = audience.peers_for(vlc_address)
     vlc_joined = time.time()
     vlc.start()
     cleanup.callback(vlc.stop)
-    for host in audience.hosts:
-        host.wait_ready([name_of(a) for a, h in audience.live.items() if h is host], 120)
     measure_from = time.time() + args.warmup
     end = measure_from + args.minutes * 60
     time.sleep(max(0.0, measure_from - time.time()))
@@ -288,12 +294,24 @@ def _vlc_viewer_figures(vlc: VlcLiveViewer, now: float) -> dict[str, Any] | None
     }
 
 
-def _vlc_figures(vlc: VlcLiveViewer, start: float, end: float, joined: float) -> dict[str, float]:
+def _vlc_figures(vlc: VlcLiveViewer, start: float, end: float, joined: float) -> dict[str, Any]:
     window = [c.delay_s for c in vlc.clocks if start <= c.shown_at <= end]
+    own_share = [share for shown, share in vlc.vlc_shares if start <= shown <= end]
+    own_by_minute = [
+        _percentile([x for shown, x in vlc.vlc_shares if minute <= shown - start < minute + 60], 0.5)
+        for minute in range(0, max(1, int(end - start)), 60)
+    ]
+    shown_at = [c.shown_at for c in vlc.clocks if start <= c.shown_at <= end]
+    # The picture frozen: every gap between pictures longer than FROZEN_GAP_S (25 fps: 0.04 s), beyond one frame.
+    frozen_s = sum(b - a - FRAME_S for a, b in itertools.pairwise(shown_at) if b - a > FROZEN_GAP_S)
     first = vlc.clocks[0].shown_at - joined if vlc.clocks else float("nan")
     return {
         "p50": _percentile(window, 0.5),
         "p95": _percentile(window, 0.95),
+        "own_share_p50": _percentile(own_share, 0.5),
+        "own_share_p95": _percentile(own_share, 0.95),
+        "frozen_pct": 100 * frozen_s / max(1e-9, end - start),
+        "own_share_by_minute": [round(x, 3) for x in own_by_minute],
         "pictures": len(window),
         "unreadable": vlc.unreadable,
         "join_s": first,
@@ -314,7 +332,7 @@ def _histogram_percentile(histogram: dict[int, int], q: float) -> float:
 
 _TREE_SUMS = (
     *("departed", "stale", "refused", "orphaned", "upgraded", "upgrades_refused"),
-    *("loops", "no_candidate", "no_route_s", "rejoins"),
+    *("loops", "no_candidate", "no_route_s", "rejoins", "climb_dials"),
 )
 
 
@@ -347,6 +365,7 @@ def _figures(
     with_origin = 0  # viewers connected to the origin at the end of the window (only they can take a root slot)
     fanouts: list[int] = []  # children of each (viewer, stripe) that has any, at the end: the trees' branching
     deepest: list[int] = []  # each viewer's deepest routed stripe at the end, in hops from the origin
+    home_hops: list[int] = []  # each viewer's hops in its home stripe at the end (routed)
     children_all = children_home = 0  # stripe children at the end; of them, in their parent's home stripe
     for host in audience.hosts:
         final, marked = host.final_stats or host.stats, host.marked_stats or {}
@@ -357,6 +376,8 @@ def _figures(
         for v in present:
             routed = [h for h in v.get("hops", []) if h < NO_ROUTE]
             deepest += [max(routed)] if routed else []
+            home = v.get("home")
+            home_hops += [v["hops"][home]] if home is not None and v["hops"][home] < NO_ROUTE else []
             children = v.get("children_by_stripe", [])
             children_all += sum(children)
             children_home += children[v["home"]] if v.get("home") is not None and children else 0
@@ -415,6 +436,10 @@ def _figures(
         "per_process": args.per_process,
         "vlc_p50_s": vlc["p50"],
         "vlc_p95_s": vlc["p95"],
+        "vlc_own_p50_s": vlc["own_share_p50"],
+        "vlc_own_p95_s": vlc["own_share_p95"],
+        "vlc_frozen_pct": vlc["frozen_pct"],
+        "vlc_own_by_minute": vlc["own_share_by_minute"],
         "vlc_pictures": vlc["pictures"],
         "vlc_join_s": vlc["join_s"],
         "playout_p50_s": _histogram_percentile(delays, 0.5),
@@ -461,6 +486,8 @@ def _figures(
         "relaying_stripes_per_viewer": len(fanouts) / max(1, len(neighbours)),
         "deepest_hop_p50": _percentile([float(d) for d in deepest], 0.5),
         "deepest_hop_max": max(deepest, default=0),
+        "home_hop_p50": _percentile([float(h) for h in home_hops], 0.5),
+        "home_hop_max": max(home_hops, default=0),
         "children_in_home_share": children_home / max(1, children_all),
         "tree": {**{k: round(v, 1) for k, v in tree.items()}, "rejoin_max_s": rejoin_max},
         "rss_by_minute": _rss_by_minute(audience.hosts),

@@ -11,6 +11,10 @@ def live_table(f: dict[str, Any]) -> str:
         ("glass-to-glass, decoded pictures (VLC) p50 / p95", f"{f['vlc_p50_s']:.2f} s / {f['vlc_p95_s']:.2f} s"),
         ("glass-to-glass, block play-out (all) p50 / p95", f"{f['playout_p50_s']:.2f} s / {f['playout_p95_s']:.2f} s"),
         ("the VLC viewer's play-out delay at the end (VLC adds the rest)", f"{f['vlc_viewer_delay_s']:.2f} s"),
+        (
+            "VLC's own share: a block fed to VLC -> its first picture shown, p50 / p95",
+            f"{f['vlc_own_p50_s']:.2f} s / {f['vlc_own_p95_s']:.2f} s",
+        ),
         ("share of block bytes from peers", f"{f['offload']:.3f}"),
         (
             "origin copies per block (bytes uploaded / made; HTTP answers)",
@@ -35,7 +39,7 @@ def live_table(f: dict[str, Any]) -> str:
             f"{f['join_p50_s']:.2f} / {f['join_p95_s']:.2f} s",
         ),
         (
-            f"  ... the opening crowd, joining as it starts ({f['join_opening_n']} viewers; VLC viewer)",
+            f"  ... the opening crowd, joining as it starts ({f['join_opening_n']} viewers; VLC viewer, just after)",
             f"{f['join_opening_p50_s']:.2f} / {f['join_opening_p95_s']:.2f} s ({f['vlc_join_s']:.2f} s)",
         ),
         ("CPU per viewer (measured window, % of a core)", f"{f['cpu_pct_per_viewer']:.2f} %"),
@@ -81,9 +85,10 @@ def live_table(f: dict[str, Any]) -> str:
             f"{f['fanout_mean']:.2f}; {f['relaying_stripes_per_viewer']:.2f}; {f['children_in_home_share']:.2f}",
         ),
         (
-            "a viewer's deepest stripe at the end, hops from the origin: p50 / max",
-            f"{f['deepest_hop_p50']:.0f} / {f['deepest_hop_max']}",
+            "a viewer's deepest stripe at the end, hops from the origin: p50 / max (its home stripe: p50 / max)",
+            f"{f['deepest_hop_p50']:.0f} / {f['deepest_hop_max']} ({f['home_hop_p50']:.0f} / {f['home_hop_max']})",
         ),
+        ("nodes dialled to climb in their home stripe (the way up)", "{climb_dials:.0f}".format(**f["tree"])),
         (
             "loops broken, rejoins (max s), stripe-s without route",
             "{loops:.0f}, {rejoins:.0f} ({rejoin_max_s:.1f}), {no_route_s:.1f}".format(**f["tree"]),

@@ -32,6 +32,7 @@ from app.live.node_config import NodeConfig, NodeCounters
 from app.live.playout import CATCH_UP_S
 from app.live.stripe_tree import HAVE_HEARTBEAT_S, StripeTrees
 from app.live.wakeup import Wakeup
+from app.live.way_up import climb_to
 from app.live.wire import Kind, stripe_of
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ _PULL_BACKLOG_S = 0.25
 _MAX_BANNED = 4096  # addresses never dialled or accepted again (the oldest forgotten past this)
 _MAX_BOOTSTRAP = 512
 _MAX_REDIAL_S = 30.0
+_EXTRA_TO_CLIMB = 4  # neighbours dialled beyond max_neighbours to reach a free place higher in our home stripe
 _EXTRA_WHEN_STARVING = 4  # neighbours dialled beyond max_neighbours while a stripe finds no parent among ours
 _HAVE_EVERY_S = 0.1  # a changed HAVE goes out at most this often (a block comes every 250 ms)
 _OWN_BLOCK = object()  # the "connection" the origin's own blocks come from (its encoder)
@@ -281,6 +283,20 @@ class LiveNode:
             self._tasks = [t for t in self._tasks if not t.done()]
             await asyncio.sleep(1.0)
 
+    def _climb(self, address: tuple[str, int]) -> None:
+        """Dial the way up our home parent named (``app.live.way_up``), beyond the usual count of neighbours if need
+        be (up to ``_EXTRA_TO_CLIMB``); the tree's upgrade takes it once its STATUS shows the place."""
+        if address == (self.config.host, self.port) or address in self._dialling or address[0] in self._banned_hosts:
+            return
+        if self._redial_at.get(address, 0.0) > time.monotonic():
+            return
+        if len(self.neighbours) >= self.config.max_neighbours + _EXTRA_TO_CLIMB:
+            return
+        if any(nb.address == address for nb in self.neighbours.values()):
+            return
+        self._tree.counters.climb_dials += 1
+        self._tasks.append(asyncio.create_task(self._dial(address)))
+
     def drop(self, nb: Neighbour, reason: str) -> None:
         """End a misbehaving peer's connection and never dial its address again."""
         log.info("live: dropping a peer: %s", reason)
@@ -336,6 +352,9 @@ class LiveNode:
             status = nb.status = wire.parse_status(body)
             if nb.my_stripes_mask & ~status.pushing_to_you and status.subscribes_seen >= nb.subscribes_sent:
                 self._tree_wake.set()  # a parent refused (or let go of) a stripe: ask the next one now
+            climb = climb_to(self._tree.parents, self._tree.home, nb, status)
+            if climb is not None:
+                self._climb(climb)
         else:
             raise ProtocolError("a second hello")
 

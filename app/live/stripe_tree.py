@@ -28,6 +28,7 @@ its *path* (the node ids from the stripe's root down to it). How the trees stay 
   A node that asks for a place in its home stripe may take it from a child for which that stripe is not home
   (the parent must relay it as its home too, or be the origin): the displaced child finds another parent at once,
   and the nodes that relay a stripe climb to the top of its tree. The origin gives a viewer only its home stripe.
+  A node deep in its home stripe learns the address of a free place above it (``app.live.way_up``) and dials it.
 
 ``TreeCounters`` records what happened (parents lost and why, loops broken, refusals, rounds with no candidate,
 join and rejoin times, stripe-seconds without a route) for the bench. Pure logic on the node's loop; the node sends
@@ -42,6 +43,7 @@ from random import Random
 from typing import TYPE_CHECKING
 
 from app.live import wire
+from app.live.way_up import way_up, way_up_for
 from app.live.wire import NO_ROUTE, stripe_of
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ class TreeCounters:
     children_refused: int = 0  # subscriptions this node turned down (full, or the asker is its ancestor)
     children_displaced: int = 0  # children let go for a node whose home stripe it was
     homes_moved: int = 0  # home stripes given up for a stripe short of slots (or fewer relays)
+    climb_dials: int = 0  # nodes dialled because our home parent named them the way up (app.live.way_up)
     no_candidate_rounds: int = 0  # stripe-rounds without a parent and nobody to ask
     no_route_s: float = 0.0  # stripe-seconds without a route, after the stripe's first route
     join_s: list[float] = field(default_factory=list)  # per stripe: join to first route
@@ -99,6 +102,7 @@ class TreeCounters:
             "children_refused": self.children_refused,
             "children_displaced": self.children_displaced,
             "homes_moved": self.homes_moved,
+            "climb_dials": self.climb_dials,
             "no_candidate": self.no_candidate_rounds,
             "no_route_s": round(self.no_route_s, 2),
             "join_max_s": round(max(self.join_s), 2) if self.join_s else None,
@@ -542,8 +546,10 @@ class StripeTrees:
             tuple(self.paths),
             relaying=relaying,
             home=wire.NO_HOME if self.home is None else self.home,
+            way_up=way_up_for(self.parents, self.home, nb),
         )
 
     def advertised(self, slots: Sequence[int], relaying: int, displaceable: Sequence[int]) -> tuple[object, ...]:
         """What STATUS tells everyone (a change is told at once)."""
-        return (tuple(self.hops), tuple(self.paths), tuple(slots), relaying, tuple(displaceable), self.home)
+        ways_up = tuple(way_up(self.parents, self.home, s) for s in range(self._config.stripes))
+        return (tuple(self.hops), tuple(self.paths), tuple(slots), relaying, tuple(displaceable), self.home, ways_up)

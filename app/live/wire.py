@@ -7,8 +7,9 @@ map of the ones before it), WANT (one sequence number), SUBSCRIBE (the stripes t
 STATUS (per stripe, the hops from the origin, the free push slots and the path — the node ids from the stripe's root
 down to the sender, so a peer never picks a parent below itself — plus which stripes the sender accepted to push to
 the receiver and how many SUBSCRIBEs from the receiver it had read: the answer to a subscription is recognised at
-once — the stripes the sender relays to children of its own, which its parent serves before its leaves, and its
-home stripe, ``stripe_tree``). A frame
+once — the stripes the sender relays to children of its own, which its parent serves before its leaves, its
+home stripe, ``stripe_tree``, and optionally the way up: the address of the nearest node above the sender with a
+free slot in the receiver's home stripe, ``way_up``). A frame
 longer than a block plus its header, an unknown type or a body of the wrong length is a ``ProtocolError`` and ends
 the connection.
 Pure parsing plus one async reader; runs on the node's loop.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import ipaddress
 import struct
 from dataclasses import dataclass
 
@@ -60,6 +62,7 @@ _SUBSCRIBE = struct.Struct(">I")
 # stripes, the stripes pushed to the receiver, subscribes read from it, the stripes the sender pushes to anyone,
 # the sender's home stripe
 _STATUS_HEAD = struct.Struct(">BIIIB")
+_PORT = struct.Struct(">H")
 _LENGTH = struct.Struct(">I")
 _PART = struct.Struct(">QII")  # seq, the whole block's size, this part's offset in it
 
@@ -106,6 +109,8 @@ class Status:
     paths: tuple[tuple[bytes, ...], ...] = ()  # per stripe: node ids from the root's first child down to the sender
     relaying: int = 0  # the stripes (bit mask) the sender pushes to children of its own: its parent serves it first
     home: int = NO_HOME  # the stripe the sender gives most of its push slots to (stripe_tree), NO_HOME if none yet
+    # The nearest node above the sender with a free slot, in the stripe the receiver calls home (app.live.way_up).
+    way_up: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +154,7 @@ def status(
     *,
     relaying: int = 0,
     home: int = NO_HOME,
+    way_up: tuple[str, int] | None = None,
 ) -> bytes:
     clipped = (min(255, max(0, n)) for n in free)
     body = bytearray(_STATUS_HEAD.pack(len(hops), pushing_to_you, subscribes_seen & 0xFFFFFFFF, relaying, home))
@@ -157,6 +163,10 @@ def status(
         path = paths[stripe][-MAX_PATH:] if stripe < len(paths) else ()
         body.append(len(path))
         body += b"".join(path)
+    if way_up is not None:
+        host = way_up[0].encode("ascii")
+        body.append(len(host))
+        body += host + _PORT.pack(way_up[1])
     return frame(Kind.STATUS, bytes(body))
 
 
@@ -217,8 +227,7 @@ def parse_status(body: bytes) -> Status:
             raise ProtocolError("a malformed status")
         paths.append(tuple(body[i : i + NODE_ID_SIZE] for i in range(at + 1, end, NODE_ID_SIZE)))
         at = end
-    if at != len(body):
-        raise ProtocolError("a malformed status")
+    way_up = _parse_address(body, at) if at < len(body) else None
     return Status(
         hops=hops,
         free=free,
@@ -227,7 +236,23 @@ def parse_status(body: bytes) -> Status:
         paths=tuple(paths),
         relaying=relaying,
         home=home if home < n else NO_HOME,
+        way_up=way_up,
     )
+
+
+def _parse_address(body: bytes, at: int) -> tuple[str, int]:
+    """An IP address in text and a port, the rest of ``body`` from ``at``."""
+    size = body[at]
+    if at + 1 + size + _PORT.size != len(body):
+        raise ProtocolError("a malformed status")
+    try:
+        host = str(ipaddress.ip_address(body[at + 1 : at + 1 + size].decode("ascii")))
+    except (UnicodeDecodeError, ValueError):
+        raise ProtocolError("a malformed status") from None
+    (port,) = _PORT.unpack_from(body, at + 1 + size)
+    if port == 0:
+        raise ProtocolError("a malformed status")
+    return host, port
 
 
 def parse_part(body: bytes) -> Part:

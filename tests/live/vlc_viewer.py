@@ -27,6 +27,7 @@ from app.player.video import DEFAULT_NETWORK_CACHING_MS, PlaybackEvent, VideoBac
 from tests.live.swarm import LiveBundle
 
 TAP_WIDTH, TAP_HEIGHT = 320, 180
+FED_KEPT = 256  # blocks whose feed time is kept (a minute of blocks)
 
 
 @dataclass
@@ -51,6 +52,9 @@ class VlcLiveViewer:
     link: Any = LinkProfile
     network_caching_ms: int = DEFAULT_NETWORK_CACHING_MS  # what the app's player asks VLC for
     clocks: list[PictureClock] = field(default_factory=list)
+    # VLC's own share of the delay: for each block's first picture, (shown at, seconds from fed to shown).
+    vlc_shares: list[tuple[float, float]] = field(default_factory=list)
+    _fed_at: dict[int, float] = field(default_factory=dict)  # block capture (ms mod 2**32) -> wall time fed to VLC
     unreadable: int = 0
     events: list[PlaybackEvent] = field(default_factory=list)
     viewer: Viewer | None = None
@@ -95,6 +99,9 @@ class VlcLiveViewer:
         await self.viewer.start(self.peers, tracker_url=self.tracker_url, announce_interval_s=5.0)
 
     def _on_play(self, block: PlayedBlock) -> None:
+        self._fed_at[block.capture_ms % (1 << 32)] = time.time()
+        if len(self._fed_at) > FED_KEPT:
+            del self._fed_at[next(iter(self._fed_at))]
         self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
 
     def _on_picture(self, rgbx: bytes) -> None:
@@ -106,7 +113,11 @@ class VlcLiveViewer:
         if clock is None:
             self.unreadable += 1
         else:
-            self.clocks.append(PictureClock(time.time(), clock))
+            shown = time.time()
+            self.clocks.append(PictureClock(shown, clock))
+            fed = self._fed_at.get(clock)
+            if fed is not None:
+                self.vlc_shares.append((shown, shown - fed))
 
     def stop(self) -> None:
         self._player.release()
