@@ -43,7 +43,7 @@ from random import Random
 from typing import TYPE_CHECKING
 
 from app.live import wire
-from app.live.way_up import way_up, way_up_for
+from app.live.way_up import way_up_for
 from app.live.wire import NO_ROUTE, stripe_of
 
 if TYPE_CHECKING:
@@ -551,5 +551,5 @@ class StripeTrees:
 
     def advertised(self, slots: Sequence[int], relaying: int, displaceable: Sequence[int]) -> tuple[object, ...]:
         """What STATUS tells everyone (a change is told at once)."""
-        ways_up = tuple(way_up(self.parents, self.home, s) for s in range(self._config.stripes))
-        return (tuple(self.hops), tuple(self.paths), tuple(slots), relaying, tuple(displaceable), self.home, ways_up)
+        # Not the way up: it follows our parent's free slots, which come and go; the STATUS each second carries it.
+        return (tuple(self.hops), tuple(self.paths), tuple(slots), relaying, tuple(displaceable), self.home)

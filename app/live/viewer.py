@@ -30,7 +30,11 @@ class PlayedBlock:
     keyframe: bool
     data: bytes  # plaintext MPEG-TS
     played_at: float  # wall clock
-    skipped_ms: int = 0  # stream time play-out skipped just before this block (a gap), for the player's clock
+    skipped_ms: int = 0  # stream time play-out skipped just before this block (a gap)
+    # How much later (negative: sooner) this block plays than the one before it, beyond their capture times' spacing:
+    # the lag play-out added by a stall, or gave back by a skip, just before it. The player moves this block's clock
+    # and every later one's by all of it, so VLC's clock keeps pace with play-out (app.player.live_source).
+    lag_change_ms: int = 0
 
 
 class Viewer:
@@ -60,6 +64,7 @@ class Viewer:
         self.joined_at = 0.0
         self.discovery: TrackerDiscovery | None = None
         self._last_played: tuple[int, int] | None = None  # (capture ms, length ms) of the block played last
+        self._lag_at_last_play: float | None = None  # play-out's lag (s) when it played the last block
         self._after_gap = False
 
     async def start(
@@ -128,10 +133,14 @@ class Viewer:
         else:
             self._last_played = (block.capture_ms, self.node.config.block_ms)
         self._after_gap = False
+        lag = self.playout.lag_s if self.playout is not None else 0.0
+        lag_change_ms = 0 if self._lag_at_last_play is None else round((lag - self._lag_at_last_play) * 1000)
+        self._lag_at_last_play = lag
         if self._on_play is None:
             return
         data = decrypt_payload(block, self._content_key) if block.encrypted and self._content_key else block.payload
-        self._on_play(PlayedBlock(block.seq, block.capture_ms, block.keyframe, data, time.time(), skipped_ms))
+        played = PlayedBlock(block.seq, block.capture_ms, block.keyframe, data, time.time(), skipped_ms, lag_change_ms)
+        self._on_play(played)
 
     def _gap(self, first: int, last: int) -> None:
         self._after_gap = True

@@ -2,11 +2,17 @@
 
 ``LiveTsSource.feed`` takes each played block (plaintext TS, in memory only) from the live viewer's loop; every
 HTTP request opens a reader that starts at the next block beginning with a keyframe, so VLC gets a decodable start,
-then receives every block fed after it. Blocks fed after play-out skipped ahead have their timestamps moved back by
-the time skipped (``app.player.ts_restamp``): VLC keeps its clock across a jump, so without it a skip would leave the
-picture as far behind the source as before. A reader holds at most ``max_blocks`` blocks: a player that stops reading
-loses the oldest, never grows memory. The source has no size (``UNKNOWN_SIZE``): the server answers with a
-progressive body that ends only when the source or the reader closes. ``feed`` is called from any thread; readers
+then receives every block fed after it. Each block's timestamps are moved by all the lag play-out has added (stalls)
+or given back (skips) since the first block (``app.player.ts_restamp``), so VLC's clock runs with play-out's:
+- VLC keeps its clock across a jump, so without the move a skip left the picture as far behind as before;
+- a block that comes late after a stall is, for VLC, a late PCR: VLC then raises its own delay for good, by more
+  than the stall (0.10 s → 0.22 s after a 0.15 s stall, → 0.5 s after a 0.6 s one; FIELD-NOTES-FOUND, stop 24).
+  Stamped as late as it plays, it is on time, and VLC shows it at its usual delay;
+- a lost block that play-out skipped (the stream time jumps, and so did the wall time while play waited) needs no
+  move at all: moving it back as if the skip were free made it late for VLC by the wait.
+A reader holds at most ``max_blocks`` blocks: a player that stops reading loses the oldest, never grows memory.
+The source has no size (``UNKNOWN_SIZE``): the server answers with a progressive body that ends only when the
+source or the reader closes. ``feed`` is called from any thread; readers
 block on the server's request threads.
 """
 
@@ -64,7 +70,9 @@ class LiveTsSource:
         self._readers: list[_LiveReader] = []
         self._closed = False
         self.blocks_fed = 0
-        self._shift_ticks = 0  # 90 kHz: all the stream time skipped so far, taken off every timestamp
+        self._shift_ticks = (
+            0  # 90 kHz, taken off every timestamp: the lag play-out gave back (skips) less the lag added
+        )
 
     @property
     def size(self) -> int:
@@ -84,14 +92,15 @@ class LiveTsSource:
                 self._readers.append(reader)
         return reader
 
-    def feed(self, data: bytes, *, keyframe: bool, skipped_ms: int = 0) -> None:
-        """One played block; ``skipped_ms``: stream time play-out skipped just before it (its timestamps, and all
-        later ones, are moved back by the time skipped so far, so VLC's clock sees no jump and shows it at once)."""
+    def feed(self, data: bytes, *, keyframe: bool, skipped_ms: int = 0, lag_change_ms: int = 0) -> None:
+        """One played block; ``lag_change_ms``: how much later (negative: sooner) it plays than its capture time's
+        spacing from the block before says — its timestamps, and all later ones, move by all of that so far;
+        ``skipped_ms``: stream time play-out skipped just before it (past ``MAX_SHIFTED_SKIP_MS``, a new stream)."""
         with self._lock:
             if skipped_ms > MAX_SHIFTED_SKIP_MS:
                 self._shift_ticks = 0
             else:
-                self._shift_ticks += max(0, skipped_ms) * 90
+                self._shift_ticks -= lag_change_ms * 90  # the shift moves timestamps earlier
             shift = self._shift_ticks
             readers = list(self._readers)
             self.blocks_fed += 1

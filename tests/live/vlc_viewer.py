@@ -102,7 +102,9 @@ class VlcLiveViewer:
         self._fed_at[block.capture_ms % (1 << 32)] = time.time()
         if len(self._fed_at) > FED_KEPT:
             del self._fed_at[next(iter(self._fed_at))]
-        self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
+        self._source.feed(
+            block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms, lag_change_ms=block.lag_change_ms
+        )
 
     def _on_picture(self, rgbx: bytes) -> None:
         # On a VLC thread: read the clock (cheap: 40 samples) and keep it.

@@ -223,7 +223,9 @@ class LiveWatchSession:
                 loop.call_soon_threadsafe(apply)
 
     def _played(self, block: PlayedBlock) -> None:  # on the viewer's loop
-        self._source.feed(block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms)
+        self._source.feed(
+            block.data, keyframe=block.keyframe, skipped_ms=block.skipped_ms, lag_change_ms=block.lag_change_ms
+        )
         if self.recording is not None:
             self.recording.keep(block.seq, block.data)
 
