@@ -13,6 +13,7 @@ from typing import Any
 
 import libtorrent as lt
 
+from app.engine.disk_error_reload import is_inconsistent_hashes
 from app.engine.error_translation import describe_error
 from app.engine.events import (
     MetadataReceived,
@@ -109,7 +110,8 @@ class AlertHandlers:
         if alert.error.value() != 0:
             return
         torrent_id = torrent_id_of(alert.params.info_hashes)
-        if self._registry.find(torrent_id) is None:
+        record = self._registry.find(torrent_id)
+        if record is None or _reload_alert(record):
             return
         name = alert.params.ti.name() if alert.params.ti is not None else alert.params.name
         self._publisher.publish(TorrentAdded(torrent_id, name or torrent_id))
@@ -125,8 +127,9 @@ class AlertHandlers:
                 continue
             torrent_id = record.torrent_id
             limits = (record.download_limit, record.upload_limit)
-            rates = self._rates.measure(torrent_id, int(status.total_payload_download),
-                                        int(status.total_payload_upload))
+            rates = self._rates.measure(
+                torrent_id, int(status.total_payload_download), int(status.total_payload_upload)
+            )
             snapshot = snapshot_from_status(
                 torrent_id, status, record.added_at, record.magnet_name, limits, record.storage_error, rates
             )
@@ -183,6 +186,9 @@ class AlertHandlers:
     def on_removed(self, alert: Any) -> None:
         torrent_id = torrent_id_of(alert.info_hashes)
         self._rates.forget(torrent_id)
+        record = self._registry.find(torrent_id)  # the engine forgets a torrent before removing it …
+        if record is not None and _reload_alert(record):  # … so this one is being added again
+            return
         self._publisher.publish(TorrentRemoved(torrent_id))
 
     def on_error(self, alert: Any) -> None:
@@ -196,6 +202,11 @@ class AlertHandlers:
                 hint = str(getter())
                 break
         message = describe_error(alert.error, hint)
+        disk_trouble = isinstance(alert, lt.file_error_alert) or is_inconsistent_hashes(alert.error)
+        if disk_trouble and not record.reload_on_resume:
+            # Pieces may count as had that never reached the disk: Resume adds the torrent again (disk_error_reload).
+            record.reload_on_resume = True
+            self._keeper.on_storage_error(record)
         if isinstance(alert, lt.file_error_alert):
             if record.storage_error == message:
                 return  # every write queued before the disk filled fails the same way: one sentence is enough
@@ -235,3 +246,11 @@ class AlertHandlers:
 
     def on_logged(self, alert: Any) -> None:
         log.info("%s", alert.message())
+
+
+def _reload_alert(record: TorrentRecord) -> bool:
+    """True for the removal and the new add of a torrent added again after a disk error (counted down)."""
+    if record.reload_alerts <= 0:
+        return False
+    record.reload_alerts -= 1
+    return True

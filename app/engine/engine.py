@@ -31,6 +31,7 @@ from app.engine.add_options import (
 from app.engine.alert_handlers import AlertHandlers
 from app.engine.alert_pump import AlertPump
 from app.engine.blocklist import Blocklist, ip_filter_of
+from app.engine.disk_error_reload import reload
 from app.engine.error_translation import translated
 from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
@@ -274,8 +275,11 @@ class Engine:
     @translated
     def resume(self, tid: TorrentId) -> None:
         """Let a paused torrent run again (it joins the download/seed queue); one stopped by a disk error
-        (after the fan freed some space) tries again at once."""
+        (after the fan freed some space) checks its files from scratch and goes on (see ``disk_error_reload``)."""
         record = self._registry.get(tid)
+        if record.reload_on_resume:
+            self._reload(record, running=True)
+            return
         if record.storage_error is not None:
             record.storage_error = None
             # libtorrent holds a torrent whose disk filled in upload mode and retries on its own only after
@@ -315,10 +319,25 @@ class Engine:
     def force_recheck(self, tid: TorrentId) -> None:
         """Hash every piece on disk again; the only case where saved progress may shrink."""
         record = self._registry.get(tid)
+        if record.reload_on_resume:  # after a disk error libtorrent's own recheck is no cure (disk_error_reload)
+            self._reload(record, running=False)
+            return
         record.recheck_requested = True  # the one case where fewer pieces may replace the saved file
         record.checked = False
         record.storage_error = None
         record.handle.force_recheck()
+
+    def _reload(self, record: TorrentRecord, *, running: bool) -> None:
+        self._streams.close_torrent(record.torrent_id)  # a reader holds the old handle
+        reload(self._require_session(), record, self._registry, self._store, running=running)
+        # The old torrent's ERROR must not stand until the next batch of updates.
+        limits = (record.download_limit, record.upload_limit)
+        status = record.handle.status()
+        self._book.put(snapshot_from_status(record.torrent_id, status, record.added_at, record.magnet_name, limits))
+        with self._registry.lock:
+            peers = sorted(record.known_peers)
+        for endpoint in peers:  # the new torrent knows no peer; dialed once its check ends (peer_dialer)
+            self._dialer.dial(record, endpoint)
 
     @translated
     def move_storage(self, tid: TorrentId, new_path: Path) -> None:

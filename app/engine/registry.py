@@ -38,6 +38,10 @@ class TorrentRecord:
     # The sentence of the last disk error (disk full, no permission …) until the user resumes or rechecks:
     # libtorrent answers a full disk by holding the torrent in upload mode, which its status shows as downloading.
     storage_error: str | None = None
+    # A disk error or libtorrent's inconsistent-hashes error: Resume and Force recheck add the torrent again
+    # (disk_error_reload), because libtorrent's own torrent object keeps pieces that never reached the disk.
+    reload_on_resume: bool = False
+    reload_alerts: int = 0  # alerts of such a reload (removed, added) still to come: not news for subscribers
     boost_pending: bool = False  # a peer was given while the torrent was checking: boosted when it ends (peer_dialer)
     rescue_at: float | None = None  # when peer_dialer next redials a torrent left without connections (monotonic)
     rescue_delay: float = 1.0  # grows while the redials find nobody
@@ -68,6 +72,13 @@ class Registry:
             if record is not None:
                 self._by_handle.pop(record.handle, None)
             return record
+
+    def rehandle(self, record: TorrentRecord, handle: lt.torrent_handle) -> None:
+        """The record's torrent was added again (disk_error_reload): alerts of the old handle find nothing."""
+        with self._lock:
+            self._by_handle.pop(record.handle, None)
+            record.handle = handle
+            self._by_handle[handle] = record
 
     def by_handle(self, handle: lt.torrent_handle) -> TorrentRecord | None:
         """The record of a handle (handles hash and compare by torrent), without a call into libtorrent."""

@@ -7,6 +7,8 @@ The three guards of FIELD-NOTES against libtorrent 2.1.1's "0 pieces" resume rec
 2. no torrent is asked before its first check has finished;
 3. an answer claiming fewer verified pieces (or no metadata where we had it) than the file on disk is
    refused, unless a recheck was asked for.
+And one for disk errors: from a torrent's disk error until it is added again (disk_error_reload), its saved record
+claims no piece and libtorrent's answers are refused — they may count pieces whose writes failed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import libtorrent as lt
 
 from app.engine.registry import Registry, TorrentRecord
-from app.engine.resume_store import ResumeStore, count_pieces
+from app.engine.resume_store import ResumeStore, count_pieces, forget_progress
 from app.engine.torrent_source import torrent_id_of
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,15 @@ class ResumeKeeper:
             self.files_written += 1
         self.request(record, flags)
 
+    def on_storage_error(self, record: TorrentRecord) -> None:
+        """A disk error (alert thread): the saved record forgets its pieces, so a restart checks the files."""
+        try:
+            if self._store.patch(record.torrent_id, forget_progress):
+                record.saved_pieces = 0
+                self.files_written += 1
+        except OSError as exc:  # the state folder may be on the disk that filled
+            log.warning("could not mark %s for a recheck: %s", record.torrent_id, exc)
+
     def request_due(self) -> None:
         """Periodic: ask every checked torrent that libtorrent marked as needing a save (guard 1).
 
@@ -91,6 +102,8 @@ class ResumeKeeper:
             return
         torrent_id = record.torrent_id
         self._awaiting.discard(torrent_id)
+        if record.reload_on_resume:
+            return  # its pieces may not be on disk (see on_storage_error)
         pieces = count_pieces(params)
         has_metadata = params.ti is not None
         if not record.recheck_requested and (

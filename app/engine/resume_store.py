@@ -62,6 +62,17 @@ def count_pieces(params: lt.add_torrent_params) -> int:
     return sum(1 for have in params.have_pieces if have)
 
 
+def forget_progress(params: lt.add_torrent_params) -> None:
+    """Claim no piece, so libtorrent checks every piece on disk (after a disk error, see disk_error_reload).
+
+    The merkle trees stay: measured, a hybrid torrent added with verified trees over holes rechecks cleanly.
+    """
+    params.have_pieces = []
+    params.verified_pieces = []
+    params.unfinished_pieces = {}
+    params.flags = int(params.flags) & ~(int(lt.torrent_flags.seed_mode) | int(lt.torrent_flags.upload_mode))
+
+
 class ResumeStore:
     """The folder of resume files: save, delete, load all (setting corrupt ones aside)."""
 
@@ -90,6 +101,14 @@ class ResumeStore:
             change(params)
             atomic_write(path, lt.write_resume_data_buf(params))
             return True
+
+    def load(self, torrent_id: str) -> lt.add_torrent_params | None:
+        """The saved record of one torrent; None when there is none or it cannot be read."""
+        with self._lock:
+            try:
+                return lt.read_resume_data(self.path_for(torrent_id).read_bytes(), _LIMITS)
+            except (OSError, RuntimeError):
+                return None
 
     def delete(self, torrent_id: str) -> None:
         with self._lock:
