@@ -4,8 +4,9 @@ A live viewer that skips blocks to catch up hands VLC a stream whose timestamps 
 reference, so it shows the pictures after the jump that much later — the skip bought no delay on the screen (measured:
 play-out 0.75 s nearer the source, VLC's pictures not at all). Moving every later timestamp back by the skipped
 time makes the stream continuous again: VLC shows the keyframe after the gap when the skipped block would have been
-shown, and the delay on screen falls with play-out's. ``shift_timestamps`` rewrites 188-byte packets in a copy;
-packets it cannot read are left as they are. Pure; called on the live viewer's loop.
+shown, and the delay on screen falls with play-out's. ``shift_timestamps`` rewrites 188-byte packets in a copy
+(a negative count moves them later: after a stall, ``app.player.live_source``); packets it cannot read are left as
+they are. Pure; called on the live viewer's loop.
 """
 
 from __future__ import annotations

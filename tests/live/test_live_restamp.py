@@ -1,7 +1,9 @@
-"""The live player's clock after a skip: blocks fed after a gap carry timestamps moved back by the time skipped.
+"""The live player's clock keeps pace with play-out: each block fed carries timestamps moved by all the lag play-out
+gave back (skips: earlier) or added (stalls: later) so far.
 
 VLC keeps its clock across a jump in the stream's timestamps, so without the shift a skip to catch up would leave
-the picture as far behind the source as before. Checked on real MPEG-TS from the live encoder, read back by FFmpeg:
+the picture as far behind the source as before; and a block that plays late after a stall is late data to VLC, which
+then raises its own delay for good. Checked on real MPEG-TS from the live encoder, read back by FFmpeg:
 every PTS and DTS (and PCR) moves by exactly the skipped time, the packets' payloads are untouched and all the
 pictures still decode.
 """
@@ -68,20 +70,31 @@ def test_every_timestamp_moves_back_by_the_shift_and_the_pictures_still_decode()
     assert sum(a != b for a, b in zip(data, shifted, strict=True)) < len(data) // 50
 
 
-def test_the_live_source_shifts_every_block_after_a_gap_by_all_the_time_skipped_so_far() -> None:
+def test_the_live_source_moves_every_block_by_all_the_lag_play_out_gave_back_or_added_so_far() -> None:
     blocks = _ts()
     source = LiveTsSource()
     reader = source.open_at(0)
     source.feed(blocks[0], keyframe=True)
-    source.feed(blocks[1], keyframe=False, skipped_ms=500)  # play skipped half a second before this block
-    source.feed(blocks[2], keyframe=False, skipped_ms=250)
+    source.feed(blocks[1], keyframe=False, skipped_ms=500, lag_change_ms=-500)  # a skip gave half a second back
+    source.feed(blocks[2], keyframe=False, lag_change_ms=200)  # a stall: this block plays 0.2 s later
     source.feed(blocks[3], keyframe=False)
     got = [reader.read(1 << 20) for _ in range(4)]
     assert got[0] == blocks[0]
     assert got[1] == shift_timestamps(blocks[1], 90 * 500)
-    assert got[2] == shift_timestamps(blocks[2], 90 * 750)
-    assert got[3] == shift_timestamps(blocks[3], 90 * 750)
+    assert got[2] == shift_timestamps(blocks[2], 90 * 300)
+    assert got[3] == shift_timestamps(blocks[3], 90 * 300)
     assert got[3] != blocks[3]
+
+
+def test_a_stall_before_any_skip_stamps_the_blocks_later() -> None:
+    blocks = _ts()
+    source = LiveTsSource()
+    reader = source.open_at(0)
+    source.feed(blocks[0], keyframe=True)
+    source.feed(blocks[1], keyframe=False, lag_change_ms=150)
+    got = [reader.read(1 << 20) for _ in range(2)]
+    assert got[1] == shift_timestamps(blocks[1], -90 * 150)
+    assert _pcrs(got[1]) == [(p + 90 * 150) % WRAP for p in _pcrs(blocks[1])]
 
 
 def test_a_jump_longer_than_any_catch_up_is_a_new_stream_and_ends_the_shift() -> None:
@@ -90,8 +103,8 @@ def test_a_jump_longer_than_any_catch_up_is_a_new_stream_and_ends_the_shift() ->
     source = LiveTsSource()
     reader = source.open_at(0)
     source.feed(blocks[0], keyframe=True)
-    source.feed(blocks[1], keyframe=False, skipped_ms=500)
-    source.feed(blocks[2], keyframe=False, skipped_ms=60_000)
+    source.feed(blocks[1], keyframe=False, skipped_ms=500, lag_change_ms=-500)
+    source.feed(blocks[2], keyframe=False, skipped_ms=60_000, lag_change_ms=-60_000)
     got = [reader.read(1 << 20) for _ in range(3)]
     assert got[1] == shift_timestamps(blocks[1], 90 * 500)
     assert got[2] == blocks[2]

@@ -4,7 +4,8 @@ What a viewer would see: a stall is counted once, by what ended it (the late blo
 whose blocks come later than the stream's delay keeps the delay it settled on when a block is lost — it skips the
 hole and plays on, instead of jumping to the target delay and stalling again for the very next block. Lag a stall
 left behind is given back by one short skip once the pushed blocks have come early for a while, never while they
-still need it; a block played after a skip says how much stream time was skipped (the player's clock moves by it).
+still need it; each played block tells the player how much stream time was skipped before it and how much later
+(or sooner) than its capture time it plays — the player's clock moves by the latter, so VLC's keeps pace.
 """
 
 from __future__ import annotations
@@ -139,25 +140,45 @@ def test_repairs_timed_by_the_deadline_do_not_hold_back_the_lag_the_pushes_no_lo
     assert run.buffer.stats.stalls == 1
 
 
-def test_the_block_played_after_a_skip_tells_the_player_how_much_stream_time_was_skipped() -> None:
-    # The player moves the clock of every block after a skip back by this (tests/live/test_live_restamp.py).
+def _played_by_viewer(arrival: dict[int, float], blocks: int) -> list[PlayedBlock]:
+    """What a viewer hands its player when blocks 0..blocks-1 (a keyframe every 4th) arrive at capture + their
+    delay (missing: lost); ticks every 10 ms of a simulated clock."""
     signer = StreamSigner.generate(os.urandom(16))
     verifier = BlockVerifier(signer.stream_id, Ed25519PublicKey.from_public_bytes(signer.public_key_raw))
     played: list[PlayedBlock] = []
     config = NodeConfig(stream_id=signer.stream_id, host="127.0.0.1", port=0, delay_s=DELAY_S)
     viewer = Viewer(config, verifier, on_play=played.append)
     assert viewer.playout is not None
-    arrival = {seq: 0.3 for seq in range(24) if seq != 5}  # block 5 is lost: play skips 5-7
-    blocks = {
+    made = {
         seq: signer.make_block(seq, int((NOW + seq * BLOCK_S) * 1000), b"ts", keyframe=seq % 4 == 0) for seq in arrival
     }
     now = NOW
-    while now < NOW + 24 * BLOCK_S + DELAY_S + 2.0:
+    while now < NOW + blocks * BLOCK_S + DELAY_S + 2.0:
         for seq, after in arrival.items():
             if NOW + seq * BLOCK_S + after <= now < NOW + seq * BLOCK_S + after + STEP_S:
-                viewer.playout.offer(blocks[seq], now)
+                viewer.playout.offer(made[seq], now)
         viewer.playout.tick(now)
         now += STEP_S
-    skipped = {block.seq: block.skipped_ms for block in played if block.skipped_ms}
+    return played
+
+
+def test_after_a_lost_block_the_player_learns_the_time_skipped_and_that_its_clock_need_not_move() -> None:
+    # Play waited for block 5, then skipped to keyframe 8 when it fell due: the stream time jumped by a second and
+    # so did the wall time, so the player's clock keeps pace without a move (tests/live/test_live_restamp.py) —
+    # the old rule moved it back by the 750 ms skipped, and VLC saw block 8 that late.
+    played = _played_by_viewer({seq: 0.3 for seq in range(24) if seq != 5}, 24)
     assert [b.seq for b in played] == [s for s in range(24) if s not in (5, 6, 7)]
-    assert skipped == {8: 750}  # blocks 5, 6 and 7: three blocks of 250 ms
+    assert {b.seq: b.skipped_ms for b in played if b.skipped_ms} == {8: 750}  # blocks 5, 6 and 7
+    assert all(abs(b.lag_change_ms) <= 1000 * STEP_S for b in played)  # at most the simulated clock's tick
+
+
+def test_a_block_that_came_late_tells_the_player_how_much_later_it_plays_than_its_capture_says() -> None:
+    # Block 5 comes 0.3 s after it was due: play stalls, and it and every later block play 0.3 s later — the player
+    # stamps them that much later, so for VLC they are on time (no late data, no delay VLC keeps for good).
+    arrival = {seq: 0.3 for seq in range(24)}
+    arrival[5] = DELAY_S + 0.3
+    played = _played_by_viewer(arrival, 24)
+    assert [b.seq for b in played] == list(range(24))
+    changes = {b.seq: b.lag_change_ms for b in played if b.lag_change_ms}
+    assert list(changes) == [5] and 290 <= changes[5] <= 310
+    assert all(b.skipped_ms == 0 for b in played)
