@@ -61,6 +61,14 @@ def _errored_with_pieces_not_on_disk(engine: Engine, torrent: bytes, seeder: lt.
     return tid
 
 
+def _assert_seeds_byte_identical(engine: Engine, tid: str, tmp_path: Path) -> None:
+    done = wait_snapshot(
+        engine, tid, lambda s: s.state in (TorrentState.SEEDING, TorrentState.ERROR), 60, "seeding (or an error)"
+    )
+    assert done.state is TorrentState.SEEDING and done.error is None, done
+    assert tree_bytes(tmp_path / "dl" / "album") == tree_bytes(tmp_path / "seed" / "album")
+
+
 def _address(session: lt.session) -> str:
     return str(session.get_settings()["listen_interfaces"]).rsplit(":", 1)[0]
 
@@ -75,11 +83,7 @@ def test_resume_after_a_disk_error_checks_again_and_finishes_byte_identical(
         tid = _errored_with_pieces_not_on_disk(engine, torrent, session, tmp_path)
         engine.resume(tid)  # … and resumes, as the sentence says
         wait_snapshot(engine, tid, lambda s: s.state is not TorrentState.ERROR, 30, "the error cleared")
-        done = wait_snapshot(
-            engine, tid, lambda s: s.state in (TorrentState.SEEDING, TorrentState.ERROR), 60, "seeding (or an error)"
-        )
-        assert done.state is TorrentState.SEEDING and done.error is None, done
-        assert tree_bytes(tmp_path / "dl" / "album") == tree_bytes(tmp_path / "seed" / "album")
+        _assert_seeds_byte_identical(engine, tid, tmp_path)
     finally:
         engine.shutdown()
 
@@ -98,10 +102,6 @@ def test_a_restart_after_a_disk_error_checks_the_files_again(tmp_path: Path, see
     try:
         second.resume(tid)
         second.connect_peer(tid, _address(session), session.listen_port())
-        done = wait_snapshot(
-            second, tid, lambda s: s.state in (TorrentState.SEEDING, TorrentState.ERROR), 60, "seeding (or an error)"
-        )
-        assert done.state is TorrentState.SEEDING and done.error is None, done
-        assert tree_bytes(tmp_path / "dl" / "album") == tree_bytes(tmp_path / "seed" / "album")
+        _assert_seeds_byte_identical(second, tid, tmp_path)
     finally:
         second.shutdown()
