@@ -8,9 +8,7 @@ parameters) and ``resume/<id>.resume`` (one atomic file per torrent, see ``resum
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -37,7 +35,7 @@ from app.engine.errors import EngineError, InvalidTorrentError, StorageError
 from app.engine.events import EngineEvent
 from app.engine.file_names import disk_name, rename_files, set_file_names
 from app.engine.labels import LabelBook
-from app.engine.peer_dialer import PeerDialer
+from app.engine.peer_dialer import PeerDialer, resolve
 from app.engine.piece_reader import PieceReader
 from app.engine.proxy_settings import proxy_pack
 from app.engine.publisher import Publisher
@@ -67,7 +65,6 @@ from app.engine.types import (
     SessionTotals,
     TorrentId,
     TorrentSnapshot,
-    TorrentState,
     TrackerEntry,
 )
 from app.engine.upload_gate import close_gate, open_gate
@@ -79,7 +76,6 @@ SAVE_CHECK_SECONDS = 1.0  # how often torrents libtorrent flagged as changed are
 # session (at load 25 on 2 cores a handler took over 5 s); past it the thread is left to finish on its own.
 SHUTDOWN_GRACE_S = 60.0
 RESCUE_CHECK_SECONDS = 1.0  # how often torrents left without connections are looked at (peer_dialer)
-_WANTING_STATES = frozenset({TorrentState.DOWNLOADING, TorrentState.FETCHING_METADATA})
 
 
 class Engine:
@@ -441,16 +437,7 @@ class Engine:
         The peer stays known: while the torrent wants data and has no connection it is dialed again (peer_dialer).
         """
         self._registry.get(tid)
-        if not 0 < port < 65536:
-            raise EngineError(f"{port} is not a valid port number.")
-        try:
-            address = str(ipaddress.ip_address(host))
-        except ValueError:
-            try:
-                address = str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
-            except (OSError, IndexError) as exc:
-                log.info("cannot resolve peer %s: %s", host, exc)
-                raise EngineError(f"Cannot find the computer “{host}” on the network.") from exc
+        address = resolve(host, port)
         record = self._registry.get(tid)
         with self._registry.lock:  # redialed when the torrent wants data again (see redial, peer_dialer)
             record.known_peers.add((address, port))
@@ -587,20 +574,10 @@ class Engine:
         now = time.monotonic()
         if now - self._last_rescue >= RESCUE_CHECK_SECONDS:
             self._last_rescue = now
-            self._dialer.rescue(self._registry.records(), self._connections_while_wanting)
+            self._dialer.rescue(self._registry.records(), lambda r: self._book.connections_while_wanting(r.torrent_id))
         if now - self._last_save_check >= SAVE_CHECK_SECONDS:
             self._last_save_check = now
             self._keeper.request_due()
-
-    def _connections_while_wanting(self, record: TorrentRecord) -> int | None:
-        """Connections of a torrent that wants data (latest snapshot); None when it wants none or is paused."""
-        try:
-            snapshot = self._book.get(record.torrent_id)
-        except EngineError:
-            return None
-        if snapshot.paused or snapshot.state not in _WANTING_STATES:
-            return None
-        return snapshot.num_peers
 
     def _stop_seeding(self, tid: TorrentId) -> None:
         log.info("torrent %s reached its seeding limit", tid)

@@ -25,12 +25,15 @@ Measured with libtorrent 2.1.1 (tests/integration/test_engine_dialing.py):
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable
 
 import libtorrent as lt
 
+from app.engine.errors import EngineError
 from app.engine.registry import TorrentRecord
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,21 @@ RESCUE_FIRST_S = 1.0
 RESCUE_MAX_S = 60.0
 
 Endpoint = tuple[str, int]
+
+
+def resolve(host: str, port: int) -> str:
+    """The IP address to dial for ``host`` (an address, or a name looked up here: blocking)."""
+    if not 0 < port < 65536:
+        raise EngineError(f"{port} is not a valid port number.")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
+    except (OSError, IndexError) as exc:
+        log.info("cannot resolve peer %s: %s", host, exc)
+        raise EngineError(f"Cannot find the computer “{host}” on the network.") from exc
 
 
 class PeerDialer:
@@ -67,8 +85,13 @@ class PeerDialer:
             record.boost_pending = True  # still checking: boosted by on_checked
             return
         record.boost_pending = False
-        if (status.num_peers or int(status.flags) & int(_PAUSED | _UPLOAD_MODE) or status.errc.value()
-                or record.storage_error is not None or handle.trackers()):
+        if (
+            status.num_peers
+            or int(status.flags) & int(_PAUSED | _UPLOAD_MODE)
+            or status.errc.value()
+            or record.storage_error is not None
+            or handle.trackers()
+        ):
             return  # peers to keep, the user's pause, a disk error's hold, or a tracker whose reply boosts
         handle.pause()
         handle.resume()
@@ -103,13 +126,20 @@ class PeerDialer:
     def _redial_now(self, record: TorrentRecord) -> None:
         handle = record.handle
         status = handle.status()
-        if (status.state not in _WANTS_DATA or status.num_peers
-                or int(status.flags) & int(_PAUSED | _UPLOAD_MODE) or record.storage_error is not None):
+        if (
+            status.state not in _WANTS_DATA
+            or status.num_peers
+            or int(status.flags) & int(_PAUSED | _UPLOAD_MODE)
+            or record.storage_error is not None
+        ):
             return
         for endpoint in sorted(record.known_peers | record.dialed_peers.keys()):
             handle.connect_peer(endpoint, _FROM_TRACKER)
         # Leaving upload mode resets every peer's last attempt: the next connect round may dial them all.
         handle.set_flags(_UPLOAD_MODE)
         handle.unset_flags(_UPLOAD_MODE)
-        log.info("torrent %s has no connection: redialing its %d known peers", record.torrent_id,
-                 len(record.known_peers | record.dialed_peers.keys()))
+        log.info(
+            "torrent %s has no connection: redialing its %d known peers",
+            record.torrent_id,
+            len(record.known_peers | record.dialed_peers.keys()),
+        )

@@ -15,6 +15,8 @@ import libtorrent as lt
 from app.engine.errors import UnknownTorrentError
 from app.engine.types import SessionTotals, TorrentId, TorrentSnapshot, TorrentState
 
+_WANTING_STATES = frozenset({TorrentState.DOWNLOADING, TorrentState.FETCHING_METADATA})
+
 _LT = lt.torrent_status.states
 _CHECKING = {_LT.checking_files, _LT.checking_resume_data, _LT.allocating}
 # queued_for_checking is gone from 2.x's state list but kept in the enum; it reads as checking too.
@@ -71,8 +73,9 @@ def snapshot_from_status(  # noqa: PLR0917 - the record's own facts that torrent
         state = TorrentState.ERROR
     wanted = int(status.total_wanted)
     done = int(status.total_wanted_done)
-    rate, upload_rate = rates if rates is not None else (int(status.download_payload_rate),
-                                                          int(status.upload_payload_rate))
+    rate, upload_rate = (
+        rates if rates is not None else (int(status.download_payload_rate), int(status.upload_payload_rate))
+    )
     paused = bool(int(status.flags) & int(lt.torrent_flags.paused))
     if paused or state not in _RECEIVING:
         rate = 0  # finished, seeding, paused: nothing comes in, whatever libtorrent's slow average still says
@@ -184,6 +187,14 @@ class SnapshotBook:
                 return self._snapshots[torrent_id]
             except KeyError:
                 raise UnknownTorrentError(f"No torrent with id {torrent_id} in this session.") from None
+
+    def connections_while_wanting(self, torrent_id: TorrentId) -> int | None:
+        """Connections of a torrent that wants data (latest snapshot); None when it wants none, is paused or unknown."""
+        with self._lock:
+            snapshot = self._snapshots.get(torrent_id)
+        if snapshot is None or snapshot.paused or snapshot.state not in _WANTING_STATES:
+            return None
+        return snapshot.num_peers
 
     def all(self) -> list[TorrentSnapshot]:
         with self._lock:

@@ -25,6 +25,7 @@ from dataclasses import replace
 from app.live import cut_through, wire
 from app.live.block_store import Admission, BlockStore
 from app.live.blocks import Block, BlockVerifier, parse_header
+from app.live.dial_book import DialBook
 from app.live.errors import ProtocolError
 from app.live.link import Uplink
 from app.live.neighbour import Neighbour
@@ -40,9 +41,6 @@ log = logging.getLogger(__name__)
 _HANDSHAKE_TIMEOUT_S = 3.0
 _MAX_STRIKES = 8
 _PULL_BACKLOG_S = 0.25
-_MAX_BANNED = 4096  # addresses never dialled or accepted again (the oldest forgotten past this)
-_MAX_BOOTSTRAP = 512
-_MAX_REDIAL_S = 30.0
 _EXTRA_TO_CLIMB = 4  # neighbours dialled beyond max_neighbours to reach a free place higher in our home stripe
 _EXTRA_WHEN_STARVING = 4  # neighbours dialled beyond max_neighbours while a stripe finds no parent among ours
 _HAVE_EVERY_S = 0.1  # a changed HAVE goes out at most this often (a block comes every 250 ms)
@@ -68,12 +66,8 @@ class LiveNode:
         self._relays = cut_through.RelayBook()
         self._tree = StripeTrees(config, self.node_id, self._rng, time.monotonic())
         self._tree_wake = Wakeup()
-        self._banned_hosts: dict[str, None] = {}  # oldest first, at most _MAX_BANNED
-        self._bootstrap: dict[tuple[str, int], None] = {}  # at most _MAX_BOOTSTRAP, oldest first
-        self._dialling: set[tuple[str, int]] = set()
+        self._dial_book = DialBook()
         self._origin_address: tuple[str, int] | None = None  # where we reached the origin (it said so in its hello)
-        self._redial_at: dict[tuple[str, int], float] = {}  # bootstrap address -> not dialled again before
-        self._redial_wait: dict[tuple[str, int], float] = {}
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._last_have: tuple[int, int] | None = None
@@ -112,15 +106,7 @@ class LiveNode:
 
     def add_peers(self, addresses: Iterable[tuple[str, int]]) -> None:
         """Peers to dial (from the tracker or a list); dialled now and redialled while not connected."""
-        for address in addresses:
-            if address != (self.config.host, self.port):
-                self._bootstrap.pop(address, None)
-                self._bootstrap[address] = None
-        while len(self._bootstrap) > _MAX_BOOTSTRAP:
-            oldest = next(iter(self._bootstrap))
-            del self._bootstrap[oldest]
-            self._redial_at.pop(oldest, None)
-            self._redial_wait.pop(oldest, None)
+        self._dial_book.add(addresses, (self.config.host, self.port))
 
     def set_sharing(self, on: bool) -> None:
         """Relay to other viewers (the default) or upload no block at all, while still receiving and playing.
@@ -174,7 +160,7 @@ class LiveNode:
     async def _on_inbound(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer_host = str(writer.get_extra_info("peername")[0])
         limit = 10_000 if self.config.is_origin else 2 * self.config.max_neighbours
-        if peer_host in self._banned_hosts or len(self.neighbours) >= limit:
+        if self._dial_book.banned(peer_host) or len(self.neighbours) >= limit:
             writer.close()
             return
         try:
@@ -187,10 +173,7 @@ class LiveNode:
         self._register(hello, (peer_host, hello.port), reader, writer, outbound=False)
 
     async def _dial(self, address: tuple[str, int]) -> None:
-        self._dialling.add(address)
-        # A peer that is gone or full is tried again later and later (1, 2, 4 … 30 s); a connection resets it.
-        self._redial_wait[address] = wait = min(_MAX_REDIAL_S, 2 * self._redial_wait.get(address, 0.5))
-        self._redial_at[address] = time.monotonic() + wait
+        self._dial_book.started(address, time.monotonic())
         try:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(address[0], address[1], local_addr=(self.config.host, 0)),
@@ -202,7 +185,7 @@ class LiveNode:
         except (ProtocolError, OSError, asyncio.IncompleteReadError, TimeoutError):
             return
         finally:
-            self._dialling.discard(address)
+            self._dial_book.ended(address)
         self._register(hello, address, reader, writer, outbound=True)
 
     def _hello_frame(self) -> bytes:
@@ -254,8 +237,7 @@ class LiveNode:
         self.neighbours[hello.node_id] = nb
         if hello.is_origin and outbound:
             self._origin_address = address
-        self._redial_wait.pop(address, None)
-        self._redial_at.pop(address, None)
+        self._dial_book.connected(address)
         nb.start()
         self._send_status(nb)
         have = None if self.config.is_origin or not self.sharing else self.store.have_map()
@@ -267,8 +249,7 @@ class LiveNode:
         while True:
             connected = {nb.address for nb in self.neighbours.values()}
             now = time.monotonic()
-            wanted = [a for a in self._bootstrap if a not in connected and a not in self._dialling]
-            wanted = [a for a in wanted if a[0] not in self._banned_hosts and self._redial_at.get(a, 0.0) <= now]
+            wanted = self._dial_book.due(connected, now)
             self._rng.shuffle(wanted)
             room = self.config.max_neighbours - len(self.neighbours)
             if not self.config.is_origin and self._tree.starving(now):
@@ -286,9 +267,7 @@ class LiveNode:
     def _climb(self, address: tuple[str, int]) -> None:
         """Dial the way up our home parent named (``app.live.way_up``), beyond the usual count of neighbours if need
         be (up to ``_EXTRA_TO_CLIMB``); the tree's upgrade takes it once its STATUS shows the place."""
-        if address == (self.config.host, self.port) or address in self._dialling or address[0] in self._banned_hosts:
-            return
-        if self._redial_at.get(address, 0.0) > time.monotonic():
+        if address == (self.config.host, self.port) or not self._dial_book.may_dial(address, time.monotonic()):
             return
         if len(self.neighbours) >= self.config.max_neighbours + _EXTRA_TO_CLIMB:
             return
@@ -300,9 +279,7 @@ class LiveNode:
     def drop(self, nb: Neighbour, reason: str) -> None:
         """End a misbehaving peer's connection and never dial its address again."""
         log.info("live: dropping a peer: %s", reason)
-        self._banned_hosts[nb.address[0]] = None
-        while len(self._banned_hosts) > _MAX_BANNED:
-            del self._banned_hosts[next(iter(self._banned_hosts))]
+        self._dial_book.ban(nb.address[0])
         self.counters.peers_dropped += 1
         self._remove(nb)
 
